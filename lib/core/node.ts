@@ -1,0 +1,264 @@
+/**
+ * Receivers and senders: the fan-out from one source track to many viewers.
+ *
+ * A {@link Receiver} belongs to a source track and hands every frame synchronously to each of its
+ * {@link Sender}s. A Sender belongs to one viewer's track and owns a bounded queue: when the viewer is
+ * slow the queue fills and the Sender drops (video: everything until the next keyframe, so the
+ * decoder never sees a broken reference chain), counts the drops, and never makes the source or the
+ * other viewers wait.
+ *
+ * Hot path: `Receiver.push` and `Sender.push` allocate nothing per frame; draining runs in one
+ * pre-bound microtask per burst.
+ *
+ * @module
+ */
+import type { Codec } from "./codec.ts";
+import type { Frame } from "./frame.ts";
+import type { Media } from "./media.ts";
+import { GopCache, type GopCacheOptions } from "./gop_cache.ts";
+
+/** What a sender does with each frame. Returning a promise makes the sender wait before the next. */
+export type FrameHandler = (frame: Frame) => void | Promise<void>;
+
+/** Limits of a sender's queue. */
+export interface SenderOptions {
+  /** Frames the queue holds before it drops. Default 128 for video, 256 for audio. */
+  capacity?: number;
+  /** Bytes the queue holds before it drops. Default 16 MiB. */
+  maxBytes?: number;
+  /** Called once if the handler throws or rejects; the sender closes itself. */
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * One viewer's track: a bounded queue drained into a handler.
+ *
+ * @example
+ * ```ts
+ * const sender = new Sender(media, codec, (frame) => socket.write(frame.data));
+ * receiver.addSender(sender);
+ * // later
+ * sender.close();
+ * ```
+ */
+export class Sender {
+  readonly media: Media;
+  readonly codec: Codec;
+  /** Frames dropped because the queue was full or while waiting for a keyframe after a drop. */
+  drops = 0;
+  /** Frames handed to the handler. */
+  frames = 0;
+  /** Bytes handed to the handler. */
+  bytes = 0;
+  /** The receiver this sender is attached to, if any. */
+  receiver: Receiver | undefined;
+
+  readonly #handler: FrameHandler;
+  readonly #capacity: number;
+  readonly #maxBytes: number;
+  readonly #isVideo: boolean;
+  readonly #onError?: (error: unknown) => void;
+  readonly #ring: (Frame | undefined)[];
+  #head = 0;
+  #size = 0;
+  #queuedBytes = 0;
+  #running = false;
+  #closed = false;
+  // Video starts at a keyframe and restarts at one after a drop.
+  #waitKeyframe: boolean;
+
+  constructor(media: Media, codec: Codec, handler: FrameHandler, options: SenderOptions = {}) {
+    this.media = media;
+    this.codec = codec;
+    this.#handler = handler;
+    this.#isVideo = media.kind === "video";
+    this.#capacity = options.capacity ?? (this.#isVideo ? 128 : 256);
+    this.#maxBytes = options.maxBytes ?? 16 * 1024 * 1024;
+    this.#onError = options.onError;
+    this.#ring = new Array(this.#capacity);
+    this.#waitKeyframe = this.#isVideo && codecNeedsKeyframe(codec);
+  }
+
+  /** Frames waiting in the queue. */
+  get queued(): number {
+    return this.#size;
+  }
+
+  /** Whether {@link close} was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Queues a frame; never blocks. Drops when the queue is full. */
+  push(frame: Frame): void {
+    if (this.#closed) return;
+    if (this.#waitKeyframe) {
+      if (!frame.keyframe) {
+        this.drops++;
+        return;
+      }
+      this.#waitKeyframe = false;
+    }
+    const len = frame.data.length;
+    if (this.#size >= this.#capacity || (this.#queuedBytes + len > this.#maxBytes && this.#size > 0)) {
+      if (this.#isVideo && codecNeedsKeyframe(this.codec)) {
+        // A decoder cannot continue past a lost frame: drop what is queued and resume at a keyframe,
+        // unless this frame is itself one.
+        this.drops += this.#size;
+        this.#clear();
+        if (!frame.keyframe) {
+          this.drops++;
+          this.#waitKeyframe = true;
+          return;
+        }
+      } else {
+        this.drops++;
+        return;
+      }
+    }
+    let tail = this.#head + this.#size;
+    if (tail >= this.#capacity) tail -= this.#capacity;
+    this.#ring[tail] = frame;
+    this.#size++;
+    this.#queuedBytes += len;
+    if (!this.#running) {
+      this.#running = true;
+      queueMicrotask(this.#drain);
+    }
+  }
+
+  /** Detaches from the receiver and empties the queue. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#clear();
+    this.receiver?.removeSender(this);
+  }
+
+  #clear(): void {
+    for (let i = 0; i < this.#size; i++) {
+      let idx = this.#head + i;
+      if (idx >= this.#capacity) idx -= this.#capacity;
+      this.#ring[idx] = undefined;
+    }
+    this.#head = 0;
+    this.#size = 0;
+    this.#queuedBytes = 0;
+  }
+
+  readonly #drain = (): void => {
+    while (this.#size > 0 && !this.#closed) {
+      const frame = this.#ring[this.#head]!;
+      this.#ring[this.#head] = undefined;
+      if (++this.#head === this.#capacity) this.#head = 0;
+      this.#size--;
+      this.#queuedBytes -= frame.data.length;
+      this.frames++;
+      this.bytes += frame.data.length;
+      let result: void | Promise<void>;
+      try {
+        result = this.#handler(frame);
+      } catch (error) {
+        this.#fail(error);
+        return;
+      }
+      if (result !== undefined && typeof (result as Promise<void>).then === "function") {
+        (result as Promise<void>).then(this.#drain, this.#fail);
+        return;
+      }
+    }
+    this.#running = false;
+  };
+
+  readonly #fail = (error: unknown): void => {
+    this.#running = false;
+    if (this.#closed) return;
+    this.close();
+    this.#onError?.(error);
+  };
+}
+
+/** Codecs where frames depend on earlier ones (so a drop must resume at a keyframe). */
+function codecNeedsKeyframe(codec: Codec): boolean {
+  return codec.name !== "JPEG" && codec.name !== "RAW";
+}
+
+/** Options of a receiver. */
+export interface ReceiverOptions {
+  /** GOP cache limits for video; `false` turns the cache off. */
+  gop?: GopCacheOptions | false;
+}
+
+/**
+ * One source track. Frames pushed in are counted, cached (video GOP) and handed to every sender.
+ *
+ * @example
+ * ```ts
+ * const receiver = new Receiver(media, codec);
+ * receiver.push({ timestamp: 0, keyframe: true, data });
+ * ```
+ */
+export class Receiver {
+  readonly media: Media;
+  readonly codec: Codec;
+  /** Senders attached to this receiver. Read-only for callers. */
+  readonly senders: Sender[] = [];
+  frames = 0;
+  bytes = 0;
+  /** Last GOP of a video track (keyframe onward), used to start new viewers at once. */
+  readonly gop: GopCache | undefined;
+  /** Called when the last sender is removed. */
+  onIdle: (() => void) | undefined;
+
+  constructor(media: Media, codec: Codec, options: ReceiverOptions = {}) {
+    this.media = media;
+    this.codec = codec;
+    if (media.kind === "video" && options.gop !== false && codecNeedsKeyframe(codec)) {
+      this.gop = new GopCache(options.gop || {});
+    }
+  }
+
+  /** Hands a frame to every sender. Synchronous; senders queue and never block. */
+  push(frame: Frame): void {
+    this.frames++;
+    this.bytes += frame.data.length;
+    this.gop?.push(frame);
+    const senders = this.senders;
+    for (let i = 0; i < senders.length; i++) senders[i].push(frame);
+  }
+
+  /**
+   * Attaches a sender. With `fromCache` (default true) the sender first gets the cached GOP, so a
+   * new viewer starts at once instead of waiting for the next keyframe.
+   */
+  addSender(sender: Sender, options: { fromCache?: boolean } = {}): void {
+    if (sender.receiver === this) return;
+    sender.receiver?.removeSender(sender);
+    sender.receiver = this;
+    this.senders.push(sender);
+    if (options.fromCache !== false && this.gop) {
+      for (const frame of this.gop.frames()) sender.push(frame);
+    }
+  }
+
+  /** Detaches a sender; calls `onIdle` when it was the last. */
+  removeSender(sender: Sender): void {
+    const i = this.senders.indexOf(sender);
+    if (i < 0) return;
+    this.senders.splice(i, 1);
+    if (sender.receiver === this) sender.receiver = undefined;
+    if (this.senders.length === 0) this.onIdle?.();
+  }
+
+  /**
+   * Moves every sender to `next` (after a reconnect), so viewers keep playing from the new
+   * connection without being re-created. Senders do not get `next`'s cache: they are mid-stream.
+   */
+  replace(next: Receiver): void {
+    const moving = this.senders.splice(0);
+    for (const sender of moving) {
+      sender.receiver = undefined;
+      next.addSender(sender, { fromCache: false });
+    }
+  }
+}
