@@ -1,0 +1,86 @@
+/**
+ * The set of named streams a server or an embedding app works with.
+ *
+ * @module
+ */
+import { type Logger, silentLogger } from "./log.ts";
+import { schemeOf } from "./registry.ts";
+import { Stream, type StreamOptions } from "./stream.ts";
+
+/** Options of a hub; passed on to every stream it creates. */
+export type StreamHubOptions = StreamOptions;
+
+/**
+ * Named streams.
+ *
+ * @example
+ * ```ts
+ * const hub = new StreamHub({ graceMs: 5000 });
+ * hub.set("door", ["rtsp://admin:pw@10.0.0.5/stream1"]);
+ * await hub.get("door")!.addConsumer(viewer);
+ * ```
+ */
+export class StreamHub {
+  readonly #streams = new Map<string, Stream>();
+  readonly #options: StreamHubOptions;
+  readonly log: Logger;
+
+  constructor(options: StreamHubOptions = {}) {
+    this.#options = options;
+    this.log = options.log ?? silentLogger;
+  }
+
+  /** The stream of that name. */
+  get(name: string): Stream | undefined {
+    return this.#streams.get(name);
+  }
+
+  /** Creates a stream, or replaces the sources of an existing one (running viewers stay). */
+  set(name: string, sources: string[]): Stream {
+    const existing = this.#streams.get(name);
+    if (existing) {
+      existing.sources = sources;
+      return existing;
+    }
+    const stream = new Stream(name, sources, this.#options);
+    this.#streams.set(name, stream);
+    return stream;
+  }
+
+  /** Deletes a stream and stops its sources and viewers. */
+  delete(name: string): boolean {
+    const stream = this.#streams.get(name);
+    if (!stream) return false;
+    this.#streams.delete(name);
+    stream.close().catch(() => {});
+    return true;
+  }
+
+  /** Stream names in insertion order. */
+  names(): string[] {
+    return [...this.#streams.keys()];
+  }
+
+  /** All streams. */
+  streams(): Stream[] {
+    return [...this.#streams.values()];
+  }
+
+  /**
+   * A stream by name or, when `allowUrls` is set and `src` is a source URL, a stream for that URL
+   * (created once and kept under the URL as its name, as go2rtc does for `?src=rtsp://...`).
+   */
+  resolve(src: string, options: { allowUrls?: boolean } = {}): Stream | undefined {
+    const stream = this.#streams.get(src);
+    if (stream) return stream;
+    if (options.allowUrls && schemeOf(src)) return this.set(src, [src]);
+    return undefined;
+  }
+
+  /** Closes every stream. */
+  async close(): Promise<void> {
+    const streams = [...this.#streams.values()];
+    this.#streams.clear();
+    await Promise.allSettled(streams.map((s) => s.close()));
+  }
+}

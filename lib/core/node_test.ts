@@ -1,0 +1,146 @@
+import { describe, expect, it } from "bun:test";
+import { AAC, frame, H264, tick, videoMedia, waitFor } from "./_testing.ts";
+import { GopCache } from "./gop_cache.ts";
+import { Receiver, Sender } from "./node.ts";
+
+const video = videoMedia("recvonly", H264);
+
+describe("Receiver and Sender", () => {
+  it("fans out every frame to every sender in order", async () => {
+    const r = new Receiver(video, H264);
+    const got: number[][] = [[], []];
+    for (const i of [0, 1]) r.addSender(new Sender(video, H264, (f) => void got[i].push(f.timestamp)));
+    for (let t = 0; t < 10; t++) r.push(frame(t, t === 0));
+    await tick();
+    expect(got[0]).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(got[1]).toEqual(got[0]);
+    expect(r.frames).toBe(10);
+  });
+
+  it("a slow viewer drops until the next keyframe and never stalls a fast one", async () => {
+    const r = new Receiver(video, H264, { gop: false });
+    const fast: number[] = [];
+    let release!: () => void;
+    const blocked = new Promise<void>((res) => (release = res));
+    const slow: number[] = [];
+    const slowSender = new Sender(video, H264, async (f) => {
+      slow.push(f.timestamp);
+      await blocked; // this viewer never catches up while blocked
+    }, { capacity: 8 });
+    r.addSender(slowSender);
+    r.addSender(new Sender(video, H264, (f) => void fast.push(f.timestamp)));
+    // 100 frames, keyframe every 25.
+    for (let t = 0; t < 100; t++) {
+      r.push(frame(t, t % 25 === 0));
+      if (t % 10 === 0) await tick();
+    }
+    await tick();
+    expect(fast).toHaveLength(100);
+    expect(slowSender.drops).toBeGreaterThan(80);
+    release();
+    await waitFor(() => slowSender.queued === 0);
+    // What the slow viewer got after the drop starts at a keyframe.
+    const afterFirst = slow.slice(1);
+    if (afterFirst.length) expect(afterFirst[0] % 25).toBe(0);
+  });
+
+  it("a new video sender starts at a keyframe; audio senders take everything", async () => {
+    const r = new Receiver(video, H264, { gop: false });
+    const got: number[] = [];
+    r.push(frame(0, true));
+    r.addSender(new Sender(video, H264, (f) => void got.push(f.timestamp)));
+    r.push(frame(1));
+    r.push(frame(2, true));
+    r.push(frame(3));
+    await tick();
+    expect(got).toEqual([2, 3]);
+
+    const audio = videoMedia("recvonly", AAC);
+    audio.kind = "audio";
+    const ar = new Receiver(audio, AAC);
+    const agot: number[] = [];
+    ar.addSender(new Sender(audio, AAC, (f) => void agot.push(f.timestamp)));
+    ar.push(frame(5));
+    await tick();
+    expect(agot).toEqual([5]);
+  });
+
+  it("starts new viewers from the cached GOP at once", async () => {
+    const r = new Receiver(video, H264);
+    for (let t = 0; t < 30; t++) r.push(frame(t * 3600, t % 25 === 0));
+    const got: number[] = [];
+    r.addSender(new Sender(video, H264, (f) => void got.push(f.timestamp)));
+    await tick();
+    expect(got[0]).toBe(25 * 3600);
+    expect(got).toHaveLength(5);
+  });
+
+  it("replace() moves senders to a new receiver without a restart", async () => {
+    const a = new Receiver(video, H264);
+    const b = new Receiver(video, H264);
+    const got: number[] = [];
+    const s = new Sender(video, H264, (f) => void got.push(f.timestamp));
+    a.addSender(s);
+    a.push(frame(1, true));
+    a.replace(b);
+    b.push(frame(2));
+    await tick();
+    expect(got).toEqual([1, 2]);
+    expect(a.senders).toHaveLength(0);
+    expect(s.receiver).toBe(b);
+  });
+
+  it("a throwing handler closes only its own sender", async () => {
+    const r = new Receiver(video, H264);
+    const errors: unknown[] = [];
+    const bad = new Sender(video, H264, () => {
+      throw new Error("socket gone");
+    }, { onError: (e) => errors.push(e) });
+    const got: number[] = [];
+    r.addSender(bad);
+    r.addSender(new Sender(video, H264, (f) => void got.push(f.timestamp)));
+    r.push(frame(0, true));
+    r.push(frame(1));
+    await tick();
+    expect(errors).toHaveLength(1);
+    expect(bad.closed).toBe(true);
+    expect(r.senders).toHaveLength(1);
+    expect(got).toEqual([0, 1]);
+  });
+
+  it("onIdle fires when the last sender leaves", () => {
+    const r = new Receiver(video, H264);
+    let idle = 0;
+    r.onIdle = () => idle++;
+    const s = new Sender(video, H264, () => {});
+    r.addSender(s);
+    s.close();
+    expect(idle).toBe(1);
+  });
+});
+
+describe("GopCache", () => {
+  it("keeps the last keyframe onward and bounds bytes", () => {
+    const gop = new GopCache({ maxBytes: 1000 });
+    gop.push(frame(0, false));
+    expect(gop.size).toBe(0);
+    gop.push(frame(1, true, 400));
+    gop.push(frame(2, false, 400));
+    expect(gop.size).toBe(2);
+    gop.push(frame(3, false, 400)); // over 1000 bytes: a partial GOP is useless, drop it
+    expect(gop.size).toBe(0);
+    gop.push(frame(4, false, 10));
+    expect(gop.size).toBe(0);
+    gop.push(frame(5, true, 10));
+    expect(gop.keyframe()?.timestamp).toBe(5);
+  });
+
+  it("bounds the span in time", () => {
+    const gop = new GopCache({ maxDuration: 90000 });
+    gop.push(frame(0, true));
+    gop.push(frame(89000));
+    expect(gop.size).toBe(2);
+    gop.push(frame(91000));
+    expect(gop.size).toBe(0);
+  });
+});

@@ -1,0 +1,255 @@
+/**
+ * One source of a stream and the state of its producer: lazy dial, tracks set up on it, start,
+ * reconnect with backoff (swapping receivers under existing senders), and stop.
+ *
+ * @module
+ */
+import type { Codec } from "./codec.ts";
+import type { Producer } from "./connection.ts";
+import { redactUrl, SourceError, UnknownSchemeError } from "./errors.ts";
+import type { Logger } from "./log.ts";
+import type { Media } from "./media.ts";
+import { codecMatch } from "./codec.ts";
+import type { Receiver } from "./node.ts";
+import { dialSource } from "./registry.ts";
+
+/** Delays between reconnect attempts: go2rtc's 1 s x5, 5 s up to 10, 10 s up to 20, then 1 min. */
+export const DEFAULT_RECONNECT_DELAYS_MS: readonly number[] = [
+  ...Array(5).fill(1000),
+  ...Array(5).fill(5000),
+  ...Array(10).fill(10000),
+  60000,
+];
+
+/** A track set up on a slot's producer. */
+export interface SlotTrack {
+  media: Media;
+  codec: Codec;
+  receiver: Receiver;
+}
+
+/** Options shared by the slots of a stream. */
+export interface SlotOptions {
+  streamName: string;
+  log: Logger;
+  reconnectDelaysMs: readonly number[];
+  /** Give up a dial after this long. */
+  dialTimeoutMs: number;
+}
+
+/** Lifecycle of a slot. */
+export type SlotState = "idle" | "dialing" | "ready" | "running" | "reconnecting" | "stopped";
+
+/**
+ * The producer behind one source URL, or one pushed publisher.
+ *
+ * @example
+ * ```ts
+ * const slot = new SourceSlot("rtsp://cam/1", options);
+ * const producer = await slot.dial();
+ * ```
+ */
+export class SourceSlot {
+  readonly url: string;
+  /** A pushed producer (publisher): never dialed, never reconnected, never stopped by the stream. */
+  readonly external: boolean;
+  state: SlotState = "idle";
+  producer: Producer | undefined;
+  /** The last dial or run error, for messages and `/api/streams`. */
+  lastError: Error | undefined;
+  /** Reconnect attempts since the last successful start. */
+  retries = 0;
+  readonly tracks: SlotTrack[] = [];
+
+  readonly #options: SlotOptions;
+  #dialing: Promise<Producer> | undefined;
+  #abort = new AbortController();
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Bumped on stop and on every new run, so a stale run's settlement is ignored. */
+  #generation = 0;
+
+  constructor(url: string, options: SlotOptions, producer?: Producer) {
+    this.url = url;
+    this.#options = options;
+    this.external = producer !== undefined;
+    if (producer) {
+      this.producer = producer;
+      this.state = "running";
+    }
+  }
+
+  /** Whether any track of this slot still feeds a viewer. */
+  get inUse(): boolean {
+    return this.tracks.some((t) => t.receiver.senders.length > 0);
+  }
+
+  /** Connects (once; concurrent callers share the attempt) and returns the producer. */
+  dial(): Promise<Producer> {
+    if (this.producer) return Promise.resolve(this.producer);
+    if (this.#dialing) return this.#dialing;
+    if (this.state === "stopped") this.#abort = new AbortController();
+    this.state = "dialing";
+    this.#dialing = this.#dialOnce().then(
+      (producer) => {
+        this.#dialing = undefined;
+        this.producer = producer;
+        this.state = "ready";
+        this.lastError = undefined;
+        return producer;
+      },
+      (error) => {
+        this.#dialing = undefined;
+        this.state = "idle";
+        this.lastError = error instanceof Error ? error : new Error(String(error));
+        throw this.lastError;
+      },
+    );
+    return this.#dialing;
+  }
+
+  async #dialOnce(): Promise<Producer> {
+    const signal = AbortSignal.any([this.#abort.signal, AbortSignal.timeout(this.#options.dialTimeoutMs)]);
+    try {
+      return await dialSource(this.url, { streamName: this.#options.streamName, signal });
+    } catch (error) {
+      if (error instanceof SourceError || error instanceof UnknownSchemeError) throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new SourceError(this.url, `dial failed: ${reason}`, { cause: error });
+    }
+  }
+
+  /** The receiver for a media/codec of this slot's producer, set up once and reused. */
+  async track(media: Media, codec: Codec): Promise<Receiver> {
+    const existing = this.tracks.find((t) => t.media === media && t.codec === codec);
+    if (existing) return existing.receiver;
+    const producer = await this.dial();
+    const receiver = await producer.track(media, codec);
+    this.tracks.push({ media, codec, receiver });
+    return receiver;
+  }
+
+  /** Starts the producer if it is not running; watches it and reconnects when it ends. */
+  start(): void {
+    if (this.external || this.state === "running" || this.state === "reconnecting" || !this.producer) return;
+    this.#run(this.producer);
+  }
+
+  #run(producer: Producer): void {
+    const generation = ++this.#generation;
+    this.state = "running";
+    const log = this.#options.log;
+    let started: Promise<void>;
+    try {
+      started = producer.start();
+    } catch (error) {
+      started = Promise.reject(error);
+    }
+    started.then(
+      () => {
+        if (generation !== this.#generation) return;
+        log.info("source ended", { url: redactUrl(this.url) });
+        this.#onEnded(undefined);
+      },
+      (error) => {
+        if (generation !== this.#generation) return;
+        this.lastError = error instanceof Error ? error : new Error(String(error));
+        log.warn("source failed", { url: redactUrl(this.url), error: this.lastError.message });
+        this.#onEnded(this.lastError);
+      },
+    );
+  }
+
+  #onEnded(_error: Error | undefined): void {
+    const old = this.producer;
+    this.producer = undefined;
+    old?.stop().catch(() => {});
+    if (!this.inUse) {
+      // Nobody is watching: no reason to reconnect now; the next viewer dials again.
+      this.#resetIdle();
+      return;
+    }
+    this.state = "reconnecting";
+    this.#scheduleReconnect();
+  }
+
+  #scheduleReconnect(): void {
+    const delays = this.#options.reconnectDelaysMs;
+    const delay = delays[Math.min(this.retries, delays.length - 1)] ?? 1000;
+    this.retries++;
+    const generation = this.#generation;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      if (generation !== this.#generation || this.state !== "reconnecting") return;
+      this.#reconnect().catch((error) => {
+        if (generation !== this.#generation || this.state !== "reconnecting") return;
+        this.lastError = error instanceof Error ? error : new Error(String(error));
+        this.#options.log.debug("reconnect failed", {
+          url: redactUrl(this.url),
+          attempt: this.retries,
+          error: this.lastError.message,
+        });
+        if (!this.inUse) {
+          this.#resetIdle();
+          return;
+        }
+        this.#scheduleReconnect();
+      });
+    }, delay);
+  }
+
+  /** Dials again and moves every viewer's sender onto the new connection's receivers. */
+  async #reconnect(): Promise<void> {
+    const generation = this.#generation;
+    const producer = await this.#dialOnce();
+    if (generation !== this.#generation || this.state !== "reconnecting") {
+      await producer.stop().catch(() => {});
+      return;
+    }
+    const medias = producer.medias();
+    const moved: SlotTrack[] = [];
+    for (const old of this.tracks) {
+      const media = medias.find((m) =>
+        m.kind === old.media.kind && m.direction === old.media.direction && m.codecs.some((c) => codecMatch(c, old.codec))
+      );
+      if (!media) {
+        this.#options.log.warn("after reconnect the source no longer offers a codec", {
+          url: redactUrl(this.url),
+          codec: old.codec.name,
+        });
+        continue;
+      }
+      const codec = media.codecs.find((c) => codecMatch(c, old.codec))!;
+      const receiver = await producer.track(media, codec);
+      old.receiver.replace(receiver);
+      moved.push({ media, codec, receiver });
+    }
+    this.tracks.length = 0;
+    this.tracks.push(...moved);
+    this.producer = producer;
+    this.retries = 0;
+    this.lastError = undefined;
+    this.#options.log.info("source reconnected", { url: redactUrl(this.url), tracks: moved.length });
+    this.#run(producer);
+  }
+
+  #resetIdle(): void {
+    this.tracks.length = 0;
+    this.state = "idle";
+    this.retries = 0;
+  }
+
+  /** Stops the producer and forgets the tracks. The slot can be dialed again later. */
+  async stop(): Promise<void> {
+    this.#generation++;
+    this.#abort.abort();
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    const producer = this.producer;
+    this.producer = undefined;
+    this.#dialing = undefined;
+    this.tracks.length = 0;
+    this.state = "stopped";
+    this.retries = 0;
+    if (producer && !this.external) await producer.stop().catch(() => {});
+  }
+}

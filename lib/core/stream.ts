@@ -1,0 +1,292 @@
+/**
+ * A stream: a name, ordered sources, and the consumers watching it. Negotiates per media (the first
+ * source with a matching codec wins), dials sources lazily, starts them for the first viewer, stops
+ * them a grace period after the last viewer leaves, and reconnects with backoff while viewers remain.
+ *
+ * @module
+ */
+import { type Codec, CodecName, codecToString } from "./codec.ts";
+import type { Consumer, Producer } from "./connection.ts";
+import { CodecMismatchError, redactUrl, SourceError, UnknownSchemeError } from "./errors.ts";
+import { type Logger, silentLogger } from "./log.ts";
+import { type Media, matchMedia } from "./media.ts";
+import type { Receiver } from "./node.ts";
+import { DEFAULT_RECONNECT_DELAYS_MS, SourceSlot, type SlotOptions } from "./source_slot.ts";
+
+/** Options of a stream. */
+export interface StreamOptions {
+  /** How long sources keep running after the last viewer left, so a returning viewer starts at once. Default 5 s. */
+  graceMs?: number;
+  /** Delays between reconnect attempts (the last one repeats). */
+  reconnectDelaysMs?: readonly number[];
+  /** Give up dialing a source after this long. Default 15 s. */
+  dialTimeoutMs?: number;
+  log?: Logger;
+}
+
+/**
+ * A named stream with ordered sources.
+ *
+ * @example
+ * ```ts
+ * const stream = new Stream("door", ["rtsp://cam/1", "ffmpeg:door#audio=opus"]);
+ * await stream.addConsumer(viewer);
+ * // ...
+ * await stream.removeConsumer(viewer);
+ * ```
+ */
+export class Stream {
+  readonly name: string;
+  readonly #slots: SourceSlot[] = [];
+  readonly #publishers: SourceSlot[] = [];
+  readonly #consumers: Consumer[] = [];
+  readonly #graceMs: number;
+  readonly #slotOptions: SlotOptions;
+  readonly #log: Logger;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  #pending = 0;
+
+  constructor(name: string, sources: string[] = [], options: StreamOptions = {}) {
+    this.name = name;
+    this.#graceMs = options.graceMs ?? 5000;
+    this.#log = (options.log ?? silentLogger).child({ stream: name });
+    this.#slotOptions = {
+      streamName: name,
+      log: this.#log,
+      reconnectDelaysMs: options.reconnectDelaysMs ?? DEFAULT_RECONNECT_DELAYS_MS,
+      dialTimeoutMs: options.dialTimeoutMs ?? 15000,
+    };
+    this.sources = sources;
+  }
+
+  /** Source URLs in order. Setting them stops sources no longer listed. */
+  get sources(): string[] {
+    return this.#slots.map((s) => s.url);
+  }
+
+  set sources(urls: string[]) {
+    const keep: SourceSlot[] = [];
+    for (const url of urls) {
+      keep.push(this.#slots.find((s) => s.url === url && !keep.includes(s)) ?? new SourceSlot(url, this.#slotOptions));
+    }
+    for (const slot of this.#slots) if (!keep.includes(slot)) slot.stop().catch(() => {});
+    this.#slots.length = 0;
+    this.#slots.push(...keep);
+  }
+
+  /** Consumers attached now. */
+  consumers(): Consumer[] {
+    return [...this.#consumers];
+  }
+
+  /** Producers connected now (publishers first). */
+  producers(): Producer[] {
+    return [...this.#publishers, ...this.#slots].map((s) => s.producer).filter((p): p is Producer => !!p);
+  }
+
+  /**
+   * Attaches a consumer: for each of its medias, the first source (publishers first, then the
+   * configured sources in order) with a matching codec gives the track; `ALL` takes every match.
+   * Then starts the sources used.
+   *
+   * @throws {CodecMismatchError} nothing matched although sources answered.
+   * @throws {SourceError} every source failed to dial.
+   */
+  async addConsumer(consumer: Consumer): Promise<void> {
+    this.#cancelIdle();
+    this.#pending++;
+    const used = new Set<SourceSlot>();
+    const dialErrors: Error[] = [];
+    const failed = new Set<SourceSlot>(); // dial each source at most once per viewer
+    const offered: string[] = [];
+    let matched = 0;
+    try {
+      const wanted = consumer.medias();
+      const slots = [...this.#publishers, ...this.#slots];
+      for (const consMedia of wanted) {
+        const wantsAll = consMedia.codecs.some((c) => c.name === CodecName.ALL);
+        let done = false;
+        for (const slot of slots) {
+          if (done) break;
+          if (consumer.source && slot.url === consumer.source) continue; // loop protection
+          if (failed.has(slot)) continue;
+          let producer: Producer;
+          try {
+            producer = await slot.dial();
+          } catch (error) {
+            if (error instanceof UnknownSchemeError) throw error;
+            failed.add(slot);
+            dialErrors.push(error as Error);
+            continue;
+          }
+          for (const prodMedia of producer.medias()) {
+            const pair = matchMedia(prodMedia, consMedia);
+            if (!pair) continue;
+            if (consMedia.direction === "sendonly" || consMedia.direction === "sendrecv") {
+              // Source to viewer.
+              const receiver = await slot.track(prodMedia, pair.local);
+              await consumer.addTrack(consMedia, pair.local, receiver);
+            } else {
+              // Backchannel: the viewer's media (e.g. a microphone) to the source.
+              const viewerProducer = consumer as unknown as Partial<Producer>;
+              if (!producer.addTrack || typeof viewerProducer.track !== "function") continue;
+              const receiver: Receiver = await viewerProducer.track(consMedia, pair.remote);
+              await producer.addTrack(prodMedia, pair.local, receiver);
+            }
+            used.add(slot);
+            matched++;
+            if (!wantsAll) {
+              done = true;
+              break;
+            }
+          }
+        }
+      }
+      if (matched === 0) {
+        for (const slot of slots) {
+          if (slot.producer) for (const m of slot.producer.medias()) offered.push(...describe(m));
+        }
+        if (offered.length === 0 && dialErrors.length > 0) {
+          const reasons = dialErrors.map((e) => e.message).join("; ");
+          throw new SourceError(this.sources[0] ?? this.name, `no source could be reached: ${reasons}`, {
+            cause: dialErrors[0],
+          });
+        }
+        if (offered.length === 0 && slots.length === 0) {
+          throw new SourceError(this.name, "the stream has no sources and no publisher is connected; push one (RTSP ANNOUNCE, RTMP, WHIP) or add a source");
+        }
+        throw new CodecMismatchError(this.name, wanted.flatMap(describe), offered);
+      }
+      this.#consumers.push(consumer);
+      for (const slot of used) slot.start();
+      this.#log.debug("consumer added", { consumer: consumer.info().format, tracks: matched });
+    } finally {
+      this.#pending--;
+      this.#scheduleIdle();
+    }
+  }
+
+  /** Detaches and stops a consumer; sources nobody uses stop after the grace period. */
+  async removeConsumer(consumer: Consumer): Promise<void> {
+    const i = this.#consumers.indexOf(consumer);
+    if (i >= 0) this.#consumers.splice(i, 1);
+    try {
+      await consumer.stop();
+    } finally {
+      this.#scheduleIdle();
+    }
+  }
+
+  /**
+   * Adds a pushed producer (RTSP ANNOUNCE/RECORD, RTMP publish, WHIP). It is matched before the
+   * configured sources while connected. Viewers of an earlier publisher that left are moved onto it.
+   */
+  async addPublisher(producer: Producer): Promise<void> {
+    const slot = new SourceSlot(`publisher:${producer.info().id}`, this.#slotOptions, producer);
+    // Viewers still attached to a departed publisher's receivers continue on the new one.
+    const orphans = this.#publishers.filter((p) => p.state === "stopped" && p.inUse);
+    for (const old of orphans) {
+      for (const track of old.tracks) {
+        const media = producer.medias().find((m) =>
+          m.kind === track.media.kind && m.codecs.some((c) => c.name === track.codec.name)
+        );
+        if (!media) continue;
+        const codec = media.codecs.find((c) => c.name === track.codec.name)!;
+        const receiver = await slot.track(media, codec);
+        track.receiver.replace(receiver);
+      }
+      this.#publishers.splice(this.#publishers.indexOf(old), 1);
+    }
+    this.#publishers.unshift(slot);
+    this.#log.info("publisher connected", { publisher: producer.info().format });
+  }
+
+  /** Marks a publisher gone. Its viewers stay attached for a returning publisher until they leave. */
+  removePublisher(producer: Producer): void {
+    const slot = this.#publishers.find((s) => s.producer === producer);
+    if (!slot) return;
+    slot.producer = undefined;
+    slot.state = "stopped";
+    if (!slot.inUse) this.#publishers.splice(this.#publishers.indexOf(slot), 1);
+    this.#log.info("publisher disconnected");
+  }
+
+  /** Stops every source and consumer (stream deleted or server shutting down). */
+  async close(): Promise<void> {
+    this.#cancelIdle();
+    const consumers = this.#consumers.splice(0);
+    await Promise.allSettled(consumers.map((c) => c.stop()));
+    await Promise.allSettled(this.#slots.map((s) => s.stop()));
+    await Promise.allSettled(this.#publishers.map((s) => s.producer?.stop()));
+    this.#publishers.length = 0;
+  }
+
+  /** The latest cached keyframe of the first video track that has one (for instant snapshots). */
+  cachedKeyframe(): { codec: Codec; frame: import("./frame.ts").Frame } | undefined {
+    for (const slot of [...this.#publishers, ...this.#slots]) {
+      for (const t of slot.tracks) {
+        const frame = t.receiver.gop?.keyframe();
+        if (frame) return { codec: t.codec, frame };
+      }
+    }
+    return undefined;
+  }
+
+  /** JSON for `/api/streams` (secrets redacted). */
+  info(): StreamInfo {
+    const slotInfo = (slot: SourceSlot) => ({
+      url: redactUrl(slot.url),
+      state: slot.state,
+      ...(slot.lastError ? { error: slot.lastError.message } : {}),
+      ...(slot.producer ? { connection: slot.producer.info() } : {}),
+      tracks: slot.tracks.map((t) => ({
+        media: t.media.kind,
+        codec: codecToString(t.codec),
+        frames: t.receiver.frames,
+        bytes: t.receiver.bytes,
+        senders: t.receiver.senders.length,
+        drops: t.receiver.senders.reduce((n, s) => n + s.drops, 0),
+        gop_frames: t.receiver.gop?.size ?? 0,
+      })),
+    });
+    return {
+      name: this.name,
+      sources: this.sources.map(redactUrl),
+      producers: [...this.#publishers, ...this.#slots].map(slotInfo),
+      consumers: this.#consumers.map((c) => c.info()),
+    };
+  }
+
+  #cancelIdle(): void {
+    if (this.#idleTimer) clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+  }
+
+  #scheduleIdle(): void {
+    this.#cancelIdle();
+    this.#idleTimer = setTimeout(this.#stopIdle, this.#graceMs);
+  }
+
+  readonly #stopIdle = (): void => {
+    this.#idleTimer = undefined;
+    if (this.#pending > 0) return;
+    for (const slot of this.#slots) {
+      if (slot.state !== "idle" && slot.state !== "stopped" && !slot.inUse) {
+        this.#log.debug("stopping unused source", { url: redactUrl(slot.url) });
+        slot.stop().catch(() => {});
+      }
+    }
+  };
+}
+
+/** `/api/streams` JSON of one stream. */
+export interface StreamInfo {
+  name: string;
+  sources: string[];
+  producers: unknown[];
+  consumers: unknown[];
+}
+
+function describe(media: Media): string[] {
+  return media.codecs.map((c) => `${media.kind}:${codecToString(c)}`);
+}

@@ -1,0 +1,231 @@
+import { afterEach, describe, expect, it } from "bun:test";
+import {
+  AAC,
+  audioMedia,
+  frame,
+  H264,
+  MemoryProducer,
+  OPUS,
+  RecordingConsumer,
+  tick,
+  videoMedia,
+  waitFor,
+} from "./_testing.ts";
+import { CodecMismatchError, SourceError, UnknownSchemeError } from "./errors.ts";
+import { StreamHub } from "./hub.ts";
+import { registerSource, unregisterSource } from "./registry.ts";
+import { Stream } from "./stream.ts";
+
+const streams: Stream[] = [];
+const schemes: string[] = [];
+let seq = 0;
+
+/** Registers a unique scheme whose dials return the producers made by `make`. */
+function scheme(make: () => MemoryProducer | Promise<MemoryProducer>): { url: string; dials: () => number } {
+  const name = `memtest${++seq}`;
+  schemes.push(name);
+  let dials = 0;
+  registerSource(name, async () => {
+    dials++;
+    return await make();
+  });
+  return { url: `${name}://source`, dials: () => dials };
+}
+
+function stream(sources: string[], graceMs = 20): Stream {
+  const s = new Stream("test", sources, { graceMs, reconnectDelaysMs: [10, 20] });
+  streams.push(s);
+  return s;
+}
+
+afterEach(async () => {
+  await Promise.all(streams.splice(0).map((s) => s.close()));
+  for (const s of schemes.splice(0)) unregisterSource(s);
+});
+
+const viewerAV = () =>
+  new RecordingConsumer([
+    videoMedia("sendonly", { name: "ANY", clockRate: 0 }),
+    audioMedia("sendonly", { name: "ANY", clockRate: 0 }),
+  ]);
+
+describe("Stream", () => {
+  it("dials lazily, only when the first viewer arrives", async () => {
+    const cam = new MemoryProducer([videoMedia("recvonly", H264)]);
+    const src = scheme(() => cam);
+    const s = stream([src.url]);
+    await tick();
+    expect(src.dials()).toBe(0);
+    const viewer = viewerAV();
+    await s.addConsumer(viewer);
+    expect(src.dials()).toBe(1);
+    expect(cam.started).toBe(1);
+    cam.push("video", frame(0, true));
+    await tick();
+    expect(viewer.frames.video).toHaveLength(1);
+  });
+
+  it("takes each media from the first source with a matching codec", async () => {
+    // Camera: H264 + AAC. Transcoder: OPUS. A WebRTC-like viewer wants H264 + OPUS.
+    const cam = new MemoryProducer([videoMedia("recvonly", H264), audioMedia("recvonly", AAC)]);
+    const ff = new MemoryProducer([audioMedia("recvonly", OPUS)]);
+    const a = scheme(() => cam);
+    const b = scheme(() => ff);
+    const s = stream([a.url, b.url]);
+    const viewer = new RecordingConsumer([
+      videoMedia("sendonly", H264),
+      audioMedia("sendonly", { name: "OPUS", clockRate: 48000, channels: 2 }),
+    ]);
+    await s.addConsumer(viewer);
+    expect(viewer.tracks.map((t) => t.codec.name)).toEqual(["H264", "OPUS"]);
+    expect(cam.started).toBe(1);
+    expect(ff.started).toBe(1);
+
+    // An MSE-like viewer that takes AAC never needs the transcoder's audio.
+    const mse = new RecordingConsumer([videoMedia("sendonly", H264), audioMedia("sendonly", AAC)]);
+    await s.addConsumer(mse);
+    expect(mse.tracks.map((t) => t.codec.name)).toEqual(["H264", "MPEG4-GENERIC"]);
+  });
+
+  it("video=all takes every matching track", async () => {
+    const cam = new MemoryProducer([videoMedia("recvonly", H264), videoMedia("recvonly", { ...H264, payloadType: 98 })]);
+    const s = stream([scheme(() => cam).url]);
+    const viewer = new RecordingConsumer([videoMedia("sendonly", { name: "ALL", clockRate: 0 })]);
+    await s.addConsumer(viewer);
+    expect(viewer.tracks).toHaveLength(2);
+  });
+
+  it("explains a codec mismatch with what was wanted and offered", async () => {
+    const cam = new MemoryProducer([videoMedia("recvonly", { name: "H265", clockRate: 90000 })]);
+    const s = stream([scheme(() => cam).url]);
+    const viewer = new RecordingConsumer([videoMedia("sendonly", H264)]);
+    const err = await s.addConsumer(viewer).catch((e) => e);
+    expect(err).toBeInstanceOf(CodecMismatchError);
+    expect(err.message).toContain("video:H265/90000");
+    expect(err.message).toContain("video:H264/90000");
+    expect(err.message).toContain("ffmpeg:test#video=h264");
+  });
+
+  it("reports dial failures and an unknown scheme clearly", async () => {
+    const bad = scheme(() => Promise.reject(new Error("connection refused")));
+    const s = stream([bad.url]);
+    const err = await s.addConsumer(viewerAV()).catch((e) => e);
+    expect(err).toBeInstanceOf(SourceError);
+    expect(err.message).toContain("connection refused");
+
+    const s2 = stream(["nosuchscheme://x"]);
+    const err2 = await s2.addConsumer(viewerAV()).catch((e) => e);
+    expect(err2).toBeInstanceOf(UnknownSchemeError);
+    expect(err2.message).toContain('"nosuchscheme"');
+  });
+
+  it("retries a failed first dial on the next viewer", async () => {
+    let fail = true;
+    const cam = new MemoryProducer([videoMedia("recvonly", H264)]);
+    const src = scheme(() => (fail ? Promise.reject(new Error("camera offline")) : cam));
+    const s = stream([src.url]);
+    await expect(s.addConsumer(viewerAV())).rejects.toThrow("camera offline");
+    fail = false;
+    const viewer = viewerAV();
+    await s.addConsumer(viewer);
+    expect(src.dials()).toBe(2);
+    expect(viewer.tracks).toHaveLength(1);
+  });
+
+  it("stops the source a grace period after the last viewer leaves, and reuses it within it", async () => {
+    const cam = new MemoryProducer([videoMedia("recvonly", H264)]);
+    const src = scheme(() => cam);
+    const s = stream([src.url], 60);
+    const v1 = viewerAV();
+    await s.addConsumer(v1);
+    await s.removeConsumer(v1);
+    expect(v1.stopped).toBe(1);
+    // Back within the grace period: same connection, no new dial.
+    const v2 = viewerAV();
+    await s.addConsumer(v2);
+    expect(src.dials()).toBe(1);
+    await s.removeConsumer(v2);
+    await waitFor(() => cam.stopped > 0, 1000);
+    expect(s.producers()).toHaveLength(0);
+  });
+
+  it("reconnects with backoff while viewers remain and keeps them playing", async () => {
+    const conns: MemoryProducer[] = [];
+    let failures = 1;
+    const src = scheme(() => {
+      if (conns.length > 0 && failures-- > 0) throw new Error("still down");
+      const p = new MemoryProducer([videoMedia("recvonly", H264)]);
+      conns.push(p);
+      return p;
+    });
+    const s = stream([src.url], 1000);
+    const viewer = viewerAV();
+    await s.addConsumer(viewer);
+    conns[0].push("video", frame(0, true));
+    conns[0].end(new Error("connection reset"));
+    await waitFor(() => conns.length === 2 && conns[1].started === 1, 2000);
+    expect(src.dials()).toBe(3); // first dial, one failed redial, one good redial
+    conns[1].push("video", frame(3000, true));
+    await tick();
+    expect(viewer.frames.video.map((f) => f.timestamp)).toEqual([0, 3000]);
+    expect(conns[0].stopped).toBeGreaterThan(0);
+  });
+
+  it("does not feed a consumer from the source it stands for (loop protection)", async () => {
+    const self = new MemoryProducer([videoMedia("recvonly", H264)]);
+    const other = new MemoryProducer([videoMedia("recvonly", H264)]);
+    const a = scheme(() => self);
+    const b = scheme(() => other);
+    const s = stream([a.url, b.url]);
+    const viewer = new RecordingConsumer([videoMedia("sendonly", H264)], a.url);
+    await s.addConsumer(viewer);
+    expect(self.started).toBe(0);
+    expect(other.started).toBe(1);
+  });
+
+  it("serves a publisher first and moves viewers to a returning publisher", async () => {
+    const s = stream([]);
+    await expect(s.addConsumer(viewerAV())).rejects.toThrow("no sources");
+    const pub1 = new MemoryProducer([videoMedia("recvonly", H264)]);
+    await s.addPublisher(pub1);
+    const viewer = viewerAV();
+    await s.addConsumer(viewer);
+    pub1.push("video", frame(1, true));
+    s.removePublisher(pub1);
+    const pub2 = new MemoryProducer([videoMedia("recvonly", H264)]);
+    await s.addPublisher(pub2);
+    pub2.push("video", frame(2, true));
+    await tick();
+    expect(viewer.frames.video.map((f) => f.timestamp)).toEqual([1, 2]);
+  });
+
+  it("exposes info with redacted secrets and per-track counters", async () => {
+    const cam = new MemoryProducer([videoMedia("recvonly", H264)]);
+    const name = `memtest${++seq}`;
+    schemes.push(name);
+    registerSource(name, () => Promise.resolve(cam));
+    const s = stream([`${name}://admin:hunter2@cam/1`]);
+    await s.addConsumer(viewerAV());
+    cam.push("video", frame(0, true, 50));
+    const info = JSON.stringify(s.info());
+    expect(info).not.toContain("hunter2");
+    expect(info).toContain("admin:***@cam");
+    expect(s.info().producers[0]).toMatchObject({ state: "running", tracks: [{ codec: "H264/90000", bytes: 50 }] });
+  });
+});
+
+describe("StreamHub", () => {
+  it("creates, updates, resolves and deletes streams", async () => {
+    const hub = new StreamHub();
+    hub.set("a", ["rtsp://x"]);
+    expect(hub.get("a")?.sources).toEqual(["rtsp://x"]);
+    hub.set("a", ["rtsp://y"]);
+    expect(hub.names()).toEqual(["a"]);
+    expect(hub.get("a")?.sources).toEqual(["rtsp://y"]);
+    expect(hub.resolve("rtsp://z")).toBeUndefined();
+    expect(hub.resolve("rtsp://z", { allowUrls: true })?.sources).toEqual(["rtsp://z"]);
+    expect(hub.delete("a")).toBe(true);
+    expect(hub.delete("a")).toBe(false);
+    await hub.close();
+  });
+});
