@@ -1,0 +1,234 @@
+// <video-stream> — strom's player element. Picks the best way to play a stream in this browser, like
+// go2rtc's video-rtc.js: MSE (fMP4 over one WebSocket) first, then HLS where only native HLS exists
+// (iOS Safari), then MJPEG as the last resort. No dependencies, no CDN: works offline.
+//
+//   <video-stream src="api/ws?src=camera1" mode="mse,hls,mjpeg"></video-stream>
+//
+// Attributes: src (WebSocket URL, relative ok), mode (comma list, order = preference), muted.
+// Events: "status" (detail: {mode, state, message}).
+
+const CODECS = [
+  "avc1.640029", "avc1.64002A", "avc1.640033", "avc1.4D401F", "avc1.42E01E",
+  "hvc1.1.6.L153.B0", "mp4a.40.2", "mp4a.40.5", "flac", "opus",
+];
+const BUFFER_SECONDS = 5;
+const RECONNECT_MS = 3000;
+
+class VideoStream extends HTMLElement {
+  static get observedAttributes() { return ["src", "mode"]; }
+
+  constructor() {
+    super();
+    this.video = document.createElement("video");
+    this.video.controls = true;
+    this.video.playsInline = true;
+    this.video.autoplay = true;
+    this.video.muted = true;
+    this.video.style.cssText = "display:block;width:100%;height:100%;background:#000;object-fit:contain";
+    this.status = document.createElement("div");
+    this.status.className = "vs-status";
+    this.style.position = "relative";
+    this.ws = null;
+    this.mode = "";
+    this.closed = true;
+    this.reconnectTimer = 0;
+  }
+
+  connectedCallback() {
+    if (!this.contains(this.video)) this.append(this.video, this.status);
+    this.closed = false;
+    this.start();
+  }
+
+  disconnectedCallback() {
+    this.closed = true;
+    this.stop();
+  }
+
+  attributeChangedCallback() {
+    if (!this.closed) {
+      this.stop();
+      this.start();
+    }
+  }
+
+  get modes() {
+    return (this.getAttribute("mode") || "mse,hls,mjpeg").split(",").map((s) => s.trim()).filter(Boolean);
+  }
+
+  wsURL() {
+    const src = this.getAttribute("src") || "";
+    const url = new URL(src, location.href);
+    url.protocol = url.protocol === "https:" ? "wss:" : url.protocol === "http:" ? "ws:" : url.protocol;
+    return url.href;
+  }
+
+  httpURL(path) {
+    const url = new URL(this.getAttribute("src") || "", location.href);
+    const name = url.searchParams.get("src") || "";
+    return new URL(`${path}?src=${encodeURIComponent(name)}`, url).href;
+  }
+
+  setStatus(state, message = "") {
+    this.status.textContent = `${this.mode.toUpperCase()} ${state}${message ? ": " + message : ""}`;
+    this.dispatchEvent(new CustomEvent("status", { detail: { mode: this.mode, state, message } }));
+  }
+
+  start() {
+    const modes = this.modes;
+    const hasMSE = "MediaSource" in window || "ManagedMediaSource" in window;
+    if (modes.includes("mse") && hasMSE) return this.startMSE();
+    if (modes.includes("hls") && this.video.canPlayType("application/vnd.apple.mpegurl")) return this.startHLS();
+    if (modes.includes("mjpeg")) return this.startMJPEG();
+    this.mode = "none";
+    this.setStatus("error", "no playback mode available in this browser");
+  }
+
+  stop() {
+    clearTimeout(this.reconnectTimer);
+    if (this.ws) {
+      this.ws.onclose = null;
+      this.ws.close();
+      this.ws = null;
+    }
+    if (this.img) {
+      this.img.src = "";
+      this.img.remove();
+      this.img = null;
+    }
+    this.video.removeAttribute("src");
+    this.video.load();
+  }
+
+  scheduleReconnect() {
+    if (this.closed) return;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => {
+      if (this.closed) return;
+      this.stop();
+      this.start();
+    }, RECONNECT_MS);
+  }
+
+  startMSE() {
+    this.mode = "mse";
+    this.setStatus("connecting");
+    const MS = window.ManagedMediaSource || window.MediaSource;
+    const ms = new MS();
+    this.video.disableRemotePlayback = true;
+    this.video.src = URL.createObjectURL(ms);
+    const ws = new WebSocket(this.wsURL());
+    ws.binaryType = "arraybuffer";
+    this.ws = ws;
+    let sb = null;
+    const pending = [];
+    let pendingBytes = 0;
+
+    const pump = () => {
+      if (!sb || sb.updating || pending.length === 0) return;
+      const chunk = pending.length === 1 ? pending[0] : concat(pending);
+      pending.length = 0;
+      pendingBytes = 0;
+      try {
+        sb.appendBuffer(chunk);
+      } catch (e) {
+        this.setStatus("error", String(e));
+      }
+    };
+
+    const trim = () => {
+      // Keep a short window and play close to live: skip ahead when far behind, speed up a little
+      // when slightly behind.
+      const buffered = sb.buffered;
+      if (!buffered.length) return;
+      const end = buffered.end(buffered.length - 1);
+      const start = buffered.start(0);
+      if (!sb.updating && end - start > BUFFER_SECONDS * 2) {
+        try { sb.remove(start, end - BUFFER_SECONDS); } catch { /* busy */ }
+      }
+      const lag = end - this.video.currentTime;
+      if (lag > BUFFER_SECONDS) this.video.currentTime = end - 0.5;
+      else this.video.playbackRate = lag > 1.5 ? 1.1 : 1;
+      if (this.video.paused && this.video.readyState >= 2) this.video.play().catch(() => {});
+    };
+
+    ms.addEventListener("sourceopen", () => {
+      URL.revokeObjectURL(this.video.src);
+      const codecs = CODECS.filter((c) => MS.isTypeSupported(`video/mp4; codecs="${c}"`));
+      const send = () => ws.send(JSON.stringify({ type: "mse", value: codecs.join(",") }));
+      if (ws.readyState === WebSocket.OPEN) send();
+      else ws.addEventListener("open", send, { once: true });
+    }, { once: true });
+
+    ws.onmessage = (ev) => {
+      if (typeof ev.data === "string") {
+        const msg = JSON.parse(ev.data);
+        if (msg.type === "mse") {
+          sb = ms.addSourceBuffer(msg.value);
+          sb.mode = "segments";
+          sb.addEventListener("updateend", () => {
+            pump();
+            trim();
+          });
+          this.setStatus("playing", msg.value);
+        } else if (msg.type === "error") {
+          this.setStatus("error", msg.value);
+          if (this.modes.includes("mjpeg") && !sb) {
+            this.stop();
+            this.startMJPEG();
+          }
+        }
+        return;
+      }
+      pending.push(new Uint8Array(ev.data));
+      pendingBytes += ev.data.byteLength;
+      // Bounded staging while the SourceBuffer is busy: drop the backlog rather than grow forever.
+      if (pendingBytes > 8 * 1024 * 1024) {
+        this.setStatus("error", "player too slow; reconnecting");
+        this.scheduleReconnect();
+        return;
+      }
+      pump();
+    };
+    ws.onclose = () => {
+      this.setStatus("closed");
+      this.scheduleReconnect();
+    };
+    this.video.play().catch(() => {});
+  }
+
+  startHLS() {
+    this.mode = "hls";
+    this.video.src = this.httpURL("stream.m3u8");
+    this.video.play().catch(() => {});
+    this.setStatus("playing");
+  }
+
+  startMJPEG() {
+    this.mode = "mjpeg";
+    this.video.style.display = "none";
+    this.img = document.createElement("img");
+    this.img.style.cssText = "display:block;width:100%;height:100%;object-fit:contain;background:#000";
+    this.img.src = this.httpURL("stream.mjpeg");
+    this.img.onerror = () => {
+      this.setStatus("error", "MJPEG stream failed");
+      this.scheduleReconnect();
+    };
+    this.prepend(this.img);
+    this.setStatus("playing");
+  }
+}
+
+function concat(chunks) {
+  let n = 0;
+  for (const c of chunks) n += c.byteLength;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.byteLength;
+  }
+  return out;
+}
+
+if (!customElements.get("video-stream")) customElements.define("video-stream", VideoStream);
