@@ -1,0 +1,43 @@
+/**
+ * Headless Chromium (Debian's /usr/bin/chromium) driven by playwright-core, as the real browser in
+ * MSE/HLS/WebRTC tests.
+ *
+ * @module
+ */
+import { existsSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+/** Whether a Chromium binary is there (tests skip with a message when not). */
+export const hasChromium = existsSync(CHROMIUM);
+
+/** Launches headless Chromium with the flags this sandboxed machine needs; close() also removes the profile. */
+export async function launchBrowser() {
+  const { chromium } = await import("playwright-core");
+  const profile = mkdtempSync(join(tmpdir(), "strom-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--autoplay-policy=no-user-gesture-required",
+    ],
+    timeout: 30_000,
+  });
+  return {
+    context,
+    async close() {
+      await context.close().catch(() => {});
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
