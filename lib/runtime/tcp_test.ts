@@ -1,0 +1,330 @@
+import { afterAll, describe, expect, it } from "bun:test";
+import { readFileSync } from "node:fs";
+import * as tls from "node:tls";
+import { NetError } from "./net_error.ts";
+import { type TcpConn, tcpConnect, tcpListen, type TcpListener } from "./tcp.ts";
+import { readAll, sleep, within } from "./_test_util.ts";
+
+const HOST = "127.0.0.1";
+
+// Any unhandled rejection or uncaught exception during these tests is a bug in tcp.ts.
+const stray: unknown[] = [];
+const onStray = (e: unknown) => stray.push(e);
+process.on("unhandledRejection", onStray);
+process.on("uncaughtException", onStray);
+
+const listeners: TcpListener[] = [];
+const conns: TcpConn[] = [];
+afterAll(async () => {
+  for (const c of conns) c.destroy();
+  for (const l of listeners) await l.close();
+  process.off("unhandledRejection", onStray);
+  process.off("uncaughtException", onStray);
+});
+
+async function listen(onConnection: (conn: TcpConn) => void): Promise<TcpListener> {
+  const l = await tcpListen({ hostname: HOST, port: 0, onConnection });
+  listeners.push(l);
+  return l;
+}
+
+async function connect(port: number): Promise<TcpConn> {
+  const c = await tcpConnect({ hostname: HOST, port, timeoutMs: 2000 });
+  conns.push(c);
+  return c;
+}
+
+// Echoes with write()/drained(), the way media senders write.
+async function echo(conn: TcpConn): Promise<void> {
+  try {
+    const reader = conn.readable.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (!conn.write(value)) await conn.drained();
+    }
+    conn.close();
+  } catch {
+    conn.destroy();
+  }
+}
+
+function pattern(size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  for (let i = 0; i < size; i++) out[i] = (i * 31 + (i >>> 11)) & 0xff;
+  return out;
+}
+
+describe("tcp", () => {
+  it("echoes 8 MB intact, with write() backpressure and drained()", async () => {
+    const l = await listen((conn) => void echo(conn));
+    const conn = await connect(l.addr.port);
+    expect(conn.remoteAddr).toEqual({ hostname: HOST, port: l.addr.port });
+    expect(conn.localAddr.hostname).toBe(HOST);
+
+    const size = 8 * 1024 * 1024;
+    const data = pattern(size);
+    const reading = readAll(conn.readable, 8000);
+    let sawFalse = false;
+    let drainedCalls = 0;
+    await within(
+      (async () => {
+        for (let at = 0; at < size; at += 64 * 1024) {
+          if (!conn.write(data.subarray(at, at + 64 * 1024))) {
+            sawFalse = true;
+            expect(conn.bufferedAmount).toBeGreaterThan(0);
+            drainedCalls++;
+            await conn.drained();
+          }
+        }
+        conn.close();
+      })(),
+      8000,
+      "writing 8 MB",
+    );
+    const got = await reading;
+    expect(sawFalse).toBe(true);
+    expect(drainedCalls).toBeGreaterThan(0);
+    expect(got.byteLength).toBe(size);
+    let mismatch = -1;
+    for (let i = 0; i < size; i++) {
+      if (got[i] !== data[i]) {
+        mismatch = i;
+        break;
+      }
+    }
+    expect(mismatch).toBe(-1);
+    await within(conn.closed, 3000, "closed");
+  }, 15000);
+
+  it("pauses the socket while nobody reads, so the peer's writes stall (read backpressure)", async () => {
+    let server: TcpConn | undefined;
+    const l = await listen((conn) => (server = conn));
+    const conn = await connect(l.addr.port);
+    await within(
+      (async () => {
+        while (!server) await sleep(5);
+      })(),
+      2000,
+      "accept",
+    );
+    // The client does not read: the server must stall once the client's queue (256 KiB) and the
+    // kernel buffers are full, instead of the client buffering everything in memory.
+    const chunk = new Uint8Array(64 * 1024);
+    let written = 0;
+    let stalled = false;
+    const deadline = Date.now() + 3000;
+    while (Date.now() < deadline && written < 512 * 1024 * 1024) {
+      written += chunk.byteLength;
+      if (server!.write(chunk)) continue;
+      const ok = await within(server!.drained(), 300, "drain").then(() => true, () => false);
+      if (!ok) {
+        stalled = true;
+        break;
+      }
+    }
+    expect(stalled).toBe(true);
+    expect(written).toBeLessThan(64 * 1024 * 1024);
+    // Reading resumes the flow; chunks are plain Uint8Array, not Buffer.
+    const reader = conn.readable.getReader();
+    const { value } = await within(reader.read(), 2000, "first read");
+    expect(value!.constructor).toBe(Uint8Array);
+    let got = value!.byteLength;
+    while (got < written) {
+      const r = await within(reader.read(), 2000, "read rest");
+      got += r.value!.byteLength;
+    }
+    expect(got).toBe(written);
+    await within(server!.drained(), 2000, "drained after reading");
+    server!.destroy();
+    conn.destroy();
+  });
+
+  it("writable stream view round-trips and closes gracefully", async () => {
+    const l = await listen((conn) => void conn.readable.pipeTo(conn.writable).catch(() => {}));
+    const conn = await connect(l.addr.port);
+    const reading = readAll(conn.readable);
+    const writer = conn.writable.getWriter();
+    await writer.write(new TextEncoder().encode("hello "));
+    await writer.write(new TextEncoder().encode("world"));
+    await within(writer.close(), 2000, "writer.close");
+    expect(new TextDecoder().decode(await reading)).toBe("hello world");
+    await within(conn.closed, 2000, "closed");
+  });
+
+  it("rejects a refused connection with ConnectionRefused", async () => {
+    const l = await tcpListen({ hostname: HOST, port: 0, onConnection: (c) => c.destroy() });
+    const port = l.addr.port;
+    await l.close();
+    const err = await tcpConnect({ hostname: HOST, port, timeoutMs: 2000 }).catch((e) => e);
+    expect(err).toBeInstanceOf(NetError);
+    expect(err.name).toBe("NetError");
+    expect(err.code).toBe("ConnectionRefused");
+    expect(err.address).toBe(`${HOST}:${port}`);
+    expect(err.message).toContain(`Cannot connect to ${HOST}:${port}: connection refused`);
+  });
+
+  it("rejects a port in use with AddrInUse naming the address", async () => {
+    const l = await listen(() => {});
+    const err = await tcpListen({ hostname: HOST, port: l.addr.port, onConnection: () => {} }).catch((e) =>
+      e
+    );
+    expect(err).toBeInstanceOf(NetError);
+    expect(err.code).toBe("AddrInUse");
+    expect(err.address).toBe(`${HOST}:${l.addr.port}`);
+    expect(err.message).toContain(`Cannot listen on ${HOST}:${l.addr.port}: address already in use`);
+  });
+
+  it("defaults the listen address to 0.0.0.0", async () => {
+    const l = await tcpListen({ port: 0, onConnection: (c) => c.destroy() });
+    listeners.push(l);
+    expect(l.addr.hostname).toBe("0.0.0.0");
+    expect(l.addr.port).toBeGreaterThan(0);
+  });
+
+  it("rejects with signal.reason when aborted", async () => {
+    const l = await listen(() => {});
+    const ac = new AbortController();
+    ac.abort(new Error("stop"));
+    const err = await tcpConnect({ hostname: HOST, port: l.addr.port, signal: ac.signal }).catch((e) => e);
+    expect(err.message).toBe("stop");
+  });
+
+  it("ends readable when the peer closes", async () => {
+    const l = await listen((conn) => {
+      conn.write(new TextEncoder().encode("bye"));
+      conn.close();
+    });
+    const conn = await connect(l.addr.port);
+    expect(new TextDecoder().decode(await readAll(conn.readable))).toBe("bye");
+    await within(conn.closed, 2000, "closed");
+    expect(conn.write(new Uint8Array(1))).toBe(false);
+    const err = await conn.drained().catch((e) => e);
+    expect(err).toBeInstanceOf(NetError);
+    expect(err.code).toBe("BrokenPipe");
+  });
+
+  it("survives the peer destroying mid-stream", async () => {
+    const l = await listen((conn) => {
+      const chunk = new Uint8Array(256 * 1024).fill(7);
+      for (let i = 0; i < 8; i++) conn.write(chunk);
+      conn.destroy();
+    });
+    const conn = await connect(l.addr.port);
+    // Keep writing too, so the reset also hits the write side.
+    const junk = new Uint8Array(64 * 1024);
+    const writing = (async () => {
+      for (let i = 0; i < 200; i++) {
+        if (!conn.write(junk)) await conn.drained();
+      }
+    })().catch((e) => e);
+    let outcome: unknown;
+    try {
+      await readAll(conn.readable);
+      outcome = "end";
+    } catch (e) {
+      outcome = e;
+    }
+    if (outcome !== "end") {
+      expect(outcome).toBeInstanceOf(NetError);
+      expect(["ConnectionReset", "BrokenPipe"]).toContain((outcome as NetError).code);
+    }
+    await within(conn.closed, 2000, "closed");
+    const w = await within(writing, 2000, "writer loop ends");
+    if (w !== undefined) expect(w).toBeInstanceOf(NetError);
+  });
+
+  it("destroy() mid-stream closes both sides, and errors readable with the given reason", async () => {
+    let server: TcpConn | undefined;
+    const l = await listen((conn) => {
+      server = conn;
+      const chunk = new Uint8Array(64 * 1024);
+      void (async () => {
+        for (let i = 0; i < 10_000; i++) if (!conn.write(chunk)) await conn.drained();
+      })().catch(() => {});
+    });
+    const conn = await connect(l.addr.port);
+    const reader = conn.readable.getReader();
+    await within(reader.read(), 2000, "first chunk");
+    const reason = new Error("viewer went away");
+    conn.destroy(reason);
+    await expect(within(reader.read(), 2000, "read after destroy")).rejects.toBe(reason);
+    await within(conn.closed, 2000, "client closed");
+    await within(
+      (async () => {
+        while (!server) await sleep(5);
+      })(),
+      2000,
+      "accept",
+    );
+    await within(server!.closed, 3000, "server closed");
+    expect(conn.write(new Uint8Array(1))).toBe(false);
+  });
+
+  it("cancelling readable destroys the connection", async () => {
+    let server: TcpConn | undefined;
+    const l = await listen((conn) => (server = conn));
+    const conn = await connect(l.addr.port);
+    await conn.readable.cancel();
+    await within(conn.closed, 2000, "closed");
+    await within(
+      (async () => {
+        while (!server) await sleep(5);
+      })(),
+      2000,
+      "accept",
+    );
+    await within(server!.closed, 2000, "server closed");
+  });
+
+  it("asyncDispose closes the connection", async () => {
+    const l = await listen((conn) => void echo(conn));
+    const conn = await tcpConnect({ hostname: HOST, port: l.addr.port });
+    {
+      await using c = conn;
+      c.write(new Uint8Array([1]));
+    }
+    await within(conn.closed, 100, "closed after dispose");
+  });
+
+  it("connects over TLS (rtsps) with rejectUnauthorized: false, and reports a bad certificate", async () => {
+    const dir = new URL("./testdata/", import.meta.url);
+    const server = tls.createServer({
+      key: readFileSync(new URL("openssl_localhost_key.pem", dir)),
+      cert: readFileSync(new URL("openssl_localhost_cert.pem", dir)),
+    }, (socket) => {
+      socket.on("error", () => {});
+      socket.pipe(socket);
+    });
+    server.on("tlsClientError", () => {});
+    await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const conn = await tcpConnect({
+        hostname: HOST,
+        port,
+        tls: { rejectUnauthorized: false },
+        timeoutMs: 2000,
+      });
+      conns.push(conn);
+      const reader = conn.readable.getReader();
+      conn.write(new TextEncoder().encode("ping"));
+      const { value } = await within(reader.read(), 2000, "tls echo");
+      expect(new TextDecoder().decode(value)).toBe("ping");
+      conn.destroy();
+      await within(conn.closed, 2000, "tls closed");
+
+      const err = await tcpConnect({ hostname: HOST, port, tls: true, timeoutMs: 2000 }).catch((e) => e);
+      expect(err).toBeInstanceOf(NetError);
+      expect(err.code).toBe("Other");
+      expect(err.message).toContain(`Cannot connect to ${HOST}:${port}`);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("raised no unhandled rejection or uncaught exception", async () => {
+    await sleep(50);
+    expect(stray).toEqual([]);
+  });
+});

@@ -1,0 +1,120 @@
+/**
+ * UDP sockets on `node:dgram`, shaped for RTP: one settable callback per datagram (no streams, no
+ * promise per packet) and a fire-and-forget `send`.
+ *
+ * @module
+ */
+import * as dgram from "node:dgram";
+import { formatAddress, netAddr, plainHost } from "./_address.ts";
+import { type NetAddr, toNetError } from "./net_error.ts";
+
+/** A bound UDP socket. */
+export interface UdpSocket {
+  /** The bound address; `port` is the real port when 0 was asked for. */
+  readonly addr: NetAddr;
+  /**
+   * Sends one datagram. Never throws for network conditions: UDP is lossy, so send failures
+   * (unreachable host...) are dropped. `data` is not copied: do not modify it until the next
+   * macrotask.
+   */
+  send(data: Uint8Array, port: number, hostname: string): void;
+  /**
+   * Called once per received datagram. `data` is a view valid for as long as the callee keeps it;
+   * `from` is a fresh object. Unset (`undefined`) drops datagrams.
+   */
+  onMessage: ((data: Uint8Array, from: NetAddr) => void) | undefined;
+  /** Closes the socket. Idempotent. */
+  close(): void;
+  [Symbol.dispose](): void;
+}
+
+/** Options of {@link udpBind}. */
+export interface UdpBindOptions {
+  /** Default `"0.0.0.0"` (`"::"` when `type` is `"udp6"`). */
+  hostname?: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Default: `"udp6"` when `hostname` contains `:`, else `"udp4"`. */
+  type?: "udp4" | "udp6";
+}
+
+// Shared send callback: passing one keeps send errors off the 'error' event without a closure per packet.
+const ignore = () => {};
+
+class DgramSocket implements UdpSocket {
+  readonly addr: NetAddr;
+  onMessage: ((data: Uint8Array, from: NetAddr) => void) | undefined = undefined;
+  readonly #socket: dgram.Socket;
+  #closed = false;
+
+  constructor(socket: dgram.Socket) {
+    this.#socket = socket;
+    const a = socket.address();
+    this.addr = netAddr(a.address, a.port);
+    socket.on("message", (msg: Uint8Array, rinfo: dgram.RemoteInfo) => {
+      const handler = this.onMessage;
+      if (handler === undefined) return;
+      handler(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength), {
+        hostname: plainHost(rinfo.address),
+        port: rinfo.port,
+      });
+    });
+    socket.on("close", () => (this.#closed = true));
+  }
+
+  send(data: Uint8Array, port: number, hostname: string): void {
+    if (this.#closed) return;
+    this.#socket.send(data, port, hostname, ignore);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#socket.close();
+    } catch { /* already closed */ }
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/**
+ * Binds a UDP socket. Rejects with a {@link NetError} naming the address when it cannot.
+ *
+ * @example
+ * ```ts
+ * using sock = await udpBind({ hostname: "127.0.0.1", port: 0 });
+ * sock.onMessage = (data, from) => console.log(data.byteLength, from.port);
+ * sock.send(new Uint8Array([1, 2, 3]), 5004, "127.0.0.1");
+ * ```
+ */
+export function udpBind(o: UdpBindOptions): Promise<UdpSocket> {
+  const type = o.type ?? (o.hostname?.includes(":") ? "udp6" : "udp4");
+  const hostname = o.hostname ?? (type === "udp6" ? "::" : "0.0.0.0");
+  const address = formatAddress(hostname, o.port);
+  return new Promise<UdpSocket>((resolve, reject) => {
+    const socket = dgram.createSocket({ type });
+    const onError = (error: unknown) => {
+      socket.off("listening", onListening);
+      try {
+        socket.close();
+      } catch { /* never bound */ }
+      reject(toNetError(error, "bind UDP", address));
+    };
+    const onListening = () => {
+      socket.off("error", onError);
+      // Send failures and ICMP errors surface here on some platforms; UDP is lossy, so drop them.
+      socket.on("error", ignore);
+      resolve(new DgramSocket(socket));
+    };
+    socket.once("error", onError);
+    socket.once("listening", onListening);
+    try {
+      socket.bind({ address: hostname, port: o.port });
+    } catch (error) {
+      onError(error);
+    }
+  });
+}
