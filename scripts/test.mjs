@@ -69,7 +69,8 @@ function count(xml) {
   const cases = [];
   // Each <testcase ...> is one test: self-closing or empty when it passed, else holding
   // <failure>/<error>/<skipped>.
-  const re = /<testcase\b([^>]*?)(\/>|>([\s\S]*?)<\/testcase>)/g;
+  // Attribute values may hold an unescaped ">" (legal XML), so skip over quoted strings.
+  const re = /<testcase\b((?:[^>"]|"[^"]*")*?)(\/>|>([\s\S]*?)<\/testcase>)/g;
   for (const m of text.matchAll(re)) {
     const name = /\bname="([^"]*)"/.exec(m[1])?.[1] ?? "";
     cases.push({ name, body: m[3] ?? "" });

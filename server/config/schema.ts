@@ -1,0 +1,563 @@
+/**
+ * The config schema: every section's keys, their types, defaults and a one-line description, declared
+ * once and used for validation (`validate.ts`), defaults (`applyDefaults`) and the config reference
+ * (`listConfigKeys` feeds the docs generator).
+ *
+ * It is a small tree of plain objects, no dependency:
+ *
+ * ```
+ * object ─ keys ─┬─ string / number / boolean / enum / duration / bytes   (leaves)
+ *                ├─ list ─ items                                           (YAML sequence)
+ *                ├─ map ─ values                                           (user-chosen names)
+ *                ├─ sources                                                (a stream's URL(s))
+ *                └─ object ...                                             (nested section)
+ *        └ extra  (schema for keys not listed, e.g. ffmpeg templates; without it they warn)
+ * ```
+ *
+ * Section and key names follow go2rtc's `go2rtc.yaml`, so existing files load unchanged; `auth`,
+ * `metrics`, `limits`, `record` and `hls` limits are strom's own.
+ *
+ * @module
+ */
+
+/** Keys every schema node has. */
+interface NodeBase {
+  /** One line for the config reference. */
+  description: string;
+  /** Applied when the key is absent (or empty) in every config source. */
+  default?: unknown;
+  /** Shown in type errors: `must be a string like ":1984"`, and in the docs. */
+  example?: string;
+  /** The key must be present whenever its section is (used inside list items). */
+  required?: boolean;
+}
+
+/**
+ * A string value.
+ * - `coerce`: accept a number or boolean and keep its source text (`password: 0123` -> `"0123"`);
+ *   off by default so `listen: 1984` fails instead of silently meaning something else.
+ * - `format`: a known shape checked after the type (`address`: `":1984"`, `"127.0.0.1:1984"`, or `""`;
+ *   `webrtc-address` also allows a `/tcp` or `/udp` suffix; `url-path`: `""` or starts with `/`).
+ * - `secret`: the value is collected into `secrets` for masking in logs and API output.
+ * - `ifNull`: the value an explicitly empty key gets (otherwise empty means "not set").
+ */
+export interface StringNode extends NodeBase {
+  kind: "string";
+  coerce?: boolean;
+  format?: "address" | "webrtc-address" | "url-path";
+  secret?: boolean;
+  ifNull?: string;
+}
+
+/** A number; `integer` rejects fractions; `min`/`max` are inclusive. */
+export interface NumberNode extends NodeBase {
+  kind: "number";
+  integer?: boolean;
+  min?: number;
+  max?: number;
+}
+
+/** `true` or `false` (YAML 1.2: `yes`/`on` are strings, not booleans). */
+export interface BooleanNode extends NodeBase {
+  kind: "boolean";
+}
+
+/** One of `values` (matched case-insensitively); `aliases` map other spellings to a value. */
+export interface EnumNode extends NodeBase {
+  kind: "enum";
+  values: readonly string[];
+  aliases?: Record<string, string>;
+}
+
+/** Seconds as a number, or a string of `<n><unit>` parts: `500ms`, `30s`, `5m`, `1h30m`, `7d`. Loaded as seconds. */
+export interface DurationNode extends NodeBase {
+  kind: "duration";
+}
+
+/** Bytes as a number, or `<n><unit>`: `B`, `KB`/`MB`/`GB`/`TB` (powers of 1000), `KiB`/`MiB`/`GiB`/`TiB` (1024). Loaded as bytes. */
+export interface BytesNode extends NodeBase {
+  kind: "bytes";
+}
+
+/** A YAML sequence; `acceptSingle` also takes one bare item as a one-item list. */
+export interface ListNode extends NodeBase {
+  kind: "list";
+  items: SchemaNode;
+  acceptSingle?: boolean;
+}
+
+/** A section with fixed keys; `extra` validates keys not in `keys` (named `extraName` in the docs). */
+export interface ObjectNode extends NodeBase {
+  kind: "object";
+  keys: Record<string, SchemaNode>;
+  extra?: SchemaNode;
+  extraName?: string;
+}
+
+/** A map from user-chosen names (`keyName` in the docs, e.g. `<stream>`) to `values`. */
+export interface MapNode extends NodeBase {
+  kind: "map";
+  keyName: string;
+  values: SchemaNode;
+}
+
+/**
+ * A stream's sources, in any go2rtc form, loaded as a list of URLs:
+ * `url`, `[url, url]`, empty (push-only: `[]`), or `{url: url | [url, ...]}`.
+ */
+export interface SourcesNode extends NodeBase {
+  kind: "sources";
+}
+
+/** Any node of the schema tree. */
+export type SchemaNode =
+  | StringNode
+  | NumberNode
+  | BooleanNode
+  | EnumNode
+  | DurationNode
+  | BytesNode
+  | ListNode
+  | ObjectNode
+  | MapNode
+  | SourcesNode;
+
+// --- small builders keep the table below readable -------------------------------------------------
+
+const str = (description: string, o: Omit<StringNode, "kind" | "description"> = {}): StringNode => ({
+  kind: "string",
+  description,
+  ...o,
+});
+const listen = (description: string, def: string): StringNode =>
+  str(description, { default: def, example: def || ":1935", format: "address" });
+const int = (description: string, o: Omit<NumberNode, "kind" | "description"> = {}): NumberNode => ({
+  kind: "number",
+  integer: true,
+  min: 0,
+  description,
+  ...o,
+});
+const bool = (description: string, def?: boolean): BooleanNode => ({
+  kind: "boolean",
+  description,
+  default: def,
+});
+const duration = (description: string, def?: number | string): DurationNode => ({
+  kind: "duration",
+  description,
+  default: def,
+  example: "30s",
+});
+const bytes = (description: string, def?: number): BytesNode => ({
+  kind: "bytes",
+  description,
+  default: def,
+  example: "16MB",
+});
+const strings = (
+  description: string,
+  o: Omit<ListNode, "kind" | "description" | "items"> = {},
+): ListNode => ({
+  kind: "list",
+  items: str("An entry."),
+  description,
+  ...o,
+});
+const section = (
+  description: string,
+  keys: Record<string, SchemaNode>,
+  o: Partial<ObjectNode> = {},
+): ObjectNode => ({
+  kind: "object",
+  description,
+  keys,
+  ...o,
+});
+
+/** Log levels accepted in `log.level` and per-module keys. */
+export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "disabled"] as const;
+
+const level = (description: string, def?: string): EnumNode => ({
+  kind: "enum",
+  values: LOG_LEVELS,
+  aliases: { warning: "warn", off: "disabled", fatal: "error", panic: "error" },
+  description,
+  default: def,
+});
+
+/** Modules whose log level can be set on its own under `log:`. */
+export const LOG_MODULES = [
+  "api",
+  "streams",
+  "rtsp",
+  "rtmp",
+  "webrtc",
+  "mp4",
+  "hls",
+  "mjpeg",
+  "exec",
+  "onvif",
+  "record",
+  "metrics",
+] as const;
+
+const userSchema: ObjectNode = section("One account.", {
+  password: str("Plaintext password; prefer `${VAR}` so it stays out of the file.", {
+    coerce: true,
+    secret: true,
+  }),
+  password_hash: str("Password hash checked instead of `password` (format defined by the auth module).", {
+    secret: true,
+  }),
+  role: {
+    kind: "enum",
+    values: ["viewer", "admin"],
+    default: "viewer",
+    description: "`viewer` may watch streams; `admin` may also add/delete streams and change the config.",
+  },
+  streams: strings("Stream names (`*` wildcards allowed) this user may access; empty means all.", {
+    default: [],
+    acceptSingle: true,
+  }),
+});
+
+const iceServerSchema: ObjectNode = section("One STUN/TURN server.", {
+  urls: strings("`stun:host:port`, `turn:host:port` or `turns:...` URLs.", {
+    acceptSingle: true,
+    required: true,
+  }),
+  username: str("TURN username.", { coerce: true }),
+  credential: str("TURN password.", { coerce: true, secret: true }),
+});
+
+/**
+ * The strom config schema (root node). Exported for the docs generator and for tests.
+ *
+ * @example
+ * ```ts
+ * const listen = configSchema.keys.api.kind === "object" ? configSchema.keys.api.keys.listen : undefined;
+ * console.log(listen?.default); // ":1984"
+ * ```
+ */
+export const configSchema: ObjectNode = section("strom config file.", {
+  app: section("Which modules start.", {
+    modules: strings("Start only these modules (go2rtc compatible); empty starts all.", { default: [] }),
+  }),
+  api: section("HTTP API, web UI, WebSocket, WHEP/WHIP.", {
+    listen: listen(
+      'Address of the HTTP API and web UI, e.g. ":1984" or "127.0.0.1:1984"; "" disables it.',
+      ":1984",
+    ),
+    username: str("Basic-auth username for the API (an admin account); empty means no auth.", {
+      default: "",
+      coerce: true,
+    }),
+    password: str("Basic-auth password for `username`.", { default: "", coerce: true, secret: true }),
+    base_path: str('Serve everything under this path prefix, e.g. "/rtc".', {
+      default: "",
+      example: "/rtc",
+      format: "url-path",
+    }),
+    static_dir: str("Serve the web UI from this folder instead of the built-in one.", { default: "" }),
+    origin: str('CORS origin; "*" allows any origin (also for WebSocket). Default: same host only.', {
+      default: "",
+      example: "*",
+    }),
+    tls_listen: str('Address of the HTTPS listener, e.g. ":8443"; needs `tls_cert` and `tls_key`.', {
+      default: "",
+      example: ":8443",
+      format: "address",
+    }),
+    tls_cert: str("TLS certificate: a file path or inline PEM.", { default: "" }),
+    tls_key: str("TLS private key: a file path or inline PEM.", { default: "", secret: true }),
+    unix_listen: str("Also listen on this Unix socket path.", { default: "", example: "/run/strom.sock" }),
+    allow_paths: strings("Only these request paths are served (e.g. /api/streams); empty allows all.", {
+      default: [],
+    }),
+    local_auth: bool(
+      "Require auth from loopback and Unix-socket clients too (they skip it by default).",
+      false,
+    ),
+    auth: section("Several accounts with roles and per-stream access (strom extension).", {
+      users: {
+        kind: "map",
+        keyName: "<username>",
+        values: userSchema,
+        default: {},
+        description: "Accounts by username.",
+      },
+    }),
+  }),
+  rtsp: section("RTSP server.", {
+    listen: listen('Address of the RTSP server; "" disables it.', ":8554"),
+    username: str("RTSP username; empty means no auth.", { default: "", coerce: true }),
+    password: str("RTSP password.", { default: "", coerce: true, secret: true }),
+    default_query: str(
+      'Media query used when a client gives none, e.g. "video&audio", "mp4", "video=all&audio=all".',
+      {
+        default: "video&audio",
+      },
+    ),
+    pkt_size: int("Largest RTP packet the server sends, in bytes; 0 uses the built-in size.", {
+      default: 0,
+      max: 65535,
+    }),
+    udp: bool("Also offer RTP over UDP to RTSP clients (TCP interleaved is always offered).", false),
+  }),
+  rtmp: section("RTMP server (ingest and playback).", {
+    listen: listen('Address of the RTMP server, e.g. ":1935"; "" (the default) disables it.', ""),
+  }),
+  webrtc: section("WebRTC (browser playback, WHEP/WHIP, two-way audio).", {
+    listen: str(
+      'Address for ICE over UDP and TCP, e.g. ":8555"; ":8555/tcp" fixes only TCP; "" picks random UDP ports.',
+      {
+        default: ":8555",
+        example: ":8555",
+        format: "webrtc-address",
+      },
+    ),
+    candidates: strings(
+      'Extra ICE candidates to announce: "ip:port", "domain:port" or "stun:8555" (discover public IP).',
+      {
+        default: [],
+        acceptSingle: true,
+      },
+    ),
+    ice_servers: {
+      kind: "list",
+      items: iceServerSchema,
+      default: [{ urls: ["stun:stun.cloudflare.com:3478", "stun:stun.l.google.com:19302"] }],
+      description: "STUN/TURN servers for browsers and strom; [] removes the defaults.",
+    },
+    filters: section("Limit which ICE candidates are gathered and offered.", {
+      candidates: strings("Announce only these candidates (host IPs or the `candidates` entries)."),
+      loopback: bool("Include loopback interfaces."),
+      interfaces: strings("Use only these network interfaces."),
+      ips: strings("Use only these local IPs."),
+      networks: {
+        kind: "list",
+        items: { kind: "enum", values: ["udp4", "udp6", "tcp4", "tcp6"], description: "A network type." },
+        description: "Use only these network types: udp4, udp6, tcp4, tcp6.",
+      },
+      udp_ports: {
+        kind: "list",
+        items: int("A port.", { min: 1, max: 65535 }),
+        description: "UDP port range [min, max] for ICE when `listen` gives no UDP port.",
+        example: "[50000, 50100]",
+      },
+    }),
+  }),
+  ffmpeg: section(
+    "ffmpeg binary, global args and named templates/presets.",
+    {
+      bin: str("ffmpeg binary: a name looked up in PATH or a full path.", { default: "ffmpeg" }),
+      global: str("Arguments before the input on every ffmpeg command line.", { default: "-hide_banner" }),
+      timeout: duration("Input timeout; fills `{timeout}` in the rtsp input template.", 5),
+    },
+    {
+      extra: str("An input/output template or codec preset, e.g. `h264: -c:v libx264 -preset superfast`.", {
+        coerce: true,
+      }),
+      extraName: "<template>",
+    },
+  ),
+  exec: section("exec: sources (they run commands; config file only, never through the API).", {
+    allow_paths: strings("Only these executables may be run by exec: sources; empty allows any.", {
+      default: [],
+    }),
+  }),
+  streams: {
+    kind: "map",
+    keyName: "<stream>",
+    values: {
+      kind: "sources",
+      description: "Source URL, list of URLs tried in order, {url: ...}, or empty for a push-only stream.",
+      example: "rtsp://user:pass@192.168.1.10/stream1",
+    },
+    default: {},
+    description: "Streams by name; each has one or more sources.",
+  },
+  publish: {
+    kind: "map",
+    keyName: "<stream>",
+    values: strings("Destination URL or list of URLs (rtmp://, rtmps://).", { acceptSingle: true }),
+    default: {},
+    description: "Push streams to other servers.",
+  },
+  preload: {
+    kind: "map",
+    keyName: "<stream>",
+    values: str('Media query to keep running, e.g. "video=h264&audio=opus"; empty means "video&audio".', {
+      ifNull: "video&audio",
+    }),
+    default: {},
+    description: "Streams kept running without viewers (instant start, warm GOP cache).",
+  },
+  log: section(
+    "Logging.",
+    {
+      level: level("Default log level: trace, debug, info, warn, error or disabled.", "info"),
+      format: {
+        kind: "enum",
+        values: ["auto", "color", "json", "text"],
+        aliases: { "": "auto" },
+        default: "auto",
+        description: "Line format; auto is color on a terminal, text otherwise.",
+      },
+      output: str(
+        'Where logs go: "stdout", "stderr", "file" (strom.log), "file:<path>", or "" for memory only.',
+        {
+          default: "stdout",
+        },
+      ),
+      time: str('Timestamp format: "" (RFC 3339), "UNIXMS", "UNIXMICRO" or "UNIXNANO".', { default: "" }),
+      ffmpeg: level("Level of ffmpeg's own stderr output (passed to ffmpeg as -v).", "error"),
+      ...Object.fromEntries(
+        LOG_MODULES.map((m) => [m, level(`Log level of the ${m} module (default: level).`)]),
+      ),
+    },
+  ),
+  hls: section("HLS output limits (each session buffers segments in memory).", {
+    max_sessions: int("Most concurrent HLS sessions; new ones are refused beyond it. 0 = unlimited.", {
+      default: 50,
+    }),
+    session_timeout: duration(
+      "Drop an HLS session after this long without a playlist or segment request.",
+      30,
+    ),
+    max_session_bytes: bytes("Most bytes of segments one session keeps in memory.", 16_000_000),
+  }),
+  metrics: section("Prometheus metrics (strom extension).", {
+    enabled: bool("Serve metrics in Prometheus text format on the API listener.", false),
+    path: str("Path of the metrics endpoint.", { default: "/metrics", format: "url-path" }),
+  }),
+  limits: section("Connection limits (strom extension).", {
+    max_connections: int("Most concurrent viewer/client connections across all protocols; 0 = unlimited.", {
+      default: 0,
+    }),
+    max_connections_per_stream: int("Most concurrent viewers of one stream; 0 = unlimited.", { default: 0 }),
+    connection_timeout: duration(
+      "Close a client that has not finished its handshake/setup after this long.",
+      30,
+    ),
+  }),
+  record: section("Continuous recording into segment files (strom extension).", {
+    path: str("Folder for recordings; one subfolder per stream.", { default: "recordings" }),
+    format: {
+      kind: "enum",
+      values: ["mp4", "ts"],
+      default: "mp4",
+      description: "Segment container: mp4 (fragmented MP4) or ts (MPEG-TS).",
+    },
+    streams: strings("Names of the streams to record; empty records none.", {
+      default: [],
+      acceptSingle: true,
+    }),
+    segment_duration: duration("Length of one segment file (cut at the next keyframe).", 60),
+    retention: duration('Delete segments older than this, e.g. "7d"; 0 keeps them forever.', 0),
+    max_size: bytes("Delete the oldest segments when the folder grows beyond this; 0 = no cap.", 0),
+  }),
+  env: {
+    kind: "map",
+    keyName: "<NAME>",
+    values: str("Value for ${NAME} in config files.", { coerce: true, secret: true }),
+    default: {},
+    description:
+      "Variables for ${NAME} substitution; looked up before $CREDENTIALS_DIRECTORY and the environment.",
+  },
+});
+
+/**
+ * Top-level sections of go2rtc that strom does not implement: they get a clearer warning than an
+ * unknown key ("go2rtc feature ... ignored").
+ */
+export const GO2RTC_ONLY_SECTIONS: readonly string[] = [
+  "echo",
+  "hass",
+  "homekit",
+  "ngrok",
+  "pinggy",
+  "srtp",
+  "webtorrent",
+  "wyoming",
+  "wyze",
+  "xiaomi",
+  "ring",
+  "nest",
+  "roborock",
+  "tuya",
+  "gopro",
+];
+
+/** One line of the config reference. */
+export interface ConfigKeyDoc {
+  /** Dotted path; `<stream>`-style segments stand for user-chosen names, `[]` for list items. */
+  path: string;
+  /** Human-readable type, e.g. `string`, `duration`, `list of string`, `section`. */
+  type: string;
+  description: string;
+  /** The default as YAML would show it, when there is one. */
+  default?: unknown;
+  example?: string;
+  /** Allowed values of an enum. */
+  values?: readonly string[];
+}
+
+/**
+ * Flattens the schema into one entry per key (sections included), in declaration order, for the
+ * docs generator.
+ *
+ * @example
+ * ```ts
+ * for (const k of listConfigKeys()) console.log(`| ${k.path} | ${k.type} | ${k.default ?? ""} | ${k.description} |`);
+ * ```
+ */
+export function listConfigKeys(root: ObjectNode = configSchema): ConfigKeyDoc[] {
+  const out: ConfigKeyDoc[] = [];
+  const visit = (node: SchemaNode, path: string) => {
+    const entry: ConfigKeyDoc = { path, type: typeName(node), description: node.description };
+    if (node.default !== undefined) entry.default = node.default;
+    if (node.example !== undefined) entry.example = node.example;
+    if (node.kind === "enum") entry.values = node.values;
+    if (path) out.push(entry);
+    const prefix = path ? `${path}.` : "";
+    if (node.kind === "object") {
+      for (const [key, child] of Object.entries(node.keys)) visit(child, prefix + key);
+      if (node.extra) visit(node.extra, prefix + (node.extraName ?? "<key>"));
+    } else if (node.kind === "map") {
+      visit(node.values, prefix + node.keyName);
+    } else if (node.kind === "list" && (node.items.kind === "object" || node.items.kind === "map")) {
+      visit(node.items, `${path}[]`);
+    }
+  };
+  visit(root, "");
+  return out;
+}
+
+/**
+ * A schema node's type in words, as the docs show it.
+ *
+ * @example
+ * ```ts
+ * typeName({ kind: "list", items: { kind: "string", description: "" }, description: "" }); // "list of string"
+ * ```
+ */
+export function typeName(node: SchemaNode): string {
+  switch (node.kind) {
+    case "number":
+      return node.integer ? "integer" : "number";
+    case "enum":
+      return "enum";
+    case "list":
+      return `list of ${typeName(node.items)}`;
+    case "object":
+      return "section";
+    case "map":
+      return `map of ${node.keyName} to ${typeName(node.values)}`;
+    case "sources":
+      return "source URL(s)";
+    default:
+      return node.kind;
+  }
+}

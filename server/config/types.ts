@@ -1,0 +1,277 @@
+/**
+ * The typed shape of a loaded strom config: what `loadConfig` returns after validation, merging and
+ * defaults. The keys and their defaults are declared once in `schema.ts`; these types mirror it.
+ *
+ * Conventions after loading:
+ * - durations are numbers of **seconds** (YAML may say `30`, `"30s"`, `"5m"`, `"7d"`);
+ * - sizes are numbers of **bytes** (YAML may say `1048576`, `"512KB"`, `"1.5GiB"`);
+ * - every stream's sources are a list (`[]` for a push-only stream);
+ * - keys marked optional (`?`) have no default: absent means "not set".
+ *
+ * @module
+ */
+
+/** A log level, most verbose first; `disabled` turns a logger off. */
+export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "disabled";
+
+/** Role of an API user: `viewer` may watch, `admin` may also change streams and config. */
+export type UserRole = "viewer" | "admin";
+
+/**
+ * One named account (`api.auth.users.<name>`).
+ *
+ * @example
+ * ```ts
+ * const kiosk: UserConfig = { password: "s3cret", role: "viewer", streams: ["front_door"] };
+ * ```
+ */
+export interface UserConfig {
+  /** Plaintext password (use `${VAR}` to keep it out of the file). */
+  password?: string;
+  /** Password hash, checked instead of `password`; its format belongs to the auth module. */
+  password_hash?: string;
+  role: UserRole;
+  /** Stream names (`*` wildcards allowed) this user may access; empty means all streams. */
+  streams: string[];
+}
+
+/**
+ * `api:` section (HTTP API, web UI, WebSocket, WHEP/WHIP).
+ *
+ * @example
+ * ```ts
+ * const api: Partial<ApiConfig> = { listen: "127.0.0.1:1984", base_path: "/rtc" };
+ * ```
+ */
+export interface ApiConfig {
+  listen: string;
+  username: string;
+  password: string;
+  base_path: string;
+  static_dir: string;
+  origin: string;
+  tls_listen: string;
+  tls_cert: string;
+  tls_key: string;
+  unix_listen: string;
+  allow_paths: string[];
+  local_auth: boolean;
+  auth: { users: Record<string, UserConfig> };
+}
+
+/**
+ * `rtsp:` section (RTSP server).
+ *
+ * @example
+ * ```ts
+ * const rtsp: Partial<RtspConfig> = { listen: ":8554", default_query: "video&audio" };
+ * ```
+ */
+export interface RtspConfig {
+  listen: string;
+  username: string;
+  password: string;
+  default_query: string;
+  pkt_size: number;
+  udp: boolean;
+}
+
+/**
+ * `rtmp:` section (RTMP server, off unless `listen` is set).
+ *
+ * @example
+ * ```ts
+ * const rtmp: RtmpConfig = { listen: ":1935" };
+ * ```
+ */
+export interface RtmpConfig {
+  listen: string;
+}
+
+/**
+ * One ICE server handed to browsers and to our own WebRTC stack.
+ *
+ * @example
+ * ```ts
+ * const turn: IceServerConfig = { urls: ["turn:turn.example.com:3478"], username: "u", credential: "p" };
+ * ```
+ */
+export interface IceServerConfig {
+  urls: string[];
+  username?: string;
+  credential?: string;
+}
+
+/**
+ * `webrtc.filters`: which ICE candidates strom gathers and offers. Absent keys do not filter.
+ *
+ * @example
+ * ```ts
+ * const filters: WebrtcFilters = { networks: ["udp4", "tcp4"], udp_ports: [50000, 50100] };
+ * ```
+ */
+export interface WebrtcFilters {
+  candidates?: string[];
+  loopback?: boolean;
+  interfaces?: string[];
+  ips?: string[];
+  networks?: Array<"udp4" | "udp6" | "tcp4" | "tcp6">;
+  udp_ports?: number[];
+}
+
+/**
+ * `webrtc:` section.
+ *
+ * @example
+ * ```ts
+ * const webrtc: Partial<WebrtcConfig> = { listen: ":8555", candidates: ["192.168.1.10:8555", "stun:8555"] };
+ * ```
+ */
+export interface WebrtcConfig {
+  listen: string;
+  candidates: string[];
+  ice_servers: IceServerConfig[];
+  filters: WebrtcFilters;
+}
+
+/**
+ * `ffmpeg:` section: the binary, global args, timeout, and named templates/presets (any other key,
+ * e.g. `h264`, `rtsp/udp`, `output`), which override the built-in ones.
+ *
+ * @example
+ * ```ts
+ * const ff: FfmpegConfig = { bin: "ffmpeg", global: "-hide_banner", timeout: 5, mycodec: "-c:v libx264" };
+ * ```
+ */
+export interface FfmpegConfig {
+  bin: string;
+  global: string;
+  /** Seconds. */
+  timeout: number;
+  [template: string]: string | number;
+}
+
+/**
+ * `log:` section. Per-module levels default to `level`.
+ *
+ * @example
+ * ```ts
+ * const log: Partial<LogConfig> = { level: "debug", format: "json", rtsp: "trace" };
+ * ```
+ */
+export interface LogConfig {
+  level: LogLevel;
+  format: "auto" | "color" | "json" | "text";
+  output: string;
+  time: string;
+  api?: LogLevel;
+  streams?: LogLevel;
+  rtsp?: LogLevel;
+  rtmp?: LogLevel;
+  webrtc?: LogLevel;
+  mp4?: LogLevel;
+  hls?: LogLevel;
+  mjpeg?: LogLevel;
+  exec?: LogLevel;
+  ffmpeg: LogLevel;
+  onvif?: LogLevel;
+  record?: LogLevel;
+  metrics?: LogLevel;
+}
+
+/**
+ * `hls:` section: limits on HLS sessions (each one buffers segments in memory).
+ *
+ * @example
+ * ```ts
+ * const hls: HlsConfig = { max_sessions: 20, session_timeout: 30, max_session_bytes: 8_000_000 };
+ * ```
+ */
+export interface HlsConfig {
+  max_sessions: number;
+  /** Seconds. */
+  session_timeout: number;
+  /** Bytes. */
+  max_session_bytes: number;
+}
+
+/**
+ * `metrics:` section (Prometheus text format on the API port).
+ *
+ * @example
+ * ```ts
+ * const metrics: MetricsConfig = { enabled: true, path: "/metrics" };
+ * ```
+ */
+export interface MetricsConfig {
+  enabled: boolean;
+  path: string;
+}
+
+/**
+ * `limits:` section. `0` means unlimited.
+ *
+ * @example
+ * ```ts
+ * const limits: LimitsConfig = { max_connections: 50, max_connections_per_stream: 10, connection_timeout: 30 };
+ * ```
+ */
+export interface LimitsConfig {
+  max_connections: number;
+  max_connections_per_stream: number;
+  /** Seconds. */
+  connection_timeout: number;
+}
+
+/**
+ * `record:` section: continuous recording of the listed streams into segment files.
+ *
+ * @example
+ * ```ts
+ * const record: RecordConfig = { path: "recordings", format: "mp4", streams: ["front_door"],
+ *   segment_duration: 60, retention: 604800, max_size: 0 };
+ * ```
+ */
+export interface RecordConfig {
+  path: string;
+  format: "mp4" | "ts";
+  streams: string[];
+  /** Seconds. */
+  segment_duration: number;
+  /** Seconds; 0 keeps recordings forever. */
+  retention: number;
+  /** Bytes; 0 means no size cap. */
+  max_size: number;
+}
+
+/**
+ * The whole config after loading: every section present, defaults applied.
+ *
+ * @example
+ * ```ts
+ * const { config } = await loadConfig(["strom.yaml"], io);
+ * console.log(config.api.listen, Object.keys(config.streams));
+ * ```
+ */
+export interface StromConfig {
+  app: { modules: string[] };
+  api: ApiConfig;
+  rtsp: RtspConfig;
+  rtmp: RtmpConfig;
+  webrtc: WebrtcConfig;
+  ffmpeg: FfmpegConfig;
+  exec: { allow_paths: string[] };
+  /** Stream name -> source URLs in order; `[]` is a push-only stream. */
+  streams: Record<string, string[]>;
+  /** Stream name -> destination URLs it is pushed to (rtmp/rtmps). */
+  publish: Record<string, string[]>;
+  /** Stream name -> media query it is kept running with, e.g. `"video&audio"`. */
+  preload: Record<string, string>;
+  log: LogConfig;
+  hls: HlsConfig;
+  metrics: MetricsConfig;
+  limits: LimitsConfig;
+  record: RecordConfig;
+  /** Variables from `env:`, usable as `${NAME}` anywhere in the config files. */
+  env: Record<string, string>;
+}
