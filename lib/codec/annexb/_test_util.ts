@@ -1,0 +1,114 @@
+/**
+ * Fixture loading and the ffprobe peer for the H.264/H.265 tests (private).
+ *
+ * @module
+ */
+import { readFile, readTextFile, spawn } from "../../runtime/mod.ts";
+import { splitAnnexb } from "./annexb.ts";
+import { readRtpCapture } from "../../rtp/capture.ts";
+import { parseRtp, type RtpPacket } from "../../rtp/packet.ts";
+
+/** Absolute path of a file in `lib/codec/<codec>/testdata/`. */
+export function testdataPath(codec: "h264" | "h265", name: string): string {
+  return decodeURIComponent(new URL(`../${codec}/testdata/${name}`, import.meta.url).pathname);
+}
+
+/** Bytes of a fixture. */
+export function readTestdata(codec: "h264" | "h265", name: string): Promise<Uint8Array> {
+  return readFile(testdataPath(codec, name));
+}
+
+/** Text of a fixture (SDP). */
+export function readTestdataText(codec: "h264" | "h265", name: string): Promise<string> {
+  return readTextFile(testdataPath(codec, name));
+}
+
+/** The `a=fmtp` parameters of an SDP file written by ffmpeg (without the payload type). */
+export function sdpFmtp(sdp: string): string {
+  const m = /a=fmtp:\d+ (.*)/.exec(sdp);
+  if (!m) throw new Error("no a=fmtp line in the SDP fixture");
+  return m[1].trim();
+}
+
+/** The RTP packets of a length-prefixed capture (see lib/rtp/capture.ts). */
+export async function readRtpTestdata(codec: "h264" | "h265", name: string): Promise<RtpPacket[]> {
+  return readRtpCapture(await readTestdata(codec, name)).map((d) => parseRtp(d));
+}
+
+async function drain(stream: ReadableStream<Uint8Array> | undefined): Promise<string> {
+  if (!stream) return "";
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  let total = 0;
+  for (const c of chunks) total += c.length;
+  const all = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.length;
+  }
+  return new TextDecoder().decode(all);
+}
+
+/** What ffprobe made of an elementary stream. */
+export interface ProbeResult {
+  frames: number;
+  width: number;
+  height: number;
+  /** ffprobe's error output (`-v error`): empty when the stream decoded cleanly. */
+  errors: string;
+  code: number | null;
+}
+
+/**
+ * Decodes an Annex-B elementary stream with ffprobe (fed on stdin) and reports the frames it read.
+ * Bounded by `timeoutMs`: the child is killed when it takes longer.
+ */
+export async function ffprobe(
+  data: Uint8Array,
+  format: "h264" | "hevc",
+  timeoutMs = 15_000,
+): Promise<ProbeResult> {
+  const child = spawn("ffprobe", [
+    "-v",
+    "error",
+    "-f",
+    format,
+    "-count_frames",
+    "-show_entries",
+    "stream=nb_read_frames,width,height",
+    "-of",
+    "json",
+    "-i",
+    "pipe:0",
+  ], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  try {
+    const out = drain(child.stdout);
+    const err = drain(child.stderr);
+    const writer = child.stdin!.getWriter();
+    await writer.write(data);
+    await writer.close();
+    const [stdout, stderr, status] = await Promise.all([out, err, child.exited]);
+    const stream = JSON.parse(stdout || "{}").streams?.[0] ?? {};
+    return {
+      frames: Number(stream.nb_read_frames ?? 0),
+      width: Number(stream.width ?? 0),
+      height: Number(stream.height ?? 0),
+      errors: stderr.trim(),
+      code: status.code,
+    };
+  } finally {
+    clearTimeout(timer);
+    child.kill("SIGKILL");
+  }
+}
+
+/** The first NAL unit of `type` in an Annex-B fixture. */
+export async function fixtureNal(codec: "h264" | "h265", name: string, type: number): Promise<Uint8Array> {
+  for (const nal of splitAnnexb(await readTestdata(codec, name))) {
+    const t = codec === "h264" ? nal[0] & 0x1f : (nal[0] >> 1) & 0x3f;
+    if (t === type) return nal;
+  }
+  throw new Error(`no NAL unit of type ${type} in ${name}`);
+}
