@@ -369,7 +369,7 @@ function deref(node: unknown, ctx: ValidationContext): YamlNode | null {
   return (node ?? null) as YamlNode | null;
 }
 
-function isNull(node: YamlNode | null): boolean {
+function isNull(node: YamlNode | null): node is null {
   return node == null || (isScalar(node) && node.value == null);
 }
 

@@ -308,7 +308,7 @@ function replaceValue(
   const tail = rendered.slice(1).map((l) => "\n" + (l ? indent + l : l)).join("");
 
   const oldRange = old?.range;
-  const oldIsBlock = oldRange !== undefined && oldRange[1] > oldRange[0] && text[oldRange[1] - 1] === "\n";
+  const oldIsBlock = oldRange != null && oldRange[1] > oldRange[0] && text[oldRange[1] - 1] === "\n";
   if (oldIsBlock) {
     // Old value spans lines below the key (block list/map/scalar): replace from the colon to its end.
     const keyLineEnd = lineEndNoNewline(text, colon);

@@ -1,0 +1,22 @@
+/**
+ * Wires the `exec:` scheme into the source registry.
+ *
+ * @module
+ */
+import type { Logger } from "../../core/log.ts";
+import { registerSource } from "../../core/registry.ts";
+import { dialExec } from "./producer.ts";
+
+/**
+ * Registers the `exec` scheme. Running arbitrary commands from config is powerful: only register it
+ * where the config is trusted (go2rtc marks exec as insecure). Nothing is registered at import time.
+ *
+ * @example
+ * ```ts
+ * registerExecSource({ log });
+ * // streams: { cam: "exec:ffmpeg -re -i /media/a.mp4 -c:v mjpeg -f mjpeg -" }
+ * ```
+ */
+export function registerExecSource(options: { log?: Logger } = {}): void {
+  registerSource("exec", (url, context) => dialExec(url, { log: options.log, signal: context.signal }));
+}

@@ -1,0 +1,31 @@
+/**
+ * `ffmpeg:` sources: the go2rtc-compatible URL -> ffmpeg command line builder, its templates, and
+ * the inputs and hardware rewriting it uses. The command runs through the `exec` source.
+ *
+ * @example
+ * ```ts
+ * import { buildFfmpegArgs, ffmpegTemplates } from "./lib/protocol/ffmpeg/mod.ts";
+ * const cmd = buildFfmpegArgs("ffmpeg:/media/a.mp4#video=mjpeg", { templates: ffmpegTemplates(config.ffmpeg) });
+ * // cmd.output === "mjpeg": run cmd.bin with cmd.args and read JPEGs from stdout
+ * ```
+ *
+ * @module
+ */
+export {
+  buildFfmpegArgs,
+  FfmpegArgsError,
+  type FfmpegArgsOptions,
+  type FfmpegCommand,
+  type FfmpegOutput,
+} from "./args.ts";
+export { FFMPEG_DEFAULTS, ffmpegTemplates } from "./templates.ts";
+export { deviceInput, type DeviceList, type DevicePlatform, ttsInput, virtualInput } from "./inputs.ts";
+export {
+  type HardwareArgs,
+  type HardwareCodec,
+  type HardwareEngine,
+  type HardwareProbe,
+  makeHardware,
+} from "./hardware.ts";
+export { type FfmpegVersion, parseFfmpegVersion } from "./version.ts";
+export { registerFfmpegSource } from "./register.ts";
