@@ -1,0 +1,81 @@
+/**
+ * The `strom` command line: `strom serve`, `strom config check`, `strom probe`.
+ *
+ * Run with `node cli/bin.mjs`, `deno run -A cli/main.ts` or `bun cli/main.ts`.
+ *
+ * @module
+ */
+import process from "node:process";
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Command, CommanderError } from "commander";
+import { VERSION } from "../server/version.ts";
+import { configCommand } from "./config_check.ts";
+import { CliError, formatCliError } from "./errors.ts";
+import { probeCommand } from "./probe.ts";
+import { serveCommand } from "./serve.ts";
+
+/**
+ * Builds the command tree. Actions throw on failure; {@link run} turns that into an exit code.
+ *
+ * @example
+ * ```ts
+ * await buildProgram().parseAsync(["serve", "-c", "strom.yaml"], { from: "user" });
+ * ```
+ */
+export function buildProgram(): Command {
+  const program = new Command("strom")
+    .description("Camera streaming server: RTSP, RTMP, HTTP, WebRTC in; WebRTC, MSE, HLS, MP4, MJPEG, RTSP out.")
+    .version(VERSION, "-v, --version", "print the version")
+    .showSuggestionAfterError(true)
+    .exitOverride();
+  program.addCommand(serveCommand(), { isDefault: true });
+  program.addCommand(configCommand());
+  program.addCommand(probeCommand());
+  const override = (cmd: Command) => {
+    cmd.exitOverride();
+    cmd.commands.forEach(override);
+  };
+  override(program);
+  return program;
+}
+
+/**
+ * Runs the CLI with `args` (without the executable and script) and resolves with the exit code.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await run(process.argv.slice(2));
+ * ```
+ */
+export async function run(args: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(args, { from: "user" });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander already printed help, the version or its own one-line error.
+      return error.exitCode;
+    }
+    process.stderr.write(`strom: ${formatCliError(error)}\n`);
+    return error instanceof CliError ? error.exitCode : 1;
+  }
+}
+
+/** Whether this file is the program's entry point (Deno/Bun set import.meta.main; Node 20 does not). */
+function isEntry(): boolean {
+  const meta = import.meta as ImportMeta & { main?: boolean };
+  if (typeof meta.main === "boolean") return meta.main;
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntry()) {
+  // Exit explicitly: a finished command must not linger on a stray timer or socket.
+  process.exit(await run(process.argv.slice(2)));
+}

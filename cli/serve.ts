@@ -1,0 +1,27 @@
+/**
+ * `strom serve -c strom.yaml [-c more]`: runs the server until SIGINT/SIGTERM.
+ *
+ * @module
+ */
+import { Command } from "commander";
+import { startServer } from "../server/server.ts";
+import { configOption } from "./options.ts";
+
+/**
+ * The `serve` subcommand (also the default when no subcommand is given, as `go2rtc -c file`).
+ *
+ * @example
+ * ```ts
+ * program.addCommand(serveCommand(), { isDefault: true });
+ * ```
+ */
+export function serveCommand(): Command {
+  return new Command("serve")
+    .description("start the server (HTTP API, and the RTSP/WebRTC/... modules the config enables)")
+    .addOption(configOption())
+    .option("--listen <address>", 'HTTP API address, overrides api.listen (e.g. "127.0.0.1:1984", ":0")')
+    .action(async (opts: { config: string[]; listen?: string }) => {
+      const server = await startServer({ configSources: opts.config, listen: opts.listen });
+      await server.closed;
+    });
+}

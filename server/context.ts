@@ -1,0 +1,44 @@
+/**
+ * What the HTTP app and the server modules share: the stream hub, the loaded config, the config
+ * file (for write-back), the logger, and the runtime hooks (WebSocket upgrade, peer address).
+ *
+ * @module
+ */
+import type { Context } from "hono";
+import type { StreamHub } from "../lib/core/hub.ts";
+import type { Logger } from "../lib/core/log.ts";
+import type { ConfigIo, StromConfig } from "./config/mod.ts";
+import type { ConfigFile } from "./config_file.ts";
+import type { LogBuffer } from "./log_buffer.ts";
+import type { UpgradeWebSocketFn } from "./serve/types.ts";
+
+/**
+ * Everything `createApp` and the modules need.
+ *
+ * @example
+ * ```ts
+ * const app = createApp({ hub: new StreamHub(), config, log: silentLogger, version: "0.1.0" });
+ * const res = await app.request("/api/health");
+ * ```
+ */
+export interface AppContext {
+  hub: StreamHub;
+  /** The merged config the server started with (its `streams` follow API changes). */
+  config: StromConfig;
+  /** The config file that API changes are written back to; without it, changes stay in memory. */
+  configFile?: ConfigFile;
+  /** File and environment access for checking a new config (`POST /api/config`). Default: the runtime's. */
+  configIo?: ConfigIo;
+  log: Logger;
+  version: string;
+  /** Recent log lines for `GET /api/log`. */
+  logBuffer?: LogBuffer;
+  /** The runtime's WebSocket upgrade helper; without it `/api/ws` answers 426. */
+  upgradeWebSocket?: UpgradeWebSocketFn;
+  /** The peer IP of a request; without it every client counts as remote (auth always applies). */
+  remoteAddress?: (c: Context) => string | undefined;
+  /** Secret values from the config (`${VAR}` substitutions, passwords) masked in JSON responses. */
+  secrets?: string[];
+  /** When the server started (ms since epoch), for `/api/health`. Default: when the app was created. */
+  startedAt?: number;
+}

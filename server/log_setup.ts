@@ -1,0 +1,63 @@
+/**
+ * Builds the server's logger from the `log:` config section: console (stderr, or stdout), an
+ * optional file (`output: file:/var/log/strom.log`), and always the in-memory {@link LogBuffer}
+ * behind `GET /api/log`.
+ *
+ * @module
+ */
+import { createWriteStream, type WriteStream } from "node:fs";
+import process from "node:process";
+import { createLogger, isLogLevel, type Logger, type LogRecord, silentLogger } from "../lib/core/log.ts";
+import type { LogConfig } from "./config/mod.ts";
+import { LogBuffer } from "./log_buffer.ts";
+
+/** The server logger and the resources behind it. */
+export interface ServerLog {
+  log: Logger;
+  buffer: LogBuffer;
+  /** Flushes and closes the log file, if any. */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates the logger described by `config` (level, `json`/`text` format, output).
+ *
+ * @example
+ * ```ts
+ * const { log, buffer, close } = createServerLog({ level: "info", format: "text", output: "stderr" }, []);
+ * log.info("listening", { url: "http://127.0.0.1:1984" });
+ * await close();
+ * ```
+ */
+export function createServerLog(config: Partial<LogConfig>, secrets: string[]): ServerLog {
+  const buffer = new LogBuffer({ secrets });
+  const level = config.level ?? "info";
+  if (level === "disabled") return { log: silentLogger, buffer, close: () => Promise.resolve() };
+
+  const output = config.output ?? "stderr";
+  let file: WriteStream | undefined;
+  let console: ((line: string) => void) | undefined;
+  if (output === "stdout") console = (line) => process.stdout.write(line + "\n");
+  else if (output === "stderr" || output === "" || output === undefined) console = (line) => process.stderr.write(line + "\n");
+  else if (output.startsWith("file")) {
+    const path = output.slice("file".length).replace(/^:/, "") || "strom.log";
+    file = createWriteStream(path, { flags: "a" });
+    file.on("error", (error) => process.stderr.write(`Cannot write log file "${path}": ${error.message}\n`));
+  } else console = (line) => process.stderr.write(line + "\n");
+
+  const log = createLogger({
+    level: isLogLevel(level) ? level : "info",
+    format: config.format === "json" ? "json" : "text",
+    secrets,
+    write(line: string, record: LogRecord) {
+      console?.(line);
+      file?.write(line + "\n");
+      buffer.write(record);
+    },
+  });
+  return {
+    log,
+    buffer,
+    close: () => new Promise<void>((resolve) => (file ? file.end(() => resolve()) : resolve())),
+  };
+}

@@ -1,0 +1,22 @@
+/**
+ * The list of built-in server modules, started in this order after the streams are set up and
+ * stopped in reverse order. Add a feature by writing `server/modules/<feature>.ts` exporting a
+ * {@link Module} and listing it here.
+ *
+ * @module
+ */
+import type { Module } from "./types.ts";
+
+export type { Module, ModuleContext, ModuleHandle } from "./types.ts";
+
+/**
+ * Built-in modules in start order. `app.modules` in the config restricts which of them start.
+ *
+ * @example
+ * ```ts
+ * for (const m of builtinModules) await m.init(ctx, app);
+ * ```
+ */
+export const builtinModules: readonly Module[] = [
+  // rtsp, webrtc, mp4, hls, mjpeg, rtmp, record, metrics: added as their features land.
+];

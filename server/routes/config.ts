@@ -1,0 +1,76 @@
+/**
+ * `/api/config`: `GET` returns the config file's YAML text; `POST` replaces it after checking it
+ * with the config loader (400 with `file:line:column` when it is invalid) and writes it atomically.
+ * Both answer 410 when the server runs without a config file (defaults or inline `-c` only).
+ *
+ * The streams of a replaced config take effect at once (added, changed and removed streams); other
+ * sections need a restart.
+ *
+ * @module
+ */
+import type { Hono } from "hono";
+import { loadConfigText } from "../config/mod.ts";
+import type { AppContext } from "../context.ts";
+import { ApiError } from "../errors.ts";
+import { runtimeIo } from "../load.ts";
+import { checkStreamSchemes } from "../sources.ts";
+
+/** Largest config body accepted (a config is text typed by people; this only stops accidents). */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/**
+ * Registers `GET` and `POST /api/config`.
+ *
+ * @example
+ * ```ts
+ * configRoutes(app, ctx);
+ * ```
+ */
+export function configRoutes(app: Hono, ctx: AppContext): void {
+  const requireFile = () => {
+    if (!ctx.configFile) {
+      throw new ApiError(
+        410,
+        "The server runs without a config file (defaults or inline -c only); start it with -c <file> to edit the config here.",
+        "NoConfigFile",
+      );
+    }
+    return ctx.configFile;
+  };
+
+  app.get("/api/config", async (c) => {
+    const file = requireFile();
+    // The file as written (passwords included): this endpoint exists to edit it, and a masked
+    // copy posted back would overwrite the passwords.
+    return c.body(await file.read(), 200, { "Content-Type": "application/yaml; charset=utf-8" });
+  });
+
+  app.post("/api/config", async (c) => {
+    const file = requireFile();
+    const text = await c.req.text();
+    if (text.length > MAX_CONFIG_BYTES) {
+      throw new ApiError(413, `Config too large: ${text.length} bytes, at most ${MAX_CONFIG_BYTES}.`, "PayloadTooLarge");
+    }
+    const loaded = await loadConfigText(text, ctx.configIo ?? runtimeIo, file.path);
+    checkStreamSchemes(loaded.config.streams ?? {});
+    await file.replace(text);
+    applyStreams(ctx, loaded.config.streams ?? {});
+    ctx.log.info("config replaced through the API", { path: file.path, warnings: loaded.warnings.length });
+    return c.json({ ok: true, path: file.path, warnings: loaded.warnings.map((w) => w.message) });
+  });
+}
+
+/** Applies a new `streams:` section to the running hub: adds and updates streams, deletes removed ones. */
+function applyStreams(ctx: AppContext, streams: Record<string, string[]>): void {
+  const before = new Set(Object.keys(ctx.config.streams ?? {}));
+  for (const [name, sources] of Object.entries(streams)) {
+    const current = ctx.hub.get(name)?.sources;
+    if (!current || current.join("\n") !== sources.join("\n")) ctx.hub.set(name, sources);
+    before.delete(name);
+  }
+  // Only streams that came from the config go away; ones created through the API were written to
+  // the file too, so they are in `streams` when the new text keeps them.
+  for (const name of before) ctx.hub.delete(name);
+  ctx.config.streams = { ...streams };
+}
+

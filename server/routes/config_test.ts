@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from "bun:test";
+import { readFileSync } from "node:fs";
+import { makeTestApp, type TestApp } from "../_test_support.ts";
+
+const YAML = '# my cameras\nstreams:\n  demo: "demo:" # test pattern\n  old: "demo:"\n';
+
+describe("/api/config with a config file", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await makeTestApp({ yaml: YAML, file: true });
+  });
+  afterAll(() => t.close());
+
+  it("GET returns the file's YAML text", async () => {
+    const res = await t.app.request("/api/config");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("yaml");
+    expect(await res.text()).toBe(YAML);
+  });
+
+  it("POST with malformed YAML answers 400 with file:line:column and leaves the file alone", async () => {
+    const bad = "streams:\n  demo: demo:\n  cam: [unclosed\n";
+    const res = await t.app.request("/api/config", { method: "POST", body: bad });
+    expect(res.status).toBe(400);
+    const body = await res.json();
+    expect(body.error).toBe("ConfigError");
+    expect(body.message).toMatch(new RegExp(`${t.path!.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:\\d+:\\d+: `));
+    expect(readFileSync(t.path!, "utf8")).toBe(YAML);
+  });
+
+  it("POST with a wrong type answers 400 naming the line", async () => {
+    const res = await t.app.request("/api/config", { method: "POST", body: "api:\n  listen: [1, 2]\n" });
+    expect(res.status).toBe(400);
+    expect((await res.json()).message).toMatch(/:2:\d+: /);
+  });
+
+  it("POST with an unknown scheme answers 400", async () => {
+    const res = await t.app.request("/api/config", { method: "POST", body: "streams:\n  x: foo://cam\n" });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error).toBe("UnknownSchemeError");
+  });
+
+  it("POST replaces the file and applies the streams", async () => {
+    const next = '# new\nstreams:\n  demo: "demo:"\n  added: "demo:#video=h264"\n';
+    const res = await t.app.request("/api/config", { method: "POST", body: next });
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body.ok).toBe(true);
+    expect(readFileSync(t.path!, "utf8")).toBe(next);
+    expect(t.hub.get("added")?.sources).toEqual(["demo:#video=h264"]);
+    expect(t.hub.get("old")).toBeUndefined();
+    expect(t.hub.get("demo")).toBeDefined();
+  });
+});
+
+describe("/api/config without a config file", () => {
+  it("answers 410 for GET and POST", async () => {
+    const t = await makeTestApp({ yaml: "" });
+    try {
+      const get = await t.app.request("/api/config");
+      expect(get.status).toBe(410);
+      expect((await get.json()).message).toContain("-c");
+      const post = await t.app.request("/api/config", { method: "POST", body: "streams: {}\n" });
+      expect(post.status).toBe(410);
+    } finally {
+      await t.close();
+    }
+  });
+});

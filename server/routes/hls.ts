@@ -1,0 +1,139 @@
+/**
+ * HLS, go2rtc-compatible: `GET /api/stream.m3u8?src=` opens a session and answers a multivariant
+ * playlist pointing at `hls/playlist.m3u8?id=`; the media playlist lists `segment.ts?id=&n=`
+ * (MPEG-TS, the default) or `init.mp4?id=` + `segment.m4s?id=&n=` (fMP4, with `mp4` or any
+ * `video=`/`audio=` filter). Also `{"type":"hls","value":<codecs>}` on `/api/ws` (fMP4).
+ *
+ * Sessions live in memory, bounded by `hls.max_sessions` and `hls.max_session_bytes`, and die
+ * `hls.session_timeout` seconds after their last request.
+ *
+ * @module
+ */
+import type { Context, Hono } from "hono";
+import { HlsLimitError } from "../../lib/protocol/hls/session_store.ts";
+import { HlsSessionStore } from "../../lib/protocol/hls/session_store.ts";
+import type { HlsSession } from "../../lib/protocol/hls/session.ts";
+import { multivariantPlaylist } from "../../lib/protocol/hls/playlist.ts";
+import { mp4Medias, outputMedias, TS_CODECS } from "../../lib/protocol/http/output_medias.ts";
+import { parseMseCodecs } from "../../lib/protocol/mse/codecs.ts";
+import type { AppContext } from "../context.ts";
+import { ApiError } from "../errors.ts";
+import { peerOf, requestStream, streamOf } from "./output_common.ts";
+import type { WsHandlers } from "./ws.ts";
+
+const PLAYLIST_TYPE = "application/vnd.apple.mpegurl";
+const NO_CACHE = "no-cache, no-store";
+// How long a playlist or segment request may wait for the segment being written.
+const WAIT_MS = 10_000;
+
+/**
+ * Registers the HLS endpoints and the `hls` WebSocket message; returns the session store (close it
+ * on shutdown to free every session at once).
+ *
+ * @example
+ * ```ts
+ * const hls = hlsRoutes(app, ctx, wsHandlers);
+ * // ffmpeg -i "http://127.0.0.1:1984/api/stream.m3u8?src=camera1" ...
+ * ```
+ */
+export function hlsRoutes(app: Hono, ctx: AppContext, wsHandlers: WsHandlers): HlsSessionStore {
+  const cfg = ctx.config.hls;
+  const store = new HlsSessionStore({
+    maxSessions: cfg?.max_sessions ?? 50,
+    sessionTimeoutMs: Math.max(1, cfg?.session_timeout ?? 30) * 1000,
+    maxSessionBytes: cfg?.max_session_bytes ?? 16_000_000,
+    log: ctx.log.child({ module: "hls" }),
+  });
+
+  const open = async (...args: Parameters<HlsSessionStore["create"]>): Promise<HlsSession> => {
+    try {
+      return await store.create(...args);
+    } catch (error) {
+      if (error instanceof HlsLimitError) throw new ApiError(503, error.message, error.name);
+      throw error;
+    }
+  };
+
+  const sessionOf = (c: Context): HlsSession => {
+    const id = c.req.query("id") ?? "";
+    const session = store.get(id);
+    if (!session) {
+      throw new ApiError(
+        404,
+        `HLS session "${id}" not found: it expired (no request for ${store.sessionTimeoutMs / 1000} s) or never existed. ` +
+          `Start a new one with GET /api/stream.m3u8?src=<stream>.`,
+        "NotFound",
+      );
+    }
+    return session;
+  };
+
+  app.get("/api/stream.m3u8", async (c) => {
+    const q = new URL(c.req.url).searchParams;
+    const stream = requestStream(ctx, c);
+    const fmp4 = q.has("mp4") || q.has("video") || q.has("audio");
+    const medias = fmp4 ? mp4Medias(q) : outputMedias(q, TS_CODECS, { video: TS_CODECS.video, audio: ["MPEG4-GENERIC"] });
+    const session = await open(stream, { format: fmp4 ? "fmp4" : "mpegts", medias, peer: peerOf(ctx, c) });
+    const text = multivariantPlaylist(`hls/playlist.m3u8?id=${session.sessionId}`, session.codecs());
+    return c.body(text, 200, { "Content-Type": PLAYLIST_TYPE, "Cache-Control": NO_CACHE });
+  });
+
+  app.get("/api/hls/playlist.m3u8", async (c) => {
+    const session = sessionOf(c);
+    const text = await session.playlist(WAIT_MS);
+    session.touch();
+    if (text === undefined) {
+      throw new ApiError(504, `HLS session "${session.sessionId}": no segment within ${WAIT_MS / 1000} s; is the source sending video?`, "Timeout");
+    }
+    return c.body(text, 200, { "Content-Type": PLAYLIST_TYPE, "Cache-Control": NO_CACHE });
+  });
+
+  const segment = (ext: "ts" | "m4s", type: string) => async (c: Context) => {
+    const session = sessionOf(c);
+    const expected = session.format === "fmp4" ? "m4s" : "ts";
+    if (ext !== expected) {
+      throw new ApiError(400, `HLS session "${session.sessionId}" serves .${expected} segments, not .${ext}.`, "BadRequest");
+    }
+    const n = Number(c.req.query("n"));
+    if (!Number.isInteger(n) || n < 0) throw new ApiError(400, "Query parameter n= must be a segment number (0, 1, ...).", "BadRequest");
+    const data = await session.segment(n, WAIT_MS);
+    session.touch();
+    if (!data) {
+      throw new ApiError(404, `HLS session "${session.sessionId}": segment ${n} is not available (evicted or not made yet).`, "NotFound");
+    }
+    return new Response(data as Uint8Array<ArrayBuffer>, { headers: { "Content-Type": type, "Cache-Control": NO_CACHE } });
+  };
+  app.get("/api/hls/segment.ts", segment("ts", "video/mp2t"));
+  app.get("/api/hls/segment.m4s", segment("m4s", "video/iso.segment"));
+
+  app.get("/api/hls/init.mp4", async (c) => {
+    const session = sessionOf(c);
+    if (session.format !== "fmp4") {
+      throw new ApiError(400, `HLS session "${session.sessionId}" is MPEG-TS and has no init segment.`, "BadRequest");
+    }
+    const data = await session.init(WAIT_MS);
+    session.touch();
+    if (!data) throw new ApiError(504, `HLS session "${session.sessionId}": no keyframe within ${WAIT_MS / 1000} s.`, "Timeout");
+    return new Response(data as Uint8Array<ArrayBuffer>, { headers: { "Content-Type": "video/mp4", "Cache-Control": NO_CACHE } });
+  });
+
+  wsHandlers.set("hls", async (message, conn) => {
+    let stream;
+    try {
+      stream = streamOf(ctx, conn.query.get("src"), conn.user);
+    } catch (error) {
+      conn.send({ type: "error", value: (error as Error).message });
+      conn.close(1008, "stream not found");
+      return;
+    }
+    const medias = parseMseCodecs(typeof message.value === "string" ? message.value : "");
+    const session = await open(stream, {
+      format: "fmp4",
+      medias,
+      peer: { protocol: "ws", remoteAddr: conn.remoteAddr, userAgent: conn.userAgent },
+    });
+    conn.send({ type: "hls", value: multivariantPlaylist(`hls/playlist.m3u8?id=${session.sessionId}`, session.codecs()) });
+  });
+
+  return store;
+}

@@ -1,0 +1,155 @@
+/**
+ * `/api/streams`: list, inspect, create (PUT), update (PATCH) and delete streams. Changes are written
+ * back to the config file, keeping its comments, when the server has one.
+ *
+ * ```
+ * GET    /api/streams                      all streams
+ * GET    /api/streams?src=cam              one stream (404 when unknown)
+ * PUT    /api/streams?name=cam&src=URL     create or replace (src= may repeat)
+ * PATCH  /api/streams?name=cam&src=URL     replace the sources of an existing stream
+ * DELETE /api/streams?src=cam              delete
+ * POST   /api/streams?src=cam&dst=URL      publish / play to a camera (not implemented yet: 501)
+ * ```
+ *
+ * @module
+ */
+import type { Hono } from "hono";
+import { StreamNotFoundError, UnknownSchemeError } from "../../lib/core/errors.ts";
+import { hasScheme, registeredSchemes, schemeOf } from "../../lib/core/registry.ts";
+import { deleteStream, setStream } from "../config/mod.ts";
+import type { AppContext } from "../context.ts";
+import { ApiError } from "../errors.ts";
+
+/**
+ * Schemes that run commands on the server: allowed in the config file only, never through the API
+ * (as in go2rtc, where `exec:`, `echo:` and `expr:` are marked insecure).
+ */
+export const API_FORBIDDEN_SCHEMES: ReadonlySet<string> = new Set(["exec", "echo", "expr"]);
+
+/**
+ * Checks a stream name: non-empty, no whitespace, no `/` (names appear in URL paths such as
+ * `rtsp://host:8554/<name>`).
+ *
+ * @example
+ * ```ts
+ * validateStreamName("front door"); // throws ApiError 400
+ * ```
+ */
+export function validateStreamName(name: string | undefined): string {
+  if (name === undefined || name === "") {
+    throw new ApiError(400, 'Missing stream name: add "name=<name>" to the query, e.g. ?name=cam&src=rtsp://...');
+  }
+  if (/[\s/]/.test(name) || /[\x00-\x1f]/.test(name)) {
+    throw new ApiError(400, `Invalid stream name "${name}": names must not contain whitespace or "/" (pass name=<name> when src= is a URL).`);
+  }
+  return name;
+}
+
+/**
+ * Checks source URLs for the API: each has a registered scheme, none contains whitespace, none runs
+ * commands (see {@link API_FORBIDDEN_SCHEMES}).
+ *
+ * @example
+ * ```ts
+ * validateSources(["rtsp://10.0.0.5/1"]);
+ * ```
+ */
+export function validateSources(sources: string[]): string[] {
+  if (sources.length === 0) {
+    throw new ApiError(400, 'Missing source: add "src=<url>" to the query (it may repeat), e.g. src=rtsp://10.0.0.5/1');
+  }
+  for (const src of sources) {
+    if (src.trim() === "" || /\s/.test(src)) {
+      throw new ApiError(400, `Invalid source "${src}": a source URL must not be empty or contain whitespace.`);
+    }
+    const scheme = schemeOf(src);
+    if (!scheme) {
+      throw new ApiError(400, `Invalid source "${src}": it has no scheme (expected e.g. rtsp://...). Known schemes: ${registeredSchemes().join(", ")}.`);
+    }
+    if (API_FORBIDDEN_SCHEMES.has(scheme)) {
+      throw new ApiError(
+        403,
+        `Source scheme "${scheme}:" runs commands on the server and cannot be added through the API; add it to the config file instead.`,
+        "ForbiddenSchemeError",
+      );
+    }
+    if (!hasScheme(scheme)) throw new UnknownSchemeError(scheme, src, registeredSchemes());
+  }
+  return sources;
+}
+
+/**
+ * Registers the `/api/streams` routes.
+ *
+ * @example
+ * ```ts
+ * streamsRoutes(app, ctx);
+ * ```
+ */
+export function streamsRoutes(app: Hono, ctx: AppContext): void {
+  const { hub } = ctx;
+
+  const writeBack = async (name: string, sources: string[] | null) => {
+    if (!ctx.configFile) return;
+    await ctx.configFile.update((text) => sources === null ? deleteStream(text, name) : setStream(text, name, sources));
+  };
+  const remember = (name: string, sources: string[] | null) => {
+    const streams = (ctx.config.streams ??= {});
+    if (sources === null) delete streams[name];
+    else streams[name] = sources;
+  };
+
+  app.get("/api/streams", (c) => {
+    const src = c.req.query("src");
+    if (src !== undefined) {
+      const stream = hub.get(src);
+      if (!stream) throw new StreamNotFoundError(src);
+      return c.json(stream.info());
+    }
+    const all: Record<string, unknown> = {};
+    for (const stream of hub.streams()) all[stream.name] = stream.info();
+    return c.json(all);
+  });
+
+  app.put("/api/streams", async (c) => {
+    const sources = validateSources(c.req.queries("src") ?? []);
+    // go2rtc compatibility: the name defaults to the source.
+    const name = validateStreamName(c.req.query("name") ?? c.req.query("src"));
+    const existed = hub.get(name) !== undefined;
+    await writeBack(name, sources);
+    remember(name, sources);
+    const stream = hub.set(name, sources);
+    ctx.log.info(existed ? "stream replaced" : "stream added", { stream: name });
+    return c.json(stream.info(), existed ? 200 : 201);
+  });
+
+  app.patch("/api/streams", async (c) => {
+    const sources = validateSources(c.req.queries("src") ?? []);
+    const name = validateStreamName(c.req.query("name"));
+    if (!hub.get(name)) throw new StreamNotFoundError(name);
+    await writeBack(name, sources);
+    remember(name, sources);
+    const stream = hub.set(name, sources);
+    ctx.log.info("stream updated", { stream: name });
+    return c.json(stream.info());
+  });
+
+  app.delete("/api/streams", async (c) => {
+    const name = c.req.query("src") ?? c.req.query("name");
+    if (!name) throw new ApiError(400, 'Missing query parameter "src=<stream name>".');
+    if (!hub.get(name)) throw new StreamNotFoundError(name);
+    await writeBack(name, null);
+    remember(name, null);
+    hub.delete(name);
+    ctx.log.info("stream deleted", { stream: name });
+    return c.json({ deleted: name });
+  });
+
+  app.post("/api/streams", () => {
+    throw new ApiError(
+      501,
+      "Publishing (POST /api/streams?src=&dst=) and playing to a camera are not implemented yet.",
+      "NotImplemented",
+    );
+  });
+}

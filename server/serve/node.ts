@@ -1,0 +1,116 @@
+/**
+ * Node adapter: serves the Hono app with `@hono/node-server` and WebSockets with `@hono/node-ws`.
+ * One of the three files allowed to import a runtime-specific Hono adapter.
+ *
+ * `@hono/node-ws` binds its upgrade handler to one app at creation time, while routes need the
+ * `upgradeWebSocket` helper before any server exists. So one shared instance is created here and its
+ * upgrade dispatch looks up, per request, the app of the server that received the upgrade.
+ *
+ * @module
+ */
+import type { IncomingMessage, Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Context, Hono } from "hono";
+import { serve as nodeServe } from "@hono/node-server";
+import { getConnInfo } from "@hono/node-server/conninfo";
+import { createNodeWebSocket } from "@hono/node-ws";
+import type { HttpServer, ListenOptions, ServeAdapter, UpgradeWebSocketFn } from "./types.ts";
+
+/** The part of a `ws` WebSocket used here (the `ws` package ships no types). */
+interface WebSocket {
+  terminate(): void;
+  once(event: "close", listener: () => void): void;
+}
+
+// deno-lint-ignore no-explicit-any
+type AnyHono = Hono<any, any, any>;
+
+/** Per upgrade request: the app and the WebSocket set of the server that accepted it. */
+const upgrades = new WeakMap<IncomingMessage, { app: AnyHono; sockets: Set<WebSocket> }>();
+
+const nodeWs = createNodeWebSocket({
+  // Only `request` is used by @hono/node-ws: route it to the app of the server the upgrade came from.
+  app: {
+    request: (input: string | URL | Request, init?: RequestInit, env?: { incoming?: IncomingMessage }) => {
+      const entry = env?.incoming ? upgrades.get(env.incoming) : undefined;
+      if (!entry) return new Response(null, { status: 404 });
+      return entry.app.request(input, init, env);
+    },
+  } as unknown as AnyHono,
+});
+
+nodeWs.wss.on("connection", (ws: WebSocket, request: IncomingMessage) => {
+  const entry = upgrades.get(request);
+  if (!entry) return;
+  entry.sockets.add(ws);
+  ws.once("close", () => entry.sockets.delete(ws));
+});
+
+/**
+ * Route helper for WebSocket endpoints on Node.
+ *
+ * @example
+ * ```ts
+ * app.get("/api/ws", upgradeWebSocket(() => ({ onMessage: (e, ws) => ws.send(String(e.data)) })));
+ * ```
+ */
+export const upgradeWebSocket: UpgradeWebSocketFn = nodeWs.upgradeWebSocket;
+
+/**
+ * The peer IP address of a request served by {@link serve}.
+ *
+ * @example
+ * ```ts
+ * remoteAddress(c); // "127.0.0.1"
+ * ```
+ */
+export function remoteAddress(c: Context): string | undefined {
+  try {
+    return getConnInfo(c).remote.address;
+  } catch {
+    return undefined; // not served by @hono/node-server (e.g. app.request() in tests)
+  }
+}
+
+/**
+ * Serves `app` on Node; resolves once listening with the bound address.
+ *
+ * @example
+ * ```ts
+ * const server = await serve(app, { hostname: "127.0.0.1", port: 0 });
+ * await fetch(`http://127.0.0.1:${server.addr.port}/api/health`);
+ * await server.close();
+ * ```
+ */
+export function serve(app: AnyHono, options: ListenOptions): Promise<HttpServer> {
+  return new Promise((resolve, reject) => {
+    const sockets = new Set<WebSocket>();
+    const server = nodeServe({ fetch: app.fetch, hostname: options.hostname, port: options.port }) as Server;
+    const onError = (error: Error) => reject(error);
+    server.once("error", onError);
+    // Registered before @hono/node-ws's own listener, so the dispatch above finds the app.
+    server.on("upgrade", (request: IncomingMessage) => upgrades.set(request, { app, sockets }));
+    nodeWs.injectWebSocket(server);
+    server.once("listening", () => {
+      server.off("error", onError);
+      const info = server.address() as AddressInfo;
+      let closing: Promise<void> | undefined;
+      resolve({
+        addr: { hostname: info.address, port: info.port },
+        close() {
+          closing ??= new Promise<void>((done) => {
+            server.close(() => done());
+            for (const ws of sockets) ws.terminate();
+            sockets.clear();
+            server.closeAllConnections();
+          });
+          return closing;
+        },
+      });
+    });
+  });
+}
+
+/** The Node {@link ServeAdapter}. */
+export const adapter: ServeAdapter = { runtime: "node", serve, upgradeWebSocket, remoteAddress };
+

@@ -1,0 +1,61 @@
+/**
+ * The contract every runtime adapter (`node.ts`, `deno.ts`, `bun.ts`) implements, so the Hono app
+ * and its routes never know which runtime serves them.
+ *
+ * @module
+ */
+import type { Context, Hono } from "hono";
+import type { UpgradeWebSocket } from "hono/ws";
+
+/** Where to listen. `hostname` "0.0.0.0" listens on all IPv4 interfaces; port 0 picks a free port. */
+export interface ListenOptions {
+  hostname: string;
+  port: number;
+}
+
+/** The address a server is bound to (the real port when 0 was asked for). */
+export interface BoundAddr {
+  hostname: string;
+  port: number;
+}
+
+/**
+ * A running HTTP server.
+ *
+ * @example
+ * ```ts
+ * const server = await adapter.serve(app, { hostname: "127.0.0.1", port: 0 });
+ * console.log(server.addr.port);
+ * await server.close();
+ * ```
+ */
+export interface HttpServer {
+  readonly addr: BoundAddr;
+  /** Stops listening and closes open connections and WebSockets. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Hono's WebSocket upgrade helper, with the raw socket type erased (it differs per runtime). */
+// deno-lint-ignore no-explicit-any
+export type UpgradeWebSocketFn = UpgradeWebSocket<any>;
+
+/**
+ * One runtime's way to serve a Hono app.
+ *
+ * @example
+ * ```ts
+ * const adapter = await loadServeAdapter();
+ * const app = createApp({ ..., upgradeWebSocket: adapter.upgradeWebSocket, remoteAddress: adapter.remoteAddress });
+ * const server = await adapter.serve(app, { hostname: "127.0.0.1", port: 1984 });
+ * ```
+ */
+export interface ServeAdapter {
+  readonly runtime: "node" | "deno" | "bun";
+  /** Starts serving `app`; resolves once listening. */
+  // deno-lint-ignore no-explicit-any
+  serve(app: Hono<any, any, any>, options: ListenOptions): Promise<HttpServer>;
+  /** Route helper for WebSocket endpoints: `app.get("/api/ws", upgradeWebSocket((c) => ({ onMessage })))`. */
+  upgradeWebSocket: UpgradeWebSocketFn;
+  /** The peer IP address of a request, when the runtime exposes it. */
+  remoteAddress(c: Context): string | undefined;
+}

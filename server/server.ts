@@ -1,0 +1,175 @@
+/**
+ * Starts the whole server: config, stream hub, built-in sources, modules, HTTP API. Stops it all
+ * exactly once on `close()`, SIGINT or SIGTERM.
+ *
+ * @module
+ */
+import process from "node:process";
+import type { Hono } from "hono";
+import { StreamHub } from "../lib/core/hub.ts";
+import { toNetError } from "../lib/runtime/net_error.ts";
+import type { Logger } from "../lib/core/log.ts";
+import { createApp } from "./app.ts";
+import { type ConfigWarning, type StromConfig } from "./config/mod.ts";
+import { ConfigFile } from "./config_file.ts";
+import type { AppContext } from "./context.ts";
+import { loadServerConfig } from "./load.ts";
+import { httpUrl, parseListen } from "./listen.ts";
+import { createServerLog } from "./log_setup.ts";
+import { builtinModules, type Module, type ModuleContext, type ModuleHandle } from "./modules/mod.ts";
+import { loadServeAdapter } from "./serve/mod.ts";
+import type { BoundAddr, HttpServer } from "./serve/types.ts";
+import { checkStreamSchemes, registerBuiltinSources } from "./sources.ts";
+import { VERSION } from "./version.ts";
+
+/** Options of {@link startServer}. */
+export interface StartServerOptions {
+  /** Config sources as given with `-c`: file paths, inline YAML/JSON, `key.path=value`. Empty: the embedded default. */
+  configSources?: string[];
+  /** Overrides `api.listen` (e.g. `"127.0.0.1:0"` in tests). */
+  listen?: string;
+  /** Logger to use instead of the one the `log:` section describes. */
+  log?: Logger;
+  /** Stop on SIGINT/SIGTERM. Default true. */
+  handleSignals?: boolean;
+  /** Modules to start. Default {@link builtinModules}. */
+  modules?: readonly Module[];
+}
+
+/** A started server. */
+export interface RunningServer {
+  hub: StreamHub;
+  app: Hono;
+  config: StromConfig;
+  /** Config warnings (also logged). */
+  warnings: ConfigWarning[];
+  /** Where the HTTP API answers, e.g. `["http://127.0.0.1:1984"]`; empty when `api.listen` is `""`. */
+  urls: string[];
+  /** The bound HTTP address (the real port when 0 was asked for). */
+  httpAddr?: BoundAddr;
+  /** Stops everything. Idempotent; resolves when done. */
+  close(): Promise<void>;
+  /** Resolves once the server stopped (by `close()` or a signal). */
+  readonly closed: Promise<void>;
+}
+
+/**
+ * Loads the config and starts the server.
+ *
+ * @example
+ * ```ts
+ * const server = await startServer({ configSources: ["strom.yaml"], listen: "127.0.0.1:0", handleSignals: false });
+ * console.log(server.urls[0]); // http://127.0.0.1:40123
+ * await server.close();
+ * ```
+ */
+export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
+  const startedAt = Date.now();
+  const loaded = await loadServerConfig(options.configSources ?? []);
+  const config = loaded.config;
+  if (options.listen !== undefined) config.api.listen = options.listen;
+  const listen = parseListen(config.api.listen ?? "");
+
+  const serverLog = options.log ? undefined : createServerLog(config.log, loaded.secrets);
+  const log = options.log ?? serverLog!.log;
+  for (const w of loaded.warnings) log.warn(w.message);
+
+  registerBuiltinSources();
+  const hub = new StreamHub({ log: log.child({ module: "streams" }) });
+  const adapter = await loadServeAdapter();
+
+  const ctx: AppContext = {
+    hub,
+    config,
+    configFile: loaded.writablePath ? new ConfigFile(loaded.writablePath, loaded.io) : undefined,
+    configIo: loaded.io,
+    log,
+    version: VERSION,
+    logBuffer: serverLog?.buffer,
+    upgradeWebSocket: adapter.upgradeWebSocket,
+    remoteAddress: adapter.remoteAddress,
+    secrets: loaded.secrets,
+    startedAt,
+  };
+  const moduleCtx: ModuleContext = { ...ctx, wsHandlers: new Map() };
+  const app = createApp(ctx, { wsHandlers: moduleCtx.wsHandlers });
+
+  const handles: { name: string; handle: ModuleHandle }[] = [];
+  let http: HttpServer | undefined;
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
+  let closing: Promise<void> | undefined;
+  const onSignal = (signal: string) => {
+    log.info(`received ${signal}, shutting down`);
+    void close();
+  };
+  const sigint = () => onSignal("SIGINT");
+  const sigterm = () => onSignal("SIGTERM");
+
+  function close(): Promise<void> {
+    closing ??= (async () => {
+      if (options.handleSignals !== false) {
+        process.off("SIGINT", sigint);
+        process.off("SIGTERM", sigterm);
+      }
+      try {
+        await http?.close();
+      } catch (error) {
+        log.warn("closing the HTTP server failed", { error });
+      }
+      for (const { name, handle } of handles.splice(0).reverse()) {
+        try {
+          await handle.close();
+        } catch (error) {
+          log.warn("closing a module failed", { module: name, error });
+        }
+      }
+      await hub.close();
+      log.info("stopped");
+      await serverLog?.close();
+      resolveClosed();
+    })();
+    return closing;
+  }
+
+  try {
+    const enabled = config.app?.modules ?? [];
+    for (const module of options.modules ?? builtinModules) {
+      if (enabled.length > 0 && !enabled.includes(module.name)) continue;
+      const handle = await module.init(moduleCtx, app);
+      if (handle) handles.push({ name: module.name, handle });
+      log.debug("module started", { module: module.name });
+    }
+    checkStreamSchemes(config.streams ?? {});
+    for (const [name, sources] of Object.entries(config.streams ?? {})) hub.set(name, sources);
+
+    if (listen) {
+      const where = `${listen.hostname.includes(":") ? `[${listen.hostname}]` : listen.hostname}:${listen.port} (api.listen)`;
+      http = await adapter.serve(app, listen).catch((error) => {
+        throw toNetError(error, "listen on", where);
+      });
+      log.info(`listening on ${httpUrl(http.addr)}`, { runtime: adapter.runtime, version: VERSION });
+    } else {
+      log.info("HTTP API disabled (api.listen is empty)");
+    }
+  } catch (error) {
+    await close();
+    throw error;
+  }
+
+  if (options.handleSignals !== false) {
+    process.on("SIGINT", sigint);
+    process.on("SIGTERM", sigterm);
+  }
+
+  return {
+    hub,
+    app,
+    config,
+    warnings: loaded.warnings,
+    urls: http ? [httpUrl(http.addr)] : [],
+    httpAddr: http?.addr,
+    close,
+    closed,
+  };
+}

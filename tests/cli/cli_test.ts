@@ -1,0 +1,144 @@
+// The `strom` CLI as users run it: spawned through the npm bin entry (Node + tsx), plus cli/main.ts
+// directly on Deno and Bun.
+import { afterAll, beforeAll, describe, expect, it } from "bun:test";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+const bin = join(root, "cli", "bin.mjs");
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion, killed after `timeoutMs`. */
+function run(cmd: string, args: string[], timeoutMs = 20_000): Promise<Result> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${cmd} ${args.join(" ")} did not finish within ${timeoutMs} ms\n${stderr}`));
+    }, timeoutMs);
+    child.on("error", (e) => (clearTimeout(timer), reject(e)));
+    child.on("close", (code) => (clearTimeout(timer), resolvePromise({ code, stdout, stderr })));
+  });
+}
+
+const strom = (...args: string[]) => run("node", [bin, ...args]);
+
+describe("strom CLI", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "strom-cli-"));
+    writeFileSync(join(dir, "bad.yaml"), 'api:\n  listen: ":1984"\nstreams:\n  cam: [demo:, \n  other: x\n');
+    writeFileSync(join(dir, "scheme.yaml"), "streams:\n  cam: foo://10.0.0.5/1\n");
+    writeFileSync(join(dir, "good.yaml"), '# ok\nstreams:\n  demo: "demo:"\n');
+    writeFileSync(join(dir, "serve.yaml"), 'api:\n  listen: "127.0.0.1:0"\nstreams:\n  demo: "demo:"\n');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("--help lists the commands and exits 0", async () => {
+    const r = await strom("--help");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Usage: strom");
+    expect(r.stdout).toContain("serve");
+    expect(r.stdout).toContain("config");
+  }, 30_000);
+
+  it("--version prints the package version", async () => {
+    const r = await strom("--version");
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  }, 30_000);
+
+  it("config check on malformed YAML exits 1 with file:line:column and no stack", async () => {
+    const file = join(dir, "bad.yaml");
+    const r = await strom("config", "check", "-c", file);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:\\d+:\\d+: `));
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stderr.trim().split("\n").length).toBe(1);
+  }, 30_000);
+
+  it("config check on a missing file exits 1 naming it", async () => {
+    const r = await strom("config", "check", "-c", join(dir, "nope.yaml"));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("nope.yaml");
+    expect(r.stderr).toContain("not found");
+  }, 30_000);
+
+  it("config check on an unknown scheme exits 1 naming stream and scheme", async () => {
+    const r = await strom("config", "check", "-c", join(dir, "scheme.yaml"));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("streams.cam");
+    expect(r.stderr).toContain('"foo"');
+  }, 30_000);
+
+  it("config check on a valid file exits 0", async () => {
+    const r = await strom("config", "check", "-c", join(dir, "good.yaml"));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("OK, 1 stream");
+  }, 30_000);
+
+  it("an unknown command fails with a suggestion", async () => {
+    const r = await strom("serv");
+    expect(r.code).not.toBe(0);
+  }, 30_000);
+
+  it("probe demo: prints medias as JSON", async () => {
+    const r = await strom("probe", "demo:");
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result.medias.map((m: { kind: string }) => m.kind)).toEqual(["video", "audio"]);
+    expect(result.medias[0].codecs[0].name).toBe("H264");
+  }, 30_000);
+
+  it("serve listens, answers, and exits 0 on SIGTERM", async () => {
+    const child = spawn("node", [bin, "serve", "-c", join(dir, "serve.yaml")], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    try {
+      // The log goes to stdout by default (log.output), errors to stderr: watch both.
+      let output = "";
+      const url = await new Promise<string>((resolvePromise, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no "listening" line within 20 s:\n${output}`)), 20_000);
+        const onData = (d: unknown) => {
+          output += d;
+          const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+          if (m) (clearTimeout(timer), resolvePromise(m[1]));
+        };
+        child.stdout.on("data", onData);
+        child.stderr.on("data", onData);
+        child.on("close", (code) => (clearTimeout(timer), reject(new Error(`exited ${code}:\n${output}`))));
+      });
+      const res = await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(3000) });
+      expect((await res.json()).status).toBe("ok");
+      const exited = new Promise<string>((r) => child.on("close", (code, signal) => r(`${code}/${signal}`)));
+      child.kill("SIGTERM");
+      const status = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r("timeout"), 5000))]);
+      // Deno's child_process reports the signal we sent instead of the exit code the child chose;
+      // the "stopped" line shows the shutdown ran to its end either way.
+      expect(status === "0/null" || status === "null/SIGTERM").toBe(true);
+      expect(output).toContain("received SIGTERM");
+      expect(output).toContain("INF stopped");
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  }, 40_000);
+
+  it("cli/main.ts runs directly on Deno and Bun", async () => {
+    const deno = await run(join(root, "node_modules", ".bin", "deno"), ["run", "-A", "cli/main.ts", "--help"], 30_000);
+    expect(deno.code).toBe(0);
+    expect(deno.stdout).toContain("Usage: strom");
+    const bun = await run(join(root, "node_modules", ".bin", "bun"), ["cli/main.ts", "--version"], 30_000);
+    expect(bun.code).toBe(0);
+    expect(bun.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  }, 70_000);
+});
