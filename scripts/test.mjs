@@ -90,6 +90,18 @@ function count(xml) {
 
 let total = { passed: 0, failed: 0, skipped: 0 };
 let broken = false;
+
+// Type-check everything once (library, server, CLI, tests, examples) before running the suites.
+if (!filters.length && process.env.STROM_SKIP_TYPECHECK !== "1") {
+  console.log("=== typecheck (tsc --noEmit) ===");
+  const tc = spawnSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "--noEmit", "-p", "tsconfig.json"], { cwd: root, stdio: "inherit" });
+  if (tc.status !== 0) {
+    console.log("=== typecheck failed: counted as one failure ===");
+    total.failed++;
+  } else {
+    console.log("=== typecheck ok ===");
+  }
+}
 for (const rt of runtimes) {
   if (!commands[rt]) {
     console.error(`unknown runtime "${rt}" in STROM_TEST_RUNTIMES (use node, deno, bun)`);

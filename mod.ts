@@ -1,0 +1,83 @@
+/**
+ * strom: a camera streaming server, library and CLI for Node, Deno and Bun.
+ *
+ * The library side: streams with ordered sources and per-media codec negotiation (`StreamHub`,
+ * `Stream`), the fan-out primitives (`Receiver`, `Sender`, `GopCache`), the plugin API
+ * (`registerSource`), protocol modules (RTSP client/server, demo, ffmpeg, exec), and the whole
+ * server for embedding (`startServer`).
+ *
+ * @example
+ * ```ts
+ * import { StreamHub, registerRtspSources } from "strom";
+ * registerRtspSources();
+ * const hub = new StreamHub();
+ * hub.set("door", ["rtsp://admin:pw@10.0.0.5/stream1"]);
+ * ```
+ *
+ * @module
+ */
+
+// Core media model
+export { type Codec, CodecName, codecMatch, codecToString, fmtpParam, type MediaKind, parseCodecString } from "./lib/core/codec.ts";
+export {
+  type Direction,
+  invertDirection,
+  matchMedia,
+  type Media,
+  parseMediaQuery,
+  parseSdp,
+  type SdpMedia,
+  SdpError,
+  type SessionDescription,
+  toSdp,
+} from "./lib/core/media.ts";
+export type { Frame } from "./lib/core/frame.ts";
+export { type FrameHandler, Receiver, type ReceiverOptions, Sender, type SenderOptions } from "./lib/core/node.ts";
+export { GopCache, type GopCacheOptions } from "./lib/core/gop_cache.ts";
+export {
+  type ConnectionInfo,
+  type Consumer,
+  nextConnectionId,
+  type Producer,
+  type SourceContext,
+  type SourceFactory,
+} from "./lib/core/connection.ts";
+export {
+  dialSource,
+  hasScheme,
+  registeredSchemes,
+  registerRedirect,
+  registerSource,
+  schemeOf,
+  unregisterSource,
+} from "./lib/core/registry.ts";
+export { Stream, type StreamInfo, type StreamOptions } from "./lib/core/stream.ts";
+export { StreamHub, type StreamHubOptions } from "./lib/core/hub.ts";
+export {
+  CodecMismatchError,
+  redactUrl,
+  SourceError,
+  StreamNotFoundError,
+  UnknownSchemeError,
+} from "./lib/core/errors.ts";
+export { createLogger, type Logger, type LoggerOptions, type LogLevel, silentLogger } from "./lib/core/log.ts";
+
+// RTP
+export { parseRtp, type RtpPacket, RtpParseError, serializeRtp } from "./lib/rtp/packet.ts";
+
+// Protocols and sources
+export {
+  registerRtspSources,
+  RtspClient,
+  RtspClientProducer,
+  RtspError,
+  RtspServer,
+  type RtspServerOptions,
+} from "./lib/protocol/rtsp/mod.ts";
+export { DemoProducer, registerDemoSource } from "./lib/protocol/demo/mod.ts";
+export { buildFfmpegArgs, registerFfmpegSource } from "./lib/protocol/ffmpeg/mod.ts";
+export { ExecError, registerExecSource } from "./lib/protocol/exec/mod.ts";
+
+// The server, for embedding
+export { type RunningServer, startServer, type StartServerOptions } from "./server/server.ts";
+export { createApp } from "./server/app.ts";
