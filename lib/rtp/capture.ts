@@ -60,7 +60,9 @@ export function readRtpCapture(bytes: Uint8Array): Uint8Array[] {
 export function writeRtpCapture(datagrams: Uint8Array[]): Uint8Array {
   let total = 0;
   for (const d of datagrams) {
-    if (d.length > 0xffff) throw new RangeError(`Cannot write RTP capture: datagram of ${d.length} bytes exceeds 65535`);
+    if (d.length > 0xffff) {
+      throw new RangeError(`Cannot write RTP capture: datagram of ${d.length} bytes exceeds 65535`);
+    }
     total += 2 + d.length;
   }
   const out = new Uint8Array(total);
