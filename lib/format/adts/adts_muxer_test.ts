@@ -1,0 +1,58 @@
+import { beforeAll, describe, expect, it } from "bun:test";
+import { AdtsSplitter } from "../../codec/aac/adts.ts";
+import { AdtsCodecError, AdtsMuxer } from "./adts_muxer.ts";
+import { concatBytes, ffmpegDecode, ffprobe, ffTools, fixture } from "../mp4/_ffmpeg_test_util.ts";
+import { TsDemuxer } from "../mpegts/ts_demuxer.ts";
+
+describe("AdtsMuxer", () => {
+  let ts: Uint8Array;
+  let hasFf = false;
+  beforeAll(async () => {
+    ts = await fixture(import.meta.url, "../mpegts/testdata/ffmpeg_h264_aac.mpegts");
+    hasFf = !!(await ffTools()).ffprobe;
+  });
+
+  it("writes AAC from MPEG-TS as an ADTS stream ffprobe reads frame for frame", async () => {
+    const demux = new TsDemuxer();
+    const frames = [...demux.push(ts), ...demux.flush()].filter((f) => f.track.kind === "audio");
+    const muxer = new AdtsMuxer(frames[0].track.codec);
+    expect(muxer.contentType).toBe("audio/aac");
+    const stream = concatBytes(frames.map((f) => muxer.push(f.frame)!));
+    // The ADTS splitter of lib/codec/aac gives the same access units back.
+    const back: Uint8Array[] = [];
+    new AdtsSplitter((f) => back.push(f.data.slice())).push(stream);
+    expect(back).toEqual(frames.map((f) => f.frame.data));
+    if (!hasFf) return;
+    const probe = await ffprobe(stream, "aac");
+    expect(probe.stderr).toBe("");
+    expect(probe.streams.map((s) => [s.codec_name, s.sample_rate, s.channels, Number(s.nb_read_frames)]))
+      .toEqual([
+        ["aac", "44100", 1, frames.length],
+      ]);
+    const decoded = await ffmpegDecode(stream, "aac");
+    expect([decoded.code, decoded.stderr]).toEqual([0, ""]);
+  }, 20_000);
+
+  it("refuses codecs and configs ADTS cannot express", () => {
+    expect(() => new AdtsMuxer({ name: "OPUS", clockRate: 48000 })).toThrow(AdtsCodecError);
+    expect(() => new AdtsMuxer({ name: "MPEG4-GENERIC", clockRate: 48000 })).toThrow(/config/);
+    // AAC-LD (object type 23) does not fit the 2-bit ADTS profile.
+    expect(() => new AdtsMuxer({ name: "MPEG4-GENERIC", clockRate: 48000, fmtp: "config=B98C00" })).toThrow(
+      /object type/,
+    );
+    const ok = new AdtsMuxer({ name: "MPEG4-GENERIC", clockRate: 48000, fmtp: "config=1190" });
+    expect(ok.push({ timestamp: 0, keyframe: true, data: new Uint8Array(9000) })).toBeUndefined();
+    expect(ok.dropped).toBe(1);
+    expect([...ok.push({ timestamp: 0, keyframe: true, data: new Uint8Array([1, 2]) })!]).toEqual([
+      0xff,
+      0xf1,
+      0x4c,
+      0x80,
+      0x01,
+      0x3f,
+      0xfc,
+      1,
+      2,
+    ]);
+  });
+});
