@@ -49,12 +49,16 @@ function makeDescribe() {
 
 export const describe = makeDescribe();
 
-export const beforeAll = (fn: Fn) => nodeTest.before(async () => void (await fn()));
-export const afterAll = (fn: Fn) => nodeTest.after(async () => void (await fn()));
-export const beforeEach = (fn: Fn) => nodeTest.beforeEach(async () => void (await fn()));
-export const afterEach = (fn: Fn) => nodeTest.afterEach(async () => void (await fn()));
+// Hooks take Bun's optional timeout (ms) as a second argument.
+const hook = (base: typeof nodeTest.before) => (fn: Fn, options?: Options) =>
+  base(async () => void (await fn()), { timeout: DEFAULT_HOOK_TIMEOUT, ...toOptions(options) });
+const DEFAULT_HOOK_TIMEOUT = 60_000;
 
-// deno-lint-ignore no-explicit-any
+export const beforeAll = hook(nodeTest.before);
+export const afterAll = hook(nodeTest.after);
+export const beforeEach = hook(nodeTest.beforeEach);
+export const afterEach = hook(nodeTest.afterEach);
+
 const mocker = new ModuleMocker(globalThis as any);
 
 /** `mock(impl)` as in Bun: a Jest mock function wrapping `impl`. */
