@@ -1,0 +1,422 @@
+/**
+ * A camera (or any RTSP server) as a strom source: `rtsp://`, `rtsps://` and `rtspx://` URLs with
+ * go2rtc's fragment options `#transport=udp`, `#timeout=N` (seconds), `#media=video|audio`,
+ * `#backchannel=1`.
+ *
+ * RTSP cannot add a track to a session once it plays. When a new viewer asks for a track that was
+ * not set up, this producer reconnects itself (DESCRIBE, SETUP of every track, PLAY) and swaps the
+ * connection under its receivers, as go2rtc does; `start()` keeps running across that swap.
+ *
+ * @module
+ */
+import type { Codec } from "../../core/codec.ts";
+import {
+  type ConnectionInfo,
+  nextConnectionId,
+  type Producer,
+  type SourceContext,
+} from "../../core/connection.ts";
+import { redactUrl } from "../../core/errors.ts";
+import type { Frame } from "../../core/frame.ts";
+import { type Logger, silentLogger } from "../../core/log.ts";
+import { type Media, mediaToString, type SdpMedia } from "../../core/media.ts";
+import { Receiver, Sender } from "../../core/node.ts";
+import { registerSource } from "../../core/registry.ts";
+import { type RtpPacket, writeRtp } from "../../rtp/packet.ts";
+import { RtspClient, type RtspClientOptions, RtspError } from "./client.ts";
+import { createDepacketizer, type FrameDepacketizer } from "./depay.ts";
+import { parseRtspUrl } from "./url.ts";
+
+interface Track {
+  index: number;
+  media: Media;
+  codec: Codec;
+  receiver: Receiver;
+  depay: FrameDepacketizer;
+  channel: number;
+}
+
+interface Backchannel {
+  index: number;
+  media: Media;
+  codec: Codec;
+  sender: Sender;
+  channel: number;
+  seq: number;
+  ssrc: number;
+}
+
+/** Options of {@link RtspClientProducer.dial}. */
+export interface RtspProducerOptions {
+  signal?: AbortSignal;
+  log?: Logger;
+  userAgent?: string;
+}
+
+/**
+ * Client options from a source URL's fragment: `#transport=udp#timeout=10#backchannel=1`.
+ *
+ * @example
+ * ```ts
+ * clientOptionsFromUrl("rtsp://cam/1#transport=udp#timeout=10"); // { transport: "udp", timeoutMs: 10000, readTimeoutMs: 10000 }
+ * ```
+ */
+export function clientOptionsFromUrl(url: string): RtspClientOptions {
+  const o = parseRtspUrl(url).options;
+  const opts: RtspClientOptions = {};
+  const transport = o.get("transport")?.toLowerCase();
+  if (transport === "udp") opts.transport = "udp";
+  else if (transport === "tcp") opts.transport = "tcp";
+  const timeout = Number(o.get("timeout"));
+  if (timeout > 0) {
+    opts.timeoutMs = timeout * 1000;
+    opts.readTimeoutMs = timeout * 1000;
+  }
+  const bc = o.get("backchannel");
+  if (bc === "1" || bc === "true") opts.backchannel = true;
+  return opts;
+}
+
+/**
+ * Producer over an {@link RtspClient}.
+ *
+ * @example
+ * ```ts
+ * const producer = await RtspClientProducer.dial("rtsp://admin:pass@10.0.0.5/stream1");
+ * const video = producer.medias().find((m) => m.kind === "video")!;
+ * const receiver = await producer.track(video, video.codecs[0]);
+ * producer.start().catch(console.error);
+ * ```
+ */
+export class RtspClientProducer implements Producer {
+  readonly id = nextConnectionId();
+  readonly url: string;
+  readonly #options: RtspClientOptions;
+  readonly #log: Logger;
+  #client: RtspClient;
+  #sdpMedias: SdpMedia[] = [];
+  #medias: Media[] = [];
+  #tracks: Track[] = [];
+  #backchannels: Backchannel[] = [];
+  // RTP channel / 2 -> tracks on it, for a lookup without search per packet.
+  #byChannel: (Track[] | undefined)[] = [];
+  #state: "ready" | "playing" | "stopped" = "ready";
+  #lock: Promise<unknown> = Promise.resolve();
+  #stopping: Promise<void> | undefined;
+  #startedAt = new Date().toISOString();
+
+  private constructor(url: string, client: RtspClient, options: RtspClientOptions) {
+    this.url = url;
+    this.#client = client;
+    this.#options = options;
+    this.#log = options.log ?? silentLogger;
+  }
+
+  /**
+   * Connects, sends OPTIONS and DESCRIBE, and returns a producer ready for `track()`.
+   * Honors `#backchannel=1` (retrying without it when the camera refuses or hangs up).
+   */
+  static async dial(url: string, options: RtspProducerOptions = {}): Promise<RtspClientProducer> {
+    const clientOptions: RtspClientOptions = {
+      ...clientOptionsFromUrl(url),
+      signal: options.signal,
+      log: options.log,
+      userAgent: options.userAgent,
+    };
+    const mediaFilter = parseRtspUrl(url).options.get("media")?.toLowerCase();
+    let client: RtspClient;
+    let described;
+    try {
+      ({ client, described } = await RtspClientProducer.#open(url, clientOptions));
+    } catch (error) {
+      if (!clientOptions.backchannel || error instanceof RtspError || options.signal?.aborted) throw error;
+      // Some cameras drop the connection on the ONVIF Require header: try once more without it.
+      clientOptions.backchannel = false;
+      ({ client, described } = await RtspClientProducer.#open(url, clientOptions));
+    }
+    // The dial signal (stream stopped, dial timeout) only governs dialing.
+    client.releaseSignal();
+    const producer = new RtspClientProducer(url, client, { ...clientOptions, signal: undefined });
+    producer.#describe(described.sdp.medias, described.backchannel, mediaFilter);
+    producer.#attach(client);
+    return producer;
+  }
+
+  static async #open(url: string, options: RtspClientOptions) {
+    const client = new RtspClient(url, options);
+    try {
+      await client.connect();
+      try {
+        await client.optionsRequest();
+      } catch (error) {
+        // OPTIONS is optional for many cameras; only auth and transport errors are fatal.
+        if (!(error instanceof RtspError) || error.status === 401) throw error;
+      }
+      const described = await client.describe();
+      return { client, described };
+    } catch (error) {
+      client.close(error instanceof Error ? error : undefined);
+      throw error;
+    }
+  }
+
+  #describe(sdpMedias: SdpMedia[], backchannel: boolean, filter: string | undefined): void {
+    this.#sdpMedias = [];
+    this.#medias = [];
+    for (const m of sdpMedias) {
+      if (!m.codecs.length) continue;
+      // ONVIF (Streaming Spec 5.3) writes directions from the client's side, as go2rtc reads them:
+      // `a=sendonly` is the backchannel (we send to the camera's speaker); anything else is media
+      // we receive. Without an accepted backchannel a `sendonly` media is a camera bug (go2rtc
+      // issue #771) and is received like the rest.
+      const ours = backchannel && m.direction === "sendonly" ? "sendonly" : "recvonly";
+      if (filter && (filter === "video" || filter === "audio") && m.kind !== filter) continue;
+      this.#sdpMedias.push(m);
+      this.#medias.push({ kind: m.kind, direction: ours, codecs: m.codecs.map((c) => ({ ...c })), id: m.id });
+    }
+  }
+
+  #attach(client: RtspClient): void {
+    client.onRtp = this.#onRtp;
+  }
+
+  readonly #onRtp = (channel: number, pkt: RtpPacket): void => {
+    const list = this.#byChannel[channel >> 1];
+    if (!list) return;
+    if (list.length === 1) {
+      list[0].depay.push(pkt);
+      return;
+    }
+    for (let i = 0; i < list.length; i++) {
+      const t = list[i];
+      if (t.codec.payloadType !== undefined && t.codec.payloadType !== pkt.payloadType) continue;
+      t.depay.push(pkt);
+    }
+  };
+
+  medias(): Media[] {
+    return this.#medias;
+  }
+
+  #indexOf(media: Media): number {
+    let i = this.#medias.indexOf(media);
+    if (i < 0) {
+      i = this.#medias.findIndex((m) =>
+        m.kind === media.kind && m.id === media.id && m.direction === media.direction
+      );
+    }
+    if (i < 0) {
+      throw new RangeError(`RTSP source ${redactUrl(this.url)} has no media "${mediaToString(media)}"`);
+    }
+    return i;
+  }
+
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#lock.then(fn, fn);
+    this.#lock = run.catch(() => {});
+    return run;
+  }
+
+  /** SETUP of one media (or, after PLAY, a reconnect that sets up every track again). */
+  track(media: Media, codec: Codec): Promise<Receiver> {
+    return this.#serial(async () => {
+      if (this.#state === "stopped") throw new Error(`RTSP source ${redactUrl(this.url)} is stopped`);
+      const index = this.#indexOf(media);
+      const existing = this.#tracks.find((t) =>
+        t.index === index && t.codec.name === codec.name &&
+        t.codec.payloadType === codec.payloadType
+      );
+      if (existing) return existing.receiver;
+      const m = this.#medias[index];
+      const receiver = new Receiver(m, codec);
+      const track: Track = {
+        index,
+        media: m,
+        codec,
+        receiver,
+        depay: createDepacketizer(codec, m.kind, (frame) => receiver.push(frame)),
+        channel: -1,
+      };
+      const shared = this.#tracks.find((t) => t.index === index) ??
+        this.#backchannels.find((b) => b.index === index);
+      if (shared && shared.channel >= 0) {
+        track.channel = shared.channel;
+      } else if (this.#state === "ready") {
+        track.channel = await this.#client.setup(this.#sdpMedias[index]);
+      }
+      this.#tracks.push(track);
+      if (track.channel >= 0) this.#index();
+      else await this.#restart();
+      return track.receiver;
+    });
+  }
+
+  /** Backchannel: sends a viewer's audio to the camera's speaker. */
+  addTrack(media: Media, codec: Codec, receiver: Receiver): Promise<void> {
+    return this.#serial(async () => {
+      if (this.#state === "stopped") throw new Error(`RTSP source ${redactUrl(this.url)} is stopped`);
+      const index = this.#indexOf(media);
+      const m = this.#medias[index];
+      const bc: Backchannel = {
+        index,
+        media: m,
+        codec,
+        channel: -1,
+        seq: Math.floor(Math.random() * 0x10000),
+        ssrc: Math.floor(Math.random() * 0x100000000) >>> 0,
+        sender: undefined as unknown as Sender,
+      };
+      bc.sender = new Sender(m, codec, (frame) => this.#sendBackchannel(bc, frame));
+      this.#backchannels.push(bc);
+      if (this.#state === "ready") bc.channel = await this.#client.setup(this.#sdpMedias[index]);
+      else await this.#restart();
+      receiver.addSender(bc.sender);
+    });
+  }
+
+  #sendBackchannel(bc: Backchannel, frame: Frame): void {
+    if (this.#state !== "playing" || bc.channel < 0) return;
+    const pt = bc.codec.payloadType ?? 0;
+    if (frame.packets) {
+      for (const pkt of frame.packets) {
+        this.#client.sendRtp(
+          bc.channel,
+          this.#backchannelPacket(bc, pkt.payload, pkt.timestamp, pkt.marker, pt),
+        );
+      }
+      return;
+    }
+    // Raw audio (G.711 and similar): one packet per 1024 bytes, timestamps advancing by samples.
+    const data = frame.data;
+    for (let off = 0; off < data.length; off += 1024) {
+      const chunk = data.subarray(off, Math.min(off + 1024, data.length));
+      this.#client.sendRtp(bc.channel, this.#backchannelPacket(bc, chunk, frame.timestamp + off, false, pt));
+    }
+  }
+
+  #backchannelPacket(
+    bc: Backchannel,
+    payload: Uint8Array,
+    timestamp: number,
+    marker: boolean,
+    pt: number,
+  ): Uint8Array {
+    const out = new Uint8Array(12 + payload.length);
+    bc.seq = (bc.seq + 1) & 0xffff;
+    writeRtp(
+      { payloadType: pt, sequenceNumber: bc.seq, timestamp: timestamp >>> 0, ssrc: bc.ssrc, marker, payload },
+      out,
+      0,
+    );
+    return out;
+  }
+
+  #index(): void {
+    const by: (Track[] | undefined)[] = [];
+    for (const t of this.#tracks) {
+      if (t.channel < 0) continue;
+      (by[t.channel >> 1] ??= []).push(t);
+    }
+    this.#byChannel = by;
+  }
+
+  // A new track while playing: a second connection with every track, then swap.
+  async #restart(): Promise<void> {
+    if (this.#state !== "playing") return;
+    const old = this.#client;
+    const client = new RtspClient(this.url, this.#options);
+    this.#log.info("rtsp: reconnecting to add a track", { url: redactUrl(this.url) });
+    try {
+      await client.connect();
+      await client.optionsRequest().catch((e) => {
+        if (!(e instanceof RtspError) || e.status === 401) throw e;
+      });
+      const { sdp } = await client.describe();
+      const channels = new Map<number, number>();
+      for (
+        const index of new Set([
+          ...this.#tracks.map((t) => t.index),
+          ...this.#backchannels.map((b) => b.index),
+        ])
+      ) {
+        const m = this.#sdpMedias[index];
+        const fresh = sdp.medias.find((x) => x.id === m.id && x.kind === m.kind) ?? sdp.medias[index] ?? m;
+        channels.set(index, await client.setup(fresh));
+      }
+      for (const t of this.#tracks) {
+        t.channel = channels.get(t.index)!;
+        const receiver = t.receiver;
+        t.depay = createDepacketizer(t.codec, t.media.kind, (frame) => receiver.push(frame));
+      }
+      for (const b of this.#backchannels) b.channel = channels.get(b.index)!;
+      this.#index();
+      this.#client = client;
+      this.#attach(client);
+      await client.play();
+    } catch (error) {
+      client.close(error instanceof Error ? error : undefined);
+      throw error;
+    }
+    old.onRtp = undefined;
+    old.teardown().catch(() => {});
+  }
+
+  /** PLAY, then runs until the connection ends. Rejects on errors and timeouts. */
+  async start(): Promise<void> {
+    await this.#serial(async () => {
+      if (this.#state !== "ready") return;
+      await this.#client.play();
+      this.#state = "playing";
+    });
+    for (;;) {
+      const client = this.#client;
+      const error = await client.closed;
+      if (this.#state === "stopped") return;
+      if (this.#client !== client) continue; // swapped by #restart
+      this.#state = "stopped";
+      if (error) throw error;
+      return;
+    }
+  }
+
+  /** TEARDOWN and close. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.#state === "stopped" && this.#stopping) return await this.#stopping;
+    this.#state = "stopped";
+    for (const b of this.#backchannels) b.sender.close();
+    this.#stopping = this.#client.teardown();
+    await this.#stopping;
+  }
+
+  info(): ConnectionInfo {
+    return {
+      id: this.id,
+      format: "rtsp",
+      protocol: this.#client.protocol,
+      remoteAddr: this.#client.remoteAddr,
+      url: redactUrl(this.url),
+      medias: this.#medias.map(mediaToString),
+      bytesIn: this.#client.bytesIn,
+      bytesOut: this.#client.bytesOut,
+      startedAt: this.#startedAt,
+    };
+  }
+}
+
+/**
+ * Registers the `rtsp`, `rtsps` and `rtspx` source schemes. Call once at startup (nothing is
+ * registered at import time).
+ *
+ * @example
+ * ```ts
+ * registerRtspSources({ log });
+ * hub.set("door", ["rtsp://admin:pass@10.0.0.5/stream1#transport=udp"]);
+ * ```
+ */
+export function registerRtspSources(options: { log?: Logger; userAgent?: string } = {}): void {
+  const factory = (url: string, ctx: SourceContext) =>
+    RtspClientProducer.dial(url, { signal: ctx.signal, log: options.log, userAgent: options.userAgent });
+  registerSource("rtsp", factory);
+  registerSource("rtsps", factory);
+  registerSource("rtspx", factory);
+}

@@ -1,0 +1,113 @@
+/**
+ * strom's RTSP server: `rtsp://host:8554/<stream>` for viewers (TCP interleaved or UDP) and for
+ * publishers (ANNOUNCE/RECORD into an existing stream), with optional Basic/Digest authentication.
+ *
+ * Many viewers of one camera share one upstream connection: that is the stream's job; each viewer
+ * session only adds senders to the stream's receivers.
+ *
+ * @module
+ */
+import type { StreamHub } from "../../core/hub.ts";
+import { type Logger, silentLogger } from "../../core/log.ts";
+import { type NetAddr, tcpListen, type TcpListener } from "../../runtime/mod.ts";
+import { RtspAuthServer } from "./auth.ts";
+import { RtspServerSession } from "./server_session.ts";
+
+/** Options of {@link RtspServer}. */
+export interface RtspServerOptions {
+  hub: StreamHub;
+  /** Address to listen on. Default `0.0.0.0:8554`. */
+  listen?: { hostname?: string; port: number };
+  /** With a password set, every request needs Basic or Digest credentials. */
+  username?: string;
+  password?: string;
+  /** Media query used when a viewer's URL has none. Default `video&audio` (go2rtc's default_query). */
+  defaultQuery?: string;
+  log?: Logger;
+  /** A session with no request or RTCP for this long (while not streaming over TCP) is closed. Default 60 s. */
+  sessionTimeoutMs?: number;
+  /** Bytes a viewer's socket may hold before frames wait (and then drop). Default 4 MiB. */
+  maxBufferedBytes?: number;
+}
+
+/**
+ * The RTSP server.
+ *
+ * @example
+ * ```ts
+ * const hub = new StreamHub();
+ * hub.set("cam", ["rtsp://10.0.0.5/stream1"]);
+ * const server = new RtspServer({ hub, listen: { hostname: "0.0.0.0", port: 8554 } });
+ * const addr = await server.listen();
+ * // ffplay rtsp://127.0.0.1:8554/cam
+ * await server.close();
+ * ```
+ */
+export class RtspServer {
+  /** Open sessions (one per TCP connection). */
+  readonly sessions = new Set<RtspServerSession>();
+  readonly #options: RtspServerOptions;
+  readonly #log: Logger;
+  readonly #auth: RtspAuthServer | undefined;
+  #listener: TcpListener | undefined;
+
+  constructor(options: RtspServerOptions) {
+    this.#options = options;
+    this.#log = (options.log ?? silentLogger).child({ module: "rtsp" });
+    if (options.username || options.password) {
+      this.#auth = new RtspAuthServer({ username: options.username ?? "", password: options.password ?? "" });
+    }
+  }
+
+  /** Creates a server and starts listening. */
+  static async listen(options: RtspServerOptions): Promise<RtspServer> {
+    const server = new RtspServer(options);
+    await server.listen();
+    return server;
+  }
+
+  /** The bound address (port resolved when 0 was asked for). */
+  get addr(): NetAddr {
+    if (!this.#listener) throw new Error("RtspServer is not listening; call listen() first");
+    return this.#listener.addr;
+  }
+
+  /** Starts accepting connections. */
+  async listen(): Promise<NetAddr> {
+    if (this.#listener) return this.#listener.addr;
+    const listen = this.#options.listen ?? { hostname: "0.0.0.0", port: 8554 };
+    const ctx = {
+      hub: this.#options.hub,
+      auth: this.#auth,
+      defaultQuery: this.#options.defaultQuery ?? "video&audio",
+      log: this.#log,
+      sessionTimeoutMs: this.#options.sessionTimeoutMs ?? 60_000,
+      maxBufferedBytes: this.#options.maxBufferedBytes ?? 4 * 1024 * 1024,
+      onRelease: (session: RtspServerSession) => {
+        this.sessions.delete(session);
+      },
+    };
+    this.#listener = await tcpListen({
+      hostname: listen.hostname ?? "0.0.0.0",
+      port: listen.port,
+      onConnection: (conn) => {
+        const session = new RtspServerSession(ctx, conn);
+        this.sessions.add(session);
+        session.run().catch((error) => this.#log.warn("rtsp session failed", { error: String(error) }));
+      },
+    });
+    this.#log.info("rtsp server listening", { port: this.#listener.addr.port });
+    return this.#listener.addr;
+  }
+
+  /** Stops listening and closes every session. */
+  async close(): Promise<void> {
+    await this.#listener?.close();
+    this.#listener = undefined;
+    for (const s of [...this.sessions]) s.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

@@ -1,0 +1,545 @@
+/**
+ * One RTSP connection to strom's server: a viewer (DESCRIBE/SETUP/PLAY) or a publisher
+ * (ANNOUNCE/SETUP/RECORD), over TCP interleaved or UDP.
+ *
+ * Lifetime: the session ends when the connection closes (either side), on TEARDOWN, on a fatal
+ * parse error, on timeout (no request or RTCP for `sessionTimeoutMs` while not streaming over TCP,
+ * or a write stall that long), or when the server closes. Whatever the cause, {@link release}
+ * runs exactly once: the consumer leaves its stream, the publisher is removed, UDP sockets close.
+ *
+ * @module
+ */
+import { CodecMismatchError, SourceError, StreamNotFoundError } from "../../core/errors.ts";
+import type { Logger } from "../../core/log.ts";
+import { parseMediaQuery } from "../../core/media.ts";
+import type { StreamHub } from "../../core/hub.ts";
+import type { Stream } from "../../core/stream.ts";
+import type { TcpConn, UdpSocket } from "../../runtime/mod.ts";
+import { parseRtp, type RtpPacket } from "../../rtp/packet.ts";
+import { ReorderBuffer } from "../../rtp/reorder.ts";
+import type { RtspAuthServer } from "./auth.ts";
+import { RtspViewerConsumer, viewerMedias } from "./consumer.ts";
+import { RtspHeaders } from "./headers.ts";
+import {
+  bodyText,
+  type RtspEvent,
+  RtspMessageParser,
+  type RtspRequest,
+  serializeResponse,
+  STATUS_TEXT,
+} from "./message.ts";
+import { RtspPublisher } from "./publisher.ts";
+import { parseCameraSdp } from "./sdp_fix.ts";
+import { formatTransport, parseTransport, type TransportSpec } from "./transport.ts";
+import { bindUdpPair } from "./udp_pair.ts";
+import { requestPath } from "./url.ts";
+
+/** What a session needs from its server. */
+export interface SessionContext {
+  hub: StreamHub;
+  auth: RtspAuthServer | undefined;
+  defaultQuery: string;
+  log: Logger;
+  sessionTimeoutMs: number;
+  maxBufferedBytes: number;
+  /** Called once when the session is released. */
+  onRelease: (session: RtspServerSession) => void;
+}
+
+const PUBLIC =
+  "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, ANNOUNCE, RECORD, GET_PARAMETER, SET_PARAMETER";
+const encoder = new TextEncoder();
+
+function randomSessionId(): string {
+  const b = crypto.getRandomValues(new Uint8Array(8));
+  let s = "";
+  for (const x of b) s += x.toString(16).padStart(2, "0");
+  return s.toUpperCase();
+}
+
+interface Reply {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string;
+  contentType?: string;
+  /** Close the connection after writing. */
+  close?: boolean;
+  /** `WWW-Authenticate` values, one field each. */
+  auth?: string[];
+}
+
+/**
+ * A server-side RTSP session bound to one TCP connection.
+ *
+ * @example
+ * ```ts
+ * const session = new RtspServerSession(context, conn);
+ * session.run(); // resolves when released
+ * ```
+ */
+export class RtspServerSession {
+  readonly id = randomSessionId();
+  readonly conn: TcpConn;
+  /** Requests handled. */
+  requests = 0;
+  /** Interleaved frames or datagrams that could not be used (bad RTP, unknown channel). */
+  badPackets = 0;
+  readonly #ctx: SessionContext;
+  readonly #log: Logger;
+  readonly #parser = new RtspMessageParser();
+  readonly #remote: string;
+  #consumer: RtspViewerConsumer | undefined;
+  #publisher: RtspPublisher | undefined;
+  #stream: Stream | undefined;
+  #published = false;
+  #udp: UdpSocket[] = [];
+  #udpReorder: ReorderBuffer[] = [];
+  #nextChannel = 0;
+  #lastActivity = Date.now();
+  #stalledSince = 0;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #released = false;
+  #sessionSent = false;
+  readonly #done: Promise<void>;
+  #resolveDone!: () => void;
+
+  constructor(ctx: SessionContext, conn: TcpConn) {
+    this.#ctx = ctx;
+    this.conn = conn;
+    const a = conn.remoteAddr;
+    this.#remote = `${a.hostname.includes(":") ? `[${a.hostname}]` : a.hostname}:${a.port}`;
+    this.#log = ctx.log.child({ session: this.id, remote: this.#remote });
+    this.#done = new Promise((resolve) => (this.#resolveDone = resolve));
+  }
+
+  /** Whether {@link release} ran. */
+  get released(): boolean {
+    return this.#released;
+  }
+
+  /** `viewer`, `publisher`, or `none` before DESCRIBE/ANNOUNCE. */
+  get role(): "viewer" | "publisher" | "none" {
+    return this.#consumer ? "viewer" : this.#publisher ? "publisher" : "none";
+  }
+
+  /** The viewer consumer, after DESCRIBE. */
+  get consumer(): RtspViewerConsumer | undefined {
+    return this.#consumer;
+  }
+
+  /** Reads and handles requests until the connection ends; then releases the session. */
+  run(): Promise<void> {
+    this.conn.closed.then(() => this.release());
+    const tickMs = Math.max(50, Math.min(5000, this.#ctx.sessionTimeoutMs / 4));
+    this.#timer = setInterval(this.#tick, tickMs);
+    this.#readLoop().finally(() => this.release());
+    return this.#done;
+  }
+
+  async #readLoop(): Promise<void> {
+    const reader = this.conn.readable.getReader();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done || this.#released) break;
+        this.#lastActivity = Date.now();
+        if (this.#consumer) this.#consumer.bytesIn += value.length;
+        if (this.#publisher) this.#publisher.bytesIn += value.length;
+        this.#parser.push(value);
+        for (let ev = this.#parser.next(); ev; ev = this.#parser.next()) {
+          if (this.#released) return;
+          if (ev.type === "interleaved") this.#onInterleaved(ev.channel, ev.data);
+          else await this.#onEvent(ev);
+        }
+      }
+    } catch (error) {
+      this.#log.debug("rtsp session read failed", { error: String(error) });
+    } finally {
+      try {
+        reader.releaseLock();
+      } catch { /* already released */ }
+    }
+  }
+
+  #onInterleaved(channel: number, data: Uint8Array): void {
+    if (channel & 1) return; // RTCP from the peer: counts as activity, nothing else needed
+    let pkt: RtpPacket;
+    try {
+      pkt = parseRtp(data);
+    } catch {
+      this.badPackets++;
+      return;
+    }
+    if (this.#publisher) this.#publisher.onRtp(channel, pkt);
+    else if (this.#consumer) this.#consumer.onRtp(channel, pkt);
+  }
+
+  async #onEvent(ev: RtspEvent): Promise<void> {
+    if (ev.type === "response") return; // we send no requests
+    if (ev.type === "error") {
+      this.#log.debug("rtsp bad request", { error: ev.error.message });
+      this.#write("0", { status: 400, body: ev.error.message + "\r\n", close: ev.error.fatal });
+      return;
+    }
+    if (ev.type !== "request") return;
+    const req = ev.request;
+    this.requests++;
+    const cseq = req.headers.get("CSeq") ?? "0";
+    let reply: Reply;
+    try {
+      reply = await this.#handle(req);
+    } catch (error) {
+      this.#log.warn("rtsp request failed", { method: req.method, error: String(error) });
+      reply = { status: 500, body: `${error instanceof Error ? error.message : String(error)}\r\n` };
+    }
+    if (this.#released) return;
+    this.#write(cseq, reply);
+    if (req.method === "PLAY" && reply.status === 200) this.#consumer?.startSending();
+  }
+
+  #write(cseq: string, reply: Reply): void {
+    const headers = new RtspHeaders({ CSeq: cseq });
+    headers.set("Server", "strom");
+    headers.set("Date", new Date().toUTCString());
+    if (this.#sessionSent) {
+      headers.set("Session", `${this.id};timeout=${Math.round(this.#ctx.sessionTimeoutMs / 1000)}`);
+    }
+    for (const [k, v] of Object.entries(reply.headers ?? {})) headers.set(k, v);
+    for (const v of reply.auth ?? []) headers.append("WWW-Authenticate", v);
+    const body = reply.body ? encoder.encode(reply.body) : new Uint8Array(0);
+    if (body.length) headers.set("Content-Type", reply.contentType ?? "text/plain; charset=utf-8");
+    const status = reply.status;
+    this.conn.write(serializeResponse({ status, reason: STATUS_TEXT[status] ?? "Unknown", headers, body }));
+    if (reply.close) this.conn.close();
+  }
+
+  async #handle(req: RtspRequest): Promise<Reply> {
+    if (req.version !== "RTSP/1.0" && req.version !== undefined && !req.version.startsWith("RTSP/1.")) {
+      return { status: 505, body: `Only RTSP/1.0 is supported, got ${req.version}\r\n` };
+    }
+    const auth = this.#ctx.auth;
+    if (auth) {
+      const state = auth.check(req.method, req.headers.get("Authorization"));
+      if (state !== "ok") {
+        return {
+          status: 401,
+          auth: auth.challenges(state === "stale"),
+          body: "Unauthorized: check the user name and password\r\n",
+        };
+      }
+    }
+    const session = req.headers.get("Session");
+    if (session && this.#sessionSent && session.split(";")[0].trim() !== this.id) {
+      return { status: 454, body: `Session "${session}" not found on this connection\r\n` };
+    }
+    switch (req.method) {
+      case "OPTIONS":
+        return { status: 200, headers: { Public: PUBLIC } };
+      case "DESCRIBE":
+        return await this.#describe(req);
+      case "ANNOUNCE":
+        return this.#announce(req);
+      case "SETUP":
+        return await this.#setup(req);
+      case "PLAY":
+        return this.#play(req);
+      case "RECORD":
+        return this.#record();
+      case "PAUSE":
+        this.#consumer?.pause();
+        return { status: 200 };
+      case "TEARDOWN":
+        return { status: 200, close: true };
+      case "GET_PARAMETER":
+      case "SET_PARAMETER":
+        return { status: 200 };
+      default:
+        return {
+          status: 501,
+          headers: { Public: PUBLIC },
+          body: `Method ${req.method} is not supported\r\n`,
+        };
+    }
+  }
+
+  async #describe(req: RtspRequest): Promise<Reply> {
+    if (this.#publisher) {
+      return { status: 455, body: "This connection is publishing; DESCRIBE is not valid now\r\n" };
+    }
+    const { name, query } = requestPath(req.uri);
+    const stream = this.#ctx.hub.get(name);
+    if (!stream) return { status: 404, body: new StreamNotFoundError(name).message + "\r\n" };
+    if (this.#consumer) {
+      // A second DESCRIBE replaces the first viewer.
+      await this.#stream?.removeConsumer(this.#consumer).catch(() => {});
+      this.#consumer = undefined;
+    }
+    // RFC 2326 section 12.32: refuse options we do not know; the ONVIF backchannel tag asks for
+    // the same as `?backchannel=1`.
+    const require = (req.headers.get("Require") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+    const unsupported = require.filter((r) => r.toLowerCase() !== "www.onvif.org/ver20/backchannel");
+    if (unsupported.length) {
+      return {
+        status: 551,
+        headers: { Unsupported: unsupported.join(", ") },
+        body: `Unsupported option ${unsupported.join(", ")}\r\n`,
+      };
+    }
+    if (require.length && !query.has("backchannel")) query.set("backchannel", "1");
+    const medias = viewerMedias(query, this.#ctx.defaultQuery, parseMediaQuery);
+    const consumer = new RtspViewerConsumer({
+      conn: this.conn,
+      medias,
+      url: req.uri.replace(/\/\/[^@/]*@/, "//"),
+      userAgent: req.headers.get("User-Agent"),
+      log: this.#log,
+      maxBufferedBytes: this.#ctx.maxBufferedBytes,
+      source: query.get("source") ?? undefined,
+    });
+    try {
+      await stream.addConsumer(consumer);
+    } catch (error) {
+      consumer.stop();
+      if (error instanceof CodecMismatchError) return { status: 415, body: error.message + "\r\n" };
+      if (error instanceof SourceError) return { status: 503, body: error.message + "\r\n" };
+      throw error;
+    }
+    if (this.#released) {
+      await stream.removeConsumer(consumer).catch(() => {});
+      return { status: 500 };
+    }
+    this.#consumer = consumer;
+    this.#stream = stream;
+    const base = req.uri.endsWith("/") ? req.uri : req.uri + "/";
+    const address = this.conn.localAddr.hostname || "0.0.0.0";
+    return {
+      status: 200,
+      headers: { "Content-Base": base },
+      contentType: "application/sdp",
+      body: consumer.sdp(address),
+    };
+  }
+
+  #announce(req: RtspRequest): Reply {
+    if (this.#consumer) {
+      return { status: 455, body: "This connection is playing; ANNOUNCE is not valid now\r\n" };
+    }
+    if (this.#publisher) return { status: 455, body: "Already announced on this connection\r\n" };
+    const { name } = requestPath(req.uri);
+    const stream = this.#ctx.hub.get(name);
+    if (!stream) return { status: 404, body: new StreamNotFoundError(name).message + "\r\n" };
+    let medias;
+    try {
+      medias = parseCameraSdp(bodyText(req)).medias;
+    } catch (error) {
+      return { status: 400, body: `Cannot use the ANNOUNCE body: ${(error as Error).message}\r\n` };
+    }
+    const publisher = new RtspPublisher({
+      medias,
+      url: req.uri.replace(/\/\/[^@/]*@/, "//"),
+      remoteAddr: this.#remote,
+      userAgent: req.headers.get("User-Agent"),
+      close: () => this.conn.close(),
+    });
+    if (!publisher.medias().length) {
+      return { status: 415, body: "The ANNOUNCE SDP has no media strom can receive\r\n" };
+    }
+    this.#publisher = publisher;
+    this.#stream = stream;
+    return { status: 200 };
+  }
+
+  #pickTransport(header: string | undefined): TransportSpec | Reply {
+    if (!header) return { status: 400, body: "SETUP needs a Transport header\r\n" };
+    let specs: TransportSpec[];
+    try {
+      specs = parseTransport(header);
+    } catch (error) {
+      return { status: 400, body: (error as Error).message + "\r\n" };
+    }
+    for (const spec of specs) {
+      if (!/^RTP\/AVP/i.test(spec.protocol)) continue;
+      if (spec.lower === "tcp") return spec;
+      if (spec.unicast && spec.clientPort) return spec;
+    }
+    return {
+      status: 461,
+      body:
+        `None of the transports "${header}" is supported; use RTP/AVP/TCP (interleaved) or RTP/AVP unicast UDP\r\n`,
+    };
+  }
+
+  async #setup(req: RtspRequest): Promise<Reply> {
+    const picked = this.#pickTransport(req.headers.get("Transport"));
+    if ("status" in picked) return picked;
+    const spec = picked;
+    const consumer = this.#consumer;
+    const publisher = this.#publisher;
+    let index = -1;
+    if (consumer) {
+      const track = consumer.trackFor(req.uri);
+      if (!track) {
+        return { status: 404, body: `No track for "${req.uri}"; use the controls from DESCRIBE\r\n` };
+      }
+      index = track.index;
+    } else if (publisher) {
+      index = publisher.indexFor(req.uri);
+      if (index < 0) return { status: 404, body: `No announced media for "${req.uri}"\r\n` };
+    } else {
+      return { status: 455, body: "SETUP needs a DESCRIBE (to play) or ANNOUNCE (to publish) first\r\n" };
+    }
+    let answer: TransportSpec;
+    if (spec.lower === "tcp") {
+      const channel = spec.interleaved?.[0] ?? this.#nextChannel;
+      this.#nextChannel = Math.max(this.#nextChannel, channel + 2);
+      answer = {
+        protocol: "RTP/AVP/TCP",
+        lower: "tcp",
+        unicast: true,
+        interleaved: [channel, channel + 1],
+        params: {},
+      };
+      if (consumer) {
+        const track = consumer.tracks[index];
+        track.transport = { type: "tcp", channel };
+        answer.ssrc = track.ssrc;
+      } else {
+        publisher!.setChannel(index, channel);
+      }
+    } else {
+      const host = this.conn.remoteAddr.hostname;
+      const [rtp, rtcp] = await bindUdpPair(host.includes(":") ? "::" : "0.0.0.0");
+      if (this.#released) {
+        rtp.close();
+        rtcp.close();
+        return { status: 500 };
+      }
+      this.#udp.push(rtp, rtcp);
+      const clientPort = spec.clientPort!;
+      const channel = this.#nextChannel;
+      this.#nextChannel += 2;
+      answer = {
+        protocol: "RTP/AVP",
+        lower: "udp",
+        unicast: true,
+        clientPort,
+        serverPort: [rtp.addr.port, rtcp.addr.port],
+        params: {},
+      };
+      rtcp.onMessage = () => {
+        this.#lastActivity = Date.now();
+      };
+      if (consumer) {
+        const track = consumer.tracks[index];
+        track.transport = { type: "udp", rtp, rtcp, host, port: clientPort[0], rtcpPort: clientPort[1] };
+        answer.ssrc = track.ssrc;
+        const inbound = track.inbound;
+        if (inbound) rtp.onMessage = (data) => this.#onDatagram(data, (pkt) => inbound.depay.push(pkt));
+      } else {
+        publisher!.protocol = "rtsp+udp";
+        publisher!.setChannel(index, channel);
+        const reorder = new ReorderBuffer({ onPacket: (pkt) => publisher!.onRtp(channel, pkt) });
+        this.#udpReorder.push(reorder);
+        rtp.onMessage = (data) => this.#onDatagram(data, (pkt) => reorder.push(pkt));
+      }
+    }
+    this.#sessionSent = true;
+    return { status: 200, headers: { Transport: formatTransport(answer) } };
+  }
+
+  #onDatagram(data: Uint8Array, push: (pkt: RtpPacket) => void): void {
+    this.#lastActivity = Date.now();
+    if (this.#publisher) this.#publisher.bytesIn += data.length;
+    let pkt: RtpPacket;
+    try {
+      pkt = parseRtp(data);
+    } catch {
+      this.badPackets++;
+      return;
+    }
+    push(pkt);
+  }
+
+  #play(req: RtspRequest): Reply {
+    const consumer = this.#consumer;
+    if (!consumer) return { status: 455, body: "PLAY needs DESCRIBE and SETUP first\r\n" };
+    if (!consumer.tracks.some((t) => t.transport)) {
+      return { status: 455, body: "PLAY needs SETUP of at least one track\r\n" };
+    }
+    const base = req.uri.replace(/\/trackID=\d+\/?$/i, "");
+    const rtpInfo = consumer.play(base);
+    const headers: Record<string, string> = { Range: "npt=0.000-" };
+    if (rtpInfo) headers["RTP-Info"] = rtpInfo;
+    return { status: 200, headers };
+  }
+
+  #record(): Reply {
+    const publisher = this.#publisher;
+    const stream = this.#stream;
+    if (!publisher || !stream) return { status: 455, body: "RECORD needs ANNOUNCE and SETUP first\r\n" };
+    if (!this.#published) {
+      this.#published = true;
+      stream.addPublisher(publisher).catch((error) => {
+        this.#log.warn("rtsp publisher rejected by the stream", { error: String(error) });
+        this.conn.close();
+      });
+      this.#log.info("rtsp publisher connected", { stream: stream.name });
+    }
+    return { status: 200 };
+  }
+
+  readonly #tick = (): void => {
+    if (this.#released) return;
+    const now = Date.now();
+    const timeout = this.#ctx.sessionTimeoutMs;
+    const streamingTcp =
+      (this.#consumer?.playing && !this.#consumer.tracks.some((t) => t.transport?.type === "udp")) ||
+      (this.#published && this.#publisher?.protocol === "rtsp+tcp");
+    if (!streamingTcp && now - this.#lastActivity > timeout) {
+      this.#log.debug("rtsp session timed out", { idleMs: now - this.#lastActivity });
+      this.close();
+      return;
+    }
+    // A viewer that stopped reading: its socket stays over the bound; give up after the timeout.
+    if (this.conn.bufferedAmount > this.#ctx.maxBufferedBytes) {
+      if (!this.#stalledSince) this.#stalledSince = now;
+      else if (now - this.#stalledSince > timeout) {
+        this.#log.debug("rtsp viewer stalled, closing", { buffered: this.conn.bufferedAmount });
+        this.close();
+      }
+    } else {
+      this.#stalledSince = 0;
+    }
+    for (const r of this.#udpReorder) if (r.size) r.flush();
+  };
+
+  /** Closes the connection; the session is released. */
+  close(): void {
+    this.conn.destroy();
+    this.release();
+  }
+
+  /** Releases everything the session holds. Runs once; later calls do nothing. */
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    clearInterval(this.#timer);
+    const stream = this.#stream;
+    const consumer = this.#consumer;
+    if (consumer) {
+      if (stream) stream.removeConsumer(consumer).catch(() => {});
+      else consumer.stop();
+    }
+    const publisher = this.#publisher;
+    if (publisher) {
+      for (const r of this.#udpReorder) r.flush();
+      publisher.end();
+      if (this.#published && stream) stream.removePublisher(publisher);
+      this.#log.info("rtsp publisher disconnected", { stream: stream?.name });
+    }
+    for (const s of this.#udp.splice(0)) s.close();
+    this.conn.destroy();
+    this.#ctx.onRelease(this);
+    this.#resolveDone();
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Helpers for the RTSP end-to-end tests: long-running ffmpeg publishers and bounded waits.
+ *
+ * @module
+ */
+import type { StreamHub } from "../../lib/core/hub.ts";
+import { type ChildProcess, spawn } from "../../lib/runtime/mod.ts";
+
+/** Waits until `check()` is true, polling every 50 ms; throws after `timeoutMs`. */
+export async function waitFor(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Sleeps `ms`. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Whether stream `name` has a connected publisher. */
+export function hasPublisher(hub: StreamHub, name: string): boolean {
+  const info = hub.get(name)?.info() as
+    | { producers: { state: string; connection?: unknown; url: string }[] }
+    | undefined;
+  return !!info?.producers.some((p) =>
+    p.url.startsWith("publisher:") && p.state === "running" && p.connection
+  );
+}
+
+/**
+ * Starts `ffmpeg -re <inputs/encoders> -f rtsp -rtsp_transport tcp <url>` in the background.
+ * stderr is kept (last 4 KiB) for failure messages.
+ */
+export function publish(
+  url: string,
+  args: string[],
+  transport: "tcp" | "udp" = "tcp",
+): ChildProcess & { log: () => string } {
+  const child = spawn("ffmpeg", [
+    "-hide_banner",
+    "-nostdin",
+    "-loglevel",
+    "error",
+    "-re",
+    ...args,
+    "-f",
+    "rtsp",
+    "-rtsp_transport",
+    transport,
+    url,
+  ], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+  let log = "";
+  (async () => {
+    const reader = child.stderr!.getReader();
+    const dec = new TextDecoder();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        log = (log + dec.decode(value)).slice(-4096);
+      }
+    } catch { /* process gone */ }
+  })();
+  return Object.assign(child, { log: () => log });
+}
+
+/** Standard test inputs. */
+export const LAVFI_VIDEO = ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25"];
+export const LAVFI_AUDIO = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"];
