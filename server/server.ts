@@ -19,7 +19,7 @@ import { createServerLog } from "./log_setup.ts";
 import { builtinModules, type Module, type ModuleContext, type ModuleHandle } from "./modules/mod.ts";
 import { loadServeAdapter } from "./serve/mod.ts";
 import type { BoundAddr, HttpServer } from "./serve/types.ts";
-import { checkStreamSchemes, registerBuiltinSources } from "./sources.ts";
+import { checkStreamSchemes, configureFfmpegSources, registerBuiltinSources } from "./sources.ts";
 import { VERSION } from "./version.ts";
 
 /** Options of {@link startServer}. */
@@ -74,8 +74,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const log = options.log ?? serverLog!.log;
   for (const w of loaded.warnings) log.warn(w.message);
 
-  registerBuiltinSources();
+  registerBuiltinSources({ log });
   const hub = new StreamHub({ log: log.child({ module: "streams" }) });
+  configureFfmpegSources(config.ffmpeg as Record<string, unknown>, (name) => hub.get(name) !== undefined);
   const adapter = await loadServeAdapter();
 
   const ctx: AppContext = {

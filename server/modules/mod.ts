@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { rtspModule } from "./rtsp.ts";
 import type { Module } from "./types.ts";
 
 export type { Module, ModuleContext, ModuleHandle } from "./types.ts";
@@ -18,5 +19,6 @@ export type { Module, ModuleContext, ModuleHandle } from "./types.ts";
  * ```
  */
 export const builtinModules: readonly Module[] = [
-  // rtsp, webrtc, mp4, hls, mjpeg, rtmp, record, metrics: added as their features land.
+  rtspModule,
+  // webrtc, rtmp, record, metrics: added as their features land.
 ];

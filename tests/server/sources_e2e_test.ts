@@ -1,0 +1,55 @@
+// The whole server as a user runs it: the built-in demo, an RTSP relay of it and an ffmpeg transcode
+// of it, each read back over RTSP by ffprobe (a real player).
+import { afterAll, beforeAll, describe, expect, it } from "bun:test";
+import { silentLogger } from "../../lib/core/log.ts";
+import { type RunningServer, startServer } from "../../server/server.ts";
+import { ffprobe, hasEncoder } from "../_support/ffmpeg.ts";
+import { freePort } from "../_support/net.ts";
+
+describe("server sources end to end", () => {
+  let server: RunningServer;
+  let rtsp = "";
+
+  beforeAll(async () => {
+    const port = await freePort();
+    rtsp = `rtsp://127.0.0.1:${port}`;
+    const config = {
+      api: { listen: "127.0.0.1:0" },
+      rtsp: { listen: `127.0.0.1:${port}` },
+      streams: {
+        demo: "demo:",
+        relay: `${rtsp}/demo`,
+        transcoded: "ffmpeg:demo#video=h264#audio=opus",
+      },
+    };
+    server = await startServer({ configSources: [JSON.stringify(config)], log: silentLogger, handleSignals: false });
+  }, 20_000);
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it("serves the built-in demo over RTSP (TCP and UDP)", async () => {
+    for (const transport of ["tcp", "udp"]) {
+      const probe = await ffprobe(`${rtsp}/demo`, ["-rtsp_transport", transport]);
+      expect(probe.streams.map((s) => s.codec_name).sort()).toEqual(["aac", "h264"]);
+      expect(probe.streams.find((s) => s.codec_type === "video")).toMatchObject({ width: 640, height: 360 });
+    }
+  }, 30_000);
+
+  it("relays an RTSP source (strom reading strom)", async () => {
+    const probe = await ffprobe(`${rtsp}/relay`, ["-rtsp_transport", "tcp"]);
+    expect(probe.streams.map((s) => s.codec_name).sort()).toEqual(["aac", "h264"]);
+    const info = await fetch(`${server.urls[0]}/api/streams?src=relay`).then((r) => r.json());
+    expect(info.sources).toEqual([`${rtsp}/demo`]);
+  }, 30_000);
+
+  it("transcodes through an ffmpeg: source that reads another stream by name", async () => {
+    if (!(await hasEncoder("libopus"))) {
+      console.log("skipped: this ffmpeg has no libopus encoder");
+      return;
+    }
+    const probe = await ffprobe(`${rtsp}/transcoded`, ["-rtsp_transport", "tcp"], 40_000);
+    expect(probe.streams.map((s) => s.codec_name).sort()).toEqual(["h264", "opus"]);
+  }, 45_000);
+});
