@@ -9,6 +9,7 @@ import type { Codec } from "../../core/codec.ts";
 import type { Frame } from "../../core/frame.ts";
 import type { RtpPacket } from "../../rtp/packet.ts";
 import { AacDepacketizer } from "../../codec/aac/rtp.ts";
+import { LatmDepacketizer } from "../../codec/aac/latm.ts";
 import { G711Depacketizer } from "../../codec/g711/rtp.ts";
 import { H264Depacketizer } from "../../codec/h264/depacketizer.ts";
 import { H265Depacketizer } from "../../codec/h265/depacketizer.ts";
@@ -67,7 +68,9 @@ registerDepacketizer(
   "H265",
   (codec, onFrame) => fromPull(new H265Depacketizer({ fmtp: codec.fmtp }), onFrame),
 );
-registerDepacketizer("MPEG4-GENERIC", (codec, onFrame) => new AacDepacketizer({ fmtp: codec.fmtp, onFrame }));
+// fromCodec passes the clock rate, so HE-AAC clocked at the SBR rate steps 2048 samples per AU.
+registerDepacketizer("MPEG4-GENERIC", (codec, onFrame) => AacDepacketizer.fromCodec(codec, onFrame));
+registerDepacketizer("MP4A-LATM", (codec, onFrame) => LatmDepacketizer.fromCodec(codec, onFrame));
 registerDepacketizer("PCMA", (_codec, onFrame) => fromPull(new G711Depacketizer(), onFrame));
 registerDepacketizer("PCMU", (_codec, onFrame) => fromPull(new G711Depacketizer(), onFrame));
 registerDepacketizer("OPUS", (_codec, onFrame) => fromPull(new OpusDepacketizer(), onFrame));
