@@ -93,8 +93,10 @@ export class SourceError extends Error {
  * @example
  * ```ts
  * redactUrl("rtsp://admin:secret@cam/1"); // "rtsp://admin:***@cam/1"
+ * redactUrl("ffmpeg:rtsp://admin:secret@cam/1#audio=opus"); // "ffmpeg:rtsp://admin:***@cam/1#audio=opus"
  * ```
  */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@/\s]*@/i, "$1:***@");
+  // Anywhere in the string: sources nest URLs, e.g. "ffmpeg:rtsp://admin:pw@cam/1#video=h264".
+  return url.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@/\s]*@/gi, "$1:***@");
 }

@@ -27,3 +27,12 @@ describe("registry", () => {
     expect(schemeOf("just-a-name")).toBe("");
   });
 });
+
+describe("redactUrl", () => {
+  it("masks passwords of URLs anywhere in a source, keeping the user", async () => {
+    const { redactUrl } = await import("./errors.ts");
+    expect(redactUrl("rtsp://admin:secret@cam/1")).toBe("rtsp://admin:***@cam/1");
+    expect(redactUrl("ffmpeg:rtsp://admin:secret@cam/1#audio=opus")).toBe("ffmpeg:rtsp://admin:***@cam/1#audio=opus");
+    expect(redactUrl("rtsp://cam/1")).toBe("rtsp://cam/1");
+  });
+});

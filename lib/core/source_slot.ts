@@ -59,6 +59,8 @@ export class SourceSlot {
   lastError: Error | undefined;
   /** Reconnect attempts since the last successful start. */
   retries = 0;
+  /** Reconnect attempts over the slot's whole life (never reset), for `strom_source_reconnects_total`. */
+  reconnects = 0;
   readonly tracks: SlotTrack[] = [];
 
   readonly #options: SlotOptions;
@@ -176,6 +178,7 @@ export class SourceSlot {
     const delays = this.#options.reconnectDelaysMs;
     const delay = delays[Math.min(this.retries, delays.length - 1)] ?? 1000;
     this.retries++;
+    this.reconnects++;
     const generation = this.#generation;
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;

@@ -237,6 +237,7 @@ export class Stream {
     const slotInfo = (slot: SourceSlot) => ({
       url: redactUrl(slot.url),
       state: slot.state,
+      reconnects: slot.reconnects,
       ...(slot.lastError ? { error: slot.lastError.message } : {}),
       ...(slot.producer ? { connection: slot.producer.info() } : {}),
       tracks: slot.tracks.map((t) => ({

@@ -6,6 +6,7 @@
  * @module
  */
 import { rtspModule } from "./rtsp.ts";
+import { metricsModule } from "./metrics.ts";
 import type { Module } from "./types.ts";
 
 export type { Module, ModuleContext, ModuleHandle } from "./types.ts";
@@ -20,5 +21,6 @@ export type { Module, ModuleContext, ModuleHandle } from "./types.ts";
  */
 export const builtinModules: readonly Module[] = [
   rtspModule,
+  metricsModule,
   // webrtc, rtmp, record, metrics: added as their features land.
 ];

@@ -42,7 +42,7 @@ describe("strom CLI", () => {
     writeFileSync(join(dir, "bad.yaml"), 'api:\n  listen: ":1984"\nstreams:\n  cam: [demo:, \n  other: x\n');
     writeFileSync(join(dir, "scheme.yaml"), "streams:\n  cam: foo://10.0.0.5/1\n");
     writeFileSync(join(dir, "good.yaml"), '# ok\nstreams:\n  demo: "demo:"\n');
-    writeFileSync(join(dir, "serve.yaml"), 'api:\n  listen: "127.0.0.1:0"\nstreams:\n  demo: "demo:"\n');
+    writeFileSync(join(dir, "serve.yaml"), 'api:\n  listen: "127.0.0.1:0"\nrtsp:\n  listen: "127.0.0.1:0"\nstreams:\n  demo: "demo:"\n');
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

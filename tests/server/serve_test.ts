@@ -101,7 +101,7 @@ describe(`strom server on ${runtimeName()}`, () => {
 
   it("closes while a WebSocket is open, exactly once", async () => {
     const other = await startServer({
-      configSources: ["{}"],
+      configSources: ['{"rtsp": {"listen": "127.0.0.1:0"}}'],
       listen: "127.0.0.1:0",
       log: silentLogger,
       handleSignals: false,

@@ -1,0 +1,62 @@
+/**
+ * The metrics module: when `metrics.enabled`, serves Prometheus text format on the API listener at
+ * `metrics.path` (default `/metrics`, under `api.base_path`) and counts HTTP requests. The endpoint
+ * sits behind the same access control as the API (`api.allow_paths`, Basic auth).
+ *
+ * @module
+ */
+import { runtimeName } from "../../lib/runtime/env.ts";
+import {
+  EXPOSITION_CONTENT_TYPE,
+  HttpRequestMetrics,
+  MetricsCollector,
+  type ProcessStats,
+} from "../metrics/mod.ts";
+import type { Module } from "./types.ts";
+
+/** The path used when `metrics.path` is empty. */
+export const DEFAULT_METRICS_PATH = "/metrics";
+
+/**
+ * Creates the metrics module. `stats` replaces the process numbers (tests).
+ *
+ * @example
+ * ```ts
+ * const handle = await createMetricsModule().init(ctx, app);
+ * const res = await app.request("/metrics");
+ * ```
+ */
+export function createMetricsModule(options: { stats?: ProcessStats; now?: () => number } = {}): Module {
+  return {
+    name: "metrics",
+    // deno-lint-ignore require-await
+    async init(ctx, app) {
+      if (!ctx.config.metrics?.enabled) return;
+      const path = ctx.config.metrics.path || DEFAULT_METRICS_PATH;
+      const http = new HttpRequestMetrics();
+      http.instrument(app);
+      const collector = new MetricsCollector({
+        hub: ctx.hub,
+        version: ctx.version,
+        runtime: runtimeName(),
+        startedAtMs: ctx.startedAt,
+        stats: options.stats,
+        http,
+        secrets: ctx.secrets,
+        now: options.now,
+      });
+      app.get(path, (c) => c.body(collector.scrape(), 200, { "content-type": EXPOSITION_CONTENT_TYPE }));
+      ctx.log.child({ module: "metrics" }).debug("serving Prometheus metrics", { path });
+    },
+  };
+}
+
+/**
+ * The built-in metrics module.
+ *
+ * @example
+ * ```ts
+ * export const builtinModules = [rtspModule, metricsModule];
+ * ```
+ */
+export const metricsModule: Module = createMetricsModule();
