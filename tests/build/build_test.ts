@@ -1,0 +1,135 @@
+// The npm package's JavaScript as users get it: scripts/build/npm.mjs bundles the CLI and the library
+// with esbuild into a temporary folder laid out like the published package (dist/ + cli/bin.mjs, npm
+// dependencies in node_modules), and plain Node 20 runs it without tsx. Declarations (tsc, ~5 s) and
+// the single-file executables (scripts/build/executables.mjs) are too slow for the suite.
+import { afterAll, beforeAll, describe, expect, it } from "bun:test";
+import { spawn } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+const version = (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string }).version;
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node args...` to completion, killed after `timeoutMs`. */
+function node(args: string[], timeoutMs = 20_000): Promise<Result> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn("node", args, {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`node ${args.join(" ")} did not finish within ${timeoutMs} ms\n${stderr}`));
+    }, timeoutMs);
+    child.on("error", (e) => (clearTimeout(timer), reject(e)));
+    child.on("close", (code) => (clearTimeout(timer), resolvePromise({ code, stdout, stderr })));
+  });
+}
+
+describe("npm build (esbuild bundle on plain Node)", () => {
+  let pkg: string;
+  beforeAll(async () => {
+    pkg = mkdtempSync(join(tmpdir(), "strom-build-"));
+    const r = await node(
+      ["scripts/build/npm.mjs", "--outdir", join(pkg, "dist"), "--no-types", "--quiet"],
+      30_000,
+    );
+    if (r.code !== 0) throw new Error(`scripts/build/npm.mjs exited ${r.code}:\n${r.stdout}${r.stderr}`);
+    // The published layout: the launcher without the TypeScript sources beside it, and the
+    // dependencies where npm would install them.
+    mkdirSync(join(pkg, "cli"));
+    copyFileSync(join(root, "cli", "bin.mjs"), join(pkg, "cli", "bin.mjs"));
+    symlinkSync(join(root, "node_modules"), join(pkg, "node_modules"), "dir");
+  }, 40_000);
+  afterAll(() => {
+    if (pkg) rmSync(pkg, { recursive: true, force: true });
+  });
+
+  it("writes the CLI with a shebang, the library and their chunks", () => {
+    const cli = readFileSync(join(pkg, "dist", "strom.mjs"), "utf8");
+    expect(cli.startsWith("#!/usr/bin/env node\n")).toBe(true);
+    expect(existsSync(join(pkg, "dist", "mod.mjs"))).toBe(true);
+    expect(existsSync(join(pkg, "dist", "chunks"))).toBe(true);
+  });
+
+  it("node dist/strom.mjs --version prints the package version", async () => {
+    const r = await node([join(pkg, "dist", "strom.mjs"), "--version"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(version);
+  }, 30_000);
+
+  it("the bin launcher runs the bundle when there are no sources", async () => {
+    const r = await node([join(pkg, "cli", "bin.mjs"), "--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Usage: strom");
+  }, 30_000);
+
+  it("the library bundle loads and exports the API", async () => {
+    const script = `const m = await import(${JSON.stringify(join(pkg, "dist", "mod.mjs"))});` +
+      `console.log(typeof m.StreamHub, typeof m.startServer, typeof m.registerSource);`;
+    const r = await node(["--input-type=module", "-e", script]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout.trim()).toBe("function function function");
+  }, 30_000);
+
+  it("serves /api/health and stops on SIGTERM", async () => {
+    const config = JSON.stringify({ rtsp: { listen: "" }, streams: { demo: "demo:" } });
+    const child = spawn("node", [
+      join(pkg, "cli", "bin.mjs"),
+      "serve",
+      "--listen",
+      "127.0.0.1:0",
+      "-c",
+      config,
+    ], {
+      cwd: pkg,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    try {
+      let output = "";
+      const url = await new Promise<string>((resolvePromise, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`no "listening" line within 15 s:\n${output}`)),
+          15_000,
+        );
+        const onData = (d: unknown) => {
+          output += d;
+          const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+          if (m) (clearTimeout(timer), resolvePromise(m[1]));
+        };
+        child.stdout.on("data", onData);
+        child.stderr.on("data", onData);
+        child.on("close", (code) => (clearTimeout(timer), reject(new Error(`exited ${code}:\n${output}`))));
+      });
+      expect(output).toContain("runtime=node");
+      const res = await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(3000) });
+      expect(res.status).toBe(200);
+      const body = await res.json();
+      expect(body.status).toBe("ok");
+      expect(body.streams).toBe(1);
+      const exited = new Promise<void>((r) => child.on("close", () => r()));
+      child.kill("SIGTERM");
+      const outcome = await Promise.race([
+        exited.then(() => "closed"),
+        new Promise((r) => setTimeout(() => r("timeout"), 5000)),
+      ]);
+      expect(outcome).toBe("closed");
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    }
+  }, 30_000);
+});
