@@ -15,7 +15,14 @@ import type { AppContext } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import type { WsConnection } from "./ws.ts";
 
-/** Whether `name` matches one of a user's stream patterns (`*` wildcards; empty list = all). */
+/**
+ * Whether `name` matches one of a user's stream patterns (`*` wildcards; empty list = all).
+ *
+ * @example
+ * ```ts
+ * streamAllowed(["front_*"], "front_door"); // true
+ * ```
+ */
 export function streamAllowed(patterns: readonly string[], name: string): boolean {
   if (patterns.length === 0) return true;
   return patterns.some((p) => {
@@ -29,6 +36,10 @@ export function streamAllowed(patterns: readonly string[], name: string): boolea
  *
  * @throws {ApiError} 400 without `src=`, 403 when the user may not watch it.
  * @throws {StreamNotFoundError} (404) for an unknown name.
+ * @example
+ * ```ts
+ * const stream = streamOf(ctx, conn.query.get("src"), conn.user);
+ * ```
  */
 export function streamOf(ctx: AppContext, src: string | null | undefined, user?: RequestUser): Stream {
   if (!src) throw new ApiError(400, "Missing query parameter src=: name the stream, e.g. ?src=camera1.", "BadRequest");
@@ -40,12 +51,26 @@ export function streamOf(ctx: AppContext, src: string | null | undefined, user?:
   return stream;
 }
 
-/** The stream of an HTTP request's `src=`. */
+/**
+ * The stream of an HTTP request's `src=` (see {@link streamOf}).
+ *
+ * @example
+ * ```ts
+ * app.get("/api/stream.ts", (c) => { const stream = requestStream(ctx, c); ... });
+ * ```
+ */
 export function requestStream(ctx: AppContext, c: Context): Stream {
   return streamOf(ctx, c.req.query("src"), c.get("user" as never) as RequestUser | undefined);
 }
 
-/** Who asked, for `/api/streams`. */
+/**
+ * Who asked, for `/api/streams`.
+ *
+ * @example
+ * ```ts
+ * new TsConsumer(medias, body, peerOf(ctx, c)); // { protocol: "http", remoteAddr: "10.0.0.7", userAgent: "VLC/3.0" }
+ * ```
+ */
 export function peerOf(ctx: AppContext, c: Context, protocol = "http"): OutputPeer {
   return { protocol, remoteAddr: ctx.remoteAddress?.(c), userAgent: c.req.header("user-agent") };
 }
@@ -69,7 +94,14 @@ export function parseDurationMs(text: string | null | undefined): number | undef
   return ms > 0 ? ms : undefined;
 }
 
-/** Headers every live media response gets. */
+/**
+ * Headers every live media response gets.
+ *
+ * @example
+ * ```ts
+ * new Response(body.readable, { headers: liveHeaders("video/mp2t") });
+ * ```
+ */
 export function liveHeaders(contentType: string): Record<string, string> {
   return {
     "Content-Type": contentType,
@@ -78,7 +110,14 @@ export function liveHeaders(contentType: string): Record<string, string> {
   };
 }
 
-/** `attachment; filename="..."` with the name made header-safe. */
+/**
+ * `attachment; filename="..."` with the name made header-safe.
+ *
+ * @example
+ * ```ts
+ * attachment('a"b.mp4'); // 'attachment; filename="a_b.mp4"'
+ * ```
+ */
 export function attachment(filename: string): string {
   return `attachment; filename="${filename.replace(/["\\\r\n]/g, "_")}"`;
 }
@@ -90,6 +129,12 @@ const WS_LOW_WATER = 512 * 1024;
  * Binary messages on a `/api/ws` connection with bounded buffering: once the socket holds more than
  * 2 MiB unsent, writes wait (polling the socket's buffered amount) until it drained below 512 KiB,
  * so a slow viewer's frame queue drops instead of memory growing.
+ *
+ * @example
+ * ```ts
+ * const sink = wsSink(conn);
+ * await sink.write(fragment); // waits while the socket is backed up
+ * ```
  */
 export function wsSink(conn: WsConnection): ChunkSink & { close(): void } {
   let closed = false;

@@ -10,7 +10,6 @@
  * @module
  */
 import type { Context, Hono } from "hono";
-import type { Logger } from "../../lib/core/log.ts";
 import type { Media } from "../../lib/core/media.ts";
 import { MultipartWriter } from "../../lib/format/mjpeg/multipart_writer.ts";
 import { AacConsumer } from "../../lib/protocol/http/aac_consumer.ts";

@@ -64,6 +64,8 @@ export function webRoutes(app: Hono, ctx: AppContext): void {
       }
     }
     const asset = WEB_ASSETS[name];
+    // Browsers ask for a favicon on every page; answer "none" instead of a logged 404.
+    if (!asset && name === "favicon.ico") return c.body(null, 204);
     if (!asset) return await next();
     return c.body(asset.body, 200, { "Content-Type": asset.type, "Cache-Control": "no-cache" });
   };

@@ -27,7 +27,6 @@ class VideoStream extends HTMLElement {
     this.video.style.cssText = "display:block;width:100%;height:100%;background:#000;object-fit:contain";
     this.status = document.createElement("div");
     this.status.className = "vs-status";
-    this.style.position = "relative";
     this.ws = null;
     this.mode = "";
     this.closed = true;
@@ -35,6 +34,9 @@ class VideoStream extends HTMLElement {
   }
 
   connectedCallback() {
+    // Attributes (style included) may only be set once connected, not in the constructor, or
+    // document.createElement("video-stream") throws NotSupportedError.
+    this.style.position = "relative";
     if (!this.contains(this.video)) this.append(this.video, this.status);
     this.closed = false;
     this.start();
@@ -199,7 +201,8 @@ class VideoStream extends HTMLElement {
 
   startHLS() {
     this.mode = "hls";
-    this.video.src = this.httpURL("stream.m3u8");
+    // fMP4 segments (`&mp4`): Safari plays H.265 over HLS only in fMP4, and H.264 + AAC either way.
+    this.video.src = this.httpURL("stream.m3u8") + "&mp4";
     this.video.play().catch(() => {});
     this.setStatus("playing");
   }
