@@ -5,7 +5,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { StreamHub } from "../../lib/core/hub.ts";
-import { unregisterSource } from "../../lib/core/registry.ts";
 import { type TcpConn, tcpConnect } from "../../lib/runtime/mod.ts";
 import { RtspClient, RtspError } from "../../lib/protocol/rtsp/client.ts";
 import { registerRtspSources } from "../../lib/protocol/rtsp/producer.ts";
@@ -73,9 +72,7 @@ describe.skipIf(!haveX264)(
       await authServer?.close();
       await server?.close();
       await hub?.close();
-      unregisterSource("rtsp");
-      unregisterSource("rtsps");
-      unregisterSource("rtspx");
+      // The rtsp schemes stay registered: other test files in this process (Bun) dial them too.
     });
 
     it("serves h264+aac to ffprobe over TCP", async () => {
