@@ -32,7 +32,18 @@ export class CliError extends Error {
  */
 export function formatCliError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
-  const known = ["CliError", "ConfigError", "UnknownSchemeError", "SourceError", "StreamNotFoundError", "NetError"];
+  const known = [
+    "CliError",
+    "ConfigError",
+    "UnknownSchemeError",
+    "SourceError",
+    "StreamNotFoundError",
+    "NetError",
+    "CodecMismatchError",
+    "RtspError",
+    "FfmpegArgsError",
+    "JpegEncodeError",
+  ];
   const text = known.includes(error.name) ? error.message : `${error.name}: ${error.message}`;
   return text.replace(/\s*\n\s*/g, " ");
 }

@@ -1,5 +1,6 @@
 /**
- * The `strom` command line: `strom serve`, `strom config check`, `strom probe`.
+ * The `strom` command line: `strom serve`, `strom config check`, `strom probe`, `strom snapshot`,
+ * `strom record`, `strom relay`, `strom transcode`.
  *
  * Run with `node cli/bin.mjs`, `deno run -A cli/main.ts` or `bun cli/main.ts`.
  *
@@ -13,6 +14,10 @@ import { VERSION } from "../server/version.ts";
 import { configCommand } from "./config_check.ts";
 import { CliError, formatCliError } from "./errors.ts";
 import { probeCommand } from "./probe.ts";
+import { recordCommand } from "./record.ts";
+import { relayCommand } from "./relay.ts";
+import { snapshotCommand } from "./snapshot.ts";
+import { transcodeCommand } from "./transcode.ts";
 import { serveCommand } from "./serve.ts";
 
 /**
@@ -25,13 +30,19 @@ import { serveCommand } from "./serve.ts";
  */
 export function buildProgram(): Command {
   const program = new Command("strom")
-    .description("Camera streaming server: RTSP, RTMP, HTTP, WebRTC in; WebRTC, MSE, HLS, MP4, MJPEG, RTSP out.")
+    .description(
+      "Camera streaming server: RTSP, RTMP, HTTP, WebRTC in; WebRTC, MSE, HLS, MP4, MJPEG, RTSP out.",
+    )
     .version(VERSION, "-v, --version", "print the version")
     .showSuggestionAfterError(true)
     .exitOverride();
   program.addCommand(serveCommand(), { isDefault: true });
-  program.addCommand(configCommand());
   program.addCommand(probeCommand());
+  program.addCommand(relayCommand());
+  program.addCommand(recordCommand());
+  program.addCommand(transcodeCommand());
+  program.addCommand(snapshotCommand());
+  program.addCommand(configCommand());
   const override = (cmd: Command) => {
     cmd.exitOverride();
     cmd.commands.forEach(override);

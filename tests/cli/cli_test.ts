@@ -50,9 +50,19 @@ describe("strom CLI", () => {
     const r = await strom("--help");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("Usage: strom");
-    expect(r.stdout).toContain("serve");
-    expect(r.stdout).toContain("config");
+    for (const cmd of ["serve", "config", "probe", "snapshot", "record", "relay", "transcode"]) {
+      expect(r.stdout).toMatch(new RegExp(`^  ${cmd}\\b`, "m"));
+    }
   }, 30_000);
+
+  it("each command's help has examples", async () => {
+    for (const cmd of ["probe", "snapshot", "record", "relay", "transcode"]) {
+      const r = await strom(cmd, "--help");
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`Usage: strom ${cmd}`);
+      expect(r.stdout).toContain(`Examples:\n  strom ${cmd} `);
+    }
+  }, 60_000);
 
   it("--version prints the package version", async () => {
     const r = await strom("--version");
@@ -94,8 +104,8 @@ describe("strom CLI", () => {
     expect(r.code).not.toBe(0);
   }, 30_000);
 
-  it("probe demo: prints medias as JSON", async () => {
-    const r = await strom("probe", "demo:");
+  it("probe demo: --json prints medias as JSON", async () => {
+    const r = await strom("probe", "demo:", "--json", "--seconds", "1");
     expect(r.code).toBe(0);
     const result = JSON.parse(r.stdout);
     expect(result.medias.map((m: { kind: string }) => m.kind)).toEqual(["video", "audio"]);

@@ -1,0 +1,77 @@
+/**
+ * Ctrl-C handling for the long-running subcommands (`record`, `relay`, `transcode`, `probe`): the
+ * first SIGINT/SIGTERM asks the command to finish cleanly (finalize the file, TEARDOWN), a second
+ * one exits at once with 130.
+ *
+ * @module
+ */
+import process from "node:process";
+
+/** A pending interruption: `signal` aborts on the first SIGINT/SIGTERM. */
+export interface Interrupt {
+  /** Aborted on the first SIGINT or SIGTERM; its reason is the signal name. */
+  readonly signal: AbortSignal;
+  /** Resolves with the signal name on the first SIGINT or SIGTERM. */
+  readonly received: Promise<string>;
+  /** Removes the handlers (call when the command ends). */
+  dispose(): void;
+}
+
+/**
+ * Installs SIGINT/SIGTERM handlers for one command.
+ *
+ * @example
+ * ```ts
+ * const interrupt = onInterrupt((name) => process.stderr.write(`${name}: finishing the file\n`));
+ * try { await Promise.race([recorder.done, interrupt.received]); } finally { interrupt.dispose(); }
+ * ```
+ */
+export function onInterrupt(notice?: (signal: string) => void): Interrupt {
+  const controller = new AbortController();
+  let resolveReceived!: (name: string) => void;
+  const received = new Promise<string>((resolve) => (resolveReceived = resolve));
+  const handler = (name: string) => {
+    if (controller.signal.aborted) {
+      // A second Ctrl-C: the user does not want to wait for the clean end.
+      process.stderr.write(`strom: ${name} again, exiting without cleanup\n`);
+      process.exit(130);
+    }
+    notice?.(name);
+    controller.abort(name);
+    resolveReceived(name);
+  };
+  const sigint = () => handler("SIGINT");
+  const sigterm = () => handler("SIGTERM");
+  process.on("SIGINT", sigint);
+  process.on("SIGTERM", sigterm);
+  return {
+    signal: controller.signal,
+    received,
+    dispose() {
+      process.off("SIGINT", sigint);
+      process.off("SIGTERM", sigterm);
+    },
+  };
+}
+
+/**
+ * Resolves after `ms` milliseconds, or at once when `signal` aborts. The timer never keeps the
+ * process alive past an abort.
+ *
+ * @example
+ * ```ts
+ * await sleep(3000, interrupt.signal);
+ * ```
+ */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
