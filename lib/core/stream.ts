@@ -40,6 +40,9 @@ export class Stream {
   readonly #slots: SourceSlot[] = [];
   readonly #publishers: SourceSlot[] = [];
   readonly #consumers: Consumer[] = [];
+  // Which sources each consumer took tracks from: a consumer may attach its senders later (RTSP
+  // readers do at PLAY, after DESCRIBE), and its sources must not be stopped as idle meanwhile.
+  readonly #consumerSlots = new Map<Consumer, Set<SourceSlot>>();
   readonly #graceMs: number;
   readonly #slotOptions: SlotOptions;
   readonly #log: Logger;
@@ -158,6 +161,7 @@ export class Stream {
         throw new CodecMismatchError(this.name, wanted.flatMap(describe), offered);
       }
       this.#consumers.push(consumer);
+      this.#consumerSlots.set(consumer, used);
       for (const slot of used) slot.start();
       this.#log.debug("consumer added", { consumer: consumer.info().format, tracks: matched });
     } finally {
@@ -170,6 +174,7 @@ export class Stream {
   async removeConsumer(consumer: Consumer): Promise<void> {
     const i = this.#consumers.indexOf(consumer);
     if (i >= 0) this.#consumers.splice(i, 1);
+    this.#consumerSlots.delete(consumer);
     try {
       await consumer.stop();
     } finally {
@@ -215,6 +220,7 @@ export class Stream {
   async close(): Promise<void> {
     this.#cancelIdle();
     const consumers = this.#consumers.splice(0);
+    this.#consumerSlots.clear();
     await Promise.allSettled(consumers.map((c) => c.stop()));
     await Promise.allSettled(this.#slots.map((s) => s.stop()));
     await Promise.allSettled(this.#publishers.map((s) => s.producer?.stop()));
@@ -271,8 +277,10 @@ export class Stream {
   readonly #stopIdle = (): void => {
     this.#idleTimer = undefined;
     if (this.#pending > 0) return;
+    const claimed = new Set<SourceSlot>();
+    for (const slots of this.#consumerSlots.values()) for (const slot of slots) claimed.add(slot);
     for (const slot of this.#slots) {
-      if (slot.state !== "idle" && slot.state !== "stopped" && !slot.inUse) {
+      if (slot.state !== "idle" && slot.state !== "stopped" && !slot.inUse && !claimed.has(slot)) {
         this.#log.debug("stopping unused source", { url: redactUrl(slot.url) });
         slot.stop().catch(() => {});
       }

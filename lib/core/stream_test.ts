@@ -229,3 +229,22 @@ describe("StreamHub", () => {
     await hub.close();
   });
 });
+
+describe("Stream idle stop", () => {
+  it("keeps a source a consumer took tracks from, even before it attaches senders (RTSP DESCRIBE then PLAY)", async () => {
+    const cam = new MemoryProducer([videoMedia("recvonly", H264)]);
+    const name = `memtest${++seq}`;
+    schemes.push(name);
+    registerSource(name, () => Promise.resolve(cam));
+    const s = new Stream("late", [`${name}://x`], { graceMs: 0 });
+    streams.push(s);
+    // A consumer that records the receiver but attaches no sender yet.
+    const late = new RecordingConsumer([videoMedia("sendonly", H264)]);
+    late.addTrack = (media, codec) => void late.tracks.push({ media, codec });
+    await s.addConsumer(late);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(cam.stopped).toBe(0);
+    await s.removeConsumer(late);
+    await waitFor(() => cam.stopped > 0, 1000);
+  });
+});
