@@ -1,0 +1,479 @@
+/**
+ * RTSP fan-out benchmark: one 1080p25 ~4 Mbit/s H.264 camera relayed to N readers on loopback by
+ * strom, by gst-rtsp-server (the C reference) and by a raw TCP relay (the floor), one after another
+ * in the same run.
+ *
+ *   node --import tsx scripts/bench/rtsp_fanout.ts --runtime node --readers 1,50,200 --seconds 10
+ *   node --import tsx scripts/bench/rtsp_fanout.ts --runtime all --markdown --wait-idle 300
+ *
+ * Options:
+ *   --runtime r[,r]     runtime(s) strom and the raw relay run on: node, deno, bun, all (default node)
+ *   --readers n[,n]     reader counts (default 1,50,200)
+ *   --seconds s         measurement window per server and N (default 10)
+ *   --warmup s          time between "all readers playing" and the window (default 3)
+ *   --servers list      subset of raw,gst,strom (default all three)
+ *   --reader-runtime r  runtime of the reader process (default node)
+ *   --probes k          latency probes among the N readers (default 20; in their own process)
+ *   --node-loader l     how strom and the raw relay run on Node: bundle (esbuild bundle run by plain
+ *                       node, as shipped; default) or tsx (node --import tsx, dev mode)
+ *   --clip path         H.264 clip to publish (default: encoded once into the temp dir and reused)
+ *   --wait-idle s       before each window, wait up to s seconds until other processes on the machine
+ *                       use < 25 % of a core (the "other CPU %" column shows what they used during it)
+ *   --markdown          also print Markdown tables (for docs/performance.md)
+ *   --json path         write all results as JSON
+ *   --verbose           echo children's stderr
+ *
+ * Set-up (see docs/performance.md for the reasoning):
+ *   ffmpeg -re -stream_loop -1 -c copy --(RTSP ANNOUNCE/RECORD)--> camera (rtsp_camera.ts)
+ *   camera --(RTSP PLAY, TCP)--> strom | gst-rtsp-server | raw relay --(TCP)--> N readers
+ *   camera --(RTSP PLAY, TCP)--> tap (source bitrate and latency reference)
+ * Every server pulls the same packets from the same camera; one server is loaded at a time. The N
+ * readers live in one process, except K latency probes spread through the connection order, which
+ * live with the tap in a second, lightly loaded, higher-priority process (see _latency.ts).
+ *
+ * Per server and N: server CPU seconds per reader-second (/proc CPU time of the server process, all
+ * threads, over the window), peak RSS, per-reader bitrate vs the source, dropped packets (sequence
+ * gaps), p50/p99 added latency, throughput vs the raw relay and CPU ratios vs gst and raw.
+ *
+ * @module
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { availableParallelism, cpus, setPriority, tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { Child, killAll, ROOT, type Runtime, runtimeCommand, sleep } from "./_children.ts";
+import { cpuBetween, cpuSample, cpuSeconds, ForeignCpu, rssBytes } from "./_proc_stats.ts";
+import { markdownTable, type PhaseResult, targetChecks, textTable } from "./_report.ts";
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+const flag = (name: string) => process.argv.includes(`--${name}`);
+const list = (v: string | undefined, d: string) => (v ?? d).split(",").map((s) => s.trim()).filter(Boolean);
+
+const runtimes = list(arg("runtime") === "all" ? "node,deno,bun" : arg("runtime"), "node") as Runtime[];
+const readerCounts = list(arg("readers"), "1,50,200").map(Number);
+const windowSeconds = Number(arg("seconds") ?? 10);
+const warmupSeconds = Number(arg("warmup") ?? 3);
+const servers = list(arg("servers"), "raw,gst,strom") as PhaseResult["server"][];
+const readerRuntime = (arg("reader-runtime") ?? "node") as Runtime;
+const nodeLoader = arg("node-loader") ?? "bundle";
+if (nodeLoader !== "bundle" && nodeLoader !== "tsx") {
+  throw new Error(`--node-loader: bundle or tsx, not "${nodeLoader}"`);
+}
+const verbose = flag("verbose");
+const waitIdleSeconds = Number(arg("wait-idle") ?? 0);
+const probesPerPhase = Number(arg("probes") ?? 20);
+for (const r of [...runtimes, readerRuntime]) {
+  if (!["node", "deno", "bun"].includes(r)) throw new Error(`Unknown runtime "${r}": use node, deno or bun`);
+}
+for (const s of servers) {
+  if (!["raw", "gst", "strom"].includes(s)) throw new Error(`Unknown server "${s}": use raw, gst or strom`);
+}
+if (readerCounts.some((n) => !Number.isInteger(n) || n < 1 || n > 2000)) {
+  throw new Error("--readers: integers 1..2000");
+}
+if (!(windowSeconds >= 1 && windowSeconds <= 300)) throw new Error("--seconds: 1..300");
+
+const BENCH = join(ROOT, "scripts", "bench");
+const log = (msg: string) => console.error(`[bench] ${msg}`);
+
+// ---------------------------------------------------------------------------------------------
+// Dependencies
+
+function hasCommand(cmd: string): boolean {
+  return spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
+}
+
+const GST_PACKAGES = [
+  "python3-gi",
+  "gir1.2-gst-rtsp-server-1.0",
+  "gstreamer1.0-plugins-good",
+  "gstreamer1.0-plugins-bad",
+  "gstreamer1.0-plugins-base",
+];
+const GST_CHECK = [
+  "import gi",
+  "gi.require_version('Gst','1.0'); gi.require_version('GstRtsp','1.0'); gi.require_version('GstRtspServer','1.0')",
+  "from gi.repository import Gst, GstRtspServer",
+  "Gst.init(None)",
+  "assert all(Gst.ElementFactory.find(e) for e in ('rtspsrc','rtph264depay','rtph264pay')), 'missing elements'",
+].join("\n");
+
+/** A python3 that can import GstRtspServer: Debian's /usr/bin/python3 first (pyenv shims lack python3-gi). */
+function findGstPython(): string | undefined {
+  for (const py of ["/usr/bin/python3", "python3"]) {
+    if (spawnSync(py, ["-c", GST_CHECK], { stdio: "ignore" }).status === 0) return py;
+  }
+  return undefined;
+}
+
+function ensureGst(): string | undefined {
+  let py = findGstPython();
+  if (py) return py;
+  const isRoot = process.getuid?.() === 0;
+  if (isRoot && hasCommand("apt-get")) {
+    log(`installing ${GST_PACKAGES.join(" ")} with apt-get (gst-rtsp-server reference)...`);
+    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+    let r = spawnSync("apt-get", ["install", "-y", "-qq", ...GST_PACKAGES], { stdio: "ignore", env });
+    if (r.status !== 0) {
+      spawnSync("apt-get", ["update", "-qq"], { stdio: "ignore", env });
+      r = spawnSync("apt-get", ["install", "-y", "-qq", ...GST_PACKAGES], { stdio: "ignore", env });
+    }
+    py = findGstPython();
+    if (py) return py;
+  }
+  log("gst-rtsp-server is not available, so the C reference is skipped. Install it with:");
+  log(`  sudo apt-get install -y ${GST_PACKAGES.join(" ")}`);
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The camera clip: encoded once, so encoding never competes with the servers for CPU.
+
+function ensureClip(): string {
+  const given = arg("clip");
+  if (given) return given;
+  const dir = join(tmpdir(), "strom-bench");
+  mkdirSync(dir, { recursive: true });
+  const clip = join(dir, "cam_1080p25_4m_20s.ts");
+  if (existsSync(clip)) return clip;
+  log("encoding the 20 s 1080p25 4 Mbit/s camera clip once (libx264 ultrafast)...");
+  // testsrc2 + temporal noise: a moving picture whose noise keeps every frame's bits unique and the
+  // bitrate near the target, like a real sensor. MPEG-TS keeps SPS/PPS in-band before every IDR
+  // (as cameras send them); -g 50 = an IDR every 2 s; -bf 0 = no B-frames (as cameras).
+  const tmp = `${clip}.part.ts`;
+  execFileSync("ffmpeg", [
+    "-hide_banner",
+    "-nostdin",
+    "-v",
+    "error",
+    "-y",
+    "-f",
+    "lavfi",
+    "-i",
+    "testsrc2=size=1920x1080:rate=25,noise=alls=12:allf=t",
+    "-t",
+    "20",
+    "-c:v",
+    "libx264",
+    "-preset",
+    "ultrafast",
+    "-b:v",
+    "4M",
+    "-maxrate",
+    "4M",
+    "-bufsize",
+    "4M",
+    "-g",
+    "50",
+    "-bf",
+    "0",
+    "-pix_fmt",
+    "yuv420p",
+    "-f",
+    "mpegts",
+    tmp,
+  ], { stdio: ["ignore", "ignore", "inherit"], timeout: 180_000 });
+  renameSync(tmp, clip);
+  return clip;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+async function startCamera(clip: string): Promise<{ camera: Child; ffmpeg: Child; url: string }> {
+  const [cmd, args] = runtimeCommand("node", join(BENCH, "rtsp_camera.ts"), []);
+  const camera = new Child("camera", cmd, args, { echoStderr: verbose });
+  const port = (await camera.waitFor("listening", 30_000)).port as number;
+  const url = `rtsp://127.0.0.1:${port}/cam`;
+  const ffmpeg = new Child("ffmpeg", "ffmpeg", [
+    "-hide_banner",
+    "-nostdin",
+    "-v",
+    "error",
+    "-re",
+    "-stream_loop",
+    "-1",
+    "-i",
+    clip,
+    "-c",
+    "copy",
+    "-f",
+    "rtsp",
+    "-rtsp_transport",
+    "tcp",
+    url,
+  ], { echoStderr: verbose });
+  await camera.waitFor("publishing", 20_000).catch((e) => {
+    throw new Error(`${e.message}\nffmpeg: ${ffmpeg.stderr}`);
+  });
+  return { camera, ffmpeg, url };
+}
+
+async function startServer(
+  server: PhaseResult["server"],
+  runtime: Runtime,
+  cameraUrl: string,
+  python?: string,
+): Promise<{ child: Child; target: string }> {
+  if (server === "gst") {
+    const child = new Child("gst", python!, [join(BENCH, "gst_rtsp_relay.py"), "--source", cameraUrl], {
+      echoStderr: verbose,
+    });
+    const port = (await child.waitFor("listening", 30_000)).port as number;
+    return { child, target: `rtsp://127.0.0.1:${port}/cam` };
+  }
+  const file = join(BENCH, server === "raw" ? "raw_tcp_relay.ts" : "strom_rtsp_server.ts");
+  const [cmd, args] = runtime === "node" && nodeLoader === "bundle"
+    ? ["node", [bundleForNode(file), "--source", cameraUrl]]
+    : runtimeCommand(runtime, file, ["--source", cameraUrl]);
+  const child = new Child(`${server}@${runtime}`, cmd, args, { echoStderr: verbose });
+  const port = (await child.waitFor("listening", 60_000)).port as number;
+  return { child, target: server === "raw" ? `tcp://127.0.0.1:${port}` : `rtsp://127.0.0.1:${port}/cam` };
+}
+
+/**
+ * Bundles a server script into one .mjs for plain `node`, as strom ships for Node (npm package /
+ * single file). Running it through `--import tsx` instead would add tsx's loader thread (~30 MB RSS)
+ * and an esbuild child process to what is measured.
+ */
+function bundleForNode(file: string): string {
+  mkdirSync(join(tmpdir(), "strom-bench"), { recursive: true });
+  const out = join(tmpdir(), "strom-bench", `${basename(file, ".ts")}.mjs`);
+  execFileSync(join(ROOT, "node_modules", ".bin", "esbuild"), [
+    file,
+    "--bundle",
+    "--platform=node",
+    "--format=esm",
+    "--target=node20",
+    `--outfile=${out}`,
+    "--log-level=warning",
+  ], { stdio: ["ignore", "ignore", "inherit"], timeout: 60_000 });
+  return out;
+}
+
+/** Waits (up to --wait-idle seconds) until processes outside the bench use < 25 % of one core. */
+async function waitForQuietMachine(): Promise<void> {
+  if (!waitIdleSeconds) return;
+  const deadline = performance.now() + waitIdleSeconds * 1000;
+  for (;;) {
+    const f = new ForeignCpu(process.pid);
+    await sleep(1000);
+    const busy = f.percent();
+    if (busy < 25) return;
+    if (performance.now() > deadline) {
+      log(`other processes still use ${busy.toFixed(0)} % of a core; measuring anyway`);
+      return;
+    }
+    log(`waiting for a quiet machine: other processes use ${busy.toFixed(0)} % of a core`);
+    await sleep(4000);
+  }
+}
+
+interface ReaderStats {
+  seconds: number;
+  readers: number;
+  alive: number;
+  sourceKbps: number;
+  minKbps: number;
+  avgKbps: number;
+  kbps: number[];
+  lostPackets: number;
+  latency: PhaseResult["latency"];
+  unmatched: number;
+  errors: string[];
+}
+
+/**
+ * Where the latency probes sit among N readers: K = min(N, --probes) indices spread evenly over the
+ * connection order, so they sample early, middle and late positions of the server's fan-out loop.
+ */
+function probePositions(n: number, k: number): number[] {
+  const count = Math.min(n, k);
+  return Array.from({ length: count }, (_, i) => Math.floor(((i + 0.5) * n) / count));
+}
+
+async function runPhase(
+  runtime: Runtime,
+  server: PhaseResult["server"],
+  serverChild: Child,
+  target: string,
+  cameraUrl: string,
+  n: number,
+): Promise<PhaseResult> {
+  const readerFile = join(BENCH, "rtsp_reader.ts");
+  const [bcmd, bargs] = runtimeCommand(readerRuntime, readerFile, ["--target", target]);
+  const [pcmd, pargs] = runtimeCommand(readerRuntime, readerFile, ["--target", target, "--tap", cameraUrl]);
+  const bulk = new Child(`readers(${server},${n})`, bcmd, bargs, { stdin: true, echoStderr: verbose });
+  const probe = new Child(`probes(${server},${n})`, pcmd, pargs, { stdin: true, echoStderr: verbose });
+  // The probe process handles only a few sockets; a higher priority gets it scheduled as soon as
+  // data arrives on this 2-core machine, which approximates kernel receive timestamps.
+  try {
+    setPriority(probe.pid, -10);
+  } catch { /* not root: measured at normal priority */ }
+  const both = [bulk, probe];
+  try {
+    let placed = 0;
+    const place = async (child: Child, count: number) => {
+      if (count <= 0) return;
+      child.send(`connect ${count}`);
+      await child.waitFor("connected", 120_000);
+      placed += count;
+    };
+    for (const pos of probePositions(n, probesPerPhase)) {
+      await place(bulk, pos - placed);
+      await place(probe, 1);
+    }
+    await place(bulk, n - placed);
+    for (const c of both) c.send("ready");
+    const ready = await Promise.all(both.map((c) => c.waitFor("ready", 120_000)));
+    const failed = ready.reduce((a, r) => a + (r.failed as number), 0);
+    if (failed > 0) {
+      log(`${server} N=${n}: ${failed} readers failed: ${JSON.stringify(ready.map((r) => r.errors))}`);
+    }
+    await sleep(warmupSeconds * 1000);
+    await waitForQuietMachine();
+    for (const c of both) c.send("start");
+    await Promise.all(both.map((c) => c.waitFor("started", 10_000)));
+    const t0 = performance.now();
+    const foreign = new ForeignCpu(process.pid);
+    const cpu0 = cpuSample(serverChild.pid);
+    const rcpu0 = cpuSeconds(bulk.pid) + cpuSeconds(probe.pid);
+    let rss = rssBytes(serverChild.pid);
+    const end = t0 + windowSeconds * 1000;
+    while (performance.now() < end) {
+      await sleep(Math.min(500, end - performance.now()));
+      rss = Math.max(rss, rssBytes(serverChild.pid));
+    }
+    const cpu1 = cpuSample(serverChild.pid);
+    const rcpu1 = cpuSeconds(bulk.pid) + cpuSeconds(probe.pid);
+    const seconds = (performance.now() - t0) / 1000;
+    const foreignPercent = foreign.percent();
+    for (const c of both) c.send("stop");
+    const [b, p] = (await Promise.all(both.map((c) =>
+      c.waitFor("stats", 10_000)
+    ))) as unknown as ReaderStats[];
+    const kbps = [...b.kbps, ...p.kbps];
+    const cpu = cpuBetween(cpu0, cpu1);
+    return {
+      runtime,
+      server,
+      readers: n,
+      connected: b.alive + p.alive,
+      windowSeconds: seconds,
+      cpuSeconds: cpu,
+      cpuPerReaderSecond: cpu / (n * seconds),
+      cpuPercent: (100 * cpu) / seconds,
+      rssMB: rss / 1e6,
+      readerCpuPercent: (100 * (rcpu1 - rcpu0)) / seconds,
+      foreignCpuPercent: foreignPercent,
+      sourceKbps: p.sourceKbps,
+      minKbps: Math.min(...kbps),
+      avgKbps: kbps.reduce((a, x) => a + x, 0) / kbps.length,
+      readersAt95: kbps.filter((k) => k >= 0.95 * p.sourceKbps).length,
+      lostPackets: b.lostPackets + p.lostPackets,
+      latency: p.latency,
+      unmatched: p.unmatched,
+      errors: [...b.errors, ...p.errors],
+    };
+  } finally {
+    for (const c of both) c.send("quit");
+    await Promise.race([
+      Promise.all(
+        both.map((c) => new Promise<void>((r) => (c.exited ? r() : c.proc.once("exit", () => r())))),
+      ),
+      sleep(5000),
+    ]);
+    await Promise.all(both.map((c) => c.stop(1000)));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  if (!hasCommand("ffmpeg")) throw new Error("ffmpeg is required (apt-get install -y ffmpeg)");
+  const python = servers.includes("gst") ? ensureGst() : undefined;
+  const activeServers = servers.filter((s) => s !== "gst" || python);
+  const clip = ensureClip();
+  const results: PhaseResult[] = [];
+  const cpuModel = cpus()[0]?.model ?? "unknown CPU";
+  log(
+    `${availableParallelism()} CPUs (${cpuModel}); window ${windowSeconds} s, warm-up ${warmupSeconds} s; readers on ${readerRuntime}`,
+  );
+
+  const { camera, ffmpeg, url: cameraUrl } = await startCamera(clip);
+  log(`camera ${cameraUrl} (ffmpeg pid ${ffmpeg.pid})`);
+  try {
+    for (const runtime of runtimes) {
+      const started = new Map<PhaseResult["server"], { child: Child; target: string }>();
+      try {
+        for (const server of activeServers) {
+          started.set(server, await startServer(server, runtime, cameraUrl, python));
+          log(`${server}${server === "gst" ? "" : `@${runtime}`} listening: ${started.get(server)!.target}`);
+        }
+        for (const n of readerCounts) {
+          for (const server of activeServers) {
+            const s = started.get(server)!;
+            if (s.child.exited) throw new Error(`${server} exited: ${s.child.stderr.slice(-2000)}`);
+            if (camera.exited || ffmpeg.exited) {
+              throw new Error(`the camera stopped: ${camera.stderr}${ffmpeg.stderr}`.slice(-2000));
+            }
+            log(`${runtime}: ${server} with ${n} readers...`);
+            const r = await runPhase(runtime, server, s.child, s.target, cameraUrl, n);
+            results.push(r);
+            log(
+              `  cpu ${r.cpuPercent.toFixed(1)} % core, rss ${r.rssMB.toFixed(1)} MB, min ${
+                (100 * r.minKbps / r.sourceKbps).toFixed(1)
+              } % of source, p99 ${r.latency.p99Ms.toFixed(2)} ms`,
+            );
+            await sleep(1000);
+          }
+          const rows = results.filter((r) => r.runtime === runtime && r.readers === n);
+          console.log(
+            `\n${runtime}, ${n} readers (window ${windowSeconds} s, source ${
+              rows[0]?.sourceKbps.toFixed(0)
+            } kbit/s):`,
+          );
+          console.log(textTable(rows));
+        }
+      } finally {
+        await Promise.all([...started.values()].map((s) => s.child.stop()));
+      }
+    }
+  } finally {
+    await Promise.all([ffmpeg.stop(), camera.stop()]);
+  }
+
+  console.log("\nTargets (strom at the largest N):");
+  for (const runtime of runtimes) for (const line of targetChecks(results, runtime)) console.log(line);
+
+  if (flag("markdown")) {
+    console.log(
+      `\n<!-- rtsp_fanout: ${
+        new Date().toISOString()
+      }, ${availableParallelism()} x ${cpuModel}, window ${windowSeconds} s -->`,
+    );
+    for (const runtime of runtimes) {
+      console.log(`\n#### strom on ${runtime}\n`);
+      console.log(markdownTable(results.filter((r) => r.runtime === runtime)));
+    }
+  }
+  const jsonPath = arg("json");
+  if (jsonPath) {
+    writeFileSync(jsonPath, JSON.stringify({ date: new Date().toISOString(), cpuModel, results }, null, 2));
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(`[bench] failed: ${(e as Error).stack ?? e}`);
+    killAll();
+    process.exit(1);
+  },
+);
