@@ -53,6 +53,8 @@ export class ViewerTrack {
   packetizer: FramePacketizer | undefined;
   lastInputSsrc = -1;
   packetsOut = 0;
+  /** A frame buffer the socket no longer references, reused for the next frame (TCP). */
+  scratch: Uint8Array | undefined;
 
   constructor(index: number, media: Media, codec: Codec, inbound?: ViewerTrack["inbound"]) {
     this.index = index;
@@ -267,7 +269,11 @@ export class RtspViewerConsumer implements Consumer {
       }
       let total = 0;
       for (let i = 0; i < n; i++) total += 4 + rtpSize(packets[i]);
-      const buf = new Uint8Array(total);
+      // Reuse the track's last frame buffer when the socket took it whole (nothing left queued):
+      // with hundreds of viewers, a fresh buffer per frame per viewer is most of the garbage.
+      let buf = t.scratch;
+      if (!buf || buf.length < total) buf = new Uint8Array(Math.max(total, 4096));
+      t.scratch = undefined;
       let off = 0;
       for (let i = 0; i < n; i++) {
         const pkt = packets[i];
@@ -280,7 +286,10 @@ export class RtspViewerConsumer implements Consumer {
       }
       this.bytesOut += off;
       t.packetsOut += n;
-      if (!conn.write(off === total ? buf : buf.subarray(0, off))) return conn.drained().catch(() => {});
+      const accepted = conn.write(buf.subarray(0, off));
+      // Nothing queued means the bytes went to the kernel and the runtime holds no reference to buf.
+      if (conn.bufferedAmount === 0) t.scratch = buf;
+      if (!accepted) return conn.drained().catch(() => {});
       return;
     }
     let total = 0;

@@ -19,7 +19,9 @@ class FakeConn {
     return this.buffered;
   }
   write(chunk: Uint8Array): boolean {
-    this.chunks.push(chunk);
+    // A socket that reports nothing buffered has handed the bytes to the kernel: keep a copy, as
+    // the caller may reuse its buffer then.
+    this.chunks.push(this.stuck ? chunk : chunk.slice());
     if (this.stuck) {
       this.buffered += chunk.length;
       return this.buffered < 16 * 1024;
