@@ -164,6 +164,10 @@ export class Stream {
       this.#consumerSlots.set(consumer, used);
       for (const slot of used) slot.start();
       this.#log.debug("consumer added", { consumer: consumer.info().format, tracks: matched });
+    } catch (error) {
+      // Tracks added before the failure must not keep senders on the receivers.
+      if (matched > 0) await Promise.resolve(consumer.stop()).catch(() => {});
+      throw error;
     } finally {
       this.#pending--;
       this.#scheduleIdle();

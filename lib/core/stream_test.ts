@@ -248,3 +248,22 @@ describe("Stream idle stop", () => {
     await waitFor(() => cam.stopped > 0, 1000);
   });
 });
+
+describe("Stream failures", () => {
+  it("a consumer that fails on its second track leaves no sender behind", async () => {
+    const cam = new MemoryProducer([videoMedia("recvonly", H264), audioMedia("recvonly", AAC)]);
+    const name = `memtest${++seq}`;
+    schemes.push(name);
+    registerSource(name, () => Promise.resolve(cam));
+    const s = stream([`${name}://x`]);
+    const viewer = viewerAV();
+    const addTrack = viewer.addTrack.bind(viewer);
+    viewer.addTrack = (media, codec, receiver) => {
+      if (media.kind === "audio") throw new Error("cannot carry AAC");
+      addTrack(media, codec, receiver);
+    };
+    await expect(s.addConsumer(viewer)).rejects.toThrow("cannot carry AAC");
+    expect(cam.receivers.every((r) => r.senders.length === 0)).toBe(true);
+    expect(s.consumers()).toHaveLength(0);
+  });
+});
