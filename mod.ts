@@ -51,7 +51,8 @@ export {
   schemeOf,
   unregisterSource,
 } from "./lib/core/registry.ts";
-export { Stream, type StreamInfo, type StreamOptions } from "./lib/core/stream.ts";
+export { type AddConsumerOptions, Stream, type StreamInfo, type StreamOptions } from "./lib/core/stream.ts";
+export { PreloadConsumer } from "./lib/protocol/preload/mod.ts";
 export { StreamHub, type StreamHubOptions } from "./lib/core/hub.ts";
 export {
   CodecMismatchError,

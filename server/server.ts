@@ -134,6 +134,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   }
 
   try {
+    // Streams exist before modules start (preload attaches to them); nothing dials until a consumer
+    // comes. Schemes are checked once modules have registered theirs.
+    for (const [name, sources] of Object.entries(config.streams ?? {})) hub.set(name, sources);
     const enabled = config.app?.modules ?? [];
     for (const module of options.modules ?? builtinModules) {
       if (enabled.length > 0 && !enabled.includes(module.name)) continue;
@@ -142,7 +145,6 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       log.debug("module started", { module: module.name });
     }
     checkStreamSchemes(config.streams ?? {});
-    for (const [name, sources] of Object.entries(config.streams ?? {})) hub.set(name, sources);
 
     if (listen) {
       const where = `${listen.hostname.includes(":") ? `[${listen.hostname}]` : listen.hostname}:${listen.port} (api.listen)`;

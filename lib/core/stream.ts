@@ -95,7 +95,26 @@ export class Stream {
    * @throws {CodecMismatchError} nothing matched although sources answered.
    * @throws {SourceError} every source failed to dial.
    */
-  async addConsumer(consumer: Consumer): Promise<void> {
+  async addConsumer(consumer: Consumer, options: AddConsumerOptions = {}): Promise<void> {
+    if (!options.retry) return await this.#addConsumerOnce(consumer);
+    // Long-lived consumers (preload, recorders) wait for a source that is down, even at the first
+    // dial (go2rtc gives up there): retry with the reconnect backoff until it works or is aborted.
+    const { signal } = options.retry;
+    const delays = options.retry.delaysMs ?? this.#slotOptions.reconnectDelaysMs;
+    for (let attempt = 0;; attempt++) {
+      try {
+        return await this.#addConsumerOnce(consumer);
+      } catch (error) {
+        if (!(error instanceof SourceError) || signal?.aborted) throw error;
+        const delay = delays[Math.min(attempt, delays.length - 1)] ?? 1000;
+        this.#log.debug("no source reachable yet; retrying", { attempt: attempt + 1, delay_ms: delay, error: error.message });
+        await abortableDelay(delay, signal);
+        if (signal?.aborted) throw error;
+      }
+    }
+  }
+
+  async #addConsumerOnce(consumer: Consumer): Promise<void> {
     this.#cancelIdle();
     this.#pending++;
     const used = new Set<SourceSlot>();
@@ -290,6 +309,29 @@ export class Stream {
       }
     }
   };
+}
+
+/** Options of {@link Stream.addConsumer}. */
+export interface AddConsumerOptions {
+  /**
+   * Keep trying while no source can be reached (including the very first dial), with the stream's
+   * reconnect delays or `delaysMs`, until it works or `signal` aborts. Codec mismatches still fail
+   * at once.
+   */
+  retry?: { signal?: AbortSignal; delaysMs?: readonly number[] };
+}
+
+function abortableDelay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
 }
 
 /** `/api/streams` JSON of one stream. */

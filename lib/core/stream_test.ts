@@ -267,3 +267,34 @@ describe("Stream failures", () => {
     expect(s.consumers()).toHaveLength(0);
   });
 });
+
+describe("Stream.addConsumer with retry", () => {
+  it("keeps dialing a source that is down at the first dial, then plays", async () => {
+    let failures = 2;
+    const cam = new MemoryProducer([videoMedia("recvonly", H264)]);
+    const src = scheme(() => (failures-- > 0 ? Promise.reject(new Error("camera offline")) : cam));
+    const s = stream([src.url]);
+    const viewer = viewerAV();
+    await s.addConsumer(viewer, { retry: { delaysMs: [10] } });
+    expect(src.dials()).toBe(3);
+    cam.push("video", frame(0, true));
+    await tick();
+    expect(viewer.frames.video).toHaveLength(1);
+  });
+
+  it("stops retrying when aborted and still fails fast on a codec mismatch", async () => {
+    const down = scheme(() => Promise.reject(new Error("camera offline")));
+    const s = stream([down.url]);
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(), 50);
+    await expect(s.addConsumer(viewerAV(), { retry: { signal: abort.signal, delaysMs: [10] } })).rejects.toThrow(
+      "camera offline",
+    );
+    expect(down.dials()).toBeGreaterThan(1);
+
+    const h265 = new MemoryProducer([videoMedia("recvonly", { name: "H265", clockRate: 90000 })]);
+    const s2 = stream([scheme(() => h265).url]);
+    await expect(s2.addConsumer(new RecordingConsumer([videoMedia("sendonly", H264)]), { retry: {} })).rejects
+      .toBeInstanceOf(CodecMismatchError);
+  });
+});

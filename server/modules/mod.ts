@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { preloadModule } from "./preload.ts";
 import { rtspModule } from "./rtsp.ts";
 import { metricsModule } from "./metrics.ts";
 import type { Module } from "./types.ts";
@@ -21,6 +22,7 @@ export type { Module, ModuleContext, ModuleHandle } from "./types.ts";
  */
 export const builtinModules: readonly Module[] = [
   rtspModule,
+  preloadModule,
   metricsModule,
   // webrtc, rtmp, record, metrics: added as their features land.
 ];

@@ -1,0 +1,6 @@
+/**
+ * Keeping sources warm without a viewer (`preload:`).
+ *
+ * @module
+ */
+export { PreloadConsumer } from "./consumer.ts";
