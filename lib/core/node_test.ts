@@ -108,6 +108,32 @@ describe("Receiver and Sender", () => {
     expect(got).toEqual([0, 1]);
   });
 
+  it("drains asynchronously, once per burst, including senders fed from inside a handler", async () => {
+    const a = new Receiver(video, H264, { gop: false });
+    const b = new Receiver(video, H264, { gop: false });
+    const order: string[] = [];
+    // A relay: a's sender pushes every frame on into b while the shared drain runs.
+    a.addSender(
+      new Sender(video, H264, (f) => {
+        order.push(`a${f.timestamp}`);
+        b.push(f);
+      }),
+    );
+    for (let i = 0; i < 50; i++) {
+      b.addSender(
+        new Sender(video, H264, (f) => {
+          if (i === 0) order.push(`b${f.timestamp}`);
+        }),
+      );
+    }
+    a.push(frame(0, true));
+    a.push(frame(1, false));
+    expect(order).toEqual([]); // never synchronously inside push
+    await tick();
+    expect(order).toEqual(["a0", "a1", "b0", "b1"]);
+    expect(b.senders.every((s) => s.frames === 2)).toBe(true);
+  });
+
   it("onIdle fires when the last sender leaves", () => {
     const r = new Receiver(video, H264);
     let idle = 0;

@@ -53,8 +53,6 @@ export class ViewerTrack {
   packetizer: FramePacketizer | undefined;
   lastInputSsrc = -1;
   packetsOut = 0;
-  /** A frame buffer the socket no longer references, reused for the next frame (TCP). */
-  scratch: Uint8Array | undefined;
 
   constructor(index: number, media: Media, codec: Codec, inbound?: ViewerTrack["inbound"]) {
     this.index = index;
@@ -94,6 +92,14 @@ export interface RtspViewerOptions {
 }
 
 const STATIC_PT: Record<string, number> = { PCMU: 0, PCMA: 8, G722: 9 };
+
+// One frame buffer shared by every TCP viewer in the process. A viewer takes it, serializes its
+// frame into it and writes it; when the socket took the write whole (nothing queued), the runtime
+// holds no reference any more and the buffer goes back for the next viewer. The fan-out is
+// synchronous, so with 200 viewers of one camera this is one buffer the size of the largest frame
+// instead of 200 (a keyframe per viewer: ~170 KB x 200 = 34 MB at 1080p 4 Mbit/s). A buffer the
+// socket kept is simply left to it; the next write takes a fresh one.
+let sharedFrameBuffer: Uint8Array | undefined;
 
 /**
  * The consumer of one RTSP viewer session.
@@ -269,11 +275,9 @@ export class RtspViewerConsumer implements Consumer {
       }
       let total = 0;
       for (let i = 0; i < n; i++) total += 4 + rtpSize(packets[i]);
-      // Reuse the track's last frame buffer when the socket took it whole (nothing left queued):
-      // with hundreds of viewers, a fresh buffer per frame per viewer is most of the garbage.
-      let buf = t.scratch;
+      let buf = sharedFrameBuffer;
       if (!buf || buf.length < total) buf = new Uint8Array(Math.max(total, 4096));
-      t.scratch = undefined;
+      sharedFrameBuffer = undefined;
       let off = 0;
       for (let i = 0; i < n; i++) {
         const pkt = packets[i];
@@ -287,8 +291,16 @@ export class RtspViewerConsumer implements Consumer {
       this.bytesOut += off;
       t.packetsOut += n;
       const accepted = conn.write(buf.subarray(0, off));
-      // Nothing queued means the bytes went to the kernel and the runtime holds no reference to buf.
-      if (conn.bufferedAmount === 0) t.scratch = buf;
+      // Nothing queued means the bytes went to the kernel and the runtime holds no reference to buf
+      // (checked on Node, Deno and Bun: consumer_test.ts "shares one frame buffer").
+      if (conn.bufferedAmount === 0) {
+        sharedFrameBuffer = buf;
+        // write() says "above the high-water mark" for any chunk larger than the mark (Node's
+        // Writable compares before writing), even when the socket took it whole. Nothing is
+        // queued, so there is nothing to wait for: waiting would cost a promise per frame per
+        // viewer and delay the next frame to the 'drain' event.
+        return;
+      }
       if (!accepted) return conn.drained().catch(() => {});
       return;
     }

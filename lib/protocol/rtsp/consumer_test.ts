@@ -2,7 +2,7 @@ import { describe, expect, it } from "bun:test";
 import type { Codec } from "../../core/codec.ts";
 import type { Media } from "../../core/media.ts";
 import { Receiver } from "../../core/node.ts";
-import type { TcpConn } from "../../runtime/mod.ts";
+import { type TcpConn, tcpConnect, tcpListen } from "../../runtime/mod.ts";
 import { parseRtp, type RtpPacket } from "../../rtp/packet.ts";
 import { RtspViewerConsumer, viewerMedias } from "./consumer.ts";
 import { RtspMessageParser } from "./message.ts";
@@ -148,6 +148,119 @@ describe("RtspViewerConsumer", () => {
     slow.stop();
     fast.stop();
     expect(receiver.senders.length).toBe(0);
+  });
+});
+
+describe("RtspViewerConsumer shared frame buffer", () => {
+  function parseAll(chunks: Uint8Array[]): RtpPacket[] {
+    const parser = new RtspMessageParser();
+    for (const c of chunks) parser.push(c);
+    const out: RtpPacket[] = [];
+    for (let ev = parser.next(); ev; ev = parser.next()) {
+      if (ev.type !== "interleaved") throw new Error("unexpected " + ev.type);
+      out.push(parseRtp(ev.data));
+    }
+    return out;
+  }
+
+  it("never rewrites a buffer a socket still holds", async () => {
+    // The first viewer's socket keeps every write queued (no copy); the others take theirs whole
+    // and the shared buffer goes round them. The queued bytes must stay the first viewer's.
+    const keeping = new FakeConn();
+    keeping.stuck = true;
+    const others = [new FakeConn(), new FakeConn()];
+    const receiver = new Receiver(video, H264, { gop: false });
+    const viewers = [keeping, ...others].map((conn) => {
+      const v = new RtspViewerConsumer({ conn: conn as unknown as TcpConn, medias: [] });
+      v.addTrack({ kind: "video", direction: "sendonly", codecs: [H264] }, H264, receiver);
+      v.tracks[0].transport = { type: "tcp", channel: 0 };
+      v.startSending();
+      return v;
+    });
+    for (let i = 0; i < 3; i++) {
+      receiver.push({
+        timestamp: i * 3600,
+        keyframe: true,
+        data: new Uint8Array(1),
+        packets: packets(2, i * 2, i * 3600, 1),
+      });
+      await flush();
+    }
+    const kept = parseAll(keeping.chunks);
+    expect(kept.length).toBeGreaterThan(0);
+    for (const p of kept) expect(p.ssrc).toBe(viewers[0].tracks[0].ssrc);
+    for (let k = 0; k < others.length; k++) {
+      const got = parseAll(others[k].chunks);
+      expect(got.length).toBe(6);
+      for (const p of got) expect(p.ssrc).toBe(viewers[k + 1].tracks[0].ssrc);
+    }
+    for (const v of viewers) v.stop();
+  });
+
+  it("shares one frame buffer among viewers on real sockets without mixing their bytes", async () => {
+    // Checks the runtime property the sharing relies on: once write() returned and nothing is
+    // queued, the socket no longer reads the caller's buffer (Node, Deno and Bun).
+    const viewers = 3, frames = 60;
+    const received: Uint8Array[][] = [];
+    const conns: TcpConn[] = [];
+    const listener = await tcpListen({ hostname: "127.0.0.1", port: 0, onConnection: (c) => conns.push(c) });
+    const clients: TcpConn[] = [];
+    const reads: Promise<void>[] = [];
+    try {
+      for (let i = 0; i < viewers; i++) {
+        const c = await tcpConnect({ hostname: "127.0.0.1", port: listener.addr.port });
+        clients.push(c);
+        const chunks: Uint8Array[] = [];
+        received.push(chunks);
+        reads.push(
+          (async () => {
+            for await (const chunk of c.readable) chunks.push(chunk.slice());
+          })().catch(() => {}),
+        );
+      }
+      for (let i = 0; i < 200 && conns.length < viewers; i++) await new Promise((r) => setTimeout(r, 5));
+      expect(conns.length).toBe(viewers);
+      const receiver = new Receiver(video, H264, { gop: false });
+      const vs = conns.map((conn) => {
+        const v = new RtspViewerConsumer({ conn, medias: [] });
+        v.addTrack({ kind: "video", direction: "sendonly", codecs: [H264] }, H264, receiver);
+        v.tracks[0].transport = { type: "tcp", channel: 0 };
+        v.startSending();
+        return v;
+      });
+      for (let i = 0; i < frames; i++) {
+        // Sizes vary (a big keyframe now and then) so the shared buffer grows and is reused.
+        const n = i % 10 === 0 ? 60 : 1 + (i % 7);
+        const pk = packets(n, i * 64, i * 3600, 1, 1400).map((p, j) => ({
+          ...p,
+          payload: p.payload.fill((i + j) & 0xff),
+        }));
+        receiver.push({ timestamp: i * 3600, keyframe: true, data: new Uint8Array(1), packets: pk });
+        await flush();
+      }
+      for (const c of conns) c.close();
+      await Promise.race([Promise.all(reads), new Promise((r) => setTimeout(r, 5000))]);
+      for (let k = 0; k < viewers; k++) {
+        const got = parseAll(received[k]);
+        let at = 0;
+        for (let i = 0; i < frames; i++) {
+          const n = i % 10 === 0 ? 60 : 1 + (i % 7);
+          for (let j = 0; j < n; j++, at++) {
+            const p = got[at];
+            expect(p.ssrc).toBe(vs[k].tracks[0].ssrc);
+            if (at) expect(p.sequenceNumber).toBe((got[at - 1].sequenceNumber + 1) & 0xffff);
+            expect(p.payload.length).toBe(1400);
+            expect(p.payload[0]).toBe((i + j) & 0xff);
+            expect(p.payload[1399]).toBe((i + j) & 0xff);
+          }
+        }
+        expect(got.length).toBe(at);
+      }
+      for (const v of vs) v.stop();
+    } finally {
+      for (const c of [...conns, ...clients]) c.destroy();
+      await listener.close();
+    }
   });
 });
 
