@@ -1,6 +1,6 @@
 import { describe, expect, it } from "bun:test";
 import { readRtpCapture, RtpCaptureError, writeRtpCapture } from "./capture.ts";
-import { loadFixture } from "./_test_util.ts";
+import { loadFixture } from "../../tests/_support/fixtures.ts";
 
 describe("RTP capture container", () => {
   it("round-trips datagrams", () => {

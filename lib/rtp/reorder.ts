@@ -166,23 +166,14 @@ export class ReorderBuffer {
       const slot = this.#expected & this.#mask;
       const pkt = this.#slots[slot];
       if (pkt === undefined) return;
-      this.#slots[slot] = undefined;
-      this.#size--;
-      this.#history[slot] = this.#expected;
-      this.#expected = (this.#expected + 1) & 0xffff;
-      this.emitted++;
-      this.#onPacket(pkt);
+      this.#emit(slot, pkt);
     }
   }
 
   /** Gives up on the holes before the first held packet, then emits the run from there. */
   #skipHoles(): void {
     if (this.#size === 0) return;
-    while (this.#slots[this.#expected & this.#mask] === undefined) {
-      this.#history[this.#expected & this.#mask] = -1;
-      this.#expected = (this.#expected + 1) & 0xffff;
-      this.lost++;
-    }
+    while (this.#slots[this.#expected & this.#mask] === undefined) this.#skip(this.#expected & this.#mask);
     this.#drain();
   }
 
@@ -190,17 +181,24 @@ export class ReorderBuffer {
   #advance(): void {
     const slot = this.#expected & this.#mask;
     const pkt = this.#slots[slot];
-    if (pkt === undefined) {
-      this.#history[slot] = -1;
-      this.#expected = (this.#expected + 1) & 0xffff;
-      this.lost++;
-      return;
-    }
+    if (pkt === undefined) this.#skip(slot);
+    else this.#emit(slot, pkt);
+  }
+
+  /** Emits `pkt`, held in `slot` for sequence number `expected`, and moves `expected` on. */
+  #emit(slot: number, pkt: RtpPacket): void {
     this.#slots[slot] = undefined;
     this.#size--;
     this.#history[slot] = this.#expected;
     this.#expected = (this.#expected + 1) & 0xffff;
     this.emitted++;
     this.#onPacket(pkt);
+  }
+
+  /** Declares sequence number `expected` (empty `slot`) lost and moves `expected` on. */
+  #skip(slot: number): void {
+    this.#history[slot] = -1;
+    this.#expected = (this.#expected + 1) & 0xffff;
+    this.lost++;
   }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "bun:test";
 import { ReorderBuffer } from "./reorder.ts";
 import type { RtpPacket } from "./packet.ts";
-import { loadCapture, seededRandom } from "./_test_util.ts";
+import { loadCapture, seededRandom } from "../../tests/_support/fixtures.ts";
 
 const pkt = (seq: number): RtpPacket => ({
   payloadType: 96,

@@ -14,7 +14,7 @@ import {
 } from "./rtcp.ts";
 import { readRtpCapture } from "./capture.ts";
 import { parseRtp } from "./packet.ts";
-import { loadFixture } from "./_test_util.ts";
+import { loadFixture } from "../../tests/_support/fixtures.ts";
 
 const fixture = (name: string) => loadFixture(new URL(`./testdata/${name}`, import.meta.url));
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "bun:test";
 import { RtpRewriter, SequenceRewriter, TimestampRewriter } from "./rtp_rewriter.ts";
 import type { RtpPacket } from "./packet.ts";
-import { loadCapture } from "./_test_util.ts";
+import { loadCapture } from "../../tests/_support/fixtures.ts";
 
 describe("SequenceRewriter", () => {
   it("keeps gaps and order within one input and continues after reset", () => {

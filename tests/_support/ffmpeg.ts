@@ -1,52 +1,14 @@
 /**
  * ffmpeg and ffprobe as real peers in tests: run them bounded in time and read their verdicts.
+ * Works on every runtime (the runner is tests/_support/process.ts, over lib/runtime/process.ts).
  *
  * @module
  */
-import { spawn } from "node:child_process";
+import { getEnv } from "../../lib/runtime/env.ts";
+import { removeFile, writeFile } from "../../lib/runtime/fs.ts";
+import { run, type RunResult } from "./process.ts";
 
-/** Result of a finished process. */
-export interface RunResult {
-  code: number | null;
-  stdout: Uint8Array;
-  stderr: string;
-  timedOut: boolean;
-}
-
-/** Runs a command, killing it after `timeoutMs`. Never rejects on a non-zero exit. */
-export function run(cmd: string, args: string[], timeoutMs = 20_000, input?: Uint8Array): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: [input ? "pipe" : "ignore", "pipe", "pipe"] });
-    const out: Uint8Array[] = [];
-    let err = "";
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill("SIGKILL");
-    }, timeoutMs);
-    child.stdout!.on("data", (d: Uint8Array) => out.push(d));
-    child.stderr!.on("data", (d: Uint8Array) => (err += new TextDecoder().decode(d)));
-    child.on("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      const total = out.reduce((n, c) => n + c.length, 0);
-      const stdout = new Uint8Array(total);
-      let o = 0;
-      for (const c of out) {
-        stdout.set(c, o);
-        o += c.length;
-      }
-      resolve({ code, stdout, stderr: err, timedOut });
-    });
-    if (input) {
-      child.stdin!.on("error", () => {});
-      child.stdin!.end(input);
-    }
-  });
-}
+export { run, type RunResult };
 
 /** ffprobe's JSON for an input (file path or URL). Throws with ffprobe's stderr when it fails. */
 export async function ffprobe(input: string, extra: string[] = [], timeoutMs = 20_000): Promise<FfprobeResult> {
@@ -59,19 +21,22 @@ export async function ffprobe(input: string, extra: string[] = [], timeoutMs = 2
   return json;
 }
 
+/** A stream as ffprobe reports it (the fields the tests look at). */
+export interface ProbeStream {
+  codec_name: string;
+  codec_type: string;
+  width?: number;
+  height?: number;
+  sample_rate?: string;
+  channels?: number;
+  nb_read_frames?: string;
+  nb_frames?: string;
+  duration?: string;
+}
+
 /** The parts of ffprobe's JSON the tests read. */
 export interface FfprobeResult {
-  streams: {
-    codec_name: string;
-    codec_type: "video" | "audio" | "data";
-    width?: number;
-    height?: number;
-    sample_rate?: string;
-    channels?: number;
-    nb_read_frames?: string;
-    nb_frames?: string;
-    duration?: string;
-  }[];
+  streams: (ProbeStream & { codec_type: "video" | "audio" | "data" })[];
   format?: { format_name: string; duration?: string };
   stderr: string;
 }
@@ -87,4 +52,65 @@ let encoders: string | undefined;
 export async function hasEncoder(name: string): Promise<boolean> {
   encoders ??= new TextDecoder().decode((await run("ffmpeg", ["-hide_banner", "-encoders"], 10_000)).stdout);
   return new RegExp(`\\s${name}\\s`).test(encoders);
+}
+
+/**
+ * Runs ffprobe on bytes piped to stdin (`-v error -of json <args> -i pipe:0`, 8 s bound) and returns
+ * its parsed JSON. Throws with ffprobe's stderr when it fails.
+ */
+export async function ffprobeJson(input: Uint8Array, args: string[]): Promise<{ json: any; stderr: string }> {
+  const res = await run("ffprobe", ["-v", "error", "-of", "json", ...args, "-i", "pipe:0"], 8_000, input);
+  if (res.code !== 0) throw new Error(`ffprobe exited ${res.code}: ${res.stderr}`);
+  return { json: JSON.parse(new TextDecoder().decode(res.stdout)), stderr: res.stderr };
+}
+
+let counter = 0;
+
+async function withTempFile<T>(data: Uint8Array, ext: string, fn: (path: string) => Promise<T>): Promise<T> {
+  const dir = getEnv("TMPDIR") ?? "/tmp";
+  const path = `${dir}/strom-format-${Date.now()}-${Math.random().toString(36).slice(2)}-${counter++}.${ext}`;
+  await writeFile(path, data);
+  try {
+    return await fn(path);
+  } finally {
+    await removeFile(path).catch(() => {});
+  }
+}
+
+/** Runs a tool that must finish within 15 s: rejects (naming `label`) when it does not. */
+async function runBounded(cmd: string, args: string[], label: string): Promise<RunResult> {
+  const res = await run(cmd, args, 15_000);
+  if (res.timedOut) throw new Error(`timed out after 15000 ms: ${label}`);
+  return res;
+}
+
+/**
+ * Runs `ffprobe -v error -show_streams -count_frames` on bytes (written to a temp file with the given
+ * extension); returns the streams and whatever ffprobe printed on stderr (errors). Does not throw on
+ * a failed probe: the exit code is appended to `stderr`.
+ */
+export async function ffprobeBytes(
+  data: Uint8Array,
+  ext: string,
+  inputArgs: string[] = [],
+): Promise<{ streams: ProbeStream[]; stderr: string }> {
+  return withTempFile(data, ext, async (path) => {
+    const args = ["-v", "error", "-show_streams", "-count_frames", "-of", "json", ...inputArgs, path];
+    const r = await runBounded("ffprobe", args, `ffprobe ${args.join(" ")}`);
+    const streams = r.code === 0 ? (JSON.parse(new TextDecoder().decode(r.stdout)).streams ?? []) as ProbeStream[] : [];
+    return { streams, stderr: r.stderr.trim() + (r.code === 0 ? "" : ` (exit ${r.code})`) };
+  });
+}
+
+/** Decodes bytes fully with `ffmpeg -v error -i file -f <format> -`; returns exit code, stderr, output. */
+export async function ffmpegDecode(
+  data: Uint8Array,
+  ext: string,
+  output: string[] = ["-f", "null", "-"],
+  inputArgs: string[] = [],
+): Promise<{ code: number | null; stderr: string; stdout: Uint8Array }> {
+  return withTempFile(data, ext, async (path) => {
+    const r = await runBounded("ffmpeg", ["-v", "error", "-nostdin", ...inputArgs, "-i", path, ...output], "ffmpeg decode");
+    return { code: r.code, stderr: r.stderr.trim(), stdout: r.stdout };
+  });
 }

@@ -8,35 +8,14 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { runText, type TextRunResult } from "../_support/process.ts";
 
 const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const version = (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string }).version;
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `node args...` to completion, killed after `timeoutMs`. */
-function node(args: string[], timeoutMs = 20_000): Promise<Result> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn("node", args, {
-      cwd: root,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, NO_COLOR: "1" },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`node ${args.join(" ")} did not finish within ${timeoutMs} ms\n${stderr}`));
-    }, timeoutMs);
-    child.on("error", (e) => (clearTimeout(timer), reject(e)));
-    child.on("close", (code) => (clearTimeout(timer), resolvePromise({ code, stdout, stderr })));
-  });
+/** Runs `node args...` from the repository root to completion, killed after `timeoutMs`. */
+function node(args: string[], timeoutMs = 20_000): Promise<TextRunResult> {
+  return runText("node", args, { cwd: root, env: { NO_COLOR: "1" }, timeoutMs });
 }
 
 describe("npm build (esbuild bundle on plain Node)", () => {

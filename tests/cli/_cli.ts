@@ -6,17 +6,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { runText, type TextRunResult } from "../_support/process.ts";
 
 export const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const bin = join(root, "cli", "bin.mjs");
 
 /** A finished CLI run. */
-export interface CliResult {
-  code: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-}
+export type CliResult = TextRunResult;
 
 /** Runs `strom ...args` to completion; rejects when it takes longer than `timeoutMs` (after killing it). */
 export function strom(
@@ -24,25 +20,11 @@ export function strom(
   timeoutMs = 15_000,
   env: Record<string, string> = {},
 ): Promise<CliResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn("node", [bin, ...args], {
-      cwd: root,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, NO_COLOR: "1", ...env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.on("data", (d) => (stdout += d));
-    child.stderr!.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`strom ${args.join(" ")} did not finish within ${timeoutMs} ms\nstderr: ${stderr}`));
-    }, timeoutMs);
-    child.on("error", (e) => (clearTimeout(timer), reject(e)));
-    child.on(
-      "close",
-      (code, signal) => (clearTimeout(timer), resolvePromise({ code, signal, stdout, stderr })),
-    );
+  return runText("node", [bin, ...args], {
+    cwd: root,
+    env: { NO_COLOR: "1", ...env },
+    timeoutMs,
+    label: `strom ${args.join(" ")}`,
   });
 }
 

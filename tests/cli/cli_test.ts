@@ -6,31 +6,14 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { runText, type TextRunResult } from "../_support/process.ts";
 
 const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const bin = join(root, "cli", "bin.mjs");
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command to completion, killed after `timeoutMs`. */
-function run(cmd: string, args: string[], timeoutMs = 20_000): Promise<Result> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`${cmd} ${args.join(" ")} did not finish within ${timeoutMs} ms\n${stderr}`));
-    }, timeoutMs);
-    child.on("error", (e) => (clearTimeout(timer), reject(e)));
-    child.on("close", (code) => (clearTimeout(timer), resolvePromise({ code, stdout, stderr })));
-  });
+/** Runs a command from the repository root to completion, killed after `timeoutMs`. */
+function run(cmd: string, args: string[], timeoutMs = 20_000): Promise<TextRunResult> {
+  return runText(cmd, args, { cwd: root, env: { NO_COLOR: "1" }, timeoutMs });
 }
 
 const strom = (...args: string[]) => run("node", [bin, ...args]);

@@ -10,6 +10,7 @@ import { silentLogger } from "../../lib/core/log.ts";
 import type { StreamHub } from "../../lib/core/hub.ts";
 import { startServer } from "../../server/server.ts";
 import { ffprobe, type FfprobeResult, run } from "../_support/ffmpeg.ts";
+import { concatBytes } from "../_support/process.ts";
 
 /** A running test server. */
 export interface OutputServer {
@@ -62,13 +63,7 @@ export async function readSome(res: Response, n: number, timeoutMs = 10_000): Pr
     clearTimeout(timer);
     await reader.cancel().catch(() => {});
   }
-  const out = new Uint8Array(total);
-  let p = 0;
-  for (const c of chunks) {
-    out.set(c, p);
-    p += c.length;
-  }
-  return out;
+  return concatBytes(chunks, total);
 }
 
 /** ffprobe's verdict on bytes piped to it: streams with counted frames, and what it complained about. */

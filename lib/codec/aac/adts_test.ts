@@ -12,7 +12,8 @@ import {
 } from "./adts.ts";
 import { parseAudioSpecificConfig } from "./config.ts";
 import { hexToBytes } from "./fmtp.ts";
-import { ffprobeJson, hasTool, runTool } from "../../rtp/_test_util.ts";
+import { ffprobeJson } from "../../../tests/_support/ffmpeg.ts";
+import { hasTool, run } from "../../../tests/_support/process.ts";
 
 const haveFfmpeg = (await hasTool("ffmpeg")) && (await hasTool("ffprobe"));
 
@@ -60,7 +61,7 @@ describe("ADTS", () => {
   });
 
   it.skipIf(!haveFfmpeg)("splits ffmpeg's ADTS output into the frames ffprobe counts", async () => {
-    const res = await runTool("ffmpeg", [
+    const res = await run("ffmpeg", [
       "-v",
       "error",
       "-f",
@@ -76,7 +77,7 @@ describe("ADTS", () => {
       "-f",
       "adts",
       "-",
-    ]);
+    ], 8_000);
     expect(res.code).toBe(0);
     const got: AdtsFrame[] = [];
     const split = new AdtsSplitter((f) => got.push(f));

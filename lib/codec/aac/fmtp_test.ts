@@ -7,7 +7,7 @@ import {
   parseAacFmtp,
   parseLatmFmtp,
 } from "./fmtp.ts";
-import { loadFixture } from "../../rtp/_test_util.ts";
+import { loadFixture } from "../../../tests/_support/fixtures.ts";
 
 function sdpFmtp(sdp: string): string {
   const line = sdp.split(/\r?\n/).find((l) => l.startsWith("a=fmtp:"))!;

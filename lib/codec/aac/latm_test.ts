@@ -5,7 +5,9 @@ import { LatmDepacketizer, LatmError, parseStreamMuxConfig } from "./latm.ts";
 import { buildAdtsFrame } from "./adts.ts";
 import { BitWriter } from "./_bits.ts";
 import { bytesToHex, hexToBytes } from "./fmtp.ts";
-import { ffprobeJson, hasTool, loadCapture, loadFixture, seededRandom } from "../../rtp/_test_util.ts";
+import { ffprobeJson } from "../../../tests/_support/ffmpeg.ts";
+import { loadCapture, loadFixture, seededRandom } from "../../../tests/_support/fixtures.ts";
+import { hasTool } from "../../../tests/_support/process.ts";
 
 const haveFfprobe = await hasTool("ffprobe");
 const testdata = (name: string) => new URL(`./testdata/${name}`, import.meta.url);

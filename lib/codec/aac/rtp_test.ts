@@ -3,7 +3,9 @@ import type { Frame } from "../../core/frame.ts";
 import type { RtpPacket } from "../../rtp/packet.ts";
 import { AacDepacketizer, AacPacketizer } from "./rtp.ts";
 import { buildAdtsFrame } from "./adts.ts";
-import { ffprobeJson, hasTool, loadCapture, loadFixture, seededRandom } from "../../rtp/_test_util.ts";
+import { ffprobeJson } from "../../../tests/_support/ffmpeg.ts";
+import { loadCapture, loadFixture, seededRandom } from "../../../tests/_support/fixtures.ts";
+import { hasTool } from "../../../tests/_support/process.ts";
 
 const haveFfprobe = await hasTool("ffprobe");
 const testdata = (name: string) => new URL(`./testdata/${name}`, import.meta.url);

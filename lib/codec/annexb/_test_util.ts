@@ -1,21 +1,27 @@
 /**
- * Fixture loading and the ffprobe peer for the H.264/H.265 tests (private).
+ * H.264/H.265 fixtures by codec (over tests/_support/fixtures.ts) and ffprobe as the decoding peer
+ * for their tests (private).
  *
  * @module
  */
-import { readFile, readTextFile, spawn } from "../../runtime/mod.ts";
+import { readTextFile } from "../../runtime/mod.ts";
 import { splitAnnexb } from "./annexb.ts";
-import { readRtpCapture } from "../../rtp/capture.ts";
-import { parseRtp, type RtpPacket } from "../../rtp/packet.ts";
+import type { RtpPacket } from "../../rtp/packet.ts";
+import { loadCapture, loadFixture } from "../../../tests/_support/fixtures.ts";
+import { run } from "../../../tests/_support/process.ts";
+
+function testdataUrl(codec: "h264" | "h265", name: string): URL {
+  return new URL(`../${codec}/testdata/${name}`, import.meta.url);
+}
 
 /** Absolute path of a file in `lib/codec/<codec>/testdata/`. */
 export function testdataPath(codec: "h264" | "h265", name: string): string {
-  return decodeURIComponent(new URL(`../${codec}/testdata/${name}`, import.meta.url).pathname);
+  return decodeURIComponent(testdataUrl(codec, name).pathname);
 }
 
 /** Bytes of a fixture. */
 export function readTestdata(codec: "h264" | "h265", name: string): Promise<Uint8Array> {
-  return readFile(testdataPath(codec, name));
+  return loadFixture(testdataUrl(codec, name));
 }
 
 /** Text of a fixture (SDP). */
@@ -31,23 +37,8 @@ export function sdpFmtp(sdp: string): string {
 }
 
 /** The RTP packets of a length-prefixed capture (see lib/rtp/capture.ts). */
-export async function readRtpTestdata(codec: "h264" | "h265", name: string): Promise<RtpPacket[]> {
-  return readRtpCapture(await readTestdata(codec, name)).map((d) => parseRtp(d));
-}
-
-async function drain(stream: ReadableStream<Uint8Array> | undefined): Promise<string> {
-  if (!stream) return "";
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of stream) chunks.push(chunk);
-  let total = 0;
-  for (const c of chunks) total += c.length;
-  const all = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    all.set(c, at);
-    at += c.length;
-  }
-  return new TextDecoder().decode(all);
+export function readRtpTestdata(codec: "h264" | "h265", name: string): Promise<RtpPacket[]> {
+  return loadCapture(testdataUrl(codec, name));
 }
 
 /** What ffprobe made of an elementary stream. */
@@ -69,7 +60,7 @@ export async function ffprobe(
   format: "h264" | "hevc",
   timeoutMs = 15_000,
 ): Promise<ProbeResult> {
-  const child = spawn("ffprobe", [
+  const res = await run("ffprobe", [
     "-v",
     "error",
     "-f",
@@ -81,27 +72,16 @@ export async function ffprobe(
     "json",
     "-i",
     "pipe:0",
-  ], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
-  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-  try {
-    const out = drain(child.stdout);
-    const err = drain(child.stderr);
-    const writer = child.stdin!.getWriter();
-    await writer.write(data);
-    await writer.close();
-    const [stdout, stderr, status] = await Promise.all([out, err, child.exited]);
-    const stream = JSON.parse(stdout || "{}").streams?.[0] ?? {};
-    return {
-      frames: Number(stream.nb_read_frames ?? 0),
-      width: Number(stream.width ?? 0),
-      height: Number(stream.height ?? 0),
-      errors: stderr.trim(),
-      code: status.code,
-    };
-  } finally {
-    clearTimeout(timer);
-    child.kill("SIGKILL");
-  }
+  ], timeoutMs, data);
+  const stdout = new TextDecoder().decode(res.stdout);
+  const stream = JSON.parse(stdout || "{}").streams?.[0] ?? {};
+  return {
+    frames: Number(stream.nb_read_frames ?? 0),
+    width: Number(stream.width ?? 0),
+    height: Number(stream.height ?? 0),
+    errors: res.stderr.trim(),
+    code: res.code,
+  };
 }
 
 /** The first NAL unit of `type` in an Annex-B fixture. */

@@ -14,6 +14,11 @@
  * 7.4.2), yet ffmpeg's RTP muxer sends the first zero of the next 4-byte start code along with each
  * NAL unit it cuts from an Annex-B stream.
  *
+ * Parameter sets: an access unit holding a keyframe but not all of the codec's parameter sets (SPS and
+ * PPS; VPS, SPS and PPS) gets the last known ones (from the stream, else from the fmtp) put in front,
+ * after a leading access unit delimiter, so every keyframe can start a decoder on its own: cameras
+ * that send them only in the SDP otherwise break restreaming (go2rtc issue #2202).
+ *
  * Memory: one reusable buffer per depacketizer, grown up to `maxFrameSize` (5 MB by default, as
  * go2rtc after issue #675); an access unit larger than that is dropped instead of growing further.
  *
@@ -21,7 +26,7 @@
  */
 import type { Frame } from "../../core/frame.ts";
 import type { RtpPacket } from "../../rtp/packet.ts";
-import { writeAvccLength } from "./avcc.ts";
+import { joinAvcc, writeAvccLength } from "./avcc.ts";
 
 /**
  * Options shared by the H.264 and H.265 depacketizers.
@@ -36,6 +41,12 @@ export interface NalDepacketizerOptions {
   maxFrameSize?: number;
   /** Put the RTP packets of each access unit on `Frame.packets` (default true). */
   keepPackets?: boolean;
+}
+
+function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
+  if (!a || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 const DEFAULT_MAX_FRAME_SIZE = 5 * 1024 * 1024;
@@ -71,11 +82,19 @@ export abstract class NalDepacketizer {
   #lastSeq = -1;
   #packets: RtpPacket[] = [];
   #pending: Frame | undefined;
+  /** Last known parameter sets by slot (H.264: SPS, PPS; H.265: VPS, SPS, PPS), without start codes. */
+  #sets: (Uint8Array | undefined)[] = [];
+  /** One bit per slot: parameter sets seen in the access unit in progress. */
+  #setsSeen = 0;
+  /** `joinAvcc` of `#sets`, built once and dropped when one changes. */
+  #setsAvcc: Uint8Array | undefined;
+  /** NAL units classified in the access unit in progress. */
+  #nals = 0;
 
   /** Set by subclasses while classifying NAL units of the access unit in progress. */
   protected keyframe = false;
   /** Where parameter sets would be inserted: 0, or just after a leading access unit delimiter. */
-  protected insertAt = 0;
+  #insertAt = 0;
 
   constructor(options: NalDepacketizerOptions = {}) {
     this.#maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
@@ -150,19 +169,61 @@ export abstract class NalDepacketizer {
   /** Parses one non-empty RTP payload, calling `addNal` / `beginFragment` / `appendFragment` / `endFragment`. */
   protected abstract depacketize(payload: Uint8Array): void;
 
-  /** Called once per complete NAL unit of the access unit; `end` is the write position after it. */
+  /**
+   * Called once per complete NAL unit of the access unit; `end` is the write position after it.
+   * Sets `keyframe`, and calls {@link rememberParameterSet} / {@link accessUnitDelimiter}.
+   */
   protected abstract classify(nal: Uint8Array, end: number): void;
 
   /**
-   * AVCC bytes to insert at `insertAt` before the access unit is emitted (parameter sets a keyframe
-   * lacks), or undefined.
+   * Sets the parameter sets known before the stream (from the fmtp or the options), one slot per
+   * kind in decoding order; `undefined` for an unknown one. Their count fixes the number of slots.
    */
-  protected abstract prefix(): Uint8Array | undefined;
+  protected initParameterSets(sets: (Uint8Array | undefined)[]): void {
+    this.#sets = sets;
+    this.#setsAvcc = undefined;
+  }
 
-  /** Forgets per-access-unit classification; subclasses extend it. */
+  /** The last known parameter set of a slot (in-band or from the options). */
+  protected parameterSet(slot: number): Uint8Array | undefined {
+    return this.#sets[slot];
+  }
+
+  /** Notes an in-band parameter set: seen in this access unit, and the latest one of its slot. */
+  protected rememberParameterSet(slot: number, nal: Uint8Array): void {
+    this.#setsSeen |= 1 << slot;
+    if (!sameBytes(this.#sets[slot], nal)) {
+      this.#sets[slot] = nal.slice();
+      this.#setsAvcc = undefined;
+    }
+  }
+
+  /**
+   * Notes an access unit delimiter ending at `end`: when it is the first NAL unit, parameter sets go
+   * after it, since the delimiter must come first (H.264 7.4.1.2.3, H.265 7.4.2.4.4).
+   */
+  protected accessUnitDelimiter(end: number): void {
+    if (this.#nals === 0) this.#insertAt = end;
+  }
+
+  /** Forgets per-access-unit classification. */
   protected resetAccessUnit(): void {
     this.keyframe = false;
-    this.insertAt = 0;
+    this.#insertAt = 0;
+    this.#setsSeen = 0;
+    this.#nals = 0;
+  }
+
+  /**
+   * AVCC parameter sets to put in front of a keyframe that lacks some in-band, or undefined. All go in
+   * front even when some are in-band: a PPS must follow the SPS it refers to, and a repeat is harmless.
+   */
+  #prefix(): Uint8Array | undefined {
+    const n = this.#sets.length;
+    if (this.#setsSeen === (1 << n) - 1) return undefined;
+    for (let i = 0; i < n; i++) if (!this.#sets[i]) return undefined;
+    this.#setsAvcc ??= joinAvcc(this.#sets as Uint8Array[]);
+    return this.#setsAvcc;
   }
 
   /** Whether a fragmented NAL unit is being assembled. */
@@ -191,6 +252,34 @@ export abstract class NalDepacketizer {
     this.#buf.set(n === nal.length ? nal : nal.subarray(0, n), at + 4);
     this.#len = at + 4 + n;
     this.classify(this.#buf.subarray(at + 4, this.#len), this.#len);
+    this.#nals++;
+  }
+
+  /**
+   * An aggregation packet (H.264 STAP-A, RFC 6184 5.7.1; H.265 AP, RFC 7798 4.4.2): after the
+   * `headerSize`-byte payload header, 16-bit sizes each followed by a NAL unit, with a 16-bit DONL
+   * before the first size and an 8-bit DOND before each further one when `don` is set. Validated
+   * whole before use, so a bad one adds nothing.
+   */
+  protected addAggregated(payload: Uint8Array, headerSize: number, minNalSize: number, don: boolean): void {
+    let p = headerSize;
+    let count = 0;
+    while (p < payload.length) {
+      if (don) p += count === 0 ? 2 : 1;
+      if (p + 2 > payload.length) return this.malformed(false);
+      const size = (payload[p] << 8) | payload[p + 1];
+      if (size < minNalSize || p + 2 + size > payload.length) return this.malformed(false);
+      p += 2 + size;
+      count++;
+    }
+    if (count === 0) return this.malformed(false);
+    p = headerSize;
+    for (let i = 0; i < count; i++) {
+      if (don) p += i === 0 ? 2 : 1;
+      const size = (payload[p] << 8) | payload[p + 1];
+      this.addNal(payload.subarray(p + 2, p + 2 + size));
+      p += 2 + size;
+    }
   }
 
   /** Starts a fragmented NAL unit with its reconstructed header bytes. */
@@ -219,6 +308,7 @@ export abstract class NalDepacketizer {
     while (this.#len > at + 5 && this.#buf[this.#len - 1] === 0) this.#len--;
     writeAvccLength(this.#buf, at, this.#len - at - 4);
     this.classify(this.#buf.subarray(at + 4, this.#len), this.#len);
+    this.#nals++;
   }
 
   /** A sequence gap: whatever is in progress misses data. */
@@ -261,13 +351,13 @@ export abstract class NalDepacketizer {
     if (this.#broken || this.#overflow) {
       this.droppedFrames++;
     } else if (this.#len > 0) {
-      const extra = this.keyframe ? this.prefix() : undefined;
+      const extra = this.keyframe ? this.#prefix() : undefined;
       let data: Uint8Array;
       if (extra && extra.length) {
         data = new Uint8Array(this.#len + extra.length);
-        data.set(this.#buf.subarray(0, this.insertAt));
-        data.set(extra, this.insertAt);
-        data.set(this.#buf.subarray(this.insertAt, this.#len), this.insertAt + extra.length);
+        data.set(this.#buf.subarray(0, this.#insertAt));
+        data.set(extra, this.#insertAt);
+        data.set(this.#buf.subarray(this.#insertAt, this.#len), this.#insertAt + extra.length);
       } else {
         data = this.#buf.slice(0, this.#len);
       }

@@ -5,12 +5,14 @@ import { NalDepacketizer, type NalDepacketizerOptions } from "./nal_depacketizer
 
 /**
  * A toy payload format: 0xF0 starts a fragment (next byte is the header), 0xF1 continues one,
- * 0xF2 ends one; anything else is one NAL unit. Header 0x01 is a keyframe, 0x09 a delimiter.
+ * 0xF2 ends one; anything else is one NAL unit. Header 0x01 is a keyframe, 0x09 a delimiter; the
+ * one parameter set slot holds `paramSet`, put in front of keyframes.
  */
 class ToyDepacketizer extends NalDepacketizer {
   classified: number[] = [];
-  constructor(options?: NalDepacketizerOptions, readonly extra?: Uint8Array) {
+  constructor(options?: NalDepacketizerOptions, paramSet?: Uint8Array) {
     super(options);
+    if (paramSet) this.initParameterSets([paramSet]);
   }
   protected depacketize(payload: Uint8Array): void {
     const k = payload[0];
@@ -28,10 +30,7 @@ class ToyDepacketizer extends NalDepacketizer {
   protected classify(nal: Uint8Array, end: number): void {
     this.classified.push(nal[0]);
     if (nal[0] === 0x01) this.keyframe = true;
-    if (nal[0] === 0x09 && this.classified.length === 1) this.insertAt = end;
-  }
-  protected prefix(): Uint8Array | undefined {
-    return this.extra;
+    if (nal[0] === 0x09) this.accessUnitDelimiter(end);
   }
   protected override resetAccessUnit(): void {
     super.resetAccessUnit();
@@ -59,9 +58,8 @@ describe("NalDepacketizer", () => {
     expect([f.timestamp, f.keyframe, f.packets!.length]).toEqual([10, true, 4]);
   });
 
-  it("puts the prefix of keyframes at insertAt, after a leading delimiter", () => {
-    const extra = joinAvcc([new Uint8Array([0x07, 0xaa])]);
-    const d = new ToyDepacketizer({}, extra);
+  it("puts the parameter sets in front of keyframes, after a leading delimiter", () => {
+    const d = new ToyDepacketizer({}, new Uint8Array([0x07, 0xaa]));
     d.push(pkt(1, 0, false, 0x09, 0x10));
     const f = d.push(pkt(2, 0, true, 0x01, 0x20))!;
     expect(f.data).toEqual(

@@ -9,7 +9,7 @@ import {
   linearToUlaw,
   ulawToLinear,
 } from "./companding.ts";
-import { hasTool, runTool } from "../../rtp/_test_util.ts";
+import { hasTool, run } from "../../../tests/_support/process.ts";
 
 const haveFfmpeg = await hasTool("ffmpeg");
 const allCodes = Uint8Array.from({ length: 256 }, (_, i) => i);
@@ -65,7 +65,7 @@ describe("G.711 companding", () => {
 
   it.skipIf(!haveFfmpeg)("decodes all 256 codes exactly as ffmpeg does", async () => {
     for (const [fmt, decode] of [["alaw", decodeAlaw], ["mulaw", decodeUlaw]] as const) {
-      const res = await runTool("ffmpeg", [
+      const res = await run("ffmpeg", [
         "-v",
         "error",
         "-f",
@@ -79,7 +79,7 @@ describe("G.711 companding", () => {
         "-f",
         "s16le",
         "-",
-      ], allCodes);
+      ], 8_000, allCodes);
       expect(res.code).toBe(0);
       expect(Array.from(s16le(res.stdout))).toEqual(Array.from(decode(allCodes)));
     }
@@ -100,7 +100,7 @@ describe("G.711 companding", () => {
           decodeUlaw,
         ]] as const
       ) {
-        const res = await runTool("ffmpeg", [
+        const res = await run("ffmpeg", [
           "-v",
           "error",
           "-f",
@@ -114,7 +114,7 @@ describe("G.711 companding", () => {
           "-f",
           fmt,
           "-",
-        ], pcm);
+        ], 8_000, pcm);
         expect(res.code).toBe(0);
         const ours = encode(samples);
         expect(res.stdout.length).toBe(ours.length);

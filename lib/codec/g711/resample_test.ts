@@ -1,6 +1,6 @@
 import { describe, expect, it } from "bun:test";
 import { Resampler } from "./resample.ts";
-import { seededRandom } from "../../rtp/_test_util.ts";
+import { seededRandom } from "../../../tests/_support/fixtures.ts";
 
 function sine(freq: number, rate: number, n: number, amp = 10000, channels = 1): Int16Array {
   const out = new Int16Array(n * channels);

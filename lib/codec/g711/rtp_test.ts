@@ -1,6 +1,7 @@
 import { describe, expect, it } from "bun:test";
 import { G711Depacketizer, G711Packetizer, g711PayloadType } from "./rtp.ts";
-import { hasTool, loadCapture, runTool } from "../../rtp/_test_util.ts";
+import { loadCapture } from "../../../tests/_support/fixtures.ts";
+import { hasTool, run } from "../../../tests/_support/process.ts";
 
 const haveFfmpeg = await hasTool("ffmpeg");
 const testdata = (name: string) => new URL(`./testdata/${name}`, import.meta.url);
@@ -19,7 +20,7 @@ describe("G.711 RTP", () => {
         expect(frames[i].packets).toEqual([packets[i]]);
       }
       if (!haveFfmpeg) return;
-      const raw = await runTool("ffmpeg", [
+      const raw = await run("ffmpeg", [
         "-v",
         "error",
         "-f",
@@ -33,7 +34,7 @@ describe("G.711 RTP", () => {
         "-f",
         fmt === "pcm_alaw" ? "alaw" : "mulaw",
         "-",
-      ]);
+      ], 8_000);
       const joined = Uint8Array.from(frames.flatMap((f) => Array.from(f.data)));
       expect(joined).toEqual(raw.stdout.subarray(0, joined.length));
     }, 15000);

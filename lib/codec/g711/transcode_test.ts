@@ -1,7 +1,7 @@
 import { describe, expect, it } from "bun:test";
 import { isPcmCodec, PcmTranscoder } from "./transcode.ts";
 import { decodeAlaw, decodeUlaw, encodeUlaw } from "./companding.ts";
-import { hasTool, runTool } from "../../rtp/_test_util.ts";
+import { hasTool, run } from "../../../tests/_support/process.ts";
 
 const haveFfmpeg = await hasTool("ffmpeg");
 
@@ -52,7 +52,7 @@ describe("PcmTranscoder", () => {
   it.skipIf(!haveFfmpeg)(
     "turns ffmpeg's 16 kHz L16 into 8 kHz PCMA close to ffmpeg's own conversion",
     async () => {
-      const src = await runTool("ffmpeg", [
+      const src = await run("ffmpeg", [
         "-v",
         "error",
         "-f",
@@ -64,7 +64,7 @@ describe("PcmTranscoder", () => {
         "-f",
         "s16be",
         "-",
-      ]);
+      ], 8_000);
       expect(src.code).toBe(0);
       const tc = new PcmTranscoder({ name: "L16", clockRate: 16000 }, { name: "PCMA", clockRate: 8000 });
       // Feed it as 20 ms RTP-sized chunks.
@@ -76,7 +76,7 @@ describe("PcmTranscoder", () => {
       }
       const ours = Uint8Array.from(parts);
       expect(ours.length).toBe(8000);
-      const ref = await runTool("ffmpeg", [
+      const ref = await run("ffmpeg", [
         "-v",
         "error",
         "-f",
@@ -92,7 +92,7 @@ describe("PcmTranscoder", () => {
         "-f",
         "alaw",
         "-",
-      ], src.stdout);
+      ], 8_000, src.stdout);
       expect(ref.code).toBe(0);
       expect(snr(decodeAlaw(ref.stdout), decodeAlaw(ours))).toBeGreaterThan(30); // G.711 itself is ~38 dB
     },

@@ -17,7 +17,6 @@
  *
  * @module
  */
-import { joinAvcc } from "../annexb/avcc.ts";
 import { NalDepacketizer, type NalDepacketizerOptions } from "../annexb/nal_depacketizer.ts";
 import { h264ParameterSetsFromFmtp } from "./fmtp.ts";
 import { H264NalType } from "./nal.ts";
@@ -37,12 +36,6 @@ export interface H264DepacketizerOptions extends NalDepacketizerOptions {
   sps?: Uint8Array;
   /** PPS to use when the stream has none in-band (overrides the fmtp one). */
   pps?: Uint8Array;
-}
-
-function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
-  if (!a || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /**
@@ -66,13 +59,6 @@ function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
  * ```
  */
 export class H264Depacketizer extends NalDepacketizer {
-  #sps: Uint8Array | undefined;
-  #pps: Uint8Array | undefined;
-  #prefix: Uint8Array | undefined;
-  #hasSps = false;
-  #hasPps = false;
-  #nals = 0;
-
   constructor(options: H264DepacketizerOptions = {}) {
     super(options);
     let sets: { sps?: Uint8Array; pps?: Uint8Array } = {};
@@ -82,18 +68,17 @@ export class H264Depacketizer extends NalDepacketizer {
       // A bad sprop-parameter-sets only costs the injection; the stream may carry them in-band.
       this.errors++;
     }
-    this.#sps = options.sps ?? sets.sps;
-    this.#pps = options.pps ?? sets.pps;
+    this.initParameterSets([options.sps ?? sets.sps, options.pps ?? sets.pps]);
   }
 
   /** The last SPS seen (in-band or from the options), without start code. */
   get sps(): Uint8Array | undefined {
-    return this.#sps;
+    return this.parameterSet(0);
   }
 
   /** The last PPS seen (in-band or from the options), without start code. */
   get pps(): Uint8Array | undefined {
-    return this.#pps;
+    return this.parameterSet(1);
   }
 
   protected depacketize(payload: Uint8Array): void {
@@ -101,31 +86,11 @@ export class H264Depacketizer extends NalDepacketizer {
     if (type >= 1 && type <= 23) {
       this.addNal(payload);
     } else if (type === H264NalType.STAP_A) {
-      this.#stapA(payload);
+      this.addAggregated(payload, 1, 1, false); // STAP-A
     } else if (type === H264NalType.FU_A) {
       this.#fuA(payload);
     } else {
       this.malformed(false); // 0, 30, 31 reserved; STAP-B, MTAP16/24, FU-B need interleaved mode
-    }
-  }
-
-  /** STAP-A: 16-bit sizes before each NAL unit. Validated whole before use, so a bad one adds nothing. */
-  #stapA(payload: Uint8Array): void {
-    let p = 1;
-    let count = 0;
-    while (p < payload.length) {
-      if (p + 2 > payload.length) return this.malformed(false);
-      const size = (payload[p] << 8) | payload[p + 1];
-      if (size === 0 || p + 2 + size > payload.length) return this.malformed(false);
-      p += 2 + size;
-      count++;
-    }
-    if (count === 0) return this.malformed(false);
-    p = 1;
-    while (p < payload.length) {
-      const size = (payload[p] << 8) | payload[p + 1];
-      this.addNal(payload.subarray(p + 2, p + 2 + size));
-      p += 2 + size;
     }
   }
 
@@ -149,36 +114,11 @@ export class H264Depacketizer extends NalDepacketizer {
     if (type === H264NalType.IDR) {
       this.keyframe = true;
     } else if (type === H264NalType.SPS) {
-      this.#hasSps = true;
-      if (!sameBytes(this.#sps, nal)) {
-        this.#sps = nal.slice();
-        this.#prefix = undefined;
-      }
+      this.rememberParameterSet(0, nal);
     } else if (type === H264NalType.PPS) {
-      this.#hasPps = true;
-      if (!sameBytes(this.#pps, nal)) {
-        this.#pps = nal.slice();
-        this.#prefix = undefined;
-      }
-    } else if (type === H264NalType.AUD && this.#nals === 0) {
-      this.insertAt = end; // parameter sets go after the delimiter, which must come first (7.4.1.2.3)
+      this.rememberParameterSet(1, nal);
+    } else if (type === H264NalType.AUD) {
+      this.accessUnitDelimiter(end);
     }
-    this.#nals++;
-  }
-
-  protected prefix(): Uint8Array | undefined {
-    if (this.#hasSps && this.#hasPps) return undefined;
-    // Both go in front even when one of them is in-band: a PPS must follow the SPS it refers to, and
-    // a repeated SPS is harmless.
-    if (!this.#sps || !this.#pps) return undefined;
-    this.#prefix ??= joinAvcc([this.#sps, this.#pps]);
-    return this.#prefix;
-  }
-
-  protected override resetAccessUnit(): void {
-    super.resetAccessUnit();
-    this.#hasSps = false;
-    this.#hasPps = false;
-    this.#nals = 0;
   }
 }

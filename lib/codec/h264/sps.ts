@@ -7,6 +7,7 @@
 import { BitReader, BitstreamError } from "./bit_reader.ts";
 import { H264NalType } from "./nal.ts";
 import { nalToRbsp } from "./rbsp.ts";
+import { skipVuiHead } from "./vui.ts";
 
 /**
  * What strom needs from an H.264 SPS.
@@ -185,19 +186,7 @@ export function parseH264Sps(nal: Uint8Array): H264Sps {
 
 /** Reads the VUI (E.1.1) up to timing_info; returns the frame rate when timing info is present. */
 function readVuiFps(r: BitReader): number | undefined {
-  if (r.flag("aspect_ratio_info_present_flag")) {
-    const idc = r.u(8, "aspect_ratio_idc");
-    if (idc === 255) r.skip(32, "sar_width_height"); // Extended_SAR
-  }
-  if (r.flag("overscan_info_present_flag")) r.skip(1, "overscan_appropriate_flag");
-  if (r.flag("video_signal_type_present_flag")) {
-    r.skip(4, "video_format_full_range");
-    if (r.flag("colour_description_present_flag")) r.skip(24, "colour_description");
-  }
-  if (r.flag("chroma_loc_info_present_flag")) {
-    r.ue("chroma_sample_loc_type_top_field");
-    r.ue("chroma_sample_loc_type_bottom_field");
-  }
+  skipVuiHead(r);
   if (!r.flag("timing_info_present_flag")) return undefined;
   const unitsInTick = r.u(32, "num_units_in_tick");
   const timeScale = r.u(32, "time_scale");

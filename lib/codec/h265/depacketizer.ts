@@ -16,7 +16,6 @@
  *
  * @module
  */
-import { joinAvcc } from "../annexb/avcc.ts";
 import { NalDepacketizer, type NalDepacketizerOptions } from "../annexb/nal_depacketizer.ts";
 import { h265MaxDonDiff, type H265ParameterSets, h265ParameterSetsFromFmtp } from "./fmtp.ts";
 import { H265NalType, isH265Irap } from "./nal.ts";
@@ -37,12 +36,6 @@ export interface H265DepacketizerOptions extends NalDepacketizerOptions {
   pps?: Uint8Array;
 }
 
-function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
-  if (!a || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /**
  * Turns H.265 RTP packets into frames: one `Frame` per access unit, AVCC data, `keyframe` when it
  * holds an IRAP picture (types 16..21), `packets` holding its RTP packets.
@@ -60,11 +53,6 @@ function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
  */
 export class H265Depacketizer extends NalDepacketizer {
   readonly #donl: boolean;
-  #sets: H265ParameterSets;
-  #prefix: Uint8Array | undefined;
-  /** Bits 1, 2, 4: VPS, SPS, PPS seen in the access unit in progress. */
-  #have = 0;
-  #nals = 0;
 
   constructor(options: H265DepacketizerOptions = {}) {
     super(options);
@@ -74,13 +62,14 @@ export class H265Depacketizer extends NalDepacketizer {
     } catch {
       this.errors++; // only costs the injection; the stream may carry them in-band
     }
-    this.#sets = { vps: options.vps ?? sets.vps, sps: options.sps ?? sets.sps, pps: options.pps ?? sets.pps };
+    // Slots 0, 1, 2: VPS, SPS, PPS (NAL unit types 32, 33, 34).
+    this.initParameterSets([options.vps ?? sets.vps, options.sps ?? sets.sps, options.pps ?? sets.pps]);
     this.#donl = h265MaxDonDiff(options.fmtp) > 0;
   }
 
   /** The last VPS, SPS and PPS seen (in-band or from the options). */
   get parameterSets(): Readonly<H265ParameterSets> {
-    return this.#sets;
+    return { vps: this.parameterSet(0), sps: this.parameterSet(1), pps: this.parameterSet(2) };
   }
 
   protected depacketize(payload: Uint8Array): void {
@@ -94,33 +83,11 @@ export class H265Depacketizer extends NalDepacketizer {
       this.appendFragment(payload.subarray(4));
       this.endFragment();
     } else if (type === H265NalType.AP) {
-      this.#ap(payload);
+      this.addAggregated(payload, 2, 2, this.#donl); // AP
     } else if (type === H265NalType.FU) {
       this.#fu(payload);
     } else {
       this.malformed(false); // PACI and unspecified types
-    }
-  }
-
-  /** AP: [DONL] size NAL, then [DOND] size NAL...; validated whole before use. */
-  #ap(payload: Uint8Array): void {
-    let p = 2;
-    let count = 0;
-    while (p < payload.length) {
-      if (this.#donl) p += count === 0 ? 2 : 1;
-      if (p + 2 > payload.length) return this.malformed(false);
-      const size = (payload[p] << 8) | payload[p + 1];
-      if (size < 2 || p + 2 + size > payload.length) return this.malformed(false);
-      p += 2 + size;
-      count++;
-    }
-    if (count === 0) return this.malformed(false);
-    p = 2;
-    for (let i = 0; i < count; i++) {
-      if (this.#donl) p += i === 0 ? 2 : 1;
-      const size = (payload[p] << 8) | payload[p + 1];
-      this.addNal(payload.subarray(p + 2, p + 2 + size));
-      p += 2 + size;
     }
   }
 
@@ -147,29 +114,9 @@ export class H265Depacketizer extends NalDepacketizer {
     if (isH265Irap(type)) {
       this.keyframe = true;
     } else if (type >= H265NalType.VPS && type <= H265NalType.PPS) {
-      const key = type === H265NalType.VPS ? "vps" : type === H265NalType.SPS ? "sps" : "pps";
-      this.#have |= 1 << (type - H265NalType.VPS);
-      if (!sameBytes(this.#sets[key], nal)) {
-        this.#sets = { ...this.#sets, [key]: nal.slice() };
-        this.#prefix = undefined;
-      }
-    } else if (type === H265NalType.AUD && this.#nals === 0) {
-      this.insertAt = end;
+      this.rememberParameterSet(type - H265NalType.VPS, nal);
+    } else if (type === H265NalType.AUD) {
+      this.accessUnitDelimiter(end);
     }
-    this.#nals++;
-  }
-
-  protected prefix(): Uint8Array | undefined {
-    if (this.#have === 7) return undefined;
-    const { vps, sps, pps } = this.#sets;
-    if (!vps || !sps || !pps) return undefined;
-    this.#prefix ??= joinAvcc([vps, sps, pps]);
-    return this.#prefix;
-  }
-
-  protected override resetAccessUnit(): void {
-    super.resetAccessUnit();
-    this.#have = 0;
-    this.#nals = 0;
   }
 }

@@ -5,6 +5,7 @@
  */
 import { BitReader, BitstreamError } from "../h264/bit_reader.ts";
 import { nalToRbsp } from "../h264/rbsp.ts";
+import { skipVuiHead } from "../h264/vui.ts";
 import { H265NalType } from "./nal.ts";
 
 /**
@@ -208,18 +209,7 @@ function readFps(r: BitReader, maxSubLayersMinus1: number): number | undefined {
   r.skip(2, "sps_temporal_mvp_enabled_flag, strong_intra_smoothing_enabled_flag");
   if (!r.flag("vui_parameters_present_flag")) return undefined;
 
-  if (r.flag("aspect_ratio_info_present_flag")) {
-    if (r.u(8, "aspect_ratio_idc") === 255) r.skip(32, "sar_width_height");
-  }
-  if (r.flag("overscan_info_present_flag")) r.skip(1, "overscan_appropriate_flag");
-  if (r.flag("video_signal_type_present_flag")) {
-    r.skip(4, "video_format_full_range");
-    if (r.flag("colour_description_present_flag")) r.skip(24, "colour_description");
-  }
-  if (r.flag("chroma_loc_info_present_flag")) {
-    r.ue("chroma_sample_loc_type_top_field");
-    r.ue("chroma_sample_loc_type_bottom_field");
-  }
+  skipVuiHead(r);
   r.skip(3, "neutral_chroma_indication_flag, field_seq_flag, frame_field_info_present_flag");
   if (r.flag("default_display_window_flag")) {
     for (let i = 0; i < 4; i++) r.ue("def_disp_win_offset");

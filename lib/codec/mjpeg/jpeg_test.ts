@@ -1,6 +1,6 @@
 import { describe, expect, it } from "bun:test";
 import { JpegParseError, parseJpeg, parseJpegSize } from "./jpeg.ts";
-import { loadFixture, seededRandom } from "../../rtp/_test_util.ts";
+import { loadFixture, seededRandom } from "../../../tests/_support/fixtures.ts";
 
 const jpeg = (name: string) => loadFixture(new URL(`./testdata/${name}`, import.meta.url));
 

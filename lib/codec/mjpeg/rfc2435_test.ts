@@ -1,7 +1,8 @@
 import { describe, expect, it } from "bun:test";
 import { buildJpegHeader, makeQuantTables, STANDARD_HUFFMAN_TABLES, ZIGZAG } from "./rfc2435.ts";
 import { parseJpeg } from "./jpeg.ts";
-import { hasTool, loadFixture, runTool } from "../../rtp/_test_util.ts";
+import { loadFixture } from "../../../tests/_support/fixtures.ts";
+import { hasTool, run } from "../../../tests/_support/process.ts";
 
 const haveFfmpeg = await hasTool("ffmpeg");
 const jpeg = (name: string) => loadFixture(new URL(`./testdata/${name}`, import.meta.url));
@@ -38,7 +39,7 @@ describe("RFC 2435 tables and headers", () => {
     const header = buildJpegHeader({ type: 1, width: 176, height: 144, quant: makeQuantTables(60) });
     const rebuilt = new Uint8Array([...header, ...bytes.subarray(info.scanStart)]);
     const decode = (b: Uint8Array) =>
-      runTool("ffmpeg", ["-v", "error", "-i", "pipe:0", "-f", "rawvideo", "-pix_fmt", "gray", "-"], b);
+      run("ffmpeg", ["-v", "error", "-i", "pipe:0", "-f", "rawvideo", "-pix_fmt", "gray", "-"], 8_000, b);
     const [a, b] = await Promise.all([decode(bytes), decode(rebuilt)]);
     expect(b.stderr).toBe("");
     expect(b.stdout.length).toBe(176 * 144);

@@ -4,14 +4,9 @@ import type { RtpPacket } from "../../rtp/packet.ts";
 import { MjpegDepacketizer, MjpegPacketizeError, MjpegPacketizer } from "./rtp.ts";
 import { parseJpeg } from "./jpeg.ts";
 import { makeQuantTables } from "./rfc2435.ts";
-import {
-  ffprobeJson,
-  hasTool,
-  loadCapture,
-  loadFixture,
-  runTool,
-  seededRandom,
-} from "../../rtp/_test_util.ts";
+import { ffprobeJson } from "../../../tests/_support/ffmpeg.ts";
+import { loadCapture, loadFixture, seededRandom } from "../../../tests/_support/fixtures.ts";
+import { hasTool, run } from "../../../tests/_support/process.ts";
 
 const haveFfmpeg = (await hasTool("ffmpeg")) && (await hasTool("ffprobe"));
 const testdata = (name: string) => new URL(`./testdata/${name}`, import.meta.url);
@@ -28,7 +23,7 @@ function depayAll(packets: RtpPacket[]) {
 
 /** Decodes a JPEG to 8-bit luma with ffmpeg; stderr must stay empty for a clean decode. */
 function decodeGray(jpeg: Uint8Array) {
-  return runTool("ffmpeg", [
+  return run("ffmpeg", [
     "-v",
     "error",
     "-f",
@@ -40,7 +35,7 @@ function decodeGray(jpeg: Uint8Array) {
     "-pix_fmt",
     "gray",
     "-",
-  ], jpeg);
+  ], 8_000, jpeg);
 }
 
 describe("MjpegDepacketizer (RFC 2435)", () => {
@@ -214,7 +209,7 @@ describe("MjpegPacketizer (RFC 2435)", () => {
   it.skipIf(!haveFfmpeg)(
     "refuses ffmpeg's 4:2:2 JPEG (Y 2x2 / C 1x2 sampling has no RFC 2435 type)",
     async () => {
-      const res = await runTool("ffmpeg", [
+      const res = await run("ffmpeg", [
         "-v",
         "error",
         "-f",
@@ -232,7 +227,7 @@ describe("MjpegPacketizer (RFC 2435)", () => {
         "-f",
         "mjpeg",
         "-",
-      ]);
+      ], 8_000);
       expect(res.code).toBe(0);
       expect(() => MjpegPacketizer.check(res.stdout)).toThrow(/sampling/);
     },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "bun:test";
 import { buildOpusDops, buildOpusHead, OpusHeadError, parseOpusHead } from "./head.ts";
-import { hasTool, runTool } from "../../rtp/_test_util.ts";
+import { hasTool, run } from "../../../tests/_support/process.ts";
 
 const haveFfmpeg = await hasTool("ffmpeg");
 
@@ -65,7 +65,7 @@ describe("OpusHead / dOps", () => {
   });
 
   it.skipIf(!haveFfmpeg)("matches the OpusHead that ffmpeg writes to Ogg", async () => {
-    const res = await runTool("ffmpeg", [
+    const res = await run("ffmpeg", [
       "-v",
       "error",
       "-f",
@@ -81,7 +81,7 @@ describe("OpusHead / dOps", () => {
       "-f",
       "ogg",
       "-",
-    ]);
+    ], 8_000);
     expect(res.code).toBe(0);
     const at = indexOf(res.stdout, new TextEncoder().encode("OpusHead"));
     expect(at).toBeGreaterThan(0);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "bun:test";
 import { OpusDepacketizer, OpusPacketizer } from "./rtp.ts";
 import { opusPacketDuration } from "./toc.ts";
-import { loadCapture } from "../../rtp/_test_util.ts";
+import { loadCapture } from "../../../tests/_support/fixtures.ts";
 
 describe("Opus RTP", () => {
   it("depacketizes ffmpeg's capture one frame per packet and packetizes it back", async () => {

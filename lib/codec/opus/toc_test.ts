@@ -1,6 +1,6 @@
 import { describe, expect, it } from "bun:test";
 import { opusFrameCount, opusPacketDuration, parseOpusToc } from "./toc.ts";
-import { loadCapture } from "../../rtp/_test_util.ts";
+import { loadCapture } from "../../../tests/_support/fixtures.ts";
 
 describe("Opus TOC", () => {
   it("decodes every config of RFC 6716 table 2", () => {

@@ -1,15 +1,17 @@
 import { beforeAll, describe, expect, it } from "bun:test";
 import { AdtsSplitter } from "../../codec/aac/adts.ts";
 import { AdtsCodecError, AdtsMuxer } from "./adts_muxer.ts";
-import { concatBytes, ffmpegDecode, ffprobe, ffTools, fixture } from "../mp4/_ffmpeg_test_util.ts";
+import { ffmpegDecode, ffprobeBytes } from "../../../tests/_support/ffmpeg.ts";
+import { loadFixture } from "../../../tests/_support/fixtures.ts";
+import { concatBytes, hasTool } from "../../../tests/_support/process.ts";
 import { TsDemuxer } from "../mpegts/ts_demuxer.ts";
 
 describe("AdtsMuxer", () => {
   let ts: Uint8Array;
   let hasFf = false;
   beforeAll(async () => {
-    ts = await fixture(import.meta.url, "../mpegts/testdata/ffmpeg_h264_aac.mpegts");
-    hasFf = !!(await ffTools()).ffprobe;
+    ts = await loadFixture(new URL("../mpegts/testdata/ffmpeg_h264_aac.mpegts", import.meta.url));
+    hasFf = await hasTool("ffprobe");
   });
 
   it("writes AAC from MPEG-TS as an ADTS stream ffprobe reads frame for frame", async () => {
@@ -23,7 +25,7 @@ describe("AdtsMuxer", () => {
     new AdtsSplitter((f) => back.push(f.data.slice())).push(stream);
     expect(back).toEqual(frames.map((f) => f.frame.data));
     if (!hasFf) return;
-    const probe = await ffprobe(stream, "aac");
+    const probe = await ffprobeBytes(stream, "aac");
     expect(probe.stderr).toBe("");
     expect(probe.streams.map((s) => [s.codec_name, s.sample_rate, s.channels, Number(s.nb_read_frames)]))
       .toEqual([

@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { ByteWriter } from "../_byte_writer.ts";
 
 /** A decoded AMF0 value. Objects and ECMA arrays both decode to plain objects. */
 export type Amf0Value =
@@ -250,47 +251,7 @@ export function decodeAmf0Value(data: Uint8Array, offset = 0): { value: Amf0Valu
   return { value, next: r.pos };
 }
 
-/** Growable output for the encoder (AMF0 payloads are small: commands and metadata). */
-class Writer {
-  buf = new Uint8Array(256);
-  view = new DataView(this.buf.buffer);
-  pos = 0;
-  ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.pos));
-    this.buf = next;
-    this.view = new DataView(next.buffer);
-  }
-  u8(v: number): void {
-    this.ensure(1);
-    this.buf[this.pos++] = v;
-  }
-  u16(v: number): void {
-    this.ensure(2);
-    this.view.setUint16(this.pos, v);
-    this.pos += 2;
-  }
-  u32(v: number): void {
-    this.ensure(4);
-    this.view.setUint32(this.pos, v);
-    this.pos += 4;
-  }
-  f64(v: number): void {
-    this.ensure(8);
-    this.view.setFloat64(this.pos, v);
-    this.pos += 8;
-  }
-  bytes(b: Uint8Array): void {
-    this.ensure(b.length);
-    this.buf.set(b, this.pos);
-    this.pos += b.length;
-  }
-}
-
-function writeKey(w: Writer, key: string): void {
+function writeKey(w: ByteWriter, key: string): void {
   const b = textEncoder.encode(key);
   if (b.length > 0xffff) {
     throw new RangeError(`Cannot encode AMF0 property name of ${b.length} bytes: max 65535`);
@@ -299,7 +260,7 @@ function writeKey(w: Writer, key: string): void {
   w.bytes(b);
 }
 
-function writeProperties(w: Writer, entries: { [key: string]: Amf0Value }, depth: number): void {
+function writeProperties(w: ByteWriter, entries: { [key: string]: Amf0Value }, depth: number): void {
   for (const key of Object.keys(entries)) {
     const v = entries[key];
     if (v === undefined) continue;
@@ -310,7 +271,7 @@ function writeProperties(w: Writer, entries: { [key: string]: Amf0Value }, depth
   w.u8(MARKER.ObjectEnd);
 }
 
-function writeValue(w: Writer, v: Amf0Value, depth: number): void {
+function writeValue(w: ByteWriter, v: Amf0Value, depth: number): void {
   if (depth > MAX_DEPTH) {
     throw new RangeError(`Cannot encode AMF0: nesting deeper than ${MAX_DEPTH} (a cycle?)`);
   }
@@ -364,7 +325,8 @@ function writeValue(w: Writer, v: Amf0Value, depth: number): void {
  * ```
  */
 export function encodeAmf0(values: readonly Amf0Value[]): Uint8Array {
-  const w = new Writer();
+  // AMF0 payloads are small (commands and metadata): start small and grow.
+  const w = new ByteWriter(256);
   for (const v of values) writeValue(w, v, 0);
-  return w.buf.slice(0, w.pos);
+  return w.toBytes();
 }

@@ -16,6 +16,7 @@ import { MediaTimeline } from "../mp4/media_timeline.ts";
 import { VideoParameterSets } from "../mp4/video_parameter_sets.ts";
 import { Amf0EcmaArray, type Amf0Value, encodeAmf0 } from "./amf0.ts";
 import {
+  allocFlvTag,
   buildFlvTag,
   FLV_TAG_HEADER_SIZE,
   FlvExVideoPacket,
@@ -23,7 +24,6 @@ import {
   FlvSoundFormat,
   FlvTagType,
   FlvVideoCodec,
-  writeFlvTagHeader,
 } from "./flv_tag.ts";
 
 /**
@@ -235,8 +235,7 @@ export class FlvMuxer {
     const enhanced = t.name === "H265" && !this.#legacyHevc;
     const headLen = enhanced ? (cts ? 8 : 5) : 5;
     const size = headLen + frame.data.length;
-    const out = new Uint8Array(FLV_TAG_HEADER_SIZE + size + 4);
-    writeFlvTagHeader(out, 0, FlvTagType.VIDEO, size, ms);
+    const out = allocFlvTag(FlvTagType.VIDEO, size, ms);
     let p = FLV_TAG_HEADER_SIZE;
     if (enhanced) {
       out[p++] = 0x80 | (frameType << 4) |
@@ -250,12 +249,6 @@ export class FlvMuxer {
       p = writeSi24(out, p, cts);
     }
     out.set(frame.data, p);
-    p += frame.data.length;
-    const total = FLV_TAG_HEADER_SIZE + size;
-    out[p] = total >>> 24;
-    out[p + 1] = (total >>> 16) & 0xff;
-    out[p + 2] = (total >>> 8) & 0xff;
-    out[p + 3] = total & 0xff;
     return out;
   }
 }

@@ -108,6 +108,27 @@ export function writeFlvTagHeader(
 }
 
 /**
+ * A new tag buffer for a body of `size` bytes, with the tag header and the trailing PreviousTagSize
+ * already written: the caller fills the body at `FLV_TAG_HEADER_SIZE` (one allocation per tag).
+ *
+ * @example
+ * ```ts
+ * const tag = allocFlvTag(FlvTagType.VIDEO, body.length, 40);
+ * tag.set(body, FLV_TAG_HEADER_SIZE);
+ * ```
+ */
+export function allocFlvTag(type: number, size: number, timestamp: number): Uint8Array {
+  const total = FLV_TAG_HEADER_SIZE + size;
+  const out = new Uint8Array(total + 4);
+  writeFlvTagHeader(out, 0, type, size, timestamp);
+  out[total] = total >>> 24;
+  out[total + 1] = (total >>> 16) & 0xff;
+  out[total + 2] = (total >>> 8) & 0xff;
+  out[total + 3] = total & 0xff;
+  return out;
+}
+
+/**
  * One complete tag (header, body parts, PreviousTagSize) in a new buffer.
  *
  * @example
@@ -118,18 +139,12 @@ export function writeFlvTagHeader(
 export function buildFlvTag(type: number, timestamp: number, parts: readonly Uint8Array[]): Uint8Array {
   let size = 0;
   for (const p of parts) size += p.length;
-  const out = new Uint8Array(FLV_TAG_HEADER_SIZE + size + 4);
-  writeFlvTagHeader(out, 0, type, size, timestamp);
+  const out = allocFlvTag(type, size, timestamp);
   let p = FLV_TAG_HEADER_SIZE;
   for (const part of parts) {
     out.set(part, p);
     p += part.length;
   }
-  const total = FLV_TAG_HEADER_SIZE + size;
-  out[p] = total >>> 24;
-  out[p + 1] = (total >>> 16) & 0xff;
-  out[p + 2] = (total >>> 8) & 0xff;
-  out[p + 3] = total & 0xff;
   return out;
 }
 

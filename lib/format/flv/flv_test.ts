@@ -5,7 +5,9 @@ import { FlvCodecError, FlvMuxer } from "./flv_muxer.ts";
 import { buildFlvTag, FlvTagType, readFlvTags } from "./flv_tag.ts";
 import { decodeAmf0 } from "./amf0.ts";
 import { type TsDemuxedFrame, TsDemuxer } from "../mpegts/ts_demuxer.ts";
-import { concatBytes, ffmpegDecode, ffprobe, ffTools, fixture } from "../mp4/_ffmpeg_test_util.ts";
+import { ffmpegDecode, ffprobeBytes } from "../../../tests/_support/ffmpeg.ts";
+import { loadFixture } from "../../../tests/_support/fixtures.ts";
+import { concatBytes, hasTool } from "../../../tests/_support/process.ts";
 
 function demuxTs(data: Uint8Array): { demux: TsDemuxer; frames: TsDemuxedFrame[] } {
   const demux = new TsDemuxer();
@@ -26,10 +28,10 @@ describe("FLV", () => {
   let hasFf = false;
 
   beforeAll(async () => {
-    flvFixture = await fixture(import.meta.url, "testdata/ffmpeg_h264_aac.flv");
-    h264Ts = await fixture(import.meta.url, "../mpegts/testdata/ffmpeg_h264_aac.mpegts");
-    h265Ts = await fixture(import.meta.url, "../mpegts/testdata/ffmpeg_h265_aac.mpegts");
-    hasFf = !!(await ffTools()).ffprobe;
+    flvFixture = await loadFixture(new URL("testdata/ffmpeg_h264_aac.flv", import.meta.url));
+    h264Ts = await loadFixture(new URL("../mpegts/testdata/ffmpeg_h264_aac.mpegts", import.meta.url));
+    h265Ts = await loadFixture(new URL("../mpegts/testdata/ffmpeg_h265_aac.mpegts", import.meta.url));
+    hasFf = await hasTool("ffprobe");
   });
 
   it("demuxes ffmpeg's FLV: metadata, codecs, all 50 video and 88 audio frames", () => {
@@ -67,7 +69,7 @@ describe("FLV", () => {
       if (out) parts.push(out);
     }
     const flv = concatBytes(parts);
-    const probe = await ffprobe(flv, "flv");
+    const probe = await ffprobeBytes(flv, "flv");
     expect(probe.stderr).toBe("");
     const v = probe.streams.find((s) => s.codec_type === "video")!;
     const a = probe.streams.find((s) => s.codec_type === "audio")!;
@@ -91,7 +93,7 @@ describe("FLV", () => {
     const meta = decodeAmf0(flv.subarray(13 + 11, 13 + 11 + ((flv[14] << 16) | (flv[15] << 8) | flv[16])));
     expect(meta[0]).toBe("onMetaData");
     expect(meta[1]).toMatchObject({ width: 320, height: 240, videocodecid: 7, audiocodecid: 10 });
-    const probe = await ffprobe(flv, "flv");
+    const probe = await ffprobeBytes(flv, "flv");
     expect(probe.stderr).toBe("");
     const v = probe.streams.find((s) => s.codec_type === "video")!;
     expect([v.codec_name, Number(v.nb_read_frames)]).toEqual(["h264", 50]);

@@ -15,6 +15,7 @@ export { Amf0EcmaArray, Amf0Error, type Amf0Value, decodeAmf0, decodeAmf0Value, 
 export { flvCanMux, FlvCodecError, FlvMuxer, type FlvMuxerOptions } from "./flv_muxer.ts";
 export { type FlvDemuxedFrame, FlvDemuxer, type FlvDemuxerOptions, type FlvTrack } from "./flv_demuxer.ts";
 export {
+  allocFlvTag,
   buildFlvTag,
   FLV_TAG_HEADER_SIZE,
   FlvExVideoPacket,

@@ -1,7 +1,9 @@
 import { beforeAll, describe, expect, it } from "bun:test";
 import { MultipartBoundaryError, MultipartWriter } from "./multipart_writer.ts";
 import { multipartBoundary, MultipartParser, type MultipartPart } from "./multipart_parser.ts";
-import { concatBytes, ffmpegDecode, ffprobe, ffTools, fixture } from "../mp4/_ffmpeg_test_util.ts";
+import { ffmpegDecode, ffprobeBytes } from "../../../tests/_support/ffmpeg.ts";
+import { loadFixture } from "../../../tests/_support/fixtures.ts";
+import { concatBytes, hasTool } from "../../../tests/_support/process.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -28,8 +30,8 @@ describe("multipart (MJPEG)", () => {
   let hasFfmpeg = false;
 
   beforeAll(async () => {
-    stream = await fixture(import.meta.url, "testdata/ffmpeg_mjpeg.multipart");
-    hasFfmpeg = !!(await ffTools()).ffprobe;
+    stream = await loadFixture(new URL("testdata/ffmpeg_mjpeg.multipart", import.meta.url));
+    hasFfmpeg = await hasTool("ffprobe");
   });
 
   it("writes a part with delimiter, headers, body and CRLF", () => {
@@ -126,7 +128,7 @@ describe("multipart (MJPEG)", () => {
     expect(closed.parser.done).toBe(true);
     // ffmpeg 5.1's mpjpeg demuxer reports the RFC 2046 close delimiter as invalid data, so the
     // stream handed to it is a live one, without the close delimiter.
-    const probe = await ffprobe(out, "multipart", ["-f", "mpjpeg"]);
+    const probe = await ffprobeBytes(out, "multipart", ["-f", "mpjpeg"]);
     expect(probe.stderr).toBe("");
     expect(probe.streams.length).toBe(1);
     expect(probe.streams[0].codec_name).toBe("mjpeg");

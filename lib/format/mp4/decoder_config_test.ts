@@ -3,7 +3,9 @@ import { buildAvcDecoderConfig, DecoderConfigError, parseAvcDecoderConfig } from
 import { buildHevcDecoderConfig, parseHevcDecoderConfig } from "./hevc_decoder_config.ts";
 import { findBox, readBoxes } from "./mp4_box.ts";
 import { VideoParameterSets } from "./video_parameter_sets.ts";
-import { ffmpegDecode, ffTools, fixture } from "./_ffmpeg_test_util.ts";
+import { ffmpegDecode } from "../../../tests/_support/ffmpeg.ts";
+import { loadFixture } from "../../../tests/_support/fixtures.ts";
+import { hasTool } from "../../../tests/_support/process.ts";
 import { TsDemuxer } from "../mpegts/ts_demuxer.ts";
 
 /** ffmpeg's own avcC/hvcC for a fixture: remux it with `-c copy` to fragmented MP4 and pick the box. */
@@ -41,9 +43,9 @@ describe("decoder configuration records", () => {
   let h265: Uint8Array;
   let hasFf = false;
   beforeAll(async () => {
-    h264 = await fixture(import.meta.url, "../mpegts/testdata/ffmpeg_h264_aac.mpegts");
-    h265 = await fixture(import.meta.url, "../mpegts/testdata/ffmpeg_h265_aac.mpegts");
-    hasFf = !!(await ffTools()).ffmpeg;
+    h264 = await loadFixture(new URL("../mpegts/testdata/ffmpeg_h264_aac.mpegts", import.meta.url));
+    h265 = await loadFixture(new URL("../mpegts/testdata/ffmpeg_h265_aac.mpegts", import.meta.url));
+    hasFf = await hasTool("ffmpeg");
   });
 
   it("avcC: byte-identical to ffmpeg's for the same SPS/PPS, and parses back", async () => {

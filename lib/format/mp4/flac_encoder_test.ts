@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "bun:test";
 import { FlacEncoder } from "./flac_encoder.ts";
-import { concatBytes, ffmpegDecode, ffTools } from "./_ffmpeg_test_util.ts";
+import { ffmpegDecode } from "../../../tests/_support/ffmpeg.ts";
+import { concatBytes, hasTool } from "../../../tests/_support/process.ts";
 
 function sine(n: number, start: number, channels = 1): Int16Array {
   const out = new Int16Array(n * channels);
@@ -17,7 +18,7 @@ function sine(n: number, start: number, channels = 1): Int16Array {
 describe("FlacEncoder", () => {
   let hasFf = false;
   beforeAll(async () => {
-    hasFf = !!(await ffTools()).ffmpeg;
+    hasFf = await hasTool("ffmpeg");
   });
 
   it("writes STREAMINFO with the rate, channels and 16 bits", () => {

@@ -3,14 +3,9 @@ import type { Codec } from "../../core/codec.ts";
 import type { Frame } from "../../core/frame.ts";
 import { Mp4EmptyError, Mp4FileWriter, type Mp4FileWriterOptions } from "./mp4_file_writer.ts";
 import { findBox, readBoxes } from "./mp4_box.ts";
-import {
-  concatBytes,
-  ffmpegDecode,
-  ffprobe,
-  ffTools,
-  fixture,
-  type ProbeStream,
-} from "./_ffmpeg_test_util.ts";
+import { type ProbeStream, ffmpegDecode, ffprobeBytes } from "../../../tests/_support/ffmpeg.ts";
+import { loadFixture } from "../../../tests/_support/fixtures.ts";
+import { concatBytes, hasTool } from "../../../tests/_support/process.ts";
 import { TsDemuxer } from "../mpegts/ts_demuxer.ts";
 
 interface Input {
@@ -51,9 +46,9 @@ describe("Mp4FileWriter (progressive)", () => {
 
   beforeAll(async () => {
     for (const name of ["h264_aac", "h264_bframes_aac", "h265_aac"]) {
-      fx[name] = await fixture(import.meta.url, `../mpegts/testdata/ffmpeg_${name}.mpegts`);
+      fx[name] = await loadFixture(new URL(`../mpegts/testdata/ffmpeg_${name}.mpegts`, import.meta.url));
     }
-    hasFf = !!(await ffTools()).ffprobe;
+    hasFf = await hasTool("ffprobe");
   });
 
   it("faststart puts moov before mdat; moov-at-end streams and patches the mdat size", () => {
@@ -79,7 +74,7 @@ describe("Mp4FileWriter (progressive)", () => {
         const input = fromTs(fx[name]);
         const audioFrames = input.frames.filter((f) => f.index === 1).length;
         const { file } = write(input, { layout, timeBase: "shared" });
-        const probe = await ffprobe(file, "mp4");
+        const probe = await ffprobeBytes(file, "mp4");
         expect(probe.stderr).toBe("");
         const v = stream(probe.streams, "video");
         expect([v.codec_name, v.width, v.height, Number(v.nb_read_frames)]).toEqual([
@@ -101,7 +96,7 @@ describe("Mp4FileWriter (progressive)", () => {
     const { file, writer } = write(fromTs(fx.h264_aac), { maxDurationSeconds: 1, timeBase: "shared" });
     expect(writer.full).toBe(true);
     if (!hasFf) return;
-    const probe = await ffprobe(file, "mp4");
+    const probe = await ffprobeBytes(file, "mp4");
     expect(probe.stderr).toBe("");
     expect(Number(stream(probe.streams, "video").nb_read_frames)).toBe(25);
   }, 20_000);
@@ -115,7 +110,7 @@ describe("Mp4FileWriter (progressive)", () => {
     const { file } = write(video, {});
     expect(findBox(file, "moov/trak/mdia/minf/stbl/stss")).toBeUndefined(); // all samples sync
     if (!hasFf) return;
-    const probe = await ffprobe(file, "mp4");
+    const probe = await ffprobeBytes(file, "mp4");
     expect(probe.stderr).toBe("");
     expect(Number(stream(probe.streams, "video").nb_read_frames)).toBe(1);
     const jpeg = await ffmpegDecode(file, "mp4", ["-frames:v", "1", "-f", "mjpeg", "-"]);

@@ -4,14 +4,9 @@ import type { Frame } from "../../core/frame.ts";
 import { Mp4Muxer, type Mp4MuxerOptions, Mp4NotReadyError } from "./mp4_muxer.ts";
 import { Mp4CodecError } from "./mp4_track.ts";
 import { findBox, findBoxes, readBoxes } from "./mp4_box.ts";
-import {
-  concatBytes,
-  ffmpegDecode,
-  ffprobe,
-  ffTools,
-  fixture,
-  type ProbeStream,
-} from "./_ffmpeg_test_util.ts";
+import { type ProbeStream, ffmpegDecode, ffprobeBytes } from "../../../tests/_support/ffmpeg.ts";
+import { loadFixture } from "../../../tests/_support/fixtures.ts";
+import { concatBytes, hasTool } from "../../../tests/_support/process.ts";
 import { type TsDemuxedFrame, TsDemuxer } from "../mpegts/ts_demuxer.ts";
 
 interface Input {
@@ -72,11 +67,11 @@ describe("Mp4Muxer (fragmented)", () => {
 
   beforeAll(async () => {
     for (const name of ["h264_aac", "h264_bframes_aac", "h265_aac", "opus"]) {
-      fx[name] = await fixture(import.meta.url, `../mpegts/testdata/ffmpeg_${name}.mpegts`);
+      fx[name] = await loadFixture(new URL(`../mpegts/testdata/ffmpeg_${name}.mpegts`, import.meta.url));
     }
-    fx.alaw = await fixture(import.meta.url, "testdata/ffmpeg_sine.alaw");
-    fx.ulaw = await fixture(import.meta.url, "testdata/ffmpeg_sine.ulaw");
-    hasFf = !!(await ffTools()).ffprobe;
+    fx.alaw = await loadFixture(new URL("testdata/ffmpeg_sine.alaw", import.meta.url));
+    fx.ulaw = await loadFixture(new URL("testdata/ffmpeg_sine.ulaw", import.meta.url));
+    hasFf = await hasTool("ffprobe");
   });
 
   it("writes an init segment with ftyp iso5, one trak per track and mvex/trex", () => {
@@ -111,7 +106,7 @@ describe("Mp4Muxer (fragmented)", () => {
   it("H.264 + AAC fMP4 plays in ffmpeg with every frame", async () => {
     if (!hasFf) return;
     const { bytes } = mux(fromTs(fx.h264_aac), { timeBase: "shared" });
-    const probe = await ffprobe(bytes, "mp4");
+    const probe = await ffprobeBytes(bytes, "mp4");
     expect(probe.stderr).toBe("");
     const v = stream(probe.streams, "video");
     expect([v.codec_name, v.width, v.height, Number(v.nb_read_frames)]).toEqual(["h264", 320, 240, 50]);
@@ -131,7 +126,7 @@ describe("Mp4Muxer (fragmented)", () => {
     const trun = findBox(bytes, "moof/traf/trun")!;
     expect(bytes[trun.payload]).toBe(1); // version 1: signed offsets
     expect(bytes[trun.payload + 2] & 0x08).toBe(0x08); // sample-composition-time-offsets-present
-    const probe = await ffprobe(bytes, "mp4");
+    const probe = await ffprobeBytes(bytes, "mp4");
     expect(probe.stderr).toBe("");
     expect(Number(stream(probe.streams, "video").nb_read_frames)).toBe(50);
     await expectDecodes(bytes);
@@ -143,12 +138,12 @@ describe("Mp4Muxer (fragmented)", () => {
     const opus = mux(fromTs(fx.opus));
     expect(opus.muxer.mimeType()).toBe('audio/mp4; codecs="opus"');
     if (!hasFf) return;
-    const p = await ffprobe(h265.bytes, "mp4");
+    const p = await ffprobeBytes(h265.bytes, "mp4");
     expect(p.stderr).toBe("");
     const v = stream(p.streams, "video");
     expect([v.codec_name, v.width, v.height, Number(v.nb_read_frames)]).toEqual(["hevc", 320, 240, 50]);
     await expectDecodes(h265.bytes);
-    const o = await ffprobe(opus.bytes, "mp4");
+    const o = await ffprobeBytes(opus.bytes, "mp4");
     expect(o.stderr).toBe("");
     expect(o.streams.map((s) => [s.codec_name, s.channels, Number(s.nb_read_frames)])).toEqual([[
       "opus",
@@ -164,7 +159,7 @@ describe("Mp4Muxer (fragmented)", () => {
       expect(muxer.mimeType()).toBe('audio/mp4; codecs="flac"');
       expect(findBox(bytes, "moov/trak/mdia/minf/stbl/stsd/fLaC")).toBeDefined();
       if (!hasFf) continue;
-      const probe = await ffprobe(bytes, "mp4");
+      const probe = await ffprobeBytes(bytes, "mp4");
       expect(probe.stderr).toBe("");
       expect(probe.streams.map((s) => [s.codec_name, s.sample_rate, Number(s.nb_read_frames)])).toEqual([
         ["flac", "8000", 50],
@@ -208,7 +203,7 @@ describe("Mp4Muxer (fragmented)", () => {
     expect(findBoxes(every10.bytes, "moof").length).toBe(Math.ceil((50 + 87) / 10));
     if (!hasFf) return;
     for (const bytes of [gop.bytes, every10.bytes]) {
-      const probe = await ffprobe(bytes, "mp4");
+      const probe = await ffprobeBytes(bytes, "mp4");
       expect(probe.stderr).toBe("");
       expect(Number(stream(probe.streams, "video").nb_read_frames)).toBe(50);
       expect(Number(stream(probe.streams, "audio").nb_read_frames)).toBe(87);

@@ -4,14 +4,9 @@ import { type TsDemuxedFrame, TsDemuxer } from "./ts_demuxer.ts";
 import { TsCodecError, TsMuxer } from "./ts_muxer.ts";
 import { buildPatSection, buildPmtSection, parsePatSection, parsePmtSection, TsPsiError } from "./ts_psi.ts";
 import { crc32Mpeg2, readPesTimestamp, TS_PACKET_SIZE, writePesTimestamp } from "./ts_packet.ts";
-import {
-  concatBytes,
-  ffmpegDecode,
-  ffprobe,
-  ffTools,
-  fixture,
-  type ProbeStream,
-} from "../mp4/_ffmpeg_test_util.ts";
+import { type ProbeStream, ffmpegDecode, ffprobeBytes } from "../../../tests/_support/ffmpeg.ts";
+import { loadFixture } from "../../../tests/_support/fixtures.ts";
+import { concatBytes, hasTool } from "../../../tests/_support/process.ts";
 
 function demux(data: Uint8Array, chunk = data.length): { demux: TsDemuxer; frames: TsDemuxedFrame[] } {
   const d = new TsDemuxer();
@@ -41,9 +36,9 @@ describe("MPEG-TS", () => {
 
   beforeAll(async () => {
     for (const name of ["h264_aac", "h264_bframes_aac", "h265_aac", "opus"]) {
-      fx[name] = await fixture(import.meta.url, `testdata/ffmpeg_${name}.mpegts`);
+      fx[name] = await loadFixture(new URL(`testdata/ffmpeg_${name}.mpegts`, import.meta.url));
     }
-    hasFf = !!(await ffTools()).ffprobe;
+    hasFf = await hasTool("ffprobe");
   });
 
   it("CRC-32/MPEG-2 and PTS fields", () => {
@@ -147,7 +142,7 @@ describe("MPEG-TS", () => {
       const { demux: d, frames } = demux(fx[name]);
       const ts = remux(d, frames);
       expect(ts.length % TS_PACKET_SIZE).toBe(0);
-      const probe = await ffprobe(ts, "ts");
+      const probe = await ffprobeBytes(ts, "ts");
       expect(probe.stderr).toBe("");
       const v = stream(probe.streams, "video");
       expect([v.codec_name, v.width, v.height, Number(v.nb_read_frames)]).toEqual(["h264", 320, 240, 50]);
@@ -167,13 +162,13 @@ describe("MPEG-TS", () => {
   it("remuxes H.265 + AAC and Opus into TS that ffprobe decodes", async () => {
     if (!hasFf) return;
     const h265 = demux(fx.h265_aac);
-    const probe = await ffprobe(remux(h265.demux, h265.frames), "ts");
+    const probe = await ffprobeBytes(remux(h265.demux, h265.frames), "ts");
     expect(probe.stderr).toBe("");
     const v = stream(probe.streams, "video");
     expect([v.codec_name, v.width, v.height, Number(v.nb_read_frames)]).toEqual(["hevc", 320, 240, 50]);
     const opus = demux(fx.opus);
     const ts = remux(opus.demux, opus.frames);
-    const op = await ffprobe(ts, "ts");
+    const op = await ffprobeBytes(ts, "ts");
     expect(op.stderr).toBe("");
     expect(op.streams.map((s) => [s.codec_name, s.channels, Number(s.nb_read_frames)])).toEqual([[
       "opus",

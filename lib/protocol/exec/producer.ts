@@ -108,14 +108,15 @@ export async function dialExec(url: string, options: ExecDialOptions = {}): Prom
       if (options.signal?.aborted) onAbort();
       else options.signal?.addEventListener("abort", onAbort, { once: true });
     });
-    let format: ExecPipeFormat | "more" | undefined = options.format ?? "more";
-    while (format === "more" || head.length === 0) {
+    // The next stdout chunk while probing; throws when the command stalls past #starttimeout
+    // (`stalled` says what it failed to write), the dial is aborted, or stdout ends (`ended`).
+    const nextChunk = async (stalled: string, ended: string): Promise<Uint8Array> => {
       const next = await Promise.race([reader.read(), timeout, aborted]);
       if (next === "timeout") {
         await proc.stop();
         throw new ExecError(
           proc.commandLine,
-          `wrote nothing usable within ${startTimeoutMs} ms (#starttimeout)`,
+          `${stalled} within ${startTimeoutMs} ms (#starttimeout)`,
           {},
           proc.stderrTail(),
         );
@@ -126,9 +127,14 @@ export async function dialExec(url: string, options: ExecDialOptions = {}): Prom
       }
       if (next.done) {
         const status = await proc.waitExit();
-        throw proc.exitError(status, " before writing any media to stdout");
+        throw proc.exitError(status, ended);
       }
-      head = head.length ? concat(head, next.value) : next.value;
+      return next.value;
+    };
+    let format: ExecPipeFormat | "more" | undefined = options.format ?? "more";
+    while (format === "more" || head.length === 0) {
+      const chunk = await nextChunk("wrote nothing usable", " before writing any media to stdout");
+      head = head.length ? concat(head, chunk) : chunk;
       if (!options.format) format = detectPipeFormat(head);
     }
     if (format === undefined) {
@@ -154,25 +160,11 @@ export async function dialExec(url: string, options: ExecDialOptions = {}): Prom
           firstReady ||= performance.now();
           if (performance.now() - firstReady > TRACK_WAIT_MS) break;
         }
-        const next = await Promise.race([reader.read(), timeout, aborted]);
-        if (next === "timeout") {
-          await proc.stop();
-          throw new ExecError(
-            proc.commandLine,
-            `wrote MPEG-TS without complete tracks within ${startTimeoutMs} ms (#starttimeout)`,
-            {},
-            proc.stderrTail(),
-          );
-        }
-        if (next === "aborted") {
-          await proc.stop();
-          throw new SourceError(url, "dial aborted", { cause: options.signal?.reason });
-        }
-        if (next.done) {
-          const status = await proc.waitExit();
-          throw proc.exitError(status, " before its MPEG-TS tracks were complete");
-        }
-        const frames = demuxer.push(next.value);
+        const chunk = await nextChunk(
+          "wrote MPEG-TS without complete tracks",
+          " before its MPEG-TS tracks were complete",
+        );
+        const frames = demuxer.push(chunk);
         // Keep what arrived while probing (bounded), so the first GOP is not lost.
         for (const f of frames) if (early.length < MAX_EARLY_FRAMES) early.push(f);
       }
