@@ -15,26 +15,33 @@ function pngSize(png: Uint8Array): { width: number; height: number } {
   return { width: dv.getUint32(16), height: dv.getUint32(20) };
 }
 
-describe.skipIf(!hasChromium)("web player (MSE) in headless Chromium", () => {
-  let server: OutputServer;
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
-
+/**
+ * A strom server with the demo stream and a headless Chromium for one describe block: started in
+ * beforeAll, closed in afterAll. Read `server()`/`browser()` inside tests.
+ */
+function serverAndBrowser() {
+  let server: OutputServer | undefined;
+  let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
   beforeAll(async () => {
     server = await startOutputServer();
     browser = await launchBrowser();
   }, 60_000);
-
   afterAll(async () => {
     await browser?.close();
     await server?.close();
   }, 30_000);
+  return { server: () => server!, browser: () => browser! };
+}
+
+describe.skipIf(!hasChromium)("web player (MSE) in headless Chromium", () => {
+  const { server, browser } = serverAndBrowser();
 
   it("plays the demo stream: time advances, frames decode, the picture is not blank", async () => {
-    const page = await browser.context.newPage();
+    const page = await browser().context.newPage();
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(String(e)));
     try {
-      await page.goto(`${server.base}/stream.html?src=demo&mode=mse`, { timeout: 15_000 });
+      await page.goto(`${server().base}/stream.html?src=demo&mode=mse`, { timeout: 15_000 });
       await page.waitForFunction(() => {
         const v = document.querySelector("video-stream video") as HTMLVideoElement | null;
         return !!v && v.currentTime > 1;
@@ -80,33 +87,22 @@ describe.skipIf(!hasChromium)("web player (MSE) in headless Chromium", () => {
       expect(size.width).toBeGreaterThan(0);
       expect(shot.length).toBeGreaterThan(5_000); // a blank page compresses to well under that
       expect(errors).toEqual([]);
-      expect(consumerCount(server.hub, "demo")).toBe(1);
+      expect(consumerCount(server().hub, "demo")).toBe(1);
     } finally {
       await page.close();
     }
     // The WebSocket closed with the page: the viewer must go away.
-    await waitFor("the MSE viewer to be removed", () => consumerCount(server.hub, "demo") === 0, 10_000);
+    await waitFor("the MSE viewer to be removed", () => consumerCount(server().hub, "demo") === 0, 10_000);
   }, 60_000);
 });
 
 describe.skipIf(!hasChromium)("/api/ws media messages from a browser WebSocket", () => {
-  let server: OutputServer;
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
-
-  beforeAll(async () => {
-    server = await startOutputServer();
-    browser = await launchBrowser();
-  }, 60_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  }, 30_000);
+  const { server, browser } = serverAndBrowser();
 
   it("mse: answers the MIME type, then the init segment and fragments as binary", async () => {
-    const page = await browser.context.newPage();
+    const page = await browser().context.newPage();
     try {
-      await page.goto(`${server.base}/`);
+      await page.goto(`${server().base}/`);
       const got = await page.evaluate(async () => {
         const ws = new WebSocket(`${location.origin.replace("http", "ws")}/api/ws?src=demo`);
         ws.binaryType = "arraybuffer";
@@ -133,13 +129,13 @@ describe.skipIf(!hasChromium)("/api/ws media messages from a browser WebSocket",
     } finally {
       await page.close();
     }
-    await waitFor("the viewer to leave", () => consumerCount(server.hub, "demo") === 0, 10_000);
+    await waitFor("the viewer to leave", () => consumerCount(server().hub, "demo") === 0, 10_000);
   }, 30_000);
 
   it("unknown src: an error message naming the stream, then the socket closes", async () => {
-    const page = await browser.context.newPage();
+    const page = await browser().context.newPage();
     try {
-      await page.goto(`${server.base}/`);
+      await page.goto(`${server().base}/`);
       const got = await page.evaluate(async () => {
         const ws = new WebSocket(`${location.origin.replace("http", "ws")}/api/ws?src=nosuchcam`);
         const texts: string[] = [];
@@ -162,9 +158,9 @@ describe.skipIf(!hasChromium)("/api/ws media messages from a browser WebSocket",
   }, 30_000);
 
   it("mjpeg: announces itself, then sends JPEGs as binary messages", async () => {
-    const page = await browser.context.newPage();
+    const page = await browser().context.newPage();
     try {
-      await page.goto(`${server.base}/`);
+      await page.goto(`${server().base}/`);
       const got = await page.evaluate(async () => {
         const ws = new WebSocket(`${location.origin.replace("http", "ws")}/api/ws?src=demo`);
         ws.binaryType = "arraybuffer";
@@ -190,13 +186,13 @@ describe.skipIf(!hasChromium)("/api/ws media messages from a browser WebSocket",
     } finally {
       await page.close();
     }
-    await waitFor("the viewer to leave", () => consumerCount(server.hub, "demo") === 0, 10_000);
+    await waitFor("the viewer to leave", () => consumerCount(server().hub, "demo") === 0, 10_000);
   }, 30_000);
 
   it("hls: answers a multivariant playlist whose media playlist is served over HTTP", async () => {
-    const page = await browser.context.newPage();
+    const page = await browser().context.newPage();
     try {
-      await page.goto(`${server.base}/`);
+      await page.goto(`${server().base}/`);
       const got = await page.evaluate(async () => {
         const ws = new WebSocket(`${location.origin.replace("http", "ws")}/api/ws?src=demo`);
         const text = await new Promise<string>((resolve, reject) => {
@@ -221,31 +217,20 @@ describe.skipIf(!hasChromium)("/api/ws media messages from a browser WebSocket",
 });
 
 describe.skipIf(!hasChromium)("web player MJPEG mode in headless Chromium", () => {
-  let server: OutputServer;
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
-
-  beforeAll(async () => {
-    server = await startOutputServer();
-    browser = await launchBrowser();
-  }, 60_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  }, 30_000);
+  const { server, browser } = serverAndBrowser();
 
   it("shows /api/stream.mjpeg in an <img>", async () => {
-    const page = await browser.context.newPage();
+    const page = await browser().context.newPage();
     try {
-      await page.goto(`${server.base}/stream.html?src=demo&mode=mjpeg`, { timeout: 15_000 });
+      await page.goto(`${server().base}/stream.html?src=demo&mode=mjpeg`, { timeout: 15_000 });
       await page.waitForFunction(() => {
         const img = document.querySelector("video-stream img") as HTMLImageElement | null;
         return !!img && img.naturalWidth === 640;
       }, undefined, { timeout: 20_000, polling: 100 });
-      expect(consumerCount(server.hub, "demo")).toBe(1);
+      expect(consumerCount(server().hub, "demo")).toBe(1);
     } finally {
       await page.close();
     }
-    await waitFor("the MJPEG viewer to leave", () => consumerCount(server.hub, "demo") === 0, 10_000);
+    await waitFor("the MJPEG viewer to leave", () => consumerCount(server().hub, "demo") === 0, 10_000);
   }, 60_000);
 });
