@@ -175,7 +175,9 @@ class VideoStream extends HTMLElement {
           this.setStatus("playing", msg.value);
         } else if (msg.type === "error") {
           this.setStatus("error", msg.value);
-          if (this.modes.includes("mjpeg") && !sb) {
+          // MJPEG helps when MSE cannot carry the codecs, not when the stream does not exist: keep
+          // the server's message on screen then.
+          if (this.modes.includes("mjpeg") && !sb && !/not found/i.test(msg.value)) {
             this.stop();
             this.startMJPEG();
           }
