@@ -123,6 +123,7 @@ class VideoStream extends HTMLElement {
     ws.binaryType = "arraybuffer";
     this.ws = ws;
     let sb = null;
+    let lastError = "";
     const pending = [];
     let pendingBytes = 0;
 
@@ -174,6 +175,7 @@ class VideoStream extends HTMLElement {
           });
           this.setStatus("playing", msg.value);
         } else if (msg.type === "error") {
+          lastError = msg.value;
           this.setStatus("error", msg.value);
           // MJPEG helps when MSE cannot carry the codecs, not when the stream does not exist: keep
           // the server's message on screen then.
@@ -195,7 +197,7 @@ class VideoStream extends HTMLElement {
       pump();
     };
     ws.onclose = () => {
-      this.setStatus("closed");
+      this.setStatus("closed", lastError);
       this.scheduleReconnect();
     };
     this.video.play().catch(() => {});

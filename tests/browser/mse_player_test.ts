@@ -96,6 +96,23 @@ describe.skipIf(!hasChromium)("web player (MSE) in headless Chromium", () => {
   }, 60_000);
 });
 
+describe.skipIf(!hasChromium)("web player with an unknown stream", () => {
+  const { server, browser } = serverAndBrowser();
+
+  it("shows the server's 'not found' message instead of a blank player", async () => {
+    const page = await browser().context.newPage();
+    try {
+      await page.goto(`${server().base}/stream.html?src=nope`, { timeout: 15_000 });
+      await page.waitForFunction(() => /not found/.test(document.querySelector(".vs-status")?.textContent ?? ""), null, {
+        timeout: 10_000,
+      });
+      expect(await page.textContent(".vs-status")).toContain('Stream "nope" not found');
+    } finally {
+      await page.close();
+    }
+  }, 30_000);
+});
+
 describe.skipIf(!hasChromium)("/api/ws media messages from a browser WebSocket", () => {
   const { server, browser } = serverAndBrowser();
 
