@@ -54,29 +54,15 @@ export class NetError extends Error {
 // errno (node:*) and Deno error class names -> neutral code, reason text, hint.
 const TABLE: Record<string, [NetErrorCode, string, string]> = {
   EADDRINUSE: ["AddrInUse", "address already in use", "Stop the process using it or choose another port."],
-  AddrInUse: ["AddrInUse", "address already in use", "Stop the process using it or choose another port."],
   ECONNREFUSED: [
     "ConnectionRefused",
     "connection refused",
     "Check that the server is running and listens on that port.",
   ],
-  ConnectionRefused: [
-    "ConnectionRefused",
-    "connection refused",
-    "Check that the server is running and listens on that port.",
-  ],
   ETIMEDOUT: ["TimedOut", "timed out", "Check the address and that no firewall drops the packets."],
-  TimedOut: ["TimedOut", "timed out", "Check the address and that no firewall drops the packets."],
   ECONNRESET: ["ConnectionReset", "connection reset by peer", "The peer closed the connection abruptly."],
   ECONNABORTED: ["ConnectionReset", "connection aborted", "The peer closed the connection abruptly."],
-  ConnectionReset: [
-    "ConnectionReset",
-    "connection reset by peer",
-    "The peer closed the connection abruptly.",
-  ],
-  ConnectionAborted: ["ConnectionReset", "connection aborted", "The peer closed the connection abruptly."],
   EPIPE: ["BrokenPipe", "broken pipe", "The peer closed the connection before all data was sent."],
-  BrokenPipe: ["BrokenPipe", "broken pipe", "The peer closed the connection before all data was sent."],
   ERR_STREAM_DESTROYED: ["BrokenPipe", "connection already closed", "Do not write after close()."],
   ERR_STREAM_WRITE_AFTER_END: ["BrokenPipe", "connection already closed", "Do not write after close()."],
   ENOTFOUND: ["NotFound", "host not found", "Check the hostname or use an IP address."],
@@ -96,17 +82,7 @@ const TABLE: Record<string, [NetErrorCode, string, string]> = {
     "Ports below 1024 need root or CAP_NET_BIND_SERVICE; choose a port >= 1024.",
   ],
   EPERM: ["PermissionDenied", "operation not permitted", "Check firewall rules and process privileges."],
-  PermissionDenied: [
-    "PermissionDenied",
-    "permission denied",
-    "Ports below 1024 need root or CAP_NET_BIND_SERVICE; choose a port >= 1024.",
-  ],
   EADDRNOTAVAIL: [
-    "Other",
-    "address not available on this host",
-    "Listen on 0.0.0.0 or an address of a local interface.",
-  ],
-  AddrNotAvailable: [
     "Other",
     "address not available on this host",
     "Listen on 0.0.0.0 or an address of a local interface.",
@@ -114,6 +90,18 @@ const TABLE: Record<string, [NetErrorCode, string, string]> = {
   EHOSTUNREACH: ["Other", "host unreachable", "Check the address and the network route to it."],
   ENETUNREACH: ["Other", "network unreachable", "Check the address and the network route to it."],
 };
+
+// Deno reports error names instead of errno codes; these mean exactly the errno row they point to.
+for (const [name, errno] of Object.entries({
+  AddrInUse: "EADDRINUSE",
+  ConnectionRefused: "ECONNREFUSED",
+  TimedOut: "ETIMEDOUT",
+  ConnectionReset: "ECONNRESET",
+  ConnectionAborted: "ECONNABORTED",
+  BrokenPipe: "EPIPE",
+  PermissionDenied: "EACCES",
+  AddrNotAvailable: "EADDRNOTAVAIL",
+})) TABLE[name] = TABLE[errno];
 
 /**
  * Turns whatever a runtime threw into a {@link NetError}. `action` and `address` build the message:
