@@ -5,6 +5,7 @@
  */
 import type { StreamHub } from "../../lib/core/hub.ts";
 import { type ChildProcess, spawn } from "../../lib/runtime/mod.ts";
+import { ffmpeg, type RunResult } from "../_support/ffmpeg.ts";
 
 /** Waits until `check()` is true, polling every 50 ms; throws after `timeoutMs`. */
 export async function waitFor(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
@@ -70,3 +71,8 @@ export function publish(
 /** Standard test inputs. */
 export const LAVFI_VIDEO = ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25"];
 export const LAVFI_AUDIO = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"];
+
+/** ffmpeg as an RTSP player over TCP: decodes `frames` video frames of `url` to nowhere (bounded). */
+export function decodeRtsp(url: string, frames: number, timeoutMs = 15_000): Promise<RunResult> {
+  return ffmpeg(["-rtsp_transport", "tcp", "-i", url, "-frames:v", String(frames), "-f", "null", "-"], timeoutMs);
+}

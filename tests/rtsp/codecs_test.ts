@@ -8,8 +8,8 @@ import { tcpConnect } from "../../lib/runtime/mod.ts";
 import { RtspClient } from "../../lib/protocol/rtsp/client.ts";
 import { registerRtspSources } from "../../lib/protocol/rtsp/producer.ts";
 import { RtspServer } from "../../lib/protocol/rtsp/server.ts";
-import { ffmpeg, ffprobe, hasEncoder } from "../_support/ffmpeg.ts";
-import { hasPublisher, LAVFI_AUDIO, LAVFI_VIDEO, publish, sleep, waitFor } from "./_helpers.ts";
+import { ffprobe, hasEncoder } from "../_support/ffmpeg.ts";
+import { decodeRtsp, hasPublisher, LAVFI_AUDIO, LAVFI_VIDEO, publish, sleep, waitFor } from "./_helpers.ts";
 
 const haveX265 = await hasEncoder("libx265");
 const haveOpus = await hasEncoder("libopus");
@@ -74,17 +74,7 @@ describe("rtsp publish and read-back of more codecs", () => {
       ]);
       const probe = await ffprobe(`${base}/hevc`, ["-rtsp_transport", "tcp"], 10_000);
       expect(probe.streams.map((s) => s.codec_name).sort()).toEqual(["hevc", "opus"]);
-      const res = await ffmpeg([
-        "-rtsp_transport",
-        "tcp",
-        "-i",
-        `${base}/hevc`,
-        "-frames:v",
-        "10",
-        "-f",
-        "null",
-        "-",
-      ], 15_000);
+      const res = await decodeRtsp(`${base}/hevc`, 10);
       expect(res.code).toBe(0);
     },
     25_000,
@@ -145,10 +135,7 @@ describe("rtsp publish and read-back of more codecs", () => {
     try {
       await sleep(1000); // let its buffers fill (the bounded-queue logic itself is unit-tested in consumer_test.ts)
       const started = Date.now();
-      const res = await ffmpeg(
-        ["-rtsp_transport", "tcp", "-i", url, "-frames:v", "25", "-f", "null", "-"],
-        15_000,
-      );
+      const res = await decodeRtsp(url, 25);
       expect(res.code).toBe(0);
       expect(Date.now() - started).toBeLessThan(8_000);
       // The stalled viewer's socket stays bounded: its frames wait or drop instead of piling up.

@@ -10,7 +10,7 @@ import { RtspClient, RtspError } from "../../lib/protocol/rtsp/client.ts";
 import { registerRtspSources } from "../../lib/protocol/rtsp/producer.ts";
 import { RtspServer } from "../../lib/protocol/rtsp/server.ts";
 import { ffmpeg, ffprobe, hasEncoder, run } from "../_support/ffmpeg.ts";
-import { hasPublisher, LAVFI_AUDIO, LAVFI_VIDEO, publish, sleep, waitFor } from "./_helpers.ts";
+import { decodeRtsp, hasPublisher, LAVFI_AUDIO, LAVFI_VIDEO, publish, sleep, waitFor } from "./_helpers.ts";
 
 const haveX264 = await hasEncoder("libx264");
 
@@ -92,17 +92,7 @@ describe.skipIf(!haveX264)(
     }, 15_000);
 
     it("is decoded by ffmpeg without errors", async () => {
-      const res = await ffmpeg([
-        "-rtsp_transport",
-        "tcp",
-        "-i",
-        `${base}/cam`,
-        "-frames:v",
-        "20",
-        "-f",
-        "null",
-        "-",
-      ], 15_000);
+      const res = await decodeRtsp(`${base}/cam`, 20);
       expect(res.stderr.trim()).toBe("");
       expect(res.code).toBe(0);
     }, 20_000);
@@ -112,17 +102,7 @@ describe.skipIf(!haveX264)(
         const probe = await ffprobe(`${base}/${name}`, ["-rtsp_transport", "tcp"], 10_000);
         expect(probe.streams.map((s) => s.codec_name).sort()).toEqual(["aac", "h264"]);
       }
-      const res = await ffmpeg([
-        "-rtsp_transport",
-        "tcp",
-        "-i",
-        `${base}/relay_udp`,
-        "-frames:v",
-        "10",
-        "-f",
-        "null",
-        "-",
-      ], 15_000);
+      const res = await decodeRtsp(`${base}/relay_udp`, 10);
       expect(res.code).toBe(0);
     }, 30_000);
 
@@ -224,10 +204,7 @@ describe.skipIf(!haveX264)(
       conn.write(enc.encode(`PLAY ${url} RTSP/1.0\r\nCSeq: 3\r\nSession: ${session!.id}\r\n\r\n`));
       try {
         // Meanwhile another reader decodes normally.
-        const res = await ffmpeg(
-          ["-rtsp_transport", "tcp", "-i", url, "-frames:v", "25", "-f", "null", "-"],
-          15_000,
-        );
+        const res = await decodeRtsp(url, 25);
         expect(res.code).toBe(0);
         expect(session!.released).toBe(false);
       } finally {
