@@ -54,7 +54,11 @@ export class Child {
       while ((nl = this.#buf.indexOf("\n")) >= 0) {
         const line = this.#buf.slice(0, nl).trim();
         this.#buf = this.#buf.slice(nl + 1);
-        if (!line.startsWith("{")) continue;
+        if (!line.startsWith("{")) {
+          // Not an event: a runtime's own diagnostics (--trace-gc and the like) go where stderr goes.
+          if (options.echoStderr && line) process.stderr.write(`[${name}] ${line}\n`);
+          continue;
+        }
         try {
           const ev = JSON.parse(line) as Record<string, unknown>;
           this.events.push(ev);

@@ -7,7 +7,11 @@
 /** One server serving N readers for one measurement window. */
 export interface PhaseResult {
   runtime: string;
-  server: "raw" | "gst" | "strom";
+  /**
+   * raw: raw_tcp_relay.ts on `runtime`; rawc / rawc2: raw_tcp_relay.c on 1 / 2 threads (independent
+   * of `runtime`, measured in each runtime's pass); gst: gst-rtsp-server; strom.
+   */
+  server: "raw" | "rawc" | "rawc2" | "gst" | "strom";
   readers: number;
   /** Readers playing when the window opened. */
   connected: number;
@@ -32,6 +36,28 @@ export interface PhaseResult {
   latency: { samples: number; p50Ms: number; p90Ms: number; p99Ms: number; maxMs: number; meanMs: number };
   unmatched: number;
   errors: string[];
+  /** rawc / rawc2 only: how long handing one frame to every client took in the window. */
+  fanout?: FanoutStats;
+}
+
+/** Send-loop timings of one class of frames, as raw_tcp_relay.c reports them. */
+export interface FrameTiming {
+  frames: number;
+  avgBytes: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/**
+ * raw_tcp_relay.c's `fanout` event: per frame, the time from "access unit complete" to "the last
+ * thread's last send() returned" (the kernel's copy and loopback TCP work for all clients).
+ */
+export interface FanoutStats {
+  clients: number;
+  threads: number;
+  keyframes: FrameTiming;
+  other: FrameTiming;
 }
 
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : "-");
@@ -108,12 +134,70 @@ export function markdownTable(rows: PhaseResult[]): string {
   return out.join("\n");
 }
 
-/** Pass/fail lines for the issue's targets, from strom's row at the largest N. */
+const timing = (t: FrameTiming) =>
+  `${t.frames} x ${fmt(t.avgBytes / 1000, 0)} KB: p50 ${fmt(t.p50Ms, 2)}, p99 ${fmt(t.p99Ms, 2)}, max ${
+    fmt(t.maxMs, 2)
+  } ms`;
+
+/**
+ * One line per C relay row: how long the kernel took to take each frame for all N clients (the
+ * send loop), keyframes apart. This is the part of the latency floor no relay code can remove.
+ */
+export function fanoutNotes(rows: PhaseResult[]): string[] {
+  return rows.flatMap((r) =>
+    r.fanout
+      ? [
+        `${r.server} N=${r.readers}: one frame to ${r.fanout.clients} socket(s) on ${r.fanout.threads} thread(s) took: keyframes ${
+          timing(r.fanout.keyframes)
+        }; other frames ${timing(r.fanout.other)}`,
+      ]
+      : []
+  );
+}
+
+/** The relays that do the least work possible (the latency floor), with their labels. */
+const FLOORS: [PhaseResult["server"], (runtime: string) => string][] = [
+  ["raw", (runtime) => `raw ${runtime}`],
+  ["rawc", () => "raw C 1-thread"],
+  ["rawc2", () => "raw C 2-thread"],
+];
+
+/**
+ * The latency target at one N: strom's p99, and beside it the p99 of every floor relay measured at
+ * that N, so a FAIL can be read against what the machine allows at all.
+ */
+function latencyCheck(rows: PhaseResult[], strom: PhaseResult): string {
+  const target = 2;
+  const floors = FLOORS.flatMap(([server, label]) => {
+    const f = peer(rows, strom, server);
+    if (!f) return [];
+    const send = f.fanout?.keyframes.frames
+      ? ` (keyframe send loop p50 ${fmt(f.fanout.keyframes.p50Ms, 2)} ms)`
+      : "";
+    return [{ label: label(strom.runtime), p99: f.latency.p99Ms, send }];
+  });
+  let floorText = "";
+  if (floors.length) {
+    const best = Math.min(...floors.map((f) => f.p99));
+    floorText = `; floor p99: ${floors.map((f) => `${f.label} ${fmt(f.p99, 2)} ms${f.send}`).join(", ")}, ${
+      best < target ? "the best floor meets it" : "no floor relay meets it either"
+    }`;
+  }
+  return `${strom.latency.p99Ms < target ? "PASS" : "FAIL"} added latency p99 < ${target} ms (${
+    fmt(strom.latency.p99Ms, 2)
+  } ms, p50 ${fmt(strom.latency.p50Ms, 2)} ms${floorText})`;
+}
+
+/**
+ * Pass/fail lines for the issue's targets: bitrate, CPU and RSS from strom's row at the largest N
+ * (the issue states those at 200 readers), latency at every N measured (the issue does not tie it
+ * to a reader count).
+ */
 export function targetChecks(rows: PhaseResult[], runtime: string): string[] {
-  const strom =
-    rows.filter((r) => r.runtime === runtime && r.server === "strom").sort((a, b) =>
-      b.readers - a.readers
-    )[0];
+  const stroms = rows.filter((r) => r.runtime === runtime && r.server === "strom").sort((a, b) =>
+    a.readers - b.readers
+  );
+  const strom = stroms[stroms.length - 1];
   if (!strom) return [];
   const gst = peer(rows, strom, "gst");
   const mark = (ok: boolean) => (ok ? "PASS" : "FAIL");
@@ -136,10 +220,8 @@ export function targetChecks(rows: PhaseResult[], runtime: string): string[] {
     out.push(`---- CPU vs gst-rtsp-server: not measured (gst-rtsp-server not in this run)`);
   }
   out.push(`${mark(strom.rssMB <= 80)} RSS <= 80 MB (${fmt(strom.rssMB)} MB)`);
-  out.push(
-    `${mark(strom.latency.p99Ms < 2)} added latency p99 < 2 ms (${fmt(strom.latency.p99Ms, 2)} ms; p50 ${
-      fmt(strom.latency.p50Ms, 2)
-    } ms)`,
-  );
-  return out.map((l) => `  ${runtime} N=${strom.readers}: ${l}`);
+  return [
+    ...out.map((l) => `  ${runtime} N=${strom.readers}: ${l}`),
+    ...stroms.map((r) => `  ${runtime} N=${r.readers}: ${latencyCheck(rows, r)}`),
+  ];
 }

@@ -1,7 +1,8 @@
 /**
  * RTSP fan-out benchmark: one 1080p25 ~4 Mbit/s H.264 camera relayed to N readers on loopback by
  * strom, by gst-rtsp-server (the C reference) and by a raw TCP relay (the floor), one after another
- * in the same run.
+ * in the same run. Optionally also by the raw relay written in C, on one and on two threads (the
+ * floor without a JavaScript runtime, and what a perfect 2-core fan-out reaches).
  *
  *   node --import tsx scripts/bench/rtsp_fanout.ts --runtime node --readers 1,50,200 --seconds 10
  *   node --import tsx scripts/bench/rtsp_fanout.ts --runtime all --markdown --wait-idle 300
@@ -11,11 +12,24 @@
  *   --readers n[,n]     reader counts (default 1,50,200)
  *   --seconds s         measurement window per server and N (default 10)
  *   --warmup s          time between "all readers playing" and the window (default 3)
- *   --servers list      subset of raw,gst,strom (default all three)
+ *   --servers list      which servers, in this order, from raw,rawc,rawc2,gst,strom (default
+ *                       raw,gst,strom; "all" = all five):
+ *                         raw    raw_tcp_relay.ts on --runtime (the floor on that runtime)
+ *                         rawc   raw_tcp_relay.c, 1 thread (the floor in C; compiled with gcc once per
+ *                                run into <tmpdir>/strom-bench/; needs gcc)
+ *                         rawc2  raw_tcp_relay.c --threads 2 (clients split over 2 threads, each
+ *                                pinned to its own CPU: the floor of a perfect 2-core fan-out)
+ *                         gst    gst-rtsp-server (CPU reference; skipped when not installed)
+ *                         strom  strom_rtsp_server.ts on --runtime
+ *                       rawc and rawc2 are not in the default list: they do not depend on --runtime,
+ *                       yet each adds (warm-up + window + connect) per N per runtime, ~50 % more
+ *                       time for the default run. Add them when the latency floor matters.
  *   --reader-runtime r  runtime of the reader process (default node)
  *   --probes k          latency probes among the N readers (default 20; in their own process)
  *   --node-loader l     how strom and the raw relay run on Node: bundle (esbuild bundle run by plain
  *                       node, as shipped; default) or tsx (node --import tsx, dev mode)
+ *   --server-node-flags "f ..."  extra flags for strom and the raw relay when they run on Node as a
+ *                       bundle, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" or "--trace-gc"
  *   --clip path         H.264 clip to publish (default: encoded once into the temp dir and reused)
  *   --wait-idle s       before each window, wait up to s seconds until other processes on the machine
  *                       use < 25 % of a core (the "other CPU %" column shows what they used during it)
@@ -25,7 +39,7 @@
  *
  * Set-up (see docs/performance.md for the reasoning):
  *   ffmpeg -re -stream_loop -1 -c copy --(RTSP ANNOUNCE/RECORD)--> camera (rtsp_camera.ts)
- *   camera --(RTSP PLAY, TCP)--> strom | gst-rtsp-server | raw relay --(TCP)--> N readers
+ *   camera --(RTSP PLAY, TCP)--> strom | gst-rtsp-server | raw relay (TS | C) --(TCP)--> N readers
  *   camera --(RTSP PLAY, TCP)--> tap (source bitrate and latency reference)
  * Every server pulls the same packets from the same camera; one server is loaded at a time. The N
  * readers live in one process, except K latency probes spread through the connection order, which
@@ -33,7 +47,11 @@
  *
  * Per server and N: server CPU seconds per reader-second (/proc CPU time of the server process, all
  * threads, over the window), peak RSS, per-reader bitrate vs the source, dropped packets (sequence
- * gaps), p50/p99 added latency, throughput vs the raw relay and CPU ratios vs gst and raw.
+ * gaps), p50/p99 added latency, throughput vs the raw relay and CPU ratios vs gst and raw. For rawc
+ * and rawc2 also the send loop: how long the kernel took to take one frame for all N sockets
+ * (keyframes apart), which raw_tcp_relay.c reports on SIGUSR1. The target lines check bitrate, CPU
+ * and RSS at the largest N (the issue states them at 200 readers) and latency at every N, with the
+ * floor relays' p99 at that N beside strom's.
  *
  * @module
  */
@@ -43,7 +61,14 @@ import { availableParallelism, cpus, setPriority, tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { Child, killAll, ROOT, type Runtime, runtimeCommand, sleep } from "./_children.ts";
 import { cpuBetween, cpuSample, cpuSeconds, ForeignCpu, rssBytes } from "./_proc_stats.ts";
-import { markdownTable, type PhaseResult, targetChecks, textTable } from "./_report.ts";
+import {
+  fanoutNotes,
+  type FanoutStats,
+  markdownTable,
+  type PhaseResult,
+  targetChecks,
+  textTable,
+} from "./_report.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -59,20 +84,27 @@ const runtimes = list(arg("runtime") === "all" ? "node,deno,bun" : arg("runtime"
 const readerCounts = list(arg("readers"), "1,50,200").map(Number);
 const windowSeconds = Number(arg("seconds") ?? 10);
 const warmupSeconds = Number(arg("warmup") ?? 3);
-const servers = list(arg("servers"), "raw,gst,strom") as PhaseResult["server"][];
+const ALL_SERVERS: PhaseResult["server"][] = ["raw", "rawc", "rawc2", "gst", "strom"];
+const servers =
+  (arg("servers") === "all" ? ALL_SERVERS : list(arg("servers"), "raw,gst,strom")) as PhaseResult[
+    "server"
+  ][];
 const readerRuntime = (arg("reader-runtime") ?? "node") as Runtime;
 const nodeLoader = arg("node-loader") ?? "bundle";
 if (nodeLoader !== "bundle" && nodeLoader !== "tsx") {
   throw new Error(`--node-loader: bundle or tsx, not "${nodeLoader}"`);
 }
 const verbose = flag("verbose");
+const serverNodeFlags = list(arg("server-node-flags")?.replaceAll(" ", ","), "");
 const waitIdleSeconds = Number(arg("wait-idle") ?? 0);
 const probesPerPhase = Number(arg("probes") ?? 20);
 for (const r of [...runtimes, readerRuntime]) {
   if (!["node", "deno", "bun"].includes(r)) throw new Error(`Unknown runtime "${r}": use node, deno or bun`);
 }
 for (const s of servers) {
-  if (!["raw", "gst", "strom"].includes(s)) throw new Error(`Unknown server "${s}": use raw, gst or strom`);
+  if (!ALL_SERVERS.includes(s)) {
+    throw new Error(`Unknown server "${s}": use ${ALL_SERVERS.join(", ")} or all`);
+  }
 }
 if (readerCounts.some((n) => !Number.isInteger(n) || n < 1 || n > 2000)) {
   throw new Error("--readers: integers 1..2000");
@@ -130,6 +162,28 @@ function ensureGst(): string | undefined {
   log("gst-rtsp-server is not available, so the C reference is skipped. Install it with:");
   log(`  sudo apt-get install -y ${GST_PACKAGES.join(" ")}`);
   return undefined;
+}
+
+let rawcBinary: string | undefined;
+/**
+ * Compiles raw_tcp_relay.c into the temp dir (once per run) and returns the binary: -O2 as a
+ * release build, with the warnings the file is kept clean under.
+ */
+function compileRawC(): string {
+  if (rawcBinary) return rawcBinary;
+  if (!hasCommand("gcc")) {
+    throw new Error(
+      "gcc is required for the rawc/rawc2 servers (sudo apt-get install -y gcc), or leave them out of --servers",
+    );
+  }
+  const dir = join(tmpdir(), "strom-bench");
+  mkdirSync(dir, { recursive: true });
+  const out = join(dir, "raw_tcp_relay_c");
+  const src = join(BENCH, "raw_tcp_relay.c");
+  const r = spawnSync("gcc", ["-O2", "-Wall", "-Wextra", "-pthread", "-o", out, src], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`gcc failed to compile ${src}:\n${r.stderr || r.error?.message}`);
+  if (r.stderr.trim()) log(`gcc warnings for ${src}:\n${r.stderr.trim()}`);
+  return (rawcBinary = out);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -228,9 +282,17 @@ async function startServer(
     const port = (await child.waitFor("listening", 30_000)).port as number;
     return { child, target: `rtsp://127.0.0.1:${port}/cam` };
   }
+  if (server === "rawc" || server === "rawc2") {
+    const threads = server === "rawc2" ? "2" : "1";
+    const child = new Child(server, compileRawC(), ["--source", cameraUrl, "--threads", threads], {
+      echoStderr: verbose,
+    });
+    const port = (await child.waitFor("listening", 30_000)).port as number;
+    return { child, target: `tcp://127.0.0.1:${port}` };
+  }
   const file = join(BENCH, server === "raw" ? "raw_tcp_relay.ts" : "strom_rtsp_server.ts");
   const [cmd, args] = runtime === "node" && nodeLoader === "bundle"
-    ? ["node", [bundleForNode(file), "--source", cameraUrl]]
+    ? ["node", [...serverNodeFlags, bundleForNode(file), "--source", cameraUrl]]
     : runtimeCommand(runtime, file, ["--source", cameraUrl]);
   const child = new Child(`${server}@${runtime}`, cmd, args, { echoStderr: verbose });
   const port = (await child.waitFor("listening", 60_000)).port as number;
@@ -255,6 +317,15 @@ function bundleForNode(file: string): string {
     "--log-level=warning",
   ], { stdio: ["ignore", "ignore", "inherit"], timeout: 60_000 });
   return out;
+}
+
+/**
+ * raw_tcp_relay.c's send-loop timings since the previous call (SIGUSR1 makes it print them and
+ * start over); undefined when it does not answer.
+ */
+async function fanoutStats(child: Child): Promise<FanoutStats | undefined> {
+  child.proc.kill("SIGUSR1");
+  return (await child.waitFor("fanout", 5000).catch(() => undefined)) as FanoutStats | undefined;
 }
 
 /** Waits (up to --wait-idle seconds) until processes outside the bench use < 25 % of one core. */
@@ -340,6 +411,8 @@ async function runPhase(
     await waitForQuietMachine();
     for (const c of both) c.send("start");
     await Promise.all(both.map((c) => c.waitFor("started", 10_000)));
+    const isC = server === "rawc" || server === "rawc2";
+    if (isC) await fanoutStats(serverChild); // only resets its timings to the window
     const t0 = performance.now();
     const foreign = new ForeignCpu(process.pid);
     const cpu0 = cpuSample(serverChild.pid);
@@ -354,6 +427,7 @@ async function runPhase(
     const rcpu1 = cpuSeconds(bulk.pid) + cpuSeconds(probe.pid);
     const seconds = (performance.now() - t0) / 1000;
     const foreignPercent = foreign.percent();
+    const fanout = isC ? await fanoutStats(serverChild) : undefined;
     for (const c of both) c.send("stop");
     const [b, p] = (await Promise.all(both.map((c) =>
       c.waitFor("stats", 10_000)
@@ -380,6 +454,7 @@ async function runPhase(
       latency: p.latency,
       unmatched: p.unmatched,
       errors: [...b.errors, ...p.errors],
+      fanout,
     };
   } finally {
     for (const c of both) c.send("quit");
@@ -398,6 +473,7 @@ async function runPhase(
 async function main(): Promise<void> {
   if (!hasCommand("ffmpeg")) throw new Error("ffmpeg is required (apt-get install -y ffmpeg)");
   const python = servers.includes("gst") ? ensureGst() : undefined;
+  if (servers.includes("rawc") || servers.includes("rawc2")) log(`compiled ${compileRawC()}`);
   const activeServers = servers.filter((s) => s !== "gst" || python);
   const clip = ensureClip();
   const results: PhaseResult[] = [];
@@ -414,7 +490,8 @@ async function main(): Promise<void> {
       try {
         for (const server of activeServers) {
           started.set(server, await startServer(server, runtime, cameraUrl, python));
-          log(`${server}${server === "gst" ? "" : `@${runtime}`} listening: ${started.get(server)!.target}`);
+          const where = server === "raw" || server === "strom" ? `@${runtime}` : "";
+          log(`${server}${where} listening: ${started.get(server)!.target}`);
         }
         for (const n of readerCounts) {
           for (const server of activeServers) {
@@ -440,6 +517,7 @@ async function main(): Promise<void> {
             } kbit/s):`,
           );
           console.log(textTable(rows));
+          for (const line of fanoutNotes(rows)) console.log(`  ${line}`);
         }
       } finally {
         await Promise.all([...started.values()].map((s) => s.child.stop()));
@@ -449,7 +527,9 @@ async function main(): Promise<void> {
     await Promise.all([ffmpeg.stop(), camera.stop()]);
   }
 
-  console.log("\nTargets (strom at the largest N):");
+  console.log(
+    "\nTargets (strom at the largest N; latency at every N, with the floor relays' p99 beside it):",
+  );
   for (const runtime of runtimes) for (const line of targetChecks(results, runtime)) console.log(line);
 
   if (flag("markdown")) {
@@ -460,7 +540,11 @@ async function main(): Promise<void> {
     );
     for (const runtime of runtimes) {
       console.log(`\n#### strom on ${runtime}\n`);
-      console.log(markdownTable(results.filter((r) => r.runtime === runtime)));
+      const rows = results.filter((r) => r.runtime === runtime);
+      console.log(markdownTable(rows));
+      const notes = fanoutNotes(rows);
+      if (notes.length) console.log(`\nC relay send loop (kernel time to take one frame for all readers):\n`);
+      for (const line of notes) console.log(`- ${line}`);
     }
   }
   const jsonPath = arg("json");
