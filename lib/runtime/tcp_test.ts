@@ -323,6 +323,70 @@ describe("tcp", () => {
     }
   });
 
+  it("read() hands every chunk over synchronously, including bytes that came before it, then ends once", async () => {
+    const data = pattern(3 * 1024 * 1024);
+    let server: TcpConn | undefined;
+    const l = await listen((conn) => {
+      server = conn;
+    });
+    const conn = await connect(l.addr.port);
+    await within(
+      (async () => {
+        while (!server) await sleep(5);
+      })(),
+      2000,
+      "accepted",
+    );
+    // These bytes arrive before the reader is chosen: they must be delivered first.
+    server!.write(data.subarray(0, 1000));
+    await sleep(50);
+    const got: Uint8Array[] = [];
+    let ends = 0;
+    let endError: unknown = "none";
+    const ended = new Promise<void>((resolve) => {
+      conn.read((chunk) => void got.push(chunk), (error) => {
+        ends++;
+        endError = error;
+        resolve();
+      });
+    });
+    expect(got.length).toBe(1); // the early bytes, at once, inside read()
+    if (!server!.write(data.subarray(1000))) await server!.drained();
+    server!.close();
+    await within(ended, 3000, "onEnd");
+    const all = new Uint8Array(got.reduce((n, c) => n + c.length, 0));
+    let off = 0;
+    for (const c of got) {
+      all.set(c, off);
+      off += c.length;
+    }
+    expect(all.length).toBe(data.length);
+    expect(all.every((b, i) => b === data[i])).toBe(true);
+    expect(ends).toBe(1);
+    expect(endError).toBeUndefined();
+    // readable was never used: it exists and is empty.
+    expect(await readAll(conn.readable)).toHaveLength(0);
+  });
+
+  it("read() ends with the error when the handler throws, and refuses once readable is in use", async () => {
+    const l = await listen((conn) => {
+      conn.write(new TextEncoder().encode("boom"));
+    });
+    const conn = await connect(l.addr.port);
+    const ended = new Promise<unknown>((resolve) => {
+      conn.read(() => {
+        throw new Error("parser bug");
+      }, resolve);
+    });
+    const err = await within(ended, 2000, "onEnd");
+    expect(String(err)).toContain("parser bug");
+    await within(conn.closed, 2000, "closed");
+
+    const other = await connect(l.addr.port);
+    other.readable.getReader();
+    expect(() => other.read(() => {}, () => {})).toThrow(/readable stream/);
+  });
+
   it("raised no unhandled rejection or uncaught exception", async () => {
     await sleep(50);
     expect(stray).toEqual([]);
