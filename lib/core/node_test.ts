@@ -108,15 +108,16 @@ describe("Receiver and Sender", () => {
     expect(got).toEqual([0, 1]);
   });
 
-  it("drains asynchronously, once per burst, including senders fed from inside a handler", async () => {
+  it("drains right after the fan-out, in the producer's call, including senders fed from inside a handler", () => {
     const a = new Receiver(video, H264, { gop: false });
     const b = new Receiver(video, H264, { gop: false });
     const order: string[] = [];
-    // A relay: a's sender pushes every frame on into b while the shared drain runs.
+    // A relay: a's sender pushes every frame on into b while a's drains run.
     a.addSender(
       new Sender(video, H264, (f) => {
         order.push(`a${f.timestamp}`);
         b.push(f);
+        order.push(`a${f.timestamp} done`);
       }),
     );
     for (let i = 0; i < 50; i++) {
@@ -127,11 +128,23 @@ describe("Receiver and Sender", () => {
       );
     }
     a.push(frame(0, true));
+    // b's drains run in the same loop as a's, after a's handler returned (never re-entered).
+    expect(order).toEqual(["a0", "a0 done", "b0"]);
     a.push(frame(1, false));
-    expect(order).toEqual([]); // never synchronously inside push
-    await tick();
-    expect(order).toEqual(["a0", "a1", "b0", "b1"]);
+    expect(order).toEqual(["a0", "a0 done", "b0", "a1", "a1 done", "b1"]);
     expect(b.senders.every((s) => s.frames === 2)).toBe(true);
+  });
+
+  it("drains a sender pushed to directly in one shared microtask, in push order", async () => {
+    const order: string[] = [];
+    const senders = [0, 1, 2].map((n) =>
+      new Sender(video, H264, (f) => void order.push(`${n}:${f.timestamp}`))
+    );
+    for (const s of senders) s.push(frame(0, true));
+    senders[0].push(frame(1, false));
+    expect(order).toEqual([]);
+    await tick();
+    expect(order).toEqual(["0:0", "0:1", "1:0", "2:0"]);
   });
 
   it("onIdle fires when the last sender leaves", () => {
