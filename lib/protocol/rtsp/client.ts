@@ -233,24 +233,26 @@ export class RtspClient {
     this.#abortListener = undefined;
   }
 
-  async #readLoop(conn: TcpConn): Promise<void> {
-    const reader = conn.readable.getReader();
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        this.bytesIn += value.length;
+  // Reads synchronously (TcpConn.read): every frame's latency would otherwise include the Web
+  // Stream's promise per chunk.
+  #readLoop(conn: TcpConn): void {
+    conn.read(
+      (chunk) => {
+        if (this.#isClosed) return;
+        this.bytesIn += chunk.length;
         this.#lastData = Date.now();
-        this.#parser.push(value);
-        for (let ev = this.#parser.next(); ev; ev = this.#parser.next()) this.#dispatch(ev);
-        if (this.#isClosed) break;
-      }
-      this.close();
-    } catch (error) {
-      this.close(error instanceof Error ? error : new Error(String(error)));
-    } finally {
-      reader.releaseLock();
-    }
+        this.#parser.push(chunk);
+        try {
+          for (let ev = this.#parser.next(); ev; ev = this.#parser.next()) this.#dispatch(ev);
+        } catch (error) {
+          this.close(error instanceof Error ? error : new Error(String(error)));
+        }
+      },
+      (error) =>
+        this.close(
+          error === undefined ? undefined : error instanceof Error ? error : new Error(String(error)),
+        ),
+    );
   }
 
   #dispatch(ev: RtspEvent): void {
