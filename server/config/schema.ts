@@ -299,10 +299,11 @@ export const configSchema: ObjectNode = section("strom config file.", {
         default: "video&audio",
       },
     ),
-    pkt_size: int("Largest RTP packet the server sends, in bytes; 0 uses the built-in size.", {
-      default: 0,
-      max: 65535,
-    }),
+    pkt_size: int(
+      "Largest RTP packet sent to RTSP viewers, header included (100-65535). When set, frames are " +
+        "re-packetized at this size; 0 forwards the source's own packets. A viewer's ?pkt_size=N overrides it.",
+      { default: 0, max: 65535 },
+    ),
     udp: bool("Also offer RTP over UDP to RTSP clients (TCP interleaved is always offered).", false),
   }),
   rtmp: section("RTMP server (ingest and playback).", {

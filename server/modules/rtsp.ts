@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { RtspServer } from "../../lib/protocol/rtsp/mod.ts";
+import { parsePacketSize, RtspServer } from "../../lib/protocol/rtsp/mod.ts";
 import { parseListen } from "../listen.ts";
 import { setRtspPort } from "../sources.ts";
 import type { Module } from "./types.ts";
@@ -30,6 +30,7 @@ export const rtspModule: Module = {
       username: ctx.config.rtsp.username || undefined,
       password: ctx.config.rtsp.password || undefined,
       defaultQuery: ctx.config.rtsp.default_query || undefined,
+      packetSize: parsePacketSize(ctx.config.rtsp.pkt_size, "rtsp.pkt_size in the config"),
       log,
     });
     await server.listen();

@@ -74,5 +74,8 @@ export const LAVFI_AUDIO = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate
 
 /** ffmpeg as an RTSP player over TCP: decodes `frames` video frames of `url` to nowhere (bounded). */
 export function decodeRtsp(url: string, frames: number, timeoutMs = 15_000): Promise<RunResult> {
-  return ffmpeg(["-rtsp_transport", "tcp", "-i", url, "-frames:v", String(frames), "-f", "null", "-"], timeoutMs);
+  return ffmpeg(
+    ["-rtsp_transport", "tcp", "-i", url, "-frames:v", String(frames), "-f", "null", "-"],
+    timeoutMs,
+  );
 }

@@ -52,7 +52,7 @@ describe("rtsp publish and read-back of more codecs", () => {
     await Promise.all(children.map((c) => c.exited));
     await server?.close();
     await hub?.close();
-      // The rtsp schemes stay registered: other test files in this process (Bun) dial them too.
+    // The rtsp schemes stay registered: other test files in this process (Bun) dial them too.
   });
 
   it.skipIf(!haveX265 || !haveOpus)(

@@ -68,7 +68,9 @@ describe("RTSP server resources", () => {
     const deadline = Date.now() + 3000;
     let after = resources();
     const leaked = () =>
-      Object.entries(after).filter(([name, n]) => n > (before[name] ?? 0)).map(([name, n]) => `${name}: ${before[name] ?? 0} -> ${n}`);
+      Object.entries(after).filter(([name, n]) => n > (before[name] ?? 0)).map(([name, n]) =>
+        `${name}: ${before[name] ?? 0} -> ${n}`
+      );
     while (leaked().length && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
       after = resources();

@@ -16,6 +16,7 @@
  */
 export { RtspServer, type RtspServerOptions } from "./server.ts";
 export { RtspServerSession } from "./server_session.ts";
+export { MAX_PACKET_SIZE, MIN_PACKET_SIZE, PacketSizeError, parsePacketSize } from "./packet_size.ts";
 export {
   clientOptionsFromUrl,
   registerRtspSources,

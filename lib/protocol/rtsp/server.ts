@@ -11,6 +11,7 @@ import type { StreamHub } from "../../core/hub.ts";
 import { type Logger, silentLogger } from "../../core/log.ts";
 import { type NetAddr, tcpListen, type TcpListener } from "../../runtime/mod.ts";
 import { RtspAuthServer } from "./auth.ts";
+import { parsePacketSize } from "./packet_size.ts";
 import { RtspServerSession } from "./server_session.ts";
 
 /** Options of {@link RtspServer}. */
@@ -28,6 +29,13 @@ export interface RtspServerOptions {
   sessionTimeoutMs?: number;
   /** Bytes a viewer's socket may hold before frames wait (and then drop). Default 4 MiB. */
   maxBufferedBytes?: number;
+  /**
+   * go2rtc's `rtsp.pkt_size`: the largest RTP packet sent to viewers, in bytes. When set, frames are
+   * re-packetized at this size instead of forwarding the camera's own packets (for players or
+   * networks that need small packets, e.g. a VPN with a low MTU). A viewer's `?pkt_size=N` overrides
+   * it. Default: forward the source's packets; packetize other sources at 1200 bytes.
+   */
+  packetSize?: number;
 }
 
 /**
@@ -83,6 +91,7 @@ export class RtspServer {
       log: this.#log,
       sessionTimeoutMs: this.#options.sessionTimeoutMs ?? 60_000,
       maxBufferedBytes: this.#options.maxBufferedBytes ?? 4 * 1024 * 1024,
+      packetSize: parsePacketSize(this.#options.packetSize, "RtspServer option packetSize"),
       onRelease: (session: RtspServerSession) => {
         this.sessions.delete(session);
       },

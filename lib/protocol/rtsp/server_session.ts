@@ -17,6 +17,7 @@ import type { Stream } from "../../core/stream.ts";
 import type { TcpConn, UdpSocket } from "../../runtime/mod.ts";
 import { parseRtp, type RtpPacket } from "../../rtp/packet.ts";
 import { ReorderBuffer } from "../../rtp/reorder.ts";
+import { isRtcp } from "../../rtp/rtcp.ts";
 import type { RtspAuthServer } from "./auth.ts";
 import { RtspViewerConsumer, viewerMedias } from "./consumer.ts";
 import { RtspHeaders } from "./headers.ts";
@@ -28,6 +29,7 @@ import {
   serializeResponse,
   STATUS_TEXT,
 } from "./message.ts";
+import { PacketSizeError, parsePacketSize } from "./packet_size.ts";
 import { RtspPublisher } from "./publisher.ts";
 import { parseCameraSdp } from "./sdp_fix.ts";
 import { formatTransport, parseTransport, type TransportSpec } from "./transport.ts";
@@ -42,6 +44,8 @@ export interface SessionContext {
   log: Logger;
   sessionTimeoutMs: number;
   maxBufferedBytes: number;
+  /** `rtsp.pkt_size` (undefined: forward the source's own packets). */
+  packetSize: number | undefined;
   /** Called once when the session is released. */
   onRelease: (session: RtspServerSession) => void;
 }
@@ -162,7 +166,9 @@ export class RtspServerSession {
   }
 
   #onInterleaved(channel: number, data: Uint8Array): void {
-    if (channel & 1) return; // RTCP from the peer: counts as activity, nothing else needed
+    // RTCP from the peer (on the odd channel, or muxed onto the RTP one, RFC 5761): counts as
+    // activity, nothing else needed; a BYE does not end the session (see consumer.ts).
+    if (channel & 1 || isRtcp(data)) return;
     let pkt: RtpPacket;
     try {
       pkt = parseRtp(data);
@@ -286,6 +292,13 @@ export class RtspServerSession {
       };
     }
     if (require.length && !query.has("backchannel")) query.set("backchannel", "1");
+    let packetSize = this.#ctx.packetSize;
+    try {
+      packetSize = parsePacketSize(query.get("pkt_size"), "The URL's ?pkt_size=") ?? packetSize;
+    } catch (error) {
+      if (error instanceof PacketSizeError) return { status: 400, body: error.message + "\r\n" };
+      throw error;
+    }
     const medias = viewerMedias(query, this.#ctx.defaultQuery, parseMediaQuery);
     const consumer = new RtspViewerConsumer({
       conn: this.conn,
@@ -295,6 +308,7 @@ export class RtspServerSession {
       log: this.#log,
       maxBufferedBytes: this.#ctx.maxBufferedBytes,
       source: query.get("source") ?? undefined,
+      packetSize,
     });
     try {
       await stream.addConsumer(consumer);
@@ -450,6 +464,7 @@ export class RtspServerSession {
   #onDatagram(data: Uint8Array, push: (pkt: RtpPacket) => void): void {
     this.#lastActivity = Date.now();
     if (this.#publisher) this.#publisher.bytesIn += data.length;
+    if (isRtcp(data)) return; // RTCP muxed onto the RTP port (RFC 5761) is not media
     let pkt: RtpPacket;
     try {
       pkt = parseRtp(data);
