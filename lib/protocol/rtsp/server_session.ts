@@ -53,6 +53,8 @@ export interface SessionContext {
 const PUBLIC =
   "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, ANNOUNCE, RECORD, GET_PARAMETER, SET_PARAMETER";
 const encoder = new TextEncoder();
+/** Bytes a client may send while one of its requests is being answered. */
+const MAX_PENDING_BYTES = 8 * 1024 * 1024;
 
 function randomSessionId(): string {
   const b = crypto.getRandomValues(new Uint8Array(8));
@@ -104,6 +106,8 @@ export class RtspServerSession {
   #timer: ReturnType<typeof setInterval> | undefined;
   #released = false;
   #sessionSent = false;
+  /** A request is being answered (see #pump). */
+  #handling = false;
   readonly #done: Promise<void>;
   #resolveDone!: () => void;
 
@@ -136,34 +140,59 @@ export class RtspServerSession {
     this.conn.closed.then(() => this.release());
     const tickMs = Math.max(50, Math.min(5000, this.#ctx.sessionTimeoutMs / 4));
     this.#timer = setInterval(this.#tick, tickMs);
-    this.#readLoop().finally(() => this.release());
+    // Synchronous reads (TcpConn.read): a publisher's RTP reaches the stream without a stream
+    // promise per chunk on its way.
+    this.conn.read(this.#onChunk, (error) => {
+      if (error) this.#log.debug("rtsp session read failed", { error: String(error) });
+      this.release();
+    });
     return this.#done;
   }
 
-  async #readLoop(): Promise<void> {
-    const reader = this.conn.readable.getReader();
+  readonly #onChunk = (chunk: Uint8Array): void => {
+    if (this.#released) return;
+    this.#lastActivity = Date.now();
+    if (this.#consumer) this.#consumer.bytesIn += chunk.length;
+    if (this.#publisher) this.#publisher.bytesIn += chunk.length;
+    this.#parser.push(chunk);
+    if (this.#handling) {
+      // A request is being answered; what comes meanwhile waits in the parser, in order. A client
+      // that keeps sending without waiting for the answer is cut off rather than buffered forever.
+      if (this.#parser.buffered > MAX_PENDING_BYTES) {
+        this.#log.warn("rtsp client sent more than 8 MiB while a request was pending; closing", {});
+        this.conn.destroy();
+        this.release();
+      }
+      return;
+    }
+    this.#pump();
+  };
+
+  // Handles what the parser holds, in order. Interleaved packets go through synchronously; a request
+  // is answered asynchronously (DESCRIBE may dial a camera) and the rest waits until it is done.
+  #pump(): void {
     try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done || this.#released) break;
-        this.#lastActivity = Date.now();
-        if (this.#consumer) this.#consumer.bytesIn += value.length;
-        if (this.#publisher) this.#publisher.bytesIn += value.length;
-        this.#parser.push(value);
-        for (let ev = this.#parser.next(); ev; ev = this.#parser.next()) {
-          if (this.#released) return;
-          if (ev.type === "interleaved") this.#onInterleaved(ev.channel, ev.data);
-          else await this.#onEvent(ev);
+      for (let ev = this.#parser.next(); ev; ev = this.#parser.next()) {
+        if (this.#released) return;
+        if (ev.type === "interleaved") {
+          this.#onInterleaved(ev.channel, ev.data);
+          continue;
         }
+        this.#handling = true;
+        this.#onEvent(ev).then(this.#resume, this.#resume);
+        return;
       }
     } catch (error) {
-      this.#log.debug("rtsp session read failed", { error: String(error) });
-    } finally {
-      try {
-        reader.releaseLock();
-      } catch { /* already released */ }
+      this.#log.debug("rtsp session input failed", { error: String(error) });
+      this.conn.destroy();
+      this.release();
     }
   }
+
+  readonly #resume = (): void => {
+    this.#handling = false;
+    if (!this.#released) this.#pump();
+  };
 
   #onInterleaved(channel: number, data: Uint8Array): void {
     // RTCP from the peer (on the odd channel, or muxed onto the RTP one, RFC 5761): counts as
