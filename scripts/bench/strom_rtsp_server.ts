@@ -7,7 +7,7 @@
  *   deno run -A scripts/bench/strom_rtsp_server.ts ...      bun scripts/bench/strom_rtsp_server.ts ...
  *
  * Prints `{"event":"listening","port":N}` on stdout; strom's own warnings go to stderr, and with
- * `--memory-log` a memory breakdown every 5 s.
+ * `--memory-log` (or STROM_MEMORY_LOG=1 in the environment) a memory breakdown every 5 s.
  *
  * @module
  */
@@ -41,7 +41,7 @@ const addr = await server.listen();
 console.log(JSON.stringify({ event: "listening", port: addr.port }));
 
 // --memory-log: where the RSS goes (V8 heap vs ArrayBuffers outside it), every 5 s on stderr.
-if (globalThis.process?.argv.includes("--memory-log")) {
+if (globalThis.process?.argv.includes("--memory-log") || globalThis.process?.env.STROM_MEMORY_LOG) {
   setInterval(() => {
     const m = process.memoryUsage();
     const mb = (n: number) => Math.round(n / 1e5) / 10;
