@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { RtspServer } from "../../lib/protocol/rtsp/server.ts";
 import { ffmpeg, hasEncoder } from "../_support/ffmpeg.ts";
-import { hasPublisher, publish } from "../rtsp/_helpers.ts";
-import { codecsOf, type OutputServer, probeBytes, probeUrl, startOutputServer, waitFor } from "./_server.ts";
+import { publish, publishAndWait } from "../rtsp/_helpers.ts";
+import { codecsOf, type OutputServer, probeBytes, probeUrl, startOutputServer } from "./_server.ts";
 
 const haveX265 = await hasEncoder("libx265");
 
@@ -19,15 +19,32 @@ describe.skipIf(!haveX265)("outputs of an H.265 + PCMA publisher", () => {
   beforeAll(async () => {
     s = await startOutputServer({ streams: { cam: [] } });
     rtsp = await RtspServer.listen({ hub: s.hub, listen: { hostname: "127.0.0.1", port: 0 } });
-    publisher = publish(`rtsp://127.0.0.1:${rtsp.addr.port}/cam`, [
-      "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25",
-      "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=8000",
-      "-c:v", "libx265", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "25", "-x265-params", "log-level=error",
-      "-c:a", "pcm_alaw", "-ar", "8000", "-ac", "1",
-    ]);
-    await waitFor("the ffmpeg publisher", () => hasPublisher(s.hub, "cam"), 15_000).catch((e) => {
-      throw new Error(`${e.message}; ffmpeg said: ${publisher.log()}`);
-    });
+    publisher = await publishAndWait(s.hub, "cam", `rtsp://127.0.0.1:${rtsp.addr.port}/cam`, [
+      "-f",
+      "lavfi",
+      "-i",
+      "testsrc2=size=320x240:rate=25",
+      "-f",
+      "lavfi",
+      "-i",
+      "sine=frequency=440:sample_rate=8000",
+      "-c:v",
+      "libx265",
+      "-preset",
+      "ultrafast",
+      "-tune",
+      "zerolatency",
+      "-g",
+      "25",
+      "-x265-params",
+      "log-level=error",
+      "-c:a",
+      "pcm_alaw",
+      "-ar",
+      "8000",
+      "-ac",
+      "1",
+    ], 15_000);
   }, 30_000);
 
   afterAll(async () => {
@@ -65,7 +82,10 @@ describe.skipIf(!haveX265)("outputs of an H.265 + PCMA publisher", () => {
   }, 20_000);
 
   it("HLS (TS) of H.265 plays in ffmpeg", async () => {
-    const res = await ffmpeg(["-i", `${s.base}/api/stream.m3u8?src=cam`, "-t", "2", "-f", "null", "-"], 30_000);
+    const res = await ffmpeg(
+      ["-i", `${s.base}/api/stream.m3u8?src=cam`, "-t", "2", "-f", "null", "-"],
+      30_000,
+    );
     expect(res.timedOut).toBe(false);
     expect(res.code).toBe(0);
   }, 30_000);

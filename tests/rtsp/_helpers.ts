@@ -72,6 +72,43 @@ export function publish(
 export const LAVFI_VIDEO = ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25"];
 export const LAVFI_AUDIO = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"];
 
+/** The standard camera: LAVFI inputs as H.264 (one keyframe a second, no B-frames) + AAC 64k. */
+export const H264_AAC_CAMERA = [
+  ...LAVFI_VIDEO,
+  ...LAVFI_AUDIO,
+  "-c:v",
+  "libx264",
+  "-preset",
+  "ultrafast",
+  "-tune",
+  "zerolatency",
+  "-g",
+  "25",
+  "-c:a",
+  "aac",
+  "-b:a",
+  "64k",
+];
+
+/**
+ * {@link publish} into stream `name` of `hub` at `url`, then waits until the hub has the publisher.
+ * A publisher that does not show up fails with what ffmpeg said.
+ */
+export async function publishAndWait(
+  hub: StreamHub,
+  name: string,
+  url: string,
+  args: string[],
+  timeoutMs = 10_000,
+): Promise<ReturnType<typeof publish>> {
+  const child = publish(url, args);
+  await waitFor(`the ffmpeg publisher of ${name}`, () => hasPublisher(hub, name), timeoutMs).catch((e) => {
+    child.kill("SIGKILL");
+    throw new Error(`${e.message}; ffmpeg said: ${child.log()}`);
+  });
+  return child;
+}
+
 /** ffmpeg as an RTSP player over TCP: decodes `frames` video frames of `url` to nowhere (bounded). */
 export function decodeRtsp(url: string, frames: number, timeoutMs = 15_000): Promise<RunResult> {
   return ffmpeg(

@@ -9,7 +9,16 @@ import { RtspClient } from "../../lib/protocol/rtsp/client.ts";
 import { registerRtspSources } from "../../lib/protocol/rtsp/producer.ts";
 import { RtspServer } from "../../lib/protocol/rtsp/server.ts";
 import { ffprobe, hasEncoder } from "../_support/ffmpeg.ts";
-import { decodeRtsp, hasPublisher, LAVFI_AUDIO, LAVFI_VIDEO, publish, sleep, waitFor } from "./_helpers.ts";
+import {
+  decodeRtsp,
+  hasPublisher,
+  LAVFI_AUDIO,
+  LAVFI_VIDEO,
+  publish,
+  publishAndWait,
+  sleep,
+  waitFor,
+} from "./_helpers.ts";
 
 const haveX265 = await hasEncoder("libx265");
 const haveOpus = await hasEncoder("libopus");
@@ -24,11 +33,8 @@ describe("rtsp publish and read-back of more codecs", () => {
   const children: ReturnType<typeof publish>[] = [];
 
   async function publishTo(name: string, args: string[]): Promise<ReturnType<typeof publish>> {
-    const child = publish(`${base}/${name}`, args);
+    const child = await publishAndWait(hub, name, `${base}/${name}`, args);
     children.push(child);
-    await waitFor(`the ffmpeg publisher of ${name}`, () => hasPublisher(hub, name), 10_000).catch((e) => {
-      throw new Error(`${e.message}; ffmpeg said: ${child.log()}`);
-    });
     return child;
   }
 

@@ -9,7 +9,7 @@ import { StreamHub } from "../../lib/core/hub.ts";
 import { RtspClient, RtspError } from "../../lib/protocol/rtsp/client.ts";
 import { RtspServer } from "../../lib/protocol/rtsp/server.ts";
 import { hasEncoder } from "../_support/ffmpeg.ts";
-import { decodeRtsp, hasPublisher, LAVFI_AUDIO, publish, waitFor } from "./_helpers.ts";
+import { decodeRtsp, LAVFI_AUDIO, publish, publishAndWait } from "./_helpers.ts";
 
 const haveX264 = await hasEncoder("libx264");
 
@@ -50,8 +50,8 @@ describe.skipIf(!haveX264)(
       server = await RtspServer.listen({ hub, listen: { hostname: "127.0.0.1", port: 0 } });
       small = await RtspServer.listen({ hub, listen: { hostname: "127.0.0.1", port: 0 }, packetSize: 500 });
       base = `rtsp://127.0.0.1:${server.addr.port}`;
-      publisher = publish(`${base}/cam`, [
-        // Big frames so ffmpeg's own packets are full size (~1400 bytes).
+      // Big frames, so ffmpeg's own packets are full size (~1400 bytes).
+      publisher = await publishAndWait(hub, "cam", `${base}/cam`, [
         "-f",
         "lavfi",
         "-i",
@@ -66,9 +66,6 @@ describe.skipIf(!haveX264)(
         "-c:a",
         "aac",
       ]);
-      await waitFor("the ffmpeg publisher", () => hasPublisher(hub, "cam"), 10_000).catch((e) => {
-        throw new Error(`${e.message}; ffmpeg said: ${publisher.log()}`);
-      });
     });
 
     afterAll(async () => {

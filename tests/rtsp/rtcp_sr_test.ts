@@ -20,7 +20,7 @@ import { parseCameraSdp } from "../../lib/protocol/rtsp/sdp_fix.ts";
 import { RtspServer } from "../../lib/protocol/rtsp/server.ts";
 import { bindUdpPair } from "../../lib/protocol/rtsp/udp_pair.ts";
 import { hasEncoder, run } from "../_support/ffmpeg.ts";
-import { hasPublisher, LAVFI_AUDIO, LAVFI_VIDEO, publish, sleep, waitFor } from "./_helpers.ts";
+import { H264_AAC_CAMERA, publish, publishAndWait, sleep, waitFor } from "./_helpers.ts";
 
 const haveX264 = await hasEncoder("libx264");
 const enc = new TextEncoder();
@@ -198,6 +198,16 @@ function viewerRtcp(ssrcOfMedia: number): { rr: Uint8Array; bye: Uint8Array } {
 }
 
 /** The checks both transports share, on one track's log. */
+/** Every track keeps receiving media (more than 5 packets within 3 s). */
+async function expectMediaGoesOn(logs: TrackLog[]): Promise<void> {
+  const before = logs.map((l) => l.rtp.length);
+  await waitFor(
+    "media after the viewer's RTCP",
+    () => logs.every((l, i) => l.rtp.length > before[i] + 5),
+    3000,
+  );
+}
+
 function expectConsistentReports(log: TrackLog, playAt: number, label: string): void {
   expect(log.rtp.length).toBeGreaterThan(10);
   expect(log.sr.length).toBeGreaterThan(0);
@@ -243,25 +253,7 @@ describe.skipIf(!haveX264)(
       hub.set("cam", []);
       server = await RtspServer.listen({ hub, listen: { hostname: "127.0.0.1", port: 0 } });
       base = `rtsp://127.0.0.1:${server.addr.port}`;
-      publisher = publish(`${base}/cam`, [
-        ...LAVFI_VIDEO,
-        ...LAVFI_AUDIO,
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-tune",
-        "zerolatency",
-        "-g",
-        "25",
-        "-c:a",
-        "aac",
-        "-b:a",
-        "64k",
-      ]);
-      await waitFor("the ffmpeg publisher", () => hasPublisher(hub, "cam"), 10_000).catch((e) => {
-        throw new Error(`${e.message}; ffmpeg said: ${publisher.log()}`);
-      });
+      publisher = await publishAndWait(hub, "cam", `${base}/cam`, H264_AAC_CAMERA);
       // A second of stream, so the GOP cache holds frames a new viewer gets in a burst.
       await sleep(1000);
     }, 20_000);
@@ -301,12 +293,7 @@ describe.skipIf(!haveX264)(
         viewer.send(interleavedFrame(3, rr));
         viewer.send(interleavedFrame(1, bye));
         viewer.send(interleavedFrame(0, rr));
-        const before = logs.map((l) => l.rtp.length);
-        await waitFor(
-          "media after the viewer's RTCP",
-          () => logs.every((l, i) => l.rtp.length > before[i] + 5),
-          3000,
-        );
+        await expectMediaGoesOn(logs);
         expect(viewer.ended).toBe(false);
         await viewer.request("GET_PARAMETER", url);
 
@@ -370,12 +357,7 @@ describe.skipIf(!haveX264)(
         sockets[0].send(rr, serverRtp[0], "127.0.0.1");
         sockets[1].send(bye, serverRtcp[0], "127.0.0.1");
         await sleep(1500);
-        const before = logs.map((l) => l.rtp.length);
-        await waitFor(
-          "media after the viewer's RTCP",
-          () => logs.every((l, i) => l.rtp.length > before[i] + 5),
-          3000,
-        );
+        await expectMediaGoesOn(logs);
         expect(viewer.ended).toBe(false);
 
         // Reports come from the server's RTCP socket of each track.

@@ -10,7 +10,7 @@ import { RtspClient, RtspError } from "../../lib/protocol/rtsp/client.ts";
 import { registerRtspSources } from "../../lib/protocol/rtsp/producer.ts";
 import { RtspServer } from "../../lib/protocol/rtsp/server.ts";
 import { ffmpeg, ffprobe, hasEncoder, run } from "../_support/ffmpeg.ts";
-import { decodeRtsp, hasPublisher, LAVFI_AUDIO, LAVFI_VIDEO, publish, sleep, waitFor } from "./_helpers.ts";
+import { decodeRtsp, H264_AAC_CAMERA, publish, publishAndWait, sleep, waitFor } from "./_helpers.ts";
 
 const haveX264 = await hasEncoder("libx264");
 
@@ -35,25 +35,7 @@ describe.skipIf(!haveX264)(
       base = `rtsp://127.0.0.1:${server.addr.port}`;
       hub.set("relay", [`${base}/cam`]);
       hub.set("relay_udp", [`${base}/cam#transport=udp`]);
-      publisher = publish(`${base}/cam`, [
-        ...LAVFI_VIDEO,
-        ...LAVFI_AUDIO,
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-tune",
-        "zerolatency",
-        "-g",
-        "25",
-        "-c:a",
-        "aac",
-        "-b:a",
-        "64k",
-      ]);
-      await waitFor("the ffmpeg publisher", () => hasPublisher(hub, "cam"), 10_000).catch((e) => {
-        throw new Error(`${e.message}; ffmpeg said: ${publisher.log()}`);
-      });
+      publisher = await publishAndWait(hub, "cam", `${base}/cam`, H264_AAC_CAMERA);
 
       const authHub = new StreamHub({ graceMs: 200 });
       authHub.set("cam", [`${base}/cam`]);
