@@ -7,7 +7,8 @@
  *   deno run -A scripts/bench/strom_rtsp_server.ts ...      bun scripts/bench/strom_rtsp_server.ts ...
  *
  * Prints `{"event":"listening","port":N}` on stdout; strom's own warnings go to stderr, and with
- * `--memory-log` (or STROM_MEMORY_LOG=1 in the environment) a memory breakdown every 5 s.
+ * `--memory-log` (or STROM_MEMORY_LOG=1 in the environment) a memory breakdown every 5 s. With
+ * `--expose-gc` and STROM_GC_EVERY_MS=N, a full GC every N ms (to tell garbage from live memory).
  *
  * @module
  */
@@ -68,3 +69,9 @@ async function stop(): Promise<void> {
 }
 process.on("SIGTERM", () => void stop());
 process.on("SIGINT", () => void stop());
+
+// STROM_GC_EVERY_MS=N with --expose-gc: a full GC every N ms, to tell garbage waiting for V8's
+// next major GC from memory that is really held (diagnostics only; strom never does this).
+const gcEvery = Number(globalThis.process?.env.STROM_GC_EVERY_MS ?? 0);
+const gc = (globalThis as { gc?: () => void }).gc;
+if (gcEvery > 0 && gc) setInterval(() => gc(), gcEvery).unref?.();
