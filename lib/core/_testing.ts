@@ -5,7 +5,7 @@
  * @module
  */
 import type { Codec } from "./codec.ts";
-import { type Consumer, type ConnectionInfo, nextConnectionId, type Producer } from "./connection.ts";
+import { type ConnectionInfo, type Consumer, nextConnectionId, type Producer } from "./connection.ts";
 import type { Frame } from "./frame.ts";
 import type { Media } from "./media.ts";
 import { Receiver, Sender } from "./node.ts";

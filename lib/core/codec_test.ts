@@ -16,7 +16,13 @@ describe("codec", () => {
     expect(codecMatch(pcma8k, { name: "PCMA", clockRate: 16000 })).toBe(false);
     expect(codecMatch(pcma8k, { name: "PCMU", clockRate: 8000 })).toBe(false);
     expect(codecMatch(pcma8k, { name: "ANY", clockRate: 0 })).toBe(true);
-    expect(codecMatch({ name: "OPUS", clockRate: 48000, channels: 2 }, { name: "OPUS", clockRate: 48000, channels: 1 }))
+    expect(
+      codecMatch({ name: "OPUS", clockRate: 48000, channels: 2 }, {
+        name: "OPUS",
+        clockRate: 48000,
+        channels: 1,
+      }),
+    )
       .toBe(false);
   });
 

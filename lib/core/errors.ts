@@ -24,7 +24,9 @@ export class CodecMismatchError extends Error {
   constructor(stream: string, wanted: string[], offered: string[]) {
     super(
       `Stream "${stream}": codecs not matched: ${offered.join(", ") || "(no source medias)"} => ` +
-        `${wanted.join(", ")}. Add an ffmpeg source that transcodes, e.g. "ffmpeg:${stream}#video=h264#audio=opus".`,
+        `${
+          wanted.join(", ")
+        }. Add an ffmpeg source that transcodes, e.g. "ffmpeg:${stream}#video=h264#audio=opus".`,
     );
     this.wanted = wanted;
     this.offered = offered;
@@ -43,7 +45,9 @@ export class StreamNotFoundError extends Error {
   override name = "StreamNotFoundError";
   readonly stream: string;
   constructor(stream: string) {
-    super(`Stream "${stream}" not found. List streams with GET /api/streams or add it under "streams:" in the config.`);
+    super(
+      `Stream "${stream}" not found. List streams with GET /api/streams or add it under "streams:" in the config.`,
+    );
     this.stream = stream;
   }
 }
@@ -62,7 +66,9 @@ export class UnknownSchemeError extends Error {
   readonly url: string;
   constructor(scheme: string, url: string, known: string[]) {
     super(
-      `Unknown source scheme "${scheme}" in "${redactUrl(url)}". Known schemes: ${known.sort().join(", ")}. ` +
+      `Unknown source scheme "${scheme}" in "${redactUrl(url)}". Known schemes: ${
+        known.sort().join(", ")
+      }. ` +
         `Register one with registerSource().`,
     );
     this.scheme = scheme;

@@ -91,13 +91,21 @@ export function formatText(record: LogRecord): string {
  * ```
  */
 export function formatJson(record: LogRecord): string {
-  return stringify({ time: new Date(record.time).toISOString(), level: record.level, msg: record.msg, ...record.fields });
+  return stringify({
+    time: new Date(record.time).toISOString(),
+    level: record.level,
+    msg: record.msg,
+    ...record.fields,
+  });
 }
 
 function stringify(value: unknown): string {
   if (value instanceof Error) return JSON.stringify(value.message);
   try {
-    return JSON.stringify(value, (_k, v) => (v instanceof Error ? v.message : typeof v === "bigint" ? String(v) : v)) ??
+    return JSON.stringify(
+      value,
+      (_k, v) => (v instanceof Error ? v.message : typeof v === "bigint" ? String(v) : v),
+    ) ??
       String(value);
   } catch {
     return String(value);
@@ -125,7 +133,12 @@ class ConsoleLogger implements Logger {
 
   #log(level: LogLevel, msg: string, fields?: Record<string, unknown>): void {
     if (LEVELS[level] < this.#min) return;
-    const record: LogRecord = { time: Date.now(), level, msg, fields: fields ? { ...this.#fields, ...fields } : this.#fields };
+    const record: LogRecord = {
+      time: Date.now(),
+      level,
+      msg,
+      fields: fields ? { ...this.#fields, ...fields } : this.#fields,
+    };
     let line = this.#format(record);
     for (const secret of this.#secrets) line = line.split(secret).join("***");
     line = line.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s"]*):[^@/\s"]*@/gi, "$1:***@");

@@ -4,7 +4,9 @@ import { createLogger, type LogRecord } from "./log.ts";
 describe("log", () => {
   it("filters by level, writes text with fields and masks secrets and URL passwords", () => {
     const lines: string[] = [];
-    const log = createLogger({ level: "info", write: (l) => lines.push(l), secrets: ["hunter2"] }).child({ module: "rtsp" });
+    const log = createLogger({ level: "info", write: (l) => lines.push(l), secrets: ["hunter2"] }).child({
+      module: "rtsp",
+    });
     log.debug("hidden");
     log.info("dial rtsp://admin:pw@cam/1", { token: "hunter2", n: 1 });
     expect(lines).toHaveLength(1);

@@ -7,7 +7,14 @@
  *
  * @module
  */
-import { type Codec, CodecName, codecMatch, codecToString, type MediaKind, parseCodecString } from "./codec.ts";
+import {
+  type Codec,
+  codecMatch,
+  CodecName,
+  codecToString,
+  type MediaKind,
+  parseCodecString,
+} from "./codec.ts";
 
 /** Direction of a media, from our side. */
 export type Direction = "sendonly" | "recvonly" | "sendrecv" | "inactive";
@@ -182,12 +189,14 @@ export function parseSdp(text: string): SessionDescription {
     if (type === "m") {
       finish();
       const parts = value.split(/\s+/);
-      if (parts.length < 3) throw new SdpError(i + 1, `"m=" needs "<media> <port> <proto> <fmt>...", got "${value}"`);
+      if (parts.length < 3) {
+        throw new SdpError(i + 1, `"m=" needs "<media> <port> <proto> <fmt>...", got "${value}"`);
+      }
       const kind = parts[0].toLowerCase();
       const port = Number(parts[1].split("/")[0]);
       if (!Number.isFinite(port)) throw new SdpError(i + 1, `bad port "${parts[1]}" in "m=" line`);
       current = {
-        kind: (kind === "audio" ? "audio" : "video"),
+        kind: kind === "audio" ? "audio" : "video",
         direction: "sendrecv",
         codecs: [],
         port,
@@ -212,7 +221,9 @@ export function parseSdp(text: string): SessionDescription {
     }
     if (type === "s" && !current) session.sessionName = value;
     if (type === "c" && !current) session.connection = value;
-    if (type === "b" && current && value.toUpperCase().startsWith("AS:")) current.bandwidth = Number(value.slice(3));
+    if (type === "b" && current && value.toUpperCase().startsWith("AS:")) {
+      current.bandwidth = Number(value.slice(3));
+    }
     if (type !== "a") continue;
     const colon = value.indexOf(":");
     const key = colon < 0 ? value : value.slice(0, colon);
@@ -227,7 +238,11 @@ export function parseSdp(text: string): SessionDescription {
         if (!m) throw new SdpError(i + 1, `bad rtpmap "${arg}", expected "<pt> <name>/<rate>[/<channels>]"`);
         const pt = Number(m[1]);
         const prev = pending.get(pt);
-        const codec: Codec = { name: m[2].toUpperCase(), clockRate: m[3] ? Number(m[3]) : 0, payloadType: pt };
+        const codec: Codec = {
+          name: m[2].toUpperCase(),
+          clockRate: m[3] ? Number(m[3]) : 0,
+          payloadType: pt,
+        };
         if (m[4]) codec.channels = Number(m[4]);
         if (prev?.fmtp) codec.fmtp = prev.fmtp;
         pending.set(pt, codec);

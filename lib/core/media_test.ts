@@ -52,14 +52,16 @@ describe("media", () => {
       },
     ];
     const parsed = parseSdp(toSdp(medias)).medias;
-    expect(parsed.map(({ kind, direction, codecs, id }) => ({ kind, direction, codecs, id }))).toEqual(medias);
+    expect(parsed.map(({ kind, direction, codecs, id }) => ({ kind, direction, codecs, id }))).toEqual(
+      medias,
+    );
   });
 
   it("tolerates camera quirks: LF line ends, blank lines, static payloads, fmtp before rtpmap", () => {
     const sdp = [
       "v=0",
       "",
-      "s=Session streamed by \"nessyMediaServer\"",
+      's=Session streamed by "nessyMediaServer"',
       "m=video 0 RTP/AVP 96",
       "a=fmtp:96 packetization-mode=1",
       "a=rtpmap:96 H264/90000",

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "bun:test";
 import { AAC, frame, H264, tick, videoMedia, waitFor } from "./_testing.ts";
+import type { RtpPacket } from "../rtp/packet.ts";
+import type { Frame } from "./frame.ts";
 import { GopCache } from "./gop_cache.ts";
 import { Receiver, Sender } from "./node.ts";
 
@@ -172,6 +174,49 @@ describe("GopCache", () => {
     expect(gop.size).toBe(0);
     gop.push(frame(5, true, 10));
     expect(gop.keyframe()?.timestamp).toBe(5);
+  });
+
+  it("hands out copies of the frames and their RTP packets that later GOPs do not overwrite", () => {
+    const gop = new GopCache();
+    const packet = (seq: number, fill: number, marker: boolean): RtpPacket => ({
+      payloadType: 96,
+      sequenceNumber: seq,
+      timestamp: 9000 * seq,
+      ssrc: 0x11223344,
+      marker,
+      payload: new Uint8Array(300).fill(fill),
+    });
+    const withPackets = (ts: number, key: boolean, fill: number): Frame => ({
+      timestamp: ts,
+      keyframe: key,
+      cts: 3000,
+      data: new Uint8Array(500).fill(fill),
+      packets: [packet(ts, fill, false), packet(ts + 1, fill + 1, true)],
+    });
+    gop.push(withPackets(1, true, 1));
+    gop.push(withPackets(2, false, 2));
+    const first = gop.frames();
+    expect(first.map((f) => [f.timestamp, f.keyframe, f.cts, f.data[0], f.data.length])).toEqual([
+      [1, true, 3000, 1, 500],
+      [2, false, 3000, 2, 500],
+    ]);
+    expect(first[1].packets!.map((p) => [p.sequenceNumber, p.timestamp, p.ssrc, p.marker, p.payload[0]]))
+      .toEqual([
+        [2, 18000, 0x11223344, false, 2],
+        [3, 27000, 0x11223344, true, 3],
+      ]);
+    expect(gop.keyframe()?.data[0]).toBe(1);
+    // The next GOP reuses the cache's buffer: what was handed out stays intact.
+    gop.push(withPackets(10, true, 7));
+    gop.push(withPackets(11, false, 8));
+    expect(first[0].data.every((b) => b === 1)).toBe(true);
+    expect(first[1].packets![1].payload.every((b) => b === 3)).toBe(true);
+    expect(gop.frames().map((f) => f.data[0])).toEqual([7, 8]);
+    expect(gop.keyframe()?.packets?.[0].payload[0]).toBe(7);
+    // A frame without packets stays without.
+    gop.push(frame(20, true, 100));
+    expect(gop.frames()[0].packets).toBeUndefined();
+    expect(gop.bytes).toBe(100);
   });
 
   it("bounds the span in time", () => {

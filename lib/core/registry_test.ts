@@ -1,7 +1,14 @@
 import { describe, expect, it } from "bun:test";
-import { MemoryProducer, videoMedia, H264 } from "./_testing.ts";
+import { H264, MemoryProducer, videoMedia } from "./_testing.ts";
 import { UnknownSchemeError } from "./errors.ts";
-import { dialSource, hasScheme, registerRedirect, registerSource, schemeOf, unregisterSource } from "./registry.ts";
+import {
+  dialSource,
+  hasScheme,
+  registerRedirect,
+  registerSource,
+  schemeOf,
+  unregisterSource,
+} from "./registry.ts";
 
 describe("registry", () => {
   it("dials through registered schemes and redirects", async () => {
@@ -32,7 +39,9 @@ describe("redactUrl", () => {
   it("masks passwords of URLs anywhere in a source, keeping the user", async () => {
     const { redactUrl } = await import("./errors.ts");
     expect(redactUrl("rtsp://admin:secret@cam/1")).toBe("rtsp://admin:***@cam/1");
-    expect(redactUrl("ffmpeg:rtsp://admin:secret@cam/1#audio=opus")).toBe("ffmpeg:rtsp://admin:***@cam/1#audio=opus");
+    expect(redactUrl("ffmpeg:rtsp://admin:secret@cam/1#audio=opus")).toBe(
+      "ffmpeg:rtsp://admin:***@cam/1#audio=opus",
+    );
     expect(redactUrl("rtsp://cam/1")).toBe("rtsp://cam/1");
   });
 });

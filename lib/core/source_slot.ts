@@ -212,7 +212,8 @@ export class SourceSlot {
     const moved: SlotTrack[] = [];
     for (const old of this.tracks) {
       const media = medias.find((m) =>
-        m.kind === old.media.kind && m.direction === old.media.direction && m.codecs.some((c) => codecMatch(c, old.codec))
+        m.kind === old.media.kind && m.direction === old.media.direction &&
+        m.codecs.some((c) => codecMatch(c, old.codec))
       );
       if (!media) {
         this.#options.log.warn("after reconnect the source no longer offers a codec", {

@@ -9,9 +9,9 @@ import { type Codec, CodecName, codecToString } from "./codec.ts";
 import type { Consumer, Producer } from "./connection.ts";
 import { CodecMismatchError, redactUrl, SourceError, UnknownSchemeError } from "./errors.ts";
 import { type Logger, silentLogger } from "./log.ts";
-import { type Media, matchMedia } from "./media.ts";
+import { matchMedia, type Media } from "./media.ts";
 import type { Receiver } from "./node.ts";
-import { DEFAULT_RECONNECT_DELAYS_MS, SourceSlot, type SlotOptions } from "./source_slot.ts";
+import { DEFAULT_RECONNECT_DELAYS_MS, type SlotOptions, SourceSlot } from "./source_slot.ts";
 
 /** Options of a stream. */
 export interface StreamOptions {
@@ -70,7 +70,9 @@ export class Stream {
   set sources(urls: string[]) {
     const keep: SourceSlot[] = [];
     for (const url of urls) {
-      keep.push(this.#slots.find((s) => s.url === url && !keep.includes(s)) ?? new SourceSlot(url, this.#slotOptions));
+      keep.push(
+        this.#slots.find((s) => s.url === url && !keep.includes(s)) ?? new SourceSlot(url, this.#slotOptions),
+      );
     }
     for (const slot of this.#slots) if (!keep.includes(slot)) slot.stop().catch(() => {});
     this.#slots.length = 0;
@@ -107,7 +109,11 @@ export class Stream {
       } catch (error) {
         if (!(error instanceof SourceError) || signal?.aborted) throw error;
         const delay = delays[Math.min(attempt, delays.length - 1)] ?? 1000;
-        this.#log.debug("no source reachable yet; retrying", { attempt: attempt + 1, delay_ms: delay, error: error.message });
+        this.#log.debug("no source reachable yet; retrying", {
+          attempt: attempt + 1,
+          delay_ms: delay,
+          error: error.message,
+        });
         await abortableDelay(delay, signal);
         if (signal?.aborted) throw error;
       }
@@ -166,7 +172,7 @@ export class Stream {
       }
       if (matched === 0) {
         for (const slot of slots) {
-          if (slot.producer) for (const m of slot.producer.medias()) offered.push(...describe(m));
+          if (slot.producer) { for (const m of slot.producer.medias()) offered.push(...describe(m)); }
         }
         if (offered.length === 0 && dialErrors.length > 0) {
           const reasons = dialErrors.map((e) => e.message).join("; ");
@@ -175,7 +181,10 @@ export class Stream {
           });
         }
         if (offered.length === 0 && slots.length === 0) {
-          throw new SourceError(this.name, "the stream has no sources and no publisher is connected; push one (RTSP ANNOUNCE, RTMP, WHIP) or add a source");
+          throw new SourceError(
+            this.name,
+            "the stream has no sources and no publisher is connected; push one (RTSP ANNOUNCE, RTMP, WHIP) or add a source",
+          );
         }
         throw new CodecMismatchError(this.name, wanted.flatMap(describe), offered);
       }

@@ -88,7 +88,10 @@ describe("Stream", () => {
   });
 
   it("video=all takes every matching track", async () => {
-    const cam = new MemoryProducer([videoMedia("recvonly", H264), videoMedia("recvonly", { ...H264, payloadType: 98 })]);
+    const cam = new MemoryProducer([
+      videoMedia("recvonly", H264),
+      videoMedia("recvonly", { ...H264, payloadType: 98 }),
+    ]);
     const s = stream([scheme(() => cam).url]);
     const viewer = new RecordingConsumer([videoMedia("sendonly", { name: "ALL", clockRate: 0 })]);
     await s.addConsumer(viewer);
@@ -210,7 +213,10 @@ describe("Stream", () => {
     const info = JSON.stringify(s.info());
     expect(info).not.toContain("hunter2");
     expect(info).toContain("admin:***@cam");
-    expect(s.info().producers[0]).toMatchObject({ state: "running", tracks: [{ codec: "H264/90000", bytes: 50 }] });
+    expect(s.info().producers[0]).toMatchObject({
+      state: "running",
+      tracks: [{ codec: "H264/90000", bytes: 50 }],
+    });
   });
 });
 
@@ -287,9 +293,10 @@ describe("Stream.addConsumer with retry", () => {
     const s = stream([down.url]);
     const abort = new AbortController();
     setTimeout(() => abort.abort(), 50);
-    await expect(s.addConsumer(viewerAV(), { retry: { signal: abort.signal, delaysMs: [10] } })).rejects.toThrow(
-      "camera offline",
-    );
+    await expect(s.addConsumer(viewerAV(), { retry: { signal: abort.signal, delaysMs: [10] } })).rejects
+      .toThrow(
+        "camera offline",
+      );
     expect(down.dials()).toBeGreaterThan(1);
 
     const h265 = new MemoryProducer([videoMedia("recvonly", { name: "H265", clockRate: 90000 })]);
