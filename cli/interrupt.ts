@@ -53,25 +53,3 @@ export function onInterrupt(notice?: (signal: string) => void): Interrupt {
     },
   };
 }
-
-/**
- * Resolves after `ms` milliseconds, or at once when `signal` aborts. The timer never keeps the
- * process alive past an abort.
- *
- * @example
- * ```ts
- * await sleep(3000, interrupt.signal);
- * ```
- */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
-}

@@ -21,7 +21,8 @@ import { loadServerConfig } from "../server/load.ts";
 import { configureFfmpegSources, registerBuiltinSources } from "../server/sources.ts";
 import { type CodecReport, describeCodec, describeSps, type SpsReport } from "./codec_info.ts";
 import { CliError } from "./errors.ts";
-import { onInterrupt, sleep } from "./interrupt.ts";
+import { abortableSleep } from "../lib/core/abortable_sleep.ts";
+import { onInterrupt } from "./interrupt.ts";
 import { configOption, parseSeconds, timeoutOption } from "./options.ts";
 import { type TrackMeasurements, TrackStats } from "./track_stats.ts";
 
@@ -157,7 +158,7 @@ export async function probe(url: string, options: ProbeOptions = {}): Promise<Pr
     const onAbort = () => stop.abort();
     options.signal?.addEventListener("abort", onAbort, { once: true });
     running.then(() => stop.abort());
-    await sleep(seconds * 1000, stop.signal);
+    await abortableSleep(seconds * 1000, stop.signal);
     options.signal?.removeEventListener("abort", onAbort);
     const measured = (performance.now() - measureStart) / 1000;
     if (ended) warnings.push(`${ended} after ${measured.toFixed(1)} s`);

@@ -15,7 +15,8 @@ import { RtspServer } from "../lib/protocol/rtsp/server.ts";
 import { httpUrl, parseListen } from "../server/listen.ts";
 import { setRtspPort } from "../server/sources.ts";
 import { CliError } from "./errors.ts";
-import { onInterrupt, sleep } from "./interrupt.ts";
+import { abortableSleep } from "../lib/core/abortable_sleep.ts";
+import { onInterrupt } from "./interrupt.ts";
 import { configOption, parseSeconds, timeoutOption } from "./options.ts";
 import { RtspPusher } from "./rtsp_pusher.ts";
 import { type CliSources, openSources, withTimeout } from "./sources.ts";
@@ -66,7 +67,7 @@ async function push(
     const tracks = pusher.info().medias?.map((m) => m.split(", ").slice(2).join(" ")).join(" + ");
     print(`relaying ${stream.name} (${tracks}) to ${redactUrl(dst)}; Ctrl-C stops`);
     const timer = durationMs !== undefined
-      ? sleep(durationMs, interrupt.signal)
+      ? abortableSleep(durationMs, interrupt.signal)
       : new Promise<void>(() => {});
     const closed = await Promise.race([
       pusher.closed.then((e) => e ?? new Error("the server closed the connection")),
@@ -138,7 +139,7 @@ async function serve(
         redactUrl(src)
       } at rtsp://${auth}${host}/${name} (the source is dialed when the first viewer comes); Ctrl-C stops`,
     );
-    await (durationMs !== undefined ? sleep(durationMs, interrupt.signal) : interrupt.received);
+    await (durationMs !== undefined ? abortableSleep(durationMs, interrupt.signal) : interrupt.received);
   } finally {
     interrupt.dispose();
     await server.close();

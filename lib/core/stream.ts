@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { abortableSleep } from "./abortable_sleep.ts";
 import { type Codec, CodecName, codecToString } from "./codec.ts";
 import type { Consumer, Producer } from "./connection.ts";
 import { CodecMismatchError, redactUrl, SourceError, UnknownSchemeError } from "./errors.ts";
@@ -114,7 +115,7 @@ export class Stream {
           delay_ms: delay,
           error: error.message,
         });
-        await abortableDelay(delay, signal);
+        await abortableSleep(delay, signal);
         if (signal?.aborted) throw error;
       }
     }
@@ -328,19 +329,6 @@ export interface AddConsumerOptions {
    * at once.
    */
   retry?: { signal?: AbortSignal; delaysMs?: readonly number[] };
-}
-
-function abortableDelay(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }
 
 /** `/api/streams` JSON of one stream. */
