@@ -4,7 +4,8 @@
  * @module
  */
 import type { StreamHub } from "../../lib/core/hub.ts";
-import { type ChildProcess, spawn } from "../../lib/runtime/mod.ts";
+import { RtspMessageParser, type RtspResponse } from "../../lib/protocol/rtsp/message.ts";
+import { type ChildProcess, spawn, type TcpConn } from "../../lib/runtime/mod.ts";
 import { ffmpeg, type RunResult } from "../_support/ffmpeg.ts";
 
 /** Waits until `check()` is true, polling every 50 ms; throws after `timeoutMs`. */
@@ -115,4 +116,32 @@ export function decodeRtsp(url: string, frames: number, timeoutMs = 15_000): Pro
     ["-rtsp_transport", "tcp", "-i", url, "-frames:v", String(frames), "-f", "null", "-"],
     timeoutMs,
   );
+}
+
+/**
+ * A hand-written RTSP client's read side: parses what `conn` receives until it ends, handing
+ * responses and interleaved frames (with the time their chunk arrived, `performance.now()`) to the
+ * callbacks. Resolves once the connection ended or failed.
+ */
+export async function readRtspReplies(
+  conn: TcpConn,
+  on: {
+    response?: (res: RtspResponse) => void;
+    interleaved?: (channel: number, data: Uint8Array, at: number) => void;
+  },
+): Promise<void> {
+  const parser = new RtspMessageParser();
+  const reader = conn.readable.getReader();
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      const at = performance.now();
+      parser.push(value);
+      for (let ev = parser.next(); ev; ev = parser.next()) {
+        if (ev.type === "response") on.response?.(ev.response);
+        else if (ev.type === "interleaved") on.interleaved?.(ev.channel, ev.data, at);
+      }
+    }
+  } catch { /* reset */ }
 }

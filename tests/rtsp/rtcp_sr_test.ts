@@ -10,17 +10,12 @@ import { StreamHub } from "../../lib/core/hub.ts";
 import { type NetAddr, type TcpConn, tcpConnect, type UdpSocket } from "../../lib/runtime/mod.ts";
 import { parseRtp } from "../../lib/rtp/packet.ts";
 import { ntpToMs, parseRtcp, serializeRtcp } from "../../lib/rtp/rtcp.ts";
-import {
-  bodyText,
-  interleavedFrame,
-  RtspMessageParser,
-  type RtspResponse,
-} from "../../lib/protocol/rtsp/message.ts";
+import { bodyText, interleavedFrame, type RtspResponse } from "../../lib/protocol/rtsp/message.ts";
 import { parseCameraSdp } from "../../lib/protocol/rtsp/sdp_fix.ts";
 import { RtspServer } from "../../lib/protocol/rtsp/server.ts";
 import { bindUdpPair } from "../../lib/protocol/rtsp/udp_pair.ts";
 import { hasEncoder, run } from "../_support/ffmpeg.ts";
-import { H264_AAC_CAMERA, publish, publishAndWait, sleep, waitFor } from "./_helpers.ts";
+import { H264_AAC_CAMERA, publish, publishAndWait, readRtspReplies, sleep, waitFor } from "./_helpers.ts";
 
 const haveX264 = await hasEncoder("libx264");
 const enc = new TextEncoder();
@@ -106,7 +101,6 @@ class TrackLog {
 /** A hand-written RTSP viewer on one TCP connection. */
 class RawViewer {
   readonly conn: TcpConn;
-  readonly #parser = new RtspMessageParser();
   readonly #responses: RtspResponse[] = [];
   /** Interleaved frames by channel (TCP transport). */
   onInterleaved: ((channel: number, data: Uint8Array, at: number) => void) | undefined;
@@ -116,22 +110,11 @@ class RawViewer {
 
   private constructor(conn: TcpConn) {
     this.conn = conn;
-    (async () => {
-      const reader = conn.readable.getReader();
-      try {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          const at = now();
-          this.#parser.push(value);
-          for (let ev = this.#parser.next(); ev; ev = this.#parser.next()) {
-            if (ev.type === "response") this.#responses.push(ev.response);
-            else if (ev.type === "interleaved") this.onInterleaved?.(ev.channel, ev.data, at);
-          }
-        }
-      } catch { /* reset */ }
-      this.ended = true;
-    })();
+    readRtspReplies(conn, {
+      response: (res) => this.#responses.push(res),
+      // Arrival on the same wallclock as now(): performance.now() plus the time origin.
+      interleaved: (channel, data, at) => this.onInterleaved?.(channel, data, performance.timeOrigin + at),
+    }).then(() => (this.ended = true));
   }
 
   static async open(port: number): Promise<RawViewer> {

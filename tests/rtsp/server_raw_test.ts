@@ -10,9 +10,9 @@ import { registerSource, unregisterSource } from "../../lib/core/registry.ts";
 import { type TcpConn, tcpConnect, udpBind } from "../../lib/runtime/mod.ts";
 import { serializeRtp } from "../../lib/rtp/packet.ts";
 import { RtspClient } from "../../lib/protocol/rtsp/client.ts";
-import { bodyText, RtspMessageParser, type RtspResponse } from "../../lib/protocol/rtsp/message.ts";
+import { bodyText, type RtspResponse } from "../../lib/protocol/rtsp/message.ts";
 import { RtspServer } from "../../lib/protocol/rtsp/server.ts";
-import { sleep, waitFor } from "./_helpers.ts";
+import { readRtspReplies, sleep, waitFor } from "./_helpers.ts";
 
 const H264: Codec = { name: "H264", clockRate: 90000, payloadType: 96, fmtp: "packetization-mode=1" };
 const PCMA: Codec = { name: "PCMA", clockRate: 8000, payloadType: 8 };
@@ -21,27 +21,15 @@ const enc = new TextEncoder();
 /** A raw RTSP connection: write text, read responses in order. */
 class Raw {
   readonly conn: TcpConn;
-  readonly parser = new RtspMessageParser();
   readonly responses: RtspResponse[] = [];
   interleaved = 0;
   ended = false;
   constructor(conn: TcpConn) {
     this.conn = conn;
-    (async () => {
-      const reader = conn.readable.getReader();
-      try {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          this.parser.push(value);
-          for (let ev = this.parser.next(); ev; ev = this.parser.next()) {
-            if (ev.type === "response") this.responses.push(ev.response);
-            else if (ev.type === "interleaved") this.interleaved++;
-          }
-        }
-      } catch { /* reset */ }
-      this.ended = true;
-    })();
+    readRtspReplies(conn, {
+      response: (res) => this.responses.push(res),
+      interleaved: () => this.interleaved++,
+    }).then(() => (this.ended = true));
   }
   static async open(port: number): Promise<Raw> {
     return new Raw(await tcpConnect({ hostname: "127.0.0.1", port }));
