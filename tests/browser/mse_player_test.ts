@@ -4,6 +4,7 @@
  * picture is not blank. Closing the page must release the viewer on the server.
  */
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
+import type { Page } from "playwright-core";
 import { hasChromium, launchBrowser } from "../_support/browser.ts";
 import { consumerCount, type OutputServer, startOutputServer, waitFor } from "../outputs/_server.ts";
 
@@ -17,7 +18,7 @@ function pngSize(png: Uint8Array): { width: number; height: number } {
 
 /**
  * A strom server with the demo stream and a headless Chromium for one describe block: started in
- * beforeAll, closed in afterAll. Read `server()`/`browser()` inside tests.
+ * beforeAll, closed in afterAll. Read `server()` and open pages with `withPage()` inside tests.
  */
 function serverAndBrowser() {
   let server: OutputServer | undefined;
@@ -30,22 +31,34 @@ function serverAndBrowser() {
     await browser?.close();
     await server?.close();
   }, 30_000);
-  return { server: () => server!, browser: () => browser! };
+  /** Runs `fn` on a new page of the browser and closes the page whatever happens. */
+  const withPage = async (fn: (page: Page) => Promise<void>): Promise<void> => {
+    const page = await browser!.context.newPage();
+    try {
+      await fn(page);
+    } finally {
+      await page.close();
+    }
+  };
+  return { server: () => server!, withPage };
 }
 
 describe.skipIf(!hasChromium)("web player (MSE) in headless Chromium", () => {
-  const { server, browser } = serverAndBrowser();
+  const { server, withPage } = serverAndBrowser();
 
   it("plays the demo stream: time advances, frames decode, the picture is not blank", async () => {
-    const page = await browser().context.newPage();
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(String(e)));
-    try {
+    await withPage(async (page) => {
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(String(e)));
       await page.goto(`${server().base}/stream.html?src=demo&mode=mse`, { timeout: 15_000 });
-      await page.waitForFunction(() => {
-        const v = document.querySelector("video-stream video") as HTMLVideoElement | null;
-        return !!v && v.currentTime > 1;
-      }, undefined, { timeout: 20_000, polling: 100 });
+      await page.waitForFunction(
+        () => {
+          const v = document.querySelector("video-stream video") as HTMLVideoElement | null;
+          return !!v && v.currentTime > 1;
+        },
+        undefined,
+        { timeout: 20_000, polling: 100 },
+      );
 
       const state = await page.evaluate(() => {
         const v = document.querySelector("video-stream video") as HTMLVideoElement;
@@ -71,7 +84,8 @@ describe.skipIf(!hasChromium)("web player (MSE) in headless Chromium", () => {
           width: v.videoWidth,
           height: v.videoHeight,
           variance: sumSq / n - mean * mean,
-          status: (document.querySelector("video-stream .vs-status") as HTMLElement | null)?.textContent ?? "",
+          status: (document.querySelector("video-stream .vs-status") as HTMLElement | null)?.textContent ??
+            "",
         };
       });
       expect(state.currentTime).toBeGreaterThan(1);
@@ -88,37 +102,35 @@ describe.skipIf(!hasChromium)("web player (MSE) in headless Chromium", () => {
       expect(shot.length).toBeGreaterThan(5_000); // a blank page compresses to well under that
       expect(errors).toEqual([]);
       expect(consumerCount(server().hub, "demo")).toBe(1);
-    } finally {
-      await page.close();
-    }
+    });
     // The WebSocket closed with the page: the viewer must go away.
     await waitFor("the MSE viewer to be removed", () => consumerCount(server().hub, "demo") === 0, 10_000);
   }, 60_000);
 });
 
 describe.skipIf(!hasChromium)("web player with an unknown stream", () => {
-  const { server, browser } = serverAndBrowser();
+  const { server, withPage } = serverAndBrowser();
 
   it("shows the server's 'not found' message instead of a blank player", async () => {
-    const page = await browser().context.newPage();
-    try {
+    await withPage(async (page) => {
       await page.goto(`${server().base}/stream.html?src=nope`, { timeout: 15_000 });
-      await page.waitForFunction(() => /not found/.test(document.querySelector(".vs-status")?.textContent ?? ""), null, {
-        timeout: 10_000,
-      });
+      await page.waitForFunction(
+        () => /not found/.test(document.querySelector(".vs-status")?.textContent ?? ""),
+        null,
+        {
+          timeout: 10_000,
+        },
+      );
       expect(await page.textContent(".vs-status")).toContain('Stream "nope" not found');
-    } finally {
-      await page.close();
-    }
+    });
   }, 30_000);
 });
 
 describe.skipIf(!hasChromium)("/api/ws media messages from a browser WebSocket", () => {
-  const { server, browser } = serverAndBrowser();
+  const { server, withPage } = serverAndBrowser();
 
   it("mse: answers the MIME type, then the init segment and fragments as binary", async () => {
-    const page = await browser().context.newPage();
-    try {
+    await withPage(async (page) => {
       await page.goto(`${server().base}/`);
       const got = await page.evaluate(async () => {
         const ws = new WebSocket(`${location.origin.replace("http", "ws")}/api/ws?src=demo`);
@@ -140,18 +152,17 @@ describe.skipIf(!hasChromium)("/api/ws media messages from a browser WebSocket",
         ws.close();
         return { texts, boxes };
       });
-      expect(got.texts).toEqual([JSON.stringify({ type: "mse", value: 'video/mp4; codecs="avc1.42c01e,mp4a.40.2"' })]);
+      expect(got.texts).toEqual([
+        JSON.stringify({ type: "mse", value: 'video/mp4; codecs="avc1.42c01e,mp4a.40.2"' }),
+      ]);
       expect(got.boxes[0]).toBe("ftyp");
       expect(got.boxes.slice(1).every((b) => b === "moof")).toBe(true);
-    } finally {
-      await page.close();
-    }
+    });
     await waitFor("the viewer to leave", () => consumerCount(server().hub, "demo") === 0, 10_000);
   }, 30_000);
 
   it("unknown src: an error message naming the stream, then the socket closes", async () => {
-    const page = await browser().context.newPage();
-    try {
+    await withPage(async (page) => {
       await page.goto(`${server().base}/`);
       const got = await page.evaluate(async () => {
         const ws = new WebSocket(`${location.origin.replace("http", "ws")}/api/ws?src=nosuchcam`);
@@ -169,14 +180,11 @@ describe.skipIf(!hasChromium)("/api/ws media messages from a browser WebSocket",
       const msg = JSON.parse(got.texts[0]);
       expect(msg.type).toBe("error");
       expect(msg.value).toContain('"nosuchcam"');
-    } finally {
-      await page.close();
-    }
+    });
   }, 30_000);
 
   it("mjpeg: announces itself, then sends JPEGs as binary messages", async () => {
-    const page = await browser().context.newPage();
-    try {
+    await withPage(async (page) => {
       await page.goto(`${server().base}/`);
       const got = await page.evaluate(async () => {
         const ws = new WebSocket(`${location.origin.replace("http", "ws")}/api/ws?src=demo`);
@@ -200,15 +208,12 @@ describe.skipIf(!hasChromium)("/api/ws media messages from a browser WebSocket",
       });
       expect(got.texts).toEqual(['{"type":"mjpeg"}']);
       expect(got.heads.every((h) => h[0] === 0xff && h[1] === 0xd8)).toBe(true);
-    } finally {
-      await page.close();
-    }
+    });
     await waitFor("the viewer to leave", () => consumerCount(server().hub, "demo") === 0, 10_000);
   }, 30_000);
 
   it("hls: answers a multivariant playlist whose media playlist is served over HTTP", async () => {
-    const page = await browser().context.newPage();
-    try {
+    await withPage(async (page) => {
       await page.goto(`${server().base}/`);
       const got = await page.evaluate(async () => {
         const ws = new WebSocket(`${location.origin.replace("http", "ws")}/api/ws?src=demo`);
@@ -227,27 +232,26 @@ describe.skipIf(!hasChromium)("/api/ws media messages from a browser WebSocket",
       expect(got.master).toContain('CODECS="avc1.42c01e,mp4a.40.2"');
       expect(got.media).toContain("#EXT-X-MAP:URI=");
       expect(got.media).toContain("segment.m4s?id=");
-    } finally {
-      await page.close();
-    }
+    });
   }, 30_000);
 });
 
 describe.skipIf(!hasChromium)("web player MJPEG mode in headless Chromium", () => {
-  const { server, browser } = serverAndBrowser();
+  const { server, withPage } = serverAndBrowser();
 
   it("shows /api/stream.mjpeg in an <img>", async () => {
-    const page = await browser().context.newPage();
-    try {
+    await withPage(async (page) => {
       await page.goto(`${server().base}/stream.html?src=demo&mode=mjpeg`, { timeout: 15_000 });
-      await page.waitForFunction(() => {
-        const img = document.querySelector("video-stream img") as HTMLImageElement | null;
-        return !!img && img.naturalWidth === 640;
-      }, undefined, { timeout: 20_000, polling: 100 });
+      await page.waitForFunction(
+        () => {
+          const img = document.querySelector("video-stream img") as HTMLImageElement | null;
+          return !!img && img.naturalWidth === 640;
+        },
+        undefined,
+        { timeout: 20_000, polling: 100 },
+      );
       expect(consumerCount(server().hub, "demo")).toBe(1);
-    } finally {
-      await page.close();
-    }
+    });
     await waitFor("the MJPEG viewer to leave", () => consumerCount(server().hub, "demo") === 0, 10_000);
   }, 60_000);
 });
