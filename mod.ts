@@ -32,7 +32,7 @@ export {
   toSdp,
 } from "./lib/core/media.ts";
 export type { Frame } from "./lib/core/frame.ts";
-export { type FrameHandler, Receiver, type ReceiverOptions, Sender, type SenderOptions } from "./lib/core/node.ts";
+export { type FrameHandler, Receiver, type ReceiverOptions, Sender, type SenderOptions } from "./lib/core/fanout.ts";
 export { GopCache, type GopCacheOptions } from "./lib/core/gop_cache.ts";
 export {
   type ConnectionInfo,

@@ -13,7 +13,7 @@ import { Command } from "commander";
 import { codecToString } from "../lib/core/codec.ts";
 import type { ConnectionInfo, Producer } from "../lib/core/connection.ts";
 import { redactUrl } from "../lib/core/errors.ts";
-import { Sender } from "../lib/core/node.ts";
+import { Sender } from "../lib/core/fanout.ts";
 import type { Frame } from "../lib/core/frame.ts";
 import type { Media } from "../lib/core/media.ts";
 import { dialSource, schemeOf } from "../lib/core/registry.ts";

@@ -20,7 +20,7 @@ import { redactUrl } from "../lib/core/errors.ts";
 import type { Frame } from "../lib/core/frame.ts";
 import { type Logger, silentLogger } from "../lib/core/log.ts";
 import { type Media, mediaToString, type SdpMedia, toSdp } from "../lib/core/media.ts";
-import { type Receiver, Sender } from "../lib/core/node.ts";
+import { type Receiver, Sender } from "../lib/core/fanout.ts";
 import { RtspClient } from "../lib/protocol/rtsp/client.ts";
 import { createPacketizer, type FramePacketizer } from "../lib/protocol/rtsp/pay.ts";
 import { rtpSize, writeRtp } from "../lib/rtp/packet.ts";

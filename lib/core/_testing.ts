@@ -8,7 +8,7 @@ import type { Codec } from "./codec.ts";
 import { type ConnectionInfo, type Consumer, nextConnectionId, type Producer } from "./connection.ts";
 import type { Frame } from "./frame.ts";
 import type { Media } from "./media.ts";
-import { Receiver, Sender } from "./node.ts";
+import { Receiver, Sender } from "./fanout.ts";
 
 export const H264: Codec = { name: "H264", clockRate: 90000, payloadType: 96 };
 export const AAC: Codec = { name: "MPEG4-GENERIC", clockRate: 48000, channels: 1, payloadType: 97 };

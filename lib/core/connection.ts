@@ -6,7 +6,7 @@
  */
 import type { Codec } from "./codec.ts";
 import type { Media } from "./media.ts";
-import type { Receiver } from "./node.ts";
+import type { Receiver } from "./fanout.ts";
 
 /**
  * What `/api/streams` shows about a producer or consumer.

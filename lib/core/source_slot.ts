@@ -10,7 +10,7 @@ import { redactUrl, SourceError, UnknownSchemeError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import type { Media } from "./media.ts";
 import { codecMatch } from "./codec.ts";
-import type { Receiver } from "./node.ts";
+import type { Receiver } from "./fanout.ts";
 import { dialSource } from "./registry.ts";
 
 /** Delays between reconnect attempts: go2rtc's 1 s x5, 5 s up to 10, 10 s up to 20, then 1 min. */

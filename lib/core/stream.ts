@@ -11,7 +11,7 @@ import type { Consumer, Producer } from "./connection.ts";
 import { CodecMismatchError, redactUrl, SourceError, UnknownSchemeError } from "./errors.ts";
 import { type Logger, silentLogger } from "./log.ts";
 import { matchMedia, type Media } from "./media.ts";
-import type { Receiver } from "./node.ts";
+import type { Receiver } from "./fanout.ts";
 import { DEFAULT_RECONNECT_DELAYS_MS, type SlotOptions, SourceSlot } from "./source_slot.ts";
 
 /** Options of a stream. */

@@ -4,7 +4,7 @@ import { type ConnectionInfo, type Consumer, nextConnectionId } from "../../lib/
 import { frame, H264, MemoryProducer, videoMedia, waitFor } from "../../lib/core/_testing.ts";
 import { StreamHub } from "../../lib/core/hub.ts";
 import type { Media } from "../../lib/core/media.ts";
-import { type Receiver, Sender } from "../../lib/core/node.ts";
+import { type Receiver, Sender } from "../../lib/core/fanout.ts";
 import { registerSource, unregisterSource } from "../../lib/core/registry.ts";
 import { type ParsedFamily, parseExposition } from "./_exposition_parser.ts";
 import { ExpositionWriter } from "./exposition.ts";

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import type { Codec } from "../../lib/core/codec.ts";
 import type { Consumer, ConnectionInfo } from "../../lib/core/connection.ts";
 import type { Media } from "../../lib/core/media.ts";
-import { type Receiver, Sender } from "../../lib/core/node.ts";
+import { type Receiver, Sender } from "../../lib/core/fanout.ts";
 import { makeTestApp, type TestApp } from "../_test_support.ts";
 
 /** A viewer that counts what it gets. */

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from "bun:test";
 import type { Frame } from "../../lib/core/frame.ts";
-import { Receiver } from "../../lib/core/node.ts";
+import { Receiver } from "../../lib/core/fanout.ts";
 import { type TcpConn, tcpListen, type TcpListener, udpBind } from "../../lib/runtime/mod.ts";
 import { serializeRtp } from "../../lib/rtp/packet.ts";
 import { RtspAuthServer } from "../../lib/protocol/rtsp/auth.ts";

@@ -8,7 +8,7 @@ import type { Codec } from "../../core/codec.ts";
 import { type ConnectionInfo, nextConnectionId, type Producer } from "../../core/connection.ts";
 import type { Frame } from "../../core/frame.ts";
 import { type Media, mediaToString } from "../../core/media.ts";
-import { Receiver } from "../../core/node.ts";
+import { Receiver } from "../../core/fanout.ts";
 import { type DemoClip, loadDemoClip } from "./clip.ts";
 
 /** Options of a {@link DemoProducer}. */

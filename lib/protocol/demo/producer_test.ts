@@ -5,7 +5,7 @@ import { splitAvcc } from "../../codec/annexb/avcc.ts";
 import { fmtpParam } from "../../core/codec.ts";
 import type { Frame } from "../../core/frame.ts";
 import type { Media } from "../../core/media.ts";
-import { Sender } from "../../core/node.ts";
+import { Sender } from "../../core/fanout.ts";
 import { dialSource, hasScheme, unregisterSource } from "../../core/registry.ts";
 import { DemoProducer } from "./producer.ts";
 import { registerDemoSource } from "./register.ts";

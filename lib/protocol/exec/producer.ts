@@ -15,7 +15,7 @@ import { type ConnectionInfo, nextConnectionId, type Producer } from "../../core
 import { redactUrl, SourceError } from "../../core/errors.ts";
 import { type Logger, silentLogger } from "../../core/log.ts";
 import { type Media, mediaToString } from "../../core/media.ts";
-import { Receiver } from "../../core/node.ts";
+import { Receiver } from "../../core/fanout.ts";
 import { type TsDemuxedFrame, TsDemuxer, type TsTrack } from "../../format/mpegts/ts_demuxer.ts";
 import { type ExecUrl, parseExecUrl } from "./exec_url.ts";
 import { JpegSplitter } from "./jpeg_splitter.ts";

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from "bun:test";
 import process from "node:process";
 import { SourceError } from "../../core/errors.ts";
 import type { Frame } from "../../core/frame.ts";
-import { Sender } from "../../core/node.ts";
+import { Sender } from "../../core/fanout.ts";
 import { dialSource, unregisterSource } from "../../core/registry.ts";
 import { buildFfmpegArgs } from "../ffmpeg/args.ts";
 import { registerFfmpegSource } from "../ffmpeg/register.ts";

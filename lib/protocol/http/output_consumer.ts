@@ -16,7 +16,7 @@ import { type ConnectionInfo, type Consumer, nextConnectionId } from "../../core
 import { CodecMismatchError } from "../../core/errors.ts";
 import type { Frame } from "../../core/frame.ts";
 import type { Media } from "../../core/media.ts";
-import { type Receiver, Sender, type SenderOptions } from "../../core/node.ts";
+import { type Receiver, Sender, type SenderOptions } from "../../core/fanout.ts";
 
 /** Who is on the other side, for `/api/streams`. */
 export interface OutputPeer {

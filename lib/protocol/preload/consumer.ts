@@ -7,7 +7,7 @@
 import type { Codec } from "../../core/codec.ts";
 import { type ConnectionInfo, type Consumer, nextConnectionId } from "../../core/connection.ts";
 import { type Media, parseMediaQuery } from "../../core/media.ts";
-import { type Receiver, Sender } from "../../core/node.ts";
+import { type Receiver, Sender } from "../../core/fanout.ts";
 
 /**
  * Counts what it receives and nothing else.

@@ -8,7 +8,7 @@
  * source may reconnect). The packets of one frame go out as ONE socket write.
  *
  * Backpressure: when the socket buffer is above its high-water mark the frame handler returns the
- * drain promise, so the Sender (lib/core/node.ts) queues and then drops per its policy; a slow viewer
+ * drain promise, so the Sender (lib/core/fanout.ts) queues and then drops per its policy; a slow viewer
  * never stalls the camera or other viewers, and memory stays bounded.
  *
  * RTCP sender reports (RFC 3550 section 6.4.1, see sender_report.ts): each track sends an SR + SDES
@@ -42,7 +42,7 @@ import { type ConnectionInfo, type Consumer, nextConnectionId } from "../../core
 import type { Frame } from "../../core/frame.ts";
 import { type Logger, silentLogger } from "../../core/log.ts";
 import { type Media, mediaToString, toSdp } from "../../core/media.ts";
-import { Receiver, Sender } from "../../core/node.ts";
+import { Receiver, Sender } from "../../core/fanout.ts";
 import type { TcpConn, UdpSocket } from "../../runtime/mod.ts";
 import { type RtpPacket, rtpSize, writeRtp } from "../../rtp/packet.ts";
 import { TimestampRewriter } from "../../rtp/rtp_rewriter.ts";

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "bun:test";
 import type { Codec } from "../../core/codec.ts";
 import type { Media } from "../../core/media.ts";
-import { Receiver } from "../../core/node.ts";
+import { Receiver } from "../../core/fanout.ts";
 import { type TcpConn, tcpConnect, tcpListen } from "../../runtime/mod.ts";
 import { parseRtp, type RtpPacket } from "../../rtp/packet.ts";
 import { ntpToMs, parseRtcp, type RtcpSenderReport, type RtcpSourceDescription } from "../../rtp/rtcp.ts";

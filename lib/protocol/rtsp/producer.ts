@@ -20,7 +20,7 @@ import { redactUrl } from "../../core/errors.ts";
 import type { Frame } from "../../core/frame.ts";
 import { type Logger, silentLogger } from "../../core/log.ts";
 import { type Media, mediaToString, type SdpMedia } from "../../core/media.ts";
-import { Receiver, Sender } from "../../core/node.ts";
+import { Receiver, Sender } from "../../core/fanout.ts";
 import { registerSource } from "../../core/registry.ts";
 import { type RtpPacket, writeRtp } from "../../rtp/packet.ts";
 import { RtspClient, type RtspClientOptions, RtspError } from "./client.ts";

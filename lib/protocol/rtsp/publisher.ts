@@ -10,7 +10,7 @@
 import type { Codec } from "../../core/codec.ts";
 import { type ConnectionInfo, nextConnectionId, type Producer } from "../../core/connection.ts";
 import { type Media, mediaToString, type SdpMedia } from "../../core/media.ts";
-import { Receiver } from "../../core/node.ts";
+import { Receiver } from "../../core/fanout.ts";
 import type { RtpPacket } from "../../rtp/packet.ts";
 import { createDepacketizer, type FrameDepacketizer } from "./depay.ts";
 

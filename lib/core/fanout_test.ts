@@ -3,7 +3,7 @@ import { AAC, frame, H264, tick, videoMedia, waitFor } from "./_testing.ts";
 import type { RtpPacket } from "../rtp/packet.ts";
 import type { Frame } from "./frame.ts";
 import { GopCache } from "./gop_cache.ts";
-import { Receiver, Sender } from "./node.ts";
+import { Receiver, Sender } from "./fanout.ts";
 
 const video = videoMedia("recvonly", H264);
 

@@ -1,5 +1,6 @@
 /**
- * Receivers and senders: the fan-out from one source track to many viewers.
+ * The fan-out from one source track to many viewers: {@link Receiver}, {@link Sender} and the drain
+ * scheduler that runs senders' drains together.
  *
  * A {@link Receiver} belongs to a source track and hands every frame synchronously to each of its
  * {@link Sender}s. A Sender belongs to one viewer's track and owns a bounded queue: when the viewer is
@@ -7,8 +8,10 @@
  * decoder never sees a broken reference chain), counts the drops, and never makes the source or the
  * other viewers wait.
  *
- * Hot path: `Receiver.push` and `Sender.push` allocate nothing per frame; draining runs in one
- * microtask per burst, shared by every sender that got frames in that burst.
+ * Hot path: `Receiver.push` and `Sender.push` allocate nothing per frame. A Receiver runs the drains
+ * of the senders it pushed to itself, right after its fan-out and in the producer's call; only a
+ * sender pushed to outside a Receiver's fan-out waits for one microtask, shared by every sender
+ * scheduled before it runs.
  *
  * @module
  */
