@@ -28,7 +28,7 @@ export function loadServeAdapter(): Promise<ServeAdapter> {
       case "bun":
         return (await import("./bun.ts")).adapter;
       default:
-        return (await import("./fanout.ts")).adapter;
+        return (await import("./node.ts")).adapter;
     }
   })();
   return cached;
