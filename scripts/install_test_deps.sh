@@ -5,10 +5,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The browser tests launch $CHROMIUM_PATH, else /usr/bin/chromium (tests/_support/browser.ts):
+# check that same file, not whatever `chromium` is first on PATH.
+chromium_path="${CHROMIUM_PATH:-/usr/bin/chromium}"
+
 missing=()
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
-command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg)
+if [ ! -x "$chromium_path" ]; then
+  if [ -n "${CHROMIUM_PATH:-}" ]; then
+    echo "CHROMIUM_PATH=$CHROMIUM_PATH is not an executable file: point it at Chromium or unset it" >&2
+    exit 1
+  fi
+  missing+=(chromium)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
   if [ "$(id -u)" != "0" ]; then
     echo "missing: ${missing[*]} — install them (sudo apt-get install -y ${missing[*]}) and run again" >&2
     exit 1

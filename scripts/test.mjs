@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 // Runs the whole test suite on Node (tsx), Deno and Bun, one after another, and ends with one line
-// `N passed, N failed` summing all three. Exit code is non-zero when any runtime failed a test or
-// did not finish.
+// `N passed, N failed` (`, N skipped` when any) summing all three. Exit code is non-zero when any
+// runtime failed a test, did not finish in time, wrote no report, or ran far fewer tests than the
+// others (a runner that silently dropped files must not look green).
 //
 //   npm test                      all runtimes, all test files
 //   npm test -- lib/core          only files under a path (any runtime)
 //   STROM_TEST_RUNTIMES=node,bun npm test
+//   STROM_TEST_TIMEOUT_MIN=45 npm test    per-runtime time limit (default 30 minutes)
 //
 // Each runtime also writes a JUnit report, which is what the counts are read from, so the summary
 // does not depend on any runner's console format.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
@@ -82,14 +84,14 @@ function count(xml) {
   for (const c of cases) {
     if (rtIsDeno(xml) && names.some((n) => n.startsWith(`${c.name} &gt; `))) continue;
     if (/<(failure|error)\b/.test(c.body)) failed++;
-    else if (/<skipped\b/.test(c.body)) skipped++;
+    // Bun lists each hook of a skipped describe as a skipped "(unnamed)" case: not a test.
+    else if (/<skipped\b/.test(c.body)) skipped += c.name === "(unnamed)" ? 0 : 1;
     else passed++;
   }
   return { passed, failed, skipped };
 }
 
 let total = { passed: 0, failed: 0, skipped: 0 };
-let broken = false;
 
 // Type-check everything once (library, server, CLI, tests, examples) before running the suites.
 if (!filters.length && process.env.STROM_SKIP_TYPECHECK !== "1") {
@@ -102,6 +104,59 @@ if (!filters.length && process.env.STROM_SKIP_TYPECHECK !== "1") {
     console.log("=== typecheck ok ===");
   }
 }
+// A runtime that ran (passed + failed + skipped) fewer than this share of the tests the fullest
+// runtime ran fails the run.
+const MIN_SHARE = 0.9;
+const timeoutMin = Number(process.env.STROM_TEST_TIMEOUT_MIN ?? 30);
+const problems = [];
+
+// The suite runs in its own process group (below), so Ctrl-C must be passed on to it.
+let current;
+for (const sig of ["SIGINT", "SIGTERM"]) {
+  process.on(sig, () => {
+    try {
+      if (current) process.kill(-current.pid, "SIGKILL");
+    } catch { /* gone */ }
+    process.exit(130);
+  });
+}
+
+/**
+ * Runs one runtime's suite in its own process group, so a timeout kills the runner and every
+ * ffmpeg/browser it started. Resolves with the exit status, or "timeout".
+ */
+function runSuite(rt, cmd, args) {
+  return new Promise((resolveRun) => {
+    const child = spawn(cmd, args, {
+      cwd: root,
+      stdio: "inherit",
+      detached: true,
+      env: { ...process.env, STROM_TEST_RUNTIME: rt },
+    });
+    current = child;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      console.log(`\n=== ${rt}: still running after ${timeoutMin} min (STROM_TEST_TIMEOUT_MIN): killing it ===`);
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch { /* already gone */ }
+    }, timeoutMin * 60_000);
+    child.on("error", (err) => {
+      clearTimeout(timer);
+      resolveRun(`could not start ${cmd}: ${err.message}`);
+    });
+    child.on("exit", (code, signal) => {
+      clearTimeout(timer);
+      try {
+        process.kill(-child.pid, "SIGKILL"); // leftovers of the run (an ffmpeg a test forgot)
+      } catch { /* none */ }
+      resolveRun(timedOut ? "timeout" : code ?? signal);
+    });
+  });
+}
+
+const ran = {};
 for (const rt of runtimes) {
   if (!commands[rt]) {
     console.error(`unknown runtime "${rt}" in STROM_TEST_RUNTIMES (use node, deno, bun)`);
@@ -111,23 +166,37 @@ for (const rt of runtimes) {
   const [cmd, args] = commands[rt](xml);
   console.log(`\n=== ${rt}: ${files.length} test files ===`);
   const started = Date.now();
-  const res = spawnSync(cmd, args, { cwd: root, stdio: "inherit", env: { ...process.env, STROM_TEST_RUNTIME: rt } });
-  const c = count(xml);
+  const status = await runSuite(rt, cmd, args);
   const secs = ((Date.now() - started) / 1000).toFixed(1);
-  if (!c) {
-    console.log(`=== ${rt}: no report written (exit ${res.status ?? res.signal}) after ${secs}s ===`);
-    broken = true;
+  if (status === "timeout") {
+    problems.push(`${rt}: timed out after ${timeoutMin} min`);
     continue;
   }
-  if (res.status !== 0 && c.failed === 0) {
-    console.log(`=== ${rt}: runner exited ${res.status ?? res.signal} with no failed test: counted as one failure ===`);
+  const c = count(xml);
+  if (!c) {
+    console.log(`=== ${rt}: no report written (exit ${status}) after ${secs}s ===`);
+    problems.push(`${rt}: no JUnit report (exit ${status})`);
+    continue;
+  }
+  if (status !== 0 && c.failed === 0) {
+    console.log(`=== ${rt}: runner exited ${status} with no failed test: counted as one failure ===`);
     c.failed = 1;
   }
   console.log(`=== ${rt}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped in ${secs}s ===`);
+  ran[rt] = c.passed + c.failed + c.skipped;
   total.passed += c.passed;
   total.failed += c.failed;
   total.skipped += c.skipped;
 }
-if (broken) total.failed += 1;
-console.log(`\n${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
+const most = Math.max(0, ...Object.values(ran));
+const fullest = Object.keys(ran).find((rt) => ran[rt] === most);
+for (const [rt, n] of Object.entries(ran)) {
+  if (n < most * MIN_SHARE) problems.push(`${rt}: ran ${n} tests, ${fullest} ran ${most}`);
+}
+if (problems.length) {
+  console.log("");
+  for (const p of problems) console.log(`=== failed run: ${p} ===`);
+  total.failed += problems.length;
+}
+console.log(`\n${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ""}`);
 process.exit(total.failed ? 1 : 0);

@@ -25,6 +25,9 @@ function alive(pid: number): boolean {
   }
 }
 
+// Skipped (and counted as skipped) when ffmpeg is not on PATH.
+const ffmpeg = await which("ffmpeg");
+
 describe("process", () => {
   it("pipes stdin to stdout through `sh -c cat`", async () => {
     const child = spawn("/bin/sh", ["-c", "cat"], { stdin: "pipe", stdout: "pipe" });
@@ -42,10 +45,8 @@ describe("process", () => {
     expect(await within(child.exited, 2000, "exit")).toEqual({ code: 0, signal: null });
   });
 
-  it("runs ffmpeg -version", async () => {
-    const ffmpeg = await which("ffmpeg");
-    if (!ffmpeg) return; // not installed here
-    const child = spawn(ffmpeg, ["-hide_banner", "-version"], { stderr: "pipe" });
+  it.skipIf(!ffmpeg)("runs ffmpeg -version", async () => {
+    const child = spawn(ffmpeg!, ["-hide_banner", "-version"], { stderr: "pipe" });
     const [out] = await Promise.all([readAll(child.stdout!), readAll(child.stderr!)]);
     expect(text(out)).toMatch(/^ffmpeg version /);
     expect((await within(child.exited, 4000, "ffmpeg exit")).code).toBe(0);

@@ -22,11 +22,17 @@ function toOptions(options?: Options): { timeout?: number } {
 // Bun's default per-test timeout is 5 s; node:test has none. Keep the suites bounded everywhere.
 const DEFAULT_TIMEOUT = 5_000;
 
+// Inside a skipped describe (describe.skip / describe.skipIf(true)) the body still runs, so each of
+// its tests is registered and counted as skipped one by one, as Bun counts them; its hooks do not run.
+let skippedDepth = 0;
+
 function makeIt(base: typeof nodeTest.it) {
   const it = (name: string, fn: Fn, options?: Options) =>
-    base(name, { timeout: DEFAULT_TIMEOUT, ...toOptions(options) }, async () => {
-      await fn();
-    });
+    skippedDepth > 0
+      ? it.skip(name)
+      : base(name, { timeout: DEFAULT_TIMEOUT, ...toOptions(options) }, async () => {
+        await fn();
+      });
   it.skip = (name: string, _fn?: Fn, _options?: Options) => base(name, { skip: true }, () => {});
   it.todo = (name: string, _fn?: Fn, _options?: Options) => base(name, { todo: true }, () => {});
   it.only = it;
@@ -38,9 +44,22 @@ function makeIt(base: typeof nodeTest.it) {
 export const it = makeIt(nodeTest.it);
 export const test = it;
 
+/** `fn` run with its tests registered as skipped (Deno runs a nested describe's body later, so wrap it). */
+function asSkipped(fn: () => void): () => void {
+  return () => {
+    skippedDepth++;
+    try {
+      fn();
+    } finally {
+      skippedDepth--;
+    }
+  };
+}
+
 function makeDescribe() {
-  const describe = (name: string, fn: () => void) => nodeTest.describe(name, fn);
-  describe.skip = (name: string, fn: () => void) => nodeTest.describe(name, { skip: true }, fn);
+  const describe = (name: string, fn: () => void) =>
+    nodeTest.describe(name, skippedDepth > 0 ? asSkipped(fn) : fn);
+  describe.skip = (name: string, fn: () => void) => nodeTest.describe(name, asSkipped(fn));
   describe.only = describe;
   describe.if = (condition: boolean) => (condition ? describe : describe.skip);
   describe.skipIf = (condition: boolean) => (condition ? describe.skip : describe);
@@ -49,9 +68,11 @@ function makeDescribe() {
 
 export const describe = makeDescribe();
 
-// Hooks take Bun's optional timeout (ms) as a second argument.
-const hook = (base: typeof nodeTest.before) => (fn: Fn, options?: Options) =>
+// Hooks take Bun's optional timeout (ms) as a second argument; in a skipped describe they are dropped.
+const hook = (base: typeof nodeTest.before) => (fn: Fn, options?: Options) => {
+  if (skippedDepth > 0) return;
   base(async () => void (await fn()), { timeout: DEFAULT_HOOK_TIMEOUT, ...toOptions(options) });
+};
 const DEFAULT_HOOK_TIMEOUT = 60_000;
 
 export const beforeAll = hook(nodeTest.before);

@@ -21,17 +21,18 @@ function demuxFlv(data: Uint8Array, chunk = data.length): { demux: FlvDemuxer; f
   return { demux, frames };
 }
 
+// The checks that need ffprobe are skipped (and counted as skipped) when it is not on PATH.
+const hasFf = await hasTool("ffprobe");
+
 describe("FLV", () => {
   let flvFixture: Uint8Array;
   let h264Ts: Uint8Array;
   let h265Ts: Uint8Array;
-  let hasFf = false;
 
   beforeAll(async () => {
     flvFixture = await loadFixture(new URL("testdata/ffmpeg_h264_aac.flv", import.meta.url));
     h264Ts = await loadFixture(new URL("../mpegts/testdata/ffmpeg_h264_aac.mpegts", import.meta.url));
     h265Ts = await loadFixture(new URL("../mpegts/testdata/ffmpeg_h265_aac.mpegts", import.meta.url));
-    hasFf = await hasTool("ffprobe");
   });
 
   it("demuxes ffmpeg's FLV: metadata, codecs, all 50 video and 88 audio frames", () => {
@@ -58,8 +59,7 @@ describe("FLV", () => {
     }
   });
 
-  it("remuxes FLV -> FLV that ffprobe reads with every frame", async () => {
-    if (!hasFf) return;
+  it.skipIf(!hasFf)("remuxes FLV -> FLV that ffprobe reads with every frame", async () => {
     const { demux, frames } = demuxFlv(flvFixture);
     const tracks = demux.tracks;
     const mux = new FlvMuxer(tracks.map((t) => ({ codec: t.codec })), { timeBase: "shared" });
@@ -80,8 +80,7 @@ describe("FLV", () => {
     expect(decoded.code).toBe(0);
   }, 20_000);
 
-  it("muxes MPEG-TS H.264 + AAC into FLV that ffprobe reads", async () => {
-    if (!hasFf) return;
+  it.skipIf(!hasFf)("muxes MPEG-TS H.264 + AAC into FLV that ffprobe reads", async () => {
     const { demux, frames } = demuxTs(h264Ts);
     const mux = new FlvMuxer(demux.tracks.map((t) => ({ codec: t.codec })), { timeBase: "shared" });
     const parts: Uint8Array[] = [];
