@@ -11,7 +11,7 @@ import type { Consumer, Producer } from "./connection.ts";
 import { CodecMismatchError, redactUrl, SourceError, UnknownSchemeError } from "./errors.ts";
 import { type Logger, silentLogger } from "./log.ts";
 import { matchMedia, type Media } from "./media.ts";
-import type { Receiver } from "./fanout.ts";
+import { attachBackchannel, type BackchannelLink } from "./backchannel.ts";
 import { DEFAULT_RECONNECT_DELAYS_MS, type SlotOptions, SourceSlot } from "./source_slot.ts";
 
 /** Options of a stream. */
@@ -44,6 +44,8 @@ export class Stream {
   // Which sources each consumer took tracks from: a consumer may attach its senders later (RTSP
   // readers do at PLAY, after DESCRIBE), and its sources must not be stopped as idle meanwhile.
   readonly #consumerSlots = new Map<Consumer, Set<SourceSlot>>();
+  // Talkers' audio attached to sources' backchannels: closed when the talker leaves.
+  readonly #links = new Map<Consumer, BackchannelLink[]>();
   readonly #graceMs: number;
   readonly #slotOptions: SlotOptions;
   readonly #log: Logger;
@@ -149,18 +151,23 @@ export class Stream {
             continue;
           }
           for (const prodMedia of producer.medias()) {
-            const pair = matchMedia(prodMedia, consMedia);
-            if (!pair) continue;
-            if (consMedia.direction === "sendonly" || consMedia.direction === "sendrecv") {
+            if (consMedia.direction === "recvonly") {
+              // Backchannel: the viewer's media (e.g. a microphone) to the source, transcoded when
+              // the codecs differ (see backchannel.ts).
+              let link: BackchannelLink | undefined;
+              try {
+                link = await attachBackchannel(producer, prodMedia, consumer, consMedia);
+              } catch (error) {
+                dialErrors.push(error as Error);
+              }
+              if (!link) continue;
+              this.#backchannelLinks(consumer).push(link);
+            } else {
+              const pair = matchMedia(prodMedia, consMedia);
+              if (!pair) continue;
               // Source to viewer.
               const receiver = await slot.track(prodMedia, pair.local);
               await consumer.addTrack(consMedia, pair.local, receiver);
-            } else {
-              // Backchannel: the viewer's media (e.g. a microphone) to the source.
-              const viewerProducer = consumer as unknown as Partial<Producer>;
-              if (!producer.addTrack || typeof viewerProducer.track !== "function") continue;
-              const receiver: Receiver = await viewerProducer.track(consMedia, pair.remote);
-              await producer.addTrack(prodMedia, pair.local, receiver);
             }
             used.add(slot);
             matched++;
@@ -195,6 +202,7 @@ export class Stream {
       this.#log.debug("consumer added", { consumer: consumer.info().format, tracks: matched });
     } catch (error) {
       // Tracks added before the failure must not keep senders on the receivers.
+      this.#closeLinks(consumer);
       if (matched > 0) await Promise.resolve(consumer.stop()).catch(() => {});
       throw error;
     } finally {
@@ -208,6 +216,7 @@ export class Stream {
     const i = this.#consumers.indexOf(consumer);
     if (i >= 0) this.#consumers.splice(i, 1);
     this.#consumerSlots.delete(consumer);
+    this.#closeLinks(consumer);
     try {
       await consumer.stop();
     } finally {
@@ -254,6 +263,7 @@ export class Stream {
     this.#cancelIdle();
     const consumers = this.#consumers.splice(0);
     this.#consumerSlots.clear();
+    for (const c of [...this.#links.keys()]) this.#closeLinks(c);
     await Promise.allSettled(consumers.map((c) => c.stop()));
     await Promise.allSettled(this.#slots.map((s) => s.stop()));
     await Promise.allSettled(this.#publishers.map((s) => s.producer?.stop()));
@@ -295,6 +305,18 @@ export class Stream {
       producers: [...this.#publishers, ...this.#slots].map(slotInfo),
       consumers: this.#consumers.map((c) => c.info()),
     };
+  }
+
+  #backchannelLinks(consumer: Consumer): BackchannelLink[] {
+    let links = this.#links.get(consumer);
+    if (!links) this.#links.set(consumer, links = []);
+    return links;
+  }
+
+  #closeLinks(consumer: Consumer): void {
+    const links = this.#links.get(consumer);
+    this.#links.delete(consumer);
+    for (const link of links ?? []) link.close();
   }
 
   #cancelIdle(): void {

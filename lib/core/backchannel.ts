@@ -1,0 +1,301 @@
+/**
+ * Two-way audio: a viewer's audio (a browser microphone, an RTSP client's backchannel, a file) to
+ * a source that takes audio (a camera's ONVIF backchannel speaker).
+ *
+ * Directions are from our side, as everywhere in strom: the source offers a `sendonly` audio media
+ * (we send to it), the talking consumer a `recvonly` one (we receive from it). {@link Stream} pairs
+ * them with {@link attachBackchannel}: the consumer's `track(media, codec)` gives the
+ * {@link Receiver} its audio arrives on, and the producer's `addTrack(media, codec, receiver)`
+ * attaches a {@link Sender} to it that writes to the camera. When the codecs differ (a browser's
+ * Opus, a camera's PCMA), a registered {@link AudioTranscoderFactory} sits in between.
+ *
+ * ```text
+ * talker.track() -> Receiver --(AudioTranscoder, if needed)--> Receiver -> producer.addTrack() -> camera
+ * ```
+ *
+ * @module
+ */
+import { type Codec, codecMatch, CodecName, codecToString } from "./codec.ts";
+import { type ConnectionInfo, type Consumer, nextConnectionId, type Producer } from "./connection.ts";
+import type { Frame } from "./frame.ts";
+import { matchMedia, type Media } from "./media.ts";
+import { Receiver, type Sender } from "./fanout.ts";
+
+/**
+ * Converts a talker's audio into the codec a source's backchannel takes.
+ *
+ * @example
+ * ```ts
+ * const tc = factory.create(talkerReceiver, { name: "PCMA", clockRate: 8000 }, cameraMedia);
+ * await producer.addTrack(cameraMedia, tc.output.codec, tc.output);
+ * // when the talker leaves:
+ * tc.close();
+ * ```
+ */
+export interface AudioTranscoder {
+  /** Frames in the target codec. */
+  readonly output: Receiver;
+  /** Detaches from the input and releases what it holds (a process, queues). Idempotent. */
+  close(): void;
+}
+
+/**
+ * Makes {@link AudioTranscoder}s for the codec pairs it knows.
+ *
+ * @example
+ * ```ts
+ * registerAudioTranscoder({
+ *   name: "pcm",
+ *   canTranscode: (from, to) => isPcmCodec(from) && isPcmCodec(to),
+ *   create: (input, to, media) => new PcmAudioTranscoder(input, to, media),
+ * });
+ * ```
+ */
+export interface AudioTranscoderFactory {
+  /** Shown in logs and `/api/streams`: `pcm`, `ffmpeg`. */
+  name: string;
+  /** Whether this factory converts `from` (the talker's codec) into `to` (the source's). */
+  canTranscode(from: Codec, to: Codec): boolean;
+  /** Starts converting the frames of `input`. Must not throw for a pair `canTranscode` accepted. */
+  create(input: Receiver, to: Codec, media: Media): AudioTranscoder;
+}
+
+const factories: AudioTranscoderFactory[] = [];
+
+/**
+ * Adds a transcoder factory (or replaces one of the same name). Factories are tried in the order
+ * they were first registered, so register cheap in-process ones before process-based ones.
+ *
+ * @example
+ * ```ts
+ * registerAudioTranscoder(pcmTranscoderFactory);
+ * ```
+ */
+export function registerAudioTranscoder(factory: AudioTranscoderFactory): void {
+  const i = factories.findIndex((f) => f.name === factory.name);
+  if (i >= 0) factories[i] = factory;
+  else factories.push(factory);
+}
+
+/**
+ * Removes a transcoder factory by name.
+ *
+ * @example
+ * ```ts
+ * unregisterAudioTranscoder("ffmpeg");
+ * ```
+ */
+export function unregisterAudioTranscoder(name: string): void {
+  const i = factories.findIndex((f) => f.name === name);
+  if (i >= 0) factories.splice(i, 1);
+}
+
+/**
+ * The first registered factory that converts `from` into `to`, if any.
+ *
+ * @example
+ * ```ts
+ * findAudioTranscoder({ name: "OPUS", clockRate: 48000, channels: 2 }, { name: "PCMA", clockRate: 8000 })?.name; // "ffmpeg"
+ * ```
+ */
+export function findAudioTranscoder(from: Codec, to: Codec): AudioTranscoderFactory | undefined {
+  return factories.find((f) => f.canTranscode(from, to));
+}
+
+/**
+ * A talker attached to a source's backchannel. Closing it detaches the source's sender and stops
+ * the transcoder, if any.
+ */
+export interface BackchannelLink {
+  /** The source's codec. */
+  readonly codec: Codec;
+  /** The talker's codec (differs from `codec` when transcoded). */
+  readonly talkerCodec: Codec;
+  /** The transcoder's factory name, when one runs. */
+  readonly transcoder?: string;
+  close(): void;
+}
+
+/** A consumer that has audio to send: `track()` returns the receiver its audio arrives on. */
+export interface TalkingConsumer extends Consumer {
+  track(media: Media, codec: Codec): Receiver | Promise<Receiver>;
+}
+
+/**
+ * Whether a consumer can send audio to a source (it implements `track()`).
+ *
+ * @example
+ * ```ts
+ * if (canTalk(consumer)) await attachBackchannel(producer, cameraMedia, consumer, micMedia);
+ * ```
+ */
+export function canTalk(consumer: Consumer): consumer is TalkingConsumer {
+  return typeof (consumer as Partial<TalkingConsumer>).track === "function";
+}
+
+/**
+ * A source's media that takes audio from us and a consumer's media that sends it: same kind,
+ * `sendonly` and `recvonly` (from our side).
+ */
+function isBackchannelPair(prodMedia: Media, consMedia: Media): boolean {
+  return prodMedia.kind === consMedia.kind && prodMedia.direction === "sendonly" &&
+    consMedia.direction === "recvonly";
+}
+
+const isWildcard = (c: Codec) => c.name === CodecName.ANY || c.name === CodecName.ALL;
+
+/**
+ * Connects a talking consumer's media to a source's backchannel media: directly when they share a
+ * codec (the source's order first), else through the first registered transcoder that converts one
+ * of the talker's codecs into one of the source's. Returns `undefined` when the medias do not pair
+ * up (not a backchannel, no common or convertible codec, the producer cannot take audio).
+ * Rejects when the producer fails to set the backchannel up (e.g. the camera refuses the SETUP).
+ *
+ * @example
+ * ```ts
+ * const link = await attachBackchannel(camera, camera.medias()[2], talker, talker.medias()[0]);
+ * // ... later, when the talker leaves:
+ * link?.close();
+ * ```
+ */
+export async function attachBackchannel(
+  producer: Producer,
+  prodMedia: Media,
+  consumer: Consumer,
+  consMedia: Media,
+): Promise<BackchannelLink | undefined> {
+  if (!producer.addTrack || !canTalk(consumer) || !isBackchannelPair(prodMedia, consMedia)) return undefined;
+  const pair = matchMedia(prodMedia, consMedia);
+  if (pair) {
+    // A wildcard talker (`?microphone`) sends what the source takes.
+    const talkerCodec = isWildcard(pair.remote) ? pair.local : pair.remote;
+    const receiver = await consumer.track(consMedia, talkerCodec);
+    const before = receiver.senders.length;
+    await producer.addTrack(prodMedia, pair.local, receiver);
+    const added = receiver.senders.slice(before);
+    return {
+      codec: pair.local,
+      talkerCodec,
+      close: () => {
+        for (const s of added) s.close();
+      },
+    };
+  }
+  for (const to of prodMedia.codecs) {
+    for (const from of consMedia.codecs) {
+      if (isWildcard(from)) continue;
+      const factory = findAudioTranscoder(from, to);
+      if (!factory) continue;
+      const receiver = await consumer.track(consMedia, from);
+      const transcoder = factory.create(receiver, to, prodMedia);
+      try {
+        await producer.addTrack(prodMedia, to, transcoder.output);
+      } catch (error) {
+        transcoder.close();
+        throw error;
+      }
+      return {
+        codec: to,
+        talkerCodec: from,
+        transcoder: factory.name,
+        close: () => {
+          for (const s of transcoder.output.senders.slice()) s.close();
+          transcoder.close();
+        },
+      };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The codecs a talker can send to a source media, directly or through a registered transcoder
+ * (for error messages and UIs that pick a microphone codec).
+ *
+ * @example
+ * ```ts
+ * talkerCodecsFor(cameraBackchannel, [OPUS, PCMU]); // [OPUS] when only ffmpeg can convert it
+ * ```
+ */
+export function talkerCodecsFor(prodMedia: Media, offered: Codec[]): Codec[] {
+  return offered.filter((from) =>
+    prodMedia.codecs.some((to) => codecMatch(to, from) || findAudioTranscoder(from, to) !== undefined)
+  );
+}
+
+/**
+ * An in-process talker: a consumer that only sends audio, pushed by the caller. Useful to play a
+ * file or a generated sound on a camera's speaker, and as the model for protocol consumers that
+ * carry a microphone (WebRTC): offer a `recvonly` audio media, implement `track()`, push frames.
+ *
+ * @example
+ * ```ts
+ * const talker = new AudioTalker([{ name: "PCMA", clockRate: 8000 }, { name: "OPUS", clockRate: 48000, channels: 2 }]);
+ * await stream.addConsumer(talker);      // the stream picks a codec the camera takes
+ * talker.codec;                           // the codec to push, e.g. PCMA/8000
+ * talker.push({ timestamp: 0, keyframe: true, data: pcma160 });
+ * await stream.removeConsumer(talker);    // detaches from the camera
+ * ```
+ */
+export class AudioTalker implements TalkingConsumer {
+  readonly id = nextConnectionId();
+  readonly media: Media;
+  /** Set by `track()`: the codec frames must be pushed in. */
+  codec: Codec | undefined;
+  /** Frames pushed. */
+  frames = 0;
+  readonly #format: string;
+  #receiver: Receiver | undefined;
+  #stopped = false;
+  readonly #startedAt = new Date().toISOString();
+
+  constructor(codecs: Codec[], options: { format?: string } = {}) {
+    this.media = { kind: "audio", direction: "recvonly", codecs };
+    this.#format = options.format ?? "talker";
+  }
+
+  medias(): Media[] {
+    return [this.media];
+  }
+
+  /** A talker receives nothing. */
+  addTrack(): void {}
+
+  track(media: Media, codec: Codec): Receiver {
+    if (this.#receiver && this.codec?.name === codec.name && this.codec.clockRate === codec.clockRate) {
+      return this.#receiver;
+    }
+    this.codec = codec;
+    this.#receiver = new Receiver(media, codec);
+    return this.#receiver;
+  }
+
+  /** The receiver frames go to (after the stream attached the talker). */
+  get receiver(): Receiver | undefined {
+    return this.#receiver;
+  }
+
+  /** Sends one frame in {@link codec} towards the source. Dropped before attach and after stop. */
+  push(frame: Frame): void {
+    if (this.#stopped || !this.#receiver) return;
+    this.frames++;
+    this.#receiver.push(frame);
+  }
+
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    const r = this.#receiver;
+    if (r) { for (const s of r.senders.slice()) (s as Sender).close(); }
+  }
+
+  info(): ConnectionInfo {
+    return {
+      id: this.id,
+      format: this.#format,
+      medias: [`audio, recvonly, ${this.media.codecs.map(codecToString).join(", ")}`],
+      bytesIn: this.#receiver?.bytes ?? 0,
+      startedAt: this.#startedAt,
+    };
+  }
+}
