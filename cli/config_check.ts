@@ -22,12 +22,12 @@ import { configOption } from "./options.ts";
 export async function checkConfig(sources: string[]): Promise<{ warnings: string[]; summary: string }> {
   const loaded = await loadServerConfig(sources);
   registerBuiltinSources();
-  checkStreamSchemes(loaded.config.streams ?? {});
+  const warnings = [...loaded.warnings.map((w) => w.message), ...checkStreamSchemes(loaded.config.streams ?? {})];
   const streams = Object.keys(loaded.config.streams ?? {}).length;
   const what = sources.length ? sources.join(", ") : "embedded default config";
   return {
-    warnings: loaded.warnings.map((w) => w.message),
-    summary: `${what}: OK, ${streams} stream${streams === 1 ? "" : "s"}, ${loaded.warnings.length} warning${loaded.warnings.length === 1 ? "" : "s"}`,
+    warnings,
+    summary: `${what}: OK, ${streams} stream${streams === 1 ? "" : "s"}, ${warnings.length} warning${warnings.length === 1 ? "" : "s"}`,
   };
 }
 

@@ -41,6 +41,7 @@ const STATUS_BY_NAME: Record<string, number> = {
   SyntaxError: 400,
   SdpError: 400,
   SourceError: 502,
+  SourceForbiddenError: 403,
 };
 
 /**

@@ -19,7 +19,7 @@ import { createServerLog } from "./log_setup.ts";
 import { builtinModules, type Module, type ModuleContext, type ModuleHandle } from "./modules/mod.ts";
 import { loadServeAdapter } from "./serve/mod.ts";
 import type { BoundAddr, HttpServer } from "./serve/types.ts";
-import { checkStreamSchemes, configureFfmpegSources, registerBuiltinSources } from "./sources.ts";
+import { checkStreamSchemes, configureExecSources, configureFfmpegSources, registerBuiltinSources } from "./sources.ts";
 import { VERSION } from "./version.ts";
 
 /** Options of {@link startServer}. */
@@ -77,6 +77,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   registerBuiltinSources({ log });
   const hub = new StreamHub({ log: log.child({ module: "streams" }) });
   configureFfmpegSources(config.ffmpeg as Record<string, unknown>, (name) => hub.get(name) !== undefined);
+  configureExecSources(config.exec?.allow_paths ?? []);
   const adapter = await loadServeAdapter();
 
   const ctx: AppContext = {
@@ -144,7 +145,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       if (handle) handles.push({ name: module.name, handle });
       log.debug("module started", { module: module.name });
     }
-    checkStreamSchemes(config.streams ?? {});
+    for (const warning of checkStreamSchemes(config.streams ?? {})) log.warn(warning);
 
     if (listen) {
       const where = `${listen.hostname.includes(":") ? `[${listen.hostname}]` : listen.hostname}:${listen.port} (api.listen)`;

@@ -1,6 +1,7 @@
 /**
- * Registers the source schemes built into the server: `demo`, `rtsp`/`rtsps`/`rtspx`, `exec` and
- * `ffmpeg` (a redirect to `exec`, built from the `ffmpeg:` config section). Idempotent. Shared by
+ * Registers the source schemes built into the server: `demo`, `rtsp`/`rtsps`/`rtspx`, `exec` (limited
+ * to `exec.allow_paths`) and `ffmpeg` (an ffmpeg command built from the `ffmpeg:` config section, run
+ * like an exec source). Idempotent. Shared by
  * `strom serve` and `strom config check`, so both agree on which schemes exist.
  *
  * @module
@@ -19,8 +20,10 @@ let registered = false;
 const ffmpegSettings: {
   config: Record<string, unknown>;
   rtspPort: number;
+  rtspUserinfo: string | undefined;
   hasStream: (name: string) => boolean;
-} = { config: {}, rtspPort: 8554, hasStream: () => false };
+  allowPaths: readonly string[];
+} = { config: {}, rtspPort: 8554, rtspUserinfo: undefined, hasStream: () => false, allowPaths: [] };
 
 /**
  * Gives `ffmpeg:` sources the `ffmpeg:` config section and a way to tell stream names from files.
@@ -48,6 +51,31 @@ export function setRtspPort(port: number): void {
 }
 
 /**
+ * The `user:password` that `ffmpeg:<stream name>` sources use on our RTSP server when it requires
+ * auth (the server's internal account); `undefined` when it does not.
+ *
+ * @example
+ * ```ts
+ * setRtspInternalAccount("strom-internal:9f2c...");
+ * ```
+ */
+export function setRtspInternalAccount(userinfo: string | undefined): void {
+  ffmpegSettings.rtspUserinfo = userinfo;
+}
+
+/**
+ * `exec.allow_paths` of the running config (read on each `exec:` dial).
+ *
+ * @example
+ * ```ts
+ * configureExecSources(config.exec.allow_paths);
+ * ```
+ */
+export function configureExecSources(allowPaths: readonly string[]): void {
+  ffmpegSettings.allowPaths = allowPaths;
+}
+
+/**
  * Registers every built-in source scheme once.
  *
  * @example
@@ -61,37 +89,42 @@ export function registerBuiltinSources(options: { log?: Logger } = {}): void {
   registered = true;
   registerDemoSource();
   registerRtspSources();
-  registerExecSource({ log: options.log?.child({ module: "exec" }) });
+  const execLog = options.log?.child({ module: "exec" });
+  registerExecSource({ log: execLog, allowPaths: () => ffmpegSettings.allowPaths });
   registerFfmpegSource(() => {
     const templates = ffmpegTemplates(ffmpegSettings.config);
     return {
       templates,
       rtspPort: ffmpegSettings.rtspPort,
+      rtspUserinfo: ffmpegSettings.rtspUserinfo,
       hasStream: ffmpegSettings.hasStream,
       // ffmpeg writes MPEG-TS to its stdout, which the exec source demuxes: no port or process
       // hand-over needed, and the process dies with its pipe.
       defaultOutput: "mpegts",
     };
-  });
+  }, { log: execLog });
 }
 
 /**
- * Every configured stream's sources must have a registered scheme.
+ * Warnings for configured sources whose scheme strom does not have (go2rtc configs often hold
+ * `homekit://`, `tapo://`, `onvif://`...): the config still loads, and playing such a stream fails
+ * with {@link UnknownSchemeError} naming the scheme.
  *
- * @throws {UnknownSchemeError} naming the stream (`streams.<name>: ...`) and the source.
  * @example
  * ```ts
- * checkStreamSchemes({ cam: ["rtsp://10.0.0.5/1"] });
+ * checkStreamSchemes({ cam: ["rtsp://10.0.0.5/1"], lock: ["homekit://x"] });
+ * // ['streams.lock: source scheme "homekit:" is not supported by strom (known: ...); the stream loads but cannot play from this source.']
  * ```
  */
-export function checkStreamSchemes(streams: Record<string, readonly string[]>): void {
+export function checkStreamSchemes(streams: Record<string, readonly string[]>): string[] {
+  const warnings: string[] = [];
   for (const [name, sources] of Object.entries(streams)) {
     for (const src of sources) {
       const scheme = schemeOf(src);
       if (scheme && hasScheme(scheme)) continue;
       const error = new UnknownSchemeError(scheme || "(none)", src, registeredSchemes());
-      error.message = `streams.${name}: ${error.message}`;
-      throw error;
+      warnings.push(`streams.${name}: ${error.message} The stream loads, but cannot play from this source.`);
     }
   }
+  return warnings;
 }

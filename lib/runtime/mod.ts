@@ -29,6 +29,7 @@ export {
   SpawnError,
   type SpawnErrorCode,
   type SpawnOptions,
+  resolveExecutable,
   which,
 } from "./process.ts";
 export { fileExists, makeDir, readFile, readTextFile, removeFile, writeFile, writeTextFile } from "./fs.ts";

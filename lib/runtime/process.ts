@@ -17,7 +17,7 @@
  */
 import * as cp from "node:child_process";
 import { accessSync, constants, statSync } from "node:fs";
-import { access, stat } from "node:fs/promises";
+import { access, realpath, stat } from "node:fs/promises";
 import { basename, delimiter, isAbsolute, resolve as resolvePath } from "node:path";
 import process from "node:process";
 import { setTimeout as setNodeTimeout } from "node:timers";
@@ -245,6 +245,25 @@ export async function which(command: string): Promise<string | undefined> {
     if (await isExecutable(candidate)) return candidate;
   }
   return undefined;
+}
+
+/**
+ * The real path of the executable a command names (PATH lookup, then symlinks resolved), or
+ * `undefined` when there is none. Used to compare commands with an allow-list.
+ *
+ * @example
+ * ```ts
+ * await resolveExecutable("ffmpeg"); // "/usr/bin/ffmpeg"
+ * ```
+ */
+export async function resolveExecutable(command: string): Promise<string | undefined> {
+  const found = await which(command);
+  if (!found) return undefined;
+  try {
+    return await realpath(found);
+  } catch {
+    return found;
+  }
 }
 
 function hasSlash(command: string): boolean {

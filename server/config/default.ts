@@ -29,9 +29,6 @@ api:
 rtsp:
   listen: ":8554" # RTSP server: rtsp://host:8554/<stream>
 
-webrtc:
-  listen: ":8555" # ICE over UDP and TCP
-
 streams:
   # A built-in test pattern. Add your cameras the same way, e.g.
   #   front_door: rtsp://user:\${CAM_PASS}@192.168.1.10:554/stream1

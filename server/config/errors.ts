@@ -43,6 +43,7 @@ export class ConfigError extends Error {
 export type ConfigWarningCode =
   | "unknown-key"
   | "unsupported-section"
+  | "not-implemented"
   | "unresolved-variable"
   | "missing-file"
   | "yaml";

@@ -30,6 +30,11 @@ interface NodeBase {
   example?: string;
   /** The key must be present whenever its section is (used inside list items). */
   required?: boolean;
+  /**
+   * Accepted (go2rtc compatibility, or a strom feature still being built) but without effect yet:
+   * setting it gives a load-time warning with this text, and the docs say the same.
+   */
+  notImplemented?: string;
 }
 
 /**
@@ -186,6 +191,8 @@ const level = (description: string, def?: string): EnumNode => ({
   default: def,
 });
 
+const NO_TLS = "strom does not serve HTTPS yet; put a TLS reverse proxy (Caddy, nginx) in front of api.listen";
+
 /** Modules whose log level can be set on its own under `log:`. */
 export const LOG_MODULES = [
   "api",
@@ -209,6 +216,7 @@ const userSchema: ObjectNode = section("One account.", {
   }),
   password_hash: str("Password hash checked instead of `password` (format defined by the auth module).", {
     secret: true,
+    notImplemented: "password hashes are not checked yet, so this account cannot log in with one; use `password` (e.g. `${VAR}`)",
   }),
   role: {
     kind: "enum",
@@ -268,15 +276,28 @@ export const configSchema: ObjectNode = section("strom config file.", {
       default: "",
       example: ":8443",
       format: "address",
+      notImplemented: NO_TLS,
     }),
-    tls_cert: str("TLS certificate: a file path or inline PEM.", { default: "" }),
-    tls_key: str("TLS private key: a file path or inline PEM.", { default: "", secret: true }),
-    unix_listen: str("Also listen on this Unix socket path.", { default: "", example: "/run/strom.sock" }),
+    tls_cert: str("TLS certificate: a file path or inline PEM.", { default: "", notImplemented: NO_TLS }),
+    tls_key: str("TLS private key: a file path or inline PEM.", { default: "", secret: true, notImplemented: NO_TLS }),
+    unix_listen: str("Also listen on this Unix socket path.", {
+      default: "",
+      example: "/run/strom.sock",
+      notImplemented: "strom does not listen on Unix sockets yet; use api.listen",
+    }),
     allow_paths: strings("Only these request paths are served (e.g. /api/streams); empty allows all.", {
       default: [],
     }),
     local_auth: bool(
       "Require auth from loopback and Unix-socket clients too (they skip it by default).",
+      false,
+    ),
+    allow_exec_sources: bool(
+      "Let the API (and every other network protocol) add or change sources that run programs " +
+        "(`exec:`, `echo:`, `expr:`) or pass raw arguments to ffmpeg (`#raw=`, `#input=`, non-template " +
+        "`#video=`/`#audio=`/`#drawtext=`, file/device inputs), and change the keys that choose programs " +
+        "or files (`ffmpeg`, `exec`, `api.static_dir`, `log.output`, ...). Off: such requests get 403. " +
+        "Only the config file can turn it on.",
       false,
     ),
     auth: section("Several accounts with roles and per-stream access (strom extension).", {
@@ -308,7 +329,7 @@ export const configSchema: ObjectNode = section("strom config file.", {
   }),
   rtmp: section("RTMP server (ingest and playback).", {
     listen: listen('Address of the RTMP server, e.g. ":1935"; "" (the default) disables it.', ""),
-  }),
+  }, { notImplemented: "strom has no RTMP server yet; publish with RTSP (ffmpeg -f rtsp rtsp://host:8554/<stream>)" }),
   webrtc: section("WebRTC (browser playback, WHEP/WHIP, two-way audio).", {
     listen: str(
       'Address for ICE over UDP and TCP, e.g. ":8555"; ":8555/tcp" fixes only TCP; "" picks random UDP ports.',
@@ -348,13 +369,17 @@ export const configSchema: ObjectNode = section("strom config file.", {
         example: "[50000, 50100]",
       },
     }),
-  }),
+  }, { notImplemented: "WebRTC is not available yet; browsers play over MSE, HLS or MJPEG" }),
   ffmpeg: section(
     "ffmpeg binary, global args and named templates/presets.",
     {
       bin: str("ffmpeg binary: a name looked up in PATH or a full path.", { default: "ffmpeg" }),
       global: str("Arguments before the input on every ffmpeg command line.", { default: "-hide_banner" }),
       timeout: duration("Input timeout; fills `{timeout}` in the rtsp input template.", 5),
+      output: str("go2rtc's output template for RTSP-publishing ffmpeg sources.", {
+        coerce: true,
+        notImplemented: "ffmpeg: sources write MPEG-TS to strom over a pipe (template output/mpegts), so this template is not used",
+      }),
     },
     {
       extra: str("An input/output template or codec preset, e.g. `h264: -c:v libx264 -preset superfast`.", {
@@ -364,9 +389,11 @@ export const configSchema: ObjectNode = section("strom config file.", {
     },
   ),
   exec: section("exec: sources (they run commands; config file only, never through the API).", {
-    allow_paths: strings("Only these executables may be run by exec: sources; empty allows any.", {
-      default: [],
-    }),
+    allow_paths: strings(
+      "Only these executables may be run by exec: sources (a name looked up in PATH or a full path; " +
+        "compared after resolving both); empty allows any. ffmpeg: sources run `ffmpeg.bin` and are not limited by it.",
+      { default: [] },
+    ),
   }),
   streams: {
     kind: "map",
@@ -385,6 +412,7 @@ export const configSchema: ObjectNode = section("strom config file.", {
     values: strings("Destination URL or list of URLs (rtmp://, rtmps://).", { acceptSingle: true }),
     default: {},
     description: "Push streams to other servers.",
+    notImplemented: "pushing streams to other servers is not implemented yet; `strom relay <src> <rtsp://dst>` does it from the CLI",
   },
   preload: {
     kind: "map",
@@ -412,7 +440,10 @@ export const configSchema: ObjectNode = section("strom config file.", {
           default: "stdout",
         },
       ),
-      time: str('Timestamp format: "" (RFC 3339), "UNIXMS", "UNIXMICRO" or "UNIXNANO".', { default: "" }),
+      time: str('Timestamp format: "" (RFC 3339), "UNIXMS", "UNIXMICRO" or "UNIXNANO".', {
+        default: "",
+        notImplemented: "log lines always carry RFC 3339 times",
+      }),
       ffmpeg: level("Level of ffmpeg's own stderr output (passed to ffmpeg as -v).", "error"),
       ...Object.fromEntries(
         LOG_MODULES.map((m) => [m, level(`Log level of the ${m} module (default: level).`)]),
@@ -442,7 +473,7 @@ export const configSchema: ObjectNode = section("strom config file.", {
       "Close a client that has not finished its handshake/setup after this long.",
       30,
     ),
-  }),
+  }, { notImplemented: "connection limits are not enforced yet" }),
   record: section("Continuous recording into segment files (strom extension).", {
     path: str("Folder for recordings; one subfolder per stream.", { default: "recordings" }),
     format: {
@@ -458,7 +489,7 @@ export const configSchema: ObjectNode = section("strom config file.", {
     segment_duration: duration("Length of one segment file (cut at the next keyframe).", 60),
     retention: duration('Delete segments older than this, e.g. "7d"; 0 keeps them forever.', 0),
     max_size: bytes("Delete the oldest segments when the folder grows beyond this; 0 = no cap.", 0),
-  }),
+  }, { notImplemented: "server-side recording is not available yet; `strom record` records from the CLI" }),
   env: {
     kind: "map",
     keyName: "<NAME>",

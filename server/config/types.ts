@@ -56,6 +56,8 @@ export interface ApiConfig {
   unix_listen: string;
   allow_paths: string[];
   local_auth: boolean;
+  /** Let the API add sources that run programs or pass raw ffmpeg arguments (config file only). */
+  allow_exec_sources: boolean;
   auth: { users: Record<string, UserConfig> };
 }
 

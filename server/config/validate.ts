@@ -234,6 +234,15 @@ function checkObject(
     }
     const v = check(child, e.value, childPath, keyAt, ctx);
     if (v !== undefined) setOwn(out, e.key, v);
+    if (child.notImplemented && isSet(v)) {
+      ctx.warnings.push(configWarning(
+        "not-implemented",
+        ctx.file,
+        keyAt.line,
+        childPath,
+        `"${childPath}" is accepted but not implemented yet, so it has no effect: ${child.notImplemented}`,
+      ));
+    }
   }
   for (const [key, child] of Object.entries(schema.keys)) {
     if (child.required && out[key] === undefined) {
@@ -277,6 +286,14 @@ function checkSources(node: YamlNode, path: string, at: Position, ctx: Validatio
   }
   if (isMap(node)) return checkObject(STREAM_OBJECT, node, path, at, ctx).url as string[];
   throw error(ctx, at, path, `"${path}" must be ${reason}, got ${describeNode(node)}`);
+}
+
+/** Whether a loaded value says something (not empty, not an empty list or map). */
+function isSet(value: unknown): boolean {
+  if (value === undefined || value === null || value === "") return false;
+  if (Array.isArray(value)) return value.length > 0;
+  if (typeof value === "object") return Object.keys(value).length > 0;
+  return true;
 }
 
 function warnUnknown(

@@ -6,8 +6,14 @@
  */
 import { parsePacketSize, RtspServer } from "../../lib/protocol/rtsp/mod.ts";
 import { parseListen } from "../listen.ts";
-import { setRtspPort } from "../sources.ts";
+import { setRtspInternalAccount, setRtspPort } from "../sources.ts";
 import type { Module } from "./types.ts";
+
+/** 32 hex digits from the Web Crypto random source. */
+function randomToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
 
 /**
  * Starts the RTSP server when `rtsp.listen` is set (default ":8554"; "" turns it off).
@@ -24,11 +30,19 @@ export const rtspModule: Module = {
     const listen = parseListen(ctx.config.rtsp.listen ?? "");
     if (!listen) return;
     const log = ctx.log.child({ module: "rtsp" });
+    const username = ctx.config.rtsp.username || undefined;
+    const password = ctx.config.rtsp.password || undefined;
+    // With auth on, the server's own readers (ffmpeg:<stream> sources) log in with an account of
+    // their own: a random password made at start, never written anywhere.
+    const internal = username || password ? { username: "strom-internal", password: randomToken() } : undefined;
+    // Masked like the configured passwords wherever a command line reaches a log or an API answer.
+    if (internal) ctx.secrets?.push(internal.password);
     const server = new RtspServer({
       hub: ctx.hub,
       listen,
-      username: ctx.config.rtsp.username || undefined,
-      password: ctx.config.rtsp.password || undefined,
+      username,
+      password,
+      accounts: internal ? [internal] : undefined,
       defaultQuery: ctx.config.rtsp.default_query || undefined,
       packetSize: parsePacketSize(ctx.config.rtsp.pkt_size, "rtsp.pkt_size in the config"),
       log,
@@ -36,6 +50,12 @@ export const rtspModule: Module = {
     await server.listen();
     // ffmpeg sources that read a stream by name go through this server: tell them the real port.
     setRtspPort(server.addr.port);
-    return { close: () => server.close() };
+    setRtspInternalAccount(internal ? `${internal.username}:${internal.password}` : undefined);
+    return {
+      close: () => {
+        setRtspInternalAccount(undefined);
+        return server.close();
+      },
+    };
   },
 };

@@ -1,6 +1,8 @@
 /**
  * `/api/config`: `GET` returns the config file's YAML text; `POST` replaces it after checking it
- * with the config loader (400 with `file:line:column` when it is invalid) and writes it atomically.
+ * with the config loader (400 with `file:line:column` when it is invalid) and the source policy (403
+ * when it would add a program-running source or change a protected key, see
+ * `server/source_policy.ts`), and writes it atomically.
  * Both answer 410 when the server runs without a config file (defaults or inline `-c` only).
  *
  * The streams of a replaced config take effect at once (added, changed and removed streams); other
@@ -13,6 +15,7 @@ import { loadConfigText } from "../config/mod.ts";
 import type { AppContext } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { runtimeIo } from "../load.ts";
+import { assertNetworkConfigChange, serverSourcePolicy } from "../source_policy.ts";
 import { checkStreamSchemes } from "../sources.ts";
 
 /** Largest config body accepted (a config is text typed by people; this only stops accidents). */
@@ -51,12 +54,24 @@ export function configRoutes(app: Hono, ctx: AppContext): void {
     if (text.length > MAX_CONFIG_BYTES) {
       throw new ApiError(413, `Config too large: ${text.length} bytes, at most ${MAX_CONFIG_BYTES}.`, "PayloadTooLarge");
     }
-    const loaded = await loadConfigText(text, ctx.configIo ?? runtimeIo, file.path);
-    checkStreamSchemes(loaded.config.streams ?? {});
+    const io = ctx.configIo ?? runtimeIo;
+    const loaded = await loadConfigText(text, io, file.path);
+    // The whole new config is checked against the one it replaces before anything is written: a
+    // refused body leaves the file and the running streams untouched.
+    const current = await loadConfigText(await file.read(), io, file.path);
+    const newStreams = loaded.config.streams ?? {};
+    assertNetworkConfigChange(
+      current.config as unknown as Record<string, unknown>,
+      loaded.config as unknown as Record<string, unknown>,
+      serverSourcePolicy(ctx, Object.keys(newStreams)),
+      "POST /api/config",
+    );
+    const schemeWarnings = checkStreamSchemes(newStreams);
     await file.replace(text);
-    applyStreams(ctx, loaded.config.streams ?? {});
-    ctx.log.info("config replaced through the API", { path: file.path, warnings: loaded.warnings.length });
-    return c.json({ ok: true, path: file.path, warnings: loaded.warnings.map((w) => w.message) });
+    applyStreams(ctx, newStreams);
+    const warnings = [...loaded.warnings.map((w) => w.message), ...schemeWarnings];
+    ctx.log.info("config replaced through the API", { path: file.path, warnings: warnings.length });
+    return c.json({ ok: true, path: file.path, warnings });
   });
 }
 

@@ -19,12 +19,7 @@ import { hasScheme, registeredSchemes, schemeOf } from "../../lib/core/registry.
 import { deleteStream, setStream } from "../config/mod.ts";
 import type { AppContext } from "../context.ts";
 import { ApiError } from "../errors.ts";
-
-/**
- * Schemes that run commands on the server: allowed in the config file only, never through the API
- * (as in go2rtc, where `exec:`, `echo:` and `expr:` are marked insecure).
- */
-export const API_FORBIDDEN_SCHEMES: ReadonlySet<string> = new Set(["exec", "echo", "expr"]);
+import { assertNetworkSources, serverSourcePolicy, type SourcePolicy } from "../source_policy.ts";
 
 /**
  * Checks a stream name: non-empty, no whitespace, no `/` (names appear in URL paths such as
@@ -46,15 +41,19 @@ export function validateStreamName(name: string | undefined): string {
 }
 
 /**
- * Checks source URLs for the API: each has a registered scheme, none contains whitespace, none runs
- * commands (see {@link API_FORBIDDEN_SCHEMES}).
+ * Checks source URLs for the API: each has a scheme, none contains whitespace, and none runs a
+ * program or passes raw arguments to one unless the config file allows it (see
+ * `server/source_policy.ts`). Program-running schemes are refused before the registry is asked, so
+ * the answer does not depend on which schemes are registered.
  *
+ * @throws {ApiError} 400 for an empty or malformed source; {SourceForbiddenError} 403;
+ *   {UnknownSchemeError} 400 for a scheme nobody registered.
  * @example
  * ```ts
- * validateSources(["rtsp://10.0.0.5/1"]);
+ * validateSources(["rtsp://10.0.0.5/1"], serverSourcePolicy(ctx), "PUT /api/streams");
  * ```
  */
-export function validateSources(sources: string[]): string[] {
+export function validateSources(sources: string[], policy: SourcePolicy, where: string): string[] {
   if (sources.length === 0) {
     throw new ApiError(400, 'Missing source: add "src=<url>" to the query (it may repeat), e.g. src=rtsp://10.0.0.5/1');
   }
@@ -62,17 +61,13 @@ export function validateSources(sources: string[]): string[] {
     if (src.trim() === "" || /\s/.test(src)) {
       throw new ApiError(400, `Invalid source "${src}": a source URL must not be empty or contain whitespace.`);
     }
-    const scheme = schemeOf(src);
-    if (!scheme) {
+    if (!schemeOf(src)) {
       throw new ApiError(400, `Invalid source "${src}": it has no scheme (expected e.g. rtsp://...). Known schemes: ${registeredSchemes().join(", ")}.`);
     }
-    if (API_FORBIDDEN_SCHEMES.has(scheme)) {
-      throw new ApiError(
-        403,
-        `Source scheme "${scheme}:" runs commands on the server and cannot be added through the API; add it to the config file instead.`,
-        "ForbiddenSchemeError",
-      );
-    }
+  }
+  assertNetworkSources(sources, policy, where);
+  for (const src of sources) {
+    const scheme = schemeOf(src);
     if (!hasScheme(scheme)) throw new UnknownSchemeError(scheme, src, registeredSchemes());
   }
   return sources;
@@ -112,9 +107,9 @@ export function streamsRoutes(app: Hono, ctx: AppContext): void {
   });
 
   app.put("/api/streams", async (c) => {
-    const sources = validateSources(c.req.queries("src") ?? []);
     // go2rtc compatibility: the name defaults to the source.
     const name = validateStreamName(c.req.query("name") ?? c.req.query("src"));
+    const sources = validateSources(c.req.queries("src") ?? [], serverSourcePolicy(ctx), "PUT /api/streams");
     const existed = hub.get(name) !== undefined;
     await writeBack(name, sources);
     remember(name, sources);
@@ -124,8 +119,8 @@ export function streamsRoutes(app: Hono, ctx: AppContext): void {
   });
 
   app.patch("/api/streams", async (c) => {
-    const sources = validateSources(c.req.queries("src") ?? []);
     const name = validateStreamName(c.req.query("name"));
+    const sources = validateSources(c.req.queries("src") ?? [], serverSourcePolicy(ctx), "PATCH /api/streams");
     if (!hub.get(name)) throw new StreamNotFoundError(name);
     await writeBack(name, sources);
     remember(name, sources);

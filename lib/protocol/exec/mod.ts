@@ -10,6 +10,7 @@
  *
  * @module
  */
+export { checkAllowedExecutable, ExecNotAllowedError } from "./allow_paths.ts";
 export {
   DEFAULT_START_TIMEOUT_MS,
   type ExecUrl,

@@ -17,6 +17,7 @@ import { type Logger, silentLogger } from "../../core/log.ts";
 import { type Media, mediaToString } from "../../core/media.ts";
 import { Receiver } from "../../core/fanout.ts";
 import { type TsDemuxedFrame, TsDemuxer, type TsTrack } from "../../format/mpegts/ts_demuxer.ts";
+import { checkAllowedExecutable } from "./allow_paths.ts";
 import { type ExecUrl, parseExecUrl } from "./exec_url.ts";
 import { JpegSplitter } from "./jpeg_splitter.ts";
 import { ExecError, ExecProcess } from "./process.ts";
@@ -33,6 +34,11 @@ export interface ExecDialOptions {
   format?: ExecPipeFormat;
   /** Overrides `#starttimeout` (ms). */
   startTimeoutMs?: number;
+  /**
+   * `exec.allow_paths`: when non-empty, only these executables may run (see
+   * {@link checkAllowedExecutable}). Empty or absent allows any.
+   */
+  allowPaths?: readonly string[];
 }
 
 /**
@@ -87,6 +93,7 @@ export async function dialExec(url: string, options: ExecDialOptions = {}): Prom
   if (parsed.backchannel) {
     throw new SourceError(url, "#backchannel=1 (audio to the command's stdin) is not supported yet.");
   }
+  await checkAllowedExecutable(parsed.command, options.allowPaths ?? []);
   const log = (options.log ?? silentLogger).child({ source: "exec" });
   const proc = ExecProcess.spawn(parsed.command, parsed.args, {
     killSignal: parsed.killSignal,

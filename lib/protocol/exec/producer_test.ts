@@ -201,8 +201,7 @@ describe("ExecProducer", () => {
     expect(detectPipeFormat(new Uint8Array([0x68, 0x65, 0x6c]))).toBeUndefined();
   });
 
-  it("dials ffmpeg: URLs through the registry once both schemes are registered", async () => {
-    registerExecSource();
+  it("dials ffmpeg: URLs through the registry", async () => {
     registerFfmpegSource({});
     try {
       const producer = await dialSource("ffmpeg:virtual?video=testsrc&size=160x120&rate=10#video=mjpeg", {

@@ -9,7 +9,9 @@ import { dialExec } from "./producer.ts";
 
 /**
  * Registers the `exec` scheme. Running arbitrary commands from config is powerful: only register it
- * where the config is trusted (go2rtc marks exec as insecure). Nothing is registered at import time.
+ * where the config is trusted (go2rtc marks exec as insecure). `allowPaths` (read on each dial) is
+ * `exec.allow_paths`: when it returns a non-empty list, only those executables run. Nothing is
+ * registered at import time.
  *
  * @example
  * ```ts
@@ -17,6 +19,9 @@ import { dialExec } from "./producer.ts";
  * // streams: { cam: "exec:ffmpeg -re -i /media/a.mp4 -c:v mjpeg -f mjpeg -" }
  * ```
  */
-export function registerExecSource(options: { log?: Logger } = {}): void {
-  registerSource("exec", (url, context) => dialExec(url, { log: options.log, signal: context.signal }));
+export function registerExecSource(options: { log?: Logger; allowPaths?: () => readonly string[] } = {}): void {
+  registerSource(
+    "exec",
+    (url, context) => dialExec(url, { log: options.log, signal: context.signal, allowPaths: options.allowPaths?.() }),
+  );
 }

@@ -36,6 +36,11 @@ export interface FfmpegArgsOptions {
   global?: string;
   /** Templates: {@link FFMPEG_DEFAULTS} merged with the `ffmpeg:` config section (see `ffmpegTemplates`). */
   templates?: Readonly<Record<string, string>>;
+  /**
+   * `user:password` for our RTSP server, for stream-name inputs when it requires auth (the server's
+   * internal account, so `ffmpeg:<stream>` keeps working with `rtsp.username/password` set).
+   */
+  rtspUserinfo?: string;
   /** Port of our RTSP server, for stream-name inputs. Default 8554. */
   rtspPort?: number;
   /** RTSP input timeout in seconds when the URL has no `#timeout=`. Default `templates.timeout`, else 5. */
@@ -216,7 +221,8 @@ export function buildFfmpegArgs(url: string, options: FfmpegArgsOptions = {}): F
     }
   } else if (s && options.hasStream?.(s)) {
     const name = s;
-    s = `rtsp://127.0.0.1:${options.rtspPort ?? 8554}/${name}`;
+    const userinfo = options.rtspUserinfo ? options.rtspUserinfo + "@" : "";
+    s = `rtsp://${userinfo}127.0.0.1:${options.rtspPort ?? 8554}/${name}`;
     if (p.video > 0 && p.audio === 0) s += "?video";
     else if (p.audio > 0 && p.video === 0) s += "?audio";
     else s += "?video&audio";

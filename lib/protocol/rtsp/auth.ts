@@ -247,6 +247,11 @@ export class RtspAuthClient {
 export interface RtspAuthServerOptions {
   username: string;
   password: string;
+  /**
+   * More accounts accepted alongside `username`/`password` (e.g. the server's own internal account
+   * for `ffmpeg:<stream>` readers).
+   */
+  accounts?: readonly { username: string; password: string }[];
   /** Realm shown to clients. Default `strom`. */
   realm?: string;
   /** How long an issued nonce stays valid, in ms. Default 10 minutes. */
@@ -269,14 +274,12 @@ export interface RtspAuthServerOptions {
  */
 export class RtspAuthServer {
   readonly realm: string;
-  readonly #username: string;
-  readonly #password: string;
+  readonly #accounts: readonly { username: string; password: string }[];
   readonly #secret = randomHex(16);
   readonly #ttl: number;
 
   constructor(options: RtspAuthServerOptions) {
-    this.#username = options.username;
-    this.#password = options.password;
+    this.#accounts = [{ username: options.username, password: options.password }, ...(options.accounts ?? [])];
     this.realm = options.realm ?? "strom";
     this.#ttl = options.nonceTtlMs ?? 10 * 60_000;
   }
@@ -313,19 +316,20 @@ export class RtspAuthServer {
       const decoded = fromBase64(cred.params.token68 ?? "");
       if (decoded === undefined) return "denied";
       const colon = decoded.indexOf(":");
-      const ok = colon >= 0 && safeEqual(decoded.slice(0, colon), this.#username) &&
-        safeEqual(decoded.slice(colon + 1), this.#password);
-      return ok ? "ok" : "denied";
+      if (colon < 0) return "denied";
+      const account = this.#account(decoded.slice(0, colon));
+      return account && safeEqual(decoded.slice(colon + 1), account.password) ? "ok" : "denied";
     }
     if (cred.scheme !== "digest") return "denied";
     const p = cred.params;
     if (!p.username || !p.nonce || !p.uri || !p.response) return "denied";
-    if (!safeEqual(p.username, this.#username) || (p.realm ?? "") !== this.realm) return "denied";
+    const account = this.#account(p.username);
+    if (!account || (p.realm ?? "") !== this.realm) return "denied";
     const state = this.#nonceState(p.nonce);
     if (state === "bad") return "denied";
     const expected = digestResponse({
       username: p.username,
-      password: this.#password,
+      password: account.password,
       realm: this.realm,
       nonce: p.nonce,
       method,
@@ -337,6 +341,13 @@ export class RtspAuthServer {
     });
     if (!safeEqual(expected, (p.response ?? "").toLowerCase())) return "denied";
     return state === "stale" ? "stale" : "ok";
+  }
+
+  // The account with this user name (every account is compared, so timing does not tell which exist).
+  #account(username: string): { username: string; password: string } | undefined {
+    let found: { username: string; password: string } | undefined;
+    for (const account of this.#accounts) if (safeEqual(username, account.username)) found ??= account;
+    return found;
   }
 
   /** Whether an `Authorization` value is valid now. */

@@ -22,6 +22,8 @@ export interface RtspServerOptions {
   /** With a password set, every request needs Basic or Digest credentials. */
   username?: string;
   password?: string;
+  /** More accounts accepted when auth is on (e.g. an internal account for the server's own readers). */
+  accounts?: readonly { username: string; password: string }[];
   /** Media query used when a viewer's URL has none. Default `video&audio` (go2rtc's default_query). */
   defaultQuery?: string;
   log?: Logger;
@@ -63,7 +65,11 @@ export class RtspServer {
     this.#options = options;
     this.#log = (options.log ?? silentLogger).child({ module: "rtsp" });
     if (options.username || options.password) {
-      this.#auth = new RtspAuthServer({ username: options.username ?? "", password: options.password ?? "" });
+      this.#auth = new RtspAuthServer({
+        username: options.username ?? "",
+        password: options.password ?? "",
+        accounts: options.accounts,
+      });
     }
   }
 
