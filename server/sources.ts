@@ -1,5 +1,6 @@
 /**
- * Registers the source schemes built into the server: `demo`, `rtsp`/`rtsps`/`rtspx`, `exec` (limited
+ * Registers the source schemes built into the server: `demo`, `rtsp`/`rtsps`/`rtspx`, `http`/`https`
+ * (MJPEG, JPEG snapshots, HTTP-FLV, MPEG-TS, HLS), `tcp`, `exec` (limited
  * to `exec.allow_paths`) and `ffmpeg` (an ffmpeg command built from the `ffmpeg:` config section, run
  * like an exec source). Idempotent. Shared by
  * `strom serve` and `strom config check`, so both agree on which schemes exist.
@@ -13,6 +14,8 @@ import { registerDemoSource } from "../lib/protocol/demo/mod.ts";
 import { registerExecSource } from "../lib/protocol/exec/mod.ts";
 import { ffmpegTemplates, registerFfmpegSource } from "../lib/protocol/ffmpeg/mod.ts";
 import { registerRtspSources } from "../lib/protocol/rtsp/mod.ts";
+import { registerHttpSources } from "../lib/protocol/http/producer.ts";
+import { registerTcpSource } from "../lib/protocol/tcp/mod.ts";
 
 let registered = false;
 
@@ -89,6 +92,8 @@ export function registerBuiltinSources(options: { log?: Logger } = {}): void {
   registered = true;
   registerDemoSource();
   registerRtspSources();
+  registerHttpSources({ log: options.log?.child({ module: "http" }) });
+  registerTcpSource({ log: options.log?.child({ module: "tcp" }) });
   const execLog = options.log?.child({ module: "exec" });
   registerExecSource({ log: execLog, allowPaths: () => ffmpegSettings.allowPaths });
   registerFfmpegSource(() => {
