@@ -10,6 +10,8 @@ import process from "node:process";
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
+import { hasScheme } from "../lib/core/registry.ts";
+import { registerBuiltinSources } from "../server/sources.ts";
 import { VERSION } from "../server/version.ts";
 import { configCommand } from "./config_check.ts";
 import { CliError, formatCliError } from "./errors.ts";
@@ -19,6 +21,35 @@ import { relayCommand } from "./relay.ts";
 import { snapshotCommand } from "./snapshot.ts";
 import { transcodeCommand } from "./transcode.ts";
 import { serveCommand } from "./serve.ts";
+
+// Display names of source schemes, in the order the summary lists them.
+const INPUT_NAMES: [scheme: string, name: string][] = [
+  ["rtsp", "RTSP"],
+  ["rtmp", "RTMP"],
+  ["http", "HTTP"],
+  ["webrtc", "WebRTC"],
+  ["tcp", "TCP"],
+  ["ffmpeg", "ffmpeg"],
+  ["exec", "exec"],
+];
+
+/** What the server serves: the output routes and protocols that exist (keep in step with docs/features.md). */
+export const OUTPUT_PROTOCOLS = ["RTSP", "MSE", "HLS", "MP4", "MPEG-TS", "FLV", "MJPEG", "JPEG"];
+
+/**
+ * The one-line description `strom --help` prints: the source schemes that are registered (so it
+ * names only inputs that exist) and {@link OUTPUT_PROTOCOLS}.
+ *
+ * @example
+ * ```ts
+ * protocolSummary(); // "Camera streaming server: RTSP, ffmpeg, exec in; RTSP, MSE, ... out."
+ * ```
+ */
+export function protocolSummary(): string {
+  registerBuiltinSources();
+  const inputs = INPUT_NAMES.filter(([scheme]) => hasScheme(scheme)).map(([, name]) => name);
+  return `Camera streaming server: ${inputs.join(", ")} in; ${OUTPUT_PROTOCOLS.join(", ")} out.`;
+}
 
 /**
  * Builds the command tree. Actions throw on failure; {@link run} turns that into an exit code.
@@ -30,9 +61,7 @@ import { serveCommand } from "./serve.ts";
  */
 export function buildProgram(): Command {
   const program = new Command("strom")
-    .description(
-      "Camera streaming server: RTSP, RTMP, HTTP, WebRTC in; WebRTC, MSE, HLS, MP4, MJPEG, RTSP out.",
-    )
+    .description(protocolSummary())
     .version(VERSION, "-v, --version", "print the version")
     .showSuggestionAfterError(true)
     .exitOverride();

@@ -7,7 +7,7 @@
 
 /** A parsed listen address. */
 export interface ListenAddress {
-  /** `0.0.0.0` for "all interfaces". */
+  /** `::` for "all interfaces" (dual-stack: IPv6 and IPv4, like go2rtc; `0.0.0.0` on a host without IPv6). */
   hostname: string;
   port: number;
 }
@@ -18,7 +18,8 @@ export interface ListenAddress {
  * @throws {RangeError} when the port is missing or out of range.
  * @example
  * ```ts
- * parseListen(":1984");          // { hostname: "0.0.0.0", port: 1984 }
+ * parseListen(":1984");          // { hostname: "::", port: 1984 } (IPv6 and IPv4)
+ * parseListen("0.0.0.0:1984");   // { hostname: "0.0.0.0", port: 1984 } (IPv4 only)
  * parseListen("[::1]:0");        // { hostname: "::1", port: 0 }
  * ```
  */
@@ -44,11 +45,11 @@ export function parseListen(listen: string): ListenAddress | undefined {
   if (!portText || !Number.isInteger(port) || port < 0 || port > 65535) {
     throw new RangeError(`Cannot parse listen address "${listen}": port must be 0-65535, e.g. ":1984".`);
   }
-  return { hostname: host || "0.0.0.0", port };
+  return { hostname: host || "::", port };
 }
 
 /**
- * The URL to show for a bound HTTP address (a wildcard host is shown as 127.0.0.1).
+ * The URL to show for a bound HTTP address (a wildcard host, IPv4 or dual-stack, is shown as 127.0.0.1).
  *
  * @example
  * ```ts
@@ -57,8 +58,7 @@ export function parseListen(listen: string): ListenAddress | undefined {
  */
 export function httpUrl(addr: { hostname: string; port: number }): string {
   let host = addr.hostname;
-  if (host === "0.0.0.0" || host === "") host = "127.0.0.1";
-  else if (host === "::") host = "[::1]";
+  if (host === "0.0.0.0" || host === "" || host === "::") host = "127.0.0.1";
   else if (host.includes(":")) host = `[${host}]`;
   return `http://${host}:${addr.port}`;
 }

@@ -3,10 +3,11 @@ import { httpUrl, parseListen } from "./listen.ts";
 
 describe("parseListen", () => {
   it("parses go2rtc-style addresses", () => {
-    expect(parseListen(":1984")).toEqual({ hostname: "0.0.0.0", port: 1984 });
+    expect(parseListen(":1984")).toEqual({ hostname: "::", port: 1984 });
+    expect(parseListen("0.0.0.0:1984")).toEqual({ hostname: "0.0.0.0", port: 1984 });
     expect(parseListen("127.0.0.1:0")).toEqual({ hostname: "127.0.0.1", port: 0 });
     expect(parseListen("[::1]:8554")).toEqual({ hostname: "::1", port: 8554 });
-    expect(parseListen("1984")).toEqual({ hostname: "0.0.0.0", port: 1984 });
+    expect(parseListen("1984")).toEqual({ hostname: "::", port: 1984 });
     expect(parseListen("")).toBeUndefined();
   });
 

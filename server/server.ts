@@ -7,6 +7,7 @@
 import process from "node:process";
 import type { Hono } from "hono";
 import { StreamHub } from "../lib/core/hub.ts";
+import { isNoIpv6 } from "../lib/runtime/tcp.ts";
 import { toNetError } from "../lib/runtime/net_error.ts";
 import type { Logger } from "../lib/core/log.ts";
 import { createApp } from "./app.ts";
@@ -149,7 +150,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
 
     if (listen) {
       const where = `${listen.hostname.includes(":") ? `[${listen.hostname}]` : listen.hostname}:${listen.port} (api.listen)`;
+      // ":port" listens dual-stack ("::"), or on all IPv4 interfaces on a host without IPv6.
       http = await adapter.serve(app, listen).catch((error) => {
+        if (listen.hostname === "::" && isNoIpv6(error)) return adapter.serve(app, { ...listen, hostname: "0.0.0.0" });
+        throw error;
+      }).catch((error) => {
         throw toNetError(error, "listen on", where);
       });
       log.info(`listening on ${httpUrl(http.addr)}`, { runtime: adapter.runtime, version: VERSION });

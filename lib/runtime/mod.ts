@@ -15,6 +15,7 @@ export {
   type TcpConn,
   tcpConnect,
   type TcpConnectOptions,
+  isNoIpv6,
   tcpListen,
   type TcpListener,
   type TcpListenOptions,

@@ -19,7 +19,8 @@
  */
 import * as net from "node:net";
 import * as tls from "node:tls";
-import { formatAddress, netAddr } from "./_address.ts";
+import { netAddr } from "./_address.ts";
+import { formatAddress } from "./address.ts";
 import { NodeReadableAdapter } from "./_node_readable.ts";
 import { type NetAddr, NetError, toNetError } from "./net_error.ts";
 
@@ -99,7 +100,7 @@ export interface TcpListener {
 
 /** Options of {@link tcpListen}. */
 export interface TcpListenOptions {
-  /** Default `"0.0.0.0"` (all IPv4). `"::"` is dual-stack where the host allows it. */
+  /** Default `"0.0.0.0"` (all IPv4). `"::"` is dual-stack, and falls back to `"0.0.0.0"` on a host without IPv6. */
   hostname?: string;
   /** 0 picks a free port; read it from {@link TcpListener.addr}. */
   port: number;
@@ -379,8 +380,25 @@ class ServerListener implements TcpListener {
  * console.log(`listening on ${listener.addr.port}`);
  * ```
  */
-export function tcpListen(o: TcpListenOptions): Promise<TcpListener> {
-  const hostname = o.hostname ?? "0.0.0.0";
+export async function tcpListen(o: TcpListenOptions): Promise<TcpListener> {
+  if (o.hostname !== "::") return await listenOn(o, o.hostname ?? "0.0.0.0");
+  // "::" is dual-stack (IPv6 and IPv4-mapped) where the host has IPv6; on a host without it, all
+  // IPv4 interfaces are what "every interface" can mean.
+  try {
+    return await listenOn(o, "::");
+  } catch (error) {
+    if (!isNoIpv6(error)) throw error;
+    return await listenOn(o, "0.0.0.0");
+  }
+}
+
+/** Whether a listen error means the host has no IPv6 (as opposed to a busy port). */
+export function isNoIpv6(error: unknown): boolean {
+  const text = `${(error as { code?: string })?.code ?? ""} ${(error as { cause?: { code?: string } })?.cause?.code ?? ""} ${String(error)}`;
+  return /EAFNOSUPPORT|EADDRNOTAVAIL|EPROTONOSUPPORT|AddrNotAvailable|not supported|Address family/i.test(text);
+}
+
+function listenOn(o: TcpListenOptions, hostname: string): Promise<TcpListener> {
   const address = formatAddress(hostname, o.port);
   return new Promise<TcpListener>((resolve, reject) => {
     const server = net.createServer({ allowHalfOpen: false });

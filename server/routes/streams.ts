@@ -58,15 +58,16 @@ export function validateSources(sources: string[], policy: SourcePolicy, where: 
     throw new ApiError(400, 'Missing source: add "src=<url>" to the query (it may repeat), e.g. src=rtsp://10.0.0.5/1');
   }
   for (const src of sources) {
-    if (src.trim() === "" || /\s/.test(src)) {
-      throw new ApiError(400, `Invalid source "${src}": a source URL must not be empty or contain whitespace.`);
-    }
     if (!schemeOf(src)) {
       throw new ApiError(400, `Invalid source "${src}": it has no scheme (expected e.g. rtsp://...). Known schemes: ${registeredSchemes().join(", ")}.`);
     }
   }
+  // Before the shape checks, so a command is refused as a command (403) whatever else is wrong with it.
   assertNetworkSources(sources, policy, where);
   for (const src of sources) {
+    if (/\s/.test(src)) {
+      throw new ApiError(400, `Invalid source "${src}": a source URL must not contain whitespace.`);
+    }
     const scheme = schemeOf(src);
     if (!hasScheme(scheme)) throw new UnknownSchemeError(scheme, src, registeredSchemes());
   }
@@ -107,9 +108,9 @@ export function streamsRoutes(app: Hono, ctx: AppContext): void {
   });
 
   app.put("/api/streams", async (c) => {
+    const sources = validateSources(c.req.queries("src") ?? [], serverSourcePolicy(ctx), "PUT /api/streams");
     // go2rtc compatibility: the name defaults to the source.
     const name = validateStreamName(c.req.query("name") ?? c.req.query("src"));
-    const sources = validateSources(c.req.queries("src") ?? [], serverSourcePolicy(ctx), "PUT /api/streams");
     const existed = hub.get(name) !== undefined;
     await writeBack(name, sources);
     remember(name, sources);

@@ -6,6 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { hasScheme } from "../../lib/core/registry.ts";
+import { registerBuiltinSources } from "../../server/sources.ts";
 import { runText, type TextRunResult } from "../_support/process.ts";
 
 const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
@@ -36,6 +38,16 @@ describe("strom CLI", () => {
     for (const cmd of ["serve", "config", "probe", "snapshot", "record", "relay", "transcode"]) {
       expect(r.stdout).toMatch(new RegExp(`^  ${cmd}\\b`, "m"));
     }
+  }, 30_000);
+
+  it("--help names only the inputs that are registered", async () => {
+    const r = await strom("--help");
+    registerBuiltinSources();
+    const line = r.stdout.split("\n").find((l) => l.startsWith("Camera streaming server:")) ?? "";
+    const inputs = line.slice("Camera streaming server: ".length, line.indexOf(" in;")).split(", ");
+    const scheme: Record<string, string> = { RTSP: "rtsp", RTMP: "rtmp", HTTP: "http", WebRTC: "webrtc", TCP: "tcp" };
+    for (const name of inputs) expect({ name, registered: hasScheme(scheme[name] ?? name) }).toEqual({ name, registered: true });
+    expect(inputs).toContain("RTSP");
   }, 30_000);
 
   it("each command's help has examples", async () => {
@@ -69,11 +81,15 @@ describe("strom CLI", () => {
     expect(r.stderr).toContain("not found");
   }, 30_000);
 
-  it("config check on an unknown scheme exits 1 naming stream and scheme", async () => {
+  it("config check on a scheme strom lacks warns naming stream and scheme (exit 1 only with --strict)", async () => {
+    // go2rtc configs hold schemes strom lacks (homekit://, tapo://): they load with a warning.
     const r = await strom("config", "check", "-c", join(dir, "scheme.yaml"));
-    expect(r.code).not.toBe(0);
+    expect(r.code).toBe(0);
     expect(r.stderr).toContain("streams.cam");
     expect(r.stderr).toContain('"foo"');
+    expect(r.stdout).toContain("1 warning");
+    const strict = await strom("config", "check", "--strict", "-c", join(dir, "scheme.yaml"));
+    expect(strict.code).not.toBe(0);
   }, 30_000);
 
   it("config check on a valid file exits 0", async () => {
