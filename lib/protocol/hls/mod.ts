@@ -13,6 +13,6 @@
  * @module
  */
 export { mediaPlaylist, type MediaPlaylistOptions, multivariantPlaylist, type PlaylistSegment } from "./playlist.ts";
-export { type HlsSegment, HlsSegmenter, type HlsSegmenterOptions } from "./segmenter.ts";
+export { type HlsSegment, HlsSegmenter, type HlsSegmenterOptions, LIVE_PLAYLIST_MIN_SEGMENTS } from "./segmenter.ts";
 export { type HlsFormat, HlsSession, type HlsSessionOptions } from "./session.ts";
 export { HlsLimitError, type HlsSessionRequest, HlsSessionStore, type HlsSessionStoreOptions } from "./session_store.ts";

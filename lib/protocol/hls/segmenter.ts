@@ -11,6 +11,22 @@
  * @module
  */
 
+/**
+ * Segments a live media playlist lists before it is first served, and keeps listing.
+ *
+ * RFC 8216 section 6.2.2 wants a live playlist to span three target durations, and players start
+ * three segments from its end. Chromium's native HLS (`<video src=...m3u8>`) depends on it: it
+ * starts from the last three segments, and when play begins after its queue ran dry (a playlist of
+ * one or two segments) it reloads the playlist, finds no segment newer than the ones it had, and
+ * fails with `DEMUXER_ERROR_COULD_NOT_PARSE` ("Segment queue never had any data").
+ *
+ * @example
+ * ```ts
+ * await segmenter.waitFor(LIVE_PLAYLIST_MIN_SEGMENTS - 1, 10_000); // before the first playlist
+ * ```
+ */
+export const LIVE_PLAYLIST_MIN_SEGMENTS = 3;
+
 /** A finished segment. */
 export interface HlsSegment {
   /** Media sequence number (`n=` in segment URLs). */
@@ -24,7 +40,7 @@ export interface HlsSegment {
 export interface HlsSegmenterOptions {
   /** Seconds a segment lasts at least before the next cut point ends it. Default 1. */
   targetDuration?: number;
-  /** Segments kept. Default 6. */
+  /** Segments kept. Default 6, at least {@link LIVE_PLAYLIST_MIN_SEGMENTS}. */
   maxSegments?: number;
   /** Bytes kept over all segments, the one being written included. Default 16 MB. */
   maxBytes?: number;
@@ -64,7 +80,7 @@ export class HlsSegmenter {
 
   constructor(options: HlsSegmenterOptions = {}) {
     this.targetDuration = options.targetDuration ?? 1;
-    this.maxSegments = Math.max(2, options.maxSegments ?? 6);
+    this.maxSegments = Math.max(LIVE_PLAYLIST_MIN_SEGMENTS, options.maxSegments ?? 6);
     this.maxBytes = options.maxBytes ?? 16_000_000;
   }
 

@@ -12,7 +12,7 @@ import { mp4CanMux } from "../../format/mp4/mp4_track.ts";
 import { tsCanMux, TsMuxer } from "../../format/mpegts/ts_muxer.ts";
 import { OutputConsumer, type OutputPeer } from "../http/output_consumer.ts";
 import { mediaPlaylist } from "./playlist.ts";
-import { HlsSegmenter, type HlsSegmenterOptions } from "./segmenter.ts";
+import { HlsSegmenter, type HlsSegmenterOptions, LIVE_PLAYLIST_MIN_SEGMENTS } from "./segmenter.ts";
 
 /** Segment container of a session. */
 export type HlsFormat = "mpegts" | "fmp4";
@@ -38,7 +38,7 @@ const MAX_STEP_SECONDS = 10;
  * const s = new HlsSession({ id: "k3j9x0", format: "mpegts", medias });
  * await stream.addConsumer(s);
  * s.start();
- * const text = await s.playlist(10_000); // waits for the first segment
+ * const text = await s.playlist(10_000); // waits for the first three segments
  * ```
  */
 export class HlsSession extends OutputConsumer {
@@ -122,11 +122,15 @@ export class HlsSession extends OutputConsumer {
   }
 
   /**
-   * The media playlist; waits up to `waitMs` for the first segment. Undefined when the session
-   * ended or nothing came in time.
+   * The media playlist. The first one waits up to `waitMs` until it can list
+   * {@link LIVE_PLAYLIST_MIN_SEGMENTS} segments (a shorter live playlist makes Chromium's native HLS
+   * fail, see there); past `waitMs` it lists what there is. Undefined when the session ended or not
+   * one segment came in time.
    */
   async playlist(waitMs: number): Promise<string | undefined> {
-    if (!(await this.segmenter.waitFor(0, waitMs))) return undefined;
+    const seg = this.segmenter;
+    await seg.waitFor(LIVE_PLAYLIST_MIN_SEGMENTS - 1, waitMs);
+    if (seg.closed || seg.segments.length === 0) return undefined;
     const id = encodeURIComponent(this.sessionId);
     const ext = this.format === "fmp4" ? "m4s" : "ts";
     return mediaPlaylist({
