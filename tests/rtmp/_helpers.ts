@@ -52,3 +52,27 @@ export async function publishRtmpAndWait(
   });
   return child;
 }
+
+/**
+ * Waits until something listens on 127.0.0.1:`port` (ffmpeg `-listen 1` accepts one connection
+ * only, so probing by connecting would use it up): reads the kernel's socket table where there is
+ * one, else waits a fixed 1.5 s.
+ */
+export async function waitListening(port: number, timeoutMs = 10_000): Promise<void> {
+  const { readTextFile } = await import("../../lib/runtime/fs.ts");
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, "0")} `;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let table: string;
+    try {
+      table = await readTextFile("/proc/net/tcp");
+    } catch {
+      await new Promise((r) => setTimeout(r, 1500));
+      return;
+    }
+    // Columns: sl local_address rem_address st ...; st 0A = LISTEN.
+    if (table.split("\n").some((l) => l.split(/\s+/)[2]?.endsWith(hex.trim()) && l.split(/\s+/)[4] === "0A")) return;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for a listener on port ${port}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -86,9 +86,9 @@ export class RtmpHandshake {
       const need = this.#stage === "c2" ? HANDSHAKE_SIZE : this.#buf.length;
       const n = Math.min(need - this.#have, data.length - pos);
       this.#buf.set(data.subarray(pos, pos + n), this.#have);
+      if (this.#have === 0 && n > 0 && this.#stage !== "c2") this.#checkVersion(this.#buf[0]);
       this.#have += n;
       pos += n;
-      if (this.#have === 1 && this.#stage !== "c2") this.#checkVersion(this.#buf[0]);
       if (this.#have < need) return undefined;
       this.#have = 0;
       if (this.#stage === "c0c1") {
