@@ -26,13 +26,24 @@ export function renderConfigDocs(): string {
   out += "or `a.b=value`; later ones override only the keys they set (maps merge, lists replace). The first file\n";
   out += "is the one the API writes back to, keeping your comments. `${VAR}` and `${VAR:default}` are replaced\n";
   out += "from the `env:` section, then `$CREDENTIALS_DIRECTORY/VAR` (systemd credentials), then the environment.\n";
-  out += "Unknown keys are warnings (with file:line and a did-you-mean); wrong types are errors naming file:line:col.\n\n";
+  out += "Unknown keys are warnings (with file:line and a did-you-mean); wrong types are errors naming file:line:col.\n";
+  out += "Keys marked **Not implemented yet** are accepted (so go2rtc files load) but have no effect; setting one\n";
+  out += "gives a warning at load that names it.\n\n";
+  out += "**Security.** Sources that run programs (`exec:`, `echo:`, `expr:`) or pass raw arguments to ffmpeg\n";
+  out += "(`#raw=`, `#input=`, `#video=`/`#audio=`/`#drawtext=` values that are not templates, file/device/lavfi\n";
+  out += "inputs) may be written in the config file, but the API (`PUT`/`PATCH /api/streams`, `POST /api/config`)\n";
+  out += "and every other network protocol refuse them with 403 unless the file sets `api.allow_exec_sources: true`.\n";
+  out += "`POST /api/config` may not change `api.allow_exec_sources`, `ffmpeg`, `exec`, `api.static_dir`,\n";
+  out += "`api.tls_cert`/`tls_key`, `api.unix_listen`, `log.output` or the recordings folder either: they choose\n";
+  out += "which programs run and which files are read or written. `exec.allow_paths` limits which executables\n";
+  out += "`exec:` sources may run, even from the config file.\n\n";
   out += "Without `-c`, this embedded default config is used:\n\n```yaml\n" + DEFAULT_CONFIG_YAML.trim() + "\n```\n";
   for (const [section, list] of sections) {
     out += `\n## \`${section}\`\n\n| key | type | default | description |\n| --- | --- | --- | --- |\n`;
     for (const k of list) {
       const type = k.values ? `${k.type}: ${k.values.map((v) => `\`${v}\``).join(", ")}` : k.type;
-      const desc = k.description + (k.example !== undefined ? ` Example: ${fmt(k.example)}.` : "");
+      const desc = (k.notImplemented ? `**Not implemented yet** (setting it gives a warning at load): ${k.notImplemented}. ` : "") +
+        k.description + (k.example !== undefined ? ` Example: ${fmt(k.example)}.` : "");
       out += `| \`${k.path}\` | ${type.replace(/\|/g, "\\|")} | ${fmt(k.default)} | ${desc.replace(/\|/g, "\\|")} |\n`;
     }
   }

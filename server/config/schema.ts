@@ -534,6 +534,8 @@ export interface ConfigKeyDoc {
   example?: string;
   /** Allowed values of an enum. */
   values?: readonly string[];
+  /** Set when the key is accepted but has no effect yet (see {@link NodeBase.notImplemented}). */
+  notImplemented?: string;
 }
 
 /**
@@ -552,6 +554,7 @@ export function listConfigKeys(root: ObjectNode = configSchema): ConfigKeyDoc[] 
     if (node.default !== undefined) entry.default = node.default;
     if (node.example !== undefined) entry.example = node.example;
     if (node.kind === "enum") entry.values = node.values;
+    if (node.notImplemented) entry.notImplemented = node.notImplemented;
     if (path) out.push(entry);
     const prefix = path ? `${path}.` : "";
     if (node.kind === "object") {
