@@ -19,6 +19,7 @@ import { streamsDotRoutes } from "./routes/streams_dot.ts";
 import { type WsHandlers, wsRoutes } from "./routes/ws.ts";
 import { outputsRoutes } from "./routes/outputs.ts";
 import { hlsRoutes } from "./routes/hls.ts";
+import { ingestRoutes } from "./routes/ingest.ts";
 import { webRoutes } from "./routes/web.ts";
 
 export type { AppContext } from "./context.ts";
@@ -78,6 +79,7 @@ export function createApp(ctx: AppContext, options: { wsHandlers?: WsHandlers } 
   const wsHandlers = options.wsHandlers ?? new Map();
   outputsRoutes(app, ctx, wsHandlers);
   hlsRoutes(app, ctx, wsHandlers);
+  ingestRoutes(app, ctx);
   wsRoutes(app, ctx, wsHandlers);
   webRoutes(app, ctx);
   return app;
