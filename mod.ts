@@ -75,6 +75,16 @@ export {
   RtspServer,
   type RtspServerOptions,
 } from "./lib/protocol/rtsp/mod.ts";
+export {
+  registerRtmpSources,
+  RtmpClient,
+  RtmpClientProducer,
+  RtmpError,
+  RtmpPublish,
+  type RtmpPublishOptions,
+  RtmpServer,
+  type RtmpServerOptions,
+} from "./lib/protocol/rtmp/mod.ts";
 export { DemoProducer, registerDemoSource } from "./lib/protocol/demo/mod.ts";
 export { buildFfmpegArgs, registerFfmpegSource } from "./lib/protocol/ffmpeg/mod.ts";
 export { ExecError, registerExecSource } from "./lib/protocol/exec/mod.ts";

@@ -1,5 +1,6 @@
 /**
- * Registers the source schemes built into the server: `demo`, `rtsp`/`rtsps`/`rtspx`, `http`/`https`
+ * Registers the source schemes built into the server: `demo`, `rtsp`/`rtsps`/`rtspx`,
+ * `rtmp`/`rtmps`/`rtmpx`, `http`/`https`
  * (MJPEG, JPEG snapshots, HTTP-FLV, MPEG-TS, HLS), `tcp`, `exec` (limited
  * to `exec.allow_paths`) and `ffmpeg` (an ffmpeg command built from the `ffmpeg:` config section, run
  * like an exec source). Idempotent. Shared by
@@ -14,6 +15,7 @@ import { registerDemoSource } from "../lib/protocol/demo/mod.ts";
 import { registerExecSource } from "../lib/protocol/exec/mod.ts";
 import { ffmpegTemplates, registerFfmpegSource } from "../lib/protocol/ffmpeg/mod.ts";
 import { registerRtspSources } from "../lib/protocol/rtsp/mod.ts";
+import { registerRtmpSources } from "../lib/protocol/rtmp/mod.ts";
 import { registerHttpSources } from "../lib/protocol/http/producer.ts";
 import { registerTcpSource } from "../lib/protocol/tcp/mod.ts";
 
@@ -92,6 +94,7 @@ export function registerBuiltinSources(options: { log?: Logger } = {}): void {
   registered = true;
   registerDemoSource();
   registerRtspSources();
+  registerRtmpSources({ log: options.log?.child({ module: "rtmp" }) });
   registerHttpSources({ log: options.log?.child({ module: "http" }) });
   registerTcpSource({ log: options.log?.child({ module: "tcp" }) });
   const execLog = options.log?.child({ module: "exec" });

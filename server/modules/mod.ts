@@ -7,6 +7,7 @@
  */
 import { preloadModule } from "./preload.ts";
 import { rtspModule } from "./rtsp.ts";
+import { rtmpModule } from "./rtmp.ts";
 import { metricsModule } from "./metrics.ts";
 import type { Module } from "./types.ts";
 
@@ -22,7 +23,8 @@ export type { Module, ModuleContext, ModuleHandle } from "./types.ts";
  */
 export const builtinModules: readonly Module[] = [
   rtspModule,
+  rtmpModule,
   preloadModule,
   metricsModule,
-  // webrtc, rtmp, record, metrics: added as their features land.
+  // webrtc, record: added as their features land.
 ];

@@ -1,0 +1,30 @@
+/**
+ * The RTMP module: when `rtmp.listen` is set (off by default, as go2rtc; `":1935"` is the usual
+ * value), serves every stream at `rtmp://host:<port>/<name>` to players and takes publishers
+ * (`ffmpeg -f flv`, OBS with the stream name as key) into existing streams.
+ *
+ * @module
+ */
+import { RtmpServer } from "../../lib/protocol/rtmp/mod.ts";
+import { parseListen } from "../listen.ts";
+import type { Module } from "./types.ts";
+
+/**
+ * Starts the RTMP server when `rtmp.listen` is set.
+ *
+ * @example
+ * ```ts
+ * const handle = await rtmpModule.init(ctx, app); // listening on :1935 with rtmp.listen ":1935"
+ * await handle?.close();
+ * ```
+ */
+export const rtmpModule: Module = {
+  name: "rtmp",
+  async init(ctx) {
+    const listen = parseListen(ctx.config.rtmp?.listen ?? "");
+    if (!listen) return;
+    const server = new RtmpServer({ hub: ctx.hub, listen, log: ctx.log });
+    await server.listen();
+    return { close: () => server.close() };
+  },
+};
