@@ -8,6 +8,12 @@
  * decoder never sees a broken reference chain), counts the drops, and never makes the source or the
  * other viewers wait.
  *
+ * A new viewer starts from the receiver's cached GOP ({@link Sender.replay}): the sender walks that
+ * shared, read-only list before its queue, at the handler's pace, so a GOP of any length (a camera
+ * with a 10 s GOP has 250 frames in it) reaches the viewer whole, keyframe first, at once. Pushing
+ * the cached frames into the 128-frame queue instead overflowed it on long GOPs, and the viewer
+ * waited for the camera's next keyframe.
+ *
  * Hot path: `Receiver.push` and `Sender.push` allocate nothing per frame. A Receiver runs the drains
  * of the senders it pushed to itself, right after its fan-out and in the producer's call; only a
  * sender pushed to outside a Receiver's fan-out waits for one microtask, shared by every sender
@@ -25,9 +31,12 @@ export type FrameHandler = (frame: Frame) => void | Promise<void>;
 
 /** Limits of a sender's queue. */
 export interface SenderOptions {
-  /** Frames the queue holds before it drops. Default 128 for video, 256 for audio. */
+  /**
+   * Frames the queue holds before it drops. Default 128 for video, 256 for audio. A replayed GOP
+   * ({@link Sender.replay}) does not count: only frames pushed while it is handed over do.
+   */
   capacity?: number;
-  /** Bytes the queue holds before it drops. Default 16 MiB. */
+  /** Bytes the queue holds before it drops (a replayed GOP does not count). Default 16 MiB. */
   maxBytes?: number;
   /** Called once if the handler throws or rejects; the sender closes itself. */
   onError?: (error: unknown) => void;
@@ -69,6 +78,9 @@ export class Sender {
   #closed = false;
   // Video starts at a keyframe and restarts at one after a drop.
   #waitKeyframe: boolean;
+  // A cached GOP being handed over before the queue: shared with other viewers, never written.
+  #backlog: readonly Frame[] | undefined;
+  #backlogNext = 0;
 
   constructor(media: Media, codec: Codec, handler: FrameHandler, options: SenderOptions = {}) {
     this.media = media;
@@ -82,9 +94,9 @@ export class Sender {
     this.#waitKeyframe = this.#isVideo && codecNeedsKeyframe(codec);
   }
 
-  /** Frames waiting in the queue. */
+  /** Frames waiting: in the queue, and of a replayed GOP not handed over yet. */
   get queued(): number {
-    return this.#size;
+    return this.#size + (this.#backlog ? this.#backlog.length - this.#backlogNext : 0);
   }
 
   /** Whether {@link close} was called. */
@@ -105,9 +117,9 @@ export class Sender {
     const len = frame.data.length;
     if (this.#size >= this.#capacity || (this.#queuedBytes + len > this.#maxBytes && this.#size > 0)) {
       if (this.#isVideo && codecNeedsKeyframe(this.codec)) {
-        // A decoder cannot continue past a lost frame: drop what is queued and resume at a keyframe,
-        // unless this frame is itself one.
-        this.drops += this.#size;
+        // A decoder cannot continue past a lost frame: drop what is queued (and what is left of a
+        // replayed GOP) and resume at a keyframe, unless this frame is itself one.
+        this.drops += this.queued;
         this.#clear();
         if (!frame.keyframe) {
           this.drops++;
@@ -124,6 +136,35 @@ export class Sender {
     this.#ring[tail] = frame;
     this.#size++;
     this.#queuedBytes += len;
+    if (!this.#running) {
+      this.#running = true;
+      scheduleDrain(this.#drain);
+    }
+  }
+
+  /**
+   * Starts this sender from a cached GOP (`frames`, keyframe first, as {@link GopCache.frames}
+   * gives them): they go to the handler before anything pushed after this call, as fast as the
+   * handler takes them, without being copied into the queue, so a GOP longer than the queue's
+   * capacity is not dropped. The list is read, never changed, and can be shared by many senders.
+   * Frames queued before are older than the GOP and are dropped (counted). A video GOP that does
+   * not start at a keyframe is ignored (the sender keeps waiting for one).
+   *
+   * @example
+   * ```ts
+   * const sender = new Sender(media, codec, (frame) => socket.write(frame.data));
+   * sender.replay(receiver.gop?.frames() ?? []);
+   * ```
+   */
+  replay(frames: readonly Frame[]): void {
+    if (this.#closed || frames.length === 0) return;
+    const needsKeyframe = this.#isVideo && codecNeedsKeyframe(this.codec);
+    if (needsKeyframe && !frames[0].keyframe) return;
+    this.drops += this.queued;
+    this.#clear();
+    this.#backlog = frames;
+    this.#backlogNext = 0;
+    this.#waitKeyframe = false;
     if (!this.#running) {
       this.#running = true;
       scheduleDrain(this.#drain);
@@ -147,15 +188,29 @@ export class Sender {
     this.#head = 0;
     this.#size = 0;
     this.#queuedBytes = 0;
+    this.#backlog = undefined;
+    this.#backlogNext = 0;
   }
 
   readonly #drain = (): void => {
-    while (this.#size > 0 && !this.#closed) {
-      const frame = this.#ring[this.#head]!;
-      this.#ring[this.#head] = undefined;
-      if (++this.#head === this.#capacity) this.#head = 0;
-      this.#size--;
-      this.#queuedBytes -= frame.data.length;
+    while (!this.#closed) {
+      let frame: Frame;
+      const backlog = this.#backlog;
+      if (backlog !== undefined) {
+        frame = backlog[this.#backlogNext++];
+        if (this.#backlogNext === backlog.length) {
+          this.#backlog = undefined;
+          this.#backlogNext = 0;
+        }
+      } else if (this.#size > 0) {
+        frame = this.#ring[this.#head]!;
+        this.#ring[this.#head] = undefined;
+        if (++this.#head === this.#capacity) this.#head = 0;
+        this.#size--;
+        this.#queuedBytes -= frame.data.length;
+      } else {
+        break;
+      }
       this.frames++;
       this.bytes += frame.data.length;
       let result: void | Promise<void>;
@@ -296,17 +351,16 @@ export class Receiver {
   }
 
   /**
-   * Attaches a sender. With `fromCache` (default true) the sender first gets the cached GOP, so a
-   * new viewer starts at once instead of waiting for the next keyframe.
+   * Attaches a sender. With `fromCache` (default true) the sender first gets the cached GOP
+   * ({@link Sender.replay}), whatever its length, so a new viewer starts at once instead of
+   * waiting for the next keyframe.
    */
   addSender(sender: Sender, options: { fromCache?: boolean } = {}): void {
     if (sender.receiver === this) return;
     sender.receiver?.removeSender(sender);
     sender.receiver = this;
     this.senders.push(sender);
-    if (options.fromCache !== false && this.gop) {
-      for (const frame of this.gop.frames()) sender.push(frame);
-    }
+    if (options.fromCache !== false && this.gop && this.gop.size > 0) sender.replay(this.gop.frames());
   }
 
   /** Detaches a sender; calls `onIdle` when it was the last. */

@@ -77,6 +77,83 @@ describe("Receiver and Sender", () => {
     expect(got).toHaveLength(5);
   });
 
+  it("a late viewer of a GOP longer than its queue gets the whole GOP, keyframe first, then live, without a drop", async () => {
+    // A camera with a 10 s GOP at 25 fps (-g 250): 300 frames since the keyframe, over twice the
+    // video queue's default capacity of 128.
+    const r = new Receiver(video, H264);
+    for (let t = 0; t < 300; t++) r.push(frame(t * 3600, t === 0));
+    expect(r.gop!.size).toBe(300);
+    const got: Frame[] = [];
+    const late = new Sender(video, H264, (f) => void got.push(f));
+    r.addSender(late);
+    // Its first frame comes at once (one microtask), before the camera's next frame.
+    await tick();
+    expect(got[0]?.keyframe).toBe(true);
+    expect(got[0].timestamp).toBe(0);
+    expect(got).toHaveLength(300);
+    for (let t = 300; t < 310; t++) r.push(frame(t * 3600));
+    await tick();
+    expect(got.map((f) => f.timestamp / 3600)).toEqual(Array.from({ length: 310 }, (_, i) => i));
+    expect(late.drops).toBe(0);
+    expect(late.queued).toBe(0);
+  });
+
+  it("a late viewer whose handler takes its time gets the GOP and the frames pushed meanwhile, in order", async () => {
+    const r = new Receiver(video, H264);
+    for (let t = 0; t < 200; t++) r.push(frame(t, t === 0));
+    const got: number[] = [];
+    // Every frame waits for a timer: while the cached 200 are handed over the camera goes on.
+    const late = new Sender(video, H264, (f) => {
+      got.push(f.timestamp);
+      return new Promise<void>((res) => setTimeout(res, 0));
+    });
+    r.addSender(late);
+    await tick();
+    expect(got).toEqual([0]);
+    expect(late.queued).toBe(199);
+    for (let t = 200; t < 300; t++) r.push(frame(t)); // 100 live frames: fit the 128-frame queue
+    expect(late.queued).toBe(299);
+    await waitFor(() => late.queued === 0, 10_000);
+    expect(got).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    expect(late.drops).toBe(0);
+  });
+
+  it("a viewer too slow for the replayed GOP drops it and resumes at the next keyframe", async () => {
+    const r = new Receiver(video, H264);
+    for (let t = 0; t < 200; t++) r.push(frame(t, t === 0));
+    let release!: () => void;
+    const blocked = new Promise<void>((res) => (release = res));
+    const got: number[] = [];
+    const slow = new Sender(video, H264, async (f) => {
+      got.push(f.timestamp);
+      await blocked;
+    }, { capacity: 8 });
+    r.addSender(slow);
+    await tick();
+    expect(got).toEqual([0]);
+    for (let t = 200; t < 220; t++) r.push(frame(t)); // the 9th live frame overflows the queue
+    expect(slow.queued).toBe(0);
+    expect(slow.drops).toBe(199 + 20);
+    r.push(frame(220, true));
+    r.push(frame(221));
+    release();
+    await waitFor(() => slow.queued === 0);
+    expect(got).toEqual([0, 220, 221]);
+  });
+
+  it("replay() of a GOP that does not start at a keyframe is ignored by video senders", async () => {
+    const got: number[] = [];
+    const s = new Sender(video, H264, (f) => void got.push(f.timestamp));
+    s.replay([frame(1), frame(2)]);
+    s.push(frame(3, true));
+    await tick();
+    expect(got).toEqual([3]);
+    s.close();
+    s.replay([frame(4, true)]);
+    await tick();
+    expect(got).toEqual([3]);
+  });
+
   it("replace() moves senders to a new receiver without a restart", async () => {
     const a = new Receiver(video, H264);
     const b = new Receiver(video, H264);
