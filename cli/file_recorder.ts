@@ -44,12 +44,25 @@ export interface FileRecorderOptions {
   onFile?: (file: RecordedFile) => void;
 }
 
+/** What one track of a finished file holds. */
+export interface RecordedTrack {
+  kind: "video" | "audio";
+  /** Codec name as negotiated (`H264`, `MPEG4-GENERIC`...). */
+  codec: string;
+  /** Frames written into the file. */
+  frames: number;
+  /** Seconds of media written (MP4: the sum of the sample durations; MPEG-TS: first to last frame plus one frame). */
+  seconds: number;
+}
+
 /** A finished file. */
 export interface RecordedFile {
   path: string;
   bytes: number;
-  /** Media seconds in the file (by the reference track: video if any). */
+  /** Media seconds in the file: the longest track. */
   seconds: number;
+  /** What each track holds, in track order; a track that got nothing has 0 frames. */
+  tracks: RecordedTrack[];
 }
 
 /** Why the recording ended on its own. */
@@ -136,9 +149,16 @@ class Segment {
   startSec: number | undefined;
   lastSec = 0;
   frameSec = 0;
+  /** MPEG-TS: per track, frames written and the first/last timestamp seen (codec clock). */
+  readonly frames: number[];
+  readonly firstTs: number[];
+  readonly lastTs: number[];
 
   constructor(path: string, format: RecordFormat, codecs: Codec[], maxSeconds: number) {
     this.path = path;
+    this.frames = codecs.map(() => 0);
+    this.firstTs = codecs.map(() => -1);
+    this.lastTs = codecs.map(() => 0);
     if (format === "mp4") {
       this.mp4 = new Mp4FileWriter(codecs.map((codec) => ({ codec })), {
         layout: "moov-at-end",
@@ -152,8 +172,43 @@ class Segment {
 
   /** Muxes a frame; returns bytes to append. */
   push(index: number, frame: Frame): Uint8Array | undefined {
-    return this.mp4 ? this.mp4.push(index, frame) : this.ts!.push(index, frame);
+    if (this.mp4) return this.mp4.push(index, frame);
+    const out = this.ts!.push(index, frame);
+    if (out) {
+      this.frames[index]++;
+      if (this.firstTs[index] < 0) this.firstTs[index] = frame.timestamp;
+      this.lastTs[index] = frame.timestamp;
+    }
+    return out;
   }
+
+  /** What each track holds (after the last push). */
+  summary(tracks: readonly { media: Media; codec: Codec }[]): RecordedTrack[] {
+    if (this.mp4) {
+      return this.mp4.written().map((w, i) => ({
+        kind: tracks[i].media.kind,
+        codec: tracks[i].codec.name,
+        frames: w.samples,
+        seconds: round3(w.seconds),
+      }));
+    }
+    return tracks.map((t, i) => {
+      const clock = t.codec.clockRate || 90000;
+      const n = this.frames[i];
+      // Span of the timestamps (32-bit RTP wrap folded) plus one average frame.
+      const span = n ? ((this.lastTs[i] - this.firstTs[i] + 0x100000000) % 0x100000000) / clock : 0;
+      return {
+        kind: t.media.kind,
+        codec: t.codec.name,
+        frames: n,
+        seconds: round3(n > 1 ? span + span / (n - 1) : 0),
+      };
+    });
+  }
+}
+
+function round3(n: number): number {
+  return Math.round(n * 1000) / 1000;
 }
 
 /**
@@ -327,7 +382,8 @@ export class FileRecorder extends OutputConsumer {
       }
     }
     if (seg.bytes === 0) return;
-    const seconds = seg.startSec === undefined ? 0 : seg.lastSec - seg.startSec + seg.frameSec;
+    const tracks = seg.summary(this.tracks);
+    const seconds = tracks.reduce((max, t) => Math.max(max, t.seconds), 0);
     const position = seg.bytes;
     void this.#enqueue(async () => {
       seg.output ??= openOutput(seg.path);
@@ -338,7 +394,7 @@ export class FileRecorder extends OutputConsumer {
         seg.bytes += tail.data.length;
       }
       await out.close();
-      const file = { path: seg.path, bytes: seg.bytes, seconds: Math.round(seconds * 1000) / 1000 };
+      const file = { path: seg.path, bytes: seg.bytes, seconds, tracks };
       this.files.push(file);
       this.options.onFile?.(file);
     });

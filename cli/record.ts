@@ -45,6 +45,23 @@ export function formatBytes(n: number): string {
 }
 
 /**
+ * The summary line of a written file: what it holds, track by track, as written (not as asked).
+ *
+ * @example
+ * ```ts
+ * describeFile(file); // "wrote a.mp4: 4.00 s, 612.0 KB (video H264: 100 frames, 4.00 s; audio MPEG4-GENERIC: 188 frames, 4.01 s)"
+ * ```
+ */
+export function describeFile(f: RecordedFile): string {
+  const tracks = f.tracks.map((t) =>
+    `${t.kind} ${t.codec}: ${t.frames} frame${t.frames === 1 ? "" : "s"}, ${t.seconds.toFixed(2)} s`
+  );
+  const empty = f.tracks.filter((t) => t.frames === 0).map((t) => t.kind);
+  return `wrote ${f.path}: ${f.seconds.toFixed(2)} s, ${formatBytes(f.bytes)} (${tracks.join("; ")})` +
+    (empty.length ? `; warning: no ${empty.join(" or ")} was written` : "");
+}
+
+/**
  * Records `stream` with the settings until the duration, Ctrl-C or an error; resolves with the
  * files written (each finalized).
  *
@@ -67,7 +84,7 @@ export async function recordStream(stream: Stream, s: RecordSettings): Promise<R
     video: s.video,
     audio: s.audio,
     onFile: (f) => {
-      if (f.path !== "-") print(`wrote ${f.path}: ${f.seconds.toFixed(2)} s, ${formatBytes(f.bytes)}`);
+      if (f.path !== "-") print(describeFile(f));
     },
   });
   // Stopped by anything: duration, stall guard, the stream going away.

@@ -130,3 +130,149 @@ export async function removeFile(path: string): Promise<void> {
 export async function makeDir(path: string): Promise<void> {
   await fsp.mkdir(path, { recursive: true });
 }
+
+/** What {@link statPath} reports. */
+export interface FileInfo {
+  size: number;
+  /** Last modification, Unix milliseconds. */
+  mtimeMs: number;
+  isFile: boolean;
+  isDirectory: boolean;
+}
+
+/**
+ * Size, modification time and kind of what is at `path`, or undefined when nothing is there.
+ *
+ * @example
+ * ```ts
+ * const info = await statPath("recordings/cam/2026-12-03T17-00-00.000Z.mp4");
+ * if (info) console.log(info.size);
+ * ```
+ */
+export async function statPath(path: string): Promise<FileInfo | undefined> {
+  try {
+    const s = await fsp.stat(path);
+    return { size: s.size, mtimeMs: s.mtimeMs, isFile: s.isFile(), isDirectory: s.isDirectory() };
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    throw error;
+  }
+}
+
+/** An entry of {@link readDir}. */
+export interface DirEntry {
+  name: string;
+  isFile: boolean;
+  isDirectory: boolean;
+}
+
+/**
+ * The entries of a directory (not recursive, in no particular order). A missing directory gives an
+ * empty list.
+ *
+ * @example
+ * ```ts
+ * const files = (await readDir("recordings/cam")).filter((e) => e.isFile).map((e) => e.name);
+ * ```
+ */
+export async function readDir(path: string): Promise<DirEntry[]> {
+  try {
+    const entries = await fsp.readdir(path, { withFileTypes: true });
+    return entries.map((e) => ({ name: e.name, isFile: e.isFile(), isDirectory: e.isDirectory() }));
+  } catch (error) {
+    if ((error as { code?: string }).code === "ENOENT") return [];
+    throw error;
+  }
+}
+
+/**
+ * How {@link openFile} opens: `read` an existing file; `append` creates or extends one (writes go to
+ * the end); `create` makes a new file and fails when one exists.
+ */
+export type OpenMode = "read" | "append" | "create";
+
+/**
+ * An open file: positioned reads, appends, and `sync` to push written data to the disk.
+ *
+ * Writes reach the operating system when their promise resolves, so they survive the process
+ * being killed (`kill -9`); `sync()` makes them survive a power loss too.
+ */
+export interface OpenFile extends AsyncDisposable {
+  readonly path: string;
+  /**
+   * Reads up to `length` bytes at `position` (fewer at the end of the file).
+   *
+   * @example
+   * ```ts
+   * const header = await file.read(0, 8);
+   * ```
+   */
+  read(position: number, length: number): Promise<Uint8Array>;
+  /**
+   * Writes all of `data` at the end of the file (append mode) or at the current end (create mode).
+   *
+   * @example
+   * ```ts
+   * await file.write(fragment);
+   * ```
+   */
+  write(data: Uint8Array): Promise<void>;
+  /** Flushes written data to the storage device (fsync). */
+  sync(): Promise<void>;
+  /** The file's current size in bytes. */
+  size(): Promise<number>;
+  /** Closes the file; later calls do nothing. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a file for positioned reads or for appending.
+ *
+ * @throws the runtime's error (`code: "ENOENT"`, `"EACCES"`, `"EEXIST"`...), naming the path.
+ * @example
+ * ```ts
+ * await using file = await openFile("recordings/cam/a.mp4", "append");
+ * await file.write(init);
+ * await file.sync();
+ * ```
+ */
+export async function openFile(path: string, mode: OpenMode): Promise<OpenFile> {
+  const flags = mode === "read" ? "r" : mode === "append" ? "a" : "wx";
+  const handle = await fsp.open(path, flags);
+  let closed = false;
+  let end = mode === "read" ? 0 : (await handle.stat()).size;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await handle.close();
+  };
+  return {
+    path,
+    async read(position, length) {
+      const buf = new Uint8Array(length);
+      let got = 0;
+      while (got < length) {
+        const { bytesRead } = await handle.read(buf, got, length - got, position + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return got === length ? buf : buf.subarray(0, got);
+    },
+    async write(data) {
+      let done = 0;
+      while (done < data.length) {
+        // Append mode ignores the position on POSIX; create mode writes at the tracked end.
+        const { bytesWritten } = await handle.write(data, done, data.length - done, end);
+        done += bytesWritten;
+        end += bytesWritten;
+      }
+    },
+    sync: () => handle.sync(),
+    async size() {
+      return (await handle.stat()).size;
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}

@@ -2,7 +2,18 @@ import { afterAll, describe, expect, it } from "bun:test";
 import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileExists, makeDir, readFile, readTextFile, removeFile, writeFile, writeTextFile } from "./fs.ts";
+import {
+  fileExists,
+  makeDir,
+  openFile,
+  readDir,
+  readFile,
+  readTextFile,
+  removeFile,
+  statPath,
+  writeFile,
+  writeTextFile,
+} from "./fs.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "strom-fs-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -54,5 +65,39 @@ describe("fs", () => {
     await removeFile(path);
     expect(await fileExists(path)).toBe(false);
     await expect(readFile(path)).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
+  it("appends through an open file, reads at positions, syncs, stats and lists", async () => {
+    const sub = join(dir, "open");
+    await makeDir(sub);
+    const path = join(sub, "seg.bin");
+    const a = await openFile(path, "append");
+    await a.write(new Uint8Array([1, 2, 3]));
+    await a.write(new Uint8Array(70_000).fill(7));
+    await a.sync();
+    expect(await a.size()).toBe(70_003);
+    await a.close();
+    await a.close();
+    // Appending again extends the file instead of truncating it.
+    const b = await openFile(path, "append");
+    await b.write(new Uint8Array([9]));
+    await b.close();
+    const r = await openFile(path, "read");
+    expect(await r.read(0, 4)).toEqual(new Uint8Array([1, 2, 3, 7]));
+    expect(await r.read(70_002, 10)).toEqual(new Uint8Array([7, 9]));
+    expect((await r.read(80_000, 4)).length).toBe(0);
+    await r.close();
+    expect(await statPath(path)).toMatchObject({ size: 70_004, isFile: true, isDirectory: false });
+    expect(await statPath(join(sub, "none"))).toBeUndefined();
+    expect((await statPath(sub))!.isDirectory).toBe(true);
+    expect(await readDir(sub)).toEqual([{ name: "seg.bin", isFile: true, isDirectory: false }]);
+    expect(await readDir(join(sub, "missing"))).toEqual([]);
+    await expect(openFile(path, "create")).rejects.toMatchObject({ code: "EEXIST" });
+    const c = await openFile(join(sub, "new.bin"), "create");
+    await c.write(new Uint8Array([5, 6]));
+    await c.write(new Uint8Array([8]));
+    await c.close();
+    expect(await readFile(join(sub, "new.bin"))).toEqual(new Uint8Array([5, 6, 8]));
+    await expect(openFile(join(sub, "missing", "x"), "append")).rejects.toMatchObject({ code: "ENOENT" });
   });
 });

@@ -33,5 +33,21 @@ export {
   resolveExecutable,
   which,
 } from "./process.ts";
-export { fileExists, makeDir, readFile, readTextFile, removeFile, writeFile, writeTextFile } from "./fs.ts";
+export {
+  type DirEntry,
+  fileExists,
+  type FileInfo,
+  makeDir,
+  type OpenFile,
+  openFile,
+  type OpenMode,
+  readDir,
+  readFile,
+  readTextFile,
+  removeFile,
+  statPath,
+  writeFile,
+  writeTextFile,
+} from "./fs.ts";
 export { envObject, getEnv, runtimeName } from "./env.ts";
+export { bracketHost, formatAddress } from "./address.ts";

@@ -4,6 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { StreamHub } from "../../lib/core/hub.ts";
+import { registerDemoSource } from "../../lib/protocol/demo/register.ts";
+import { RtspServer } from "../../lib/protocol/rtsp/server.ts";
 import { ffmpeg, ffprobe } from "../_support/ffmpeg.ts";
 import { startStrom, strom } from "./_cli.ts";
 
@@ -28,6 +31,47 @@ describe("strom record", () => {
     expect(decode.code).toBe(0);
     expect(decode.stderr).toBe("");
   }, 20_000);
+
+  // Issue 11: from another strom's RTSP demo stream (video + audio, each track with its own RTP
+  // clock base) the MP4 held one video frame and no audio, while the summary said 4.00 s.
+  it("records video and audio of an RTSP source into MP4; the summary says what the file holds", async () => {
+    const hub = new StreamHub({ graceMs: 0 });
+    registerDemoSource();
+    hub.set("demo", ["demo:"]);
+    const server = await RtspServer.listen({ hub, listen: { hostname: "127.0.0.1", port: 0 } });
+    try {
+      const url = `rtsp://127.0.0.1:${server.addr.port}/demo`;
+      for (const ext of ["mp4", "ts"]) {
+        const out = join(dir, `rtsp.${ext}`);
+        const r = await strom(["record", url, "-o", out, "--duration", "4"], 20_000);
+        expect(r.code).toBe(0);
+        const probe = await ffprobe(out, ["-count_frames"]);
+        type Probed = (typeof probe.streams)[number] & { start_time?: string };
+        const video: Probed = probe.streams.find((s) => s.codec_type === "video" && s.nb_read_frames)!;
+        const audio: Probed = probe.streams.find((s) => s.codec_type === "audio" && s.nb_read_frames)!;
+        expect([video.codec_name, audio.codec_name]).toEqual(["h264", "aac"]);
+        const vFrames = Number(video.nb_read_frames);
+        const aFrames = Number(audio.nb_read_frames);
+        expect(Math.abs(vFrames - 100)).toBeLessThanOrEqual(1);
+        expect(Math.abs(aFrames - 188)).toBeLessThanOrEqual(5); // 48 kHz AAC: 46.9 frames/s
+        // Audio and video start together (not hours apart).
+        expect(Math.abs(Number(video.start_time) - Number(audio.start_time))).toBeLessThan(0.2);
+        if (ext === "mp4") {
+          expect(Math.abs(Number(probe.format!.duration) - 4)).toBeLessThan(0.1);
+          const line = new RegExp(
+            `wrote ${out.replace(/[.\\]/g, "\\$&")}: 4\\.0\\d s, .* \\(video H264: ${vFrames} frames, 4\\.\\d\\d s; ` +
+              `audio MPEG4-GENERIC: ${aFrames} frames, [34]\\.\\d\\d s\\)`,
+          );
+          expect(r.stderr).toMatch(line);
+        } else {
+          expect(r.stderr).toMatch(new RegExp(`video H264: ${vFrames} frames.*audio MPEG4-GENERIC: ${aFrames} frames`));
+        }
+      }
+    } finally {
+      await server.close();
+      await hub.close();
+    }
+  }, 60_000);
 
   it("writes MPEG-TS for a .ts name", async () => {
     const out = join(dir, "demo.ts");

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Frame } from "../../core/frame.ts";
-import { MediaTimeline } from "./media_timeline.ts";
+import { MAX_SHARED_SKEW_SECONDS, MediaTimeline } from "./media_timeline.ts";
 import { Mp4Track, type Mp4TrackOptions } from "./mp4_track.ts";
 
 /** What {@link Mp4Input.accept} found out about a frame. Reused between calls. */
@@ -39,6 +39,11 @@ export class Mp4Input {
   readonly tracks: readonly Mp4Track[];
   readonly hasVideo: boolean;
   dropped = 0;
+  /**
+   * With the `shared` time base: tracks whose first timestamp was too far from the others' to
+   * share their clock (see {@link MAX_SHARED_SKEW_SECONDS}); they were placed by arrival instead.
+   */
+  unsharedTracks = 0;
   readonly sample: Mp4InputSample;
   readonly #states: TrackState[];
   readonly #shared: boolean;
@@ -82,6 +87,15 @@ export class Mp4Input {
     return this.#started;
   }
 
+  /** Seconds of the output timeline reached so far: the latest decode time over the tracks. */
+  #reachedSeconds(): number {
+    let max = 0;
+    for (const s of this.#states) {
+      if (s.prevDts > 0) max = Math.max(max, s.prevDts / s.track.timescale);
+    }
+    return max;
+  }
+
   /** Sum of the tracks' config versions (changes when a sample entry changes). */
   configVersion(): number {
     let v = 0;
@@ -118,11 +132,20 @@ export class Mp4Input {
       }
       if (this.#shared) {
         const offset = Math.round((frame.timestamp / st.timeline.clockRate - this.#origin) * track.timescale);
-        if (offset < 0) {
+        // Where the track would start going by arrival: the time the writer has reached. Shared
+        // clocks agree with it within buffering; clocks that only look shared (RTP tracks, each
+        // with its own random base) are off by hours, and would push the track's samples past
+        // any limit or drop them for good. Those start at the arrival time instead.
+        const arrived = Math.round(this.#reachedSeconds() * track.timescale);
+        if (Math.abs(offset - arrived) > MAX_SHARED_SKEW_SECONDS * track.timescale) {
+          this.unsharedTracks++;
+          st.offset = arrived;
+        } else if (offset < 0) {
           this.dropped++;
           return false;
+        } else {
+          st.offset = offset;
         }
-        st.offset = offset;
       }
       st.started = true;
     }

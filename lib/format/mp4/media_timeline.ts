@@ -14,6 +14,13 @@
 
 const WRAP = 0x100000000;
 
+/**
+ * Muxers with a `shared` time base: a track whose first timestamp is further than this from where
+ * the other tracks have got to does not share their clock (RTP tracks each start at a random
+ * base), and is placed by arrival instead.
+ */
+export const MAX_SHARED_SKEW_SECONDS = 3;
+
 /** Options of a {@link MediaTimeline}. */
 export interface MediaTimelineOptions {
   /** Ticks per second of the input timestamps (the codec clock). */

@@ -103,6 +103,23 @@ export class Mp4FileWriter {
     return this.#input.dropped;
   }
 
+  /**
+   * What each track holds so far: samples and seconds of media (sum of the sample durations), for
+   * reporting what a file really contains.
+   *
+   * @example
+   * ```ts
+   * for (const t of writer.written()) console.log(t.track.kind, t.samples, t.seconds.toFixed(2));
+   * ```
+   */
+  written(): { track: Mp4Track; samples: number; seconds: number }[] {
+    return this.tracks.map((track, i) => ({
+      track,
+      samples: this.#tables[i].sampleCount,
+      seconds: this.#tables[i].duration / track.timescale,
+    }));
+  }
+
   /** Bytes of media written so far. */
   get bytes(): number {
     return this.#bytes;

@@ -20,7 +20,7 @@ import type { Frame } from "../../core/frame.ts";
 import { type AudioSpecificConfig, parseAudioSpecificConfig } from "../../codec/aac/config.ts";
 import { writeAdtsHeader } from "../../codec/aac/adts.ts";
 import { parseAacFmtp } from "../../codec/aac/fmtp.ts";
-import { MediaTimeline } from "../mp4/media_timeline.ts";
+import { MAX_SHARED_SKEW_SECONDS, MediaTimeline } from "../mp4/media_timeline.ts";
 import { VideoParameterSets } from "../mp4/video_parameter_sets.ts";
 import { buildPatSection, buildPmtSection, type PmtStream } from "./ts_psi.ts";
 import { PesStreamId, TS_PACKET_SIZE, TS_SYNC_BYTE, TsStreamType, writePesTimestamp } from "./ts_packet.ts";
@@ -117,6 +117,8 @@ export class TsMuxer {
   readonly #hasVideo: boolean;
   #started = false;
   #origin = 0;
+  /** Latest decode time written, 90 kHz, without the TS offset. */
+  #reached90 = 0;
   #patCc = 0;
   #pmtCc = 0;
   readonly #pat: Uint8Array;
@@ -253,11 +255,16 @@ export class TsMuxer {
       }
       if (this.#shared) {
         const offset = Math.round((frame.timestamp / t.timeline.clockRate - this.#origin) * 90000);
-        if (offset < 0) {
+        // Clocks that only look shared (RTP tracks, each with its own random base) put this track
+        // hours from the others: start it where the output has got to instead (as the MP4 writers).
+        if (Math.abs(offset - this.#reached90) > MAX_SHARED_SKEW_SECONDS * 90000) {
+          t.offset = this.#reached90;
+        } else if (offset < 0) {
           this.dropped++;
           return undefined;
+        } else {
+          t.offset = offset;
         }
-        t.offset = offset;
       }
       t.started = true;
     }
@@ -285,6 +292,7 @@ export class TsMuxer {
     const dts90 = TS_OFFSET + t.offset + Math.round(ticks * t.scale);
     const cts90 = frame.cts ? Math.round(frame.cts * t.scale) : 0;
     const pts90 = dts90 + cts90;
+    if (dts90 - TS_OFFSET > this.#reached90) this.#reached90 = dts90 - TS_OFFSET;
     const withDts = cts90 !== 0;
     const header = new Uint8Array(withDts ? 19 : 14);
     let esLen = 0;
