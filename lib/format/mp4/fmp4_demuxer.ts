@@ -20,7 +20,7 @@
  */
 import type { Codec } from "../../core/codec.ts";
 import type { Frame } from "../../core/frame.ts";
-import { parseAudioSpecificConfig } from "../../codec/aac/config.ts";
+import { buildAudioSpecificConfig, parseAudioSpecificConfig } from "../../codec/aac/config.ts";
 import { buildAacFmtp } from "../../codec/aac/fmtp.ts";
 import { buildH264Fmtp } from "../../codec/h264/fmtp.ts";
 import { buildH265Fmtp } from "../../codec/h265/fmtp.ts";
@@ -118,7 +118,10 @@ function parseSampleEntry(d: Uint8Array, entry: Mp4Box, kind: "video" | "audio")
   const rate = u16(d, entry.payload + 24);
   if (type === "mp4a") {
     const esds = readBoxes(d, childStart, entry.end).find((b) => b.type === "esds");
-    const config = esds && esdsConfig(d, esds.payload, esds.end);
+    // Without a DecoderSpecificInfo (ffmpeg's empty_moov remux of ADTS writes none), assume AAC-LC
+    // with the sample entry's rate and channels.
+    const config = (esds && esdsConfig(d, esds.payload, esds.end)) ??
+      (rate && channels ? buildAudioSpecificConfig({ sampleRate: rate, channels }) : undefined);
     if (!config) return undefined;
     const asc = parseAudioSpecificConfig(config);
     return {
