@@ -18,6 +18,7 @@ import type { Context, Hono } from "hono";
 import { SourceError } from "../../lib/core/errors.ts";
 import { peekBody } from "../../lib/protocol/http/body_peek.ts";
 import { type ByteStreamFormat, openByteStream } from "../../lib/protocol/http/byte_stream_producer.ts";
+import { STREAM_FORMAT_LABEL } from "../../lib/protocol/http/stream_format.ts";
 import type { RequestUser } from "../auth.ts";
 import type { AppContext } from "../context.ts";
 import { ApiError } from "../errors.ts";
@@ -71,7 +72,7 @@ async function ingest(c: Context, ctx: AppContext, formats: readonly ByteStreamF
     if (format === "hls" || (formats && !formats.includes(format))) {
       throw new ApiError(
         415,
-        `${label} takes ${name}, but the body is ${format === "hls" ? "an HLS playlist" : format} ` +
+        `${label} takes ${name}, but the body is ${STREAM_FORMAT_LABEL[peeked.format]} ` +
           `(Content-Type ${contentType ? JSON.stringify(contentType) : "(none)"}). Use ${ROUTES.find((r) => r.formats?.includes(format as ByteStreamFormat))?.path ?? "a stream format"} or send ${name}.`,
         "UnsupportedMediaType",
       );

@@ -110,7 +110,7 @@ describe.skipIf(!haveX264)(haveX264 ? "http ingest" : "http ingest (skipped: ffm
 
     const wrong = await post("/api/stream.ts?dst=ts", flvHeader, "video/x-flv");
     expect(wrong.status).toBe(415);
-    expect((await wrong.json()).message).toContain("takes MPEG-TS, but the body is flv");
+    expect((await wrong.json()).message).toContain("takes MPEG-TS, but the body is FLV");
 
     const html = await post("/api/stream.flv?dst=flv", "<!DOCTYPE html><html></html>", "text/html");
     expect(html.status).toBe(415);

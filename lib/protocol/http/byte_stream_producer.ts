@@ -24,7 +24,7 @@ import { MultipartParser } from "../../format/mjpeg/multipart_parser.ts";
 import { TsDemuxer } from "../../format/mpegts/ts_demuxer.ts";
 import { JpegSplitter } from "../exec/jpeg_splitter.ts";
 import { errorText } from "./client.ts";
-import { describeBody, detectStreamFormat, STREAM_FORMAT_NAMES } from "./stream_format.ts";
+import { describeBody, detectStreamFormat, STREAM_FORMAT_LABEL, STREAM_FORMAT_NAMES } from "./stream_format.ts";
 
 /** Container formats a byte stream may carry. */
 export type ByteStreamFormat = "multipart" | "mjpeg" | "flv" | "mpegts";
@@ -280,11 +280,11 @@ export async function openByteStream(
       const allowed = options.formats ?? ["multipart", "mjpeg", "flv", "mpegts"];
       const asStream = found === "jpeg" ? "mjpeg" : found;
       if (found === "more" || found === undefined || !allowed.includes(asStream as ByteStreamFormat)) {
-        const what = found === "more" || found === undefined ? "not a media stream" : `a ${found} body`;
+        const what = found === "more" || found === undefined ? "not a media stream" : `the body is ${STREAM_FORMAT_LABEL[found]}`;
         throw new SourceError(
           options.url,
           `${what} (${describeBody(options.contentType, head)}). Expected ${
-            options.formats ? options.formats.join(" or ") : STREAM_FORMAT_NAMES
+            options.formats ? options.formats.map((f) => STREAM_FORMAT_LABEL[f]).join(" or ") : STREAM_FORMAT_NAMES
           }.${/html/i.test(options.contentType ?? "") ? " The URL serves a web page: point it at the camera's stream URL." : ""}`,
         );
       }

@@ -18,6 +18,16 @@
  */
 export type StreamFormat = "multipart" | "mjpeg" | "jpeg" | "flv" | "mpegts" | "hls";
 
+/** Each format's name for messages. */
+export const STREAM_FORMAT_LABEL: Record<StreamFormat, string> = {
+  multipart: "MJPEG multipart",
+  mjpeg: "raw JPEG stream",
+  jpeg: "JPEG image",
+  flv: "FLV",
+  mpegts: "MPEG-TS",
+  hls: "HLS playlist",
+};
+
 /** Every format's name, for messages. */
 export const STREAM_FORMAT_NAMES =
   "MJPEG (multipart/x-mixed-replace or raw JPEG), JPEG snapshots, HTTP-FLV, MPEG-TS, HLS (.m3u8)";
