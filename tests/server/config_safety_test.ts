@@ -61,7 +61,7 @@ describe("API routes refuse program-running sources (in-process, client 198.18.0
   });
   afterAll(() => t.close());
 
-  const routes: { name: string; send: (src: string) => Promise<Response> }[] = [
+  const routes: { name: string; send: (src: string) => Response | Promise<Response> }[] = [
     {
       name: "PUT /api/streams",
       send: (src) => t.app.request(`/api/streams?name=x&src=${encodeURIComponent(src)}`, { method: "PUT" }),
