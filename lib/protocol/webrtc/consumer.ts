@@ -1,0 +1,356 @@
+/**
+ * The WebRTC viewer: a strom {@link Consumer} built from a browser's (or any peer's) SDP offer.
+ *
+ * - `medias()` are the offer's receiving sections with the codecs strom can send (see codecs.ts);
+ *   `Stream.addConsumer` matches them against the sources, then `addTrack` picks the peer's payload
+ *   type for each source codec (H.264 by profile and packetization mode: passed through, never
+ *   transcoded).
+ * - {@link restrictedOffer} is the offer narrowed to those payload types, so the answer carries the
+ *   peer's own fmtp for them; {@link prepare} sets each transceiver's direction.
+ * - {@link start} (when ICE and DTLS are up) attaches one bounded {@link Sender} per track to the
+ *   source's receiver: the GOP cache goes out first, so the picture starts at once.
+ * - PLI/FIR from the peer: the cached GOP is sent again (keyframe first), its timestamps placed
+ *   just after the last ones sent, so the decoder recovers without waiting for the camera.
+ * - NACK: werift's RTCRtpSender keeps the last 128 packets per track and resends the lost ones.
+ *
+ * Per frame: packetize (MTU 1200) and hand each packet to werift. Our side allocates one werift
+ * header and packet object per RTP packet (werift keeps them for NACK) and nothing else; no closure
+ * or promise per packet. werift's `sendRtp` is async and catches its own I/O errors.
+ *
+ * @module
+ */
+import { RtpHeader, RtpPacket as WeriftRtpPacket, type RTCRtpSender, type RTCRtpTransceiver } from "werift";
+import { type Codec, codecToString } from "../../core/codec.ts";
+import { type ConnectionInfo, type Consumer, nextConnectionId } from "../../core/connection.ts";
+import type { Frame } from "../../core/frame.ts";
+import { type Logger, silentLogger } from "../../core/log.ts";
+import { type Media, mediaToString, parseSdp, SdpError, type SessionDescription } from "../../core/media.ts";
+import { type Receiver, Sender } from "../../core/fanout.ts";
+import { createPacketizer, type FramePacketizer } from "../rtsp/pay.ts";
+import { describeOffered, type OfferedMedia, offeredMedias, pickPeerCodec } from "./codecs.ts";
+import { WebRtcOfferError } from "./errors.ts";
+import { hasInBandSps, parameterSetPrefix, withPrefix } from "./parameter_sets.ts";
+import { restrictOffer } from "./sdp.ts";
+
+/** Options of a {@link WebRtcConsumer}. */
+export interface WebRtcConsumerOptions {
+  /** The peer's SDP offer. */
+  offer: string;
+  /** Largest RTP packet, header included. Default 1200 (what go2rtc and browsers use). */
+  mtu?: number;
+  /** Frames each track's queue holds before it drops (video: until the next keyframe). Default: Sender's. */
+  queueFrames?: number;
+  /** Shown in `/api/streams`. */
+  peer?: { protocol?: string; remoteAddr?: string; userAgent?: string };
+  log?: Logger;
+}
+
+/** One track sent to the peer. */
+export class WebRtcTrack {
+  readonly mid: string;
+  readonly media: Media;
+  /** The source's codec. */
+  readonly codec: Codec;
+  /** The peer's codec (its payload type and fmtp). */
+  readonly peerCodec: Codec;
+  readonly receiver: Receiver;
+  sender: Sender | undefined;
+  rtp: RTCRtpSender | undefined;
+  readonly packetizer: FramePacketizer;
+  readonly paramSets: Uint8Array | undefined;
+  readonly #video: boolean;
+  seq = (Math.random() * 0x10000) & 0xffff;
+  packets = 0;
+  bytes = 0;
+  keyframeRequests = 0;
+  #lastRequest = -Infinity;
+  #started = false;
+  #offset = 0;
+  #lastIn = 0;
+  #lastOut = 0;
+
+  constructor(mid: string, media: Media, codec: Codec, peerCodec: Codec, receiver: Receiver, mtu: number) {
+    this.mid = mid;
+    this.media = media;
+    this.codec = codec;
+    this.peerCodec = peerCodec;
+    this.receiver = receiver;
+    this.#video = media.kind === "video";
+    this.packetizer = createPacketizer(codec, media.kind, mtu);
+    this.paramSets = this.#video ? parameterSetPrefix(codec) : undefined;
+  }
+
+  /**
+   * The output RTP timestamp of a frame: the source's timeline shifted to a random start. A frame
+   * older than the last one (the GOP sent again for a PLI) goes 1 tick after the last output, so the
+   * output never steps back; a jump of more than 30 s (a new source connection) continues one
+   * frame after the last output.
+   */
+  mapTimestamp(ts: number): number {
+    ts >>>= 0;
+    if (!this.#started) {
+      this.#started = true;
+      const start = (Math.random() * 0x100000000) >>> 0;
+      this.#offset = (start - ts) | 0;
+      this.#lastIn = ts;
+      this.#lastOut = start;
+      return start;
+    }
+    const d = (ts - this.#lastIn) | 0;
+    const rate = this.codec.clockRate || 90000;
+    if (d <= 0 && d > -30 * rate) {
+      this.#lastOut = (this.#lastOut + 1) >>> 0;
+      return this.#lastOut;
+    }
+    if (d < 0 || d > 30 * rate) {
+      const step = this.#video ? Math.round(rate / 25) : Math.round(rate / 50);
+      this.#offset = (this.#lastOut + step - ts) | 0;
+    }
+    let out = (ts + this.#offset) >>> 0;
+    const ahead = (out - this.#lastOut) | 0;
+    if (ahead <= 0) {
+      // After a replay the live timeline must still move forward.
+      this.#offset = (this.#offset + 1 - ahead) | 0;
+      out = (ts + this.#offset) >>> 0;
+    }
+    this.#lastIn = ts;
+    this.#lastOut = out;
+    return out;
+  }
+
+  /**
+   * The peer lost the picture (PLI/FIR): at most every 500 ms, the cached GOP goes out again into
+   * this track's queue, keyframe first. Returns whether a keyframe was queued.
+   */
+  requestKeyframe(): boolean {
+    this.keyframeRequests++;
+    const now = performance.now();
+    if (now - this.#lastRequest < 500) return false;
+    this.#lastRequest = now;
+    const sender = this.sender;
+    const gop = sender?.receiver?.gop;
+    if (!sender || !gop || gop.size === 0) return false;
+    for (const frame of gop.frames()) sender.push(frame);
+    return true;
+  }
+}
+
+/**
+ * A WebRTC viewer of one stream.
+ *
+ * @example
+ * ```ts
+ * const viewer = new WebRtcConsumer({ offer });
+ * await stream.addConsumer(viewer);
+ * const peer = new PeerSession({ codecs: viewer.peerCodecs() });
+ * const answer = await peer.answer(viewer.restrictedOffer(), (t) => viewer.prepare(t));
+ * peer.onConnected = () => viewer.start(peer.transceivers());
+ * ```
+ */
+export class WebRtcConsumer implements Consumer {
+  readonly id = nextConnectionId();
+  readonly offer: string;
+  readonly sdp: SessionDescription;
+  readonly sections: OfferedMedia[];
+  readonly tracks: WebRtcTrack[] = [];
+  readonly #options: WebRtcConsumerOptions;
+  readonly #log: Logger;
+  readonly #mtu: number;
+  readonly #startedAt = new Date().toISOString();
+  #stopped = false;
+  #sending = false;
+  #unsubscribe: (() => void)[] = [];
+  /** Where the selected ICE pair leads, once connected. */
+  remoteAddr: string | undefined;
+
+  /** @throws {WebRtcOfferError} when the offer is not usable SDP. */
+  constructor(options: WebRtcConsumerOptions) {
+    this.#options = options;
+    this.#log = options.log ?? silentLogger;
+    this.#mtu = options.mtu ?? 1200;
+    this.offer = options.offer;
+    this.sdp = parseOffer(options.offer);
+    this.sections = offeredMedias(this.sdp);
+    if (this.sections.length === 0) {
+      throw new WebRtcOfferError(
+        "it has no audio or video section the peer wants to receive (add a recvonly transceiver)",
+      );
+    }
+  }
+
+  medias(): Media[] {
+    return this.sections.map((s) => s.media);
+  }
+
+  /** What the peer offered, for error messages (`video:H264/90000`, ...). */
+  describeOffer(): string[] {
+    return describeOffered(this.sections);
+  }
+
+  addTrack(media: Media, codec: Codec, receiver: Receiver): void {
+    if (this.#stopped) return;
+    const section = this.sections.find((s) => s.media === media || s.mid === media.id);
+    if (!section || this.tracks.some((t) => t.mid === section.mid)) return;
+    const peerCodec = pickPeerCodec(codec, section.media.codecs);
+    if (!peerCodec) return;
+    const track = new WebRtcTrack(section.mid, section.media, codec, peerCodec, receiver, this.#mtu);
+    this.tracks.push(track);
+    this.#log.debug("webrtc track", { mid: section.mid, source: codecToString(codec), peer: peerCodec.fmtp ?? "" });
+  }
+
+  /**
+   * Codecs for the peer connection, per kind: the chosen ones, plus the first offered codec of each
+   * section nothing was chosen for (that section is answered inactive).
+   */
+  peerCodecs(): { audio: Codec[]; video: Codec[] } {
+    const out = { audio: [] as Codec[], video: [] as Codec[] };
+    const add = (kind: "audio" | "video", c: Codec) => {
+      if (!out[kind].some((x) => x.name === c.name)) out[kind].push(c);
+    };
+    for (const s of this.sdp.medias) {
+      const mid = s.attributes.find((a) => a.startsWith("mid:"))?.slice(4).trim();
+      const track = this.tracks.find((t) => t.mid === mid);
+      if (track) add(s.kind, track.peerCodec);
+      else if (s.codecs[0]) add(s.kind, s.codecs[0]);
+    }
+    return out;
+  }
+
+  /** The offer narrowed: each answered section keeps only its chosen payload type; others keep their first. */
+  restrictedOffer(): string {
+    const keep = new Map<string, number[]>();
+    for (const s of this.sdp.medias) {
+      const mid = s.attributes.find((a) => a.startsWith("mid:"))?.slice(4).trim();
+      if (mid === undefined) continue;
+      const track = this.tracks.find((t) => t.mid === mid);
+      const pt = track ? track.peerCodec.payloadType : s.codecs[0]?.payloadType;
+      if (pt !== undefined) keep.set(mid, [pt]);
+    }
+    return restrictOffer(this.offer, keep);
+  }
+
+  /** Sets a transceiver's direction before the answer: `sendonly` for our tracks, `inactive` otherwise. */
+  prepare(transceiver: RTCRtpTransceiver): void {
+    const track = this.tracks.find((t) => t.mid === transceiver.mid);
+    transceiver.setDirection(track ? "sendonly" : "inactive");
+  }
+
+  /**
+   * Starts sending (ICE and DTLS are up): one Sender per track on its source receiver, the GOP
+   * cache first; PLI/FIR answered from the cache.
+   */
+  start(transceivers: readonly RTCRtpTransceiver[]): void {
+    if (this.#stopped || this.#sending) return;
+    this.#sending = true;
+    for (const track of this.tracks) {
+      const t = transceivers.find((x) => x.mid === track.mid);
+      if (!t) continue;
+      track.rtp = t.sender;
+      const sender = new Sender(track.media, track.codec, (frame) => this.#send(track, frame), {
+        capacity: this.#options.queueFrames,
+        onError: (error) => this.#log.debug("webrtc track failed", { mid: track.mid, error: String(error) }),
+      });
+      track.sender = sender;
+      if (track.media.kind === "video") {
+        // PLI/FIR come through the transport: werift's router hands a PLI to the receiver that has
+        // the feedback's sender SSRC when there is one (the peer's recvonly SSRC), not to our sender.
+        const ssrc = t.sender.ssrc;
+        const sub = t.sender.dtlsTransport.onRtcp.subscribe((packet) => {
+          const p = packet as unknown as PsfbLike;
+          if (p.type !== 206 || !p.feedback) return;
+          const fb = p.feedback;
+          // PLI (FMT 1, RFC 4585 section 6.3.1) names the media SSRC; FIR (FMT 4, RFC 5104
+          // section 4.3.1) lists it in its entries.
+          if ((fb.count === 1 && fb.mediaSsrc === ssrc) || (fb.count === 4 && fb.fir?.some((e) => e.ssrc === ssrc))) {
+            track.requestKeyframe();
+          }
+        });
+        this.#unsubscribe.push(sub.unSubscribe);
+      }
+      track.receiver.addSender(sender);
+    }
+  }
+
+  #send(track: WebRtcTrack, frame: Frame): void {
+    const rtp = track.rtp;
+    if (!rtp || this.#stopped) return;
+    let input = frame;
+    if (frame.keyframe && track.paramSets && !hasInBandSps(track.codec.name, frame.data)) {
+      input = { timestamp: frame.timestamp, keyframe: true, data: withPrefix(track.paramSets, frame.data) };
+    }
+    const packets = track.packetizer.packetize(input);
+    const ts = track.mapTimestamp(frame.timestamp);
+    const base = frame.timestamp >>> 0;
+    const pt = track.peerCodec.payloadType ?? 96;
+    for (let i = 0; i < packets.length; i++) {
+      const pkt = packets[i];
+      const header = new RtpHeader({
+        payloadType: pt,
+        sequenceNumber: track.seq,
+        timestamp: (ts + ((pkt.timestamp - base) | 0)) >>> 0,
+        marker: track.media.kind === "video" && pkt.marker,
+        ssrc: rtp.ssrc,
+      });
+      track.seq = (track.seq + 1) & 0xffff;
+      track.packets++;
+      track.bytes += pkt.payload.length;
+      // werift types payloads as Buffer; it only reads them (cipher input, length).
+      rtp.sendRtp(new WeriftRtpPacket(header, pkt.payload as never));
+    }
+  }
+
+  /** Detaches every sender. Idempotent; the peer connection is closed by its session. */
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    for (const un of this.#unsubscribe.splice(0)) un();
+    for (const t of this.tracks) t.sender?.close();
+  }
+
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  info(): ConnectionInfo {
+    const peer = this.#options.peer ?? {};
+    return {
+      id: this.id,
+      format: "webrtc",
+      protocol: peer.protocol ?? "webrtc",
+      remoteAddr: this.remoteAddr ?? peer.remoteAddr,
+      userAgent: peer.userAgent,
+      medias: this.tracks.map((t) => mediaToString({ ...t.media, codecs: [t.peerCodec] })),
+      bytesOut: this.tracks.reduce((n, t) => n + t.bytes, 0),
+      drops: this.tracks.reduce((n, t) => n + (t.sender?.drops ?? 0), 0),
+      startedAt: this.#startedAt,
+    };
+  }
+}
+
+/** The fields of werift's payload-specific feedback read here. */
+interface PsfbLike {
+  type?: number;
+  feedback?: { count?: number; mediaSsrc?: number; fir?: { ssrc: number }[] };
+}
+
+function parseOffer(offer: string): SessionDescription {
+  if (typeof offer !== "string" || !offer.trim()) throw new WebRtcOfferError("the SDP is empty");
+  if (!/^v=0/m.test(offer.trimStart())) {
+    throw new WebRtcOfferError(`the SDP must start with "v=0", got "${offer.trimStart().slice(0, 30)}"`);
+  }
+  let sdp: SessionDescription;
+  try {
+    sdp = parseSdp(offer);
+  } catch (error) {
+    if (error instanceof SdpError) throw new WebRtcOfferError(error.message, { cause: error });
+    throw error;
+  }
+  const all = [...sdp.attributes, ...sdp.medias.flatMap((m) => m.attributes)];
+  if (!all.some((a) => a.startsWith("ice-ufrag:")) || !all.some((a) => a.startsWith("ice-pwd:"))) {
+    throw new WebRtcOfferError("it has no ICE credentials (a=ice-ufrag / a=ice-pwd)");
+  }
+  if (!all.some((a) => a.startsWith("fingerprint:"))) {
+    throw new WebRtcOfferError("it has no DTLS fingerprint (a=fingerprint)");
+  }
+  return sdp;
+}

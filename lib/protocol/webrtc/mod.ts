@@ -1,0 +1,20 @@
+/**
+ * WebRTC playback on werift: answer a peer's offer for a stream (`WebRtcServer.play`), the viewer
+ * consumer, the peer-connection wrapper, ICE policy and SDP helpers (shared with WHIP ingest).
+ *
+ * @module
+ */
+export { describeOffered, type OfferedMedia, offeredMedias, pickPeerCodec, WEBRTC_SEND_CODECS } from "./codecs.ts";
+export { WebRtcConsumer, type WebRtcConsumerOptions, WebRtcTrack } from "./consumer.ts";
+export { WebRtcCodecError, WebRtcOfferError, WebRtcPeerLimitError } from "./errors.ts";
+export { announceCandidates, candidateHost, type IcePolicy, type IceServer, weriftIceConfig } from "./ice_policy.ts";
+export { type PeerCloseReason, PeerSession, type PeerSessionOptions, type PeerState } from "./peer.ts";
+export {
+  formatCandidate,
+  type IceCandidateLine,
+  parseCandidate,
+  replaceCandidates,
+  restrictOffer,
+  sdpCandidates,
+} from "./sdp.ts";
+export { type PlayOptions, WebRtcServer, type WebRtcServerOptions, WebRtcSession } from "./server.ts";

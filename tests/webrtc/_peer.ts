@@ -1,0 +1,113 @@
+/**
+ * A werift peer as the other side of strom's WebRTC tests: it offers to receive video (and audio),
+ * applies strom's answer, and counts what arrives.
+ *
+ * @module
+ */
+import { RTCPeerConnection, RTCRtpCodecParameters, type RTCRtpTransceiver } from "werift";
+
+/** Options of {@link createViewer}. */
+export interface ViewerOptions {
+  /** Video codecs offered (default H.264 Constrained Baseline and High, packetization-mode 1). */
+  video?: RTCRtpCodecParameters[];
+  /** Audio codecs offered (default Opus, PCMU, PCMA). */
+  audio?: RTCRtpCodecParameters[] | false;
+}
+
+const FEEDBACK = [{ type: "nack" }, { type: "nack", parameter: "pli" }, { type: "ccm", parameter: "fir" }];
+
+/** H.264 offered like Chrome does, with two profiles. */
+export const H264_OFFER = [
+  new RTCRtpCodecParameters({
+    mimeType: "video/H264",
+    clockRate: 90000,
+    payloadType: 102,
+    rtcpFeedback: FEEDBACK,
+    parameters: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=640c1f",
+  }),
+  new RTCRtpCodecParameters({
+    mimeType: "video/H264",
+    clockRate: 90000,
+    payloadType: 106,
+    rtcpFeedback: FEEDBACK,
+    parameters: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+  }),
+];
+
+/** A viewer peer on loopback. */
+export class Viewer {
+  readonly pc: RTCPeerConnection;
+  readonly video: RTCRtpTransceiver;
+  readonly audio: RTCRtpTransceiver | undefined;
+  /** RTP packets received per kind. */
+  readonly packets = { video: 0, audio: 0 };
+  /** Video packets received, in order: payload type, first payload byte, marker. */
+  readonly videoLog: { pt: number; nal: number; marker: boolean; at: number; seq: number; ts: number }[] = [];
+  videoSsrc = 0;
+
+  constructor(options: ViewerOptions = {}) {
+    this.pc = new RTCPeerConnection({
+      iceUseIpv6: false,
+      iceAdditionalHostAddresses: ["127.0.0.1"],
+      iceInterfaceAddresses: { udp4: "127.0.0.1" } as never,
+      codecs: {
+        video: options.video ?? H264_OFFER,
+        audio: options.audio === false ? [] : options.audio ?? [
+          new RTCRtpCodecParameters({ mimeType: "audio/opus", clockRate: 48000, channels: 2, payloadType: 111 }),
+          new RTCRtpCodecParameters({ mimeType: "audio/PCMU", clockRate: 8000, channels: 1, payloadType: 0 }),
+          new RTCRtpCodecParameters({ mimeType: "audio/PCMA", clockRate: 8000, channels: 1, payloadType: 8 }),
+        ],
+      },
+    });
+    this.video = this.pc.addTransceiver("video", { direction: "recvonly" });
+    if (options.audio !== false) this.audio = this.pc.addTransceiver("audio", { direction: "recvonly" });
+    this.video.onTrack.subscribe((track) => {
+      track.onReceiveRtp.subscribe((rtp) => {
+        this.packets.video++;
+        this.videoSsrc = rtp.header.ssrc;
+        this.videoLog.push({
+          pt: rtp.header.payloadType,
+          nal: rtp.payload[0] & 0x1f,
+          marker: rtp.header.marker,
+          at: performance.now(),
+          seq: rtp.header.sequenceNumber,
+          ts: rtp.header.timestamp,
+        });
+      });
+    });
+    this.audio?.onTrack.subscribe((track) => track.onReceiveRtp.subscribe(() => void this.packets.audio++));
+  }
+
+  /** The offer, candidates included (werift gathers host candidates at once). */
+  async offer(): Promise<string> {
+    await this.pc.setLocalDescription(await this.pc.createOffer());
+    return this.pc.localDescription!.sdp;
+  }
+
+  async accept(answer: string): Promise<void> {
+    await this.pc.setRemoteDescription({ type: "answer", sdp: answer });
+  }
+
+  /** Whether a keyframe (IDR, or STAP-A with SPS) arrived after packet index `from`. */
+  keyframeSince(from: number): boolean {
+    return this.videoLog.slice(from).some((p) => p.nal === 5 || p.nal === 24 || p.nal === 7);
+  }
+
+  /** Sends a Picture Loss Indication for the video it receives. */
+  async sendPli(): Promise<void> {
+    await this.video.receiver.sendRtcpPLI(this.videoSsrc);
+  }
+
+  close(): Promise<void> {
+    return this.pc.close();
+  }
+}
+
+/** Waits until `check()` holds, polling every 20 ms; throws after `timeoutMs`. */
+export async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
