@@ -3,7 +3,7 @@
  *
  * The library side: streams with ordered sources and per-media codec negotiation (`StreamHub`,
  * `Stream`), the fan-out primitives (`Receiver`, `Sender`, `GopCache`), the plugin API
- * (`registerSource`), protocol modules (RTSP client/server, demo, ffmpeg, exec), and the whole
+ * (`registerSource`), protocol modules (RTSP client/server, demo, ffmpeg, exec, HTTP, TCP), and the whole
  * server for embedding (`startServer`).
  *
  * @example
@@ -88,6 +88,14 @@ export {
 export { DemoProducer, registerDemoSource } from "./lib/protocol/demo/mod.ts";
 export { buildFfmpegArgs, registerFfmpegSource } from "./lib/protocol/ffmpeg/mod.ts";
 export { ExecError, registerExecSource } from "./lib/protocol/exec/mod.ts";
+export { dialHttp, type HttpDialOptions, registerHttpSources } from "./lib/protocol/http/producer.ts";
+export {
+  type ByteStreamFormat,
+  type ByteStreamOptions,
+  ByteStreamProducer,
+  openByteStream,
+} from "./lib/protocol/http/byte_stream_producer.ts";
+export { dialTcp, registerTcpSource } from "./lib/protocol/tcp/mod.ts";
 
 // The server, for embedding
 export { type RunningServer, startServer, type StartServerOptions } from "./server/server.ts";

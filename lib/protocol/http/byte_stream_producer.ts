@@ -323,6 +323,13 @@ export async function openByteStream(
  * A running byte-stream source: MJPEG, FLV or MPEG-TS over HTTP, TCP or an upload. Created by
  * {@link openByteStream}. Receivers exist for every media from the start, so a publisher's GOP cache
  * fills before the first viewer arrives.
+ *
+ * @example
+ * ```ts
+ * const producer = await openByteStream(conn.readable, { url: "tcp://10.0.0.9:1234", kind: "tcp", protocol: "tcp" });
+ * await stream.addPublisher(producer); // or return it from a source factory
+ * await producer.start(); // until the bytes end
+ * ```
  */
 export class ByteStreamProducer implements Producer {
   readonly #id = nextConnectionId();
