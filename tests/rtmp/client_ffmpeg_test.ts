@@ -126,6 +126,39 @@ describe.skipIf(!haveX264)(
       expect(String(err.message)).toMatch(/"wrong-key"/);
     }, 15_000);
 
+    it("asks the access hook: a publish without the right key is refused, with it accepted", async () => {
+      hub.set("keyed", []);
+      const guarded = await RtmpServer.listen({
+        hub,
+        listen: { hostname: "127.0.0.1", port: 0 },
+        access: {
+          check: (r) =>
+            r.action === "read" || r.query.get("key") === "s3cret" ? { ok: true } : { ok: false, reason: "wrong stream key" },
+        },
+      });
+      try {
+        const guardedBase = `rtmp://127.0.0.1:${guarded.addr.port}`;
+        const err = await RtmpPublish.start(hub.get("cam")!, `${guardedBase}/live/keyed?key=nope`).catch((e) => e);
+        expect(String(err?.message)).toMatch(/NetStream\.Publish\.Unauthorized.*wrong stream key/);
+        const pub = await RtmpPublish.start(hub.get("cam")!, `${guardedBase}/live/keyed?key=s3cret`);
+        try {
+          await within(
+            (async () => {
+              while (!hub.get("keyed")!.producers().length) await new Promise((r) => setTimeout(r, 50));
+            })(),
+            10_000,
+            "the keyed publisher",
+          );
+          const probe = await ffprobe(`${guardedBase}/keyed`, [], 15_000);
+          expect(probe.streams.map((s) => s.codec_name).sort()).toEqual(["aac", "h264"]);
+        } finally {
+          await pub.stop();
+        }
+      } finally {
+        await guarded.close();
+      }
+    }, 30_000);
+
     it.skipIf(!haveX265)("carries H.265 as enhanced RTMP: strom's client plays it from strom's server", async () => {
       children.push(await publishAndWait(hub, "hevc", `${rtspBase}/hevc`, H265_AAC_CAMERA));
       const probe = await ffprobe(`${rtspBase}/hevc_relay`, ["-rtsp_transport", "tcp"], 20_000);

@@ -16,6 +16,7 @@
  * @module
  */
 export { RtmpServer, type RtmpServerOptions } from "./server.ts";
+export { accessQuery, type RtmpAccess, type RtmpAccessRequest, type RtmpAccessResult } from "./access.ts";
 export { RtmpServerSession, type RtmpSessionContext } from "./server_session.ts";
 export { registerRtmpSources, RtmpClientProducer, type RtmpProducerOptions } from "./producer.ts";
 export { RtmpClient, type RtmpClientOptions } from "./client.ts";

@@ -7,6 +7,7 @@
 import type { StreamHub } from "../../core/hub.ts";
 import { type Logger, silentLogger } from "../../core/log.ts";
 import { type NetAddr, tcpListen, type TcpListener } from "../../runtime/mod.ts";
+import type { RtmpAccess } from "./access.ts";
 import { RtmpServerSession } from "./server_session.ts";
 
 /** Options of {@link RtmpServer}. */
@@ -23,6 +24,8 @@ export interface RtmpServerOptions {
   maxMessageBytes?: number;
   /** How long a publisher may lack a track its metadata announced before going without it. Default 3 s. */
   trackWaitMs?: number;
+  /** Decides each play and publish (stream keys, accounts, tokens). Default: everyone may do both. */
+  access?: RtmpAccess;
 }
 
 /**
@@ -74,6 +77,7 @@ export class RtmpServer {
       maxBufferedBytes: this.#options.maxBufferedBytes ?? 4 * 1024 * 1024,
       maxMessageBytes: this.#options.maxMessageBytes ?? 16 * 1024 * 1024,
       trackWaitMs: this.#options.trackWaitMs ?? 3000,
+      access: this.#options.access,
       onRelease: (session: RtmpServerSession) => {
         this.sessions.delete(session);
       },

@@ -21,6 +21,7 @@ import type { Amf0Value } from "../../format/flv/amf0.ts";
 import { Amf0EcmaArray, encodeAmf0 } from "../../format/flv/amf0.ts";
 import { outputMedias } from "../http/output_medias.ts";
 import type { TcpConn } from "../../runtime/mod.ts";
+import { accessQuery, type RtmpAccess } from "./access.ts";
 import { Csid, RtmpConnection } from "./connection.ts";
 import { RtmpConsumer, RTMP_CODECS } from "./consumer.ts";
 import { FlvIngest } from "./flv_ingest.ts";
@@ -48,6 +49,8 @@ export interface RtmpSessionContext {
   trackWaitMs: number;
   /** Largest RTMP message accepted from a peer. */
   maxMessageBytes: number;
+  /** Decides each play and publish; everyone may do both without it. */
+  access?: RtmpAccess;
   onRelease: (session: RtmpServerSession) => void;
 }
 
@@ -163,7 +166,7 @@ export class RtmpServerSession {
         this.rtmp.command(0, "_result", cmd.transactionId, null, MEDIA_STREAM_ID);
         return;
       case "publish":
-        return this.#publish(cmd, streamId || MEDIA_STREAM_ID);
+        return await this.#publish(cmd, streamId || MEDIA_STREAM_ID);
       case "play":
         return await this.#play(cmd, streamId || MEDIA_STREAM_ID);
       case "deleteStream":
@@ -213,7 +216,28 @@ export class RtmpServerSession {
     this.rtmp.command(streamId, "onStatus", 0, null, { level, code, description });
   }
 
-  #publish(cmd: RtmpCommand, streamId: number): void {
+  // Asks the access hook; on refusal sends the error status and closes. Returns whether to go on.
+  async #allowed(action: "read" | "publish", stream: Stream, name: string, streamId: number): Promise<boolean> {
+    const access = this.#ctx.access;
+    if (!access) return true;
+    const result = await access.check({
+      stream: stream.name,
+      action,
+      app: this.#app,
+      streamName: name,
+      query: accessQuery(name, this.#app, this.#tcUrl),
+      remoteAddr: this.rtmp.conn.remoteAddr.hostname,
+    });
+    if (this.#released) return false;
+    if (result.ok) return true;
+    this.#log.warn(`rtmp ${action === "read" ? "play" : "publish"} refused`, { stream: stream.name, reason: result.reason });
+    const code = action === "read" ? "NetStream.Play.Failed" : "NetStream.Publish.Unauthorized";
+    this.#status(streamId, "error", code, `Not allowed to ${action === "read" ? "play" : "publish"} ${stream.name}: ${result.reason}`);
+    this.close(true);
+    return false;
+  }
+
+  async #publish(cmd: RtmpCommand, streamId: number): Promise<void> {
     const name = typeof cmd.args[0] === "string" ? cmd.args[0] : "";
     if (this.#ingest || this.#consumer) {
       this.#status(streamId, "error", "NetStream.Publish.BadName", "This connection already plays or publishes");
@@ -228,6 +252,7 @@ export class RtmpServerSession {
       this.close(true);
       return;
     }
+    if (!(await this.#allowed("publish", stream, name, streamId))) return;
     this.#stream = stream;
     const ingest = new FlvIngest();
     this.#ingest = ingest;
@@ -277,6 +302,7 @@ export class RtmpServerSession {
       this.close(true);
       return;
     }
+    if (!(await this.#allowed("read", stream, name, streamId))) return;
     const q = name.indexOf("?");
     const query = new URLSearchParams(q >= 0 ? name.slice(q + 1) : "");
     const consumer = new RtmpConsumer(outputMedias(query, RTMP_CODECS), this.rtmp, {
