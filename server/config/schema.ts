@@ -327,9 +327,9 @@ export const configSchema: ObjectNode = section("strom config file.", {
     ),
     udp: bool("Also offer RTP over UDP to RTSP clients (TCP interleaved is always offered).", false),
   }),
-  rtmp: section("RTMP server (ingest and playback).", {
+  rtmp: section("RTMP server: players (ffplay rtmp://host:1935/<stream>) and publishers (ffmpeg -f flv, OBS) into existing streams.", {
     listen: listen('Address of the RTMP server, e.g. ":1935"; "" (the default) disables it.', ""),
-  }, { notImplemented: "strom has no RTMP server yet; publish with RTSP (ffmpeg -f rtsp rtsp://host:8554/<stream>)" }),
+  }),
   webrtc: section("WebRTC (browser playback, WHEP/WHIP, two-way audio).", {
     listen: str(
       'Address for ICE over UDP and TCP, e.g. ":8555"; ":8555/tcp" fixes only TCP; "" picks random UDP ports.',
