@@ -90,10 +90,12 @@ describe("loadConfig defaults", () => {
       connection_timeout: 30,
     });
     expect(config.record).toMatchObject({
-      path: "recordings",
-      format: "mp4",
-      segment_duration: 60,
-      retention: 0,
+      dir: "recordings",
+      segment: 60,
+      max_age: 0,
+      max_size: 0,
+      streams: [],
+      overrides: {},
     });
     expect(config.hls).toEqual({ max_sessions: 50, session_timeout: 30, max_session_bytes: 16_000_000 });
     expect(config.streams).toEqual({});
@@ -395,8 +397,8 @@ describe("loadConfig value forms", () => {
       "  session_timeout: 1m30s",
       "  max_session_bytes: 2MiB",
       "record:",
-      "  retention: 7d",
-      "  segment_duration: 500ms",
+      "  max_age: 7d",
+      "  segment: 500ms",
       "  max_size: 1.5GB",
       "log:",
       "  level: WARNING",
@@ -411,8 +413,8 @@ describe("loadConfig value forms", () => {
     expect(secrets).toContain("0123");
     expect(config.hls.session_timeout).toBe(90);
     expect(config.hls.max_session_bytes).toBe(2 * 1024 * 1024);
-    expect(config.record.retention).toBe(7 * 86400);
-    expect(config.record.segment_duration).toBe(0.5);
+    expect(config.record.max_age).toBe(7 * 86400);
+    expect(config.record.segment).toBe(0.5);
     expect(config.record.max_size).toBe(1_500_000_000);
     expect(config.log.level).toBe("warn");
     expect(config.log.format).toBe("auto");

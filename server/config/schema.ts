@@ -214,10 +214,11 @@ const userSchema: ObjectNode = section("One account.", {
     coerce: true,
     secret: true,
   }),
-  password_hash: str("Password hash checked instead of `password` (format defined by the auth module).", {
-    secret: true,
-    notImplemented: "password hashes are not checked yet, so this account cannot log in with one; use `password` (e.g. `${VAR}`)",
-  }),
+  password_hash: str(
+    "bcrypt hash (`$2a$`/`$2b$`/`$2y$`) checked instead of `password`; make one with `strom passwd`. " +
+      "Such accounts log in with Basic auth (RTSP Digest needs a plain `password`).",
+    { secret: true },
+  ),
   role: {
     kind: "enum",
     values: ["viewer", "admin"],
@@ -228,6 +229,11 @@ const userSchema: ObjectNode = section("One account.", {
     default: [],
     acceptSingle: true,
   }),
+  publish: strings(
+    "Stream names (`*` wildcards allowed) this user may publish into (RTSP ANNOUNCE, RTMP, WHIP, HTTP ingest); " +
+      "empty means none. Admins may publish anywhere.",
+    { default: [], acceptSingle: true },
+  ),
 });
 
 const iceServerSchema: ObjectNode = section("One STUN/TURN server.", {
@@ -301,6 +307,12 @@ export const configSchema: ObjectNode = section("strom config file.", {
       false,
     ),
     auth: section("Several accounts with roles and per-stream access (strom extension).", {
+      token_secret: str(
+        "Secret (at least 32 characters, e.g. `${STROM_TOKEN_SECRET}`) that signs bearer tokens (JWT, HS256); " +
+          "`strom token` makes them. Tokens are accepted as `Authorization: Bearer`, `?token=`, or as the " +
+          "password on RTSP/RTMP. Empty: no tokens.",
+        { default: "", secret: true },
+      ),
       users: {
         kind: "map",
         keyName: "<username>",
@@ -474,22 +486,31 @@ export const configSchema: ObjectNode = section("strom config file.", {
       30,
     ),
   }, { notImplemented: "connection limits are not enforced yet" }),
-  record: section("Continuous recording into segment files (strom extension).", {
-    path: str("Folder for recordings; one subfolder per stream.", { default: "recordings" }),
-    format: {
-      kind: "enum",
-      values: ["mp4", "ts"],
-      default: "mp4",
-      description: "Segment container: mp4 (fragmented MP4) or ts (MPEG-TS).",
+  record: section("Continuous recording into fragmented MP4 segment files (strom extension).", {
+    dir: str("Folder for recordings; one subfolder per stream.", { default: "recordings" }),
+    streams: strings(
+      'Streams to record, by name or with * wildcards ("front_*", "*"); empty records none. ' +
+        "A recorded stream's sources are kept running.",
+      { default: [], acceptSingle: true },
+    ),
+    segment: duration("Length of one segment file (cut at the next keyframe).", 60),
+    max_age: duration('Delete segments older than this, e.g. "7d"; 0 keeps them forever.', 0),
+    max_size: bytes(
+      "Delete a stream's oldest segments when its folder grows beyond this; 0 = no cap.",
+      0,
+    ),
+    overrides: {
+      kind: "map",
+      keyName: "<stream>",
+      values: section("Settings for the streams matching this name or * pattern.", {
+        segment: duration("Segment length for these streams."),
+        max_age: duration("Retention age for these streams."),
+        max_size: bytes("Size cap per stream folder for these streams."),
+      }),
+      default: {},
+      description: "Per-stream settings that replace segment, max_age or max_size (first matching key wins).",
     },
-    streams: strings("Names of the streams to record; empty records none.", {
-      default: [],
-      acceptSingle: true,
-    }),
-    segment_duration: duration("Length of one segment file (cut at the next keyframe).", 60),
-    retention: duration('Delete segments older than this, e.g. "7d"; 0 keeps them forever.', 0),
-    max_size: bytes("Delete the oldest segments when the folder grows beyond this; 0 = no cap.", 0),
-  }, { notImplemented: "server-side recording is not available yet; `strom record` records from the CLI" }),
+  }),
   env: {
     kind: "map",
     keyName: "<NAME>",

@@ -30,7 +30,7 @@ describe("configSchema", () => {
     });
     expect(byPath.get("webrtc.ice_servers[].urls")?.type).toBe("list of string");
     expect(byPath.get("log.level")?.values).toEqual(["trace", "debug", "info", "warn", "error", "disabled"]);
-    expect(byPath.get("record.segment_duration")).toMatchObject({ type: "duration", default: 60 });
+    expect(byPath.get("record.segment")).toMatchObject({ type: "duration", default: 60 });
     expect(byPath.get("metrics.path")?.default).toBe("/metrics");
     expect(byPath.get("limits.max_connections")?.type).toBe("integer");
   });

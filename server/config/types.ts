@@ -28,11 +28,13 @@ export type UserRole = "viewer" | "admin";
 export interface UserConfig {
   /** Plaintext password (use `${VAR}` to keep it out of the file). */
   password?: string;
-  /** Password hash, checked instead of `password`; its format belongs to the auth module. */
+  /** bcrypt hash (`$2a$`/`$2b$`/`$2y$`), checked instead of `password`. */
   password_hash?: string;
   role: UserRole;
   /** Stream names (`*` wildcards allowed) this user may access; empty means all streams. */
   streams: string[];
+  /** Stream names (`*` wildcards allowed) this user may publish into; empty means none. */
+  publish: string[];
 }
 
 /**
@@ -58,7 +60,7 @@ export interface ApiConfig {
   local_auth: boolean;
   /** Let the API add sources that run programs or pass raw ffmpeg arguments (config file only). */
   allow_exec_sources: boolean;
-  auth: { users: Record<string, UserConfig> };
+  auth: { token_secret: string; users: Record<string, UserConfig> };
 }
 
 /**
@@ -226,24 +228,26 @@ export interface LimitsConfig {
 }
 
 /**
- * `record:` section: continuous recording of the listed streams into segment files.
+ * `record:` section: continuous recording of the matching streams into fragmented MP4 segments.
  *
  * @example
  * ```ts
- * const record: RecordConfig = { path: "recordings", format: "mp4", streams: ["front_door"],
- *   segment_duration: 60, retention: 604800, max_size: 0 };
+ * const record: RecordConfig = { dir: "recordings", streams: ["front_*"], segment: 60,
+ *   max_age: 604800, max_size: 0, overrides: { front_door: { segment: 10 } } };
  * ```
  */
 export interface RecordConfig {
-  path: string;
-  format: "mp4" | "ts";
+  dir: string;
+  /** Stream names or `*` patterns. */
   streams: string[];
   /** Seconds. */
-  segment_duration: number;
+  segment: number;
   /** Seconds; 0 keeps recordings forever. */
-  retention: number;
-  /** Bytes; 0 means no size cap. */
+  max_age: number;
+  /** Bytes per stream folder; 0 means no size cap. */
   max_size: number;
+  /** Stream name or `*` pattern -> settings that replace the section's. */
+  overrides: Record<string, { segment?: number; max_age?: number; max_size?: number }>;
 }
 
 /**

@@ -9,6 +9,7 @@ import { preloadModule } from "./preload.ts";
 import { rtspModule } from "./rtsp.ts";
 import { rtmpModule } from "./rtmp.ts";
 import { metricsModule } from "./metrics.ts";
+import { recordModule } from "./record.ts";
 import type { Module } from "./types.ts";
 
 export type { Module, ModuleContext, ModuleHandle } from "./types.ts";
@@ -26,5 +27,6 @@ export const builtinModules: readonly Module[] = [
   rtmpModule,
   preloadModule,
   metricsModule,
-  // webrtc, record: added as their features land.
+  recordModule,
+  // webrtc: added as its feature lands.
 ];

@@ -185,7 +185,16 @@ function writeEmptyTables(w: BoxWriter): void {
   w.end(stsz);
 }
 
-function writeTables(w: BoxWriter, t: Mp4SampleTables): void {
+/**
+ * Writes the sample tables of a progressive track (`stts`, `ctts`, `stsc`, `stsz`, `stco`/`co64`,
+ * `stss`), the `stbl` children after `stsd`. Also used to turn recorded fragments into a file.
+ *
+ * @example
+ * ```ts
+ * writeTables(w, builder.build(offsetShift));
+ * ```
+ */
+export function writeTables(w: BoxWriter, t: Mp4SampleTables): void {
   let at = w.startFull("stts", 0, 0);
   w.u32(t.sttsCount);
   for (let i = 0; i < t.sttsCount * 2; i++) w.u32(t.stts[i]);
