@@ -29,6 +29,7 @@ import {
   type RtspResponse,
   serializeRequest,
   serializeResponse,
+  writeInterleavedHeader,
 } from "./message.ts";
 import { parseCameraSdp } from "./sdp_fix.ts";
 import { parseTransport } from "./transport.ts";
@@ -627,6 +628,26 @@ export class RtspClient {
       return;
     }
     this.#write(interleavedFrame(channel, data));
+  }
+
+  /**
+   * Sends one RTP packet that follows 4 spare bytes in `framed` (see RtspBackchannel): over TCP the
+   * interleaved header is written into them, so the packet is not copied again. Returns false when
+   * the channel is not set up or the connection is not playing (or gone).
+   */
+  sendFramedRtp(channel: number, framed: Uint8Array): boolean {
+    if (!this.#playing || this.#isClosed) return false;
+    let udp: UdpTrack | undefined;
+    for (let i = 0; i < this.#udp.length; i++) if (this.#udp[i].channel === channel) udp = this.#udp[i];
+    if (udp) {
+      if (!udp.serverRtpPort) return false;
+      udp.rtp.send(framed.subarray(4), udp.serverRtpPort, udp.serverHost);
+      this.bytesOut += framed.length - 4;
+      return true;
+    }
+    writeInterleavedHeader(framed, 0, channel, framed.length - 4);
+    this.#write(framed);
+    return true;
   }
 
   /** Bytes waiting in the socket's send buffer. */

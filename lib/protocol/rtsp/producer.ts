@@ -1,7 +1,7 @@
 /**
  * A camera (or any RTSP server) as a strom source: `rtsp://`, `rtsps://` and `rtspx://` URLs with
  * go2rtc's fragment options `#transport=udp`, `#timeout=N` (seconds), `#media=video|audio`,
- * `#backchannel=1`.
+ * `#backchannel=0` (do not ask for the ONVIF backchannel; it is asked for by default).
  *
  * RTSP cannot add a track to a session once it plays. When a new viewer asks for a track that was
  * not set up, this producer reconnects itself (DESCRIBE, SETUP of every track, PLAY) and swaps the
@@ -17,12 +17,12 @@ import {
   type SourceContext,
 } from "../../core/connection.ts";
 import { redactUrl } from "../../core/errors.ts";
-import type { Frame } from "../../core/frame.ts";
 import { type Logger, silentLogger } from "../../core/log.ts";
 import { type Media, mediaToString, type SdpMedia } from "../../core/media.ts";
-import { Receiver, Sender } from "../../core/fanout.ts";
+import { Receiver } from "../../core/fanout.ts";
 import { registerSource } from "../../core/registry.ts";
-import { type RtpPacket, writeRtp } from "../../rtp/packet.ts";
+import type { RtpPacket } from "../../rtp/packet.ts";
+import { RtspBackchannel } from "./backchannel.ts";
 import { RtspClient, type RtspClientOptions, RtspError } from "./client.ts";
 import { createDepacketizer, type FrameDepacketizer } from "./depay.ts";
 import { parseRtspUrl } from "./url.ts";
@@ -36,16 +36,6 @@ interface Track {
   channel: number;
 }
 
-interface Backchannel {
-  index: number;
-  media: Media;
-  codec: Codec;
-  sender: Sender;
-  channel: number;
-  seq: number;
-  ssrc: number;
-}
-
 /** Options of {@link RtspClientProducer.dial}. */
 export interface RtspProducerOptions {
   signal?: AbortSignal;
@@ -54,11 +44,13 @@ export interface RtspProducerOptions {
 }
 
 /**
- * Client options from a source URL's fragment: `#transport=udp#timeout=10#backchannel=1`.
+ * Client options from a source URL's fragment: `#transport=udp#timeout=10#backchannel=0`. The ONVIF
+ * backchannel is asked for unless `#backchannel=0` (or `false`) says not to. Unlike go2rtc, other
+ * options do not turn it off.
  *
  * @example
  * ```ts
- * clientOptionsFromUrl("rtsp://cam/1#transport=udp#timeout=10"); // { transport: "udp", timeoutMs: 10000, readTimeoutMs: 10000 }
+ * clientOptionsFromUrl("rtsp://cam/1#transport=udp#timeout=10"); // { transport: "udp", timeoutMs: 10000, readTimeoutMs: 10000, backchannel: true }
  * ```
  */
 export function clientOptionsFromUrl(url: string): RtspClientOptions {
@@ -72,8 +64,8 @@ export function clientOptionsFromUrl(url: string): RtspClientOptions {
     opts.timeoutMs = timeout * 1000;
     opts.readTimeoutMs = timeout * 1000;
   }
-  const bc = o.get("backchannel");
-  if (bc === "1" || bc === "true") opts.backchannel = true;
+  const bc = o.get("backchannel")?.toLowerCase();
+  opts.backchannel = bc !== "0" && bc !== "false";
   return opts;
 }
 
@@ -97,7 +89,7 @@ export class RtspClientProducer implements Producer {
   #sdpMedias: SdpMedia[] = [];
   #medias: Media[] = [];
   #tracks: Track[] = [];
-  #backchannels: Backchannel[] = [];
+  #backchannels: RtspBackchannel[] = [];
   // RTP channel / 2 -> tracks on it, for a lookup without search per packet.
   #byChannel: (Track[] | undefined)[] = [];
   #state: "ready" | "playing" | "stopped" = "ready";
@@ -114,7 +106,8 @@ export class RtspClientProducer implements Producer {
 
   /**
    * Connects, sends OPTIONS and DESCRIBE, and returns a producer ready for `track()`.
-   * Honors `#backchannel=1` (retrying without it when the camera refuses or hangs up).
+   * Asks for the ONVIF backchannel unless `#backchannel=0` (describing again without it when the
+   * camera refuses it, e.g. 551 Option Not Supported, or hangs up).
    */
   static async dial(url: string, options: RtspProducerOptions = {}): Promise<RtspClientProducer> {
     const clientOptions: RtspClientOptions = {
@@ -251,65 +244,54 @@ export class RtspClientProducer implements Producer {
     });
   }
 
-  /** Backchannel: sends a viewer's audio to the camera's speaker. */
+  /**
+   * Backchannel: sends a talker's audio (frames of `receiver`, in `codec`) to the camera's
+   * speaker. The media must be one of {@link medias} with direction `sendonly`. Several talkers
+   * may attach; one talks at a time (see RtspBackchannel). Before PLAY this SETUPs the media;
+   * after PLAY a media not set up yet needs a reconnect (RTSP cannot add a track to a playing
+   * session), which keeps every viewer's receiver.
+   */
   addTrack(media: Media, codec: Codec, receiver: Receiver): Promise<void> {
     return this.#serial(async () => {
       if (this.#state === "stopped") throw new Error(`RTSP source ${redactUrl(this.url)} is stopped`);
       const index = this.#indexOf(media);
       const m = this.#medias[index];
-      const bc: Backchannel = {
-        index,
-        media: m,
-        codec,
-        channel: -1,
-        seq: Math.floor(Math.random() * 0x10000),
-        ssrc: Math.floor(Math.random() * 0x100000000) >>> 0,
-        sender: undefined as unknown as Sender,
-      };
-      bc.sender = new Sender(m, codec, (frame) => this.#sendBackchannel(bc, frame));
-      this.#backchannels.push(bc);
-      if (this.#state === "ready") bc.channel = await this.#client.setup(this.#sdpMedias[index]);
-      else await this.#restart();
-      receiver.addSender(bc.sender);
+      if (m.direction !== "sendonly") {
+        throw new RangeError(
+          `RTSP source ${redactUrl(this.url)}: media "${
+            mediaToString(m)
+          }" is not a backchannel (sendonly) media`,
+        );
+      }
+      let bc = this.#backchannels.find((b) =>
+        b.index === index && b.codec.name === codec.name && b.codec.payloadType === codec.payloadType
+      );
+      if (!bc) {
+        bc = new RtspBackchannel(index, m, codec, this.#sendFramed);
+        const shared = this.#backchannels.find((b) => b.index === index) ??
+          this.#tracks.find((t) => t.index === index);
+        if (shared && shared.channel >= 0) bc.channel = shared.channel;
+        this.#backchannels.push(bc);
+        if (bc.channel < 0) {
+          if (this.#state === "ready") bc.channel = await this.#client.setup(this.#sdpMedias[index]);
+          else {
+            try {
+              await this.#restart();
+            } catch (error) {
+              this.#backchannels.splice(this.#backchannels.indexOf(bc), 1);
+              throw error;
+            }
+          }
+        }
+      }
+      bc.attach(receiver);
     });
   }
 
-  #sendBackchannel(bc: Backchannel, frame: Frame): void {
-    if (this.#state !== "playing" || bc.channel < 0) return;
-    const pt = bc.codec.payloadType ?? 0;
-    if (frame.packets) {
-      for (const pkt of frame.packets) {
-        this.#client.sendRtp(
-          bc.channel,
-          this.#backchannelPacket(bc, pkt.payload, pkt.timestamp, pkt.marker, pt),
-        );
-      }
-      return;
-    }
-    // Raw audio (G.711 and similar): one packet per 1024 bytes, timestamps advancing by samples.
-    const data = frame.data;
-    for (let off = 0; off < data.length; off += 1024) {
-      const chunk = data.subarray(off, Math.min(off + 1024, data.length));
-      this.#client.sendRtp(bc.channel, this.#backchannelPacket(bc, chunk, frame.timestamp + off, false, pt));
-    }
-  }
-
-  #backchannelPacket(
-    bc: Backchannel,
-    payload: Uint8Array,
-    timestamp: number,
-    marker: boolean,
-    pt: number,
-  ): Uint8Array {
-    const out = new Uint8Array(12 + payload.length);
-    bc.seq = (bc.seq + 1) & 0xffff;
-    writeRtp(
-      { payloadType: pt, sequenceNumber: bc.seq, timestamp: timestamp >>> 0, ssrc: bc.ssrc, marker, payload },
-      out,
-      0,
-    );
-    return out;
-  }
+  // Called per backchannel packet: no closure, the current client is read each time (a restart
+  // swaps it, and packets wait for its PLAY).
+  readonly #sendFramed = (channel: number, framed: Uint8Array): boolean =>
+    this.#client.sendFramedRtp(channel, framed);
 
   #index(): void {
     const by: (Track[] | undefined)[] = [];
@@ -353,6 +335,7 @@ export class RtspClientProducer implements Producer {
       this.#client = client;
       this.#attach(client);
       await client.play();
+      for (const b of this.#backchannels) b.flush();
     } catch (error) {
       client.close(error instanceof Error ? error : undefined);
       throw error;
@@ -367,6 +350,7 @@ export class RtspClientProducer implements Producer {
       if (this.#state !== "ready") return;
       await this.#client.play();
       this.#state = "playing";
+      for (const b of this.#backchannels) b.flush();
     });
     for (;;) {
       const client = this.#client;
@@ -383,7 +367,7 @@ export class RtspClientProducer implements Producer {
   async stop(): Promise<void> {
     if (this.#state === "stopped" && this.#stopping) return await this.#stopping;
     this.#state = "stopped";
-    for (const b of this.#backchannels) b.sender.close();
+    for (const b of this.#backchannels) b.close();
     this.#stopping = this.#client.teardown();
     await this.#stopping;
   }

@@ -1,0 +1,256 @@
+/**
+ * Two-way audio to an RTSP camera's ONVIF backchannel, end to end: a talker (audio made by ffmpeg)
+ * attached to a stream whose source is a test camera with a speaker; the camera records the RTP it
+ * gets, and ffmpeg decodes it back.
+ */
+import { afterEach, describe, expect, it } from "bun:test";
+import { AudioTalker } from "../../lib/core/backchannel.ts";
+import type { Codec } from "../../lib/core/codec.ts";
+import { CodecMismatchError } from "../../lib/core/errors.ts";
+import type { Frame } from "../../lib/core/frame.ts";
+import { Stream } from "../../lib/core/stream.ts";
+import { RecordingConsumer } from "../../lib/core/_testing.ts";
+import { registerRtspSources, RtspClientProducer } from "../../lib/protocol/rtsp/producer.ts";
+import type { RtpPacket } from "../../lib/rtp/packet.ts";
+import { BackchannelCamera } from "../_support/backchannel_camera.ts";
+import { ffmpeg } from "../_support/ffmpeg.ts";
+import { concatBytes, hasTool } from "../_support/process.ts";
+import { sleep, waitFor } from "../rtsp/_helpers.ts";
+
+const hasFfmpeg = await hasTool("ffmpeg");
+const PCMA: Codec = { name: "PCMA", clockRate: 8000 };
+
+/** 2 s of a 440 Hz tone as raw A-law at 8 kHz, made by ffmpeg. */
+async function toneAlaw(seconds = 2): Promise<Uint8Array> {
+  const res = await ffmpeg([
+    "-f",
+    "lavfi",
+    "-i",
+    `sine=frequency=440:sample_rate=8000:duration=${seconds}`,
+    "-ac",
+    "1",
+    "-c:a",
+    "pcm_alaw",
+    "-f",
+    "alaw",
+    "pipe:1",
+  ]);
+  if (res.code !== 0) throw new Error(`ffmpeg failed: ${res.stderr}`);
+  return res.stdout;
+}
+
+/** Pushes 20 ms frames at twice real time (10 frames per 100 ms). */
+async function talk(talker: AudioTalker, frames: Frame[]): Promise<void> {
+  for (let i = 0; i < frames.length; i += 10) {
+    for (const f of frames.slice(i, i + 10)) talker.push(f);
+    await sleep(100);
+  }
+}
+
+function alawFrames(bytes: Uint8Array): Frame[] {
+  const frames: Frame[] = [];
+  for (let off = 0; off < bytes.length; off += 160) {
+    frames.push({ timestamp: off, keyframe: true, data: bytes.subarray(off, off + 160) });
+  }
+  return frames;
+}
+
+/** Decodes A-law with ffmpeg to 16-bit PCM; returns the samples. */
+async function decodeAlaw(bytes: Uint8Array): Promise<Int16Array> {
+  const res = await ffmpeg(
+    ["-f", "alaw", "-ar", "8000", "-ac", "1", "-i", "pipe:0", "-f", "s16le", "pipe:1"],
+    15_000,
+    bytes,
+  );
+  if (res.code !== 0) {
+    throw new Error(`ffmpeg could not decode the camera's audio as pcm_alaw: ${res.stderr}`);
+  }
+  const out = res.stdout;
+  return new Int16Array(out.buffer.slice(out.byteOffset, out.byteOffset + (out.length & ~1)));
+}
+
+/** Tone frequency from zero crossings of the loud part of the signal. */
+function frequency(samples: Int16Array, rate: number): number {
+  let crossings = 0;
+  for (let i = 1; i < samples.length; i++) if ((samples[i - 1] < 0) !== (samples[i] < 0)) crossings++;
+  return crossings / 2 / (samples.length / rate);
+}
+
+/** Checks the RTP a camera got: one SSRC and payload type, sequence +1, timestamps + samples. */
+function expectWellFormed(packets: RtpPacket[], pt: number): void {
+  expect(new Set(packets.map((p) => p.payloadType))).toEqual(new Set([pt]));
+  expect(new Set(packets.map((p) => p.ssrc)).size).toBe(1);
+  for (let i = 1; i < packets.length; i++) {
+    expect((packets[i].sequenceNumber - packets[i - 1].sequenceNumber) & 0xffff).toBe(1);
+    // G.711 at 8 kHz: the timestamp advances by the samples (bytes) of the previous packet.
+    const dt = (packets[i].timestamp - packets[i - 1].timestamp) >>> 0;
+    expect(dt).toBeGreaterThanOrEqual(packets[i - 1].payload.length);
+  }
+}
+
+/** Waits until the camera got PLAY (and the client its answer). */
+async function waitPlaying(camera: BackchannelCamera, plays = 1): Promise<void> {
+  await waitFor(
+    "the camera to play",
+    () => camera.requests.filter((r) => r.method === "PLAY").length >= plays,
+    5_000,
+  );
+  await sleep(50);
+}
+
+describe("RTSP ONVIF backchannel", () => {
+  let camera: BackchannelCamera | undefined;
+  let stream: Stream | undefined;
+  registerRtspSources();
+  afterEach(async () => {
+    await stream?.close();
+    await camera?.close();
+    stream = undefined;
+    camera = undefined;
+  });
+
+  it.skipIf(!hasFfmpeg)(
+    "a talker's PCMA reaches the camera's speaker over TCP as RTP ffmpeg decodes (needs ffmpeg)",
+    async () => {
+      camera = await new BackchannelCamera().start();
+      const alaw = await toneAlaw(2);
+      stream = new Stream("door", [camera.url], { graceMs: 200 });
+      const talker = new AudioTalker([PCMA]);
+      await stream.addConsumer(talker);
+      expect(talker.codec?.name).toBe("PCMA");
+      await waitPlaying(camera);
+      expect(camera.describes()).toEqual([true]);
+      expect(camera.requests.filter((r) => r.method === "SETUP").map((r) => r.uri.split("/").pop())).toEqual([
+        "speaker",
+      ]);
+      await talk(talker, alawFrames(alaw));
+      await waitFor("100 packets at the camera", () => camera!.speakerPackets.length >= 100, 5_000);
+      const packets = camera.speakerPackets;
+      expect([...camera.speakerTransports]).toEqual(["tcp"]);
+      expectWellFormed(packets, 8);
+      // 20 ms packets, timestamps exactly 8 kHz apart, bytes unchanged.
+      expect(packets.every((p) => p.payload.length === 160)).toBe(true);
+      expect((packets[99].timestamp - packets[0].timestamp) >>> 0).toBe(99 * 160);
+      const received = concatBytes(packets.map((p) => p.payload));
+      expect(received).toEqual(alaw);
+      const samples = await decodeAlaw(received);
+      expect(samples.length / 8000).toBeCloseTo(2, 2);
+      expect(Math.abs(frequency(samples, 8000) - 440)).toBeLessThan(10);
+      await stream.removeConsumer(talker);
+    },
+    20_000,
+  );
+
+  it("sends over UDP with #transport=udp", async () => {
+    camera = await new BackchannelCamera().start();
+    stream = new Stream("door", [`${camera.url}#transport=udp`], { graceMs: 200 });
+    const talker = new AudioTalker([PCMA]);
+    await stream.addConsumer(talker);
+    await waitPlaying(camera);
+    for (let i = 0; i < 20; i++) {
+      talker.push({ timestamp: i * 160, keyframe: true, data: new Uint8Array(160).fill(0x55 + (i & 1)) });
+    }
+    await waitFor("20 packets over UDP", () => camera!.speakerPackets.length >= 20, 5_000);
+    expect([...camera.speakerTransports]).toEqual(["udp"]);
+    expectWellFormed(camera.speakerPackets, 8);
+    const setup = camera.requests.find((r) => r.method === "SETUP")!;
+    expect(setup.headers.get("Transport")).toContain("client_port=");
+  }, 15_000);
+
+  it("#backchannel=0 sends no Require header and offers no backchannel", async () => {
+    camera = await new BackchannelCamera().start();
+    const producer = await RtspClientProducer.dial(`${camera.url}#backchannel=0`);
+    try {
+      expect(camera.describes()).toEqual([false]);
+      expect(producer.medias().map((m) => `${m.kind}:${m.direction}`)).toEqual(["audio:recvonly"]);
+    } finally {
+      await producer.stop();
+    }
+    stream = new Stream("door", [`${camera.url}#backchannel=0`], { graceMs: 200 });
+    await expect(stream.addConsumer(new AudioTalker([PCMA]))).rejects.toThrow(CodecMismatchError);
+  }, 10_000);
+
+  it("asks again without the Require header when the camera answers 551 Option Not Supported", async () => {
+    camera = await new BackchannelCamera({ backchannel: "refuse" }).start();
+    const producer = await RtspClientProducer.dial(camera.url);
+    try {
+      expect(camera.describes()).toEqual([true, false]);
+      expect(producer.medias().map((m) => `${m.kind}:${m.direction}`)).toEqual(["audio:recvonly"]);
+      // The camera's own audio still plays.
+      const viewer = new RecordingConsumer([{ kind: "audio", direction: "sendonly", codecs: [PCMA] }]);
+      stream = new Stream("door", [camera.url], { graceMs: 200 });
+      await stream.addConsumer(viewer);
+      await waitFor("camera audio", () => viewer.frames.audio.length >= 3, 5_000);
+      await expect(stream.addConsumer(new AudioTalker([PCMA]))).rejects.toThrow(CodecMismatchError);
+    } finally {
+      await producer.stop();
+    }
+  }, 10_000);
+
+  it("dials again without the Require header when the camera hangs up on it", async () => {
+    camera = await new BackchannelCamera({ backchannel: "hangup" }).start();
+    const producer = await RtspClientProducer.dial(camera.url);
+    try {
+      expect(camera.describes()).toEqual([true, false]);
+      expect(new Set(camera.requests.map((r) => r.conn)).size).toBe(2);
+      expect(producer.medias().length).toBe(1);
+    } finally {
+      await producer.stop();
+    }
+  }, 10_000);
+
+  it("a second talker reuses the set-up backchannel; timestamps and sequence numbers continue", async () => {
+    camera = await new BackchannelCamera().start();
+    stream = new Stream("door", [camera.url], { graceMs: 5_000 });
+    // A viewer of the camera's microphone keeps the source running between the talkers.
+    const viewer = new RecordingConsumer([{ kind: "audio", direction: "sendonly", codecs: [PCMA] }]);
+    await stream.addConsumer(viewer);
+    const first = new AudioTalker([PCMA]);
+    await stream.addConsumer(first);
+    await waitPlaying(camera);
+    for (let i = 0; i < 10; i++) {
+      first.push({ timestamp: 1000 + i * 160, keyframe: true, data: new Uint8Array(160) });
+    }
+    await waitFor("the first talker's packets", () => camera!.speakerPackets.length >= 10, 5_000);
+    const requests = camera.requests.length;
+    await stream.removeConsumer(first);
+    const second = new AudioTalker([PCMA]);
+    await stream.addConsumer(second);
+    // Its own timeline starts at 0: the camera must still see one continuous stream.
+    for (let i = 0; i < 10; i++) {
+      second.push({ timestamp: i * 160, keyframe: true, data: new Uint8Array(160) });
+    }
+    await waitFor("the second talker's packets", () => camera!.speakerPackets.length >= 20, 5_000);
+    expectWellFormed(camera.speakerPackets, 8);
+    // No reconnect (DESCRIBE, SETUP, PLAY) for the second talker: only keep-alives, if anything.
+    expect(camera.requests.slice(requests).filter((r) => r.method !== "OPTIONS")).toEqual([]);
+    await stream.removeConsumer(second);
+    await stream.removeConsumer(viewer);
+  }, 15_000);
+
+  it(
+    "a talker that comes while the camera plays makes the source reconnect with the backchannel",
+    async () => {
+      camera = await new BackchannelCamera().start();
+      stream = new Stream("door", [camera.url], { graceMs: 5_000 });
+      const viewer = new RecordingConsumer([{ kind: "audio", direction: "sendonly", codecs: [PCMA] }]);
+      await stream.addConsumer(viewer);
+      await waitPlaying(camera);
+      const talker = new AudioTalker([PCMA]);
+      await stream.addConsumer(talker);
+      expect(camera.requests.filter((r) => r.method === "PLAY").length).toBe(2);
+      await sleep(50);
+      for (let i = 0; i < 10; i++) {
+        talker.push({
+          timestamp: i * 160,
+          keyframe: true,
+          data: new Uint8Array(160),
+        });
+      }
+      await waitFor("the talker's packets", () => camera!.speakerPackets.length >= 10, 5_000);
+      const before = viewer.frames.audio.length;
+      await waitFor("camera audio after the reconnect", () => viewer.frames.audio.length > before + 3, 5_000);
+    },
+    15_000,
+  );
+});
