@@ -65,10 +65,11 @@ const children = new Set<ChildProcess>();
  * A route that answers 200 with `contentType` and pipes a fresh `ffmpeg <args> -` to the body,
  * killing ffmpeg when the client goes away.
  */
-export function pipeFfmpeg(contentType: string, args: string[]): Route {
+export function pipeFfmpeg(contentType: string, args: string[], onSpawn?: (child: ChildProcess) => void): Route {
   return async (req, res) => {
     const child = spawn("ffmpeg", ["-hide_banner", "-nostdin", "-v", "error", ...args, "-"], { stdout: "pipe", stderr: "ignore" });
     children.add(child);
+    onSpawn?.(child);
     const stop = () => {
       child.kill("SIGKILL");
       children.delete(child);

@@ -14,7 +14,8 @@ import { RtspAuthServer } from "../../lib/protocol/rtsp/auth.ts";
 import { type RunningServer, startServer } from "../../server/server.ts";
 import { hasEncoder } from "../_support/ffmpeg.ts";
 import { freePort } from "../_support/net.ts";
-import { codecsOf, probeBytes } from "../outputs/_server.ts";
+import { type ChildProcess } from "../../lib/runtime/process.ts";
+import { codecsOf, probeBytes, waitFor } from "../outputs/_server.ts";
 import {
   H264_AAC,
   type HttpPeer,
@@ -50,6 +51,8 @@ describe.skipIf(!haveX264)(haveX264 ? "http sources" : "http sources (skipped: f
   let base = "";
   const dirs: string[] = [];
   const digest = new RtspAuthServer({ username: "admin", password: "s3cret", realm: "cam" });
+  let deadPort = 0;
+  let flakyChild: ChildProcess | undefined;
 
   beforeAll(async () => {
     const jpeg = await makeJpeg();
@@ -65,6 +68,9 @@ describe.skipIf(!haveX264)(haveX264 ? "http sources" : "http sources (skipped: f
     peer = await startHttpPeer({
       "/cam.mjpeg": pipeFfmpeg("multipart/x-mixed-replace;boundary=ffmpeg", [...MJPEG_ARGS, "-f", "mpjpeg"]),
       "/raw.mjpeg": pipeFfmpeg("application/octet-stream", [...MJPEG_ARGS, "-f", "mjpeg"]),
+      "/flaky.mjpeg": pipeFfmpeg("multipart/x-mixed-replace;boundary=ffmpeg", [...MJPEG_ARGS, "-f", "mpjpeg"], (child) => {
+        flakyChild = child;
+      }),
       "/snap.jpg": snapshot,
       "/live.flv": pipeFfmpeg("video/x-flv", [...TEST_AV, ...H264_AAC, "-f", "flv"]),
       "/live.ts": pipeFfmpeg("video/mp2t", [...TEST_AV, ...H264_AAC, "-f", "mpegts"]),
@@ -90,6 +96,7 @@ describe.skipIf(!haveX264)(haveX264 ? "http sources" : "http sources (skipped: f
     });
     const p = peer.base;
     const apiPort = await freePort();
+    deadPort = await freePort();
     base = `http://127.0.0.1:${apiPort}`;
     server = await startServer({
       configSources: [JSON.stringify({
@@ -110,6 +117,10 @@ describe.skipIf(!haveX264)(haveX264 ? "http sources" : "http sources (skipped: f
           own_flv: `${base}/api/stream.flv?src=demo`,
           own_ts: `${base}/api/stream.ts?src=demo`,
           own_hls: `${base}/api/stream.m3u8?src=demo`,
+          own_mjpeg: `${base}/api/stream.mjpeg?src=demo`,
+          // a camera that goes away mid-stream (its ffmpeg is killed by the test)
+          flaky: `${p}/flaky.mjpeg`,
+          dead: `http://admin:topsecret@127.0.0.1:${deadPort}/video.mjpg`,
         },
       })],
       listen: `127.0.0.1:${apiPort}`,
@@ -210,12 +221,41 @@ describe.skipIf(!haveX264)(haveX264 ? "http sources" : "http sources (skipped: f
     expect(v.frames).toBeGreaterThanOrEqual(5);
   }, 20_000);
 
-  it("strom pulls its own stream.flv, stream.ts and HLS outputs as sources", async () => {
+  it("strom pulls its own stream.flv, stream.ts, HLS and stream.mjpeg outputs as sources", async () => {
     for (const name of ["own_flv", "own_ts", "own_hls"]) {
       const streams = await probeMp4(name);
       expect(streams.map((s) => s.codec).sort()).toEqual(["aac", "h264"]);
     }
+    const [v] = await probeMjpeg("own_mjpeg");
+    expect(v).toMatchObject({ codec: "mjpeg", width: 640, height: 360 });
+    expect(v.frames).toBeGreaterThanOrEqual(10);
   }, 60_000);
+
+  it("a camera killed mid-stream (kill -9): the stream redials and the viewer keeps getting pictures", async () => {
+    const res = await fetch(`${base}/api/stream.mjpeg?src=flaky&duration=6`);
+    expect(res.status).toBe(200);
+    const body = (async () => new Uint8Array(await res.arrayBuffer()))();
+    await waitFor("the camera's ffmpeg", () => flakyChild !== undefined, 5_000);
+    const first = flakyChild!;
+    await new Promise((r) => setTimeout(r, 1500));
+    first.kill("SIGKILL");
+    await waitFor("a new camera connection", () => flakyChild !== first, 8_000);
+    const [v] = codecsOf(await probeBytes(await body, "mpjpeg"));
+    // 6 s at 10 fps minus the ~1 s reconnect delay.
+    expect(v.frames).toBeGreaterThanOrEqual(30);
+    expect(peer.hits.get("/flaky.mjpeg")).toBeGreaterThanOrEqual(2);
+  }, 20_000);
+
+  it("a dead camera: viewers and /api/streams get the error with the URL, the password masked", async () => {
+    const res = await fetch(`${base}/api/stream.mp4?src=dead`);
+    expect(res.status).toBe(502);
+    const { message } = await res.json();
+    expect(message).toContain(`http://admin:***@127.0.0.1:${deadPort}/video.mjpg`);
+    expect(message).not.toContain("topsecret");
+    const info = JSON.stringify(await fetch(`${base}/api/streams?src=dead`).then((r) => r.json()));
+    expect(info).toContain("cannot reach");
+    expect(info).not.toContain("topsecret");
+  }, 20_000);
 
   it("refuses a web page, naming its Content-Type and first bytes", async () => {
     const error = await dialHttp(`${peer.base}/login.html`).catch((e) => e);

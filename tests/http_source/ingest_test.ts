@@ -95,6 +95,18 @@ describe.skipIf(!haveX264)(haveX264 ? "http ingest" : "http ingest (skipped: ffm
     await finished(pusher);
   }, 30_000);
 
+  it("a pusher killed mid-upload (kill -9) leaves the stream at once; the next push takes over", async () => {
+    const first = push([...TEST_AV, ...H264_AAC, "-f", "flv"], "/api/stream.flv?dst=flv", 30);
+    await waitFor("the ingest to publish", async () => (await producerFormat("flv")) === "ingest/flv", 10_000);
+    first.child.kill("SIGKILL");
+    await waitFor("the killed ingest to leave", async () => (await producerFormat("flv")) === undefined, 5_000);
+    const second = push([...TEST_AV, ...H264_AAC, "-f", "flv"], "/api/stream.flv?dst=flv", 5);
+    await waitFor("the next ingest to publish", async () => (await producerFormat("flv")) === "ingest/flv", 10_000);
+    const streams = await probeMp4("flv");
+    expect(streams.map((s) => s.codec).sort()).toEqual(["aac", "h264"]);
+    await finished(second);
+  }, 30_000);
+
   it("answers 4xx for a missing or unknown dst and for a body of the wrong format", async () => {
     const post = (path: string, body: BodyInit, type = "application/octet-stream") =>
       fetch(`${base}${path}`, { method: "POST", body, headers: { "content-type": type } });
