@@ -4,6 +4,8 @@
  * gets, and ffmpeg decodes it back.
  */
 import { afterEach, describe, expect, it } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
+import process from "node:process";
 import { AudioTalker } from "../../lib/core/backchannel.ts";
 import type { Codec } from "../../lib/core/codec.ts";
 import { CodecMismatchError } from "../../lib/core/errors.ts";
@@ -11,13 +13,16 @@ import type { Frame } from "../../lib/core/frame.ts";
 import { Stream } from "../../lib/core/stream.ts";
 import { RecordingConsumer } from "../../lib/core/_testing.ts";
 import { registerRtspSources, RtspClientProducer } from "../../lib/protocol/rtsp/producer.ts";
+import { registerBackchannelTranscoders } from "../../lib/protocol/ffmpeg/audio_transcoder.ts";
+import { TsDemuxer } from "../../lib/format/mpegts/ts_demuxer.ts";
 import type { RtpPacket } from "../../lib/rtp/packet.ts";
 import { BackchannelCamera } from "../_support/backchannel_camera.ts";
-import { ffmpeg } from "../_support/ffmpeg.ts";
+import { ffmpeg, hasEncoder } from "../_support/ffmpeg.ts";
 import { concatBytes, hasTool } from "../_support/process.ts";
 import { sleep, waitFor } from "../rtsp/_helpers.ts";
 
 const hasFfmpeg = await hasTool("ffmpeg");
+const hasOpus = hasFfmpeg && await hasEncoder("libopus");
 const PCMA: Codec = { name: "PCMA", clockRate: 8000 };
 
 /** 2 s of a 440 Hz tone as raw A-law at 8 kHz, made by ffmpeg. */
@@ -37,6 +42,21 @@ async function toneAlaw(seconds = 2): Promise<Uint8Array> {
   ]);
   if (res.code !== 0) throw new Error(`ffmpeg failed: ${res.stderr}`);
   return res.stdout;
+}
+
+/** ffmpeg transcoders (our children reading MPEG-TS from stdin) running now, from /proc (Linux). */
+function transcoderProcesses(): number {
+  let n = 0;
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid !== process.pid) continue;
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      if (cmd.includes("mpegts") && cmd.includes("pipe:0") && cmd.includes("pcm_alaw")) n++;
+    } catch { /* gone meanwhile */ }
+  }
+  return n;
 }
 
 /** Pushes 20 ms frames at twice real time (10 frames per 100 ms). */
@@ -102,6 +122,7 @@ describe("RTSP ONVIF backchannel", () => {
   let camera: BackchannelCamera | undefined;
   let stream: Stream | undefined;
   registerRtspSources();
+  registerBackchannelTranscoders();
   afterEach(async () => {
     await stream?.close();
     await camera?.close();
@@ -139,6 +160,49 @@ describe("RTSP ONVIF backchannel", () => {
       await stream.removeConsumer(talker);
     },
     20_000,
+  );
+
+  it.skipIf(!hasOpus)(
+    "a talker's Opus reaches a PCMA-only camera through ffmpeg, and ffmpeg stops with the talker (needs ffmpeg with libopus)",
+    async () => {
+      camera = await new BackchannelCamera().start();
+      const made = await ffmpeg([
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=48000:duration=2",
+        "-c:a",
+        "libopus",
+        "-b:a",
+        "32k",
+        "-f",
+        "mpegts",
+        "pipe:1",
+      ]);
+      expect(made.code).toBe(0);
+      const demux = new TsDemuxer();
+      const opus = [...demux.push(made.stdout), ...demux.flush()];
+      const opusCodec = opus[0].track.codec;
+      stream = new Stream("door", [camera.url], { graceMs: 200 });
+      // Opus only, as a browser that offers nothing else: the camera takes PCMA only.
+      const talker = new AudioTalker([{ name: "OPUS", clockRate: 48000, channels: 2 }]);
+      await stream.addConsumer(talker);
+      expect(talker.codec?.name).toBe("OPUS");
+      expect(transcoderProcesses()).toBe(0); // started by the first frame, not before
+      await talk(talker, opus.map((o) => o.frame));
+      expect(transcoderProcesses()).toBe(1);
+      await waitFor("1.8 s of audio at the camera", () => camera!.speakerPackets.length >= 90, 10_000);
+      const packets = camera.speakerPackets;
+      expectWellFormed(packets, 8);
+      expect(packets.every((p) => p.payload.length === 160)).toBe(true);
+      const samples = await decodeAlaw(concatBytes(packets.map((p) => p.payload)));
+      expect(samples.length / 8000).toBeGreaterThan(1.8);
+      expect(Math.abs(frequency(samples.subarray(800), 8000) - 440)).toBeLessThan(15);
+      expect(opusCodec.name).toBe("OPUS");
+      await stream.removeConsumer(talker);
+      await waitFor("ffmpeg to exit after the talker left", () => transcoderProcesses() === 0, 5_000);
+    },
+    30_000,
   );
 
   it("sends over UDP with #transport=udp", async () => {
