@@ -79,6 +79,12 @@ export interface Consumer {
   stop(): void | Promise<void>;
   info(): ConnectionInfo;
   /**
+   * Backchannel: for each of its `recvonly` medias (audio it sends, e.g. a microphone) the stream
+   * calls this with the codec chosen for the source, and attaches the returned receiver, where the
+   * consumer pushes its frames, to the source's `addTrack`. Consumers that only watch omit it.
+   */
+  track?(media: Media, codec: Codec): Receiver | Promise<Receiver>;
+  /**
    * The source URL this consumer itself stands for (loop protection: a stream never feeds a
    * consumer from the source that is that consumer, e.g. ffmpeg reading back its own stream).
    */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-export { parseRtp, type RtpPacket, RtpParseError, rtpSize, serializeRtp, writeRtp } from "./packet.ts";
+export { parseRtp, type RtpPacket, RtpParseError, rtpSize, serializeRtp, tryParseRtp, writeRtp } from "./packet.ts";
 export {
   isRtcp,
   ntpFromMs,

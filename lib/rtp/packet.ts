@@ -101,6 +101,26 @@ export function parseRtp(buf: Uint8Array): RtpPacket {
 }
 
 /**
+ * {@link parseRtp} for packets off the network: a malformed one gives `undefined` instead of an
+ * exception, so the caller counts it and goes on (one bad datagram never ends a session).
+ *
+ * @example
+ * ```ts
+ * const pkt = tryParseRtp(datagram);
+ * if (!pkt) badPackets++;
+ * else reorder.push(pkt);
+ * ```
+ */
+export function tryParseRtp(buf: Uint8Array): RtpPacket | undefined {
+  try {
+    return parseRtp(buf);
+  } catch (error) {
+    if (error instanceof RtpParseError) return undefined;
+    throw error;
+  }
+}
+
+/**
  * Size of a packet once serialized (header, CSRCs, extension, payload; padding is not written).
  *
  * @example

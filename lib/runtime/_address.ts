@@ -5,11 +5,6 @@
  */
 import type { NetAddr } from "./net_error.ts";
 
-/** `1.2.3.4:554`, `[::1]:554`. */
-export function formatAddress(hostname: string, port: number): string {
-  return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
-}
-
 /** Strips the IPv4-mapped prefix a dual-stack socket reports (`::ffff:1.2.3.4` -> `1.2.3.4`). */
 export function plainHost(hostname: string | undefined): string {
   if (!hostname) return "";

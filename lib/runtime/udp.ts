@@ -5,7 +5,8 @@
  * @module
  */
 import * as dgram from "node:dgram";
-import { formatAddress, netAddr, plainHost } from "./_address.ts";
+import { netAddr, plainHost } from "./_address.ts";
+import { formatAddress } from "./address.ts";
 import { type NetAddr, toNetError } from "./net_error.ts";
 
 /** A bound UDP socket. */

@@ -67,9 +67,7 @@ export class RtmpConsumer extends OutputConsumer {
   }
 
   protected open(): void {
-    // Shared time base: a player starting from the cached GOP gets video from the (older) keyframe
-    // and audio from now; on one clock they stay in step.
-    this.#mux = new FlvMuxer(this.tracks.map((t) => ({ codec: t.codec })), { fileHeader: false, timeBase: "shared" });
+    this.#mux = new FlvMuxer(this.tracks.map((t) => ({ codec: t.codec })), { fileHeader: false });
   }
 
   protected writeFrame(index: number, frame: Frame): void | Promise<void> {

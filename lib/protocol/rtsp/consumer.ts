@@ -1,32 +1,21 @@
 /**
- * An RTSP viewer as a strom consumer: one track per matched media, written as RTP over the viewer's
- * TCP connection (interleaved) or UDP.
+ * An RTSP viewer as a strom consumer: one track per matched media (viewer_track.ts), written as RTP
+ * over the viewer's TCP connection (interleaved) or UDP (viewer_rtp_writer.ts), with RTCP sender
+ * reports from each track's clock (track_clock.ts). The medias come from the URL query
+ * (viewer_query.ts).
  *
  * Per frame: the frame's own RTP packets are forwarded when it came from RTP (camera, publisher),
- * else it is packetized. Every packet gets the payload type of our SDP, this track's SSRC, a sequence
- * number that continues without gaps, and a timestamp mapped onto one continuous timeline (the
- * source may reconnect). The packets of one frame go out as ONE socket write.
+ * else it is packetized. The first frames of a track (the GOP cache at PLAY, or a burst) are held
+ * for one microtask and placed on the timeline together, so the newest is "now"; later frames are
+ * written as they come. A source reconnect (new SSRC) continues the timeline where the track's
+ * clock is.
  *
- * Backpressure: when the socket buffer is above its high-water mark the frame handler returns the
- * drain promise, so the Sender (lib/core/fanout.ts) queues and then drops per its policy; a slow viewer
+ * Backpressure: when the socket buffer is above its bound the frame handler returns the drain
+ * promise, so the Sender (lib/core/fanout.ts) queues and then drops per its policy; a slow viewer
  * never stalls the camera or other viewers, and memory stays bounded.
  *
- * RTCP sender reports (RFC 3550 section 6.4.1, see sender_report.ts): each track sends an SR + SDES
- * CNAME compound packet right after its first RTP packets, then every 5 s, on the track's RTCP
- * channel (RTP channel + 1) over TCP or from our RTCP socket to the client's RTCP port over UDP.
- * A report maps the track's output RTP clock (the rewritten timeline the viewer sees) to the
- * wallclock, one wallclock for every track: players (ffmpeg, VLC, Frigate) line audio up with
- * video by it. Each track keeps a clock, output timestamp T is wallclock instant W:
- * - set at PLAY so that RTP-Info's rtptime is the PLAY instant on every track (what RFC 2326
- *   12.33 says it is); ffmpeg times packets from rtptime until the first report, so the report
- *   agrees with what it already did and no timestamp jumps;
- * - the first frames (the GOP cache, or a burst) are placed on it so that the newest is "now"
- *   (the newest cached frame a frame interval before: it came in before PLAY);
- * - corrected at each report from the live frames since the last one (the earliest-arriving
- *   frame tells the truth: jitter and bursts only delay), later at once, earlier by at most
- *   10 ms per report so a player's timestamps never step back by a frame.
- * A source reconnect continues the timeline where the clock is, so the mapping stays continuous.
- * One timer per viewer, running while playing; per frame only a few numbers on the track change.
+ * Sender reports: each track sends one right after its first RTP packets, then every 5 s; one timer
+ * per viewer, running while playing.
  *
  * RTCP from the viewer (receiver reports, SDES, BYE) is read and ignored by the session apart from
  * keeping a UDP session alive; a BYE does not end the session. RTSP owns the session's lifetime
@@ -37,100 +26,22 @@
  *
  * @module
  */
-import { type Codec, CodecName } from "../../core/codec.ts";
+import type { Codec } from "../../core/codec.ts";
 import { type ConnectionInfo, type Consumer, nextConnectionId } from "../../core/connection.ts";
 import type { Frame } from "../../core/frame.ts";
 import { type Logger, silentLogger } from "../../core/log.ts";
 import { type Media, mediaToString, toSdp } from "../../core/media.ts";
 import { Receiver, Sender } from "../../core/fanout.ts";
-import type { TcpConn, UdpSocket } from "../../runtime/mod.ts";
-import { type RtpPacket, rtpSize, writeRtp } from "../../rtp/packet.ts";
+import type { TcpConn } from "../../runtime/mod.ts";
+import { formatAddress } from "../../runtime/address.ts";
+import type { RtpPacket } from "../../rtp/packet.ts";
 import { TimestampRewriter } from "../../rtp/rtp_rewriter.ts";
-import { createDepacketizer, type FrameDepacketizer } from "./depay.ts";
-import { writeInterleavedHeader } from "./message.ts";
-import { createPacketizer, type FramePacketizer } from "./pay.ts";
-import {
-  clockCorrection,
-  extrapolateRtpTimestamp,
-  lateness,
-  randomCname,
-  SENDER_REPORT_INTERVAL_MS,
-  senderReport,
-  wallClockMs,
-} from "./sender_report.ts";
-
-/** Where one track's packets go. */
-export type TrackTransport =
-  | { type: "tcp"; channel: number }
-  | { type: "udp"; rtp: UdpSocket; rtcp: UdpSocket; host: string; port: number; rtcpPort: number };
-
-/** One track of an RTSP viewer, in SDP order. */
-export class ViewerTrack {
-  readonly index: number;
-  /** Our media (sendonly for video/audio to the viewer, recvonly for its backchannel). */
-  readonly media: Media;
-  /** The codec as written in our SDP (payload type set). */
-  readonly codec: Codec;
-  readonly payloadType: number;
-  readonly ssrc: number;
-  transport: TrackTransport | undefined;
-  /** Viewer -> source (backchannel) tracks have a receiver we push into. */
-  readonly inbound: { receiver: Receiver; depay: FrameDepacketizer } | undefined;
-  sender: Sender | undefined;
-  source: Receiver | undefined;
-  /** Next sequence number. */
-  seq: number;
-  /** Input -> output timestamps; replaced once when the first frames are placed on the timeline. */
-  timestamps: TimestampRewriter;
-  /** The RTP timestamp at the first PLAY instant (RTP-Info `rtptime`, npt=0). */
-  readonly initialTimestamp: number;
-  packetizer: FramePacketizer | undefined;
-  lastInputSsrc = -1;
-  /** RTP packets sent (the sender report's packet count). */
-  packetsOut = 0;
-  /** RTP payload octets sent, headers excluded (the sender report's octet count). */
-  octetsOut = 0;
-  /** Output RTP timestamp of the last packet written. */
-  lastTimestamp = 0;
-  /**
-   * The track's clock: output RTP timestamp `clockTimestamp` is the wallclock instant
-   * `clockAt` (`performance.now()` ms), advancing at the codec clock rate. Set at PLAY (so that
-   * RTP-Info's rtptime of every track is the same instant), corrected at each report; -1 before.
-   */
-  clockTimestamp = 0;
-  clockAt = -1;
-  /**
-   * Lowest lateness (clock ticks) of a live frame against the clock since the last report:
-   * `Infinity` when none. Jitter and bursts only make frames late, so the lowest is the truth.
-   */
-  minLate = Infinity;
-  /** Whether the first frames were placed on the timeline (see `#place`). */
-  placed = false;
-  /** The first frames, held until they are placed (see `#place`), and the socket wait while writing them. */
-  held: Frame[] | undefined;
-  heldWait: Promise<void> | undefined;
-  /** `sender.frames` once the frames queued before PLAY (the GOP cache) are out: later ones are live. */
-  liveAfter = 0;
-  /** RTCP sender reports sent. */
-  reportsSent = 0;
-
-  constructor(index: number, media: Media, codec: Codec, inbound?: ViewerTrack["inbound"]) {
-    this.index = index;
-    this.media = media;
-    this.codec = codec;
-    this.payloadType = codec.payloadType ?? 96;
-    this.ssrc = (Math.random() * 0x100000000) >>> 0;
-    this.seq = (Math.random() * 0x10000) & 0xffff;
-    this.initialTimestamp = (Math.random() * 0x100000000) >>> 0;
-    this.timestamps = new TimestampRewriter({ initial: this.initialTimestamp, clockRate: codec.clockRate });
-    this.inbound = inbound;
-  }
-
-  /** The control path of this track (`trackID=N`). */
-  get control(): string {
-    return `trackID=${this.index}`;
-  }
-}
+import { createDepacketizer } from "./depay.ts";
+import { createPacketizer } from "./pay.ts";
+import { randomCname, SENDER_REPORT_INTERVAL_MS, wallClockMs } from "./sender_report.ts";
+import { firstFramesStart } from "./track_clock.ts";
+import { ViewerRtpWriter } from "./viewer_rtp_writer.ts";
+import { ViewerTrack } from "./viewer_track.ts";
 
 /** Options of {@link RtspViewerConsumer}. */
 export interface RtspViewerOptions {
@@ -163,14 +74,6 @@ export interface RtspViewerOptions {
 
 const STATIC_PT: Record<string, number> = { PCMU: 0, PCMA: 8, G722: 9 };
 
-// One frame buffer shared by every TCP viewer in the process. A viewer takes it, serializes its
-// frame into it and writes it; when the socket took the write whole (nothing queued), the runtime
-// holds no reference any more and the buffer goes back for the next viewer. The fan-out is
-// synchronous, so with 200 viewers of one camera this is one buffer the size of the largest frame
-// instead of 200 (a keyframe per viewer: ~170 KB x 200 = 34 MB at 1080p 4 Mbit/s). A buffer the
-// socket kept is simply left to it; the next write takes a fresh one.
-let sharedFrameBuffer: Uint8Array | undefined;
-
 /**
  * The consumer of one RTSP viewer session.
  *
@@ -189,13 +92,12 @@ export class RtspViewerConsumer implements Consumer {
   readonly source?: string;
   /** Times a frame had to wait because the socket was over its buffer bound. */
   waits = 0;
-  bytesOut = 0;
   bytesIn = 0;
   readonly #conn: TcpConn;
+  readonly #writer: ViewerRtpWriter;
   readonly #medias: Media[];
   readonly #options: RtspViewerOptions;
   readonly #log: Logger;
-  readonly #maxBuffered: number;
   readonly #startedAt = new Date().toISOString();
   /** RTCP CNAME shared by the tracks of this session (RFC 3550 section 6.5.1). */
   readonly #cname = randomCname();
@@ -207,12 +109,17 @@ export class RtspViewerConsumer implements Consumer {
 
   constructor(options: RtspViewerOptions) {
     this.#conn = options.conn;
+    this.#writer = new ViewerRtpWriter(options.conn, options.maxBufferedBytes ?? 4 * 1024 * 1024);
     this.#medias = options.medias;
     this.#options = options;
     this.#log = options.log ?? silentLogger;
-    this.#maxBuffered = options.maxBufferedBytes ?? 4 * 1024 * 1024;
     this.#reportIntervalMs = options.senderReportIntervalMs ?? SENDER_REPORT_INTERVAL_MS;
     if (options.source) this.source = options.source;
+  }
+
+  /** Bytes written to the viewer (RTP and RTCP). */
+  get bytesOut(): number {
+    return this.#writer.bytesOut;
   }
 
   medias(): Media[] {
@@ -234,16 +141,13 @@ export class RtspViewerConsumer implements Consumer {
       direction: "sendonly",
       codecs: [sdpCodec],
     }, sdpCodec);
-    track.source = receiver;
+    track.sourceReceiver = receiver;
     track.sender = new Sender(track.media, codec, (frame) => this.#write(track, frame), {
       onError: (error) => this.#log.debug("rtsp viewer track failed", { error: String(error) }),
     });
     this.tracks.push(track);
     // Attached at PLAY, so the GOP cache is delivered after the PLAY response.
-    if (this.#playing) {
-      receiver.addSender(track.sender);
-      track.liveAfter = track.sender.frames + track.sender.queued;
-    }
+    if (this.#playing) track.attach();
   }
 
   /** Backchannel: the viewer sends audio (a `recvonly` media of ours); returns its receiver. */
@@ -251,8 +155,8 @@ export class RtspViewerConsumer implements Consumer {
     const sdpCodec: Codec = { ...codec, payloadType: this.#payloadType(codec) };
     const ours: Media = { kind: media.kind, direction: "recvonly", codecs: [sdpCodec] };
     const receiver = new Receiver(ours, codec);
-    const depay = createDepacketizer(codec, media.kind, (frame) => receiver.push(frame));
-    this.tracks.push(new ViewerTrack(this.tracks.length, ours, sdpCodec, { receiver, depay }));
+    const depacketizer = createDepacketizer(codec, media.kind, (frame) => receiver.push(frame));
+    this.tracks.push(new ViewerTrack(this.tracks.length, ours, sdpCodec, { receiver, depacketizer }));
     return receiver;
   }
 
@@ -265,7 +169,7 @@ export class RtspViewerConsumer implements Consumer {
     return toSdp(
       this.tracks.map((t) => ({
         ...t.media,
-        direction: t.inbound ? "sendonly" as const : "sendrecv" as const,
+        direction: t.backchannel ? "sendonly" as const : "sendrecv" as const,
         id: t.control,
       })),
       { address, sessionName: "strom", attributes: ["control:*", "range:npt=0-"] },
@@ -293,19 +197,14 @@ export class RtspViewerConsumer implements Consumer {
     const info: string[] = [];
     const now = performance.now();
     for (const t of this.tracks) {
-      if (!t.transport || t.inbound) continue;
+      if (!t.transport || t.backchannel) continue;
       // rtptime is "the RTP timestamp corresponding to the time value in the Range response
       // header": one instant (now, npt=0) for every track, on the clock the sender reports use.
       // Players (ffmpeg) time packets from it until the first report; aligned this way, the
       // reports never make their timestamps jump.
-      let rtptime = t.initialTimestamp;
-      if (t.clockAt < 0) {
-        t.clockTimestamp = rtptime;
-        t.clockAt = now;
-      } else if (t.codec.clockRate > 0) {
-        rtptime = extrapolateRtpTimestamp(t.clockTimestamp, t.clockAt, now, t.codec.clockRate);
-      }
-      info.push(`url=${baseUrl.replace(/\/+$/, "")}/${t.control};seq=${t.seq};rtptime=${rtptime}`);
+      if (!t.clock.started) t.clock.start(t.initialTimestamp, now);
+      const rtptime = t.clock.rtpTimestampAt(now);
+      info.push(`url=${baseUrl.replace(/\/+$/, "")}/${t.control};seq=${t.nextSequence};rtptime=${rtptime}`);
     }
     return info.join(",");
   }
@@ -318,10 +217,7 @@ export class RtspViewerConsumer implements Consumer {
       this.#reportTimer = setInterval(this.#sendReports, this.#reportIntervalMs);
     }
     for (const t of this.tracks) {
-      if (t.sender && t.source && t.transport) {
-        t.source.addSender(t.sender);
-        t.liveAfter = t.sender.frames + t.sender.queued;
-      }
+      if (t.transport) t.attach();
     }
   }
 
@@ -339,8 +235,8 @@ export class RtspViewerConsumer implements Consumer {
   /** RTP from the viewer on a channel (backchannel audio). */
   onRtp(channel: number, pkt: RtpPacket): void {
     for (const t of this.tracks) {
-      if (t.inbound && t.transport?.type === "tcp" && t.transport.channel === channel) {
-        t.inbound.depay.push(pkt);
+      if (t.backchannel && t.transport?.type === "tcp" && t.transport.channel === channel) {
+        t.backchannel.depacketizer.push(pkt);
         return;
       }
     }
@@ -348,45 +244,27 @@ export class RtspViewerConsumer implements Consumer {
 
   #write(t: ViewerTrack, frame: Frame): void | Promise<void> {
     if (!t.transport || this.#stopped) return;
-    if (t.placed) return this.#writeFrame(t, frame);
+    if (t.onTimeline) return this.#writeFrame(t, frame);
     // The first frames of a track are held for one microtask, then placed (see #place).
-    const held = (t.held ??= []);
+    const held = (t.firstFrames ??= []);
     held.push(frame);
-    if (held.length === 1 && t.heldWait === undefined) queueMicrotask(() => this.#guard(t, 0));
+    if (held.length === 1 && t.firstFramesWait === undefined) queueMicrotask(() => this.#guard(t, 0));
     // While held frames wait for the socket, the sender waits too (its queue bounds memory).
-    return t.heldWait;
+    return t.firstFramesWait;
   }
 
   // The first frames of a track (the GOP cache at PLAY, or a burst from the source: everything
-  // handed over before this microtask) are placed on the timeline so that the newest is "now" on
-  // the track's clock and the older ones lie before it, then written in order. Placing the first
-  // frame at "now" instead would put a burst's newest frame up to the burst's length in the future,
-  // and the clock would need long to come back. Runs once per track.
+  // handed over before this microtask) are placed on the timeline (see firstFramesStart), then
+  // written in order. Runs once per track.
   #place(t: ViewerTrack): void {
-    const frames = t.held;
+    const frames = t.firstFrames;
     if (this.#stopped || !frames?.length) return;
     const now = performance.now();
-    const rate = t.codec.clockRate;
-    if (t.clockAt < 0) {
-      t.clockTimestamp = t.initialTimestamp;
-      t.clockAt = now;
-    }
-    let newest = rate > 0
-      ? extrapolateRtpTimestamp(t.clockTimestamp, t.clockAt, now, rate)
-      : t.clockTimestamp;
+    if (!t.clock.started) t.clock.start(t.initialTimestamp, now);
     const sender = t.sender;
-    if (sender !== undefined && sender.frames <= t.liveAfter) {
-      // The GOP cache: its newest frame came in up to a frame interval before PLAY. Placing it a
-      // full interval back errs on the side the clock corrects at once (frames look late).
-      let interval = 0;
-      for (let i = 1; i < frames.length; i++) {
-        const d = (frames[i].timestamp - frames[i - 1].timestamp) | 0;
-        if (d > 0 && (interval === 0 || d < interval)) interval = d;
-      }
-      newest = (newest - interval) >>> 0;
-    }
-    const span = (frames[frames.length - 1].timestamp - frames[0].timestamp) | 0;
-    t.timestamps = new TimestampRewriter({ initial: (newest - Math.max(0, span)) >>> 0, clockRate: rate });
+    const fromGopCache = sender !== undefined && sender.frames <= t.framesBeforeLive;
+    const start = firstFramesStart(t.clock, frames, now, fromGopCache);
+    t.timeline = new TimestampRewriter({ initial: start, clockRate: t.codec.clockRate });
     this.#writeHeld(t, 0);
   }
 
@@ -397,7 +275,7 @@ export class RtspViewerConsumer implements Consumer {
       if (from === 0) this.#place(t);
       else this.#writeHeld(t, from);
     } catch (error) {
-      t.held = undefined;
+      t.firstFrames = undefined;
       t.sender?.close();
       this.#log.debug("rtsp viewer track failed", { error: String(error) });
     }
@@ -405,20 +283,20 @@ export class RtspViewerConsumer implements Consumer {
 
   // Writes the held frames in order, including any handed over while it waited for the socket.
   #writeHeld(t: ViewerTrack, from: number): void {
-    const frames = t.held;
+    const frames = t.firstFrames;
     if (!frames || this.#stopped) return;
     for (let i = from; i < frames.length; i++) {
       const wait = this.#writeFrame(t, frames[i]);
       if (wait) {
-        t.heldWait = wait.then(() => {
-          t.heldWait = undefined;
+        t.firstFramesWait = wait.then(() => {
+          t.firstFramesWait = undefined;
           this.#guard(t, i + 1);
         });
         return;
       }
     }
-    t.held = undefined;
-    t.placed = true;
+    t.firstFrames = undefined;
+    t.onTimeline = true;
   }
 
   #writeFrame(t: ViewerTrack, frame: Frame): void | Promise<void> {
@@ -432,174 +310,70 @@ export class RtspViewerConsumer implements Consumer {
         this.#options.packetSize ?? this.#options.mtu ?? 1200,
       );
       packets = t.packetizer.packetize(frame);
-    } else if (packets.length && packets[0].ssrc !== t.lastInputSsrc) {
+    } else if (packets.length && packets[0].ssrc !== t.sourceSsrc) {
       // A new source connection: continue the timeline instead of jumping, at the point the
       // wallclock says it has reached, so the mapping in our sender reports stays continuous.
-      if (t.lastInputSsrc !== -1) this.#continueTimeline(t);
-      t.lastInputSsrc = packets[0].ssrc;
+      if (t.sourceSsrc !== -1) this.#continueTimeline(t);
+      t.sourceSsrc = packets[0].ssrc;
     }
-    const n = packets.length;
-    if (n === 0) return;
-    const conn = this.#conn;
-    if (transport.type === "tcp") {
-      if (conn.bufferedAmount > this.#maxBuffered) {
-        // Over the bound (several tracks share the socket): wait before writing this frame; the
-        // sender's queue fills meanwhile and drops by its keyframe-aware policy.
-        this.waits++;
-        return conn.drained().then(() => this.#writeFrame(t, frame), () => {});
-      }
-      let total = 0;
-      for (let i = 0; i < n; i++) total += 4 + rtpSize(packets[i]);
-      let buf = sharedFrameBuffer;
-      if (!buf || buf.length < total) buf = new Uint8Array(Math.max(total, 4096));
-      sharedFrameBuffer = undefined;
-      let off = 0;
-      let written = 0;
-      let octets = 0;
-      for (let i = 0; i < n; i++) {
-        const pkt = packets[i];
-        const size = rtpSize(pkt);
-        if (size > 0xffff) continue;
-        writeInterleavedHeader(buf, off, transport.channel, size);
-        writeRtp(pkt, buf, off + 4);
-        this.#patch(t, buf, off + 4, pkt);
-        off += 4 + size;
-        written++;
-        octets += pkt.payload.length;
-      }
-      this.bytesOut += off;
-      t.packetsOut += written;
-      t.octetsOut += octets;
-      const accepted = conn.write(buf.subarray(0, off));
-      // Nothing queued means the bytes went to the kernel and the runtime holds no reference to buf
-      // (checked on Node, Deno and Bun: consumer_test.ts "shares one frame buffer").
-      const queued = conn.bufferedAmount !== 0;
-      if (!queued) sharedFrameBuffer = buf;
-      // After the frame's write and after the buffer went back: a sender report is its own write
-      // from its own buffer, never inside a frame.
-      if (written) this.#afterFrame(t);
-      // write() says "above the high-water mark" for any chunk larger than the mark (Node's
-      // Writable compares before writing), even when the socket took it whole. Nothing queued
-      // means nothing to wait for: waiting would cost a promise per frame per viewer and delay
-      // the next frame to the 'drain' event.
-      if (queued && !accepted) return conn.drained().catch(() => {});
-      return;
+    if (packets.length === 0) return;
+    const writer = this.#writer;
+    if (transport.type === "tcp" && writer.overBound) {
+      // Over the bound (several tracks share the socket): wait before writing this frame; the
+      // sender's queue fills meanwhile and drops by its keyframe-aware policy.
+      this.waits++;
+      return this.#conn.drained().then(() => this.#writeFrame(t, frame), () => {});
     }
-    let total = 0;
-    for (let i = 0; i < n; i++) total += rtpSize(packets[i]);
-    const buf = new Uint8Array(total);
-    let off = 0;
-    let octets = 0;
-    for (let i = 0; i < n; i++) {
-      const pkt = packets[i];
-      const size = writeRtp(pkt, buf, off);
-      this.#patch(t, buf, off, pkt);
-      transport.rtp.send(buf.subarray(off, off + size), transport.port, transport.host);
-      off += size;
-      octets += pkt.payload.length;
-    }
-    this.bytesOut += off;
-    t.packetsOut += n;
-    t.octetsOut += octets;
-    this.#afterFrame(t);
+    const written = writer.writeFrame(t, packets);
+    // After the frame's write (and after the shared buffer went back): a sender report is its own
+    // write, never inside a frame.
+    if (written) this.#afterFrame(t);
+    if (writer.mustWait) return this.#conn.drained().catch(() => {});
   }
 
   // Once per frame, after its packets went out: measures how late the frame is on the track's
   // clock and sends the track's first report. Numbers only; nothing allocated unless a report goes.
   #afterFrame(t: ViewerTrack): void {
     const now = performance.now();
-    const rate = t.codec.clockRate;
-    if (rate > 0) {
-      // Keep the clock's reference recent, so tick counts stay far inside 32 bits.
-      if (now - t.clockAt > 10_000) {
-        t.clockTimestamp = extrapolateRtpTimestamp(t.clockTimestamp, t.clockAt, now, rate);
-        t.clockAt = now;
-      }
-      const sender = t.sender;
-      // Frames out of the GOP cache or a backlog (newer ones queued behind) are late on purpose.
-      if (sender === undefined || (sender.frames > t.liveAfter && sender.queued === 0)) {
-        const late = lateness(t.clockTimestamp, t.clockAt, now, rate, t.lastTimestamp);
-        if (late < t.minLate) t.minLate = late;
-      }
-    }
+    const sender = t.sender;
+    // Frames out of the GOP cache or a backlog (newer ones queued behind) are late on purpose.
+    const live = sender === undefined || (sender.frames > t.framesBeforeLive && sender.queued === 0);
+    t.clock.observe(t.lastRtpTimestamp, now, live);
     // The first report right after the track's first packets, so a player syncs from the start.
     if (t.reportsSent === 0 && this.#reportIntervalMs > 0) this.#sendReport(t, now);
   }
 
-  // Moves the track's clock by what the live frames since the last report showed (later at once,
-  // earlier 10 ms a report: see clockCorrection).
-  #correctClock(t: ViewerTrack): void {
-    const step = clockCorrection(t.minLate, t.codec.clockRate);
-    t.minLate = Infinity;
-    if (step !== 0) t.clockTimestamp = (t.clockTimestamp - step) >>> 0;
-  }
-
   #continueTimeline(t: ViewerTrack): void {
-    if (t.clockAt < 0 || !(t.codec.clockRate > 0)) {
-      t.timestamps.reset();
+    if (!t.clock.started || !t.clock.ticking) {
+      t.timeline.reset();
       return;
     }
-    const now = extrapolateRtpTimestamp(t.clockTimestamp, t.clockAt, performance.now(), t.codec.clockRate);
+    const now = t.clock.rtpTimestampAt(performance.now());
     // A step of 0 or less (the clock is behind the highest output) falls back to one frame.
-    t.timestamps.reset({ delta: (now - t.timestamps.highest) | 0 });
+    t.timeline.reset({ delta: (now - t.timeline.highest) | 0 });
   }
 
   readonly #sendReports = (): void => {
     if (this.#stopped || !this.#playing) return;
     const now = performance.now();
     for (const t of this.tracks) {
-      if (!t.placed) continue;
-      this.#correctClock(t);
+      if (!t.onTimeline) continue;
+      t.clock.correct();
       this.#sendReport(t, now);
     }
   };
 
   // One SR + SDES compound packet for a track, its RTP timestamp extrapolated to `now`.
   #sendReport(t: ViewerTrack, now: number): void {
-    const transport = t.transport;
-    if (!transport || t.inbound || t.clockAt < 0 || !(t.codec.clockRate > 0) || this.#stopped) return;
+    if (!t.transport || t.backchannel || !t.clock.started || !t.clock.ticking || this.#stopped) return;
     const info = {
       ssrc: t.ssrc,
       wallClockMs: wallClockMs(now),
-      rtpTimestamp: extrapolateRtpTimestamp(t.clockTimestamp, t.clockAt, now, t.codec.clockRate),
-      packetCount: t.packetsOut,
-      octetCount: t.octetsOut,
+      rtpTimestamp: t.clock.rtpTimestampAt(now),
+      packetCount: t.packetsSent,
+      octetCount: t.payloadOctetsSent,
     };
-    if (transport.type === "tcp") {
-      const conn = this.#conn;
-      // A viewer that stopped reading gets no more reports piled up behind its frames.
-      if (conn.bufferedAmount > this.#maxBuffered) return;
-      const out = senderReport(info, this.#cname, 4);
-      writeInterleavedHeader(out, 0, transport.channel + 1, out.length - 4);
-      conn.write(out);
-      this.bytesOut += out.length;
-    } else {
-      const out = senderReport(info, this.#cname);
-      transport.rtcp.send(out, transport.rtcpPort, transport.host);
-      this.bytesOut += out.length;
-    }
-    t.reportsSent++;
-  }
-
-  // Rewrites PT, sequence number, timestamp and SSRC in a serialized header (the source packet is
-  // shared with other viewers and is never modified).
-  #patch(t: ViewerTrack, buf: Uint8Array, at: number, pkt: RtpPacket): void {
-    buf[at + 1] = (buf[at + 1] & 0x80) | t.payloadType;
-    const seq = t.seq;
-    t.seq = (seq + 1) & 0xffff;
-    buf[at + 2] = seq >> 8;
-    buf[at + 3] = seq & 0xff;
-    const ts = t.timestamps.rewrite(pkt.timestamp);
-    t.lastTimestamp = ts;
-    buf[at + 4] = ts >>> 24;
-    buf[at + 5] = (ts >>> 16) & 0xff;
-    buf[at + 6] = (ts >>> 8) & 0xff;
-    buf[at + 7] = ts & 0xff;
-    const ssrc = t.ssrc;
-    buf[at + 8] = ssrc >>> 24;
-    buf[at + 9] = (ssrc >>> 16) & 0xff;
-    buf[at + 10] = (ssrc >>> 8) & 0xff;
-    buf[at + 11] = ssrc & 0xff;
+    if (this.#writer.writeSenderReport(t, info, this.#cname)) t.reportsSent++;
   }
 
   /** Detaches from every receiver. The session closes the connection. Idempotent. */
@@ -624,9 +398,7 @@ export class RtspViewerConsumer implements Consumer {
       id: this.id,
       format: "rtsp",
       protocol: udp ? "rtsp+udp" : "rtsp+tcp",
-      remoteAddr: `${
-        remote.hostname.includes(":") ? `[${remote.hostname}]` : remote.hostname
-      }:${remote.port}`,
+      remoteAddr: formatAddress(remote.hostname, remote.port),
       url: this.#options.url,
       userAgent: this.#options.userAgent,
       medias: this.tracks.map((t) => mediaToString(t.media)),
@@ -636,60 +408,4 @@ export class RtspViewerConsumer implements Consumer {
       startedAt: this.#startedAt,
     };
   }
-}
-
-/**
- * The medias a viewer asks for with go2rtc's RTSP query: `?video=h264&audio=aac`, `?video=all`,
- * `?mp4` (H.264/H.265 + AAC), `?backchannel=1` (adds the viewer's audio towards the source).
- * An empty query uses `defaultQuery` (go2rtc's `video&audio`).
- *
- * @example
- * ```ts
- * viewerMedias(new URLSearchParams("mp4"), "video&audio");
- * // [video sendonly H264,H265], [audio sendonly MPEG4-GENERIC]
- * ```
- */
-export function viewerMedias(
-  query: URLSearchParams,
-  defaultQuery: string,
-  parse: (q: URLSearchParams) => Media[],
-): Media[] {
-  const filtered = new URLSearchParams();
-  for (const [k, v] of query) {
-    if (k === "video" || k === "audio" || k === "mp4" || k === "backchannel") filtered.append(k, v);
-  }
-  const q = [...filtered.keys()].some((k) => k !== "backchannel")
-    ? filtered
-    : new URLSearchParams(defaultQuery);
-  let medias: Media[];
-  if (q.has("mp4")) {
-    medias = [
-      {
-        kind: "video",
-        direction: "sendonly",
-        codecs: [{ name: CodecName.H264, clockRate: 90000 }, { name: CodecName.H265, clockRate: 90000 }],
-      },
-      { kind: "audio", direction: "sendonly", codecs: [{ name: CodecName.AAC, clockRate: 0 }] },
-    ];
-  } else {
-    medias = parse(q);
-  }
-  const bc = query.get("backchannel");
-  if (bc === "1" || bc === "true") {
-    // What a viewer's microphone can be turned into for a camera speaker (go2rtc's list).
-    medias.push({
-      kind: "audio",
-      direction: "recvonly",
-      codecs: [
-        { name: CodecName.OPUS, clockRate: 48000, channels: 2 },
-        { name: CodecName.PCMA, clockRate: 16000 },
-        { name: CodecName.PCMU, clockRate: 16000 },
-        { name: CodecName.PCMA, clockRate: 8000 },
-        { name: CodecName.PCMU, clockRate: 8000 },
-        { name: CodecName.AAC, clockRate: 16000 },
-        { name: CodecName.AAC, clockRate: 8000 },
-      ],
-    });
-  }
-  return medias;
 }

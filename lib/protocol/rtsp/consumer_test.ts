@@ -5,7 +5,8 @@ import { Receiver } from "../../core/fanout.ts";
 import { type TcpConn, tcpConnect, tcpListen } from "../../runtime/mod.ts";
 import { parseRtp, type RtpPacket } from "../../rtp/packet.ts";
 import { ntpToMs, parseRtcp, type RtcpSenderReport, type RtcpSourceDescription } from "../../rtp/rtcp.ts";
-import { RtspViewerConsumer, viewerMedias } from "./consumer.ts";
+import { RtspViewerConsumer } from "./consumer.ts";
+import { viewerMedias } from "./viewer_query.ts";
 import { RtspMessageParser } from "./message.ts";
 import { parseMediaQuery } from "../../core/media.ts";
 
@@ -397,7 +398,7 @@ describe("RtspViewerConsumer sender reports", () => {
     const t = viewer.tracks[0];
     t.transport = { type: "tcp", channel: 0 };
     const info = viewer.play("rtsp://h/cam");
-    expect(info).toBe(`url=rtsp://h/cam/trackID=0;seq=${t.seq};rtptime=${t.initialTimestamp}`);
+    expect(info).toBe(`url=rtsp://h/cam/trackID=0;seq=${t.nextSequence};rtptime=${t.initialTimestamp}`);
     viewer.startSending();
     await flush();
     const all = frames(conn);
@@ -462,7 +463,7 @@ describe("RtspViewerConsumer sender reports", () => {
     let seq = 1;
     // A frame whose output timestamp is `aheadMs` ahead of the track's clock right now.
     const pushAhead = (aheadMs: number) => {
-      const now = (t.clockTimestamp + Math.round(((performance.now() - t.clockAt) * 90000) / 1000)) >>> 0;
+      const now = (t.clock.rtpTimestamp + Math.round(((performance.now() - t.clock.atMs) * 90000) / 1000)) >>> 0;
       const out = (now + aheadMs * 90) >>> 0;
       receiver.push({
         timestamp: 0,
@@ -478,11 +479,11 @@ describe("RtspViewerConsumer sender reports", () => {
     await nextReport(); // the window of the first frame
     const steps: number[] = [];
     for (const ahead of [-100, 100, 100, 2000]) {
-      const before = t.clockTimestamp;
+      const before = t.clock.rtpTimestamp;
       pushAhead(ahead);
       await flush();
       await nextReport();
-      steps.push((t.clockTimestamp - before) | 0);
+      steps.push((t.clock.rtpTimestamp - before) | 0);
     }
     // 100 ms late: 9000 ticks later at once. 100 ms early: 10 ms (900 ticks) per report. 2 s
     // early: the source's timeline jumped, followed at once.
@@ -608,12 +609,12 @@ describe("RtspViewerConsumer sender reports", () => {
       await flush();
     };
     await push(0, 0); // I
-    const clock = [t.clockTimestamp, t.clockAt];
+    const clock = [t.clock.rtpTimestamp, t.clock.atMs];
     await push(3 * 3600, 1); // P, 120 ms ahead: measured, applied at the next report only
     await push(1 * 3600, 2); // B
     await push(2 * 3600, 3); // B
-    expect([t.clockTimestamp, t.clockAt]).toEqual(clock);
-    expect(Math.round(t.minLate)).toBeLessThanOrEqual(-3 * 3600 + 90 * 20);
+    expect([t.clock.rtpTimestamp, t.clock.atMs]).toEqual(clock);
+    expect(Math.round(t.clock.minLateness)).toBeLessThanOrEqual(-3 * 3600 + 90 * 20);
     expect(reports(conn, 1).length).toBe(0); // interval 0: no reports at all
     viewer.stop();
   });
@@ -668,20 +669,5 @@ describe("RtspViewerConsumer sender reports", () => {
     await new Promise((r) => setTimeout(r, 80));
     expect(conn.chunks.length).toBe(0);
     viewer.stop();
-  });
-});
-
-describe("viewerMedias", () => {
-  it("uses the default query, ?mp4 and ?backchannel=1", () => {
-    const def = viewerMedias(new URLSearchParams(""), "video&audio", parseMediaQuery);
-    expect(def.map((m) => m.kind)).toEqual(["video", "audio"]);
-    const mp4 = viewerMedias(new URLSearchParams("mp4"), "video&audio", parseMediaQuery);
-    expect(mp4[0].codecs.map((c) => c.name)).toEqual(["H264", "H265"]);
-    expect(mp4[1].codecs.map((c) => c.name)).toEqual(["MPEG4-GENERIC"]);
-    const bc = viewerMedias(new URLSearchParams("video=h264&backchannel=1"), "video&audio", parseMediaQuery);
-    expect(bc.map((m) => `${m.kind}:${m.direction}`)).toEqual(["video:sendonly", "audio:recvonly"]);
-    // Unrelated keys (source=, pkt_size=) do not turn the default off.
-    const other = viewerMedias(new URLSearchParams("source=x"), "video", parseMediaQuery);
-    expect(other.map((m) => m.kind)).toEqual(["video"]);
   });
 });

@@ -24,13 +24,9 @@ export {
   type RtspProducerOptions,
 } from "./producer.ts";
 export { RtspClient, type RtspClientOptions, type RtspDescription, RtspError } from "./client.ts";
-export {
-  RtspViewerConsumer,
-  type RtspViewerOptions,
-  type TrackTransport,
-  viewerMedias,
-  ViewerTrack,
-} from "./consumer.ts";
+export { RtspViewerConsumer, type RtspViewerOptions } from "./consumer.ts";
+export { type Backchannel, type TrackTransport, ViewerTrack } from "./viewer_track.ts";
+export { viewerMedias } from "./viewer_query.ts";
 export { RtspPublisher, type RtspPublisherOptions } from "./publisher.ts";
 export {
   createDepacketizer,

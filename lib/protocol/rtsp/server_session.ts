@@ -15,11 +15,13 @@ import { parseMediaQuery } from "../../core/media.ts";
 import type { StreamHub } from "../../core/hub.ts";
 import type { Stream } from "../../core/stream.ts";
 import type { TcpConn, UdpSocket } from "../../runtime/mod.ts";
-import { parseRtp, type RtpPacket } from "../../rtp/packet.ts";
+import { formatAddress } from "../../runtime/address.ts";
+import { type RtpPacket, tryParseRtp } from "../../rtp/packet.ts";
 import { ReorderBuffer } from "../../rtp/reorder.ts";
 import { isRtcp } from "../../rtp/rtcp.ts";
 import type { RtspAuthServer } from "./auth.ts";
-import { RtspViewerConsumer, viewerMedias } from "./consumer.ts";
+import { RtspViewerConsumer } from "./consumer.ts";
+import { viewerMedias } from "./viewer_query.ts";
 import { RtspHeaders } from "./headers.ts";
 import {
   bodyText,
@@ -115,7 +117,7 @@ export class RtspServerSession {
     this.#ctx = ctx;
     this.conn = conn;
     const a = conn.remoteAddr;
-    this.#remote = `${a.hostname.includes(":") ? `[${a.hostname}]` : a.hostname}:${a.port}`;
+    this.#remote = formatAddress(a.hostname, a.port);
     this.#log = ctx.log.child({ session: this.id, remote: this.#remote });
     this.#done = new Promise((resolve) => (this.#resolveDone = resolve));
   }
@@ -198,10 +200,8 @@ export class RtspServerSession {
     // RTCP from the peer (on the odd channel, or muxed onto the RTP one, RFC 5761): counts as
     // activity, nothing else needed; a BYE does not end the session (see consumer.ts).
     if (channel & 1 || isRtcp(data)) return;
-    let pkt: RtpPacket;
-    try {
-      pkt = parseRtp(data);
-    } catch {
+    const pkt = tryParseRtp(data);
+    if (!pkt) {
       this.badPackets++;
       return;
     }
@@ -476,8 +476,10 @@ export class RtspServerSession {
         const track = consumer.tracks[index];
         track.transport = { type: "udp", rtp, rtcp, host, port: clientPort[0], rtcpPort: clientPort[1] };
         answer.ssrc = track.ssrc;
-        const inbound = track.inbound;
-        if (inbound) rtp.onMessage = (data) => this.#onDatagram(data, (pkt) => inbound.depay.push(pkt));
+        const backchannel = track.backchannel;
+        if (backchannel) {
+          rtp.onMessage = (data) => this.#onDatagram(data, (pkt) => backchannel.depacketizer.push(pkt));
+        }
       } else {
         publisher!.protocol = "rtsp+udp";
         publisher!.setChannel(index, channel);
@@ -494,10 +496,8 @@ export class RtspServerSession {
     this.#lastActivity = Date.now();
     if (this.#publisher) this.#publisher.bytesIn += data.length;
     if (isRtcp(data)) return; // RTCP muxed onto the RTP port (RFC 5761) is not media
-    let pkt: RtpPacket;
-    try {
-      pkt = parseRtp(data);
-    } catch {
+    const pkt = tryParseRtp(data);
+    if (!pkt) {
       this.badPackets++;
       return;
     }

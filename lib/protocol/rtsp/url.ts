@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { bracketHost } from "../../runtime/address.ts";
 
 /** A parsed RTSP source URL. */
 export interface RtspUrl {
@@ -106,8 +107,7 @@ export function parseRtspUrl(url: string): RtspUrl {
       throw new RtspUrlError(url, `bad port "${portText}"`);
     }
   }
-  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-  const href = `${tls ? "rtsps" : "rtsp"}://${host}${portText ? `:${port}` : ""}${path || "/"}`;
+  const href = `${tls ? "rtsps" : "rtsp"}://${bracketHost(hostname)}${portText ? `:${port}` : ""}${path || "/"}`;
   return { scheme, tls, hostname, port, username, password, href, options };
 }
 

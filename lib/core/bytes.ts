@@ -1,0 +1,27 @@
+/**
+ * Joining byte arrays: the one helper for it in strom (muxers, parsers that carry a partial chunk
+ * over, tests). Not for a hot path that can write into one preallocated buffer instead.
+ *
+ * @module
+ */
+
+/**
+ * The parts one after another in a new array (`total`, when the caller already knows the sum of
+ * their lengths, saves a pass).
+ *
+ * @example
+ * ```ts
+ * concatBytes([new Uint8Array([1, 2]), new Uint8Array([3])]); // Uint8Array [1, 2, 3]
+ * ```
+ */
+export function concatBytes(parts: readonly Uint8Array[], total?: number): Uint8Array {
+  let n = total ?? 0;
+  if (total === undefined) for (let i = 0; i < parts.length; i++) n += parts[i].length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (let i = 0; i < parts.length; i++) {
+    out.set(parts[i], o);
+    o += parts[i].length;
+  }
+  return out;
+}
