@@ -1,6 +1,6 @@
 // Shared page header, and a tiny fetch helper that shows API errors as text.
 document.body.insertAdjacentHTML("afterbegin", `<header>
-  <a href="./"><b>strom</b></a><a href="./">Streams</a><a href="add.html">Add</a><a href="config.html">Config</a>
+  <a href="./"><b>strom</b></a><a href="./">Streams</a><a href="add.html">Add</a><a href="recordings.html">Recordings</a><a href="config.html">Config</a>
   <a href="log.html">Log</a><span class="msg" id="version"></span></header>`);
 fetch("api").then((r) => r.json()).then((info) => {
   document.getElementById("version").textContent = `v${info.version}`;
