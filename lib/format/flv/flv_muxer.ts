@@ -12,7 +12,7 @@ import type { Codec } from "../../core/codec.ts";
 import type { Frame } from "../../core/frame.ts";
 import { type AudioSpecificConfig, parseAudioSpecificConfig } from "../../codec/aac/config.ts";
 import { parseAacFmtp } from "../../codec/aac/fmtp.ts";
-import { MediaTimeline } from "../mp4/media_timeline.ts";
+import { MAX_SHARED_SKEW_SECONDS, MediaTimeline } from "../mp4/media_timeline.ts";
 import { VideoParameterSets } from "../mp4/video_parameter_sets.ts";
 import { Amf0EcmaArray, type Amf0Value, encodeAmf0 } from "./amf0.ts";
 import {
@@ -104,6 +104,13 @@ export class FlvMuxer {
   readonly #hasVideo: boolean;
   #started = false;
   #origin = 0;
+  /** The latest tag time written, in ms (where a track that joins by arrival starts). */
+  #reachedMs = 0;
+  /**
+   * With the `shared` time base: tracks whose first timestamp was too far from the others' to
+   * share their clock (RTP tracks with their own random bases); they were placed by arrival.
+   */
+  unsharedTracks = 0;
 
   constructor(tracks: readonly { codec: Codec }[], options: FlvMuxerOptions = {}) {
     if (!tracks.length) throw new RangeError("Cannot create an FLV muxer without tracks");
@@ -183,8 +190,12 @@ export class FlvMuxer {
         return undefined;
       }
       if (this.#shared) {
-        const offset = Math.round((frame.timestamp / t.timeline.clockRate - this.#origin) * 1000);
-        if (offset < 0) {
+        let offset = Math.round((frame.timestamp / t.timeline.clockRate - this.#origin) * 1000);
+        if (Math.abs(offset - this.#reachedMs) > MAX_SHARED_SKEW_SECONDS * 1000) {
+          // Not one clock after all (RTP tracks each start at a random base): by arrival.
+          offset = this.#reachedMs;
+          this.unsharedTracks++;
+        } else if (offset < 0) {
           this.dropped++;
           return undefined;
         }
@@ -194,6 +205,7 @@ export class FlvMuxer {
     }
     const ticks = t.timeline.next(frame.timestamp);
     const ms = t.offsetMs + Math.round((ticks * 1000) / t.timeline.clockRate);
+    if (ms > this.#reachedMs) this.#reachedMs = ms;
     if (t.video) {
       const params = t.params!;
       if (params.version !== t.sentVersion && params.ready) {

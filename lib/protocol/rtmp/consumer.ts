@@ -67,7 +67,9 @@ export class RtmpConsumer extends OutputConsumer {
   }
 
   protected open(): void {
-    this.#mux = new FlvMuxer(this.tracks.map((t) => ({ codec: t.codec })), { fileHeader: false });
+    // Shared time base: a player starting from the cached GOP gets video from the (older) keyframe
+    // and audio from now; on one clock they stay in step.
+    this.#mux = new FlvMuxer(this.tracks.map((t) => ({ codec: t.codec })), { fileHeader: false, timeBase: "shared" });
   }
 
   protected writeFrame(index: number, frame: Frame): void | Promise<void> {

@@ -340,13 +340,6 @@ export class RtmpServerSession {
       timestamp: 0,
       payload: encodeAmf0(["|RtmpSampleAccess", true, true]),
     });
-    this.rtmp.send({
-      csid: Csid.DATA,
-      type: RtmpMessageType.DATA_AMF0,
-      streamId,
-      timestamp: 0,
-      payload: encodeAmf0(["onStatus", new Amf0EcmaArray({ code: "NetStream.Data.Start" })]),
-    });
     try {
       consumer.start(stream.name);
     } catch (error) {
