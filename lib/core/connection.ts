@@ -79,9 +79,10 @@ export interface Consumer {
   stop(): void | Promise<void>;
   info(): ConnectionInfo;
   /**
-   * Backchannel: for each of its `recvonly` medias (audio it sends, e.g. a microphone) the stream
-   * calls this with the codec chosen for the source, and attaches the returned receiver, where the
-   * consumer pushes its frames, to the source's `addTrack`. Consumers that only watch omit it.
+   * Two-way audio: a consumer with audio to send (a browser microphone, an RTSP client's
+   * backchannel) lists a `recvonly` audio media in `medias()` and returns here the receiver its
+   * audio arrives on, in `codec` (which the stream picked from that media's codecs). The stream
+   * attaches it to the source's backchannel (see backchannel.ts).
    */
   track?(media: Media, codec: Codec): Receiver | Promise<Receiver>;
   /**
