@@ -7,8 +7,8 @@
  *
  * "At once" is measured in camera frames, not wall-clock time: the viewer's first bytes must come
  * before the camera sent 25 more frames (1 s; the broken behaviour waited for frame 250 of the GOP,
- * at least 80 frames later here). ffprobe then reads the viewer's bytes: keyframe first, over 128
- * frames, one every 40 ms with none missing.
+ * at least 50 frames later here). ffprobe then reads the viewer's bytes: keyframe first, the whole
+ * cached GOP (over 128 frames), one frame every 40 ms with none missing.
  */
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { RtspServer } from "../../lib/protocol/rtsp/server.ts";
@@ -76,7 +76,9 @@ describe.skipIf(!haveX264)("a late viewer of a camera with a 10 s GOP (needs ffm
     const atConnect = camera();
     expect(atConnect.gop_frames).toBeLessThan(200); // still far from the next keyframe (frame 250)
     const cached = atConnect.gop_frames;
-    const wanted = Math.floor(cached * 0.9 * (atConnect.bytes / atConnect.frames)); // ~ the GOP's bytes
+    // The cached GOP's bytes and some: the camera's average frame is about the GOP's (one keyframe
+    // so far), and the live frames after the GOP are smaller; TS adds its headers on top.
+    const wanted = Math.ceil(cached * 1.1 * (atConnect.bytes / atConnect.frames));
 
     const res = await fetch(`${s.base}/api/stream.ts?src=cam`);
     expect(res.status).toBe(200);
@@ -112,7 +114,7 @@ describe.skipIf(!haveX264)("a late viewer of a camera with a 10 s GOP (needs ffm
     }
     const { json } = await ffprobeJson(bytes, ["-f", "mpegts", "-select_streams", "v", "-show_entries", "packet=pts,flags"]);
     const packets = (json.packets ?? []) as { pts: number; flags: string }[];
-    expect(packets.length).toBeGreaterThan(128);
+    expect(packets.length).toBeGreaterThanOrEqual(cached); // > 128, the queue's capacity
     expect(packets[0].flags).toContain("K");
     // The cached GOP whole: one frame every 3600 ticks (40 ms), none missing, no other keyframe.
     const steps = new Set(packets.slice(1).map((p, i) => p.pts - packets[i].pts));
