@@ -52,6 +52,18 @@ export {
   unregisterSource,
 } from "./lib/core/registry.ts";
 export { type AddConsumerOptions, Stream, type StreamInfo, type StreamOptions } from "./lib/core/stream.ts";
+export {
+  attachBackchannel,
+  AudioTalker,
+  type AudioTranscoder,
+  type AudioTranscoderFactory,
+  type BackchannelLink,
+  canTalk,
+  findAudioTranscoder,
+  registerAudioTranscoder,
+  type TalkingConsumer,
+  unregisterAudioTranscoder,
+} from "./lib/core/backchannel.ts";
 export { PreloadConsumer } from "./lib/protocol/preload/mod.ts";
 export { StreamHub, type StreamHubOptions } from "./lib/core/hub.ts";
 export {
@@ -86,7 +98,7 @@ export {
   type RtmpServerOptions,
 } from "./lib/protocol/rtmp/mod.ts";
 export { DemoProducer, registerDemoSource } from "./lib/protocol/demo/mod.ts";
-export { buildFfmpegArgs, registerFfmpegSource } from "./lib/protocol/ffmpeg/mod.ts";
+export { buildFfmpegArgs, registerBackchannelTranscoders, registerFfmpegSource } from "./lib/protocol/ffmpeg/mod.ts";
 export { ExecError, registerExecSource } from "./lib/protocol/exec/mod.ts";
 export { dialHttp, type HttpDialOptions, registerHttpSources } from "./lib/protocol/http/producer.ts";
 export {

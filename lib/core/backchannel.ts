@@ -105,6 +105,13 @@ export function findAudioTranscoder(from: Codec, to: Codec): AudioTranscoderFact
 /**
  * A talker attached to a source's backchannel. Closing it detaches the source's sender and stops
  * the transcoder, if any.
+ *
+ * @example
+ * ```ts
+ * const link = await attachBackchannel(camera, speakerMedia, talker, micMedia);
+ * console.log(link?.talkerCodec.name, "->", link?.codec.name, link?.transcoder ?? "direct");
+ * link?.close();
+ * ```
  */
 export interface BackchannelLink {
   /** The source's codec. */
@@ -116,7 +123,18 @@ export interface BackchannelLink {
   close(): void;
 }
 
-/** A consumer that has audio to send: `track()` returns the receiver its audio arrives on. */
+/**
+ * A consumer that has audio to send: `track()` returns the receiver its audio arrives on.
+ *
+ * @example
+ * ```ts
+ * class Mic implements TalkingConsumer {
+ *   medias() { return [{ kind: "audio", direction: "recvonly", codecs: [OPUS, PCMA] }]; }
+ *   track(media: Media, codec: Codec) { return this.receiver = new Receiver(media, codec); }
+ *   // addTrack, stop, info ...
+ * }
+ * ```
+ */
 export interface TalkingConsumer extends Consumer {
   track(media: Media, codec: Codec): Receiver | Promise<Receiver>;
 }

@@ -16,4 +16,5 @@ export {
 } from "./companding.ts";
 export { Resampler, type ResamplerOptions } from "./resample.ts";
 export { isPcmCodec, type PcmCodecName, PcmTranscoder } from "./transcode.ts";
+export { PcmAudioTranscoder, pcmAudioTranscoderFactory } from "./pcm_audio_transcoder.ts";
 export { G711Depacketizer, G711Packetizer, type G711PacketizerOptions, g711PayloadType } from "./rtp.ts";

@@ -29,3 +29,10 @@ export {
 } from "./hardware.ts";
 export { type FfmpegVersion, parseFfmpegVersion } from "./version.ts";
 export { registerFfmpegSource } from "./register.ts";
+export {
+  FfmpegAudioTranscoder,
+  type FfmpegAudioTranscoderOptions,
+  ffmpegCanTranscode,
+  ffmpegTranscodeArgs,
+  registerBackchannelTranscoders,
+} from "./audio_transcoder.ts";
