@@ -11,6 +11,7 @@
 import { UnknownSchemeError } from "../lib/core/errors.ts";
 import { hasScheme, registeredSchemes, schemeOf } from "../lib/core/registry.ts";
 import type { Logger } from "../lib/core/log.ts";
+import type { StreamHub } from "../lib/core/hub.ts";
 import { registerDemoSource } from "../lib/protocol/demo/mod.ts";
 import { registerExecSource } from "../lib/protocol/exec/mod.ts";
 import { ffmpegTemplates, registerFfmpegSource } from "../lib/protocol/ffmpeg/mod.ts";
@@ -28,7 +29,28 @@ const ffmpegSettings: {
   rtspUserinfo: string | undefined;
   hasStream: (name: string) => boolean;
   allowPaths: readonly string[];
-} = { config: {}, rtspPort: 8554, rtspUserinfo: undefined, hasStream: () => false, allowPaths: [] };
+  rtspHub: StreamHub | undefined;
+} = { config: {}, rtspPort: 8554, rtspUserinfo: undefined, hasStream: () => false, allowPaths: [], rtspHub: undefined };
+
+/**
+ * The hub of the running RTSP server, so `exec:` commands with `{output}` (and `ffmpeg:` sources
+ * when `ffmpeg.output` is set) can publish into it; `undefined` when the RTSP server is off.
+ *
+ * @example
+ * ```ts
+ * setRtspHub(ctx.hub);
+ * ```
+ */
+export function setRtspHub(hub: StreamHub | undefined): void {
+  ffmpegSettings.rtspHub = hub;
+}
+
+// Where `{output}` points: strom's RTSP server (with its internal account when auth is on).
+function rtspOutputTarget() {
+  const hub = ffmpegSettings.rtspHub;
+  if (!hub) return undefined;
+  return { hub, port: ffmpegSettings.rtspPort, userinfo: ffmpegSettings.rtspUserinfo };
+}
 
 /**
  * Gives `ffmpeg:` sources the `ffmpeg:` config section and a way to tell stream names from files.
@@ -98,7 +120,7 @@ export function registerBuiltinSources(options: { log?: Logger } = {}): void {
   registerHttpSources({ log: options.log?.child({ module: "http" }) });
   registerTcpSource({ log: options.log?.child({ module: "tcp" }) });
   const execLog = options.log?.child({ module: "exec" });
-  registerExecSource({ log: execLog, allowPaths: () => ffmpegSettings.allowPaths });
+  registerExecSource({ log: execLog, allowPaths: () => ffmpegSettings.allowPaths, rtspOutput: rtspOutputTarget });
   registerFfmpegSource(() => {
     const templates = ffmpegTemplates(ffmpegSettings.config);
     return {
@@ -107,10 +129,13 @@ export function registerBuiltinSources(options: { log?: Logger } = {}): void {
       rtspUserinfo: ffmpegSettings.rtspUserinfo,
       hasStream: ffmpegSettings.hasStream,
       // ffmpeg writes MPEG-TS to its stdout, which the exec source demuxes: no port or process
-      // hand-over needed, and the process dies with its pipe.
-      defaultOutput: "mpegts",
+      // hand-over needed, and the process dies with its pipe. A configured `ffmpeg.output` (go2rtc's
+      // RTSP output template) publishes to strom's RTSP server through `{output}` instead.
+      defaultOutput: typeof ffmpegSettings.config.output === "string" && ffmpegSettings.config.output
+        ? "rtsp"
+        : "mpegts",
     };
-  }, { log: execLog });
+  }, { log: execLog, rtspOutput: rtspOutputTarget });
 }
 
 /**

@@ -22,6 +22,8 @@ export type StreamHubOptions = StreamOptions;
  */
 export class StreamHub {
   readonly #streams = new Map<string, Stream>();
+  // Private streams: found by name (get), never listed (names, streams) nor closed with the hub.
+  readonly #hidden = new Map<string, Stream>();
   readonly #options: StreamHubOptions;
   readonly log: Logger;
 
@@ -32,7 +34,27 @@ export class StreamHub {
 
   /** The stream of that name. */
   get(name: string): Stream | undefined {
-    return this.#streams.get(name);
+    return this.#streams.get(name) ?? this.#hidden.get(name);
+  }
+
+  /**
+   * Makes a stream reachable by name through {@link get} (so a protocol server can publish into
+   * it) without listing it in {@link names}/{@link streams}: a private target such as the random
+   * RTSP path an `exec:` command publishes to. A listed stream of the same name wins. Returns a
+   * function that removes it again; its owner closes it.
+   *
+   * @example
+   * ```ts
+   * const remove = hub.addHidden(new Stream("e3b0c442..."));
+   * // ffmpeg -f rtsp rtsp://127.0.0.1:8554/e3b0c442...
+   * remove();
+   * ```
+   */
+  addHidden(stream: Stream): () => void {
+    this.#hidden.set(stream.name, stream);
+    return () => {
+      if (this.#hidden.get(stream.name) === stream) this.#hidden.delete(stream.name);
+    };
   }
 
   /** Creates a stream, or replaces the sources of an existing one (running viewers stay). */

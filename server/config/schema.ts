@@ -388,10 +388,11 @@ export const configSchema: ObjectNode = section("strom config file.", {
       bin: str("ffmpeg binary: a name looked up in PATH or a full path.", { default: "ffmpeg" }),
       global: str("Arguments before the input on every ffmpeg command line.", { default: "-hide_banner" }),
       timeout: duration("Input timeout; fills `{timeout}` in the rtsp input template.", 5),
-      output: str("go2rtc's output template for RTSP-publishing ffmpeg sources.", {
-        coerce: true,
-        notImplemented: "ffmpeg: sources write MPEG-TS to strom over a pipe (template output/mpegts), so this template is not used",
-      }),
+      output: str(
+        "go2rtc's output template for RTSP-publishing ffmpeg sources (must contain `{output}`). When set, " +
+          "ffmpeg: sources publish to strom's RTSP server through it instead of writing MPEG-TS to a pipe.",
+        { coerce: true },
+      ),
     },
     {
       extra: str("An input/output template or codec preset, e.g. `h264: -c:v libx264 -preset superfast`.", {

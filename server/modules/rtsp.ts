@@ -6,7 +6,7 @@
  */
 import { parsePacketSize, RtspServer } from "../../lib/protocol/rtsp/mod.ts";
 import { parseListen } from "../listen.ts";
-import { setRtspInternalAccount, setRtspPort } from "../sources.ts";
+import { setRtspHub, setRtspInternalAccount, setRtspPort } from "../sources.ts";
 import type { Module } from "./types.ts";
 
 /** 32 hex digits from the Web Crypto random source. */
@@ -51,9 +51,12 @@ export const rtspModule: Module = {
     // ffmpeg sources that read a stream by name go through this server: tell them the real port.
     setRtspPort(server.addr.port);
     setRtspInternalAccount(internal ? `${internal.username}:${internal.password}` : undefined);
+    // exec:/ffmpeg: commands with {output} publish into this server (private paths of the hub).
+    setRtspHub(ctx.hub);
     return {
       close: () => {
         setRtspInternalAccount(undefined);
+        setRtspHub(undefined);
         return server.close();
       },
     };

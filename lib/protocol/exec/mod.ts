@@ -29,4 +29,6 @@ export {
   ExecProducer,
 } from "./producer.ts";
 export { quoteSplit } from "./quote_split.ts";
+export { ExecRtspProducer, RtspOutput, type RtspOutputTarget } from "./rtsp_output.ts";
+export { backchannelCodecs, ExecBackchannelProducer } from "./backchannel.ts";
 export { registerExecSource } from "./register.ts";

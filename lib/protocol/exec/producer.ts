@@ -5,8 +5,8 @@
  * - MJPEG (`-f mjpeg -`): concatenated JPEG images, one frame each;
  * - MPEG-TS (`-f mpegts -`): H.264, H.265, AAC, Opus tracks through the MPEG-TS demuxer.
  *
- * The RTSP flow (`{output}` in the command: ffmpeg publishes into our RTSP server) is not handled
- * here yet: it gives a clear error instead of a hang.
+ * The RTSP flow (`{output}` in the command: the process publishes into strom's RTSP server) is in
+ * `rtsp_output.ts`; `#backchannel=1` (audio to the command's stdin) in `backchannel.ts`.
  *
  * @module
  */
@@ -21,6 +21,8 @@ import { checkAllowedExecutable } from "./allow_paths.ts";
 import { type ExecUrl, parseExecUrl } from "./exec_url.ts";
 import { JpegSplitter } from "./jpeg_splitter.ts";
 import { ExecError, ExecProcess } from "./process.ts";
+import { ExecBackchannelProducer } from "./backchannel.ts";
+import { ExecRtspProducer, RtspOutput, type RtspOutputTarget } from "./rtsp_output.ts";
 
 /** Formats an exec command may write to stdout. */
 export type ExecPipeFormat = "mjpeg" | "mpegts";
@@ -39,6 +41,11 @@ export interface ExecDialOptions {
    * {@link checkAllowedExecutable}). Empty or absent allows any.
    */
   allowPaths?: readonly string[];
+  /**
+   * strom's RTSP server, for `{output}` in the command (the RTSP flow). Absent: such commands are
+   * refused with a clear error.
+   */
+  rtspOutput?: RtspOutputTarget;
 }
 
 /**
@@ -81,20 +88,107 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
  * await producer.start();
  * ```
  */
-export async function dialExec(url: string, options: ExecDialOptions = {}): Promise<ExecProducer> {
+export async function dialExec(
+  url: string,
+  options: ExecDialOptions = {},
+): Promise<ExecProducer | ExecRtspProducer | ExecBackchannelProducer> {
   const parsed = parseExecUrl(url);
-  if (parsed.rtspOutput) {
-    throw new SourceError(
-      url,
-      "the RTSP flow ({output} in the command) is not supported by the exec source yet. " +
-        'Write to stdout instead, e.g. "-f mpegts -" or "-c:v mjpeg -f mjpeg -".',
-    );
-  }
-  if (parsed.backchannel) {
-    throw new SourceError(url, "#backchannel=1 (audio to the command's stdin) is not supported yet.");
-  }
   await checkAllowedExecutable(parsed.command, options.allowPaths ?? []);
   const log = (options.log ?? silentLogger).child({ source: "exec" });
+  if (parsed.backchannel) return ExecBackchannelProducer.spawn(url, parsed, log);
+  if (parsed.rtspOutput) return await dialExecRtsp(url, parsed, options, log);
+  return await dialExecPipe(url, parsed, options, log);
+}
+
+/**
+ * The RTSP flow: `{output}` becomes a private path on strom's RTSP server; waits until the process
+ * published there (or exits, stalls past `#starttimeout`, or the dial is aborted).
+ */
+async function dialExecRtsp(
+  url: string,
+  parsed: ExecUrl,
+  options: ExecDialOptions,
+  log: Logger,
+): Promise<ExecRtspProducer> {
+  const target = options.rtspOutput;
+  if (!target) {
+    throw new SourceError(
+      url,
+      "{output} in the command needs strom's RTSP server, which is not running (rtsp.listen is off). " +
+        'Turn it on, or have the command write to stdout, e.g. "-f mpegts -".',
+    );
+  }
+  const output = RtspOutput.reserve(target);
+  const args = parsed.args.map((a) => a.replaceAll("{output}", output.url));
+  let proc: ExecProcess;
+  try {
+    proc = ExecProcess.spawn(parsed.command, args, {
+      killSignal: parsed.killSignal,
+      killTimeoutMs: parsed.killTimeoutMs,
+      log,
+      stdout: false,
+    });
+  } catch (error) {
+    output.release();
+    throw error;
+  }
+  log.debug("started", { pid: proc.pid, command: redactUrl(parsed.commandLine), output: output.safeUrl });
+  const startTimeoutMs = options.startTimeoutMs ?? parsed.startTimeoutMs;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort: (() => void) | undefined;
+  try {
+    const next = await Promise.race([
+      output.publisher,
+      proc.exited.then(() => "exit" as const),
+      new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), startTimeoutMs))),
+      new Promise<"aborted">((resolve) => {
+        onAbort = () => resolve("aborted");
+        if (options.signal?.aborted) onAbort();
+        else options.signal?.addEventListener("abort", onAbort, { once: true });
+      }),
+    ]);
+    if (next === "exit") {
+      const status = await proc.waitExit();
+      const how = status.signal ? `was killed by ${status.signal}` : `exited with code ${status.code}`;
+      throw new ExecError(
+        parsed.commandLine,
+        `${how} before publishing to ${output.safeUrl} ({output})`,
+        status,
+        output.scrub(proc.stderrTail()),
+      );
+    }
+    if (next === "timeout") {
+      await proc.stop();
+      throw new ExecError(
+        parsed.commandLine,
+        `did not publish to ${output.safeUrl} ({output}) within ${startTimeoutMs} ms (#starttimeout)`,
+        {},
+        output.scrub(proc.stderrTail()),
+      );
+    }
+    if (next === "aborted") {
+      await proc.stop();
+      throw new SourceError(url, "dial aborted", { cause: options.signal?.reason });
+    }
+    log.debug("publishing over rtsp", { pid: proc.pid, medias: next.medias().length });
+    return new ExecRtspProducer(url, parsed, proc, next, output, log);
+  } catch (error) {
+    if (!proc.hasExited) await proc.stop();
+    throw error;
+  } finally {
+    output.release();
+    clearTimeout(timer);
+    if (onAbort) options.signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+/** The pipe flow: media on stdout, format detected from the first bytes. */
+async function dialExecPipe(
+  url: string,
+  parsed: ExecUrl,
+  options: ExecDialOptions,
+  log: Logger,
+): Promise<ExecProducer> {
   const proc = ExecProcess.spawn(parsed.command, parsed.args, {
     killSignal: parsed.killSignal,
     killTimeoutMs: parsed.killTimeoutMs,

@@ -27,8 +27,8 @@ afterAll(async () => {
 
 async function dial(url: string, options?: Parameters<typeof dialExec>[1]): Promise<ExecProducer> {
   const p = await dialExec(url, options);
-  producers.push(p);
-  return p;
+  producers.push(p as ExecProducer);
+  return p as ExecProducer;
 }
 
 function collect(producer: ExecProducer, count: number, timeoutMs: number, index = 0): Promise<Frame[]> {
@@ -186,7 +186,8 @@ describe("ExecProducer", () => {
     await expect(dial("exec:sleep 30", { signal: controller.signal })).rejects.toThrow(/aborted/);
   });
 
-  it("reports flows and formats it does not handle yet", async () => {
+  it("refuses {output} without strom's RTSP server, and stdout it cannot read", async () => {
+    await expect(dial("exec:ffmpeg -i x -f rtsp {output}")).rejects.toThrow(/RTSP server, which is not running/);
     await expect(dial("exec:ffmpeg -i x -f rtsp {output}")).rejects.toBeInstanceOf(SourceError);
     await expect(dial("exec:echo hello")).rejects.toThrow(/cannot tell the format/);
   });

@@ -334,6 +334,21 @@ export function buildFfmpegArgs(url: string, options: FfmpegArgsOptions = {}): F
     }
   }
 
+  if (defaultOutput === "mpegts") {
+    // strom's pipe is MPEG-TS, which carries AAC but not G.711 or 16-bit PCM: an audio-only AAC
+    // output stays MPEG-TS, and G.711/PCM go to strom's RTSP server through {output} (RTP carries
+    // PCMA, PCMU and L16; little-endian PCML stays on go2rtc's WAV pipe).
+    if (outputKind === "adts") {
+      p.output = template("output/mpegts");
+      outputKind = "mpegts";
+    }
+    const pcm = all("audio").some((a) => ["pcma", "pcmu", "pcm"].includes(before(a)));
+    if (pcm && (outputKind === "mpegts" || outputKind === "wav")) {
+      p.output = template("output");
+      outputKind = "rtsp";
+    }
+  }
+
   const line = toArgsLine(p);
   // A binary path with spaces (C:\Program Files\ffmpeg\bin\ffmpeg.exe) is quoted for exec:.
   const bin = /\s/.test(p.bin) ? `"${p.bin}"` : p.bin;
