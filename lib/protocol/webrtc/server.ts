@@ -12,7 +12,7 @@ import { type Logger, silentLogger } from "../../core/log.ts";
 import type { Stream } from "../../core/stream.ts";
 import { WebRtcConsumer } from "./consumer.ts";
 import { WebRtcCodecError, WebRtcPeerLimitError } from "./errors.ts";
-import type { IcePolicy } from "./ice_policy.ts";
+import type { IcePolicy, IceServer } from "./ice_policy.ts";
 import { type PeerCloseReason, PeerSession } from "./peer.ts";
 import { parseCandidate } from "./sdp.ts";
 
@@ -40,6 +40,8 @@ export interface PlayOptions {
   onClose?: (reason: PeerCloseReason) => void;
   /** Shown in `/api/streams`. */
   peer?: { protocol?: string; remoteAddr?: string; userAgent?: string };
+  /** STUN/TURN servers for this session instead of the server's (go2rtc's `ice_servers` in the offer message). */
+  iceServers?: IceServer[];
 }
 
 /**
@@ -145,7 +147,7 @@ export class WebRtcServer {
         throw new WebRtcCodecError(stream.name, sourceCodecs(stream), consumer.describeOffer());
       }
       peer = new PeerSession({
-        ice: this.#options.ice,
+        ice: options.iceServers ? { ...this.#options.ice, iceServers: options.iceServers } : this.#options.ice,
         codecs: consumer.peerCodecs(),
         connectTimeoutMs: this.#options.connectTimeoutMs,
         silenceTimeoutMs: this.#options.silenceTimeoutMs,

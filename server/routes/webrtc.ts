@@ -1,0 +1,228 @@
+/**
+ * WebRTC signalling, as go2rtc:
+ *
+ * - `/api/ws?src=` messages: `webrtc/offer` (raw SDP) answered by `webrtc/answer`; `webrtc`
+ *   (`{type: "offer", sdp, ice_servers?}`) answered by `webrtc` (`{type: "answer", sdp}`); trickle
+ *   `webrtc/candidate` both ways (a candidate string; "" ends the peer's candidates); failures as
+ *   `{"type": "error", "value": "..."}`. One session per WebSocket, closed with it.
+ * - `POST /api/webrtc?src=`: the body's type picks the form: `application/sdp` is WHEP (201, the
+ *   answer with every candidate, `Location: webrtc?id=<session>`), `application/json`
+ *   `{type, sdp, ice_servers?}` answers `{type: "answer", sdp}`, a form with base64 `data=` answers
+ *   base64, anything else is raw SDP in and out. `DELETE /api/webrtc?id=` ends a session.
+ *
+ * @module
+ */
+import type { Hono } from "hono";
+import type { RequestUser } from "../auth.ts";
+import type { AppContext } from "../context.ts";
+import { ApiError } from "../errors.ts";
+import type { IceServer, PlayOptions, WebRtcServer, WebRtcSession } from "../../lib/protocol/webrtc/mod.ts";
+import { WebRtcCodecError, WebRtcOfferError, WebRtcPeerLimitError } from "../../lib/protocol/webrtc/mod.ts";
+import { peerOf, streamOf } from "./output_common.ts";
+import type { WsConnection, WsHandlers, WsMessage } from "./ws.ts";
+
+/** Per-WebSocket signalling state: the session, and candidates that came before it. */
+interface WsState {
+  session?: WebRtcSession;
+  early: string[];
+  closed: boolean;
+}
+
+/**
+ * Registers `/api/webrtc` and the `/api/ws` WebRTC message handlers.
+ *
+ * @example
+ * ```ts
+ * webrtcRoutes(app, ctx, wsHandlers, new WebRtcServer({ maxPeers: 50 }));
+ * ```
+ */
+export function webrtcRoutes(app: Hono, ctx: AppContext, wsHandlers: WsHandlers, webrtc: WebRtcServer): void {
+  const log = ctx.log.child({ module: "webrtc" });
+  const states = new WeakMap<WsConnection, WsState>();
+  const stateOf = (conn: WsConnection): WsState => {
+    let state = states.get(conn);
+    if (!state) {
+      const s: WsState = { early: [], closed: false };
+      states.set(conn, s);
+      conn.onClose(() => {
+        s.closed = true;
+        s.session?.close("socket closed");
+      });
+      state = s;
+    }
+    return state;
+  };
+
+  const offerHandler = async (message: WsMessage, conn: WsConnection) => {
+    const v2 = message.type === "webrtc";
+    let sdp: string;
+    let iceServers: IceServer[] | undefined;
+    if (v2) {
+      const value = message.value as { type?: unknown; sdp?: unknown; ice_servers?: unknown } | undefined;
+      if (!value || typeof value !== "object" || typeof value.sdp !== "string") {
+        throw new WebRtcOfferError('the "webrtc" message needs a value {"type": "offer", "sdp": "v=0..."}');
+      }
+      if (value.type !== undefined && value.type !== "offer") {
+        throw new WebRtcOfferError(`the "webrtc" message has type "${String(value.type)}"; only "offer" is accepted`);
+      }
+      sdp = value.sdp;
+      iceServers = parseIceServers(value.ice_servers);
+    } else {
+      if (typeof message.value !== "string") {
+        throw new WebRtcOfferError('the "webrtc/offer" message needs the SDP offer as its string value');
+      }
+      sdp = message.value;
+    }
+    const stream = wsStream(ctx, conn);
+    const state = stateOf(conn);
+    state.session?.close("replaced");
+    state.session = undefined;
+    const options: PlayOptions = {
+      onCandidate: (candidate) => conn.send({ type: "webrtc/candidate", value: candidate }),
+      onClose: (reason) => log.debug("ws webrtc session ended", { stream: stream.name, reason }),
+      peer: { protocol: "ws", remoteAddr: conn.remoteAddr, userAgent: conn.userAgent },
+    };
+    if (iceServers) options.iceServers = iceServers;
+    const session = await webrtc.play(stream, sdp, options);
+    if (state.closed) {
+      session.close("socket closed");
+      return;
+    }
+    state.session = session;
+    if (v2) conn.send({ type: "webrtc", value: { type: "answer", sdp: session.answer } });
+    else conn.send({ type: "webrtc/answer", value: session.answer });
+    for (const c of state.early.splice(0)) await addCandidate(session, c, log);
+  };
+  wsHandlers.set("webrtc/offer", offerHandler);
+  wsHandlers.set("webrtc", offerHandler);
+  wsHandlers.set("webrtc/candidate", async (message, conn) => {
+    const value = message.value;
+    const text = typeof value === "string"
+      ? value
+      : value && typeof value === "object" && typeof (value as { candidate?: unknown }).candidate === "string"
+      ? (value as { candidate: string }).candidate
+      : undefined;
+    if (text === undefined) {
+      throw new WebRtcOfferError('the "webrtc/candidate" message needs a candidate string as its value');
+    }
+    const state = stateOf(conn);
+    if (!state.session) {
+      if (state.early.length < 64) state.early.push(text);
+      return;
+    }
+    await addCandidate(state.session, text, log);
+  });
+
+  app.post("/api/webrtc", async (c) => {
+    const user = c.get("user" as never) as RequestUser | undefined;
+    if (!c.req.query("src")) {
+      if (c.req.query("dst")) {
+        throw new ApiError(501, "WHIP ingest (POST /api/webrtc?dst=) is not implemented yet.", "NotImplemented");
+      }
+      throw new ApiError(400, "Missing query parameter src=: POST /api/webrtc?src=camera1 with an SDP offer.", "BadRequest");
+    }
+    const stream = streamOf(ctx, c.req.query("src"), user);
+    const mediaType = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
+    let offer: string;
+    let iceServers: IceServer[] | undefined;
+    if (mediaType === "application/json") {
+      let body: { sdp?: unknown; ice_servers?: unknown };
+      try {
+        body = await c.req.json();
+      } catch (error) {
+        throw new ApiError(400, `Cannot parse the JSON body: ${(error as Error).message}`, "BadRequest");
+      }
+      if (!body || typeof body.sdp !== "string") {
+        throw new ApiError(400, 'The JSON body needs {"type": "offer", "sdp": "v=0..."}.', "BadRequest");
+      }
+      offer = body.sdp;
+      iceServers = parseIceServers(body.ice_servers);
+    } else if (mediaType === "application/x-www-form-urlencoded") {
+      const form = await c.req.parseBody();
+      const data = typeof form.data === "string" ? form.data : "";
+      try {
+        offer = new TextDecoder().decode(Uint8Array.from(atob(data), (ch) => ch.charCodeAt(0)));
+      } catch {
+        throw new ApiError(400, "The form field data= must be the SDP offer in base64.", "BadRequest");
+      }
+    } else {
+      offer = await c.req.text();
+    }
+    const options: PlayOptions = { trickle: false, peer: peerOf(ctx, c, "http") };
+    if (iceServers) options.iceServers = iceServers;
+    const session = await playOrReject(() => webrtc.play(stream, offer, options));
+    const answer = session.answer;
+    if (mediaType === "application/json") return c.json({ type: "answer", sdp: answer });
+    if (mediaType === "application/x-www-form-urlencoded") {
+      return c.body(btoa(String.fromCharCode(...new TextEncoder().encode(answer))), 200, { "Content-Type": mediaType });
+    }
+    if (mediaType === "application/sdp") {
+      return c.body(answer, 201, {
+        "Content-Type": "application/sdp",
+        Location: `webrtc?id=${session.id}`,
+        ETag: `"${session.id}"`,
+      });
+    }
+    return c.body(answer, 200, { "Content-Type": mediaType || "application/sdp" });
+  });
+
+  app.delete("/api/webrtc", (c) => {
+    const id = c.req.query("id");
+    if (!id) throw new ApiError(400, "Missing query parameter id=: the Location of the session.", "BadRequest");
+    const session = webrtc.get(id);
+    if (!session) throw new ApiError(404, `No WebRTC session "${id}" (it ended already, or never existed).`, "NotFound");
+    const user = c.get("user" as never) as RequestUser | undefined;
+    // The same access as the stream it plays.
+    streamOf(ctx, session.stream.name, user);
+    session.close("deleted");
+    return c.body(null, 200);
+  });
+  app.patch("/api/webrtc", (c) =>
+    c.json({ error: "MethodNotAllowed", message: "Trickle ICE over PATCH is not supported; send a complete offer." }, 405));
+  app.on("OPTIONS", "/api/webrtc", (c) => c.body(null, 204));
+
+  async function playOrReject(play: () => Promise<WebRtcSession>): Promise<WebRtcSession> {
+    try {
+      return await play();
+    } catch (error) {
+      if (error instanceof WebRtcOfferError) throw new ApiError(400, error.message, error.name);
+      if (error instanceof WebRtcCodecError) throw new ApiError(415, error.message, error.name);
+      if (error instanceof WebRtcPeerLimitError) throw new ApiError(503, error.message, error.name);
+      throw error;
+    }
+  }
+}
+
+function wsStream(ctx: AppContext, conn: WsConnection) {
+  if (!conn.query.get("src") && conn.query.get("dst")) {
+    throw new ApiError(501, "Publishing over WebRTC (/api/ws?dst=) is not implemented yet.", "NotImplemented");
+  }
+  return streamOf(ctx, conn.query.get("src"), conn.user);
+}
+
+async function addCandidate(session: WebRtcSession, candidate: string, log: AppContext["log"]): Promise<void> {
+  try {
+    await session.addCandidate(candidate);
+  } catch (error) {
+    log.debug("remote candidate rejected", { error: String((error as Error)?.message ?? error) });
+    throw error;
+  }
+}
+
+/** `ice_servers` from a client's message, as go2rtc accepts them (`urls` string or list). */
+function parseIceServers(value: unknown): IceServer[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value)) throw new WebRtcOfferError("ice_servers must be a list of {urls, username?, credential?}");
+  return value.map((s, i) => {
+    const server = s as { urls?: unknown; username?: unknown; credential?: unknown };
+    const urls = typeof server?.urls === "string" ? [server.urls] : server?.urls;
+    if (!Array.isArray(urls) || !urls.every((u) => typeof u === "string")) {
+      throw new WebRtcOfferError(`ice_servers[${i}].urls must be a string or a list of strings`);
+    }
+    const out: IceServer = { urls };
+    if (typeof server.username === "string") out.username = server.username;
+    if (typeof server.credential === "string") out.credential = server.credential;
+    return out;
+  });
+}
+
