@@ -58,6 +58,10 @@ export class RtmpConnection {
   /** Called once when the connection ended; `error` for bad input or a failed socket. */
   onClose: (error?: unknown) => void = () => {};
   bytesOut = 0;
+  /** The last sequence number (bytes received) the peer acknowledged; 0 before its first Acknowledgement. */
+  peerAcked = 0;
+  /** Acknowledgements sent to the peer (one per window it asked for). */
+  acksSent = 0;
   readonly #reader: ChunkReader;
   readonly #writer = new ChunkWriter();
   readonly #handshake: RtmpHandshake;
@@ -126,6 +130,7 @@ export class RtmpConnection {
       this.#reader.push(data);
       if (this.#peerWindow > 0 && this.#reader.bytesRead - this.#acked >= this.#peerWindow) {
         this.#acked = this.#reader.bytesRead;
+        this.acksSent++;
         this.send(controlMessage(RtmpMessageType.ACK, this.#acked >>> 0));
       }
     } catch (error) {
@@ -141,6 +146,10 @@ export class RtmpConnection {
         }
         return;
       case RtmpMessageType.ACK:
+        if (msg.payload.length >= 4) {
+          this.peerAcked = new DataView(msg.payload.buffer, msg.payload.byteOffset, 4).getUint32(0);
+        }
+        return;
       case RtmpMessageType.SET_PEER_BANDWIDTH:
         return;
       case RtmpMessageType.USER_CONTROL: {
