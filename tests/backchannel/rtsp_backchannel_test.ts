@@ -11,6 +11,9 @@ import type { Codec } from "../../lib/core/codec.ts";
 import { CodecMismatchError } from "../../lib/core/errors.ts";
 import type { Frame } from "../../lib/core/frame.ts";
 import { Stream } from "../../lib/core/stream.ts";
+import { StreamHub } from "../../lib/core/hub.ts";
+import { Receiver } from "../../lib/core/fanout.ts";
+import { RtspServer } from "../../lib/protocol/rtsp/server.ts";
 import { RecordingConsumer } from "../../lib/core/_testing.ts";
 import { registerRtspSources, RtspClientProducer } from "../../lib/protocol/rtsp/producer.ts";
 import { registerBackchannelTranscoders } from "../../lib/protocol/ffmpeg/audio_transcoder.ts";
@@ -203,6 +206,46 @@ describe("RTSP ONVIF backchannel", () => {
       await waitFor("ffmpeg to exit after the talker left", () => transcoderProcesses() === 0, 5_000);
     },
     30_000,
+  );
+
+  it.skipIf(!hasFfmpeg)(
+    "an RTSP client talking through strom's RTSP server reaches the camera (needs ffmpeg)",
+    async () => {
+      camera = await new BackchannelCamera().start();
+      const alaw = await toneAlaw(1);
+      const hub = new StreamHub({ graceMs: 200 });
+      hub.set("door", [camera.url]);
+      const server = await RtspServer.listen({ hub, listen: { hostname: "127.0.0.1", port: 0 } });
+      try {
+        // strom's own RTSP client as the talker: it asks strom's server for the backchannel by default.
+        const client = await RtspClientProducer.dial(`rtsp://127.0.0.1:${server.addr.port}/door`);
+        const medias = client.medias();
+        expect(medias.map((m) => `${m.kind}:${m.direction}:${m.codecs[0].name}`)).toEqual([
+          "audio:recvonly:PCMA",
+          "audio:sendonly:PCMA",
+        ]);
+        const mic = new Receiver(
+          { kind: "audio", direction: "recvonly", codecs: [PCMA] },
+          medias[1].codecs[0],
+        );
+        await client.addTrack(medias[1], medias[1].codecs[0], mic);
+        const run = client.start();
+        await waitPlaying(camera);
+        for (let off = 0, i = 0; off < alaw.length; off += 160, i++) {
+          mic.push({ timestamp: off, keyframe: true, data: alaw.subarray(off, off + 160) });
+          if (i % 10 === 9) await sleep(100);
+        }
+        await waitFor("1 s of audio at the camera", () => camera!.speakerPackets.length >= 50, 5_000);
+        expectWellFormed(camera.speakerPackets, 8);
+        expect(concatBytes(camera.speakerPackets.map((p) => p.payload))).toEqual(alaw);
+        await client.stop();
+        await run.catch(() => {});
+      } finally {
+        await server.close();
+        await hub.close();
+      }
+    },
+    20_000,
   );
 
   it("sends over UDP with #transport=udp", async () => {
