@@ -76,6 +76,40 @@ export function errorText(error: unknown): string {
   return typeof code === "string" && !error.message.includes(code) ? `${error.message} (${code})` : error.message;
 }
 
+/** A request's own abort signal: aborted by the parent or after `timeoutMs`; `done()` releases it. */
+export interface RequestScope {
+  signal: AbortSignal;
+  done(): void;
+}
+
+/**
+ * A signal for one request that follows `parent` and times out. Unlike `AbortSignal.any`, nothing
+ * stays attached to the long-lived parent after `done()` (a poll loop makes many of these).
+ *
+ * @example
+ * ```ts
+ * const scope = requestScope(connection.signal, 10_000);
+ * try { await readBody((await client.get(url, scope.signal)).body!, max); } finally { scope.done(); }
+ * ```
+ */
+export function requestScope(parent: AbortSignal, timeoutMs: number): RequestScope {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(parent.reason);
+  const timer = setTimeout(
+    () => controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, "TimeoutError")),
+    timeoutMs,
+  );
+  if (parent.aborted) onAbort();
+  else parent.addEventListener("abort", onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    done() {
+      clearTimeout(timer);
+      parent.removeEventListener("abort", onAbort);
+    },
+  };
+}
+
 /**
  * GET requests for one source: extra headers, Basic/Digest after a `401`, clear errors.
  *

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "bun:test";
 import { SourceError } from "../../core/errors.ts";
-import { parseHttpSourceUrl } from "./client.ts";
+import { parseHttpSourceUrl, requestScope } from "./client.ts";
 
 describe("parseHttpSourceUrl", () => {
   it("takes credentials and #header= options out of the URL that is fetched", () => {
@@ -17,5 +17,27 @@ describe("parseHttpSourceUrl", () => {
     expect(() => parseHttpSourceUrl("http://cam/x#header=Bad Name: v")).toThrow('is not "Name: value"');
     expect(() => parseHttpSourceUrl("ftp://cam/x")).toThrow("http:// and https://");
     expect(() => parseHttpSourceUrl("http://")).toThrow("not a valid URL");
+  });
+});
+
+describe("requestScope", () => {
+  it("follows the parent, times out, and detaches on done()", async () => {
+    const parent = new AbortController();
+    const a = requestScope(parent.signal, 10_000);
+    parent.abort(new Error("stopped"));
+    expect(a.signal.aborted).toBe(true);
+    expect((a.signal.reason as Error).message).toBe("stopped");
+    a.done();
+
+    const b = requestScope(new AbortController().signal, 20);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(b.signal.aborted).toBe(true);
+    expect((b.signal.reason as Error).message).toBe("no answer within 20 ms");
+
+    const other = new AbortController();
+    const c = requestScope(other.signal, 10_000);
+    c.done();
+    other.abort();
+    expect(c.signal.aborted).toBe(false);
   });
 });

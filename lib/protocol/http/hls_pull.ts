@@ -23,7 +23,7 @@ import { type Logger, silentLogger } from "../../core/log.ts";
 import { type Media, mediaToString } from "../../core/media.ts";
 import { Fmp4Demuxer } from "../../format/mp4/fmp4_demuxer.ts";
 import { TsDemuxer } from "../../format/mpegts/ts_demuxer.ts";
-import { errorText, type HttpSourceClient } from "./client.ts";
+import { errorText, type HttpSourceClient, requestScope } from "./client.ts";
 import { readBody } from "./jpeg_poll.ts";
 import { type HlsMediaPlaylist, type HlsSegment, parseM3u8 } from "./m3u8_parser.ts";
 import { describeBody } from "./stream_format.ts";
@@ -140,13 +140,18 @@ export class HlsFetcher {
   }
 
   async bytes(url: string, max: number, timeoutMs: number, what: string): Promise<{ bytes: Uint8Array; type: string }> {
-    const res = await this.client.get(url, AbortSignal.any([this.signal, AbortSignal.timeout(timeoutMs)]));
+    const scope = requestScope(this.signal, timeoutMs);
     try {
-      return { bytes: await readBody(res.body!, max), type: res.headers.get("content-type") ?? "" };
-    } catch (error) {
-      throw new SourceError(this.display, `reading ${what} ${new URL(url).pathname} failed: ${errorText(error)}`, {
-        cause: error,
-      });
+      const res = await this.client.get(url, scope.signal);
+      try {
+        return { bytes: await readBody(res.body!, max), type: res.headers.get("content-type") ?? "" };
+      } catch (error) {
+        throw new SourceError(this.display, `reading ${what} ${new URL(url).pathname} failed: ${errorText(error)}`, {
+          cause: error,
+        });
+      }
+    } finally {
+      scope.done();
     }
   }
 

@@ -13,7 +13,7 @@ import { redactUrl, SourceError } from "../../core/errors.ts";
 import { Receiver } from "../../core/fanout.ts";
 import { abortableSleep } from "../../core/abortable_sleep.ts";
 import { type Media, mediaToString } from "../../core/media.ts";
-import { errorText, type HttpSourceClient } from "./client.ts";
+import { errorText, type HttpSourceClient, requestScope } from "./client.ts";
 import { describeBody } from "./stream_format.ts";
 
 const VIDEO_CLOCK = 90000;
@@ -138,14 +138,17 @@ export class JpegPollProducer implements Producer {
       const began = performance.now();
       let jpeg: Uint8Array;
       let contentType = "";
+      const scope = requestScope(signal, this.#requestTimeout);
       try {
-        const res = await this.#client.get(undefined, AbortSignal.any([signal, AbortSignal.timeout(this.#requestTimeout)]));
+        const res = await this.#client.get(undefined, scope.signal);
         contentType = res.headers.get("content-type") ?? "";
         jpeg = await readBody(res.body!, MAX_JPEG_BYTES);
       } catch (error) {
         if (signal.aborted) return;
         if (error instanceof SourceError) throw error;
         throw new SourceError(source.display, `snapshot request failed: ${errorText(error)}`, { cause: error });
+      } finally {
+        scope.done();
       }
       if (!isJpeg(jpeg)) {
         throw new SourceError(source.display, `snapshot is not a JPEG (${describeBody(contentType, jpeg)})`);
