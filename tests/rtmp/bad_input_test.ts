@@ -189,6 +189,17 @@ describe("rtmp server with bad input", () => {
     await waitFor("every session released", () => server.sessions.size === 0);
   }, 20_000);
 
+  it("hangs up on a player when its stream is deleted", async () => {
+    hub.set("doomed", ["demo:"]);
+    const producer = await RtmpClientProducer.dial(`rtmp://127.0.0.1:${port}/doomed`);
+    let ended = false;
+    producer.start().then(() => (ended = true), () => (ended = true));
+    hub.delete("doomed");
+    await waitFor("the player's connection to end", () => ended, 5000);
+    await producer.stop();
+    await waitFor("every session released", () => server.sessions.size === 0);
+  });
+
   it("still serves a good player after all that", async () => {
     const producer = await RtmpClientProducer.dial(`rtmp://127.0.0.1:${port}/cam`);
     try {

@@ -330,6 +330,8 @@ export class RtmpServerSession {
       await stream.removeConsumer(consumer).catch(() => {});
       return;
     }
+    // The stream stopped the player (stream deleted, server shutting down): hang up.
+    consumer.onStop = () => this.close(true);
     this.rtmp.send(userControl(UserControlEvent.STREAM_BEGIN, streamId));
     this.#status(streamId, "status", "NetStream.Play.Reset", `Playing and resetting ${stream.name}.`);
     this.#status(streamId, "status", "NetStream.Play.Start", `Started playing ${stream.name}.`);
