@@ -79,7 +79,9 @@ describe.skipIf(!hasFf)("server-side recording", () => {
       expect(t.video!.codec).toBe("h264");
       expect(t.audio!.codec).toBe("aac");
       expect(Math.abs(t.video!.frames - s.duration * 25)).toBeLessThanOrEqual(1);
-      expect(Math.abs(t.audio!.frames - s.duration * 46.875)).toBeLessThanOrEqual(3);
+      // Files are cut at video keyframes in arrival order: audio that arrived just before the
+      // keyframe stays in the earlier file (a few frames; more on a loaded machine).
+      expect(Math.abs(t.audio!.frames - s.duration * 46.875)).toBeLessThanOrEqual(12);
       expect(Math.abs(t.video!.duration - s.duration)).toBeLessThan(0.05);
       // One segment starts where the one before ended.
       const gap = Date.parse(list[i + 1].start) - (Date.parse(s.start) + s.duration * 1000);
