@@ -14,7 +14,7 @@ import type { Logger } from "../lib/core/log.ts";
 import type { StreamHub } from "../lib/core/hub.ts";
 import { registerDemoSource } from "../lib/protocol/demo/mod.ts";
 import { registerExecSource } from "../lib/protocol/exec/mod.ts";
-import { ffmpegTemplates, registerFfmpegSource } from "../lib/protocol/ffmpeg/mod.ts";
+import { ffmpegTemplates, registerBackchannelTranscoders, registerFfmpegSource } from "../lib/protocol/ffmpeg/mod.ts";
 import { registerRtspSources } from "../lib/protocol/rtsp/mod.ts";
 import { registerRtmpSources } from "../lib/protocol/rtmp/mod.ts";
 import { registerHttpSources } from "../lib/protocol/http/producer.ts";
@@ -116,6 +116,11 @@ export function registerBuiltinSources(options: { log?: Logger } = {}): void {
   registered = true;
   registerDemoSource();
   registerRtspSources();
+  // Two-way audio: talkers whose codec the camera does not take (Opus, AAC) go through ffmpeg.
+  registerBackchannelTranscoders({
+    bin: () => String(ffmpegTemplates(ffmpegSettings.config).bin ?? "ffmpeg"),
+    log: options.log?.child({ module: "backchannel" }),
+  });
   registerRtmpSources({ log: options.log?.child({ module: "rtmp" }) });
   registerHttpSources({ log: options.log?.child({ module: "http" }) });
   registerTcpSource({ log: options.log?.child({ module: "tcp" }) });
