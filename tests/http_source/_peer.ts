@@ -103,11 +103,11 @@ export const TEST_AV = [
   "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100",
 ];
 
+/** Output args: H.264 with a keyframe every second at 10 fps. */
+export const H264 = ["-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "10", "-pix_fmt", "yuv420p"];
+
 /** Output args: H.264 (a keyframe every second) + AAC. */
-export const H264_AAC = [
-  "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "10", "-pix_fmt", "yuv420p",
-  "-c:a", "aac", "-b:a", "64k",
-];
+export const H264_AAC = [...H264, "-c:a", "aac", "-b:a", "64k"];
 
 /** A temp directory for this test run. */
 export async function tempDir(name: string): Promise<string> {

@@ -12,11 +12,12 @@ import { silentLogger } from "../../lib/core/log.ts";
 import { dialHttp } from "../../lib/protocol/http/producer.ts";
 import { RtspAuthServer } from "../../lib/protocol/rtsp/auth.ts";
 import { type RunningServer, startServer } from "../../server/server.ts";
-import { hasEncoder } from "../_support/ffmpeg.ts";
+import { ffmpeg, hasEncoder } from "../_support/ffmpeg.ts";
 import { freePort } from "../_support/net.ts";
 import { type ChildProcess } from "../../lib/runtime/process.ts";
 import { codecsOf, probeBytes, waitFor } from "../outputs/_server.ts";
 import {
+  H264,
   H264_AAC,
   type HttpPeer,
   killPeers,
@@ -64,6 +65,14 @@ describe.skipIf(!haveX264)(haveX264 ? "http sources" : "http sources (skipped: f
     dirs.push(hlsTs, hlsMp4);
     startHlsWriter(hlsTs, "mpegts");
     startHlsWriter(hlsMp4, "fmp4");
+    const hlsVod = await tempDir("hls-vod");
+    dirs.push(hlsVod);
+    const vod = await ffmpeg([
+      "-f", "lavfi", "-i", "testsrc=size=320x240:rate=10", ...H264,
+      "-t", "3", "-f", "hls", "-hls_time", "1", "-hls_playlist_type", "vod", "-hls_segment_filename", `${hlsVod}/v%d.ts`,
+      `${hlsVod}/index.m3u8`,
+    ]);
+    if (vod.code !== 0) throw new Error(`ffmpeg could not write the VOD playlist: ${vod.stderr}`);
     const basic = "Basic " + btoa("admin:s3cret");
     peer = await startHttpPeer({
       "/cam.mjpeg": pipeFfmpeg("multipart/x-mixed-replace;boundary=ffmpeg", [...MJPEG_ARGS, "-f", "mpjpeg"]),
@@ -93,6 +102,7 @@ describe.skipIf(!haveX264)(haveX264 ? "http sources" : "http sources (skipped: f
       },
       "/hls-ts/*": serveDir("/hls-ts", hlsTs),
       "/hls-fmp4/*": serveDir("/hls-fmp4", hlsMp4),
+      "/hls-vod/*": serveDir("/hls-vod", hlsVod),
     });
     const p = peer.base;
     const apiPort = await freePort();
@@ -203,6 +213,20 @@ describe.skipIf(!haveX264)(haveX264 ? "http sources" : "http sources (skipped: f
     expect(streams.find((s) => s.codec === "h264")!.frames).toBeGreaterThanOrEqual(10);
     expect(streams.find((s) => s.codec === "aac")!.frames).toBeGreaterThanOrEqual(40);
   }, 30_000);
+
+  it("HLS VOD (#EXT-X-ENDLIST): every frame, paced in real time, then the source ends", async () => {
+    const producer = await dialHttp(`${peer.base}/hls-vod/index.m3u8`);
+    const [video] = producer.medias();
+    expect(video.codecs[0].name).toBe("H264");
+    const receiver = await producer.track(video, video.codecs[0]);
+    const started = performance.now();
+    await producer.start();
+    const elapsed = performance.now() - started;
+    expect(receiver.frames).toBe(30);
+    // 3 s of media: not dumped at once, not slower than real time by much.
+    expect(elapsed).toBeGreaterThan(2000);
+    expect(elapsed).toBeLessThan(6000);
+  }, 20_000);
 
   it("Basic auth from the URL's credentials", async () => {
     const [v] = await probeMjpeg("basic");
