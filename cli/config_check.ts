@@ -4,7 +4,7 @@
  *
  * @module
  */
-import process from "node:process";
+import { writeStderr, writeStdout } from "../lib/runtime/host.ts";
 import { Command } from "commander";
 import { loadServerConfig } from "../server/load.ts";
 import { checkStreamSchemes, registerBuiltinSources } from "../server/sources.ts";
@@ -48,8 +48,8 @@ export function configCommand(): Command {
     .option("--strict", "also exit 1 when there are warnings")
     .action(async (opts: { config: string[]; strict?: boolean }) => {
       const { warnings, summary } = await checkConfig(opts.config);
-      for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
-      process.stdout.write(summary + "\n");
+      for (const w of warnings) writeStderr(`warning: ${w}\n`);
+      writeStdout(summary + "\n");
       if (opts.strict && warnings.length) throw new CliError(`${warnings.length} warning(s) with --strict.`);
     });
   return config;

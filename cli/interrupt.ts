@@ -5,7 +5,7 @@
  *
  * @module
  */
-import process from "node:process";
+import { exitProcess, onTermination, writeStderr } from "../lib/runtime/host.ts";
 
 /** A pending interruption: `signal` aborts on the first SIGINT/SIGTERM. */
 export interface Interrupt {
@@ -22,7 +22,7 @@ export interface Interrupt {
  *
  * @example
  * ```ts
- * const interrupt = onInterrupt((name) => process.stderr.write(`${name}: finishing the file\n`));
+ * const interrupt = onInterrupt((name) => writeStderr(`${name}: finishing the file\n`));
  * try { await Promise.race([recorder.done, interrupt.received]); } finally { interrupt.dispose(); }
  * ```
  */
@@ -33,23 +33,12 @@ export function onInterrupt(notice?: (signal: string) => void): Interrupt {
   const handler = (name: string) => {
     if (controller.signal.aborted) {
       // A second Ctrl-C: the user does not want to wait for the clean end.
-      process.stderr.write(`strom: ${name} again, exiting without cleanup\n`);
-      process.exit(130);
+      writeStderr(`strom: ${name} again, exiting without cleanup\n`);
+      exitProcess(130);
     }
     notice?.(name);
     controller.abort(name);
     resolveReceived(name);
   };
-  const sigint = () => handler("SIGINT");
-  const sigterm = () => handler("SIGTERM");
-  process.on("SIGINT", sigint);
-  process.on("SIGTERM", sigterm);
-  return {
-    signal: controller.signal,
-    received,
-    dispose() {
-      process.off("SIGINT", sigint);
-      process.off("SIGTERM", sigterm);
-    },
-  };
+  return { signal: controller.signal, received, dispose: onTermination(handler) };
 }

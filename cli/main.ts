@@ -6,11 +6,9 @@
  *
  * @module
  */
-import process from "node:process";
-import { realpathSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
 import { hasScheme } from "../lib/core/registry.ts";
+import { commandLineArgs, exitProcess, isMainModule, writeStderr } from "../lib/runtime/host.ts";
 import { registerBuiltinSources } from "../server/sources.ts";
 import { VERSION } from "../server/version.ts";
 import { configCommand } from "./config_check.ts";
@@ -21,6 +19,7 @@ import { relayCommand } from "./relay.ts";
 import { snapshotCommand } from "./snapshot.ts";
 import { transcodeCommand } from "./transcode.ts";
 import { serveCommand } from "./serve.ts";
+import { passwdCommand, tokenCommand } from "./token.ts";
 
 // Display names of source schemes, in the order the summary lists them.
 const INPUT_NAMES: [scheme: string, name: string][] = [
@@ -72,6 +71,8 @@ export function buildProgram(): Command {
   program.addCommand(transcodeCommand());
   program.addCommand(snapshotCommand());
   program.addCommand(configCommand());
+  program.addCommand(tokenCommand());
+  program.addCommand(passwdCommand());
   const override = (cmd: Command) => {
     cmd.exitOverride();
     cmd.commands.forEach(override);
@@ -85,7 +86,7 @@ export function buildProgram(): Command {
  *
  * @example
  * ```ts
- * process.exitCode = await run(process.argv.slice(2));
+ * exitProcess(await run(commandLineArgs()));
  * ```
  */
 export async function run(args: string[]): Promise<number> {
@@ -97,25 +98,13 @@ export async function run(args: string[]): Promise<number> {
       // Commander already printed help, the version or its own one-line error.
       return error.exitCode;
     }
-    process.stderr.write(`strom: ${formatCliError(error)}\n`);
+    writeStderr(`strom: ${formatCliError(error)}\n`);
     return error instanceof CliError ? error.exitCode : 1;
   }
 }
 
-/** Whether this file is the program's entry point (Deno/Bun set import.meta.main; Node 20 does not). */
-function isEntry(): boolean {
-  const meta = import.meta as ImportMeta & { main?: boolean };
-  if (typeof meta.main === "boolean") return meta.main;
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntry()) {
+// The program's entry point when run directly (Deno/Bun set import.meta.main; Node 20 does not).
+if (isMainModule(import.meta.url, (import.meta as ImportMeta & { main?: boolean }).main)) {
   // Exit explicitly: a finished command must not linger on a stray timer or socket.
-  process.exit(await run(process.argv.slice(2)));
+  exitProcess(await run(commandLineArgs()));
 }

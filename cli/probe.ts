@@ -8,7 +8,7 @@
  *
  * @module
  */
-import process from "node:process";
+import { writeStdout } from "../lib/runtime/host.ts";
 import { Command } from "commander";
 import { codecToString } from "../lib/core/codec.ts";
 import type { ConnectionInfo, Producer } from "../lib/core/connection.ts";
@@ -253,7 +253,7 @@ function ms(n: number): string {
  *
  * @example
  * ```ts
- * process.stdout.write(formatProbeTable(await probe("demo:")));
+ * writeStdout(formatProbeTable(await probe("demo:")));
  * ```
  */
 export function formatProbeTable(r: ProbeResult): string {
@@ -375,7 +375,7 @@ measurement early and reports what arrived. Exit code 1 when nothing arrived.`,
         } finally {
           interrupt.dispose();
         }
-        process.stdout.write(opts.json ? JSON.stringify(result, null, 2) + "\n" : formatProbeTable(result));
+        writeStdout(opts.json ? JSON.stringify(result, null, 2) + "\n" : formatProbeTable(result));
         if (result.tracks.length && result.tracks.every((t) => t.frames === 0)) {
           throw new CliError(`No frames arrived from "${result.url}" within ${seconds} s.`);
         }

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import process from "node:process";
+import { writeStderr } from "../lib/runtime/host.ts";
 import { Command } from "commander";
 import { redactUrl } from "../lib/core/errors.ts";
 import { schemeOf } from "../lib/core/registry.ts";
@@ -33,7 +33,7 @@ interface RelayCliOptions {
 }
 
 function print(line: string): void {
-  process.stderr.write(line + "\n");
+  writeStderr(line + "\n");
 }
 
 /** Publishes `stream` to `dst` until the duration, Ctrl-C, or the server closing the connection. */

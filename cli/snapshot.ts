@@ -5,7 +5,7 @@
  *
  * @module
  */
-import process from "node:process";
+import { writeStderr, writeStdoutAndWait } from "../lib/runtime/host.ts";
 import { Command } from "commander";
 import type { Media } from "../lib/core/media.ts";
 import { CodecMismatchError } from "../lib/core/errors.ts";
@@ -132,9 +132,7 @@ has no H.264/H.265/JPEG video, or ffmpeg is missing.`,
           throw error;
         }
         if (opts.output === "-") {
-          await new Promise<void>((resolve, reject) =>
-            process.stdout.write(jpeg, (e) => (e ? reject(e) : resolve()))
-          );
+          await writeStdoutAndWait(jpeg);
         } else {
           try {
             await writeFile(opts.output, jpeg);
@@ -143,7 +141,7 @@ has no H.264/H.265/JPEG video, or ffmpeg is missing.`,
           }
         }
         const size = parseJpegSize(jpeg);
-        process.stderr.write(
+        writeStderr(
           `wrote ${opts.output === "-" ? "stdout" : opts.output}: ${
             size ? `${size.width}x${size.height}, ` : ""
           }` +

@@ -6,7 +6,8 @@
  *
  * @module
  */
-import process from "node:process";
+import { getEnv } from "../lib/runtime/env.ts";
+import { writeStderr } from "../lib/runtime/host.ts";
 import { StreamHub } from "../lib/core/hub.ts";
 import { createLogger, isLogLevel, type Logger, silentLogger } from "../lib/core/log.ts";
 import { schemeOf } from "../lib/core/registry.ts";
@@ -56,7 +57,7 @@ export interface CliSources {
 export async function openSources(options: OpenSourcesOptions): Promise<CliSources> {
   const loaded = await loadServerConfig(options.config);
   if (options.config.length) {
-    for (const w of loaded.warnings) process.stderr.write(`warning: ${w.message}\n`);
+    for (const w of loaded.warnings) writeStderr(`warning: ${w.message}\n`);
   }
   const log = cliLogger();
   registerBuiltinSources({ log });
@@ -95,7 +96,7 @@ export async function openSources(options: OpenSourcesOptions): Promise<CliSourc
  * ```
  */
 export function cliLogger(): Logger {
-  const level = process.env.STROM_LOG?.trim().toLowerCase();
+  const level = getEnv("STROM_LOG")?.trim().toLowerCase();
   return level && isLogLevel(level) ? createLogger({ level }) : silentLogger;
 }
 

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import process from "node:process";
+import { writeStdout } from "../lib/runtime/host.ts";
 import { stat } from "node:fs/promises";
 import { Command } from "commander";
 import { schemeOf } from "../lib/core/registry.ts";
@@ -136,7 +136,7 @@ else is passed to ffmpeg as options ("-c:v libx264 -crf 20"). Needs ffmpeg (ffmp
             hasStream: (name) => sources.hub.get(name) !== undefined,
             defaultOutput: "mpegts",
           });
-          process.stdout.write(built.commandLine + "\n");
+          writeStdout(built.commandLine + "\n");
           return;
         }
         const bin = templates.bin || "ffmpeg";

@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { createWriteStream, type WriteStream } from "node:fs";
-import process from "node:process";
 import { createLogger, isLogLevel, type Logger, type LogRecord, silentLogger } from "../lib/core/log.ts";
+import { writeStderr, writeStdout } from "../lib/runtime/host.ts";
+import { type LogFile, openLogFile } from "../lib/runtime/log_file.ts";
 import type { LogConfig } from "./config/mod.ts";
 import { LogBuffer } from "./log_buffer.ts";
 
@@ -35,15 +35,14 @@ export function createServerLog(config: Partial<LogConfig>, secrets: string[]): 
   if (level === "disabled") return { log: silentLogger, buffer, close: () => Promise.resolve() };
 
   const output = config.output ?? "stderr";
-  let file: WriteStream | undefined;
+  let file: LogFile | undefined;
   let console: ((line: string) => void) | undefined;
-  if (output === "stdout") console = (line) => process.stdout.write(line + "\n");
-  else if (output === "stderr" || output === "" || output === undefined) console = (line) => process.stderr.write(line + "\n");
+  if (output === "stdout") console = (line) => writeStdout(line + "\n");
+  else if (output === "stderr" || output === "" || output === undefined) console = (line) => writeStderr(line + "\n");
   else if (output.startsWith("file")) {
     const path = output.slice("file".length).replace(/^:/, "") || "strom.log";
-    file = createWriteStream(path, { flags: "a" });
-    file.on("error", (error) => process.stderr.write(`Cannot write log file "${path}": ${error.message}\n`));
-  } else console = (line) => process.stderr.write(line + "\n");
+    file = openLogFile(path, (error) => writeStderr(`Cannot write log file "${path}": ${error.message}\n`));
+  } else console = (line) => writeStderr(line + "\n");
 
   const log = createLogger({
     level: isLogLevel(level) ? level : "info",
@@ -51,13 +50,13 @@ export function createServerLog(config: Partial<LogConfig>, secrets: string[]): 
     secrets,
     write(line: string, record: LogRecord) {
       console?.(line);
-      file?.write(line + "\n");
+      file?.writeLine(line);
       buffer.write(record);
     },
   });
   return {
     log,
     buffer,
-    close: () => new Promise<void>((resolve) => (file ? file.end(() => resolve()) : resolve())),
+    close: () => file?.close() ?? Promise.resolve(),
   };
 }

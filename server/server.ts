@@ -4,9 +4,10 @@
  *
  * @module
  */
-import process from "node:process";
 import type { Hono } from "hono";
 import { StreamHub } from "../lib/core/hub.ts";
+import { formatAddress } from "../lib/runtime/address.ts";
+import { onTermination } from "../lib/runtime/host.ts";
 import { isNoIpv6 } from "../lib/runtime/tcp.ts";
 import { toNetError } from "../lib/runtime/net_error.ts";
 import type { Logger } from "../lib/core/log.ts";
@@ -106,15 +107,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     log.info(`received ${signal}, shutting down`);
     void close();
   };
-  const sigint = () => onSignal("SIGINT");
-  const sigterm = () => onSignal("SIGTERM");
+  let stopHandlingSignals: (() => void) | undefined;
 
   function close(): Promise<void> {
     closing ??= (async () => {
-      if (options.handleSignals !== false) {
-        process.off("SIGINT", sigint);
-        process.off("SIGTERM", sigterm);
-      }
+      stopHandlingSignals?.();
       try {
         await http?.close();
       } catch (error) {
@@ -149,7 +146,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     for (const warning of checkStreamSchemes(config.streams ?? {})) log.warn(warning);
 
     if (listen) {
-      const where = `${listen.hostname.includes(":") ? `[${listen.hostname}]` : listen.hostname}:${listen.port} (api.listen)`;
+      const where = `${formatAddress(listen.hostname, listen.port)} (api.listen)`;
       // ":port" listens dual-stack ("::"), or on all IPv4 interfaces on a host without IPv6.
       http = await adapter.serve(app, listen).catch((error) => {
         if (listen.hostname === "::" && isNoIpv6(error)) return adapter.serve(app, { ...listen, hostname: "0.0.0.0" });
@@ -167,8 +164,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   }
 
   if (options.handleSignals !== false) {
-    process.on("SIGINT", sigint);
-    process.on("SIGTERM", sigterm);
+    stopHandlingSignals = onTermination(onSignal);
   }
 
   return {

@@ -1,11 +1,11 @@
 /**
  * Process metrics: build info, resident memory, CPU time, start time and uptime. The numbers come
  * from an injected {@link ProcessStats} so tests can pin them; {@link runtimeProcessStats} reads
- * `node:process`, which Node, Deno and Bun all provide.
+ * the running process (lib/runtime/host.ts).
  *
  * @module
  */
-import process from "node:process";
+import { cpuSeconds, residentMemoryBytes } from "../../lib/runtime/host.ts";
 import type { ExpositionWriter } from "./exposition.ts";
 
 /** Where process numbers come from. */
@@ -17,7 +17,7 @@ export interface ProcessStats {
 }
 
 /**
- * The running process's stats through `node:process` (`memoryUsage.rss()`, `cpuUsage()`).
+ * The running process's stats (resident memory and CPU time, from lib/runtime/host.ts).
  *
  * @example
  * ```ts
@@ -25,14 +25,7 @@ export interface ProcessStats {
  * ```
  */
 export function runtimeProcessStats(): ProcessStats {
-  return {
-    residentMemoryBytes: () =>
-      typeof process.memoryUsage.rss === "function" ? process.memoryUsage.rss() : process.memoryUsage().rss,
-    cpuSeconds: () => {
-      const { user, system } = process.cpuUsage(); // microseconds
-      return (user + system) / 1e6;
-    },
-  };
+  return { residentMemoryBytes, cpuSeconds };
 }
 
 /** What {@link writeProcessMetrics} reports. */

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { concatBytes } from "../../lib/core/bytes.ts";
 import { spawn, which } from "../../lib/runtime/process.ts";
 
 /** Rejects with `label` when `promise` does not settle within `ms`. */
@@ -16,17 +17,7 @@ export function within<T>(promise: Promise<T>, ms: number, label: string): Promi
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Joins byte arrays (`total` when the caller already knows the sum of lengths). */
-export function concatBytes(parts: readonly Uint8Array[], total?: number): Uint8Array {
-  const n = total ?? parts.reduce((a, p) => a + p.length, 0);
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+export { concatBytes };
 
 /** Reads a stream to its end; an absent stream reads as empty. Bound it with {@link within} or a kill. */
 export async function readAll(stream: ReadableStream<Uint8Array> | undefined): Promise<Uint8Array> {

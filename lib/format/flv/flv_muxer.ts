@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { concatBytes } from "../../core/bytes.ts";
 import type { Codec } from "../../core/codec.ts";
 import type { Frame } from "../../core/frame.ts";
 import { type AudioSpecificConfig, parseAudioSpecificConfig } from "../../codec/aac/config.ts";
@@ -225,7 +226,7 @@ export class FlvMuxer {
         ),
       );
     }
-    return parts.length === 1 ? parts[0] : concat(parts);
+    return parts.length === 1 ? parts[0] : concatBytes(parts);
   }
 
   #videoSequenceHeader(t: TrackState, ms: number): Uint8Array {
@@ -271,18 +272,6 @@ function writeSi24(out: Uint8Array, p: number, v: number): number {
   out[p + 1] = (u >>> 8) & 0xff;
   out[p + 2] = u & 0xff;
   return p + 3;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 function makeTrack(codec: Codec): TrackState {
