@@ -97,9 +97,9 @@ async function ingest(c: Context, ctx: AppContext, formats: readonly ByteStreamF
     }
     throw error;
   }
-  await stream.addPublisher(producer);
-  log.info("ingest started", { format: producer.format, medias: producer.info().medias });
   try {
+    await stream.addPublisher(producer);
+    log.info("ingest started", { format: producer.format, medias: producer.info().medias });
     await producer.start();
   } catch (error) {
     log.info("ingest ended with an error", { error: String((error as Error)?.message ?? error) });
