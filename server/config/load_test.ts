@@ -70,9 +70,8 @@ describe("loadConfig defaults", () => {
       udp: false,
     });
     expect(config.webrtc.listen).toBe(":8555");
-    expect(config.webrtc.ice_servers).toEqual([
-      { urls: ["stun:stun.cloudflare.com:3478", "stun:stun.l.google.com:19302"] },
-    ]);
+    // No STUN servers by default: strom works offline; LAN peers connect with host candidates.
+    expect(config.webrtc.ice_servers).toEqual([]);
     expect(config.webrtc.filters).toEqual({});
     expect(config.ffmpeg).toEqual({ bin: "ffmpeg", global: "-hide_banner", timeout: 5 });
     expect(config.rtmp.listen).toBe("");

@@ -344,7 +344,9 @@ export const configSchema: ObjectNode = section("strom config file.", {
   }),
   webrtc: section("WebRTC (browser playback, WHEP/WHIP, two-way audio).", {
     listen: str(
-      'Address for ICE over UDP and TCP, e.g. ":8555"; ":8555/tcp" fixes only TCP; "" picks random UDP ports.',
+      'Address for ICE, e.g. ":8555". A host part ("192.168.1.10:8555", "127.0.0.1:8555") limits ICE to that ' +
+        "local address. The port is not shared: werift gives each peer its own UDP port (from " +
+        'filters.udp_ports when set). "" or ":0" are the same as ":8555" here.',
       {
         default: ":8555",
         example: ":8555",
@@ -352,7 +354,9 @@ export const configSchema: ObjectNode = section("strom config file.", {
       },
     ),
     candidates: strings(
-      'Extra ICE candidates to announce: "ip:port", "domain:port" or "stun:8555" (discover public IP).',
+      'Extra host candidates to announce, earlier entries first: "ip", "ip:port" or "domain:port" (each ' +
+        "peer's own UDP port is announced with it). \"stun:8555\" makes strom gather server-reflexive " +
+        "candidates through the STUN servers in ice_servers.",
       {
         default: [],
         acceptSingle: true,
@@ -361,13 +365,18 @@ export const configSchema: ObjectNode = section("strom config file.", {
     ice_servers: {
       kind: "list",
       items: iceServerSchema,
-      default: [{ urls: ["stun:stun.cloudflare.com:3478", "stun:stun.l.google.com:19302"] }],
-      description: "STUN/TURN servers for browsers and strom; [] removes the defaults.",
+      default: [],
+      description:
+        "STUN/TURN servers for strom's own ICE gathering and for browsers. None by default (offline: " +
+        "LAN peers connect with host candidates); go2rtc's default was Cloudflare's and Google's STUN.",
     },
     filters: section("Limit which ICE candidates are gathered and offered.", {
       candidates: strings("Announce only these candidates (host IPs or the `candidates` entries)."),
       loopback: bool("Include loopback interfaces."),
-      interfaces: strings("Use only these network interfaces."),
+      interfaces: strings("Use only these network interfaces.", {
+        notImplemented:
+          "werift picks the host addresses itself; use webrtc.filters.ips or the host part of webrtc.listen",
+      }),
       ips: strings("Use only these local IPs."),
       networks: {
         kind: "list",
@@ -377,11 +386,16 @@ export const configSchema: ObjectNode = section("strom config file.", {
       udp_ports: {
         kind: "list",
         items: int("A port.", { min: 1, max: 65535 }),
-        description: "UDP port range [min, max] for ICE when `listen` gives no UDP port.",
+        description: "Port range [min, max] for ICE: each peer's UDP socket (and ICE-TCP listener) takes " +
+          "a free port from it; forward this range through a NAT.",
         example: "[50000, 50100]",
       },
     }),
-  }, { notImplemented: "WebRTC is not available yet; browsers play over MSE, HLS or MJPEG" }),
+    max_peers: int("WebRTC sessions at most at once (strom's own); further offers are refused.", {
+      default: 100,
+      min: 1,
+    }),
+  }),
   ffmpeg: section(
     "ffmpeg binary, global args and named templates/presets.",
     {

@@ -136,6 +136,8 @@ export interface WebrtcConfig {
   candidates: string[];
   ice_servers: IceServerConfig[];
   filters: WebrtcFilters;
+  /** Concurrent WebRTC sessions at most (strom's own key). */
+  max_peers?: number;
 }
 
 /**

@@ -9,6 +9,7 @@ import { preloadModule } from "./preload.ts";
 import { rtspModule } from "./rtsp.ts";
 import { rtmpModule } from "./rtmp.ts";
 import { metricsModule } from "./metrics.ts";
+import { webrtcModule } from "./webrtc.ts";
 import { recordModule } from "./record.ts";
 import type { Module } from "./types.ts";
 
@@ -28,5 +29,5 @@ export const builtinModules: readonly Module[] = [
   preloadModule,
   metricsModule,
   recordModule,
-  // webrtc: added as its feature lands.
+  webrtcModule,
 ];

@@ -8,8 +8,8 @@
  * local address), on a random port or one from `filters.udp_ports`; there is no shared socket, so
  * `listen`'s port is not used and a NAT needs the `udp_ports` range forwarded, not one port.
  * ICE-TCP (`filters.networks: [tcp4]`) is werift's passive TCP candidate, also one port per peer.
- * `filters.interfaces` (by interface name) is not supported: werift picks the host addresses
- * itself; `filters.ips` and the host part of `listen` select among them.
+ * `filters.interfaces` (by interface name) is not supported (the config loader warns): werift
+ * picks the host addresses itself; `filters.ips` and the host part of `listen` select among them.
  *
  * @module
  */
@@ -52,12 +52,6 @@ export function icePolicyFromConfig(config: Partial<WebrtcConfig>): { policy: Ic
     notes.push(
       'webrtc.candidates has "stun:..." but webrtc.ice_servers lists no STUN server: no public address is ' +
         "discovered. Add one (e.g. {urls: [stun:stun.l.google.com:19302]}) or write the public IP as a candidate.",
-    );
-  }
-  if (filters.interfaces?.length) {
-    notes.push(
-      "webrtc.filters.interfaces is not supported with werift (it picks host addresses itself); " +
-        "use webrtc.filters.ips or the host part of webrtc.listen.",
     );
   }
   return { policy, notes };

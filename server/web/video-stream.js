@@ -1,8 +1,10 @@
 // <video-stream> — strom's player element. Picks the best way to play a stream in this browser, like
-// go2rtc's video-rtc.js: MSE (fMP4 over one WebSocket) first, then HLS where only native HLS exists
-// (iOS Safari), then MJPEG as the last resort. No dependencies, no CDN: works offline.
+// go2rtc's video-rtc.js `mode`: WebRTC (signalled over the same /api/ws) first, then MSE (fMP4 over
+// one WebSocket), then HLS where only native HLS exists (iOS Safari), then MJPEG as the last resort.
+// A mode that fails (no common codec, ICE that does not connect) hands over to the next one.
+// No dependencies, no CDN: works offline.
 //
-//   <video-stream src="api/ws?src=camera1" mode="mse,hls,mjpeg"></video-stream>
+//   <video-stream src="api/ws?src=camera1" mode="webrtc,mse,hls,mjpeg"></video-stream>
 //
 // Attributes: src (WebSocket URL, relative ok), mode (comma list, order = preference), muted.
 // Events: "status" (detail: {mode, state, message}).
@@ -13,6 +15,9 @@ const CODECS = [
 ];
 const BUFFER_SECONDS = 5;
 const RECONNECT_MS = 3000;
+const DEFAULT_MODES = "webrtc,mse,hls,mjpeg";
+// WebRTC that has not connected by then gives way to the next mode.
+const WEBRTC_CONNECT_MS = 8000;
 
 class VideoStream extends HTMLElement {
   static get observedAttributes() { return ["src", "mode"]; }
@@ -28,6 +33,7 @@ class VideoStream extends HTMLElement {
     this.status = document.createElement("div");
     this.status.className = "vs-status";
     this.ws = null;
+    this.pc = null;
     this.mode = "";
     this.closed = true;
     this.reconnectTimer = 0;
@@ -55,7 +61,7 @@ class VideoStream extends HTMLElement {
   }
 
   get modes() {
-    return (this.getAttribute("mode") || "mse,hls,mjpeg").split(",").map((s) => s.trim()).filter(Boolean);
+    return (this.getAttribute("mode") || DEFAULT_MODES).split(",").map((s) => s.trim()).filter(Boolean);
   }
 
   wsURL() {
@@ -76,18 +82,31 @@ class VideoStream extends HTMLElement {
     this.dispatchEvent(new CustomEvent("status", { detail: { mode: this.mode, state, message } }));
   }
 
-  start() {
+  start(from = 0) {
+    // Modes in the order given; each one this browser can do is tried until one plays.
     const modes = this.modes;
     const hasMSE = "MediaSource" in window || "ManagedMediaSource" in window;
-    if (modes.includes("mse") && hasMSE) return this.startMSE();
-    if (modes.includes("hls") && this.video.canPlayType("application/vnd.apple.mpegurl")) return this.startHLS();
-    if (modes.includes("mjpeg")) return this.startMJPEG();
+    for (let i = from; i < modes.length; i++) {
+      const m = modes[i];
+      if (m === "webrtc" && "RTCPeerConnection" in window) return this.startWebRTC(i);
+      if (m === "mse" && hasMSE) return this.startMSE();
+      if (m === "hls" && this.video.canPlayType("application/vnd.apple.mpegurl")) return this.startHLS();
+      if (m === "mjpeg") return this.startMJPEG();
+    }
+    if (from > 0) return this.scheduleReconnect();
     this.mode = "none";
     this.setStatus("error", "no playback mode available in this browser");
   }
 
   stop() {
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.webrtcTimer);
+    if (this.pc) {
+      this.pc.onconnectionstatechange = null;
+      this.pc.close();
+      this.pc = null;
+    }
+    this.video.srcObject = null;
     if (this.ws) {
       this.ws.onclose = null;
       this.ws.close();
@@ -110,6 +129,93 @@ class VideoStream extends HTMLElement {
       this.stop();
       this.start();
     }, RECONNECT_MS);
+  }
+
+  startWebRTC(index) {
+    this.mode = "webrtc";
+    this.setStatus("connecting");
+    this.video.style.display = "";
+    const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle", iceServers: [] });
+    this.pc = pc;
+    pc.addTransceiver("video", { direction: "recvonly" });
+    pc.addTransceiver("audio", { direction: "recvonly" });
+    const media = new MediaStream();
+    pc.ontrack = (ev) => {
+      media.addTrack(ev.track);
+      if (this.video.srcObject !== media) this.video.srcObject = media;
+      this.video.play().catch(() => {});
+    };
+    const ws = new WebSocket(this.wsURL());
+    this.ws = ws;
+    let playing = false;
+    let over = false;
+    let codec = "";
+    const next = (why) => {
+      // This mode failed before playing: the next mode gets its turn (the server's message stays
+      // on screen when the stream does not exist: no other mode can help then).
+      if (over) return;
+      over = true;
+      this.setStatus("error", why);
+      if (/not found/i.test(why)) {
+        this.stop();
+        return;
+      }
+      this.stop();
+      this.start(index + 1);
+    };
+    const send = (msg) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
+    };
+    pc.onicecandidate = (ev) => send({ type: "webrtc/candidate", value: ev.candidate ? ev.candidate.candidate : "" });
+    pc.onconnectionstatechange = () => {
+      const state = pc.connectionState;
+      if (state === "connected") {
+        playing = true;
+        clearTimeout(this.webrtcTimer);
+        this.setStatus("playing", codec);
+      } else if (state === "failed" || state === "closed" || state === "disconnected") {
+        if (!playing) next(`WebRTC ${state}`);
+        else if (state !== "disconnected") {
+          this.setStatus("closed", `WebRTC ${state}`);
+          this.scheduleReconnect();
+        }
+      }
+    };
+    ws.onopen = async () => {
+      try {
+        await pc.setLocalDescription(await pc.createOffer());
+        send({ type: "webrtc/offer", value: pc.localDescription.sdp });
+      } catch (e) {
+        next(String(e));
+      }
+    };
+    ws.onmessage = async (ev) => {
+      if (typeof ev.data !== "string") return;
+      const msg = JSON.parse(ev.data);
+      try {
+        if (msg.type === "webrtc/answer") {
+          codec = answerCodecs(msg.value);
+          await pc.setRemoteDescription({ type: "answer", sdp: msg.value });
+        } else if (msg.type === "webrtc/candidate") {
+          if (msg.value) await pc.addIceCandidate({ candidate: msg.value, sdpMid: "0" });
+        } else if (msg.type === "error") {
+          if (!playing) next(msg.value);
+          else this.setStatus("error", msg.value);
+        }
+      } catch (e) {
+        next(String(e));
+      }
+    };
+    ws.onclose = () => {
+      // The server ends the session with the socket.
+      if (over) return;
+      if (!playing) return next("WebSocket closed");
+      this.setStatus("closed");
+      this.scheduleReconnect();
+    };
+    this.webrtcTimer = setTimeout(() => {
+      if (!playing) next("WebRTC did not connect");
+    }, WEBRTC_CONNECT_MS);
   }
 
   startMSE() {
@@ -224,6 +330,18 @@ class VideoStream extends HTMLElement {
     this.prepend(this.img);
     this.setStatus("playing");
   }
+}
+
+// "H264" or "H264, OPUS": the codecs the server answered with, for the status line.
+function answerCodecs(sdp) {
+  const names = [];
+  let open = false;
+  for (const line of String(sdp).split(/\r?\n/)) {
+    if (line.startsWith("m=")) open = !/^m=\S+ 0 /.test(line);
+    const m = open && /^a=rtpmap:\d+ ([^/]+)/.exec(line);
+    if (m && !names.includes(m[1])) names.push(m[1]);
+  }
+  return names.join(", ");
 }
 
 function concat(chunks) {
