@@ -15,7 +15,8 @@
 import { type Logger, silentLogger } from "../../core/log.ts";
 import type { SdpMedia, SessionDescription } from "../../core/media.ts";
 import { NetError, type TcpConn, tcpConnect, type UdpSocket } from "../../runtime/mod.ts";
-import { parseRtp, type RtpPacket } from "../../rtp/packet.ts";
+import { formatAddress } from "../../runtime/address.ts";
+import { type RtpPacket, tryParseRtp } from "../../rtp/packet.ts";
 import { ReorderBuffer } from "../../rtp/reorder.ts";
 import { serializeRtcp } from "../../rtp/rtcp.ts";
 import { RtspAuthClient } from "./auth.ts";
@@ -200,7 +201,7 @@ export class RtspClient {
   /** The remote address as `host:port`, once connected. */
   get remoteAddr(): string | undefined {
     const a = this.#conn?.remoteAddr;
-    return a ? `${a.hostname.includes(":") ? `[${a.hostname}]` : a.hostname}:${a.port}` : undefined;
+    return a ? formatAddress(a.hostname, a.port) : undefined;
   }
 
   /** Opens the TCP (or TLS) connection and starts reading. */
@@ -264,10 +265,8 @@ export class RtspClient {
           this.onRtcp?.(ch - 1, ev.data);
           return;
         }
-        let pkt: RtpPacket;
-        try {
-          pkt = parseRtp(ev.data);
-        } catch {
+        const pkt = tryParseRtp(ev.data);
+        if (!pkt) {
           this.badPackets++;
           return;
         }
@@ -502,10 +501,8 @@ export class RtspClient {
       rtp.onMessage = (data) => {
         this.#lastData = Date.now();
         this.bytesIn += data.length;
-        let pkt: RtpPacket;
-        try {
-          pkt = parseRtp(data);
-        } catch {
+        const pkt = tryParseRtp(data);
+        if (!pkt) {
           this.badPackets++;
           return;
         }
