@@ -8,6 +8,8 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import type { AppContext } from "./context.ts";
+import { AccountStore } from "./access/accounts.ts";
+import { FailedLogins } from "./access/failed_logins.ts";
 import { authMiddleware } from "./auth.ts";
 import { errorToResponse, maskSecrets } from "./errors.ts";
 import { apiInfoRoutes } from "./routes/api_info.ts";
@@ -65,7 +67,15 @@ export function createApp(ctx: AppContext, options: { wsHandlers?: WsHandlers } 
   app.notFound((c) => c.json({ error: "NotFound", message: `No route for ${c.req.method} ${c.req.path}.` }, 404));
 
   if (ctx.config.api?.origin === "*") app.use("*", cors({ origin: "*", allowMethods: ["GET", "HEAD", "PUT", "PATCH", "POST", "DELETE", "OPTIONS"] }));
-  app.use("*", authMiddleware(ctx.config.api, { basePath, remoteAddress: ctx.remoteAddress }));
+  // One account store and failed-login counter for every protocol (modules read them from ctx).
+  ctx.accounts ??= new AccountStore(ctx.config);
+  ctx.failedLogins ??= new FailedLogins({ maxFailures: ctx.config.api?.auth?.max_failed_logins });
+  app.use("*", authMiddleware(ctx.config.api, {
+    basePath,
+    remoteAddress: ctx.remoteAddress,
+    accounts: ctx.accounts,
+    failedLogins: ctx.failedLogins,
+  }));
 
   const secrets = (ctx.secrets ?? []).filter((v) => v.length >= 3);
   if (secrets.length > 0) app.use("*", maskSecretsMiddleware(secrets));

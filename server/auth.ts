@@ -1,21 +1,21 @@
 /**
  * API access control: `api.allow_paths` (a whitelist of paths), Basic auth with `api.username` /
- * `api.password` and the accounts in `api.auth.users` (loopback clients skip it unless
- * `api.local_auth` is true, as in go2rtc), and the `viewer` role (read-only management API).
+ * `api.password` and the accounts in `api.auth.users`, bearer tokens (loopback clients skip it unless
+ * `api.local_auth` is true, as in go2rtc), the `viewer` role (read-only management API), and
+ * failed-login rate limiting per IP. Accounts are checked by `access/accounts.ts`, the same store
+ * every other protocol uses.
  *
  * @module
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { ApiConfig } from "./config/mod.ts";
+import type { Account } from "./access/account.ts";
+import { AccountStore } from "./access/accounts.ts";
+import { FailedLogins } from "./access/failed_logins.ts";
 import { ApiError } from "./errors.ts";
 
-/** Who made a request, set by {@link authMiddleware} as `c.get("user")`. */
-export interface RequestUser {
-  name: string;
-  role: "viewer" | "admin";
-  /** Stream name patterns this user may access; empty means all. */
-  streams: string[];
-}
+/** Who made a request, set by {@link authMiddleware} as `c.get("user")`: an {@link Account}. */
+export type RequestUser = Account;
 
 /**
  * Whether an IP address is the local machine (IPv4 127/8, IPv6 ::1, IPv4-mapped loopback).
@@ -29,15 +29,6 @@ export function isLoopback(address: string | undefined): boolean {
   if (!address) return false;
   const a = address.toLowerCase().replace(/^\[|\]$/g, "");
   return a === "::1" || /^127\./.test(a) || /^::ffff:127\./.test(a);
-}
-
-/** Constant-time comparison of two strings, so response timing does not leak password prefixes. */
-function safeEqual(a: string, b: string): boolean {
-  const ea = new TextEncoder().encode(a);
-  const eb = new TextEncoder().encode(b);
-  let diff = ea.length ^ eb.length;
-  for (let i = 0; i < ea.length; i++) diff |= ea[i] ^ (eb[i % (eb.length || 1)] ?? 0);
-  return diff === 0;
 }
 
 function parseBasic(header: string | undefined): { user: string; password: string } | undefined {
@@ -60,20 +51,28 @@ const MANAGEMENT_PATHS = ["/api/streams", "/api/config", "/api/log", "/api/resta
 
 /**
  * The access-control middleware for the API. `basePath` is stripped before `allow_paths` and the
- * role checks compare paths.
+ * role checks compare paths. Credentials: HTTP Basic (`api.username`/`api.password` or an
+ * `api.auth.users` account, `password` or bcrypt `password_hash`), `Authorization: Bearer <jwt>`, or
+ * `?token=<jwt>` for players that cannot set headers. Too many wrong passwords from one IP get 429.
  *
  * @example
  * ```ts
- * app.use("*", authMiddleware(config.api, { remoteAddress: adapter.remoteAddress }));
+ * app.use("*", authMiddleware(config.api, { remoteAddress: adapter.remoteAddress, accounts }));
  * ```
  */
 export function authMiddleware(
   api: ApiConfig,
-  options: { basePath?: string; remoteAddress?: (c: Context) => string | undefined } = {},
+  options: {
+    basePath?: string;
+    remoteAddress?: (c: Context) => string | undefined;
+    accounts?: AccountStore;
+    failedLogins?: FailedLogins;
+  } = {},
 ): MiddlewareHandler {
   const basePath = options.basePath ?? "";
-  const users = Object.entries(api.auth?.users ?? {});
-  const authEnabled = !!api.username || users.length > 0;
+  const accounts = options.accounts ?? new AccountStore({ api });
+  const failedLogins = options.failedLogins ?? new FailedLogins();
+  const authEnabled = accounts.hasAccounts("http");
   const allow = api.allow_paths ?? [];
   return async (c, next) => {
     const fullPath = c.req.path;
@@ -82,27 +81,38 @@ export function authMiddleware(
       throw new ApiError(404, `Path "${fullPath}" is not in api.allow_paths.`, "NotFound");
     }
     if (!authEnabled || c.req.method === "OPTIONS") return await next();
-    if (!api.local_auth && isLoopback(options.remoteAddress?.(c))) return await next();
+    const ip = options.remoteAddress?.(c);
+    if (!api.local_auth && isLoopback(ip)) return await next();
 
-    const creds = parseBasic(c.req.header("authorization"));
-    let user: RequestUser | undefined;
-    if (creds) {
-      if (api.username && creds.user === api.username && safeEqual(creds.password, api.password ?? "")) {
-        user = { name: creds.user, role: "admin", streams: [] };
-      } else {
-        const entry = users.find(([name]) => name === creds.user)?.[1];
-        if (entry?.password !== undefined && safeEqual(creds.password, entry.password)) {
-          user = { name: creds.user, role: entry.role, streams: entry.streams ?? [] };
-        }
-      }
-    }
-    if (!user) {
+    const retryAfter = failedLogins.retryAfter(ip);
+    if (retryAfter > 0) {
       return c.json(
-        { error: "Unauthorized", message: "Authentication required: send HTTP Basic credentials (api.username/password)." },
+        { error: "TooManyRequests", message: `Too many failed logins from ${ip ?? "this address"}; try again in ${retryAfter} s.` },
+        429,
+        { "Retry-After": String(retryAfter) },
+      );
+    }
+    const header = c.req.header("authorization");
+    const bearer = header && /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
+    const token = bearer ?? c.req.query("token");
+    const creds = parseBasic(header);
+    let user: RequestUser | undefined;
+    if (token) user = await accounts.verifyToken(token);
+    else if (creds) user = await accounts.verifyPassword(creds.user, creds.password, "http");
+    if (!user) {
+      if (token || creds) failedLogins.fail(ip);
+      return c.json(
+        {
+          error: "Unauthorized",
+          message: token
+            ? "The bearer token is invalid or expired: get a new one with `strom token`."
+            : "Authentication required: send HTTP Basic credentials (api.username/password or an api.auth.users account) or a bearer token.",
+        },
         401,
         { "WWW-Authenticate": 'Basic realm="strom", charset="UTF-8"' },
       );
     }
+    failedLogins.succeed(ip);
     if (user.role === "viewer" && !READ_METHODS.has(c.req.method) && MANAGEMENT_PATHS.some((p) => path.startsWith(p))) {
       throw new ApiError(403, `User "${user.name}" has the viewer role and cannot ${c.req.method} ${path}.`, "Forbidden");
     }

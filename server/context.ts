@@ -7,6 +7,8 @@
 import type { Context } from "hono";
 import type { StreamHub } from "../lib/core/hub.ts";
 import type { Logger } from "../lib/core/log.ts";
+import type { AccountStore } from "./access/accounts.ts";
+import type { FailedLogins } from "./access/failed_logins.ts";
 import type { ConfigIo, StromConfig } from "./config/mod.ts";
 import type { ConfigFile } from "./config_file.ts";
 import type { LogBuffer } from "./log_buffer.ts";
@@ -41,4 +43,8 @@ export interface AppContext {
   secrets?: string[];
   /** When the server started (ms since epoch), for `/api/health`. Default: when the app was created. */
   startedAt?: number;
+  /** The accounts every protocol checks. Default: built from `config` by `createApp`. */
+  accounts?: AccountStore;
+  /** Failed-login counts per IP, shared by every protocol. Default: made by `createApp`. */
+  failedLogins?: FailedLogins;
 }

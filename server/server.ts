@@ -10,6 +10,8 @@ import { formatAddress } from "../lib/runtime/address.ts";
 import { onTermination } from "../lib/runtime/host.ts";
 import { isNoIpv6 } from "../lib/runtime/tcp.ts";
 import { toNetError } from "../lib/runtime/net_error.ts";
+import { AccountStore } from "./access/accounts.ts";
+import { FailedLogins } from "./access/failed_logins.ts";
 import type { Logger } from "../lib/core/log.ts";
 import { createApp } from "./app.ts";
 import { type ConfigWarning, type StromConfig } from "./config/mod.ts";
@@ -94,6 +96,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     remoteAddress: adapter.remoteAddress,
     secrets: loaded.secrets,
     startedAt,
+    // Built here, before the modules get their copy of the context: every protocol checks the same
+    // accounts (a bad password_hash fails the start with its key named).
+    accounts: new AccountStore(config),
+    failedLogins: new FailedLogins({ maxFailures: config.api.auth?.max_failed_logins }),
   };
   const moduleCtx: ModuleContext = { ...ctx, wsHandlers: new Map() };
   const app = createApp(ctx, { wsHandlers: moduleCtx.wsHandlers });

@@ -472,8 +472,8 @@ describe("loadConfig value forms", () => {
     ].join("\n");
     const { config, secrets } = await loadConfigText(text, memoryIo({}));
     expect(config.api.auth.users).toEqual({
-      admin: { password: "a", role: "admin", streams: [] },
-      kiosk: { password_hash: "h", role: "viewer", streams: ["front_*"] },
+      admin: { password: "a", role: "admin", streams: [], publish: [] },
+      kiosk: { password_hash: "h", role: "viewer", streams: ["front_*"], publish: [] },
     });
     expect(config.webrtc.ice_servers).toEqual([
       { urls: ["stun:stun.example.com:3478"] },

@@ -313,6 +313,11 @@ export const configSchema: ObjectNode = section("strom config file.", {
           "password on RTSP/RTMP. Empty: no tokens.",
         { default: "", secret: true },
       ),
+      max_failed_logins: int(
+        "Wrong passwords or tokens allowed per client IP within a minute, on every protocol; beyond it the IP " +
+          "gets 429 Too Many Requests for a minute. 0 turns the limit off.",
+        { default: 10 },
+      ),
       users: {
         kind: "map",
         keyName: "<username>",

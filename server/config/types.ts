@@ -60,7 +60,7 @@ export interface ApiConfig {
   local_auth: boolean;
   /** Let the API add sources that run programs or pass raw ffmpeg arguments (config file only). */
   allow_exec_sources: boolean;
-  auth: { token_secret: string; users: Record<string, UserConfig> };
+  auth: { token_secret: string; max_failed_logins: number; users: Record<string, UserConfig> };
 }
 
 /**

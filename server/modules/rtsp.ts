@@ -1,10 +1,14 @@
 /**
  * The RTSP module: serves every stream at `rtsp://host:<rtsp.listen>/<name>` (readers over TCP and
- * UDP, ANNOUNCE/RECORD publishers), with `rtsp.username/password` and `rtsp.default_query`.
+ * UDP, ANNOUNCE/RECORD publishers), with `rtsp.username/password`, `api.auth.users` and bearer
+ * tokens (per stream, read and publish), and `rtsp.default_query`.
  *
  * @module
  */
 import { parsePacketSize, RtspServer } from "../../lib/protocol/rtsp/mod.ts";
+import { AccountStore } from "../access/accounts.ts";
+import { FailedLogins } from "../access/failed_logins.ts";
+import { StoreRtspAccess } from "../access/rtsp_access.ts";
 import { parseListen } from "../listen.ts";
 import { setRtspHub, setRtspInternalAccount, setRtspPort } from "../sources.ts";
 import type { Module } from "./types.ts";
@@ -30,19 +34,23 @@ export const rtspModule: Module = {
     const listen = parseListen(ctx.config.rtsp.listen ?? "");
     if (!listen) return;
     const log = ctx.log.child({ module: "rtsp" });
-    const username = ctx.config.rtsp.username || undefined;
-    const password = ctx.config.rtsp.password || undefined;
+    // Auth is on for RTSP when there is any account for it: rtsp.username/password (go2rtc),
+    // api.auth.users (every protocol) or a token secret. Each request is checked for the stream it
+    // names and whether it reads or publishes.
+    const accounts = ctx.accounts ?? new AccountStore(ctx.config);
+    const authOn = accounts.hasAccounts("rtsp");
     // With auth on, the server's own readers (ffmpeg:<stream> sources) log in with an account of
     // their own: a random password made at start, never written anywhere.
-    const internal = username || password ? { username: "strom-internal", password: randomToken() } : undefined;
-    // Masked like the configured passwords wherever a command line reaches a log or an API answer.
-    if (internal) ctx.secrets?.push(internal.password);
+    const internal = authOn ? { username: "strom-internal", password: randomToken() } : undefined;
+    if (internal) {
+      accounts.addInternal(internal.username, internal.password);
+      // Masked like the configured passwords wherever a command line reaches a log or an API answer.
+      ctx.secrets?.push(internal.password);
+    }
     const server = new RtspServer({
       hub: ctx.hub,
       listen,
-      username,
-      password,
-      accounts: internal ? [internal] : undefined,
+      access: authOn ? new StoreRtspAccess(accounts, ctx.failedLogins ?? new FailedLogins()) : undefined,
       defaultQuery: ctx.config.rtsp.default_query || undefined,
       packetSize: parsePacketSize(ctx.config.rtsp.pkt_size, "rtsp.pkt_size in the config"),
       log,

@@ -55,10 +55,7 @@ async function ingest(c: Context, ctx: AppContext, formats: readonly ByteStreamF
     throw new ApiError(400, `Missing query parameter dst=: name the stream to push into, e.g. ${c.req.path}?dst=camera1.`, "BadRequest");
   }
   const user = c.get("user" as never) as RequestUser | undefined;
-  if (user?.role === "viewer") {
-    throw new ApiError(403, `User "${user.name}" has the viewer role and cannot push into streams.`, "Forbidden");
-  }
-  const stream = streamOf(ctx, dst, user);
+  const stream = streamOf(ctx, dst, user, "publish");
   const body = c.req.raw.body;
   if (!body) throw new ApiError(400, `The request has no body: send ${name} in it.`, "BadRequest");
   const log = ctx.log.child({ module: "ingest", stream: stream.name });

@@ -10,6 +10,7 @@ import { StreamNotFoundError } from "../../lib/core/errors.ts";
 import type { Stream } from "../../lib/core/stream.ts";
 import type { ChunkSink } from "../../lib/protocol/http/chunk_sink.ts";
 import type { OutputPeer } from "../../lib/protocol/http/output_consumer.ts";
+import { matchesPattern, may, type StreamAction } from "../access/account.ts";
 import type { RequestUser } from "../auth.ts";
 import type { AppContext } from "../context.ts";
 import { ApiError } from "../errors.ts";
@@ -24,29 +25,37 @@ import type { WsConnection } from "./ws.ts";
  * ```
  */
 export function streamAllowed(patterns: readonly string[], name: string): boolean {
-  if (patterns.length === 0) return true;
-  return patterns.some((p) => {
-    const re = new RegExp(`^${p.split("*").map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
-    return re.test(name);
-  });
+  return patterns.length === 0 || matchesPattern(patterns, name);
 }
 
 /**
  * The stream a request's `src=` names.
  *
- * @throws {ApiError} 400 without `src=`, 403 when the user may not watch it.
+ * @throws {ApiError} 400 without `src=`, 403 when the user may not watch it (or, with `action`
+ *   `publish`, publish into it).
  * @throws {StreamNotFoundError} (404) for an unknown name.
  * @example
  * ```ts
  * const stream = streamOf(ctx, conn.query.get("src"), conn.user);
  * ```
  */
-export function streamOf(ctx: AppContext, src: string | null | undefined, user?: RequestUser): Stream {
+export function streamOf(
+  ctx: AppContext,
+  src: string | null | undefined,
+  user?: RequestUser,
+  action: StreamAction = "read",
+): Stream {
   if (!src) throw new ApiError(400, "Missing query parameter src=: name the stream, e.g. ?src=camera1.", "BadRequest");
   const stream = ctx.hub.get(src);
   if (!stream) throw new StreamNotFoundError(src);
-  if (user && !streamAllowed(user.streams, stream.name)) {
-    throw new ApiError(403, `User "${user.name}" may not access stream "${stream.name}".`, "Forbidden");
+  if (user && !may(user, action, stream.name)) {
+    throw new ApiError(
+      403,
+      action === "publish"
+        ? `User "${user.name}" may not publish to stream "${stream.name}" (api.auth.users.${user.name}.publish).`
+        : `User "${user.name}" may not access stream "${stream.name}".`,
+      "Forbidden",
+    );
   }
   return stream;
 }

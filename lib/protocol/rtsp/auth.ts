@@ -252,6 +252,11 @@ export interface RtspAuthServerOptions {
    * for `ffmpeg:<stream>` readers).
    */
   accounts?: readonly { username: string; password: string }[];
+  /**
+   * Looks accounts up elsewhere (a server's account store): when given, it alone answers, and
+   * `username`/`password`/`accounts` are not used.
+   */
+  passwordOf?: (username: string) => string | undefined;
   /** Realm shown to clients. Default `strom`. */
   realm?: string;
   /** How long an issued nonce stays valid, in ms. Default 10 minutes. */
@@ -275,11 +280,13 @@ export interface RtspAuthServerOptions {
 export class RtspAuthServer {
   readonly realm: string;
   readonly #accounts: readonly { username: string; password: string }[];
+  readonly #passwordOf: ((username: string) => string | undefined) | undefined;
   readonly #secret = randomHex(16);
   readonly #ttl: number;
 
   constructor(options: RtspAuthServerOptions) {
     this.#accounts = [{ username: options.username, password: options.password }, ...(options.accounts ?? [])];
+    this.#passwordOf = options.passwordOf;
     this.realm = options.realm ?? "strom";
     this.#ttl = options.nonceTtlMs ?? 10 * 60_000;
   }
@@ -309,24 +316,44 @@ export class RtspAuthServer {
    * a fresh challenge with stale=true) or `"denied"`.
    */
   check(method: string, authorization: string | undefined): "ok" | "stale" | "denied" {
-    if (!authorization) return "denied";
+    return this.identify(method, authorization).state;
+  }
+
+  /**
+   * Like {@link check}, and also says who: the user name of a good login, and for Basic the
+   * credentials as sent (so a caller can check them against accounts this object does not hold,
+   * e.g. bcrypt hashes or tokens).
+   *
+   * @example
+   * ```ts
+   * const { state, username, basic } = auth.identify("DESCRIBE", req.headers.get("Authorization"));
+   * ```
+   */
+  identify(
+    method: string,
+    authorization: string | undefined,
+  ): { state: "ok" | "stale" | "denied"; username?: string; basic?: { username: string; password: string } } {
+    const denied = { state: "denied" as const };
+    if (!authorization) return denied;
     const [cred] = parseAuthHeader(authorization);
-    if (!cred) return "denied";
+    if (!cred) return denied;
     if (cred.scheme === "basic") {
       const decoded = fromBase64(cred.params.token68 ?? "");
-      if (decoded === undefined) return "denied";
+      if (decoded === undefined) return denied;
       const colon = decoded.indexOf(":");
-      if (colon < 0) return "denied";
-      const account = this.#account(decoded.slice(0, colon));
-      return account && safeEqual(decoded.slice(colon + 1), account.password) ? "ok" : "denied";
+      if (colon < 0) return denied;
+      const basic = { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+      const account = this.#account(basic.username);
+      const ok = account !== undefined && safeEqual(basic.password, account.password);
+      return { state: ok ? "ok" : "denied", username: ok ? basic.username : undefined, basic };
     }
-    if (cred.scheme !== "digest") return "denied";
+    if (cred.scheme !== "digest") return denied;
     const p = cred.params;
-    if (!p.username || !p.nonce || !p.uri || !p.response) return "denied";
+    if (!p.username || !p.nonce || !p.uri || !p.response) return denied;
     const account = this.#account(p.username);
-    if (!account || (p.realm ?? "") !== this.realm) return "denied";
-    const state = this.#nonceState(p.nonce);
-    if (state === "bad") return "denied";
+    if (!account || (p.realm ?? "") !== this.realm) return denied;
+    const nonce = this.#nonceState(p.nonce);
+    if (nonce === "bad") return denied;
     const expected = digestResponse({
       username: p.username,
       password: account.password,
@@ -339,12 +366,16 @@ export class RtspAuthServer {
       nc: p.nc,
       cnonce: p.cnonce,
     });
-    if (!safeEqual(expected, (p.response ?? "").toLowerCase())) return "denied";
-    return state === "stale" ? "stale" : "ok";
+    if (!safeEqual(expected, (p.response ?? "").toLowerCase())) return denied;
+    return { state: nonce === "stale" ? "stale" : "ok", username: p.username };
   }
 
   // The account with this user name (every account is compared, so timing does not tell which exist).
   #account(username: string): { username: string; password: string } | undefined {
+    if (this.#passwordOf) {
+      const password = this.#passwordOf(username);
+      return password === undefined ? undefined : { username, password };
+    }
     let found: { username: string; password: string } | undefined;
     for (const account of this.#accounts) if (safeEqual(username, account.username)) found ??= account;
     return found;

@@ -447,6 +447,7 @@ export const STATUS_TEXT: Record<number, string> = {
   405: "Method Not Allowed",
   406: "Not Acceptable",
   415: "Unsupported Media Type",
+  429: "Too Many Requests",
   451: "Parameter Not Understood",
   454: "Session Not Found",
   455: "Method Not Valid in This State",

@@ -15,6 +15,7 @@
  * @module
  */
 export { RtspServer, type RtspServerOptions } from "./server.ts";
+export { type RtspAccess, type RtspAccessRequest, type RtspAccessResult, singleAccountAccess } from "./access.ts";
 export { RtspServerSession } from "./server_session.ts";
 export { MAX_PACKET_SIZE, MIN_PACKET_SIZE, PacketSizeError, parsePacketSize } from "./packet_size.ts";
 export {

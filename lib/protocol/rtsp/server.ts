@@ -10,6 +10,7 @@
 import type { StreamHub } from "../../core/hub.ts";
 import { type Logger, silentLogger } from "../../core/log.ts";
 import { type NetAddr, tcpListen, type TcpListener } from "../../runtime/mod.ts";
+import { type RtspAccess, singleAccountAccess } from "./access.ts";
 import { RtspAuthServer } from "./auth.ts";
 import { parsePacketSize } from "./packet_size.ts";
 import { RtspServerSession } from "./server_session.ts";
@@ -24,6 +25,11 @@ export interface RtspServerOptions {
   password?: string;
   /** More accounts accepted when auth is on (e.g. an internal account for the server's own readers). */
   accounts?: readonly { username: string; password: string }[];
+  /**
+   * Decides every request (per-stream accounts, tokens...); replaces `username`/`password`/`accounts`
+   * when given.
+   */
+  access?: RtspAccess;
   /** Media query used when a viewer's URL has none. Default `video&audio` (go2rtc's default_query). */
   defaultQuery?: string;
   log?: Logger;
@@ -58,18 +64,22 @@ export class RtspServer {
   readonly sessions = new Set<RtspServerSession>();
   readonly #options: RtspServerOptions;
   readonly #log: Logger;
-  readonly #auth: RtspAuthServer | undefined;
+  readonly #access: RtspAccess | undefined;
   #listener: TcpListener | undefined;
 
   constructor(options: RtspServerOptions) {
     this.#options = options;
     this.#log = (options.log ?? silentLogger).child({ module: "rtsp" });
-    if (options.username || options.password) {
-      this.#auth = new RtspAuthServer({
-        username: options.username ?? "",
-        password: options.password ?? "",
-        accounts: options.accounts,
-      });
+    if (options.access) {
+      this.#access = options.access;
+    } else if (options.username || options.password) {
+      this.#access = singleAccountAccess(
+        new RtspAuthServer({
+          username: options.username ?? "",
+          password: options.password ?? "",
+          accounts: options.accounts,
+        }),
+      );
     }
   }
 
@@ -92,7 +102,7 @@ export class RtspServer {
     const listen = this.#options.listen ?? { hostname: "0.0.0.0", port: 8554 };
     const ctx = {
       hub: this.#options.hub,
-      auth: this.#auth,
+      access: this.#access,
       defaultQuery: this.#options.defaultQuery ?? "video&audio",
       log: this.#log,
       sessionTimeoutMs: this.#options.sessionTimeoutMs ?? 60_000,

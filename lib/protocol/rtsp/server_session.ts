@@ -19,7 +19,7 @@ import { formatAddress } from "../../runtime/address.ts";
 import { type RtpPacket, tryParseRtp } from "../../rtp/packet.ts";
 import { ReorderBuffer } from "../../rtp/reorder.ts";
 import { isRtcp } from "../../rtp/rtcp.ts";
-import type { RtspAuthServer } from "./auth.ts";
+import type { RtspAccess } from "./access.ts";
 import { RtspViewerConsumer } from "./consumer.ts";
 import { viewerMedias } from "./viewer_query.ts";
 import { RtspHeaders } from "./headers.ts";
@@ -41,7 +41,8 @@ import { requestPath } from "./url.ts";
 /** What a session needs from its server. */
 export interface SessionContext {
   hub: StreamHub;
-  auth: RtspAuthServer | undefined;
+  /** Who may do what; undefined lets everyone in. */
+  access: RtspAccess | undefined;
   defaultQuery: string;
   log: Logger;
   sessionTimeoutMs: number;
@@ -252,15 +253,20 @@ export class RtspServerSession {
     if (req.version !== "RTSP/1.0" && req.version !== undefined && !req.version.startsWith("RTSP/1.")) {
       return { status: 505, body: `Only RTSP/1.0 is supported, got ${req.version}\r\n` };
     }
-    const auth = this.#ctx.auth;
-    if (auth) {
-      const state = auth.check(req.method, req.headers.get("Authorization"));
-      if (state !== "ok") {
-        return {
-          status: 401,
-          auth: auth.challenges(state === "stale"),
-          body: "Unauthorized: check the user name and password\r\n",
-        };
+    const access = this.#ctx.access;
+    if (access) {
+      const publishing = req.method === "ANNOUNCE" || req.method === "RECORD" ||
+        (this.#publisher !== undefined && req.method !== "TEARDOWN");
+      const result = await access.check({
+        method: req.method,
+        uri: req.uri,
+        stream: req.uri === "*" ? "" : requestPath(req.uri).name,
+        action: publishing ? "publish" : "read",
+        authorization: req.headers.get("Authorization") ?? undefined,
+        remoteAddr: this.conn.remoteAddr.hostname,
+      });
+      if (!result.ok) {
+        return { status: result.status, auth: result.challenges, body: result.reason + "\r\n", close: result.status === 429 };
       }
     }
     const session = req.headers.get("Session");
