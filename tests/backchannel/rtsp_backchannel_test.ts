@@ -78,10 +78,10 @@ function alawFrames(bytes: Uint8Array): Frame[] {
   return frames;
 }
 
-/** Decodes A-law with ffmpeg to 16-bit PCM; returns the samples. */
-async function decodeAlaw(bytes: Uint8Array): Promise<Int16Array> {
+/** Decodes A-law (or µ-law) with ffmpeg to 16-bit PCM; returns the samples. */
+async function decodeAlaw(bytes: Uint8Array, format = "alaw"): Promise<Int16Array> {
   const res = await ffmpeg(
-    ["-f", "alaw", "-ar", "8000", "-ac", "1", "-i", "pipe:0", "-f", "s16le", "pipe:1"],
+    ["-f", format, "-ar", "8000", "-ac", "1", "-i", "pipe:0", "-f", "s16le", "pipe:1"],
     15_000,
     bytes,
   );
@@ -244,6 +244,25 @@ describe("RTSP ONVIF backchannel", () => {
         await server.close();
         await hub.close();
       }
+    },
+    20_000,
+  );
+
+  it.skipIf(!hasFfmpeg)(
+    "a talker's PCMA reaches a PCMU-only camera converted in process (needs ffmpeg)",
+    async () => {
+      camera = await new BackchannelCamera({ speaker: ["0 PCMU/8000"] }).start();
+      const alaw = await toneAlaw(1);
+      stream = new Stream("door", [camera.url], { graceMs: 200 });
+      const talker = new AudioTalker([PCMA]);
+      await stream.addConsumer(talker);
+      await talk(talker, alawFrames(alaw));
+      await waitFor("1 s of audio at the camera", () => camera!.speakerPackets.length >= 50, 5_000);
+      expectWellFormed(camera.speakerPackets, 0);
+      const samples = await decodeAlaw(concatBytes(camera.speakerPackets.map((p) => p.payload)), "mulaw");
+      expect(samples.length).toBe(8000);
+      expect(Math.abs(frequency(samples, 8000) - 440)).toBeLessThan(10);
+      expect(transcoderProcesses()).toBe(0); // no ffmpeg for G.711 to G.711
     },
     20_000,
   );
