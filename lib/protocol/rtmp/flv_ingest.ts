@@ -6,6 +6,10 @@
  * Frames that arrive before that (a keyframe right after the video sequence header, before the
  * audio one) are kept, bounded, and replayed, so the GOP cache starts complete.
  *
+ * A publisher that sends a new video sequence header mid-stream (a phone app rotating, an encoder
+ * changing resolution) keeps its receivers; the new parameter sets go in-band, in front of the
+ * next keyframe, where every output (RTSP, MP4, FLV, HLS) and decoder picks them up.
+ *
  * @module
  */
 import type { Codec } from "../../core/codec.ts";
@@ -13,6 +17,8 @@ import type { Media } from "../../core/media.ts";
 import { Receiver } from "../../core/fanout.ts";
 import { type FlvDemuxedFrame, FlvDemuxer, type FlvTrack } from "../../format/flv/flv_demuxer.ts";
 import { FLV_TAG_HEADER_SIZE } from "../../format/flv/flv_tag.ts";
+import { parseAvcDecoderConfig } from "../../format/mp4/avc_decoder_config.ts";
+import { parseHevcDecoderConfig } from "../../format/mp4/hevc_decoder_config.ts";
 import { RtmpMessageType } from "./messages.ts";
 
 const MAX_EARLY_FRAMES = 300;
@@ -40,6 +46,8 @@ export class FlvIngest {
   readonly #receivers = new Map<FlvTrack, Receiver>();
   #early: FlvDemuxedFrame[] = [];
   #earlyBytes = 0;
+  /** New parameter sets (AVCC) to put in front of the next keyframe. */
+  #inband: Uint8Array | undefined;
 
   /** Whether the medias are known. */
   get ready(): boolean {
@@ -58,7 +66,11 @@ export class FlvIngest {
       return;
     }
     if (type !== RtmpMessageType.AUDIO && type !== RtmpMessageType.VIDEO && type !== RtmpMessageType.DATA_AMF0) return;
+    const videoCodec = this.demuxer.video?.codec;
     const frames = this.demuxer.pushTag(type, timestamp, payload);
+    if (this.#ready && type === RtmpMessageType.VIDEO && this.demuxer.video && this.demuxer.video.codec !== videoCodec) {
+      this.#inband = parameterSetsOf(payload, this.demuxer.video.codec.name);
+    }
     if (!this.#ready) {
       for (const f of frames) {
         if (this.#early.length >= MAX_EARLY_FRAMES || this.#earlyBytes + f.frame.data.length > MAX_EARLY_BYTES) {
@@ -73,8 +85,19 @@ export class FlvIngest {
     }
     for (let i = 0; i < frames.length; i++) {
       const r = this.#receivers.get(frames[i].track);
-      if (r) r.push(frames[i].frame);
-      else this.dropped++;
+      if (!r) {
+        this.dropped++;
+        continue;
+      }
+      const frame = frames[i].frame;
+      if (this.#inband && frame.keyframe && frames[i].track.kind === "video") {
+        const data = new Uint8Array(this.#inband.length + frame.data.length);
+        data.set(this.#inband);
+        data.set(frame.data, this.#inband.length);
+        frame.data = data;
+        this.#inband = undefined;
+      }
+      r.push(frame);
     }
   }
 
@@ -129,4 +152,35 @@ export class FlvIngest {
       }`,
     );
   }
+}
+
+/**
+ * The parameter sets of a video sequence header message (legacy AVC/HEVC or enhanced `avc1`/`hvc1`)
+ * as AVCC NAL units (4-byte lengths); undefined when it cannot be read.
+ */
+function parameterSetsOf(body: Uint8Array, codec: string): Uint8Array | undefined {
+  if (body.length < 6) return undefined;
+  const config = body.subarray(5); // legacy: flags, packet type, cts(3); enhanced: flags, FourCC(4)
+  let nals: Uint8Array[];
+  try {
+    if (codec === "H264") {
+      const c = parseAvcDecoderConfig(config);
+      nals = [...c.sps, ...c.pps];
+    } else {
+      const c = parseHevcDecoderConfig(config);
+      nals = [...c.vps, ...c.sps, ...c.pps];
+    }
+  } catch {
+    return undefined;
+  }
+  let size = 0;
+  for (const n of nals) size += 4 + n.length;
+  const out = new Uint8Array(size);
+  let p = 0;
+  for (const n of nals) {
+    new DataView(out.buffer).setUint32(p, n.length);
+    out.set(n, p + 4);
+    p += 4 + n.length;
+  }
+  return out;
 }
