@@ -245,6 +245,7 @@ export class FileRecorder extends OutputConsumer {
   #refExt = 0;
   #refSeen = false;
   #totalStart: number | undefined;
+  #lastRefSec = 0;
   #codecs: Codec[] = [];
 
   constructor(options: FileRecorderOptions) {
@@ -270,6 +271,23 @@ export class FileRecorder extends OutputConsumer {
 
   protected override accepts(codec: Codec): boolean {
     return this.options.format === "mp4" ? mp4CanMux(codec) : tsCanMux(codec);
+  }
+
+  /** Bytes written so far, over all files (for progress). */
+  get bytesWritten(): number {
+    let n = this.#segment?.bytes ?? 0;
+    for (const f of this.files) n += f.bytes;
+    return n;
+  }
+
+  /** Seconds of media recorded so far, by the reference track (for progress). */
+  get mediaSeconds(): number {
+    return this.#totalStart === undefined ? 0 : Math.max(0, this.#lastRefSec - this.#totalStart);
+  }
+
+  /** Frames lost because the disk (or stdout) did not keep up: the queues' drops. */
+  get droppedFrames(): number {
+    return this.info().drops ?? 0;
   }
 
   protected open(): void {
@@ -334,6 +352,7 @@ export class FileRecorder extends OutputConsumer {
     if (isRef) {
       const wrote = bytes !== undefined || (seg.mp4 ? seg.mp4.bytes > 0 : false);
       if (wrote) {
+        this.#lastRefSec = now;
         if (seg.startSec === undefined) {
           seg.startSec = now;
           if (this.#totalStart === undefined) {

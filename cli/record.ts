@@ -27,6 +27,40 @@ export interface RecordSettings {
   audio?: boolean;
   /** Progress lines go here (stderr). */
   print?: (line: string) => void;
+  /**
+   * `tty`: a progress line rewritten every second (default when stderr is a terminal); `json`:
+   * JSON lines (start, progress every second, file, end) instead of the text lines; `none`.
+   */
+  progress?: "tty" | "json" | "none";
+  /** Where JSON lines go. Default: stdout, or stderr when the media goes to stdout. */
+  printJson?: (line: string) => void;
+}
+
+/** What {@link recordStream} reports each second. */
+export interface RecordProgress {
+  /** Wall seconds since the recording started. */
+  elapsed: number;
+  /** Seconds of media recorded. */
+  seconds: number;
+  bytes: number;
+  /** Bits per second of media, over the whole recording. */
+  bitrate: number;
+  /** Frames lost because the output did not keep up. */
+  dropped: number;
+}
+
+/**
+ * The progress line shown on a terminal.
+ *
+ * @example
+ * ```ts
+ * formatProgress({ elapsed: 12.3, seconds: 12, bytes: 1536000, bitrate: 1024000, dropped: 0 });
+ * // "12.3 s elapsed, 12.0 s recorded, 1.5 MB, 1024 kbit/s, 0 dropped"
+ * ```
+ */
+export function formatProgress(p: RecordProgress): string {
+  return `${p.elapsed.toFixed(1)} s elapsed, ${p.seconds.toFixed(1)} s recorded, ${formatBytes(p.bytes)}, ` +
+    `${Math.round(p.bitrate / 1000)} kbit/s, ${p.dropped} dropped`;
 }
 
 /**
@@ -72,7 +106,21 @@ export function describeFile(f: RecordedFile): string {
  * ```
  */
 export async function recordStream(stream: Stream, s: RecordSettings): Promise<RecordedFile[]> {
-  const print = s.print ?? ((line: string) => process.stderr.write(line + "\n"));
+  const mode = s.progress ?? (process.stderr.isTTY ? "tty" : "none");
+  const json = mode === "json";
+  const printJson = s.printJson ??
+    ((line: string) => (s.path === "-" ? process.stderr : process.stdout).write(line + "\n"));
+  const printText = s.print ?? ((line: string) => process.stderr.write(line + "\n"));
+  // On a terminal the progress line is rewritten in place; other lines first clear it.
+  let progressShown = false;
+  const print = (line: string) => {
+    if (progressShown) process.stderr.write("\r\x1b[K");
+    progressShown = false;
+    printText(line);
+  };
+  const emit = (event: Record<string, unknown>) => {
+    if (json) printJson(JSON.stringify(event));
+  };
   const interrupt = onInterrupt((sig) =>
     print(`${sig}: finishing ${s.path === "-" ? "the output" : s.path}`)
   );
@@ -84,12 +132,15 @@ export async function recordStream(stream: Stream, s: RecordSettings): Promise<R
     video: s.video,
     audio: s.audio,
     onFile: (f) => {
+      emit({ event: "file", ...f });
       if (f.path !== "-") print(describeFile(f));
     },
   });
   // Stopped by anything: duration, stall guard, the stream going away.
   const stopped = new Promise<undefined>((resolve) => (recorder.onStop = () => resolve(undefined)));
   let stall: ReturnType<typeof setTimeout> | undefined;
+  let ticker: ReturnType<typeof setInterval> | undefined;
+  let finalProgress: (() => RecordProgress) | undefined;
   try {
     await withTimeout(
       stream.addConsumer(recorder),
@@ -108,6 +159,36 @@ export async function recordStream(stream: Stream, s: RecordSettings): Promise<R
       `recording ${stream.name} (${tracks}) to ${what}` +
         (s.durationSeconds ? ` for ${s.durationSeconds} s` : "") + "; Ctrl-C stops and finalizes",
     );
+    emit({
+      event: "start",
+      stream: stream.name,
+      tracks: recorder.tracks.map((t) => ({ kind: t.media.kind, codec: codecToString(t.codec) })),
+      path: s.path,
+      duration: s.durationSeconds ?? null,
+    });
+    const started = Date.now();
+    const progress = (): RecordProgress => {
+      const seconds = recorder.mediaSeconds;
+      const bytes = recorder.bytesWritten;
+      return {
+        elapsed: Math.round((Date.now() - started) / 100) / 10,
+        seconds: Math.round(seconds * 1000) / 1000,
+        bytes,
+        bitrate: seconds > 0 ? Math.round((bytes * 8) / seconds) : 0,
+        dropped: recorder.droppedFrames,
+      };
+    };
+    if (mode !== "none") {
+      ticker = setInterval(() => {
+        const p = progress();
+        if (json) emit({ event: "progress", ...p });
+        else {
+          process.stderr.write(`\r\x1b[K${formatProgress(p)}`);
+          progressShown = true;
+        }
+      }, 1000);
+    }
+    finalProgress = progress;
     const failed = recorder.ended.then((end) => {
       if (end.reason === "error") throw end.error;
     });
@@ -129,10 +210,14 @@ export async function recordStream(stream: Stream, s: RecordSettings): Promise<R
     if (end?.reason === "error") throw end.error;
   } finally {
     clearTimeout(stall);
+    clearInterval(ticker);
+    if (progressShown) process.stderr.write("\r\x1b[K");
+    progressShown = false;
     await stream.removeConsumer(recorder).catch(() => {});
     interrupt.dispose();
   }
   const files = await recorder.flushed();
+  if (finalProgress) emit({ event: "end", ...finalProgress(), files: files.length });
   if (!files.length) {
     throw new CliError(
       `Nothing was recorded from "${stream.name}": no keyframe with parameter sets arrived.`,
@@ -149,6 +234,8 @@ export interface RecordCliOptions {
   segment?: string;
   timeout: string;
   config: string[];
+  /** JSON lines instead of text (see {@link RecordSettings.progress}). */
+  json?: boolean;
 }
 
 /**
@@ -186,6 +273,7 @@ export function recordSettings(o: RecordCliOptions): RecordSettings {
     durationSeconds: o.duration !== undefined ? parseSeconds("--duration", o.duration) : undefined,
     segmentSeconds: o.segment !== undefined ? parseSeconds("--segment", o.segment) : undefined,
     timeoutMs: parseSeconds("--timeout", o.timeout) * 1000,
+    progress: o.json ? "json" : undefined,
   };
 }
 
@@ -219,6 +307,10 @@ export function addRecordOptions(cmd: Command): Command {
         10,
         "give up when the source does not connect, or send a keyframe, within this many seconds",
       ),
+    )
+    .option(
+      "--json",
+      "JSON lines instead of text: start, progress every second, each file (tracks, frames, seconds), end; on stdout, or stderr with -o -",
     )
     .addOption(configOption());
 }

@@ -87,6 +87,9 @@ export function segmentSeconds(index: SegmentIndex): number {
  */
 export class SegmentCatalog {
   readonly #cache = new Map<string, { bytes: number; index: SegmentIndex }>();
+  /** Playable seconds by path and size: small, kept for every file listed (a week of 1-minute
+   * segments is 10,000 entries), so a listing reads only new or grown files. */
+  readonly #seconds = new Map<string, { bytes: number; seconds: number }>();
   readonly #max: number;
 
   constructor(options: { maxCached?: number } = {}) {
@@ -119,17 +122,27 @@ export class SegmentCatalog {
    */
   async summaries(dir: string): Promise<SegmentSummary[]> {
     const out: SegmentSummary[] = [];
-    for (const file of await listSegmentFiles(dir)) {
-      try {
-        const index = await this.index(file);
-        out.push({
-          start: new Date(file.startMs).toISOString(),
-          duration: Math.round(segmentSeconds(index) * 1000) / 1000,
-          bytes: file.bytes,
-        });
-      } catch {
-        // A file created a moment ago holds no init segment yet; a damaged one has nothing to play.
+    const files = await listSegmentFiles(dir);
+    const present = new Set(files.map((f) => f.path));
+    for (const path of this.#seconds.keys()) {
+      if (path.startsWith(dir) && !present.has(path)) this.#seconds.delete(path); // deleted by retention
+    }
+    for (const file of files) {
+      let known = this.#seconds.get(file.path);
+      if (!known || known.bytes !== file.bytes) {
+        try {
+          known = { bytes: file.bytes, seconds: segmentSeconds(await this.index(file)) };
+        } catch {
+          // A file created a moment ago holds no init segment yet; a damaged one has nothing to play.
+          continue;
+        }
+        this.#seconds.set(file.path, known);
       }
+      out.push({
+        start: new Date(file.startMs).toISOString(),
+        duration: Math.round(known.seconds * 1000) / 1000,
+        bytes: file.bytes,
+      });
     }
     return out;
   }

@@ -25,8 +25,11 @@ import type { RecordManager } from "../modules/record.ts";
 import { safeFolderName } from "../modules/record.ts";
 import { attachment, streamAllowed } from "./output_common.ts";
 
-/** Longest cut one request may ask for, in seconds. */
-export const MAX_CUT_SECONDS = 24 * 3600;
+/**
+ * Longest cut one request may ask for, in seconds. The cut's sample tables are built in memory
+ * (about 50 bytes per sample: 3 h of 25 fps video with AAC is some 40 MB).
+ */
+export const MAX_CUT_SECONDS = 3 * 3600;
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 

@@ -21,7 +21,8 @@ describe("strom record", () => {
     const out = join(dir, "demo.mp4");
     const r = await strom(["record", "demo:", "-o", out, "--duration", "2"]);
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain(`wrote ${out}: 2.00 s`);
+    // The longest track: video 2.00 s, audio within one AAC frame of it.
+    expect(r.stderr).toMatch(/wrote .*demo\.mp4: 2\.0\d s, .* \(video H264: 50 frames, 2\.00 s; audio MPEG4-GENERIC: \d+ frames, [12]\.\d\d s\)/);
     const probe = await ffprobe(out, ["-count_frames"]);
     expect(probe.streams.map((s) => s.codec_name)).toEqual(["h264", "aac"]);
     expect(probe.streams[0]).toMatchObject({ width: 640, height: 360, nb_read_frames: "50" });
@@ -72,6 +73,26 @@ describe("strom record", () => {
       await hub.close();
     }
   }, 60_000);
+
+  it("--json prints start, progress, file and end as JSON lines on stdout", async () => {
+    const out = join(dir, "json.mp4");
+    const r = await strom(["record", "demo:", "-o", out, "--duration", "2.5", "--json"]);
+    expect(r.code).toBe(0);
+    const events = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    expect(events.map((e) => e.event)).toEqual(["start", "progress", "progress", "file", "end"]);
+    expect(events[0]).toMatchObject({ stream: "demo:", tracks: [{ kind: "video" }, { kind: "audio" }], duration: 2.5 });
+    expect(events[1]).toMatchObject({ dropped: 0 });
+    expect(events[1].bytes).toBeGreaterThan(10_000);
+    expect(events[1].bitrate).toBeGreaterThan(100_000);
+    expect(events[3]).toMatchObject({
+      path: out,
+      tracks: [{ kind: "video", codec: "H264", frames: 63 }, { kind: "audio", codec: "MPEG4-GENERIC" }],
+    });
+    expect(events[4]).toMatchObject({ files: 1, bytes: events[3].bytes });
+    // The human lines stay on stderr.
+    expect(r.stderr).toContain(`wrote ${out}: 2.5`);
+    expect(r.stderr).toContain("(video H264: 63 frames, 2.52 s; audio MPEG4-GENERIC: ");
+  }, 20_000);
 
   it("writes MPEG-TS for a .ts name", async () => {
     const out = join(dir, "demo.ts");
