@@ -105,26 +105,28 @@ export function weriftIceConfig(policy: IcePolicy): WeriftIceConfig {
  */
 export function announceCandidates(local: readonly string[], policy: IcePolicy): string[] {
   const kept: IceCandidateLine[] = [];
+  const ports: IceCandidateLine[] = []; // one local UDP host candidate per port: where extras lead
   for (const line of local) {
     const c = parseCandidate(line);
-    if (!c || !keepLocal(c, policy)) continue;
-    kept.push(c);
+    if (!c) continue;
+    if (c.type === "host" && c.protocol === "udp" && !isLoopback(c.address) && !ports.some((p) => p.port === c.port)) {
+      ports.push(c);
+    }
+    if (keepLocal(c, policy)) kept.push(c);
   }
+  if (ports.length === 0) ports.push(...kept.filter((c) => c.type === "host" && c.protocol === "udp"));
   const extras: IceCandidateLine[] = [];
-  const hostUdp = kept.filter((c) => c.type === "host" && c.protocol === "udp");
-  const list = policy.extraCandidates ?? [];
-  list.forEach((entry, i) => {
-    const host = candidateHost(entry);
-    if (!host) return;
+  const hosts = (policy.extraCandidates ?? []).map(candidateHost).filter((h): h is string => !!h);
+  hosts.forEach((host, i) => {
     if (policy.onlyCandidates?.length && !policy.onlyCandidates.includes(host)) return;
-    for (const local of hostUdp) {
+    for (const local of ports) {
       if (local.address === host) continue;
       extras.push({
         foundation: `x${i}`,
         component: local.component,
         protocol: "udp",
         // Earlier entries first, all above the local candidates (go2rtc's order).
-        priority: Math.min(0xffffffff, local.priority + (list.length - i)),
+        priority: Math.min(0xffffffff, local.priority + (hosts.length - i)),
         address: host,
         port: local.port,
         type: "host",
