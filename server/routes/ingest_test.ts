@@ -5,7 +5,8 @@ import { loadFixture } from "../../tests/_support/fixtures.ts";
 import { makeTestApp } from "../_test_support.ts";
 
 const basic = (user: string, pass: string) => ({ authorization: `Basic ${btoa(`${user}:${pass}`)}` });
-const yaml = 'api:\n  username: admin\n  password: "s3cret"\n  auth:\n    users:\n      kiosk: { password: "view", role: viewer }\n' +
+const yaml =
+  'api:\n  username: admin\n  password: "s3cret"\n  auth:\n    users:\n      kiosk: { password: "view", role: viewer }\n' +
   "streams:\n  cam:\n";
 
 describe("POST /api/stream.*?dst=", () => {
@@ -30,8 +31,10 @@ describe("POST /api/stream.*?dst=", () => {
   it("a whole FLV file in one request publishes it and answers 200 when it ends", async () => {
     const t = await makeTestApp({ yaml: "streams:\n  cam:\n" });
     try {
-      const flv = await loadFixture(new URL("../../lib/format/flv/testdata/ffmpeg_h264_aac.flv", import.meta.url));
-      const res = await t.app.request("/api/stream?dst=cam", { method: "POST", body: flv });
+      const flv = await loadFixture(
+        new URL("../../lib/format/flv/testdata/ffmpeg_h264_aac.flv", import.meta.url),
+      );
+      const res = await t.app.request("/api/stream?dst=cam", { method: "POST", body: new Uint8Array(flv) });
       expect(res.status).toBe(200);
       expect(t.buffer.text()).toContain("ingest started");
       // The publisher left with the upload.

@@ -30,7 +30,8 @@ export async function startHttpPeer(routes: Record<string, Route>): Promise<Http
   const server = http.createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://x").pathname;
     hits.set(path, (hits.get(path) ?? 0) + 1);
-    const route = routes[path] ?? Object.entries(routes).find(([p]) => p.endsWith("/*") && path.startsWith(p.slice(0, -1)))?.[1];
+    const route = routes[path] ??
+      Object.entries(routes).find(([p]) => p.endsWith("/*") && path.startsWith(p.slice(0, -1)))?.[1];
     if (!route) {
       res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
       return;
@@ -65,9 +66,16 @@ const children = new Set<ChildProcess>();
  * A route that answers 200 with `contentType` and pipes a fresh `ffmpeg <args> -` to the body,
  * killing ffmpeg when the client goes away.
  */
-export function pipeFfmpeg(contentType: string, args: string[], onSpawn?: (child: ChildProcess) => void): Route {
+export function pipeFfmpeg(
+  contentType: string,
+  args: string[],
+  onSpawn?: (child: ChildProcess) => void,
+): Route {
   return async (req, res) => {
-    const child = spawn("ffmpeg", ["-hide_banner", "-nostdin", "-v", "error", ...args, "-"], { stdout: "pipe", stderr: "ignore" });
+    const child = spawn("ffmpeg", ["-hide_banner", "-nostdin", "-v", "error", ...args, "-"], {
+      stdout: "pipe",
+      stderr: "ignore",
+    });
     children.add(child);
     onSpawn?.(child);
     const stop = () => {
@@ -99,26 +107,58 @@ export async function killPeers(): Promise<void> {
 
 /** Input args: a 320x240 10 fps test pattern and a 440 Hz tone. */
 export const TEST_AV = [
-  "-re", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=10",
-  "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100",
+  "-re",
+  "-f",
+  "lavfi",
+  "-i",
+  "testsrc=size=320x240:rate=10",
+  "-f",
+  "lavfi",
+  "-i",
+  "sine=frequency=440:sample_rate=44100",
 ];
 
 /** Output args: H.264 with a keyframe every second at 10 fps. */
-export const H264 = ["-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "10", "-pix_fmt", "yuv420p"];
+export const H264 = [
+  "-c:v",
+  "libx264",
+  "-preset",
+  "ultrafast",
+  "-tune",
+  "zerolatency",
+  "-g",
+  "10",
+  "-pix_fmt",
+  "yuv420p",
+];
 
 /** Output args: H.264 (a keyframe every second) + AAC. */
 export const H264_AAC = [...H264, "-c:a", "aac", "-b:a", "64k"];
 
 /** A temp directory for this test run. */
 export async function tempDir(name: string): Promise<string> {
-  const dir = `${getEnv("TMPDIR") ?? "/tmp"}/strom-${name}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  const dir = `${getEnv("TMPDIR") ?? "/tmp"}/strom-${name}-${Date.now()}-${
+    Math.random().toString(36).slice(2)
+  }`;
   await makeDir(dir);
   return dir;
 }
 
 /** One JPEG made by ffmpeg (320x240 test pattern). */
 export async function makeJpeg(): Promise<Uint8Array> {
-  const res = await ffmpeg(["-f", "lavfi", "-i", "testsrc=size=320x240:rate=1", "-frames:v", "1", "-c:v", "mjpeg", "-f", "mjpeg", "-"]);
+  const res = await ffmpeg([
+    "-f",
+    "lavfi",
+    "-i",
+    "testsrc=size=320x240:rate=1",
+    "-frames:v",
+    "1",
+    "-c:v",
+    "mjpeg",
+    "-f",
+    "mjpeg",
+    "-",
+  ]);
   if (res.code !== 0) throw new Error(`ffmpeg could not make a JPEG: ${res.stderr}`);
   return res.stdout;
 }
@@ -129,11 +169,25 @@ export async function makeJpeg(): Promise<Uint8Array> {
  */
 export function startHlsWriter(dir: string, type: "mpegts" | "fmp4"): ChildProcess {
   const child = spawn("ffmpeg", [
-    "-hide_banner", "-nostdin", "-v", "error", ...TEST_AV, ...H264_AAC,
-    "-f", "hls", "-hls_time", "1", "-hls_list_size", "6", "-hls_flags", "delete_segments",
-    "-hls_segment_type", type,
+    "-hide_banner",
+    "-nostdin",
+    "-v",
+    "error",
+    ...TEST_AV,
+    ...H264_AAC,
+    "-f",
+    "hls",
+    "-hls_time",
+    "1",
+    "-hls_list_size",
+    "6",
+    "-hls_flags",
+    "delete_segments",
+    "-hls_segment_type",
+    type,
     ...(type === "fmp4" ? ["-hls_fmp4_init_filename", "init.mp4"] : []),
-    "-hls_segment_filename", `${dir}/seg%d.${type === "fmp4" ? "m4s" : "ts"}`,
+    "-hls_segment_filename",
+    `${dir}/seg%d.${type === "fmp4" ? "m4s" : "ts"}`,
     `${dir}/index.m3u8`,
   ], { stdout: "ignore", stderr: "ignore" });
   children.add(child);

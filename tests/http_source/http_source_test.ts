@@ -36,7 +36,11 @@ const haveX264 = await hasEncoder("libx264");
 const MJPEG_ARGS = ["-re", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=10", "-c:v", "mjpeg", "-q:v", "6"];
 
 /** Wraps a route so it answers 401 unless `check` accepts the Authorization header. */
-function guarded(check: (auth: string | undefined) => boolean, challenge: () => string[], route: Route): Route {
+function guarded(
+  check: (auth: string | undefined) => boolean,
+  challenge: () => string[],
+  route: Route,
+): Route {
   return (req, res) => {
     if (!check(req.headers.authorization)) {
       res.writeHead(401, { "www-authenticate": challenge() }).end("unauthorized\n");
@@ -68,8 +72,21 @@ describe.skipIf(!haveX264)(haveX264 ? "http sources" : "http sources (skipped: f
     const hlsVod = await tempDir("hls-vod");
     dirs.push(hlsVod);
     const vod = await ffmpeg([
-      "-f", "lavfi", "-i", "testsrc=size=320x240:rate=10", ...H264,
-      "-t", "3", "-f", "hls", "-hls_time", "1", "-hls_playlist_type", "vod", "-hls_segment_filename", `${hlsVod}/v%d.ts`,
+      "-f",
+      "lavfi",
+      "-i",
+      "testsrc=size=320x240:rate=10",
+      ...H264,
+      "-t",
+      "3",
+      "-f",
+      "hls",
+      "-hls_time",
+      "1",
+      "-hls_playlist_type",
+      "vod",
+      "-hls_segment_filename",
+      `${hlsVod}/v%d.ts`,
       `${hlsVod}/index.m3u8`,
     ]);
     if (vod.code !== 0) throw new Error(`ffmpeg could not write the VOD playlist: ${vod.stderr}`);
@@ -77,24 +94,34 @@ describe.skipIf(!haveX264)(haveX264 ? "http sources" : "http sources (skipped: f
     peer = await startHttpPeer({
       "/cam.mjpeg": pipeFfmpeg("multipart/x-mixed-replace;boundary=ffmpeg", [...MJPEG_ARGS, "-f", "mpjpeg"]),
       "/raw.mjpeg": pipeFfmpeg("application/octet-stream", [...MJPEG_ARGS, "-f", "mjpeg"]),
-      "/flaky.mjpeg": pipeFfmpeg("multipart/x-mixed-replace;boundary=ffmpeg", [...MJPEG_ARGS, "-f", "mpjpeg"], (child) => {
-        flakyChild = child;
-      }),
+      "/flaky.mjpeg": pipeFfmpeg(
+        "multipart/x-mixed-replace;boundary=ffmpeg",
+        [...MJPEG_ARGS, "-f", "mpjpeg"],
+        (child) => {
+          flakyChild = child;
+        },
+      ),
       "/snap.jpg": snapshot,
       "/live.flv": pipeFfmpeg("video/x-flv", [...TEST_AV, ...H264_AAC, "-f", "flv"]),
       "/live.ts": pipeFfmpeg("video/mp2t", [...TEST_AV, ...H264_AAC, "-f", "mpegts"]),
       "/octet": pipeFfmpeg("application/octet-stream", [...TEST_AV, ...H264_AAC, "-f", "mpegts"]),
-      "/basic/cam.mjpeg": guarded((a) => a === basic, () => ['Basic realm="cam"'], pipeFfmpeg(
-        "multipart/x-mixed-replace;boundary=ffmpeg",
-        [...MJPEG_ARGS, "-f", "mpjpeg"],
-      )),
+      "/basic/cam.mjpeg": guarded(
+        (a) => a === basic,
+        () => ['Basic realm="cam"'],
+        pipeFfmpeg(
+          "multipart/x-mixed-replace;boundary=ffmpeg",
+          [...MJPEG_ARGS, "-f", "mpjpeg"],
+        ),
+      ),
       "/digest/snap.jpg": guarded((a) => digest.verify("GET", a), () => [digest.challenges()[0]], snapshot),
       "/header/snap.jpg": (req, res) => {
         if (req.headers["x-token"] !== "42") res.writeHead(403).end("forbidden\n");
         else snapshot(req, res);
       },
       "/login.html": (_req, res) => {
-        res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end("<!DOCTYPE html><html><body>Login</body></html>");
+        res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(
+          "<!DOCTYPE html><html><body>Login</body></html>",
+        );
       },
       "/stall.ts": (_req, res) => {
         res.writeHead(200, { "content-type": "video/mp2t" });
@@ -255,20 +282,24 @@ describe.skipIf(!haveX264)(haveX264 ? "http sources" : "http sources (skipped: f
     expect(v.frames).toBeGreaterThanOrEqual(10);
   }, 60_000);
 
-  it("a camera killed mid-stream (kill -9): the stream redials and the viewer keeps getting pictures", async () => {
-    const res = await fetch(`${base}/api/stream.mjpeg?src=flaky&duration=6`);
-    expect(res.status).toBe(200);
-    const body = (async () => new Uint8Array(await res.arrayBuffer()))();
-    await waitFor("the camera's ffmpeg", () => flakyChild !== undefined, 5_000);
-    const first = flakyChild!;
-    await new Promise((r) => setTimeout(r, 1500));
-    first.kill("SIGKILL");
-    await waitFor("a new camera connection", () => flakyChild !== first, 8_000);
-    const [v] = codecsOf(await probeBytes(await body, "mpjpeg"));
-    // 6 s at 10 fps minus the ~1 s reconnect delay.
-    expect(v.frames).toBeGreaterThanOrEqual(30);
-    expect(peer.hits.get("/flaky.mjpeg")).toBeGreaterThanOrEqual(2);
-  }, 20_000);
+  it(
+    "a camera killed mid-stream (kill -9): the stream redials and the viewer keeps getting pictures",
+    async () => {
+      const res = await fetch(`${base}/api/stream.mjpeg?src=flaky&duration=6`);
+      expect(res.status).toBe(200);
+      const body = (async () => new Uint8Array(await res.arrayBuffer()))();
+      await waitFor("the camera's ffmpeg", () => flakyChild !== undefined, 5_000);
+      const first = flakyChild!;
+      await new Promise((r) => setTimeout(r, 1500));
+      first.kill("SIGKILL");
+      await waitFor("a new camera connection", () => flakyChild !== first, 8_000);
+      const [v] = codecsOf(await probeBytes(await body, "mpjpeg"));
+      // 6 s at 10 fps minus the ~1 s reconnect delay.
+      expect(v.frames).toBeGreaterThanOrEqual(30);
+      expect(peer.hits.get("/flaky.mjpeg")).toBeGreaterThanOrEqual(2);
+    },
+    20_000,
+  );
 
   it("a dead camera: viewers and /api/streams get the error with the URL, the password masked", async () => {
     const res = await fetch(`${base}/api/stream.mp4?src=dead`);

@@ -36,9 +36,22 @@ describe.skipIf(!haveX264)(haveX264 ? "http ingest" : "http ingest (skipped: ffm
   }, 20_000);
 
   /** Starts `ffmpeg ... -method POST <url>` for `seconds` of live test media. */
-  function push(args: string[], path: string, seconds = 8): { child: ChildProcess; stderr: Promise<Uint8Array> } {
+  function push(
+    args: string[],
+    path: string,
+    seconds = 8,
+  ): { child: ChildProcess; stderr: Promise<Uint8Array> } {
     const child = spawn("ffmpeg", [
-      "-hide_banner", "-nostdin", "-v", "error", ...args, "-t", String(seconds), "-method", "POST", `${base}${path}`,
+      "-hide_banner",
+      "-nostdin",
+      "-v",
+      "error",
+      ...args,
+      "-t",
+      String(seconds),
+      "-method",
+      "POST",
+      `${base}${path}`,
     ], { stdout: "ignore", stderr: "pipe" });
     pushers.push(child);
     return { child, stderr: readAll(child.stderr) };
@@ -63,14 +76,20 @@ describe.skipIf(!haveX264)(haveX264 ? "http ingest" : "http ingest (skipped: ffm
     expect({ code: status.code, stderr }).toEqual({ code: 0, stderr: "" });
   }
 
-  for (const [name, format, path] of [
-    ["flv", "flv", "/api/stream.flv?dst=flv"],
-    ["ts", "mpegts", "/api/stream.ts?dst=ts"],
-    ["auto", "mpegts", "/api/stream?dst=auto"],
-  ] as const) {
+  for (
+    const [name, format, path] of [
+      ["flv", "flv", "/api/stream.flv?dst=flv"],
+      ["ts", "mpegts", "/api/stream.ts?dst=ts"],
+      ["auto", "mpegts", "/api/stream?dst=auto"],
+    ] as const
+  ) {
     it(`ffmpeg -f ${format} -method POST ${path.split("?")[0]}: H.264 + AAC reach viewers`, async () => {
       const pusher = push([...TEST_AV, ...H264_AAC, "-f", format], path, 6);
-      await waitFor("the ingest to publish", async () => (await producerFormat(name)) === `ingest/${format}`, 10_000);
+      await waitFor(
+        "the ingest to publish",
+        async () => (await producerFormat(name)) === `ingest/${format}`,
+        10_000,
+      );
       const streams = await probeMp4(name);
       expect(streams.map((s) => s.codec).sort()).toEqual(["aac", "h264"]);
       expect(streams.find((s) => s.codec === "h264")!.frames).toBeGreaterThanOrEqual(10);
@@ -83,11 +102,27 @@ describe.skipIf(!haveX264)(haveX264 ? "http ingest" : "http ingest (skipped: ffm
 
   it("ffmpeg -f mjpeg -method POST /api/stream.mjpeg: JPEGs reach MJPEG viewers", async () => {
     const pusher = push(
-      ["-re", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=10", "-c:v", "mjpeg", "-q:v", "6", "-f", "mjpeg"],
+      [
+        "-re",
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=320x240:rate=10",
+        "-c:v",
+        "mjpeg",
+        "-q:v",
+        "6",
+        "-f",
+        "mjpeg",
+      ],
       "/api/stream.mjpeg?dst=mjpeg",
       6,
     );
-    await waitFor("the ingest to publish", async () => (await producerFormat("mjpeg")) === "ingest/mjpeg", 10_000);
+    await waitFor(
+      "the ingest to publish",
+      async () => (await producerFormat("mjpeg")) === "ingest/mjpeg",
+      10_000,
+    );
     const res = await fetch(`${base}/api/stream.mjpeg?src=mjpeg&duration=2`);
     const [v] = codecsOf(await probeBytes(new Uint8Array(await res.arrayBuffer()), "mpjpeg"));
     expect(v).toMatchObject({ codec: "mjpeg", width: 320, height: 240 });
@@ -97,11 +132,23 @@ describe.skipIf(!haveX264)(haveX264 ? "http ingest" : "http ingest (skipped: ffm
 
   it("a pusher killed mid-upload (kill -9) leaves the stream at once; the next push takes over", async () => {
     const first = push([...TEST_AV, ...H264_AAC, "-f", "flv"], "/api/stream.flv?dst=flv", 30);
-    await waitFor("the ingest to publish", async () => (await producerFormat("flv")) === "ingest/flv", 10_000);
+    await waitFor(
+      "the ingest to publish",
+      async () => (await producerFormat("flv")) === "ingest/flv",
+      10_000,
+    );
     first.child.kill("SIGKILL");
-    await waitFor("the killed ingest to leave", async () => (await producerFormat("flv")) === undefined, 5_000);
+    await waitFor(
+      "the killed ingest to leave",
+      async () => (await producerFormat("flv")) === undefined,
+      5_000,
+    );
     const second = push([...TEST_AV, ...H264_AAC, "-f", "flv"], "/api/stream.flv?dst=flv", 5);
-    await waitFor("the next ingest to publish", async () => (await producerFormat("flv")) === "ingest/flv", 10_000);
+    await waitFor(
+      "the next ingest to publish",
+      async () => (await producerFormat("flv")) === "ingest/flv",
+      10_000,
+    );
     const streams = await probeMp4("flv");
     expect(streams.map((s) => s.codec).sort()).toEqual(["aac", "h264"]);
     await finished(second);

@@ -28,82 +28,94 @@ function listening(port: number, since: number): boolean {
   });
 }
 
-describe.skipIf(!haveX264)(haveX264 ? "tcp:// sources" : "tcp:// sources (skipped: ffmpeg lacks libx264)", () => {
-  let server: RunningServer;
-  let base = "";
-  const ports: Record<string, number> = {};
-  const children: ChildProcess[] = [];
+describe.skipIf(!haveX264)(
+  haveX264 ? "tcp:// sources" : "tcp:// sources (skipped: ffmpeg lacks libx264)",
+  () => {
+    let server: RunningServer;
+    let base = "";
+    const ports: Record<string, number> = {};
+    const children: ChildProcess[] = [];
 
-  beforeAll(async () => {
-    for (const format of ["mpegts", "flv"]) {
-      const port = await freePort();
-      ports[format] = port;
-      const started = Date.now();
-      children.push(spawn("ffmpeg", [
-        "-hide_banner", "-nostdin", "-v", "error", ...TEST_AV, ...H264_AAC, "-t", "30",
-        "-f", format, `tcp://127.0.0.1:${port}?listen=1`,
-      ], { stdout: "ignore", stderr: "ignore" }));
-      await waitFor(`ffmpeg to listen on ${port}`, () => listening(port, started), 10_000);
-    }
-    server = await startServer({
-      configSources: [JSON.stringify({
-        streams: { ts: `tcp://127.0.0.1:${ports.mpegts}`, flv: `tcp://127.0.0.1:${ports.flv}` },
-      })],
-      listen: "127.0.0.1:0",
-      handleSignals: false,
-      log: silentLogger,
-      modules: [],
-    });
-    base = server.urls[0];
-  }, 30_000);
+    beforeAll(async () => {
+      for (const format of ["mpegts", "flv"]) {
+        const port = await freePort();
+        ports[format] = port;
+        const started = Date.now();
+        children.push(spawn("ffmpeg", [
+          "-hide_banner",
+          "-nostdin",
+          "-v",
+          "error",
+          ...TEST_AV,
+          ...H264_AAC,
+          "-t",
+          "30",
+          "-f",
+          format,
+          `tcp://127.0.0.1:${port}?listen=1`,
+        ], { stdout: "ignore", stderr: "ignore" }));
+        await waitFor(`ffmpeg to listen on ${port}`, () => listening(port, started), 10_000);
+      }
+      server = await startServer({
+        configSources: [JSON.stringify({
+          streams: { ts: `tcp://127.0.0.1:${ports.mpegts}`, flv: `tcp://127.0.0.1:${ports.flv}` },
+        })],
+        listen: "127.0.0.1:0",
+        handleSignals: false,
+        log: silentLogger,
+        modules: [],
+      });
+      base = server.urls[0];
+    }, 30_000);
 
-  afterAll(async () => {
-    await server?.close();
-    await Promise.all(children.map((c) => c[Symbol.asyncDispose]()));
-  }, 20_000);
-
-  for (const [name, format] of [["ts", "mpegts"], ["flv", "flv"]] as const) {
-    it(`reads ${format} from ffmpeg listening on TCP: H.264 + AAC decode`, async () => {
-      const res = await fetch(`${base}/api/stream.mp4?src=${name}&duration=2`);
-      expect(res.status).toBe(200);
-      const probe = await probeBytes(new Uint8Array(await res.arrayBuffer()));
-      expect(probe.stderr).toBe("");
-      const streams = codecsOf(probe);
-      expect(streams.map((s) => s.codec).sort()).toEqual(["aac", "h264"]);
-      expect(streams.find((s) => s.codec === "h264")!.frames).toBeGreaterThanOrEqual(10);
-      const info = await fetch(`${base}/api/streams?src=${name}`).then((r) => r.json());
-      expect(JSON.stringify(info)).toContain(`"tcp/${format}"`);
+    afterAll(async () => {
+      await server?.close();
+      await Promise.all(children.map((c) => c[Symbol.asyncDispose]()));
     }, 20_000);
-  }
 
-  it("a refused port: the error names host and port", async () => {
-    const port = await freePort();
-    const error = await dialTcp(`tcp://127.0.0.1:${port}`).catch((e) => e);
-    expect(error).toBeInstanceOf(SourceError);
-    expect(error.message).toContain(`cannot connect to 127.0.0.1:${port}`);
-  });
-
-  it("a peer that sends text: the error quotes the first bytes", async () => {
-    const listener = await tcpListen({
-      hostname: "127.0.0.1",
-      port: 0,
-      onConnection: (conn) => {
-        conn.write(new TextEncoder().encode("HTTP/1.1 400 Bad Request\r\n\r\n"));
-        conn.close();
-      },
-    });
-    try {
-      const error = await dialTcp(`tcp://127.0.0.1:${listener.addr.port}`).catch((e) => e);
-      expect(error).toBeInstanceOf(SourceError);
-      expect(error.message).toContain("not a media stream");
-      expect(error.message).toContain("HTTP/1.1 400 Bad Request");
-    } finally {
-      await listener.close();
+    for (const [name, format] of [["ts", "mpegts"], ["flv", "flv"]] as const) {
+      it(`reads ${format} from ffmpeg listening on TCP: H.264 + AAC decode`, async () => {
+        const res = await fetch(`${base}/api/stream.mp4?src=${name}&duration=2`);
+        expect(res.status).toBe(200);
+        const probe = await probeBytes(new Uint8Array(await res.arrayBuffer()));
+        expect(probe.stderr).toBe("");
+        const streams = codecsOf(probe);
+        expect(streams.map((s) => s.codec).sort()).toEqual(["aac", "h264"]);
+        expect(streams.find((s) => s.codec === "h264")!.frames).toBeGreaterThanOrEqual(10);
+        const info = await fetch(`${base}/api/streams?src=${name}`).then((r) => r.json());
+        expect(JSON.stringify(info)).toContain(`"tcp/${format}"`);
+      }, 20_000);
     }
-  });
 
-  it("rejects a URL without a port", async () => {
-    const error = await dialTcp("tcp://127.0.0.1").catch((e) => e);
-    expect(error.message).toContain("tcp://host:port");
-  });
-});
+    it("a refused port: the error names host and port", async () => {
+      const port = await freePort();
+      const error = await dialTcp(`tcp://127.0.0.1:${port}`).catch((e) => e);
+      expect(error).toBeInstanceOf(SourceError);
+      expect(error.message).toContain(`cannot connect to 127.0.0.1:${port}`);
+    });
+
+    it("a peer that sends text: the error quotes the first bytes", async () => {
+      const listener = await tcpListen({
+        hostname: "127.0.0.1",
+        port: 0,
+        onConnection: (conn) => {
+          conn.write(new TextEncoder().encode("HTTP/1.1 400 Bad Request\r\n\r\n"));
+          conn.close();
+        },
+      });
+      try {
+        const error = await dialTcp(`tcp://127.0.0.1:${listener.addr.port}`).catch((e) => e);
+        expect(error).toBeInstanceOf(SourceError);
+        expect(error.message).toContain("not a media stream");
+        expect(error.message).toContain("HTTP/1.1 400 Bad Request");
+      } finally {
+        await listener.close();
+      }
+    });
+
+    it("rejects a URL without a port", async () => {
+      const error = await dialTcp("tcp://127.0.0.1").catch((e) => e);
+      expect(error.message).toContain("tcp://host:port");
+    });
+  },
+);

@@ -54,7 +54,8 @@ export interface Fmp4Init {
   unsupported: string[];
 }
 
-const u32 = (d: Uint8Array, p: number) => ((d[p] << 24) | (d[p + 1] << 16) | (d[p + 2] << 8) | d[p + 3]) >>> 0;
+const u32 = (d: Uint8Array, p: number) =>
+  ((d[p] << 24) | (d[p + 1] << 16) | (d[p + 2] << 8) | d[p + 3]) >>> 0;
 const u16 = (d: Uint8Array, p: number) => (d[p] << 8) | d[p + 1];
 const u64 = (d: Uint8Array, p: number) => u32(d, p) * 0x100000000 + u32(d, p + 4);
 const fourcc = (d: Uint8Array, p: number) => String.fromCharCode(d[p], d[p + 1], d[p + 2], d[p + 3]);
@@ -90,7 +91,11 @@ function esdsConfig(d: Uint8Array, start: number, end: number): Uint8Array | und
   return d.slice(p, Math.min(p + len, end));
 }
 
-function parseSampleEntry(d: Uint8Array, entry: Mp4Box, kind: "video" | "audio"): { codec: Codec; lengthSize: number } | undefined {
+function parseSampleEntry(
+  d: Uint8Array,
+  entry: Mp4Box,
+  kind: "video" | "audio",
+): { codec: Codec; lengthSize: number } | undefined {
   const type = entry.type;
   if (kind === "video") {
     const children = readBoxes(d, entry.payload + 78, entry.end);
@@ -98,14 +103,21 @@ function parseSampleEntry(d: Uint8Array, entry: Mp4Box, kind: "video" | "audio")
       const box = children.find((b) => b.type === "avcC");
       if (!box) return undefined;
       const c = parseAvcDecoderConfig(d.subarray(box.payload, box.end));
-      return { codec: { name: "H264", clockRate: 90000, fmtp: buildH264Fmtp({ sps: c.sps[0], pps: c.pps[0] }) }, lengthSize: c.lengthSize };
+      return {
+        codec: { name: "H264", clockRate: 90000, fmtp: buildH264Fmtp({ sps: c.sps[0], pps: c.pps[0] }) },
+        lengthSize: c.lengthSize,
+      };
     }
     if (type === "hvc1" || type === "hev1") {
       const box = children.find((b) => b.type === "hvcC");
       if (!box) return undefined;
       const c = parseHevcDecoderConfig(d.subarray(box.payload, box.end));
       return {
-        codec: { name: "H265", clockRate: 90000, fmtp: buildH265Fmtp({ vps: c.vps[0], sps: c.sps[0], pps: c.pps[0] }) },
+        codec: {
+          name: "H265",
+          clockRate: 90000,
+          fmtp: buildH265Fmtp({ vps: c.vps[0], sps: c.sps[0], pps: c.pps[0] }),
+        },
         lengthSize: c.lengthSize,
       };
     }
@@ -125,13 +137,25 @@ function parseSampleEntry(d: Uint8Array, entry: Mp4Box, kind: "video" | "audio")
     if (!config) return undefined;
     const asc = parseAudioSpecificConfig(config);
     return {
-      codec: { name: "MPEG4-GENERIC", clockRate: asc.sampleRate, channels: asc.channels || channels || 2, fmtp: buildAacFmtp(config) },
+      codec: {
+        name: "MPEG4-GENERIC",
+        clockRate: asc.sampleRate,
+        channels: asc.channels || channels || 2,
+        fmtp: buildAacFmtp(config),
+      },
       lengthSize: 0,
     };
   }
   if (type === "Opus") return { codec: { name: "OPUS", clockRate: 48000, channels: 2 }, lengthSize: 0 };
   if (type === "alaw" || type === "ulaw") {
-    return { codec: { name: type === "alaw" ? "PCMA" : "PCMU", clockRate: rate || 8000, ...(channels > 1 ? { channels } : {}) }, lengthSize: 0 };
+    return {
+      codec: {
+        name: type === "alaw" ? "PCMA" : "PCMU",
+        clockRate: rate || 8000,
+        ...(channels > 1 ? { channels } : {}),
+      },
+      lengthSize: 0,
+    };
   }
   return undefined;
 }
@@ -336,7 +360,9 @@ export class Fmp4Demuxer {
           if (q > trun.end || dataAt + size > d.length) throw new RangeError("trun runs past its data");
           let data = d.subarray(dataAt, dataAt + size);
           dataAt += size;
-          if (track.kind === "video" && track.lengthSize && track.lengthSize !== 4) data = toAvcc(data, track.lengthSize);
+          if (track.kind === "video" && track.lengthSize && track.lengthSize !== 4) {
+            data = toAvcc(data, track.lengthSize);
+          }
           const frame: Frame = {
             timestamp: Math.round(dts * scale),
             keyframe: track.kind === "audio" || ((sampleFlags >>> 16) & 1) === 0,

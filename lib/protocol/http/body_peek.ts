@@ -27,7 +27,10 @@ export interface PeekedBody {
  * const whole = prependBytes(head, reader);
  * ```
  */
-export function prependBytes(head: Uint8Array, reader: ReadableStreamDefaultReader<Uint8Array>): ReadableStream<Uint8Array> {
+export function prependBytes(
+  head: Uint8Array,
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+): ReadableStream<Uint8Array> {
   let first: Uint8Array | undefined = head.length ? head : undefined;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -64,12 +67,16 @@ export async function peekBody(
 ): Promise<PeekedBody> {
   const contentType = res.headers.get("content-type") ?? "";
   const single = res.headers.has("content-length");
-  if (!res.body) throw new SourceError(url, `the response has no body (${describeBody(contentType, new Uint8Array(0))})`);
+  if (!res.body) {
+    throw new SourceError(url, `the response has no body (${describeBody(contentType, new Uint8Array(0))})`);
+  }
   const reader = res.body.getReader();
   let head = new Uint8Array(0);
   let ended = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), timeoutMs)));
+  const timeout = new Promise<"timeout">((
+    resolve,
+  ) => (timer = setTimeout(() => resolve("timeout"), timeoutMs)));
   try {
     for (;;) {
       const found = detectStreamFormat(contentType, head, { single, ended });
@@ -78,7 +85,9 @@ export async function peekBody(
           throw new SourceError(
             url,
             `not a media stream (${describeBody(contentType, head)}). strom reads ${STREAM_FORMAT_NAMES}.` +
-              (/html/i.test(contentType) ? " The URL serves a web page: point it at the camera's stream or snapshot URL." : ""),
+              (/html/i.test(contentType)
+                ? " The URL serves a web page: point it at the camera's stream or snapshot URL."
+                : ""),
           );
         }
         return { format: found, head, ended, body: prependBytes(head, reader) };
@@ -87,11 +96,16 @@ export async function peekBody(
       try {
         next = await Promise.race([reader.read(), timeout]);
       } catch (error) {
-        throw new SourceError(url, `connection failed while reading the first bytes: ${errorText(error)}`, { cause: error });
+        throw new SourceError(url, `connection failed while reading the first bytes: ${errorText(error)}`, {
+          cause: error,
+        });
       }
       if (signal.aborted) throw new SourceError(url, "dial aborted", { cause: signal.reason });
       if (next === "timeout") {
-        throw new SourceError(url, `sent no media within ${timeoutMs} ms (${describeBody(contentType, head)})`);
+        throw new SourceError(
+          url,
+          `sent no media within ${timeoutMs} ms (${describeBody(contentType, head)})`,
+        );
       }
       if (next.done) ended = true;
       else {

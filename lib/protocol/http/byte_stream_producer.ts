@@ -24,7 +24,12 @@ import { MultipartParser } from "../../format/mjpeg/multipart_parser.ts";
 import { TsDemuxer } from "../../format/mpegts/ts_demuxer.ts";
 import { JpegSplitter } from "../exec/jpeg_splitter.ts";
 import { errorText } from "./client.ts";
-import { describeBody, detectStreamFormat, STREAM_FORMAT_LABEL, STREAM_FORMAT_NAMES } from "./stream_format.ts";
+import {
+  describeBody,
+  detectStreamFormat,
+  STREAM_FORMAT_LABEL,
+  STREAM_FORMAT_NAMES,
+} from "./stream_format.ts";
 
 /** Container formats a byte stream may carry. */
 export type ByteStreamFormat = "multipart" | "mjpeg" | "flv" | "mpegts";
@@ -110,7 +115,9 @@ export class ContainerDemux {
       receivers.get(key)?.push(frame);
       return;
     }
-    if (this.early.length >= MAX_EARLY_FRAMES || this.earlyBytes + frame.data.length > MAX_EARLY_BYTES) return;
+    if (this.early.length >= MAX_EARLY_FRAMES || this.earlyBytes + frame.data.length > MAX_EARLY_BYTES) {
+      return;
+    }
     this.early.push({ key, frame });
     this.earlyBytes += frame.data.length;
   }
@@ -169,7 +176,9 @@ export class ContainerDemux {
     const tracks = this.#ts?.tracks ?? this.#flv?.tracks;
     if (!tracks) return `${this.images} images`;
     if (!tracks.length) return "no tracks";
-    return tracks.map((t) => `${t.kind} ${t.codec.name}${t.ready ? "" : " (no codec config yet)"}`).join(", ");
+    return tracks.map((t) => `${t.kind} ${t.codec.name}${t.ready ? "" : " (no codec config yet)"}`).join(
+      ", ",
+    );
   }
 
   /** Medias and their receiver keys (complete tracks only). */
@@ -239,7 +248,9 @@ export async function openByteStream(
   };
   let timer: ReturnType<typeof setTimeout> | undefined;
   let onAbort: (() => void) | undefined;
-  const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), probeMs)));
+  const timeout = new Promise<"timeout">((
+    resolve,
+  ) => (timer = setTimeout(() => resolve("timeout"), probeMs)));
   const aborted = new Promise<"aborted">((resolve) => {
     onAbort = () => resolve("aborted");
     if (options.signal?.aborted) onAbort();
@@ -251,9 +262,13 @@ export async function openByteStream(
     try {
       return await Promise.race([reader.read(), timeout, aborted]);
     } catch (error) {
-      throw new SourceError(options.url, `connection failed while reading the first bytes: ${errorText(error)}`, {
-        cause: error,
-      });
+      throw new SourceError(
+        options.url,
+        `connection failed while reading the first bytes: ${errorText(error)}`,
+        {
+          cause: error,
+        },
+      );
     }
   };
   try {
@@ -280,12 +295,20 @@ export async function openByteStream(
       const allowed = options.formats ?? ["multipart", "mjpeg", "flv", "mpegts"];
       const asStream = found === "jpeg" ? "mjpeg" : found;
       if (found === "more" || found === undefined || !allowed.includes(asStream as ByteStreamFormat)) {
-        const what = found === "more" || found === undefined ? "not a media stream" : `the body is ${STREAM_FORMAT_LABEL[found]}`;
+        const what = found === "more" || found === undefined
+          ? "not a media stream"
+          : `the body is ${STREAM_FORMAT_LABEL[found]}`;
         throw new SourceError(
           options.url,
           `${what} (${describeBody(options.contentType, head)}). Expected ${
-            options.formats ? options.formats.map((f) => STREAM_FORMAT_LABEL[f]).join(" or ") : STREAM_FORMAT_NAMES
-          }.${/html/i.test(options.contentType ?? "") ? " The URL serves a web page: point it at the camera's stream URL." : ""}`,
+            options.formats
+              ? options.formats.map((f) => STREAM_FORMAT_LABEL[f]).join(" or ")
+              : STREAM_FORMAT_NAMES
+          }.${
+            /html/i.test(options.contentType ?? "")
+              ? " The URL serves a web page: point it at the camera's stream URL."
+              : ""
+          }`,
         );
       }
       format = asStream as ByteStreamFormat;
@@ -294,11 +317,17 @@ export async function openByteStream(
     if (head.length) demux.push(head);
     while (!demux.ready(performance.now())) {
       const next = await read();
-      if (next === "aborted") throw new SourceError(options.url, "dial aborted", { cause: options.signal?.reason });
+      if (next === "aborted") {
+        throw new SourceError(options.url, "dial aborted", { cause: options.signal?.reason });
+      }
       if (next === "timeout" || next.done) {
         throw new SourceError(
           options.url,
-          `${format} stream ${next === "timeout" ? `without complete tracks after ${probeMs} ms` : "ended before its tracks were complete"} ` +
+          `${format} stream ${
+            next === "timeout"
+              ? `without complete tracks after ${probeMs} ms`
+              : "ended before its tracks were complete"
+          } ` +
             `(found ${demux.describeTracks()}; ${total} bytes, ${demux.errors} parse errors). ` +
             `Check that the source really sends ${format}.`,
         );
@@ -307,7 +336,12 @@ export async function openByteStream(
       demux.push(next.value);
     }
     const medias = demux.medias();
-    if (!medias.length) throw new SourceError(options.url, `${format} stream has no supported track (${demux.describeTracks()})`);
+    if (!medias.length) {
+      throw new SourceError(
+        options.url,
+        `${format} stream has no supported track (${demux.describeTracks()})`,
+      );
+    }
     reader.releaseLock();
     return new ByteStreamProducer(readable, demux, medias, total, options);
   } catch (error) {

@@ -9,7 +9,11 @@ const flvUrl = new URL("../../format/flv/testdata/ffmpeg_h264_aac.flv", import.m
 const tsUrl = new URL("../../format/mpegts/testdata/ffmpeg_h264_aac.mpegts", import.meta.url);
 
 /** A body that yields `data` in `size`-byte chunks, then ends (or stays open with `hang`). */
-function chunked(data: Uint8Array, size: number, hang = false): { body: ReadableStream<Uint8Array>; cancelled: () => boolean } {
+function chunked(
+  data: Uint8Array,
+  size: number,
+  hang = false,
+): { body: ReadableStream<Uint8Array>; cancelled: () => boolean } {
   let p = 0;
   let cancelled = false;
   const body = new ReadableStream<Uint8Array>({
@@ -50,7 +54,10 @@ describe("openByteStream", () => {
     const ts = await loadFixture(tsUrl);
     const demux = new TsDemuxer();
     const reference = [...demux.push(ts), ...demux.flush()];
-    const producer = await openByteStream(chunked(ts, 1000).body, { ...opts, contentType: "application/octet-stream" });
+    const producer = await openByteStream(chunked(ts, 1000).body, {
+      ...opts,
+      contentType: "application/octet-stream",
+    });
     expect(producer.format).toBe("mpegts");
     const receivers = producer.medias().map((m) => producer.track(m, m.codecs[0]));
     await producer.start();
@@ -84,16 +91,20 @@ describe("openByteStream", () => {
     let closed = 0;
     const close = () => closed++;
     const junk = new Uint8Array(600).map((_, i) => (i * 7) & 0xff);
-    const e1 = await openByteStream(chunked(junk, 100).body, { ...opts, contentType: "text/plain", close }).catch((e) => e);
+    const e1 = await openByteStream(chunked(junk, 100).body, { ...opts, contentType: "text/plain", close })
+      .catch((e) => e);
     expect(e1.message).toContain('not a media stream (Content-Type "text/plain", first bytes 00 07 0e 15');
 
     const ts = await loadFixture(tsUrl);
-    const e2 = await openByteStream(chunked(ts, 1000).body, { ...opts, formats: ["flv"], close }).catch((e) => e);
+    const e2 = await openByteStream(chunked(ts, 1000).body, { ...opts, formats: ["flv"], close }).catch((e) =>
+      e
+    );
     expect(e2.message).toContain("the body is MPEG-TS");
     expect(e2.message).toContain("Expected FLV.");
 
     const flv = await loadFixture(flvUrl);
-    const e3 = await openByteStream(chunked(flv.subarray(0, 13), 13).body, { ...opts, format: "flv", close }).catch((e) => e);
+    const e3 = await openByteStream(chunked(flv.subarray(0, 13), 13).body, { ...opts, format: "flv", close })
+      .catch((e) => e);
     expect(e3.message).toContain("flv stream ended before its tracks were complete (found no tracks");
     expect(closed).toBe(3);
   });

@@ -57,7 +57,10 @@ export function parseHttpSourceUrl(raw: string): HttpSourceUrl {
     const colon = header.indexOf(":");
     const name = colon > 0 ? header.slice(0, colon).trim() : "";
     if (!name || /[^!#$%&'*+.^_`|~0-9A-Za-z-]/.test(name)) {
-      throw new SourceError(raw, `#header=${header} is not "Name: value" (e.g. #header=Authorization: Bearer XXX)`);
+      throw new SourceError(
+        raw,
+        `#header=${header} is not "Name: value" (e.g. #header=Authorization: Bearer XXX)`,
+      );
     }
     headers.push([name, header.slice(colon + 1).trim()]);
   }
@@ -73,7 +76,9 @@ export function errorText(error: unknown): string {
     return `${error.message} (${cause.message})`;
   }
   const code = (cause as { code?: unknown } | undefined)?.code ?? (error as { code?: unknown }).code;
-  return typeof code === "string" && !error.message.includes(code) ? `${error.message} (${code})` : error.message;
+  return typeof code === "string" && !error.message.includes(code)
+    ? `${error.message} (${code})`
+    : error.message;
 }
 
 /** A request's own abort signal: aborted by the parent or after `timeoutMs`; `done()` releases it. */
@@ -178,10 +183,16 @@ export class HttpSourceClient {
     }
     if (res.status < 200 || res.status > 299) {
       await res.body?.cancel().catch(() => {});
-      const hint = res.status === 404 ? "; check the path" : res.status === 403 ? "; the user may lack the right" : "";
+      const hint = res.status === 404
+        ? "; check the path"
+        : res.status === 403
+        ? "; the user may lack the right"
+        : "";
       throw new SourceError(
         this.source.display,
-        `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ""} for ${target.origin}${target.pathname}${hint}`,
+        `HTTP ${res.status}${
+          res.statusText ? ` ${res.statusText}` : ""
+        } for ${target.origin}${target.pathname}${hint}`,
       );
     }
     return res;
@@ -192,11 +203,17 @@ export class HttpSourceClient {
       return await fetch(target, { headers: this.#headers(target), signal, redirect: "follow" });
     } catch (error) {
       if (signal.aborted) {
-        throw new SourceError(this.source.display, `request to ${target.origin} aborted (${errorText(signal.reason)})`, {
-          cause: error,
-        });
+        throw new SourceError(
+          this.source.display,
+          `request to ${target.origin} aborted (${errorText(signal.reason)})`,
+          {
+            cause: error,
+          },
+        );
       }
-      throw new SourceError(this.source.display, `cannot reach ${target.origin}: ${errorText(error)}`, { cause: error });
+      throw new SourceError(this.source.display, `cannot reach ${target.origin}: ${errorText(error)}`, {
+        cause: error,
+      });
     }
   }
 }

@@ -4,12 +4,16 @@ import { parseHttpSourceUrl, requestScope } from "./client.ts";
 
 describe("parseHttpSourceUrl", () => {
   it("takes credentials and #header= options out of the URL that is fetched", () => {
-    const u = parseHttpSourceUrl("http://ad%40min:p%3Ass@cam:8080/video.cgi?ch=1#header=X-Token: 42#header=Cookie: a=b");
+    const u = parseHttpSourceUrl(
+      "http://ad%40min:p%3Ass@cam:8080/video.cgi?ch=1#header=X-Token: 42#header=Cookie: a=b",
+    );
     expect(u.url).toBe("http://cam:8080/video.cgi?ch=1");
     expect(u.username).toBe("ad@min");
     expect(u.password).toBe("p:ss");
     expect(u.headers).toEqual([["X-Token", "42"], ["Cookie", "a=b"]]);
-    expect(u.display).toBe("http://ad%40min:p%3Ass@cam:8080/video.cgi?ch=1#header=X-Token: ***#header=Cookie: ***");
+    expect(u.display).toBe(
+      "http://ad%40min:p%3Ass@cam:8080/video.cgi?ch=1#header=X-Token: ***#header=Cookie: ***",
+    );
   });
 
   it("rejects a malformed header and a non-HTTP URL", () => {

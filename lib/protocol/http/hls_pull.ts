@@ -139,16 +139,25 @@ export class HlsFetcher {
     this.display = client.source.display;
   }
 
-  async bytes(url: string, max: number, timeoutMs: number, what: string): Promise<{ bytes: Uint8Array; type: string }> {
+  async bytes(
+    url: string,
+    max: number,
+    timeoutMs: number,
+    what: string,
+  ): Promise<{ bytes: Uint8Array; type: string }> {
     const scope = requestScope(this.signal, timeoutMs);
     try {
       const res = await this.client.get(url, scope.signal);
       try {
         return { bytes: await readBody(res.body!, max), type: res.headers.get("content-type") ?? "" };
       } catch (error) {
-        throw new SourceError(this.display, `reading ${what} ${new URL(url).pathname} failed: ${errorText(error)}`, {
-          cause: error,
-        });
+        throw new SourceError(
+          this.display,
+          `reading ${what} ${new URL(url).pathname} failed: ${errorText(error)}`,
+          {
+            cause: error,
+          },
+        );
       }
     } finally {
       scope.done();
@@ -186,7 +195,11 @@ export class HlsFetcher {
  * const producer = await dialHls(client, res);
  * ```
  */
-export async function dialHls(client: HttpSourceClient, res: Response, options: HlsDialOptions = {}): Promise<HlsPullProducer> {
+export async function dialHls(
+  client: HttpSourceClient,
+  res: Response,
+  options: HlsDialOptions = {},
+): Promise<HlsPullProducer> {
   const connection = options.connection ?? new AbortController();
   const fetcher = new HlsFetcher(client, connection.signal);
   const log = (options.log ?? silentLogger).child({ format: "hls" });
@@ -195,7 +208,9 @@ export async function dialHls(client: HttpSourceClient, res: Response, options: 
   try {
     bytes = await readBody(res.body!, MAX_PLAYLIST_BYTES);
   } catch (error) {
-    throw new SourceError(client.source.display, `reading the playlist failed: ${errorText(error)}`, { cause: error });
+    throw new SourceError(client.source.display, `reading the playlist failed: ${errorText(error)}`, {
+      cause: error,
+    });
   }
   let playlist = fetcher.parse(bytes, res.headers.get("content-type") ?? "", url);
   if (playlist.kind === "master") {
@@ -204,7 +219,10 @@ export async function dialHls(client: HttpSourceClient, res: Response, options: 
     url = variant.uri;
     playlist = await fetcher.playlist(url, 10_000);
     if (playlist.kind !== "media") {
-      throw new SourceError(client.source.display, `variant playlist ${new URL(url).pathname} is itself a master playlist`);
+      throw new SourceError(
+        client.source.display,
+        `variant playlist ${new URL(url).pathname} is itself a master playlist`,
+      );
     }
   }
   if (!playlist.segments.length && playlist.ended) {
@@ -254,7 +272,8 @@ export class HlsPullProducer implements Producer {
     this.#fetcher = fetcher;
     this.#url = url;
     this.#playlist = playlist;
-    this.#nextSeq = playlist.segments[startIndex]?.sequence ?? playlist.mediaSequence + playlist.segments.length;
+    this.#nextSeq = playlist.segments[startIndex]?.sequence ??
+      playlist.mediaSequence + playlist.segments.length;
     this.#log = log;
     this.#connection = connection;
   }
@@ -276,7 +295,9 @@ export class HlsPullProducer implements Producer {
       }
     } catch (error) {
       this.#connection.abort();
-      if (signal?.aborted) throw new SourceError(this.#fetcher.display, "dial aborted", { cause: signal.reason });
+      if (signal?.aborted) {
+        throw new SourceError(this.#fetcher.display, "dial aborted", { cause: signal.reason });
+      }
       throw error;
     } finally {
       signal?.removeEventListener("abort", abort);
@@ -390,7 +411,10 @@ export class HlsPullProducer implements Producer {
       if (this.#nextSeq < first) {
         // Fell out of the live window (slow network): skip ahead.
         const skipTo = segments[Math.max(0, segments.length - LIVE_START_SEGMENTS)].sequence;
-        this.#log.warn("hls fell behind the live window; skipping ahead", { from: this.#nextSeq, to: skipTo });
+        this.#log.warn("hls fell behind the live window; skipping ahead", {
+          from: this.#nextSeq,
+          to: skipTo,
+        });
         this.#nextSeq = skipTo;
         this.#skipped = true;
       }
@@ -412,13 +436,20 @@ export class HlsPullProducer implements Producer {
     await abortableSleep(Math.max(250, (target * 1000) / 2), this.#connection.signal);
     if (this.#stopped) return;
     const next = await this.#fetcher.playlist(this.#url, this.#segmentTimeoutMs);
-    if (next.kind !== "media") throw new SourceError(this.#fetcher.display, "the media playlist turned into a master playlist");
+    if (next.kind !== "media") {
+      throw new SourceError(this.#fetcher.display, "the media playlist turned into a master playlist");
+    }
     const last = (p: HlsMediaPlaylist) => p.mediaSequence + p.segments.length;
-    if (last(next) !== last(this.#playlist) || next.ended !== this.#playlist.ended) this.#lastChange = performance.now();
+    if (last(next) !== last(this.#playlist) || next.ended !== this.#playlist.ended) {
+      this.#lastChange = performance.now();
+    }
     this.#playlist = next;
     const stale = Math.max(10_000, target * 3000);
     if (performance.now() - this.#lastChange > stale && !next.ended) {
-      throw new SourceError(this.#fetcher.display, `the HLS playlist has not changed for ${Math.round(stale / 1000)} s: the stream stalled`);
+      throw new SourceError(
+        this.#fetcher.display,
+        `the HLS playlist has not changed for ${Math.round(stale / 1000)} s: the stream stalled`,
+      );
     }
   }
 
@@ -431,9 +462,13 @@ export class HlsPullProducer implements Producer {
         try {
           this.#demux = new Fmp4Segments(bytes);
         } catch (error) {
-          throw new SourceError(this.#fetcher.display, `init segment ${new URL(segment.map).pathname}: ${(error as Error).message}`, {
-            cause: error,
-          });
+          throw new SourceError(
+            this.#fetcher.display,
+            `init segment ${new URL(segment.map).pathname}: ${(error as Error).message}`,
+            {
+              cause: error,
+            },
+          );
         }
       } else if (!this.#demux || this.#demux.container !== "mpegts") {
         this.#demux = new TsSegments();

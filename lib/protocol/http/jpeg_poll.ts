@@ -146,7 +146,9 @@ export class JpegPollProducer implements Producer {
       } catch (error) {
         if (signal.aborted) return;
         if (error instanceof SourceError) throw error;
-        throw new SourceError(source.display, `snapshot request failed: ${errorText(error)}`, { cause: error });
+        throw new SourceError(source.display, `snapshot request failed: ${errorText(error)}`, {
+          cause: error,
+        });
       } finally {
         scope.done();
       }

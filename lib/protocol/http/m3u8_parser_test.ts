@@ -43,7 +43,12 @@ describe("parseM3u8", () => {
     expect(pl).toEqual({
       kind: "master",
       variants: [
-        { uri: "http://cam/low/index.m3u8", bandwidth: 800000, codecs: "avc1.4d401f,mp4a.40.2", resolution: "640x360" },
+        {
+          uri: "http://cam/low/index.m3u8",
+          bandwidth: 800000,
+          codecs: "avc1.4d401f,mp4a.40.2",
+          resolution: "640x360",
+        },
         { uri: "http://cam/high/index.m3u8", bandwidth: 3000000 },
       ],
     });
@@ -71,6 +76,10 @@ describe("parseM3u8", () => {
 
 describe("parseAttributes", () => {
   it("keeps commas inside quotes", () => {
-    expect(parseAttributes('BANDWIDTH=1,CODECS="a,b",NAME=x')).toEqual({ BANDWIDTH: "1", CODECS: "a,b", NAME: "x" });
+    expect(parseAttributes('BANDWIDTH=1,CODECS="a,b",NAME=x')).toEqual({
+      BANDWIDTH: "1",
+      CODECS: "a,b",
+      NAME: "x",
+    });
   });
 });

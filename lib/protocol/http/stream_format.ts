@@ -87,7 +87,9 @@ export function detectStreamFormat(
   let p = 0;
   while (p < head.length && (head[p] === 0x0d || head[p] === 0x0a)) p++;
   if (head[p] === 0x2d && head[p + 1] === 0x2d) {
-    if (type.startsWith("multipart/") || type === "" || type === "application/octet-stream") return "multipart";
+    if (type.startsWith("multipart/") || type === "" || type === "application/octet-stream") {
+      return "multipart";
+    }
     // "--" with any other type: look for a part header to be sure.
     const text = new TextDecoder().decode(head.subarray(0, 512)).toLowerCase();
     if (text.includes("content-type:") || text.includes("content-length:")) return "multipart";
@@ -114,7 +116,8 @@ export function detectStreamFormat(
  */
 export function describeBody(contentType: string | null | undefined, head: Uint8Array): string {
   const first = head.subarray(0, 32);
-  const printable = first.length > 0 && first.every((b) => b === 0x09 || b === 0x0a || b === 0x0d || (b >= 0x20 && b < 0x7f));
+  const printable = first.length > 0 &&
+    first.every((b) => b === 0x09 || b === 0x0a || b === 0x0d || (b >= 0x20 && b < 0x7f));
   const bytes = printable
     ? JSON.stringify(new TextDecoder().decode(first))
     : [...first].map((b) => b.toString(16).padStart(2, "0")).join(" ") || "(empty body)";

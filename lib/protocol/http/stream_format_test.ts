@@ -7,7 +7,9 @@ const text = (s: string) => new TextEncoder().encode(s);
 describe("detectStreamFormat", () => {
   it("tells real FLV and MPEG-TS files by their magic bytes, whatever the Content-Type", async () => {
     const flv = await loadFixture(new URL("../../format/flv/testdata/ffmpeg_h264_aac.flv", import.meta.url));
-    const ts = await loadFixture(new URL("../../format/mpegts/testdata/ffmpeg_h264_aac.mpegts", import.meta.url));
+    const ts = await loadFixture(
+      new URL("../../format/mpegts/testdata/ffmpeg_h264_aac.mpegts", import.meta.url),
+    );
     expect(detectStreamFormat("video/x-flv", flv.subarray(0, 64))).toBe("flv");
     expect(detectStreamFormat("text/plain", flv.subarray(0, 64))).toBe("flv");
     expect(detectStreamFormat("application/octet-stream", ts.subarray(0, 400))).toBe("mpegts");
@@ -27,7 +29,9 @@ describe("detectStreamFormat", () => {
     expect(detectStreamFormat("multipart/x-mixed-replace; boundary=myboundary", part)).toBe("multipart");
     expect(detectStreamFormat("text/plain", part)).toBe("multipart");
     expect(detectStreamFormat("\r\n", text("\r\n--b\r\n"), {})).toBe("multipart");
-    expect(detectStreamFormat("application/vnd.apple.mpegurl", text("#EXTM3U\n#EXT-X-VERSION:3\n"))).toBe("hls");
+    expect(detectStreamFormat("application/vnd.apple.mpegurl", text("#EXTM3U\n#EXT-X-VERSION:3\n"))).toBe(
+      "hls",
+    );
     expect(detectStreamFormat("text/plain", text("#EXTM3U\n"))).toBe("hls");
   });
 
@@ -42,7 +46,9 @@ describe("detectStreamFormat", () => {
 describe("describeBody", () => {
   it("quotes printable bytes and shows others as hex", () => {
     expect(describeBody("text/html", text("<html>"))).toBe('Content-Type "text/html", first bytes "<html>"');
-    expect(describeBody(undefined, new Uint8Array([0, 1, 0xff]))).toBe("Content-Type (none), first bytes 00 01 ff");
+    expect(describeBody(undefined, new Uint8Array([0, 1, 0xff]))).toBe(
+      "Content-Type (none), first bytes 00 01 ff",
+    );
     expect(describeBody("", new Uint8Array(0))).toBe("Content-Type (none), first bytes (empty body)");
   });
 });

@@ -9,4 +9,4 @@
  *
  * @module
  */
-export { dialTcp, parseTcpUrl, type TcpDialOptions, registerTcpSource } from "./producer.ts";
+export { dialTcp, parseTcpUrl, registerTcpSource, type TcpDialOptions } from "./producer.ts";

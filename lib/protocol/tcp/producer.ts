@@ -63,14 +63,18 @@ export async function dialTcp(url: string, options: TcpDialOptions = {}): Promis
   try {
     conn = await tcpConnect({ hostname, port, signal: options.signal, timeoutMs: options.connectTimeoutMs });
   } catch (error) {
-    throw new SourceError(url, `cannot connect to ${hostname}:${port}: ${errorText(error)}`, { cause: error });
+    throw new SourceError(url, `cannot connect to ${hostname}:${port}: ${errorText(error)}`, {
+      cause: error,
+    });
   }
   const remote = conn.remoteAddr;
   return await openByteStream(conn.readable, {
     url,
     kind: "tcp",
     protocol: "tcp",
-    remoteAddr: remote.hostname.includes(":") ? `[${remote.hostname}]:${remote.port}` : `${remote.hostname}:${remote.port}`,
+    remoteAddr: remote.hostname.includes(":")
+      ? `[${remote.hostname}]:${remote.port}`
+      : `${remote.hostname}:${remote.port}`,
     log: (options.log ?? silentLogger).child({ source: "tcp" }),
     signal: options.signal,
     probeTimeoutMs: options.probeTimeoutMs,
@@ -89,5 +93,8 @@ export async function dialTcp(url: string, options: TcpDialOptions = {}): Promis
  * ```
  */
 export function registerTcpSource(options: { log?: Logger } = {}): void {
-  registerSource("tcp", (url: string, context: SourceContext) => dialTcp(url, { log: options.log, signal: context.signal }));
+  registerSource(
+    "tcp",
+    (url: string, context: SourceContext) => dialTcp(url, { log: options.log, signal: context.signal }),
+  );
 }
