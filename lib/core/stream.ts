@@ -7,7 +7,7 @@
  */
 import { abortableSleep } from "./abortable_sleep.ts";
 import { type Codec, CodecName, codecToString } from "./codec.ts";
-import type { Consumer, Producer } from "./connection.ts";
+import type { ConnectionInfo, Consumer, Producer } from "./connection.ts";
 import { CodecMismatchError, redactUrl, SourceError, UnknownSchemeError } from "./errors.ts";
 import { type Logger, silentLogger } from "./log.ts";
 import { matchMedia, type Media } from "./media.ts";
@@ -51,6 +51,12 @@ export class Stream {
   readonly #log: Logger;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #pending = 0;
+  /**
+   * Entries listed with the consumers in {@link info} while they are not attached: e.g. a publish
+   * destination that is down and waiting to retry, shown with its error. Their owners add and
+   * remove them.
+   */
+  readonly detached: Set<{ info(): ConnectionInfo }> = new Set();
 
   constructor(name: string, sources: string[] = [], options: StreamOptions = {}) {
     this.name = name;
@@ -303,7 +309,7 @@ export class Stream {
       name: this.name,
       sources: this.sources.map(redactUrl),
       producers: [...this.#publishers, ...this.#slots].map(slotInfo),
-      consumers: this.#consumers.map((c) => c.info()),
+      consumers: [...this.#consumers.map((c) => c.info()), ...[...this.detached].map((d) => d.info())],
     };
   }
 

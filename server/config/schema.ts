@@ -441,10 +441,11 @@ export const configSchema: ObjectNode = section("strom config file.", {
   publish: {
     kind: "map",
     keyName: "<stream>",
-    values: strings("Destination URL or list of URLs (rtmp://, rtmps://).", { acceptSingle: true }),
+    values: strings("Destination URL or list of URLs (rtmp://, rtmps://, rtsp://, rtsps://).", { acceptSingle: true }),
     default: {},
-    description: "Push streams to other servers.",
-    notImplemented: "pushing streams to other servers is not implemented yet; `strom relay <src> <rtsp://dst>` does it from the CLI",
+    description:
+      "Push streams to other servers from server start (YouTube, Twitch, another strom); a failed or dropped " +
+      "publish is retried with backoff (1 s up to 30 s) and shown with its error in /api/streams.",
   },
   preload: {
     kind: "map",

@@ -9,6 +9,7 @@ import { preloadModule } from "./preload.ts";
 import { rtspModule } from "./rtsp.ts";
 import { rtmpModule } from "./rtmp.ts";
 import { metricsModule } from "./metrics.ts";
+import { publishModule } from "./publish.ts";
 import { webrtcModule } from "./webrtc.ts";
 import { recordModule } from "./record.ts";
 import type { Module } from "./types.ts";
@@ -28,6 +29,7 @@ export const builtinModules: readonly Module[] = [
   rtmpModule,
   preloadModule,
   metricsModule,
+  publishModule,
   recordModule,
   webrtcModule,
 ];

@@ -8,13 +8,15 @@
  * PUT    /api/streams?name=cam&src=URL     create or replace (src= may repeat)
  * PATCH  /api/streams?name=cam&src=URL     replace the sources of an existing stream
  * DELETE /api/streams?src=cam              delete
- * POST   /api/streams?src=cam&dst=URL      publish / play to a camera (not implemented yet: 501)
+ * POST   /api/streams?src=cam&dst=URL      publish to rtmp(s)://, rtsp(s):// (retried until stopped)
+ * DELETE /api/streams?src=cam&dst=URL      stop that publish
  * ```
  *
  * @module
  */
 import type { Hono } from "hono";
-import { StreamNotFoundError, UnknownSchemeError } from "../../lib/core/errors.ts";
+import { redactUrl, StreamNotFoundError, UnknownSchemeError } from "../../lib/core/errors.ts";
+import { checkPublishUrl, publishManagerFor, PublishUrlError } from "../../lib/protocol/publish/mod.ts";
 import { hasScheme, registeredSchemes, schemeOf } from "../../lib/core/registry.ts";
 import { deleteStream, setStream } from "../config/mod.ts";
 import type { AppContext } from "../context.ts";
@@ -133,6 +135,16 @@ export function streamsRoutes(app: Hono, ctx: AppContext): void {
   app.delete("/api/streams", async (c) => {
     const name = c.req.query("src") ?? c.req.query("name");
     if (!name) throw new ApiError(400, 'Missing query parameter "src=<stream name>".');
+    const dst = c.req.query("dst");
+    if (dst !== undefined) {
+      // Stops a publish (the stream stays).
+      const manager = publishManagerFor(hub);
+      const publishers = manager.list(name).filter((p) => p.url === dst);
+      if (!publishers.length) throw new ApiError(404, `Stream "${name}" is not being published to ${redactUrl(dst)}.`);
+      for (const p of publishers) await manager.remove(p);
+      ctx.log.info("publish stopped", { stream: name, dst: redactUrl(dst) });
+      return c.json({ stopped: name, dst: redactUrl(dst) });
+    }
     if (!hub.get(name)) throw new StreamNotFoundError(name);
     await writeBack(name, null);
     remember(name, null);
@@ -141,11 +153,37 @@ export function streamsRoutes(app: Hono, ctx: AppContext): void {
     return c.json({ deleted: name });
   });
 
-  app.post("/api/streams", () => {
-    throw new ApiError(
-      501,
-      "Publishing (POST /api/streams?src=&dst=) and playing to a camera are not implemented yet.",
-      "NotImplemented",
-    );
+  // Publish (go2rtc): push stream `src` to the network destination `dst` (rtmp, rtmps, rtsp,
+  // rtsps). Answers once the first attempt published (502 with why when it failed); from then on
+  // it is retried with backoff after failures until DELETE ?src=&dst= or shutdown. Destinations
+  // are network URLs only, so nothing here can start a program.
+  app.post("/api/streams", async (c) => {
+    const src = c.req.query("src");
+    const dst = c.req.query("dst");
+    if (!src || !dst) {
+      throw new ApiError(400, 'Publishing needs "src=<stream>&dst=<url>", e.g. ?src=cam&dst=rtmp://host/live/cam');
+    }
+    if (!hub.get(src) && hub.get(dst)) {
+      throw new ApiError(501, "Playing a source to a camera (POST ?dst=<stream>&src=<url>) is not implemented yet.", "NotImplemented");
+    }
+    if (!hub.get(src)) throw new StreamNotFoundError(src);
+    try {
+      checkPublishUrl(dst);
+    } catch (error) {
+      if (error instanceof PublishUrlError) throw new ApiError(400, error.message);
+      throw error;
+    }
+    const manager = publishManagerFor(hub, ctx.log.child({ module: "publish" }));
+    const { publisher, created, first } = manager.add(src, dst, { origin: "api" });
+    if (created) {
+      try {
+        await first;
+      } catch (error) {
+        await manager.remove(publisher);
+        throw new ApiError(502, `Publishing "${src}" to ${redactUrl(dst)} failed: ${(error as Error).message}`);
+      }
+      ctx.log.info("publishing", { stream: src, dst: redactUrl(dst) });
+    }
+    return c.json(publisher.info());
   });
 }

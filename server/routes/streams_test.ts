@@ -114,10 +114,27 @@ describe("/api/streams", () => {
     expect((await again.json()).message).toContain("garage");
   });
 
-  it("POST (publish) answers 501 with a clear message", async () => {
-    const res = await t.app.request("/api/streams?src=demo&dst=rtmp://x/y", { method: "POST" });
-    expect(res.status).toBe(501);
-    expect((await res.json()).message).toContain("not implemented");
+  it("POST (publish) refuses destinations that are not network URLs, and unknown streams", async () => {
+    for (const dst of ["exec:touch /tmp/x", "ffmpeg:demo#raw=-f null", "file:///tmp/x.flv", "/tmp/x.flv", "http://h/x"]) {
+      const res = await t.app.request(`/api/streams?src=demo&dst=${encodeURIComponent(dst)}`, { method: "POST" });
+      expect(`${dst}: ${res.status}`).toBe(`${dst}: 400`);
+      expect((await res.json()).message).toContain("only network destinations");
+    }
+    const missing = await t.app.request("/api/streams?src=demo", { method: "POST" });
+    expect(missing.status).toBe(400);
+    const unknown = await t.app.request("/api/streams?src=nope&dst=rtmp://127.0.0.1/x", { method: "POST" });
+    expect(unknown.status).toBe(404);
+  });
+
+  it("POST (publish) to a destination that is down answers 502 with why, and keeps nothing", async () => {
+    // Port 9 (discard) is closed on loopback: the connection is refused at once.
+    const res = await t.app.request("/api/streams?src=demo&dst=rtmp://127.0.0.1:9/live/x", { method: "POST" });
+    expect(res.status).toBe(502);
+    expect((await res.json()).message).toContain("rtmp://127.0.0.1:9/live/x");
+    const info = await (await t.app.request("/api/streams?src=demo")).json();
+    expect(info.consumers).toEqual([]);
+    const del = await t.app.request("/api/streams?src=demo&dst=rtmp://127.0.0.1:9/live/x", { method: "DELETE" });
+    expect(del.status).toBe(404);
   });
 
   it("concurrent PUTs all reach the file", async () => {
