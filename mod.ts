@@ -109,6 +109,20 @@ export {
 } from "./lib/protocol/http/byte_stream_producer.ts";
 export { dialTcp, registerTcpSource } from "./lib/protocol/tcp/mod.ts";
 
+// Recording (fragmented MP4 segments, retention, cuts by time)
+export {
+  applyRetention,
+  CutRangeError,
+  planCut,
+  readSegmentIndex,
+  type RecordedSegment,
+  type RecordingCut,
+  SegmentCatalog,
+  type SegmentSummary,
+  StreamRecorder,
+  type StreamRecorderOptions,
+} from "./lib/record/mod.ts";
+
 // The server, for embedding
 export { type RunningServer, startServer, type StartServerOptions } from "./server/server.ts";
 export { createApp } from "./server/app.ts";
