@@ -12,7 +12,7 @@ import { CodecMismatchError } from "../../lib/core/errors.ts";
 import type { Frame } from "../../lib/core/frame.ts";
 import { Stream } from "../../lib/core/stream.ts";
 import { StreamHub } from "../../lib/core/hub.ts";
-import { Receiver } from "../../lib/core/fanout.ts";
+import { Receiver, Sender } from "../../lib/core/fanout.ts";
 import { RtspServer } from "../../lib/protocol/rtsp/server.ts";
 import { RecordingConsumer } from "../../lib/core/_testing.ts";
 import { registerRtspSources, RtspClientProducer } from "../../lib/protocol/rtsp/producer.ts";
@@ -267,6 +267,41 @@ describe("RTSP ONVIF backchannel", () => {
     20_000,
   );
 
+  it(
+    "a reader of strom's RTSP server that may talk but does not leaves the playing camera alone",
+    async () => {
+      camera = await new BackchannelCamera().start();
+      const hub = new StreamHub({ graceMs: 200 });
+      const door = hub.set("door", [camera.url]);
+      const server = await RtspServer.listen({ hub, listen: { hostname: "127.0.0.1", port: 0 } });
+      try {
+        const viewer = new RecordingConsumer([{ kind: "audio", direction: "sendonly", codecs: [PCMA] }]);
+        await door.addConsumer(viewer);
+        await waitPlaying(camera);
+        // Another strom (or go2rtc) reading with the ONVIF Require header, as it does by default.
+        const reader = await RtspClientProducer.dial(`rtsp://127.0.0.1:${server.addr.port}/door`);
+        expect(reader.medias().map((m) => m.direction)).toEqual(["recvonly", "sendonly"]);
+        const audio = await reader.track(reader.medias()[0], reader.medias()[0].codecs[0]);
+        let frames = 0;
+        audio.addSender(
+          new Sender(audio.media, audio.codec, () => {
+            frames++;
+          }),
+        );
+        const run = reader.start();
+        await waitFor("the reader to play", () => frames > 5, 5_000);
+        expect(camera.requests.map((r) => r.method)).toEqual(["OPTIONS", "DESCRIBE", "SETUP", "PLAY"]);
+        await reader.stop();
+        await run.catch(() => {});
+        await door.removeConsumer(viewer);
+      } finally {
+        await server.close();
+        await hub.close();
+      }
+    },
+    15_000,
+  );
+
   it("sends over UDP with #transport=udp", async () => {
     camera = await new BackchannelCamera().start();
     stream = new Stream("door", [`${camera.url}#transport=udp`], { graceMs: 200 });
@@ -355,7 +390,7 @@ describe("RTSP ONVIF backchannel", () => {
   }, 15_000);
 
   it(
-    "a talker that comes while the camera plays makes the source reconnect with the backchannel",
+    "a talker that comes while the camera plays makes the source reconnect with the backchannel at its first audio, which is not lost",
     async () => {
       camera = await new BackchannelCamera().start();
       stream = new Stream("door", [camera.url], { graceMs: 5_000 });
@@ -364,16 +399,16 @@ describe("RTSP ONVIF backchannel", () => {
       await waitPlaying(camera);
       const talker = new AudioTalker([PCMA]);
       await stream.addConsumer(talker);
-      expect(camera.requests.filter((r) => r.method === "PLAY").length).toBe(2);
-      await sleep(50);
+      await sleep(100);
+      // Nothing said yet: the camera is left alone.
+      expect(camera.requests.filter((r) => r.method === "PLAY").length).toBe(1);
       for (let i = 0; i < 10; i++) {
-        talker.push({
-          timestamp: i * 160,
-          keyframe: true,
-          data: new Uint8Array(160),
-        });
+        talker.push({ timestamp: i * 160, keyframe: true, data: new Uint8Array(160).fill(i) });
       }
       await waitFor("the talker's packets", () => camera!.speakerPackets.length >= 10, 5_000);
+      expect(camera.requests.filter((r) => r.method === "PLAY").length).toBe(2);
+      // Held during the reconnect, then sent in order.
+      expect(camera.speakerPackets.map((p) => p.payload[0])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
       const before = viewer.frames.audio.length;
       await waitFor("camera audio after the reconnect", () => viewer.frames.audio.length > before + 3, 5_000);
     },

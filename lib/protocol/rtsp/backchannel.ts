@@ -14,8 +14,9 @@
  * talker Receiver -> Sender (bounded queue) -> write() -> packetize (raw frames) -> RTP header -> send(channel)
  * ```
  *
- * Packets written before the camera answered PLAY are held (at most {@link MAX_HELD_PACKETS}) and
- * sent by {@link RtspBackchannel.flush}, so the first words of a talker are not lost.
+ * Packets written before the camera answered PLAY, or while the media is being set up, are held
+ * (at most {@link MAX_HELD_PACKETS}) and sent by {@link RtspBackchannel.flush}, so the first words
+ * of a talker are not lost.
  *
  * @module
  */
@@ -63,6 +64,14 @@ export class RtspBackchannel {
   /** Frames or packets dropped: before SETUP, while another talker held the backchannel, or held too long before PLAY. */
   drops = 0;
   readonly senders: Sender[] = [];
+  /**
+   * Called when a talker's audio arrives and the media is not set up (channel -1): the owner sets
+   * it up then (RTSP needs a reconnect for that once the camera plays), and the audio is held
+   * meanwhile. So a reader that could talk but never does costs the camera nothing.
+   */
+  onSetupNeeded: (() => void) | undefined;
+  /** Whether the owner should SETUP this media on its next (re)connect. */
+  setupWanted = false;
   readonly #held: Uint8Array[] = [];
 
   readonly #send: BackchannelSend;
@@ -116,8 +125,11 @@ export class RtspBackchannel {
   /** Sends one frame from a talker (the sender's handler). */
   write(from: Sender, frame: Frame): void {
     if (this.channel < 0) {
-      this.drops++;
-      return;
+      if (!this.onSetupNeeded) {
+        this.drops++;
+        return;
+      }
+      this.onSetupNeeded();
     }
     const now = performance.now();
     if (from !== this.#active) {
@@ -180,7 +192,7 @@ export class RtspBackchannel {
     out.set(payload, 16);
     this.#lastTs = ts;
     this.#lastAt = performance.now();
-    if ((this.#held.length && !this.flush()) || !this.#send(this.channel, out)) {
+    if (this.channel < 0 || (this.#held.length && !this.flush()) || !this.#send(this.channel, out)) {
       if (this.#held.length >= MAX_HELD_PACKETS) {
         this.#held.shift();
         this.drops++;
@@ -194,6 +206,7 @@ export class RtspBackchannel {
 
   /** Sends the packets held before PLAY; false when they still cannot be sent. */
   flush(): boolean {
+    if (this.channel < 0) return this.#held.length === 0;
     while (this.#held.length) {
       const out = this.#held[0];
       if (!this.#send(this.channel, out)) return false;

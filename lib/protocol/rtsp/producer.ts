@@ -90,6 +90,8 @@ export class RtspClientProducer implements Producer {
   #medias: Media[] = [];
   #tracks: Track[] = [];
   #backchannels: RtspBackchannel[] = [];
+  // Backchannels waiting for their SETUP (0) or for a retry after a failed one (time in ms).
+  readonly #pendingSetups = new Map<RtspBackchannel, number>();
   // RTP channel / 2 -> tracks on it, for a lookup without search per packet.
   #byChannel: (Track[] | undefined)[] = [];
   #state: "ready" | "playing" | "stopped" = "ready";
@@ -272,20 +274,44 @@ export class RtspClientProducer implements Producer {
           this.#tracks.find((t) => t.index === index);
         if (shared && shared.channel >= 0) bc.channel = shared.channel;
         this.#backchannels.push(bc);
-        if (bc.channel < 0) {
-          if (this.#state === "ready") bc.channel = await this.#client.setup(this.#sdpMedias[index]);
-          else {
-            try {
-              await this.#restart();
-            } catch (error) {
-              this.#backchannels.splice(this.#backchannels.indexOf(bc), 1);
-              throw error;
-            }
-          }
+        if (bc.channel >= 0 || this.#state === "ready") {
+          bc.setupWanted = true;
+          if (bc.channel < 0) bc.channel = await this.#client.setup(this.#sdpMedias[index]);
+        } else {
+          // Playing: setting the media up needs a reconnect, so it waits for the talker's first
+          // audio (held meanwhile). A reader that could talk but never does costs the camera
+          // nothing (e.g. another strom or go2rtc reading through strom's RTSP server).
+          const lazy = bc;
+          bc.onSetupNeeded = () => this.#setupLater(lazy);
         }
       }
       bc.attach(receiver);
     });
+  }
+
+  #setupLater(bc: RtspBackchannel): void {
+    const pending = this.#pendingSetups.get(bc);
+    if (pending !== undefined && (pending === 0 || performance.now() < pending)) return;
+    this.#pendingSetups.set(bc, 0);
+    this.#serial(async () => {
+      if (this.#state !== "playing" || bc.channel >= 0) return;
+      bc.setupWanted = true;
+      await this.#restart();
+    }).then(
+      () => {
+        this.#pendingSetups.delete(bc);
+        bc.flush();
+      },
+      (error) => {
+        bc.setupWanted = false;
+        // Try again with the talker's audio 5 s later at the earliest.
+        this.#pendingSetups.set(bc, performance.now() + 5000);
+        this.#log.warn("rtsp: cannot set the backchannel up", {
+          url: redactUrl(this.url),
+          error: error instanceof Error ? error.message : String(error),
+        });
+      },
+    );
   }
 
   // Called per backchannel packet: no closure, the current client is read each time (a restart
@@ -318,7 +344,7 @@ export class RtspClientProducer implements Producer {
       for (
         const index of new Set([
           ...this.#tracks.map((t) => t.index),
-          ...this.#backchannels.map((b) => b.index),
+          ...this.#backchannels.filter((b) => b.setupWanted).map((b) => b.index),
         ])
       ) {
         const m = this.#sdpMedias[index];
@@ -330,7 +356,7 @@ export class RtspClientProducer implements Producer {
         const receiver = t.receiver;
         t.depay = createDepacketizer(t.codec, t.media.kind, (frame) => receiver.push(frame));
       }
-      for (const b of this.#backchannels) b.channel = channels.get(b.index)!;
+      for (const b of this.#backchannels) b.channel = channels.get(b.index) ?? -1;
       this.#index();
       this.#client = client;
       this.#attach(client);
