@@ -57,6 +57,7 @@ export {
   AudioTalker,
   type AudioTranscoder,
   type AudioTranscoderFactory,
+  backchannelMismatch,
   type BackchannelLink,
   canTalk,
   findAudioTranscoder,

@@ -17,6 +17,7 @@
  */
 import { type Codec, codecMatch, CodecName, codecToString } from "./codec.ts";
 import { type ConnectionInfo, type Consumer, nextConnectionId, type Producer } from "./connection.ts";
+import { CodecMismatchError } from "./errors.ts";
 import type { Frame } from "./frame.ts";
 import { matchMedia, type Media } from "./media.ts";
 import { Receiver, type Sender } from "./fanout.ts";
@@ -239,6 +240,37 @@ export function talkerCodecsFor(prodMedia: Media, offered: Codec[]): Codec[] {
   return offered.filter((from) =>
     prodMedia.codecs.some((to) => codecMatch(to, from) || findAudioTranscoder(from, to) !== undefined)
   );
+}
+
+/**
+ * The error for a consumer that only talks (every media `recvonly`) and found no source to talk
+ * to, saying why in terms of two-way audio; `undefined` when the consumer also wants to receive
+ * (the stream's usual codec mismatch applies then).
+ *
+ * @example
+ * ```ts
+ * const error = backchannelMismatch("door", talker.medias(), producer.medias());
+ * // Stream "door": no source takes audio (two-way audio): ...
+ * ```
+ */
+export function backchannelMismatch(
+  stream: string,
+  wanted: Media[],
+  offered: Media[],
+): CodecMismatchError | undefined {
+  if (!wanted.length || wanted.some((m) => m.direction !== "recvonly")) return undefined;
+  const talker = wanted.flatMap((m) => m.codecs.map((c) => `${m.kind}:${codecToString(c)}`));
+  const speakers = offered.filter((m) => m.direction === "sendonly");
+  const taken = speakers.flatMap((m) => m.codecs.map((c) => `${m.kind}:${codecToString(c)}`));
+  const error = new CodecMismatchError(stream, talker, taken);
+  error.message = speakers.length === 0
+    ? `Stream "${stream}": no source takes audio (two-way audio): none of its sources has a backchannel. ` +
+      `RTSP cameras offer one when they support the ONVIF backchannel (a source with #backchannel=0 does ` +
+      `not ask for it).`
+    : `Stream "${stream}": the source's backchannel takes ${taken.join(", ")} and the talker sends ` +
+      `${talker.join(", ")}; no registered transcoder converts them (registerBackchannelTranscoders() ` +
+      `adds PCM conversions, and ffmpeg for Opus and AAC).`;
+  return error;
 }
 
 /**

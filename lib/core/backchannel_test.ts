@@ -7,6 +7,7 @@ import {
   attachBackchannel,
   AudioTalker,
   type AudioTranscoder,
+  backchannelMismatch,
   findAudioTranscoder,
   registerAudioTranscoder,
   unregisterAudioTranscoder,
@@ -118,6 +119,17 @@ describe("backchannel", () => {
     } finally {
       unregisterSource("bctest");
     }
+  });
+
+  it("explains a talker's mismatch in terms of two-way audio", () => {
+    const talker = new AudioTalker([PCMA]).medias();
+    const none = backchannelMismatch("door", talker, [audioMedia("recvonly", PCMA)]);
+    expect(none?.message).toContain("none of its sources has a backchannel");
+    const other = backchannelMismatch("door", talker, [audioMedia("sendonly", G726)]);
+    expect(other?.message).toContain("takes audio:G726-32/8000 and the talker sends audio:PCMA/8000");
+    expect(other?.wanted).toEqual(["audio:PCMA/8000"]);
+    // A viewer that also wants to receive gets the stream's usual error.
+    expect(backchannelMismatch("door", [audioMedia("sendonly", PCMA), ...talker], [])).toBeUndefined();
   });
 
   it("Stream reports a codec mismatch when nothing converts the talker's codec", async () => {
