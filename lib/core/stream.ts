@@ -6,12 +6,13 @@
  * @module
  */
 import { abortableSleep } from "./abortable_sleep.ts";
-import { type Codec, CodecName, codecToString } from "./codec.ts";
+import { type Codec, codecMatch, CodecName, codecToString } from "./codec.ts";
 import type { ConnectionInfo, Consumer, Producer } from "./connection.ts";
 import { CodecMismatchError, redactUrl, SourceError, UnknownSchemeError } from "./errors.ts";
 import { type Logger, silentLogger } from "./log.ts";
 import { matchMedia, type Media } from "./media.ts";
 import { attachBackchannel, type BackchannelLink } from "./backchannel.ts";
+import type { Receiver } from "./fanout.ts";
 import { DEFAULT_RECONNECT_DELAYS_MS, type SlotOptions, SourceSlot } from "./source_slot.ts";
 
 /** Options of a stream. */
@@ -51,6 +52,7 @@ export class Stream {
   readonly #log: Logger;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #pending = 0;
+  #retiring: Promise<void> = Promise.resolve();
   /**
    * Entries listed with the consumers in {@link info} while they are not attached: e.g. a publish
    * destination that is down and waiting to retry, shown with its error. Their owners add and
@@ -71,7 +73,11 @@ export class Stream {
     this.sources = sources;
   }
 
-  /** Source URLs in order. Setting them stops sources no longer listed. */
+  /**
+   * Source URLs in order. Setting them keeps the sources still listed as they are; viewers of the
+   * sources no longer listed move to a remaining source that offers the same codec, or are closed
+   * (the reason is logged), and those sources stop (see {@link retired}).
+   */
   get sources(): string[] {
     return this.#slots.map((s) => s.url);
   }
@@ -83,9 +89,22 @@ export class Stream {
         this.#slots.find((s) => s.url === url && !keep.includes(s)) ?? new SourceSlot(url, this.#slotOptions),
       );
     }
-    for (const slot of this.#slots) if (!keep.includes(slot)) slot.stop().catch(() => {});
+    const removed = this.#slots.filter((slot) => !keep.includes(slot));
     this.#slots.length = 0;
     this.#slots.push(...keep);
+    if (removed.length > 0) {
+      this.#retiring = this.#retiring.then(() => this.#retire(removed)).catch((error) => {
+        this.#log.warn("moving viewers off removed sources failed", { error: String(error) });
+      });
+    }
+  }
+
+  /**
+   * Settles when the viewers of the sources removed by the last {@link sources} change were moved
+   * or closed and those sources stopped.
+   */
+  get retired(): Promise<void> {
+    return this.#retiring;
   }
 
   /** Consumers attached now. */
@@ -311,6 +330,68 @@ export class Stream {
       producers: [...this.#publishers, ...this.#slots].map(slotInfo),
       consumers: [...this.#consumers.map((c) => c.info()), ...[...this.detached].map((d) => d.info())],
     };
+  }
+
+  // Sources removed from the list (hub.set, PUT/PATCH /api/streams): each track that feeds viewers
+  // moves its senders onto the same media and codec of a remaining source (as a reconnect does, so
+  // the viewers keep playing without being re-created); viewers of a removed source whose track no
+  // remaining source offers are closed. Then the removed sources stop.
+  async #retire(removed: SourceSlot[]): Promise<void> {
+    const affected = [...this.#consumerSlots].filter(([, slots]) => removed.some((s) => slots.has(s)));
+    const movedTo = new Map<SourceSlot, Set<SourceSlot>>();
+    const lost = new Map<SourceSlot, string>();
+    for (const slot of removed) {
+      const targets = new Set<SourceSlot>();
+      movedTo.set(slot, targets);
+      for (const track of slot.tracks) {
+        if (track.receiver.senders.length === 0) continue;
+        const found = await this.#replacementFor(track.media, track.codec);
+        if (!found) {
+          lost.set(slot, `${track.media.kind} ${codecToString(track.codec)}`);
+          continue;
+        }
+        track.receiver.replace(found.receiver);
+        targets.add(found.slot);
+      }
+    }
+    for (const [consumer, slots] of affected) {
+      const gone = removed.find((s) => slots.has(s) && lost.has(s));
+      if (gone) {
+        this.#log.warn("viewer closed: its source was removed and no remaining source offers its track", {
+          consumer: consumer.info().format,
+          source: redactUrl(gone.url),
+          track: lost.get(gone),
+        });
+        await this.removeConsumer(consumer).catch(() => {});
+        continue;
+      }
+      for (const slot of removed) {
+        if (!slots.delete(slot)) continue;
+        for (const target of movedTo.get(slot) ?? []) slots.add(target);
+      }
+    }
+    for (const targets of movedTo.values()) for (const target of targets) target.start();
+    await Promise.allSettled(removed.map((slot) => slot.stop()));
+    this.#scheduleIdle();
+  }
+
+  // The first listed source that offers `media`'s kind and direction with a matching codec, and
+  // its receiver for it; sources that cannot be reached are skipped.
+  async #replacementFor(media: Media, codec: Codec): Promise<{ slot: SourceSlot; receiver: Receiver } | undefined> {
+    for (const slot of this.#slots) {
+      let producer: Producer;
+      try {
+        producer = await slot.dial();
+      } catch {
+        continue;
+      }
+      for (const m of producer.medias()) {
+        if (m.kind !== media.kind || m.direction !== media.direction) continue;
+        const match = m.codecs.find((c) => codecMatch(c, codec));
+        if (match) return { slot, receiver: await slot.track(m, match) };
+      }
+    }
+    return undefined;
   }
 
   #backchannelLinks(consumer: Consumer): BackchannelLink[] {

@@ -228,7 +228,11 @@ export class RtspViewerConsumer implements Consumer {
     clearInterval(this.#reportTimer);
     this.#reportTimer = undefined;
     for (const t of this.tracks) {
-      if (t.sender) t.sender.receiver?.removeSender(t.sender);
+      const sender = t.sender;
+      if (!sender?.receiver) continue;
+      // The stream may have moved the sender to another receiver since PLAY: resume from that one.
+      t.sourceReceiver = sender.receiver;
+      sender.receiver.removeSender(sender);
     }
   }
 
@@ -302,6 +306,15 @@ export class RtspViewerConsumer implements Consumer {
   #writeFrame(t: ViewerTrack, frame: Frame): void | Promise<void> {
     const transport = t.transport;
     if (!transport || this.#stopped) return;
+    // A new source connection (the stream moved the sender to another receiver, or the RTP source
+    // changed its SSRC): continue the timeline instead of jumping, at the point the wallclock says
+    // it has reached, so the mapping in our sender reports stays continuous.
+    let newSource = false;
+    const receiver = t.sender?.receiver;
+    if (receiver !== t.lastFrameReceiver) {
+      newSource = t.lastFrameReceiver !== undefined;
+      t.lastFrameReceiver = receiver;
+    }
     let packets = this.#options.packetSize === undefined ? frame.packets : undefined;
     if (!packets) {
       t.packetizer ??= createPacketizer(
@@ -311,11 +324,10 @@ export class RtspViewerConsumer implements Consumer {
       );
       packets = t.packetizer.packetize(frame);
     } else if (packets.length && packets[0].ssrc !== t.sourceSsrc) {
-      // A new source connection: continue the timeline instead of jumping, at the point the
-      // wallclock says it has reached, so the mapping in our sender reports stays continuous.
-      if (t.sourceSsrc !== -1) this.#continueTimeline(t);
+      if (t.sourceSsrc !== -1) newSource = true;
       t.sourceSsrc = packets[0].ssrc;
     }
+    if (newSource) this.#continueTimeline(t);
     if (packets.length === 0) return;
     const writer = this.#writer;
     if (transport.type === "tcp" && writer.overBound) {

@@ -134,6 +134,38 @@ describe("RtspViewerConsumer", () => {
     viewer.stop();
   });
 
+  it("continues the timeline when the stream moves it to another source's receiver (frames without RTP)", async () => {
+    const conn = new FakeConn();
+    const viewer = new RtspViewerConsumer({ conn: conn as unknown as TcpConn, medias: [], senderReportIntervalMs: 0 });
+    const first = new Receiver(video, H264);
+    viewer.addTrack({ kind: "video", direction: "sendonly", codecs: [H264] }, H264, first);
+    viewer.tracks[0].transport = { type: "tcp", channel: 0 };
+    viewer.startSending();
+    const nal = new Uint8Array([0, 0, 0, 1, 0x65]);
+    first.push({ timestamp: 900_000, keyframe: true, data: nal });
+    await flush();
+    first.push({ timestamp: 903_600, keyframe: false, data: nal });
+    // The source was replaced: its clock starts over at 0.
+    const second = new Receiver(video, H264);
+    first.replace(second);
+    second.push({ timestamp: 0, keyframe: true, data: nal });
+    await flush();
+    const parser = new RtspMessageParser();
+    for (const c of conn.chunks) parser.push(c);
+    const ts: number[] = [];
+    for (let ev = parser.next(); ev; ev = parser.next()) if (ev.type === "interleaved") ts.push(parseRtp(ev.data).timestamp);
+    expect(ts.length).toBe(3);
+    expect((ts[1] - ts[0]) | 0).toBe(3600);
+    // Forward from the last frame, not 903600 ticks back.
+    expect((ts[2] - ts[1]) | 0).toBeGreaterThan(0);
+    // PAUSE then PLAY resumes from the receiver it was moved to.
+    viewer.pause();
+    viewer.startSending();
+    expect(second.senders.length).toBe(1);
+    expect(first.senders.length).toBe(0);
+    viewer.stop();
+  });
+
   it("a viewer that stops reading drops frames and never holds the source or other viewers", async () => {
     const slowConn = new FakeConn();
     slowConn.stuck = true;

@@ -540,6 +540,13 @@ export class RtspServerSession {
 
   readonly #tick = (): void => {
     if (this.#released) return;
+    if (this.#consumer?.stopped) {
+      // The stream ended the viewer (deleted, or its source removed with no replacement): the
+      // stream logged why; hang up so the player sees the end instead of a silent connection.
+      this.#log.debug("rtsp viewer ended by the stream, closing");
+      this.close();
+      return;
+    }
     const now = Date.now();
     const timeout = this.#ctx.sessionTimeoutMs;
     const streamingTcp =

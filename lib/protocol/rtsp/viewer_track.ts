@@ -73,6 +73,11 @@ export class ViewerTrack {
   lastRtpTimestamp = 0;
   /** SSRC of the source packets last forwarded, to notice a new source connection; -1 before. */
   sourceSsrc = -1;
+  /**
+   * The receiver the last frame came through: another one means the stream moved this track to a
+   * new connection (a reconnect, or its source was replaced), and the timeline must continue.
+   */
+  lastFrameReceiver: Receiver | undefined;
   /** Built on the first frame that has to be packetized (non-RTP source, or `pkt_size`). */
   packetizer: FramePacketizer | undefined;
 
