@@ -57,7 +57,11 @@ export class StreamHub {
     };
   }
 
-  /** Creates a stream, or replaces the sources of an existing one (running viewers stay). */
+  /**
+   * Creates a stream, or replaces the sources of an existing one: sources still listed keep running
+   * with their viewers; viewers of removed sources move to a new source with their codec or are
+   * closed (see {@link Stream.sources}).
+   */
   set(name: string, sources: string[]): Stream {
     const existing = this.#streams.get(name);
     if (existing) {
