@@ -70,7 +70,7 @@ async function ingest(c: Context, ctx: AppContext, formats: readonly ByteStreamF
       throw new ApiError(
         415,
         `${label} takes ${name}, but the body is ${STREAM_FORMAT_LABEL[peeked.format]} ` +
-          `(Content-Type ${contentType ? JSON.stringify(contentType) : "(none)"}). Use ${ROUTES.find((r) => r.formats?.includes(format as ByteStreamFormat))?.path ?? "a stream format"} or send ${name}.`,
+          `(Content-Type ${contentType ? JSON.stringify(contentType) : "(none)"}). Use ${ROUTES.find((r) => r.formats?.includes(format as ByteStreamFormat))?.path ?? "/api/stream"} or send ${name}.`,
         "UnsupportedMediaType",
       );
     }

@@ -3,6 +3,10 @@
 import { describe, expect, it } from "bun:test";
 import { loadFixture } from "../../tests/_support/fixtures.ts";
 import { makeTestApp } from "../_test_support.ts";
+import { ffmpeg } from "../../tests/_support/ffmpeg.ts";
+import { hasTool } from "../../tests/_support/process.ts";
+
+const hasFfmpeg = await hasTool("ffmpeg");
 
 const basic = (user: string, pass: string) => ({ authorization: `Basic ${btoa(`${user}:${pass}`)}` });
 const yaml =
@@ -23,6 +27,19 @@ describe("POST /api/stream.*?dst=", () => {
       const admin = await post(basic("admin", "s3cret"));
       expect(admin.status).toBe(415);
       expect((await admin.json()).message).toContain("(empty body)");
+    } finally {
+      await t.close();
+    }
+  });
+
+  it.skipIf(!hasFfmpeg)("POST /api/stream?dst= takes ADTS AAC too (told by its syncword)", async () => {
+    const t = await makeTestApp({ yaml: "streams:\n  cam:\n" });
+    try {
+      const ts = new URL("../../lib/format/mpegts/testdata/ffmpeg_h264_aac.mpegts", import.meta.url);
+      const adts = await ffmpeg(["-i", decodeURIComponent(ts.pathname), "-vn", "-c:a", "copy", "-f", "adts", "-"]);
+      const res = await t.app.request("/api/stream?dst=cam", { method: "POST", body: new Uint8Array(adts.stdout) });
+      expect(res.status).toBe(200);
+      expect(t.buffer.text()).toMatch(/ingest started.*adts/);
     } finally {
       await t.close();
     }

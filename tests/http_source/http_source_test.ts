@@ -155,6 +155,7 @@ describe.skipIf(!haveX264)(haveX264 ? "http sources" : "http sources (skipped: f
           own_ts: `${base}/api/stream.ts?src=demo`,
           own_hls: `${base}/api/stream.m3u8?src=demo`,
           own_mjpeg: `${base}/api/stream.mjpeg?src=demo`,
+          own_aac: `${base}/api/stream.aac?src=demo`,
           // a camera that goes away mid-stream (its ffmpeg is killed by the test)
           flaky: `${p}/flaky.mjpeg`,
           dead: `http://admin:topsecret@127.0.0.1:${deadPort}/video.mjpg`,
@@ -272,7 +273,7 @@ describe.skipIf(!haveX264)(haveX264 ? "http sources" : "http sources (skipped: f
     expect(v.frames).toBeGreaterThanOrEqual(5);
   }, 20_000);
 
-  it("strom pulls its own stream.flv, stream.ts, HLS and stream.mjpeg outputs as sources", async () => {
+  it("strom pulls its own stream.flv, stream.ts, HLS, stream.mjpeg and stream.aac outputs as sources", async () => {
     for (const name of ["own_flv", "own_ts", "own_hls"]) {
       const streams = await probeMp4(name);
       expect(streams.map((s) => s.codec).sort()).toEqual(["aac", "h264"]);
@@ -280,6 +281,10 @@ describe.skipIf(!haveX264)(haveX264 ? "http sources" : "http sources (skipped: f
     const [v] = await probeMjpeg("own_mjpeg");
     expect(v).toMatchObject({ codec: "mjpeg", width: 640, height: 360 });
     expect(v.frames).toBeGreaterThanOrEqual(10);
+    const aac = await fetch(`${base}/api/stream.aac?src=own_aac&duration=2`);
+    const [a] = codecsOf(await probeBytes(new Uint8Array(await aac.arrayBuffer()), "aac"));
+    expect(a.codec).toBe("aac");
+    expect(a.frames).toBeGreaterThanOrEqual(40);
   }, 60_000);
 
   it(

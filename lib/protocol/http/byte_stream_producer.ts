@@ -23,6 +23,8 @@ import { FlvDemuxer } from "../../format/flv/flv_demuxer.ts";
 import { MultipartParser } from "../../format/mjpeg/multipart_parser.ts";
 import { TsDemuxer } from "../../format/mpegts/ts_demuxer.ts";
 import { JpegSplitter } from "../exec/jpeg_splitter.ts";
+import { type AdtsFrame, AdtsSplitter, adtsToAudioSpecificConfig } from "../../codec/aac/adts.ts";
+import { buildAacFmtp } from "../../codec/aac/fmtp.ts";
 import { errorText } from "./client.ts";
 import {
   describeBody,
@@ -32,7 +34,7 @@ import {
 } from "./stream_format.ts";
 
 /** Container formats a byte stream may carry. */
-export type ByteStreamFormat = "multipart" | "mjpeg" | "flv" | "mpegts";
+export type ByteStreamFormat = "multipart" | "mjpeg" | "flv" | "mpegts" | "adts";
 
 /** Options of {@link openByteStream}. */
 export interface ByteStreamOptions {
@@ -85,6 +87,9 @@ export class ContainerDemux {
   readonly #flv: FlvDemuxer | undefined;
   readonly #multipart: MultipartParser | undefined;
   readonly #jpeg: JpegSplitter | undefined;
+  readonly #adts: AdtsSplitter | undefined;
+  #aac: Codec | undefined;
+  #aacTime = 0;
   readonly #t0 = performance.now();
   /** Frames to hand out; when `#receivers` is set, frames go straight to them instead. */
   early: EarlyFrame[] = [];
@@ -98,11 +103,12 @@ export class ContainerDemux {
     if (format === "mpegts") this.#ts = new TsDemuxer();
     else if (format === "flv") this.#flv = new FlvDemuxer();
     else if (format === "multipart") this.#multipart = new MultipartParser();
+    else if (format === "adts") this.#adts = new AdtsSplitter((f) => this.#aacFrame(f));
     else this.#jpeg = new JpegSplitter((jpeg) => this.#image(jpeg));
   }
 
   get errors(): number {
-    return this.#ts?.errors ?? this.#flv?.errors ?? this.#multipart?.errors ?? 0;
+    return this.#ts?.errors ?? this.#flv?.errors ?? this.#multipart?.errors ?? this.#adts?.errors ?? 0;
   }
 
   bind(receivers: Map<number | string, Receiver>): void {
@@ -131,6 +137,21 @@ export class ContainerDemux {
     });
   }
 
+  #aacFrame(f: AdtsFrame): void {
+    if (!this.#aac) {
+      const h = f.header;
+      this.#aac = {
+        name: "MPEG4-GENERIC",
+        clockRate: h.sampleRate,
+        channels: h.channelConfiguration === 7 ? 8 : h.channelConfiguration || 2,
+        fmtp: buildAacFmtp(adtsToAudioSpecificConfig(h)),
+      };
+    }
+    // ADTS carries no timestamps: count samples (1024 per AAC frame).
+    this.#emit("aac", { timestamp: this.#aacTime, keyframe: true, data: f.data });
+    this.#aacTime += 1024;
+  }
+
   push(chunk: Uint8Array): void {
     if (this.#ts) {
       const frames = this.#ts.push(chunk);
@@ -145,6 +166,8 @@ export class ContainerDemux {
         // Only JPEG parts: cameras sometimes interleave text parts (motion events).
         if (body.length > 2 && body[0] === 0xff && body[1] === 0xd8) this.#image(body);
       }
+    } else if (this.#adts) {
+      this.#adts.push(chunk);
     } else {
       this.#jpeg!.push(chunk);
     }
@@ -164,6 +187,7 @@ export class ContainerDemux {
   /** Whether the tracks are known well enough to describe the medias. */
   ready(now: number): boolean {
     const tracks = this.#ts?.tracks ?? this.#flv?.tracks;
+    if (this.#adts) return this.#aac !== undefined;
     if (!tracks) return this.images > 0;
     if (this.#ts ? this.#ts.ready : this.#flv!.ready) return true;
     if (!tracks.some((t) => t.ready)) return false;
@@ -174,6 +198,7 @@ export class ContainerDemux {
   /** What a probe that gave up found, for its error message. */
   describeTracks(): string {
     const tracks = this.#ts?.tracks ?? this.#flv?.tracks;
+    if (this.#adts) return `${this.#adts.frames} AAC frames`;
     if (!tracks) return `${this.images} images`;
     if (!tracks.length) return "no tracks";
     return tracks.map((t) => `${t.kind} ${t.codec.name}${t.ready ? "" : " (no codec config yet)"}`).join(
@@ -194,6 +219,9 @@ export class ContainerDemux {
         key: t.kind,
         media: { kind: t.kind, direction: "recvonly", id: t.kind, codecs: [{ ...t.codec }] },
       }));
+    }
+    if (this.#aac) {
+      return [{ key: "aac", media: { kind: "audio", direction: "recvonly", id: "audio", codecs: [{ ...this.#aac }] } }];
     }
     return [{
       key: "jpeg",
@@ -292,7 +320,7 @@ export async function openByteStream(
       }
       const found = detectStreamFormat(options.contentType, head, { ended });
       if (found === "more" && !ended) continue;
-      const allowed = options.formats ?? ["multipart", "mjpeg", "flv", "mpegts"];
+      const allowed = options.formats ?? ["multipart", "mjpeg", "flv", "mpegts", "adts"];
       const asStream = found === "jpeg" ? "mjpeg" : found;
       if (found === "more" || found === undefined || !allowed.includes(asStream as ByteStreamFormat)) {
         const what = found === "more" || found === undefined

@@ -8,15 +8,16 @@
  *
  * @module
  */
+import { isAdts } from "../../codec/aac/adts.ts";
 
 /**
  * A media format an HTTP or TCP source can carry:
  * - `multipart`: `multipart/x-mixed-replace` MJPEG (IP cameras, ffmpeg `-f mpjpeg`);
  * - `mjpeg`: concatenated JPEG images without headers (ffmpeg `-f mjpeg`);
  * - `jpeg`: one JPEG snapshot per request (polled);
- * - `flv`: HTTP-FLV; `mpegts`: MPEG-TS; `hls`: an HLS playlist (`.m3u8`).
+ * - `flv`: HTTP-FLV; `mpegts`: MPEG-TS; `adts`: AAC with ADTS headers; `hls`: an HLS playlist (`.m3u8`).
  */
-export type StreamFormat = "multipart" | "mjpeg" | "jpeg" | "flv" | "mpegts" | "hls";
+export type StreamFormat = "multipart" | "mjpeg" | "jpeg" | "flv" | "mpegts" | "adts" | "hls";
 
 /** Each format's name for messages. */
 export const STREAM_FORMAT_LABEL: Record<StreamFormat, string> = {
@@ -25,12 +26,13 @@ export const STREAM_FORMAT_LABEL: Record<StreamFormat, string> = {
   jpeg: "JPEG image",
   flv: "FLV",
   mpegts: "MPEG-TS",
+  adts: "ADTS AAC",
   hls: "HLS playlist",
 };
 
 /** Every format's name, for messages. */
 export const STREAM_FORMAT_NAMES =
-  "MJPEG (multipart/x-mixed-replace or raw JPEG), JPEG snapshots, HTTP-FLV, MPEG-TS, HLS (.m3u8)";
+  "MJPEG (multipart/x-mixed-replace or raw JPEG), JPEG snapshots, HTTP-FLV, MPEG-TS, ADTS AAC, HLS (.m3u8)";
 
 const HLS_TYPES = new Set([
   "application/vnd.apple.mpegurl",
@@ -83,6 +85,11 @@ export function detectStreamFormat(
     return type === "image/jpeg" || options.single ? "jpeg" : "mjpeg";
   }
   if (startsWithText(head, "#EXTM3U")) return "hls";
+  // ADTS: a 0xFFF syncword with layer 0 (MP3 has a non-zero layer), and a sane frame length.
+  if (isAdts(head)) {
+    const length = ((head[3] & 0x03) << 11) | (head[4] << 3) | (head[5] >> 5);
+    if (length >= 7) return "adts";
+  }
   // A multipart body starts with a delimiter line ("--boundary"), maybe after an empty line.
   let p = 0;
   while (p < head.length && (head[p] === 0x0d || head[p] === 0x0a)) p++;

@@ -35,6 +35,13 @@ describe("detectStreamFormat", () => {
     expect(detectStreamFormat("text/plain", text("#EXTM3U\n"))).toBe("hls");
   });
 
+  it("ADTS AAC by its syncword; MP3 (layer bits set) is not taken for it", () => {
+    // AAC-LC 44.1 kHz mono, frame length 0x100.
+    const adts = new Uint8Array([0xff, 0xf1, 0x50, 0x40, 0x20, 0x1f, 0xfc]);
+    expect(detectStreamFormat("audio/aac", adts)).toBe("adts");
+    expect(detectStreamFormat("", new Uint8Array([0xff, 0xfb, 0x90, 0x64, 0, 0, 0]))).toBeUndefined();
+  });
+
   it("HTML, JSON and empty bodies are not media", () => {
     expect(detectStreamFormat("text/html", text("<!DOCTYPE html><html>"))).toBeUndefined();
     expect(detectStreamFormat("application/json", text('{"error":"no"}'))).toBeUndefined();
