@@ -12,6 +12,10 @@ chromium_path="${CHROMIUM_PATH:-/usr/bin/chromium}"
 missing=()
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg)
+# `ip` (iproute2): tests that need a LAN client run the server in a network namespace they create.
+command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+# openssl makes the throwaway certificates of the HTTPS/RTSPS tests.
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ ! -x "$chromium_path" ]; then
   if [ -n "${CHROMIUM_PATH:-}" ]; then
     echo "CHROMIUM_PATH=$CHROMIUM_PATH is not an executable file: point it at Chromium or unset it" >&2

@@ -7,7 +7,7 @@
 import type { Hono } from "hono";
 import { StreamHub } from "../lib/core/hub.ts";
 import { formatAddress } from "../lib/runtime/address.ts";
-import { onTermination } from "../lib/runtime/host.ts";
+import { onReload, onTermination } from "../lib/runtime/host.ts";
 import { isNoIpv6 } from "../lib/runtime/tcp.ts";
 import { toNetError } from "../lib/runtime/net_error.ts";
 import { AccountStore } from "./access/accounts.ts";
@@ -22,7 +22,8 @@ import { httpUrl, parseListen } from "./listen.ts";
 import { createServerLog } from "./log_setup.ts";
 import { builtinModules, type Module, type ModuleContext, type ModuleHandle } from "./modules/mod.ts";
 import { loadServeAdapter } from "./serve/mod.ts";
-import type { BoundAddr, HttpServer } from "./serve/types.ts";
+import type { BoundAddr, HttpServer, ListenOptions } from "./serve/types.ts";
+import { loadTlsFiles } from "./tls.ts";
 import { checkStreamSchemes, configureExecSources, configureFfmpegSources, registerBuiltinSources } from "./sources.ts";
 import { VERSION } from "./version.ts";
 
@@ -51,6 +52,14 @@ export interface RunningServer {
   urls: string[];
   /** The bound HTTP address (the real port when 0 was asked for). */
   httpAddr?: BoundAddr;
+  /** Where HTTPS answers (`api.tls_listen`), e.g. `["https://127.0.0.1:8443"]`; empty without it. */
+  httpsUrls: string[];
+  /**
+   * Reads `api.tls_cert`/`tls_key` again and serves the new certificate to new connections (what
+   * SIGHUP does). Resolves once done; rejects with the reason when the files are unusable (the old
+   * certificate stays).
+   */
+  reloadTls(): Promise<void>;
   /** Stops everything. Idempotent; resolves when done. */
   close(): Promise<void>;
   /** Resolves once the server stopped (by `close()` or a signal). */
@@ -106,6 +115,37 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
 
   const handles: { name: string; handle: ModuleHandle }[] = [];
   let http: HttpServer | undefined;
+  let https: HttpServer | undefined;
+  const tlsListen = parseListen(config.api.tls_listen ?? "");
+  // Dual-stack like api.listen; IPv4 only on a host without IPv6.
+  const serveOn = (addr: ListenOptions, key: string): Promise<HttpServer> =>
+    adapter.serve(app, addr).catch((error) => {
+      if (addr.hostname === "::" && isNoIpv6(error)) return adapter.serve(app, { ...addr, hostname: "0.0.0.0" });
+      throw error;
+    }).catch((error) => {
+      throw toNetError(error, "listen on", `${formatAddress(addr.hostname, addr.port)} (${key})`);
+    });
+  let tlsReload: Promise<void> = Promise.resolve();
+  const reloadTls = (): Promise<void> => {
+    tlsReload = tlsReload.then(async () => {
+      for (const { handle } of handles) await handle.reloadTls?.();
+      if (!https || !tlsListen) return;
+      const tls = await loadTlsFiles(config.api);
+      if (https.setTls) {
+        https.setTls(tls);
+      } else {
+        // Runtimes that cannot swap the certificate in place: listen again on the same port.
+        const port = https.addr.port;
+        await https.close();
+        https = await serveOn({ hostname: tlsListen.hostname, port, tls }, "api.tls_listen");
+      }
+      log.info("TLS certificate reloaded", { cert: config.api.tls_cert?.includes("-----BEGIN") ? "(inline)" : config.api.tls_cert });
+    });
+    return tlsReload;
+  };
+  const onReloadSignal = () => {
+    reloadTls().catch((error) => log.error("TLS certificate reload failed; the old one stays", { error: String(error) }));
+  };
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
   let closing: Promise<void> | undefined;
@@ -120,6 +160,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       stopHandlingSignals?.();
       try {
         await http?.close();
+        await https?.close();
       } catch (error) {
         log.warn("closing the HTTP server failed", { error });
       }
@@ -164,13 +205,23 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     } else {
       log.info("HTTP API disabled (api.listen is empty)");
     }
+    if (tlsListen) {
+      const tls = await loadTlsFiles(config.api);
+      https = await serveOn({ ...tlsListen, tls }, "api.tls_listen");
+      log.info(`listening on ${httpUrl(https.addr).replace("http:", "https:")}`);
+    }
   } catch (error) {
     await close();
     throw error;
   }
 
   if (options.handleSignals !== false) {
-    stopHandlingSignals = onTermination(onSignal);
+    const stopTermination = onTermination(onSignal);
+    const stopReload = onReload(onReloadSignal);
+    stopHandlingSignals = () => {
+      stopTermination();
+      stopReload();
+    };
   }
 
   return {
@@ -180,6 +231,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     warnings: loaded.warnings,
     urls: http ? [httpUrl(http.addr)] : [],
     httpAddr: http?.addr,
+    get httpsUrls() {
+      return https ? [httpUrl(https.addr).replace("http:", "https:")] : [];
+    },
+    reloadTls,
     close,
     closed,
   };

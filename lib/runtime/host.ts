@@ -79,6 +79,23 @@ export function onTermination(handler: (signal: TerminationSignal) => void): () 
 }
 
 /**
+ * Calls `handler` on each SIGHUP (the service manager's "reload") until the returned function
+ * removes it. A no-op where the platform has no SIGHUP (Windows).
+ *
+ * @example
+ * ```ts
+ * const off = onReload(() => reloadCertificates());
+ * ```
+ */
+export function onReload(handler: () => void): () => void {
+  if (process.platform === "win32") return () => {};
+  process.on("SIGHUP", handler);
+  return () => {
+    process.off("SIGHUP", handler);
+  };
+}
+
+/**
  * Writes to standard output (text as UTF-8).
  *
  * @example
@@ -114,6 +131,18 @@ export async function readStdinText(maxBytes = 64 * 1024): Promise<string> {
     offset += c.length;
   }
   return new TextDecoder().decode(all.subarray(0, maxBytes));
+}
+
+/**
+ * Whether standard error is a terminal (progress lines that rewrite themselves only make sense there).
+ *
+ * @example
+ * ```ts
+ * const progress = stderrIsTerminal() ? "tty" : "none";
+ * ```
+ */
+export function stderrIsTerminal(): boolean {
+  return process.stderr.isTTY === true;
 }
 
 /**

@@ -95,6 +95,8 @@ export interface TcpListener {
   readonly addr: NetAddr;
   /** Stops accepting. Connections already accepted stay open; their owners close them. */
   close(): Promise<void>;
+  /** On a TLS listener: serves this certificate to new connections (a renewed one). */
+  setTls?(files: { cert: string; key: string }): void;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
@@ -106,6 +108,11 @@ export interface TcpListenOptions {
   port: number;
   /** Called for each accepted connection. If it throws, the connection is destroyed. */
   onConnection: (conn: TcpConn) => void;
+  /**
+   * Accept TLS (e.g. RTSPS) with this certificate chain and key, PEM text. Connections reach
+   * `onConnection` once the handshake is done; a failed handshake never does.
+   */
+  tls?: { cert: string; key: string };
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -352,6 +359,11 @@ class ServerListener implements TcpListener {
     this.addr = a && typeof a === "object" ? netAddr(a.address, a.port) : { hostname: "", port: 0 };
   }
 
+  setTls(files: { cert: string; key: string }): void {
+    if (!(this.#server instanceof tls.Server)) throw new Error("setTls() on a listener without TLS");
+    this.#server.setSecureContext({ cert: files.cert, key: files.key });
+  }
+
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
@@ -401,8 +413,12 @@ export function isNoIpv6(error: unknown): boolean {
 function listenOn(o: TcpListenOptions, hostname: string): Promise<TcpListener> {
   const address = formatAddress(hostname, o.port);
   return new Promise<TcpListener>((resolve, reject) => {
-    const server = net.createServer({ allowHalfOpen: false });
-    server.on("connection", (socket: net.Socket) => {
+    const server = o.tls
+      ? tls.createServer({ allowHalfOpen: false, cert: o.tls.cert, key: o.tls.key })
+      : net.createServer({ allowHalfOpen: false });
+    // A handshake that fails (plain RTSP on the RTSPS port, a scanner) ends that socket only.
+    if (o.tls) server.on("tlsClientError", (_error: Error, socket: net.Socket) => socket.destroy());
+    server.on(o.tls ? "secureConnection" : "connection", (socket: net.Socket) => {
       // Errors before the TcpConn exists (reset right after accept) must not be uncaught.
       socket.on("error", ignore);
       const conn = new SocketConn(socket);

@@ -191,8 +191,6 @@ const level = (description: string, def?: string): EnumNode => ({
   default: def,
 });
 
-const NO_TLS = "strom does not serve HTTPS yet; put a TLS reverse proxy (Caddy, nginx) in front of api.listen";
-
 /** Modules whose log level can be set on its own under `log:`. */
 export const LOG_MODULES = [
   "api",
@@ -282,10 +280,11 @@ export const configSchema: ObjectNode = section("strom config file.", {
       default: "",
       example: ":8443",
       format: "address",
-      notImplemented: NO_TLS,
     }),
-    tls_cert: str("TLS certificate: a file path or inline PEM.", { default: "", notImplemented: NO_TLS }),
-    tls_key: str("TLS private key: a file path or inline PEM.", { default: "", secret: true, notImplemented: NO_TLS }),
+    tls_cert: str("TLS certificate chain for `tls_listen` and `rtsp.tls_listen`: a file path or inline PEM; re-read on SIGHUP.", {
+      default: "",
+    }),
+    tls_key: str("TLS private key for `tls_cert`: a file path or inline PEM; re-read on SIGHUP.", { default: "", secret: true }),
     unix_listen: str("Also listen on this Unix socket path.", {
       default: "",
       example: "/run/strom.sock",
@@ -343,6 +342,11 @@ export const configSchema: ObjectNode = section("strom config file.", {
       { default: 0, max: 65535 },
     ),
     udp: bool("Also offer RTP over UDP to RTSP clients (TCP interleaved is always offered).", false),
+    tls_listen: str(
+      'Address of an RTSPS server (RTSP over TLS, `rtsps://host:8322/<stream>`), e.g. ":8322"; uses api.tls_cert ' +
+        'and api.tls_key and the same accounts. "" (the default) disables it.',
+      { default: "", example: ":8322", format: "address" },
+    ),
   }),
   rtmp: section("RTMP server: players (ffplay rtmp://host:1935/<stream>) and publishers (ffmpeg -f flv, OBS) into existing streams.", {
     listen: listen('Address of the RTMP server, e.g. ":1935"; "" (the default) disables it.', ""),

@@ -78,6 +78,7 @@ export interface RtspConfig {
   default_query: string;
   pkt_size: number;
   udp: boolean;
+  tls_listen: string;
 }
 
 /**

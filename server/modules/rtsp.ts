@@ -10,6 +10,7 @@ import { AccountStore } from "../access/accounts.ts";
 import { FailedLogins } from "../access/failed_logins.ts";
 import { StoreRtspAccess } from "../access/rtsp_access.ts";
 import { parseListen } from "../listen.ts";
+import { loadTlsFiles } from "../tls.ts";
 import { setRtspHub, setRtspInternalAccount, setRtspPort } from "../sources.ts";
 import type { Module } from "./types.ts";
 
@@ -47,25 +48,50 @@ export const rtspModule: Module = {
       // Masked like the configured passwords wherever a command line reaches a log or an API answer.
       ctx.secrets?.push(internal.password);
     }
+    const access = authOn ? new StoreRtspAccess(accounts, ctx.failedLogins ?? new FailedLogins()) : undefined;
     const server = new RtspServer({
       hub: ctx.hub,
       listen,
-      access: authOn ? new StoreRtspAccess(accounts, ctx.failedLogins ?? new FailedLogins()) : undefined,
+      access,
       defaultQuery: ctx.config.rtsp.default_query || undefined,
       packetSize: parsePacketSize(ctx.config.rtsp.pkt_size, "rtsp.pkt_size in the config"),
       log,
     });
     await server.listen();
+    // RTSPS (strom extension): the same streams and accounts over TLS, certificate from api.tls_*.
+    const tlsListen = parseListen(ctx.config.rtsp.tls_listen ?? "");
+    let secure: RtspServer | undefined;
+    if (tlsListen) {
+      try {
+        secure = new RtspServer({
+          hub: ctx.hub,
+          listen: tlsListen,
+          access,
+          tls: await loadTlsFiles(ctx.config.api),
+          defaultQuery: ctx.config.rtsp.default_query || undefined,
+          packetSize: parsePacketSize(ctx.config.rtsp.pkt_size, "rtsp.pkt_size in the config"),
+          log,
+        });
+        await secure.listen();
+      } catch (error) {
+        await server.close();
+        throw error;
+      }
+    }
     // ffmpeg sources that read a stream by name go through this server: tell them the real port.
     setRtspPort(server.addr.port);
     setRtspInternalAccount(internal ? `${internal.username}:${internal.password}` : undefined);
     // exec:/ffmpeg: commands with {output} publish into this server (private paths of the hub).
     setRtspHub(ctx.hub);
     return {
-      close: () => {
+      close: async () => {
         setRtspInternalAccount(undefined);
         setRtspHub(undefined);
-        return server.close();
+        await secure?.close();
+        await server.close();
+      },
+      reloadTls: async () => {
+        if (secure) secure.setTls(await loadTlsFiles(ctx.config.api));
       },
     };
   },

@@ -18,6 +18,8 @@ export interface ModuleContext extends AppContext {
 export interface ModuleHandle {
   /** Stops listeners and sessions. Called once, in reverse start order. */
   close(): Promise<void>;
+  /** Re-reads the TLS certificate and serves it to new connections (SIGHUP). */
+  reloadTls?(): Promise<void>;
 }
 
 /**

@@ -16,6 +16,7 @@ interface BunServeApi {
   serve(options: {
     hostname: string;
     port: number;
+    tls?: { cert: string; key: string };
     fetch: (request: Request, server: unknown) => Response | Promise<Response>;
     websocket: unknown;
   }): { hostname: string; port: number; stop(closeActiveConnections?: boolean): Promise<void> | void };
@@ -62,6 +63,7 @@ export function serve(app: AnyHono, options: ListenOptions): Promise<HttpServer>
     const server = bun.serve({
       hostname: options.hostname,
       port: options.port,
+      ...(options.tls ? { tls: { cert: options.tls.cert, key: options.tls.key } } : {}),
       // hono/bun finds the server (for WebSocket upgrades) in the second argument.
       fetch: (request, srv) => app.fetch(request, srv),
       websocket,

@@ -17,6 +17,8 @@ interface DenoServeApi {
     options: {
       hostname: string;
       port: number;
+      cert?: string;
+      key?: string;
       signal?: AbortSignal;
       onListen?: (addr: { hostname: string; port: number }) => void;
       onError?: (error: unknown) => Response;
@@ -93,6 +95,7 @@ export function serve(app: AnyHono, options: ListenOptions): Promise<HttpServer>
         {
           hostname: options.hostname,
           port: options.port,
+          ...(options.tls ? { cert: options.tls.cert, key: options.tls.key } : {}),
           onListen: () => {},
           onError: () => new Response("Internal Server Error", { status: 500 }),
         },

@@ -9,6 +9,7 @@
  * @module
  */
 import type { IncomingMessage, Server } from "node:http";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Context, Hono } from "hono";
 import { serve as nodeServe } from "@hono/node-server";
@@ -85,7 +86,15 @@ export function remoteAddress(c: Context): string | undefined {
 export function serve(app: AnyHono, options: ListenOptions): Promise<HttpServer> {
   return new Promise((resolve, reject) => {
     const sockets = new Set<WebSocket>();
-    const server = nodeServe({ fetch: app.fetch, hostname: options.hostname, port: options.port }) as Server;
+    const server = (options.tls
+      ? nodeServe({
+        fetch: app.fetch,
+        hostname: options.hostname,
+        port: options.port,
+        createServer: createHttpsServer,
+        serverOptions: { cert: options.tls.cert, key: options.tls.key },
+      })
+      : nodeServe({ fetch: app.fetch, hostname: options.hostname, port: options.port })) as Server;
     const onError = (error: Error) => reject(error);
     server.once("error", onError);
     // Registered before @hono/node-ws's own listener, so the dispatch above finds the app.
@@ -106,6 +115,9 @@ export function serve(app: AnyHono, options: ListenOptions): Promise<HttpServer>
           });
           return closing;
         },
+        setTls: options.tls
+          ? (tls) => (server as unknown as HttpsServer).setSecureContext({ cert: tls.cert, key: tls.key })
+          : undefined,
       });
     });
   });

@@ -11,6 +11,14 @@ import type { UpgradeWebSocket } from "hono/ws";
 export interface ListenOptions {
   hostname: string;
   port: number;
+  /** Serve HTTPS (and WSS) with this certificate chain and key, both PEM text. */
+  tls?: TlsFiles;
+}
+
+/** A certificate chain and its private key, PEM text. */
+export interface TlsFiles {
+  cert: string;
+  key: string;
 }
 
 /** The address a server is bound to (the real port when 0 was asked for). */
@@ -33,6 +41,11 @@ export interface HttpServer {
   readonly addr: BoundAddr;
   /** Stops listening and closes open connections and WebSockets. Idempotent. */
   close(): Promise<void>;
+  /**
+   * Replaces the TLS certificate for new connections (open ones keep theirs); only on HTTPS
+   * servers of runtimes that can swap it in place (Node). Others restart the listener instead.
+   */
+  setTls?(tls: TlsFiles): void;
 }
 
 /** Hono's WebSocket upgrade helper, with the raw socket type erased (it differs per runtime). */

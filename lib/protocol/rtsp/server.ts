@@ -30,6 +30,8 @@ export interface RtspServerOptions {
    * when given.
    */
   access?: RtspAccess;
+  /** Serve RTSPS: TLS with this certificate chain and key (PEM text). */
+  tls?: { cert: string; key: string };
   /** Media query used when a viewer's URL has none. Default `video&audio` (go2rtc's default_query). */
   defaultQuery?: string;
   log?: Logger;
@@ -96,6 +98,19 @@ export class RtspServer {
     return this.#listener.addr;
   }
 
+  /**
+   * Serves a renewed certificate to new RTSPS connections (open sessions keep theirs).
+   *
+   * @example
+   * ```ts
+   * server.setTls({ cert: newCertPem, key: newKeyPem });
+   * ```
+   */
+  setTls(files: { cert: string; key: string }): void {
+    if (!this.#listener?.setTls) throw new Error("RtspServer.setTls(): this server does not listen with TLS");
+    this.#listener.setTls(files);
+  }
+
   /** Starts accepting connections. */
   async listen(): Promise<NetAddr> {
     if (this.#listener) return this.#listener.addr;
@@ -115,6 +130,7 @@ export class RtspServer {
     this.#listener = await tcpListen({
       hostname: listen.hostname ?? "0.0.0.0",
       port: listen.port,
+      tls: this.#options.tls,
       onConnection: (conn) => {
         const session = new RtspServerSession(ctx, conn);
         this.sessions.add(session);
