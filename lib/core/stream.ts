@@ -11,7 +11,7 @@ import type { ConnectionInfo, Consumer, Producer } from "./connection.ts";
 import { CodecMismatchError, redactUrl, SourceError, UnknownSchemeError } from "./errors.ts";
 import { type Logger, silentLogger } from "./log.ts";
 import { matchMedia, type Media } from "./media.ts";
-import { attachBackchannel, type BackchannelLink } from "./backchannel.ts";
+import { attachBackchannel, type BackchannelLink, backchannelMismatch } from "./backchannel.ts";
 import type { Receiver } from "./fanout.ts";
 import { DEFAULT_RECONNECT_DELAYS_MS, type SlotOptions, SourceSlot } from "./source_slot.ts";
 
@@ -219,7 +219,16 @@ export class Stream {
             "the stream has no sources and no publisher is connected; push one (RTSP ANNOUNCE, RTMP, WHIP) or add a source",
           );
         }
-        throw new CodecMismatchError(this.name, wanted.flatMap(describe), offered);
+        // A consumer that only talks gets the reason in terms of two-way audio.
+        const talkError = backchannelMismatch(
+          this.name,
+          wanted,
+          slots.flatMap((s) => s.producer?.medias() ?? []),
+        );
+        if (talkError && dialErrors.length) {
+          talkError.message += ` (${dialErrors.map((e) => e.message).join("; ")})`;
+        }
+        throw talkError ?? new CodecMismatchError(this.name, wanted.flatMap(describe), offered);
       }
       this.#consumers.push(consumer);
       this.#consumerSlots.set(consumer, used);

@@ -8,7 +8,6 @@ import { readdirSync, readFileSync } from "node:fs";
 import process from "node:process";
 import { AudioTalker } from "../../lib/core/backchannel.ts";
 import type { Codec } from "../../lib/core/codec.ts";
-import { CodecMismatchError } from "../../lib/core/errors.ts";
 import type { Frame } from "../../lib/core/frame.ts";
 import { Stream } from "../../lib/core/stream.ts";
 import { StreamHub } from "../../lib/core/hub.ts";
@@ -328,7 +327,7 @@ describe("RTSP ONVIF backchannel", () => {
       await producer.stop();
     }
     stream = new Stream("door", [`${camera.url}#backchannel=0`], { graceMs: 200 });
-    await expect(stream.addConsumer(new AudioTalker([PCMA]))).rejects.toThrow(CodecMismatchError);
+    await expect(stream.addConsumer(new AudioTalker([PCMA]))).rejects.toThrow(/none of its sources has a backchannel/);
   }, 10_000);
 
   it("asks again without the Require header when the camera answers 551 Option Not Supported", async () => {
@@ -342,7 +341,7 @@ describe("RTSP ONVIF backchannel", () => {
       stream = new Stream("door", [camera.url], { graceMs: 200 });
       await stream.addConsumer(viewer);
       await waitFor("camera audio", () => viewer.frames.audio.length >= 3, 5_000);
-      await expect(stream.addConsumer(new AudioTalker([PCMA]))).rejects.toThrow(CodecMismatchError);
+      await expect(stream.addConsumer(new AudioTalker([PCMA]))).rejects.toThrow(/none of its sources has a backchannel/);
     } finally {
       await producer.stop();
     }
