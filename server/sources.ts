@@ -1,8 +1,8 @@
 /**
  * Registers the source schemes built into the server: `demo`, `rtsp`/`rtsps`/`rtspx`,
  * `rtmp`/`rtmps`/`rtmpx`, `http`/`https`
- * (MJPEG, JPEG snapshots, HTTP-FLV, MPEG-TS, HLS), `tcp`, `exec` (limited
- * to `exec.allow_paths`) and `ffmpeg` (an ffmpeg command built from the `ffmpeg:` config section, run
+ * (MJPEG, JPEG snapshots, HTTP-FLV, MPEG-TS, HLS), `tcp`, `exec` and `echo` (limited
+ * to `exec.allow_paths`), `expr` and `ffmpeg` (an ffmpeg command built from the `ffmpeg:` config section, run
  * like an exec source). Idempotent. Shared by
  * `strom serve` and `strom config check`, so both agree on which schemes exist.
  *
@@ -14,6 +14,8 @@ import type { Logger } from "../lib/core/log.ts";
 import type { StreamHub } from "../lib/core/hub.ts";
 import { registerDemoSource } from "../lib/protocol/demo/mod.ts";
 import { registerExecSource } from "../lib/protocol/exec/mod.ts";
+import { registerEchoSource } from "../lib/protocol/echo/mod.ts";
+import { registerExprSource } from "../lib/protocol/expr/mod.ts";
 import { ffmpegTemplates, registerBackchannelTranscoders, registerFfmpegSource } from "../lib/protocol/ffmpeg/mod.ts";
 import { registerRtspSources } from "../lib/protocol/rtsp/mod.ts";
 import { registerRtmpSources } from "../lib/protocol/rtmp/mod.ts";
@@ -126,6 +128,9 @@ export function registerBuiltinSources(options: { log?: Logger } = {}): void {
   registerTcpSource({ log: options.log?.child({ module: "tcp" }) });
   const execLog = options.log?.child({ module: "exec" });
   registerExecSource({ log: execLog, allowPaths: () => ffmpegSettings.allowPaths, rtspOutput: rtspOutputTarget });
+  // A command or a script computes the real source URL (config file only; the API refuses both).
+  registerEchoSource({ log: options.log?.child({ module: "echo" }), allowPaths: () => ffmpegSettings.allowPaths });
+  registerExprSource({ log: options.log?.child({ module: "expr" }) });
   registerFfmpegSource(() => {
     const templates = ffmpegTemplates(ffmpegSettings.config);
     return {
