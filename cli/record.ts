@@ -5,10 +5,10 @@
  *
  * @module
  */
-import process from "node:process";
 import { Command, Option } from "commander";
 import { codecToString } from "../lib/core/codec.ts";
 import type { Stream } from "../lib/core/stream.ts";
+import { stderrIsTerminal, writeStderr, writeStdout } from "../lib/runtime/host.ts";
 import { CliError } from "./errors.ts";
 import { FileRecorder, formatOfPath, type RecordedFile, type RecordFormat } from "./file_recorder.ts";
 import { onInterrupt } from "./interrupt.ts";
@@ -106,15 +106,15 @@ export function describeFile(f: RecordedFile): string {
  * ```
  */
 export async function recordStream(stream: Stream, s: RecordSettings): Promise<RecordedFile[]> {
-  const mode = s.progress ?? (process.stderr.isTTY ? "tty" : "none");
+  const mode = s.progress ?? (stderrIsTerminal() ? "tty" : "none");
   const json = mode === "json";
   const printJson = s.printJson ??
-    ((line: string) => (s.path === "-" ? process.stderr : process.stdout).write(line + "\n"));
-  const printText = s.print ?? ((line: string) => process.stderr.write(line + "\n"));
+    ((line: string) => (s.path === "-" ? writeStderr : writeStdout)(line + "\n"));
+  const printText = s.print ?? ((line: string) => writeStderr(line + "\n"));
   // On a terminal the progress line is rewritten in place; other lines first clear it.
   let progressShown = false;
   const print = (line: string) => {
-    if (progressShown) process.stderr.write("\r\x1b[K");
+    if (progressShown) writeStderr("\r\x1b[K");
     progressShown = false;
     printText(line);
   };
@@ -183,7 +183,7 @@ export async function recordStream(stream: Stream, s: RecordSettings): Promise<R
         const p = progress();
         if (json) emit({ event: "progress", ...p });
         else {
-          process.stderr.write(`\r\x1b[K${formatProgress(p)}`);
+          writeStderr(`\r\x1b[K${formatProgress(p)}`);
           progressShown = true;
         }
       }, 1000);
@@ -211,7 +211,7 @@ export async function recordStream(stream: Stream, s: RecordSettings): Promise<R
   } finally {
     clearTimeout(stall);
     clearInterval(ticker);
-    if (progressShown) process.stderr.write("\r\x1b[K");
+    if (progressShown) writeStderr("\r\x1b[K");
     progressShown = false;
     await stream.removeConsumer(recorder).catch(() => {});
     interrupt.dispose();

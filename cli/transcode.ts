@@ -10,12 +10,12 @@
  * @module
  */
 import { writeStdout } from "../lib/runtime/host.ts";
-import { stat } from "node:fs/promises";
 import { Command } from "commander";
 import { schemeOf } from "../lib/core/registry.ts";
 import { buildFfmpegArgs } from "../lib/protocol/ffmpeg/args.ts";
 import { ffmpegTemplates } from "../lib/protocol/ffmpeg/templates.ts";
 import { RtspServer } from "../lib/protocol/rtsp/server.ts";
+import { statPath } from "../lib/runtime/fs.ts";
 import { which } from "../lib/runtime/process.ts";
 import { setRtspPort } from "../server/sources.ts";
 import { CliError } from "./errors.ts";
@@ -65,7 +65,7 @@ export function transcodeUrl(
 
 async function isFile(path: string): Promise<boolean> {
   try {
-    return (await stat(path)).isFile();
+    return (await statPath(path))?.isFile ?? false;
   } catch {
     return false;
   }
