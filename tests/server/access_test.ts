@@ -62,11 +62,13 @@ const SDP = [
 describe("accounts on every protocol", () => {
   let server: RunningServer;
   let rtspPort = 0;
+  let rtmpPort = 0;
   let base = "";
   const who: Record<string, { http?: Record<string, string>; query?: string; rtsp?: string }> = {};
 
   beforeAll(async () => {
     rtspPort = await freePort();
+    rtmpPort = await freePort();
     const hash = await hashPassword("hashed-pw", 4);
     const config = {
       api: {
@@ -84,6 +86,7 @@ describe("accounts on every protocol", () => {
         },
       },
       rtsp: { listen: `127.0.0.1:${rtspPort}`, username: "rtsp-admin", password: "rtsp-pw" },
+      rtmp: { listen: `127.0.0.1:${rtmpPort}` },
       streams: { cam1: "demo:", cam2: "demo:", push: "" },
     };
     server = await startServer({ configSources: [JSON.stringify(config)], log: silentLogger, handleSignals: false });
@@ -151,6 +154,19 @@ describe("accounts on every protocol", () => {
     const refused = await ffprobe(`rtsp://viewer:viewer-pw@127.0.0.1:${rtspPort}/cam2`, ["-rtsp_transport", "tcp"]).catch((e) => e);
     expect(String(refused)).toContain("403");
   }, 30_000);
+
+  it.skipIf(!hasFfprobe)("RTMP: ?user=&pass= and ?token= in the URL, per stream", async () => {
+    const rtmp = (path: string) => ffprobe(`rtmp://127.0.0.1:${rtmpPort}/${path}`, [], 20_000).then(
+      (p) => p.streams.map((s) => s.codec_name).sort().join(","),
+      (e) => `refused: ${String(e).slice(0, 300)}`,
+    );
+    expect(await rtmp("live/cam1?user=viewer&pass=viewer-pw")).toBe("aac,h264");
+    const token = (who.token.http!.authorization).slice("Bearer ".length);
+    expect(await rtmp(`live/cam1?token=${token}`)).toBe("aac,h264");
+    expect(await rtmp("live/cam2?user=viewer&pass=viewer-pw")).toContain("refused");
+    expect(await rtmp("live/cam1?user=viewer&pass=wrong")).toContain("refused");
+    expect(await rtmp("live/cam1")).toContain("refused");
+  }, 60_000);
 
   it("the 401 offers Digest and Basic; the RTSP 403 names the user and stream", async () => {
     const none = await rtspStatus(rtspPort, "DESCRIBE", "cam1");
