@@ -99,8 +99,32 @@ export {
   type RtmpServerOptions,
 } from "./lib/protocol/rtmp/mod.ts";
 export { DemoProducer, registerDemoSource } from "./lib/protocol/demo/mod.ts";
-export { buildFfmpegArgs, registerBackchannelTranscoders, registerFfmpegSource } from "./lib/protocol/ffmpeg/mod.ts";
-export { ExecError, registerExecSource } from "./lib/protocol/exec/mod.ts";
+export {
+  buildFfmpegArgs,
+  FfmpegAutoAudioProducer,
+  registerBackchannelTranscoders,
+  registerFfmpegSource,
+} from "./lib/protocol/ffmpeg/mod.ts";
+export {
+  dialExec,
+  ExecBackchannelProducer,
+  ExecError,
+  ExecRtspProducer,
+  registerExecSource,
+  RtspOutput,
+  type RtspOutputTarget,
+} from "./lib/protocol/exec/mod.ts";
+export { registerEchoSource, resolveEcho } from "./lib/protocol/echo/mod.ts";
+export { ExprError, parseExpr, registerExprSource, resolveExpr, runExpr } from "./lib/protocol/expr/mod.ts";
+export {
+  checkPublishUrl,
+  type PublishInfo,
+  PublishManager,
+  publishManagerFor,
+  PublishUrlError,
+  RtspPusher,
+  StreamPublisher,
+} from "./lib/protocol/publish/mod.ts";
 export { dialHttp, type HttpDialOptions, registerHttpSources } from "./lib/protocol/http/producer.ts";
 export {
   type ByteStreamFormat,

@@ -139,6 +139,13 @@ export class RtspOutput {
  * An `exec:` source in the RTSP flow: the process and the publisher it connected. Created by
  * `dialExec`. The media are the publisher's; `start()` settles when either the process or its
  * connection ends (the other is then stopped); `stop()` kills the process.
+ *
+ * @example
+ * ```ts
+ * const p = await dialExec("exec:ffmpeg -re -i a.mp4 -c copy -f rtsp {output}", { rtspOutput: { hub, port: 8554 } });
+ * p.medias(); // what ffmpeg announced
+ * await p.stop(); // kills ffmpeg
+ * ```
  */
 export class ExecRtspProducer implements Producer {
   readonly #id = nextConnectionId();

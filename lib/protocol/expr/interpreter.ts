@@ -28,7 +28,14 @@ export const FETCH_TIMEOUT_MS = 5000;
 /** Longest string a script may build. */
 export const MAX_STRING = 4 * 1024 * 1024;
 
-/** A built-in function. */
+/**
+ * A built-in function (`fetch`, `match`, `len`...), the only callable values of a script.
+ *
+ * @example
+ * ```ts
+ * const twice = new ExprFunction("twice", ([s]) => String(s) + String(s));
+ * ```
+ */
 export class ExprFunction {
   readonly name: string;
   readonly call: (args: ExprValue[], pos: number) => ExprValue | Promise<ExprValue>;

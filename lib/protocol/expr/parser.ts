@@ -19,7 +19,14 @@
  * @module
  */
 
-/** A script strom cannot parse or run; `position` is the character offset in the script. */
+/**
+ * A script strom cannot parse or run; `position` is the character offset in the script.
+ *
+ * @example
+ * ```ts
+ * try { parseExpr("let x = ;"); } catch (e) { if (e instanceof ExprError) console.log(e.position); } // 8
+ * ```
+ */
 export class ExprError extends Error {
   override name = "ExprError";
   /** Offset in the script where it went wrong (-1 when not known). */

@@ -29,6 +29,7 @@ export {
 } from "./hardware.ts";
 export { type FfmpegVersion, parseFfmpegVersion } from "./version.ts";
 export { registerFfmpegSource } from "./register.ts";
+export { AUTO_AUDIO_CODECS, autoAudioPreset, autoAudioUrl, FfmpegAutoAudioProducer } from "./auto_audio.ts";
 export {
   FfmpegAudioTranscoder,
   type FfmpegAudioTranscoderOptions,

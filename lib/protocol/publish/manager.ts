@@ -24,7 +24,17 @@ export function publishManagerFor(hub: StreamHub, log?: Logger): PublishManager 
   return manager;
 }
 
-/** Publishers of one hub's streams. */
+/**
+ * Publishers of one hub's streams.
+ *
+ * @example
+ * ```ts
+ * const manager = new PublishManager(hub);
+ * const { publisher, first } = manager.add("cam", "rtsp://10.0.0.9:8554/cam");
+ * await first.catch(() => {}); // keeps retrying in the background
+ * await manager.remove(publisher);
+ * ```
+ */
 export class PublishManager {
   readonly #hub: StreamHub;
   readonly #log: Logger | undefined;
