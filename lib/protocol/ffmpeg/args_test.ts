@@ -445,6 +445,18 @@ describe("buildFfmpegArgs: codecs, outputs and templates", () => {
     expect(buildFfmpegArgs("/a.mp4#video=mjpeg", { defaultOutput: "mpegts" }).output).toBe("mjpeg");
   });
 
+  it("with the MPEG-TS pipe, keeps AAC on it and sends G.711/PCM (which it cannot carry) to {output}", () => {
+    const kind = (url: string) => {
+      const c = buildFfmpegArgs(url, { defaultOutput: "mpegts" });
+      return [c.output, c.commandLine.slice(c.commandLine.lastIndexOf(" -f "))];
+    };
+    expect(kind("/a.mp4#audio=aac")).toEqual(["mpegts", " -f mpegts -"]);
+    expect(kind("/a.mp4#video=copy#audio=pcma")).toEqual(["rtsp", " -f rtsp {output}"]);
+    expect(kind("/a.mp4#audio=pcmu/16000")).toEqual(["rtsp", " -f rtsp {output}"]);
+    expect(kind("/a.mp4#audio=pcm/8000")).toEqual(["rtsp", " -f rtsp {output}"]);
+    expect(kind("/a.mp4#video=h264#audio=opus")).toEqual(["mpegts", " -f mpegts -"]);
+  });
+
   it("takes templates, bin and global options from the config", () => {
     const templates = ffmpegTemplates({
       bin: "/opt/ffmpeg/bin/ffmpeg",
