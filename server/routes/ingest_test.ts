@@ -36,8 +36,20 @@ describe("POST /api/stream.*?dst=", () => {
     const t = await makeTestApp({ yaml: "streams:\n  cam:\n" });
     try {
       const ts = new URL("../../lib/format/mpegts/testdata/ffmpeg_h264_aac.mpegts", import.meta.url);
-      const adts = await ffmpeg(["-i", decodeURIComponent(ts.pathname), "-vn", "-c:a", "copy", "-f", "adts", "-"]);
-      const res = await t.app.request("/api/stream?dst=cam", { method: "POST", body: new Uint8Array(adts.stdout) });
+      const adts = await ffmpeg([
+        "-i",
+        decodeURIComponent(ts.pathname),
+        "-vn",
+        "-c:a",
+        "copy",
+        "-f",
+        "adts",
+        "-",
+      ]);
+      const res = await t.app.request("/api/stream?dst=cam", {
+        method: "POST",
+        body: new Uint8Array(adts.stdout),
+      });
       expect(res.status).toBe(200);
       expect(t.buffer.text()).toMatch(/ingest started.*adts/);
     } finally {

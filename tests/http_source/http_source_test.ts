@@ -273,19 +273,23 @@ describe.skipIf(!haveX264)(haveX264 ? "http sources" : "http sources (skipped: f
     expect(v.frames).toBeGreaterThanOrEqual(5);
   }, 20_000);
 
-  it("strom pulls its own stream.flv, stream.ts, HLS, stream.mjpeg and stream.aac outputs as sources", async () => {
-    for (const name of ["own_flv", "own_ts", "own_hls"]) {
-      const streams = await probeMp4(name);
-      expect(streams.map((s) => s.codec).sort()).toEqual(["aac", "h264"]);
-    }
-    const [v] = await probeMjpeg("own_mjpeg");
-    expect(v).toMatchObject({ codec: "mjpeg", width: 640, height: 360 });
-    expect(v.frames).toBeGreaterThanOrEqual(10);
-    const aac = await fetch(`${base}/api/stream.aac?src=own_aac&duration=2`);
-    const [a] = codecsOf(await probeBytes(new Uint8Array(await aac.arrayBuffer()), "aac"));
-    expect(a.codec).toBe("aac");
-    expect(a.frames).toBeGreaterThanOrEqual(40);
-  }, 60_000);
+  it(
+    "strom pulls its own stream.flv, stream.ts, HLS, stream.mjpeg and stream.aac outputs as sources",
+    async () => {
+      for (const name of ["own_flv", "own_ts", "own_hls"]) {
+        const streams = await probeMp4(name);
+        expect(streams.map((s) => s.codec).sort()).toEqual(["aac", "h264"]);
+      }
+      const [v] = await probeMjpeg("own_mjpeg");
+      expect(v).toMatchObject({ codec: "mjpeg", width: 640, height: 360 });
+      expect(v.frames).toBeGreaterThanOrEqual(10);
+      const aac = await fetch(`${base}/api/stream.aac?src=own_aac&duration=2`);
+      const [a] = codecsOf(await probeBytes(new Uint8Array(await aac.arrayBuffer()), "aac"));
+      expect(a.codec).toBe("aac");
+      expect(a.frames).toBeGreaterThanOrEqual(40);
+    },
+    60_000,
+  );
 
   it(
     "a camera killed mid-stream (kill -9): the stream redials and the viewer keeps getting pictures",

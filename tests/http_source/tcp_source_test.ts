@@ -14,9 +14,36 @@ import { type RunningServer, startServer } from "../../server/server.ts";
 import { hasEncoder } from "../_support/ffmpeg.ts";
 import { freePort } from "../_support/net.ts";
 import { codecsOf, probeBytes, waitFor } from "../outputs/_server.ts";
-import { H264_AAC, TEST_AV } from "./_peer.ts";
+import { H264, H264_AAC, TEST_AV } from "./_peer.ts";
 
 const haveX264 = await hasEncoder("libx264");
+const haveX265 = await hasEncoder("libx265");
+
+const VIDEO_ONLY = ["-re", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=10"];
+
+/** What each ffmpeg peer serves, by its output format. */
+const PEERS: Record<string, string[]> = {
+  mpegts: [...TEST_AV, ...H264_AAC],
+  flv: [...TEST_AV, ...H264_AAC],
+  h264: [...VIDEO_ONLY, ...H264],
+  ...(haveX265
+    ? {
+      hevc: [
+        ...VIDEO_ONLY,
+        ...[
+          "-c:v",
+          "libx265",
+          "-preset",
+          "ultrafast",
+          "-x265-params",
+          "log-level=none:bframes=0",
+          "-g",
+          "10",
+        ],
+      ],
+    }
+    : {}),
+};
 
 /** Whether something listens on 127.0.0.1:port (Linux /proc; elsewhere: true after a second). */
 function listening(port: number, since: number): boolean {
@@ -37,28 +64,24 @@ describe.skipIf(!haveX264)(
     const children: ChildProcess[] = [];
 
     beforeAll(async () => {
-      for (const format of ["mpegts", "flv"]) {
+      for (const [format, args] of Object.entries(PEERS)) {
         const port = await freePort();
         ports[format] = port;
         const started = Date.now();
-        children.push(spawn("ffmpeg", [
-          "-hide_banner",
-          "-nostdin",
-          "-v",
-          "error",
-          ...TEST_AV,
-          ...H264_AAC,
-          "-t",
-          "30",
-          "-f",
-          format,
-          `tcp://127.0.0.1:${port}?listen=1`,
-        ], { stdout: "ignore", stderr: "ignore" }));
+        const output = ["-t", "30", "-f", format, `tcp://127.0.0.1:${port}?listen=1`];
+        children.push(
+          spawn("ffmpeg", ["-hide_banner", "-nostdin", "-v", "error", ...args, ...output], {
+            stdout: "ignore",
+            stderr: "ignore",
+          }),
+        );
         await waitFor(`ffmpeg to listen on ${port}`, () => listening(port, started), 10_000);
       }
       server = await startServer({
         configSources: [JSON.stringify({
-          streams: { ts: `tcp://127.0.0.1:${ports.mpegts}`, flv: `tcp://127.0.0.1:${ports.flv}` },
+          streams: Object.fromEntries(
+            Object.entries(ports).map(([f, port]) => [f, `tcp://127.0.0.1:${port}`]),
+          ),
         })],
         listen: "127.0.0.1:0",
         handleSignals: false,
@@ -73,7 +96,7 @@ describe.skipIf(!haveX264)(
       await Promise.all(children.map((c) => c[Symbol.asyncDispose]()));
     }, 20_000);
 
-    for (const [name, format] of [["ts", "mpegts"], ["flv", "flv"]] as const) {
+    for (const [name, format] of [["mpegts", "mpegts"], ["flv", "flv"]] as const) {
       it(`reads ${format} from ffmpeg listening on TCP: H.264 + AAC decode`, async () => {
         const res = await fetch(`${base}/api/stream.mp4?src=${name}&duration=2`);
         expect(res.status).toBe(200);
@@ -85,6 +108,24 @@ describe.skipIf(!haveX264)(
         const info = await fetch(`${base}/api/streams?src=${name}`).then((r) => r.json());
         expect(JSON.stringify(info)).toContain(`"tcp/${format}"`);
       }, 20_000);
+    }
+
+    for (const [name, codec, label] of [["h264", "h264", "H.264"], ["hevc", "hevc", "H.265"]] as const) {
+      it.skipIf(name === "hevc" && !haveX265)(
+        `reads raw ${label} Annex-B (ffmpeg -f ${name}) from TCP: access units decode`,
+        async () => {
+          const res = await fetch(`${base}/api/stream.mp4?src=${name}&duration=2`);
+          expect(res.status).toBe(200);
+          const probe = await probeBytes(new Uint8Array(await res.arrayBuffer()));
+          expect(probe.stderr).toBe("");
+          const [v] = codecsOf(probe);
+          expect(v).toMatchObject({ codec, type: "video", width: 320, height: 240 });
+          expect(v.frames).toBeGreaterThanOrEqual(10);
+          const info = await fetch(`${base}/api/streams?src=${name}`).then((r) => r.json());
+          expect(JSON.stringify(info)).toContain(`"tcp/${name === "h264" ? "h264" : "h265"}"`);
+        },
+        20_000,
+      );
     }
 
     it("a refused port: the error names host and port", async () => {

@@ -25,6 +25,7 @@ import { TsDemuxer } from "../../format/mpegts/ts_demuxer.ts";
 import { JpegSplitter } from "../exec/jpeg_splitter.ts";
 import { type AdtsFrame, AdtsSplitter, adtsToAudioSpecificConfig } from "../../codec/aac/adts.ts";
 import { buildAacFmtp } from "../../codec/aac/fmtp.ts";
+import { AnnexbSplitter } from "./annexb_stream.ts";
 import { errorText } from "./client.ts";
 import {
   describeBody,
@@ -34,7 +35,7 @@ import {
 } from "./stream_format.ts";
 
 /** Container formats a byte stream may carry. */
-export type ByteStreamFormat = "multipart" | "mjpeg" | "flv" | "mpegts" | "adts";
+export type ByteStreamFormat = "multipart" | "mjpeg" | "flv" | "mpegts" | "adts" | "h264" | "h265";
 
 /** Options of {@link openByteStream}. */
 export interface ByteStreamOptions {
@@ -88,6 +89,7 @@ export class ContainerDemux {
   readonly #multipart: MultipartParser | undefined;
   readonly #jpeg: JpegSplitter | undefined;
   readonly #adts: AdtsSplitter | undefined;
+  readonly #annexb: AnnexbSplitter | undefined;
   #aac: Codec | undefined;
   #aacTime = 0;
   readonly #t0 = performance.now();
@@ -104,11 +106,20 @@ export class ContainerDemux {
     else if (format === "flv") this.#flv = new FlvDemuxer();
     else if (format === "multipart") this.#multipart = new MultipartParser();
     else if (format === "adts") this.#adts = new AdtsSplitter((f) => this.#aacFrame(f));
-    else this.#jpeg = new JpegSplitter((jpeg) => this.#image(jpeg));
+    else if (format === "h264" || format === "h265") {
+      // No timestamps in the stream: arrival time, as for MJPEG.
+      this.#annexb = new AnnexbSplitter(format === "h264" ? "H264" : "H265", (au) =>
+        this.#emit("video", {
+          timestamp: Math.round((performance.now() - this.#t0) * (VIDEO_CLOCK / 1000)),
+          keyframe: au.keyframe,
+          data: au.data,
+        }));
+    } else this.#jpeg = new JpegSplitter((jpeg) => this.#image(jpeg));
   }
 
   get errors(): number {
-    return this.#ts?.errors ?? this.#flv?.errors ?? this.#multipart?.errors ?? this.#adts?.errors ?? 0;
+    return this.#ts?.errors ?? this.#flv?.errors ?? this.#multipart?.errors ?? this.#adts?.errors ??
+      this.#annexb?.errors ?? 0;
   }
 
   bind(receivers: Map<number | string, Receiver>): void {
@@ -168,6 +179,8 @@ export class ContainerDemux {
       }
     } else if (this.#adts) {
       this.#adts.push(chunk);
+    } else if (this.#annexb) {
+      this.#annexb.push(chunk);
     } else {
       this.#jpeg!.push(chunk);
     }
@@ -181,6 +194,8 @@ export class ContainerDemux {
       for (const part of this.#multipart.flush()) {
         if (part.body[0] === 0xff && part.body[1] === 0xd8) this.#image(part.body);
       }
+    } else if (this.#annexb) {
+      this.#annexb.flush();
     }
   }
 
@@ -188,6 +203,7 @@ export class ContainerDemux {
   ready(now: number): boolean {
     const tracks = this.#ts?.tracks ?? this.#flv?.tracks;
     if (this.#adts) return this.#aac !== undefined;
+    if (this.#annexb) return this.#annexb.codec !== undefined && this.#annexb.units > 0;
     if (!tracks) return this.images > 0;
     if (this.#ts ? this.#ts.ready : this.#flv!.ready) return true;
     if (!tracks.some((t) => t.ready)) return false;
@@ -199,6 +215,9 @@ export class ContainerDemux {
   describeTracks(): string {
     const tracks = this.#ts?.tracks ?? this.#flv?.tracks;
     if (this.#adts) return `${this.#adts.frames} AAC frames`;
+    if (this.#annexb) {
+      return `${this.#annexb.units} access units${this.#annexb.codec ? "" : ", no parameter sets yet"}`;
+    }
     if (!tracks) return `${this.images} images`;
     if (!tracks.length) return "no tracks";
     return tracks.map((t) => `${t.kind} ${t.codec.name}${t.ready ? "" : " (no codec config yet)"}`).join(
@@ -220,8 +239,17 @@ export class ContainerDemux {
         media: { kind: t.kind, direction: "recvonly", id: t.kind, codecs: [{ ...t.codec }] },
       }));
     }
+    if (this.#annexb?.codec) {
+      return [{
+        key: "video",
+        media: { kind: "video", direction: "recvonly", id: "video", codecs: [{ ...this.#annexb.codec }] },
+      }];
+    }
     if (this.#aac) {
-      return [{ key: "aac", media: { kind: "audio", direction: "recvonly", id: "audio", codecs: [{ ...this.#aac }] } }];
+      return [{
+        key: "aac",
+        media: { kind: "audio", direction: "recvonly", id: "audio", codecs: [{ ...this.#aac }] },
+      }];
     }
     return [{
       key: "jpeg",
@@ -320,7 +348,7 @@ export async function openByteStream(
       }
       const found = detectStreamFormat(options.contentType, head, { ended });
       if (found === "more" && !ended) continue;
-      const allowed = options.formats ?? ["multipart", "mjpeg", "flv", "mpegts", "adts"];
+      const allowed = options.formats ?? ["multipart", "mjpeg", "flv", "mpegts", "adts", "h264", "h265"];
       const asStream = found === "jpeg" ? "mjpeg" : found;
       if (found === "more" || found === undefined || !allowed.includes(asStream as ByteStreamFormat)) {
         const what = found === "more" || found === undefined

@@ -69,25 +69,42 @@ describe("openByteStream", () => {
     expect(receivers.reduce((n, r) => n + r.frames, 0)).toBe(reference.length);
   });
 
-  it.skipIf(!hasFfmpeg)("ADTS AAC (ffmpeg -f adts): one frame per ADTS frame, timestamps counting samples", async () => {
-    const res = await ffmpeg(["-i", decodeURIComponent(tsUrl.pathname), "-vn", "-c:a", "copy", "-f", "adts", "-"]);
-    expect(res.code).toBe(0);
-    const producer = await openByteStream(chunked(res.stdout, 500).body, { ...opts, contentType: "audio/aac" });
-    expect(producer.format).toBe("adts");
-    const [audio] = producer.medias();
-    expect(audio.codecs[0]).toMatchObject({ name: "MPEG4-GENERIC", clockRate: 44100, channels: 1 });
-    const receiver = producer.track(audio, audio.codecs[0]);
-    const stamps: number[] = [];
-    receiver.addSender(new Sender(audio, audio.codecs[0], (f) => {
-      stamps.push(f.timestamp);
-    }));
-    await producer.start();
-    const ts = await loadFixture(tsUrl);
-    const demux = new TsDemuxer();
-    const expected = [...demux.push(ts), ...demux.flush()].filter((f) => f.track.kind === "audio").length;
-    expect(receiver.frames).toBe(expected);
-    expect(stamps.slice(0, 3)).toEqual([0, 1024, 2048]);
-  });
+  it.skipIf(!hasFfmpeg)(
+    "ADTS AAC (ffmpeg -f adts): one frame per ADTS frame, timestamps counting samples",
+    async () => {
+      const res = await ffmpeg([
+        "-i",
+        decodeURIComponent(tsUrl.pathname),
+        "-vn",
+        "-c:a",
+        "copy",
+        "-f",
+        "adts",
+        "-",
+      ]);
+      expect(res.code).toBe(0);
+      const producer = await openByteStream(chunked(res.stdout, 500).body, {
+        ...opts,
+        contentType: "audio/aac",
+      });
+      expect(producer.format).toBe("adts");
+      const [audio] = producer.medias();
+      expect(audio.codecs[0]).toMatchObject({ name: "MPEG4-GENERIC", clockRate: 44100, channels: 1 });
+      const receiver = producer.track(audio, audio.codecs[0]);
+      const stamps: number[] = [];
+      receiver.addSender(
+        new Sender(audio, audio.codecs[0], (f) => {
+          stamps.push(f.timestamp);
+        }),
+      );
+      await producer.start();
+      const ts = await loadFixture(tsUrl);
+      const demux = new TsDemuxer();
+      const expected = [...demux.push(ts), ...demux.flush()].filter((f) => f.track.kind === "audio").length;
+      expect(receiver.frames).toBe(expected);
+      expect(stamps.slice(0, 3)).toEqual([0, 1024, 2048]);
+    },
+  );
 
   it("a source that stops sending fails the run after idleTimeoutMs and is released", async () => {
     const flv = await loadFixture(flvUrl);

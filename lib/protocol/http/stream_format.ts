@@ -9,15 +9,26 @@
  * @module
  */
 import { isAdts } from "../../codec/aac/adts.ts";
+import { detectAnnexb } from "./annexb_stream.ts";
 
 /**
  * A media format an HTTP or TCP source can carry:
  * - `multipart`: `multipart/x-mixed-replace` MJPEG (IP cameras, ffmpeg `-f mpjpeg`);
  * - `mjpeg`: concatenated JPEG images without headers (ffmpeg `-f mjpeg`);
  * - `jpeg`: one JPEG snapshot per request (polled);
- * - `flv`: HTTP-FLV; `mpegts`: MPEG-TS; `adts`: AAC with ADTS headers; `hls`: an HLS playlist (`.m3u8`).
+ * - `flv`: HTTP-FLV; `mpegts`: MPEG-TS; `adts`: AAC with ADTS headers; `hls`: an HLS playlist (`.m3u8`);
+ * - `h264`, `h265`: a raw Annex-B video stream (ffmpeg `-f h264`, `-f hevc`).
  */
-export type StreamFormat = "multipart" | "mjpeg" | "jpeg" | "flv" | "mpegts" | "adts" | "hls";
+export type StreamFormat =
+  | "multipart"
+  | "mjpeg"
+  | "jpeg"
+  | "flv"
+  | "mpegts"
+  | "adts"
+  | "h264"
+  | "h265"
+  | "hls";
 
 /** Each format's name for messages. */
 export const STREAM_FORMAT_LABEL: Record<StreamFormat, string> = {
@@ -27,12 +38,14 @@ export const STREAM_FORMAT_LABEL: Record<StreamFormat, string> = {
   flv: "FLV",
   mpegts: "MPEG-TS",
   adts: "ADTS AAC",
+  h264: "H.264 Annex-B",
+  h265: "H.265 Annex-B",
   hls: "HLS playlist",
 };
 
 /** Every format's name, for messages. */
 export const STREAM_FORMAT_NAMES =
-  "MJPEG (multipart/x-mixed-replace or raw JPEG), JPEG snapshots, HTTP-FLV, MPEG-TS, ADTS AAC, HLS (.m3u8)";
+  "MJPEG (multipart/x-mixed-replace or raw JPEG), JPEG snapshots, HTTP-FLV, MPEG-TS, ADTS AAC, raw H.264/H.265, HLS (.m3u8)";
 
 const HLS_TYPES = new Set([
   "application/vnd.apple.mpegurl",
@@ -85,6 +98,8 @@ export function detectStreamFormat(
     return type === "image/jpeg" || options.single ? "jpeg" : "mjpeg";
   }
   if (startsWithText(head, "#EXTM3U")) return "hls";
+  const annexb = detectAnnexb(head);
+  if (annexb) return annexb === "H264" ? "h264" : "h265";
   // ADTS: a 0xFFF syncword with layer 0 (MP3 has a non-zero layer), and a sane frame length.
   if (isAdts(head)) {
     const length = ((head[3] & 0x03) << 11) | (head[4] << 3) | (head[5] >> 5);

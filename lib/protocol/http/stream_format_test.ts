@@ -42,6 +42,11 @@ describe("detectStreamFormat", () => {
     expect(detectStreamFormat("", new Uint8Array([0xff, 0xfb, 0x90, 0x64, 0, 0, 0]))).toBeUndefined();
   });
 
+  it("raw H.264 and H.265 Annex-B by their first NAL unit", () => {
+    expect(detectStreamFormat("", new Uint8Array([0, 0, 0, 1, 0x67, 0x64, 0, 0x1f]))).toBe("h264");
+    expect(detectStreamFormat("", new Uint8Array([0, 0, 0, 1, 0x40, 0x01, 0x0c, 0x01]))).toBe("h265");
+  });
+
   it("HTML, JSON and empty bodies are not media", () => {
     expect(detectStreamFormat("text/html", text("<!DOCTYPE html><html>"))).toBeUndefined();
     expect(detectStreamFormat("application/json", text('{"error":"no"}'))).toBeUndefined();
