@@ -23,8 +23,20 @@ const door = hub.set("door", [url]);
 
 // 3 s of A-law at 8 kHz from ffmpeg (strom runs no program the network asked for: this one is ours).
 const ff = spawn("ffmpeg", [
-  "-hide_banner", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=8000:duration=3",
-  "-ac", "1", "-c:a", "pcm_alaw", "-f", "alaw", "pipe:1",
+  "-hide_banner",
+  "-v",
+  "error",
+  "-f",
+  "lavfi",
+  "-i",
+  "sine=frequency=440:sample_rate=8000:duration=3",
+  "-ac",
+  "1",
+  "-c:a",
+  "pcm_alaw",
+  "-f",
+  "alaw",
+  "pipe:1",
 ]);
 const chunks: Uint8Array[] = [];
 for await (const chunk of ff.stdout!) chunks.push(chunk);

@@ -20,7 +20,7 @@ import { type ConnectionInfo, type Consumer, nextConnectionId, type Producer } f
 import { CodecMismatchError } from "./errors.ts";
 import type { Frame } from "./frame.ts";
 import { matchMedia, type Media } from "./media.ts";
-import { Receiver, type Sender } from "./fanout.ts";
+import { Receiver } from "./fanout.ts";
 
 /**
  * Converts a talker's audio into the codec a source's backchannel takes.
@@ -336,7 +336,7 @@ export class AudioTalker implements TalkingConsumer {
     if (this.#stopped) return;
     this.#stopped = true;
     const r = this.#receiver;
-    if (r) { for (const s of r.senders.slice()) (s as Sender).close(); }
+    if (r) { for (const s of r.senders.slice()) s.close(); }
   }
 
   info(): ConnectionInfo {

@@ -327,7 +327,9 @@ describe("RTSP ONVIF backchannel", () => {
       await producer.stop();
     }
     stream = new Stream("door", [`${camera.url}#backchannel=0`], { graceMs: 200 });
-    await expect(stream.addConsumer(new AudioTalker([PCMA]))).rejects.toThrow(/none of its sources has a backchannel/);
+    await expect(stream.addConsumer(new AudioTalker([PCMA]))).rejects.toThrow(
+      /none of its sources has a backchannel/,
+    );
   }, 10_000);
 
   it("asks again without the Require header when the camera answers 551 Option Not Supported", async () => {
@@ -341,7 +343,9 @@ describe("RTSP ONVIF backchannel", () => {
       stream = new Stream("door", [camera.url], { graceMs: 200 });
       await stream.addConsumer(viewer);
       await waitFor("camera audio", () => viewer.frames.audio.length >= 3, 5_000);
-      await expect(stream.addConsumer(new AudioTalker([PCMA]))).rejects.toThrow(/none of its sources has a backchannel/);
+      await expect(stream.addConsumer(new AudioTalker([PCMA]))).rejects.toThrow(
+        /none of its sources has a backchannel/,
+      );
     } finally {
       await producer.stop();
     }
