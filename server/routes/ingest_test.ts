@@ -57,6 +57,20 @@ describe("POST /api/stream.*?dst=", () => {
     }
   });
 
+  it("POST /api/stream?dst= takes raw H.264 Annex-B", async () => {
+    const t = await makeTestApp({ yaml: "streams:\n  cam:\n" });
+    try {
+      const h264 = await loadFixture(
+        new URL("../../lib/codec/h264/testdata/ffmpeg_h264_640x360.h264", import.meta.url),
+      );
+      const res = await t.app.request("/api/stream?dst=cam", { method: "POST", body: new Uint8Array(h264) });
+      expect(res.status).toBe(200);
+      expect(t.buffer.text()).toMatch(/ingest started.*h264/);
+    } finally {
+      await t.close();
+    }
+  });
+
   it("a whole FLV file in one request publishes it and answers 200 when it ends", async () => {
     const t = await makeTestApp({ yaml: "streams:\n  cam:\n" });
     try {
