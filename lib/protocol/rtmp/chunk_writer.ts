@@ -48,18 +48,44 @@ export class ChunkWriter {
    * @throws {RangeError} for a chunk stream id outside 2..65599 or a payload over 16 MiB - 1.
    */
   encode(msg: RtmpMessage): Uint8Array {
-    const { csid, payload } = msg;
+    const out = new Uint8Array(this.#size(msg));
+    this.#write(msg, out, 0);
+    return out;
+  }
+
+  /**
+   * The chunks of several messages, one after another in one buffer (one socket write for all).
+   *
+   * @throws {RangeError} as {@link encode}.
+   */
+  encodeAll(msgs: readonly RtmpMessage[]): Uint8Array {
+    let size = 0;
+    for (const m of msgs) size += this.#size(m);
+    const out = new Uint8Array(size);
+    let p = 0;
+    for (const m of msgs) p = this.#write(m, out, p);
+    return out;
+  }
+
+  #size(msg: RtmpMessage): number {
+    const { csid } = msg;
     if (csid < 2 || csid > 65599) throw new RangeError(`Cannot write RTMP chunk stream ${csid}: valid ids are 2..65599`);
-    const length = payload.length;
+    const length = msg.payload.length;
     if (length > 0xffffff) throw new RangeError(`Cannot write a ${length}-byte RTMP message: the limit is 16777215`);
+    const extended = msg.timestamp >>> 0 >= 0xffffff;
+    const bh = basicHeaderSize(csid);
+    const chunks = Math.max(1, Math.ceil(length / this.chunkSize));
+    return bh + 11 + (extended ? 4 : 0) + length + (chunks - 1) * (bh + (extended ? 4 : 0));
+  }
+
+  #write(msg: RtmpMessage, out: Uint8Array, start: number): number {
+    const { csid, payload } = msg;
+    const length = payload.length;
     const ts = msg.timestamp >>> 0;
     const extended = ts >= 0xffffff;
-    const bh = basicHeaderSize(csid);
     const cs = this.chunkSize;
     const chunks = Math.max(1, Math.ceil(length / cs));
-    const contHeader = bh + (extended ? 4 : 0);
-    const out = new Uint8Array(bh + 11 + (extended ? 4 : 0) + length + (chunks - 1) * contHeader);
-    let p = writeBasicHeader(out, 0, 0, csid);
+    let p = writeBasicHeader(out, start, 0, csid);
     const field = extended ? 0xffffff : ts;
     out[p] = field >>> 16;
     out[p + 1] = (field >>> 8) & 0xff;
@@ -86,7 +112,7 @@ export class ChunkWriter {
       p += n;
       off += n;
     }
-    return out;
+    return p;
   }
 }
 

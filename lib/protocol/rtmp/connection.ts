@@ -176,6 +176,11 @@ export class RtmpConnection {
     return this.#write(this.#writer.encode(msg));
   }
 
+  /** Sends several messages with one socket write. Returns as {@link send}. */
+  sendAll(msgs: readonly RtmpMessage[]): boolean {
+    return this.#write(this.#writer.encodeAll(msgs));
+  }
+
   /** Sends an AMF0 command on the command chunk stream. */
   command(streamId: number, name: string, transactionId: number, object: Amf0Value, ...args: Amf0Value[]): boolean {
     return this.send({
