@@ -50,6 +50,24 @@ describe("ChunkReader + ChunkWriter", () => {
     }
   });
 
+  test("encodeAll writes the same bytes as one encode per message", () => {
+    const w = new ChunkWriter();
+    w.chunkSize = 64;
+    const msgs: RtmpMessage[] = [
+      { csid: 4, type: 8, streamId: 1, timestamp: 21, payload: bytes(10, 1) },
+      { csid: 6, type: 9, streamId: 1, timestamp: 0xffffff + 1, payload: bytes(200, 2) },
+      { csid: 400, type: 8, streamId: 1, timestamp: 43, payload: bytes(64, 3) },
+    ];
+    const each = msgs.map((m) => w.encode(m));
+    const joined = new Uint8Array(each.reduce((n, b) => n + b.length, 0));
+    let o = 0;
+    for (const b of each) {
+      joined.set(b, o);
+      o += b.length;
+    }
+    expect(w.encodeAll(msgs)).toEqual(joined);
+  });
+
   test("applies type 1, 2 and 3 headers as deltas on their chunk stream", () => {
     // fmt0 ts=1000 len=2 type=8 sid=1 | fmt1 delta=20 len=1 type=9 | fmt2 delta=5 | fmt3 (delta 5 again)
     const wire = new Uint8Array([
