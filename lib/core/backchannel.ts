@@ -244,8 +244,9 @@ export function talkerCodecsFor(prodMedia: Media, offered: Codec[]): Codec[] {
 
 /**
  * The error for a consumer that only talks (every media `recvonly`) and found no source to talk
- * to, saying why in terms of two-way audio; `undefined` when the consumer also wants to receive
- * (the stream's usual codec mismatch applies then).
+ * to, saying why in terms of two-way audio (`failures`: errors met on the way, e.g. a refused
+ * SETUP); `undefined` when the consumer also wants to receive (the stream's usual codec mismatch
+ * applies then).
  *
  * @example
  * ```ts
@@ -257,19 +258,24 @@ export function backchannelMismatch(
   stream: string,
   wanted: Media[],
   offered: Media[],
+  failures: readonly Error[] = [],
 ): CodecMismatchError | undefined {
   if (!wanted.length || wanted.some((m) => m.direction !== "recvonly")) return undefined;
   const talker = wanted.flatMap((m) => m.codecs.map((c) => `${m.kind}:${codecToString(c)}`));
   const speakers = offered.filter((m) => m.direction === "sendonly");
   const taken = speakers.flatMap((m) => m.codecs.map((c) => `${m.kind}:${codecToString(c)}`));
   const error = new CodecMismatchError(stream, talker, taken);
-  error.message = speakers.length === 0
+  const reasons = failures.map((e) => e.message).join("; ");
+  error.message = speakers.length > 0 && failures.length > 0
+    ? `Stream "${stream}": setting up the source's backchannel (two-way audio) failed: ${reasons}`
+    : speakers.length === 0
     ? `Stream "${stream}": no source takes audio (two-way audio): none of its sources has a backchannel. ` +
       `RTSP cameras offer one when they support the ONVIF backchannel (a source with #backchannel=0 does ` +
       `not ask for it).`
     : `Stream "${stream}": the source's backchannel takes ${taken.join(", ")} and the talker sends ` +
       `${talker.join(", ")}; no registered transcoder converts them (registerBackchannelTranscoders() ` +
       `adds PCM conversions, and ffmpeg for Opus and AAC).`;
+  if (failures.length && !error.message.includes(reasons)) error.message += ` (${reasons})`;
   return error;
 }
 

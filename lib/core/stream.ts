@@ -224,10 +224,8 @@ export class Stream {
           this.name,
           wanted,
           slots.flatMap((s) => s.producer?.medias() ?? []),
+          dialErrors,
         );
-        if (talkError && dialErrors.length) {
-          talkError.message += ` (${dialErrors.map((e) => e.message).join("; ")})`;
-        }
         throw talkError ?? new CodecMismatchError(this.name, wanted.flatMap(describe), offered);
       }
       this.#consumers.push(consumer);

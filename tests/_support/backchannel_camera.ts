@@ -30,6 +30,8 @@ export interface BackchannelCameraOptions {
   backchannel?: "accept" | "refuse" | "hangup";
   /** The speaker's codecs as SDP `<pt> <name>/<rate>` (default `8 PCMA/8000`). */
   speaker?: string[];
+  /** Answer the speaker's SETUP with this status (e.g. 453, as a camera whose speaker is in use). */
+  speakerSetupStatus?: number;
 }
 
 /** One request the camera got, with the connection it came on. */
@@ -177,6 +179,10 @@ export class BackchannelCamera {
         break;
       case "SETUP": {
         const control = req.uri.split("/").pop() ?? "";
+        if (control === "speaker" && this.options.speakerSetupStatus) {
+          status = this.options.speakerSetupStatus;
+          break;
+        }
         const t = parseTransport(req.headers.get("Transport") ?? "RTP/AVP")[0];
         headers.set("Session", "C0FFEE;timeout=60");
         if (t.lower === "tcp" && t.interleaved) {

@@ -301,6 +301,25 @@ describe("RTSP ONVIF backchannel", () => {
     15_000,
   );
 
+  it(
+    "a camera that refuses the speaker's SETUP fails the talker with its answer; its audio plays on",
+    async () => {
+      camera = await new BackchannelCamera({ speakerSetupStatus: 453 }).start();
+      stream = new Stream("door", [camera.url], { graceMs: 200 });
+      await expect(stream.addConsumer(new AudioTalker([PCMA]))).rejects.toThrow(
+        /backchannel \(two-way audio\) failed: RTSP SETUP .*453/,
+      );
+      const viewer = new RecordingConsumer([{ kind: "audio", direction: "sendonly", codecs: [PCMA] }]);
+      await stream.addConsumer(viewer);
+      await waitFor("camera audio", () => viewer.frames.audio.length >= 3, 5_000);
+      expect(camera.requests.filter((r) => r.method === "SETUP").map((r) => r.uri.split("/").pop())).toEqual([
+        "speaker",
+        "mic",
+      ]);
+    },
+    10_000,
+  );
+
   it("sends over UDP with #transport=udp", async () => {
     camera = await new BackchannelCamera().start();
     stream = new Stream("door", [`${camera.url}#transport=udp`], { graceMs: 200 });

@@ -276,7 +276,16 @@ export class RtspClientProducer implements Producer {
         this.#backchannels.push(bc);
         if (bc.channel >= 0 || this.#state === "ready") {
           bc.setupWanted = true;
-          if (bc.channel < 0) bc.channel = await this.#client.setup(this.#sdpMedias[index]);
+          if (bc.channel < 0) {
+            try {
+              bc.channel = await this.#client.setup(this.#sdpMedias[index]);
+            } catch (error) {
+              // E.g. 453 from a camera whose backchannel another client holds: the talker gets the
+              // error, the camera's other media play on.
+              this.#backchannels.splice(this.#backchannels.indexOf(bc), 1);
+              throw error;
+            }
+          }
         } else {
           // Playing: setting the media up needs a reconnect, so it waits for the talker's first
           // audio (held meanwhile). A reader that could talk but never does costs the camera
