@@ -299,12 +299,12 @@ describe.skipIf(!haveX264)(haveX264 ? "http sources" : "http sources (skipped: f
       const body = (async () => new Uint8Array(await res.arrayBuffer()))();
       await waitFor("the camera's ffmpeg", () => flakyChild !== undefined, 5_000);
       const first = flakyChild!;
-      await new Promise((r) => setTimeout(r, 1500));
+      await new Promise((r) => setTimeout(r, 1000));
       first.kill("SIGKILL");
       await waitFor("a new camera connection", () => flakyChild !== first, 8_000);
       const [v] = codecsOf(await probeBytes(await body, "mpjpeg"));
-      // 6 s at 10 fps minus the ~1 s reconnect delay.
-      expect(v.frames).toBeGreaterThanOrEqual(30);
+      // At most ~12 pictures came before the kill (1 s at 10 fps): the rest came after the redial.
+      expect(v.frames).toBeGreaterThanOrEqual(20);
       expect(peer.hits.get("/flaky.mjpeg")).toBeGreaterThanOrEqual(2);
     },
     20_000,

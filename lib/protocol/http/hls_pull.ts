@@ -302,6 +302,10 @@ export class HlsPullProducer implements Producer {
     } finally {
       signal?.removeEventListener("abort", abort);
     }
+    if (signal?.aborted) {
+      this.#connection.abort();
+      throw new SourceError(this.#fetcher.display, "dial aborted", { cause: signal.reason });
+    }
     const demux = this.#demux;
     const medias = demux?.medias() ?? [];
     if (!demux || !medias.length) {

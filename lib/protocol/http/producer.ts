@@ -96,6 +96,7 @@ export async function dialHttp(url: string, options: HttpDialOptions = {}): Prom
           contentType: res.headers.get("content-type") ?? "",
           kind: "http",
           protocol: new URL(source.url).protocol === "https:" ? "https" : "http",
+          remoteAddr: new URL(res.url || source.url).host,
           log,
           signal: options.signal,
           probeTimeoutMs: options.probeTimeoutMs,
