@@ -25,6 +25,21 @@ import { sleep, waitFor } from "../rtsp/_helpers.ts";
 
 const hasFfmpeg = await hasTool("ffmpeg");
 const hasOpus = hasFfmpeg && await hasEncoder("libopus");
+
+// Open sockets, pipes, timers and processes (Node and Deno; Bun reports nothing, so the leak test
+// is skipped there).
+const activeResources = (process as { getActiveResourcesInfo?: () => string[] }).getActiveResourcesInfo;
+const probeTimer = setTimeout(() => {}, 1000);
+const measurable = typeof activeResources === "function" && activeResources().length > 0;
+clearTimeout(probeTimer);
+
+function resources(): string {
+  const counts: Record<string, number> = {};
+  for (const name of activeResources!()) {
+    if (/TCP|UDP|Pipe|Timeout|Timer|Process/i.test(name)) counts[name] = (counts[name] ?? 0) + 1;
+  }
+  return JSON.stringify(Object.entries(counts).sort());
+}
 const PCMA: Codec = { name: "PCMA", clockRate: 8000 };
 
 /** 2 s of a 440 Hz tone as raw A-law at 8 kHz, made by ffmpeg. */
@@ -318,6 +333,44 @@ describe("RTSP ONVIF backchannel", () => {
       ]);
     },
     10_000,
+  );
+
+  it.skipIf(!measurable || !hasOpus)(
+    "leaves no socket, pipe, timer or process behind after talkers over TCP, UDP and through ffmpeg (needs ffmpeg with libopus)",
+    async () => {
+      const made = await ffmpeg([
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=48000:duration=0.5",
+        "-c:a",
+        "libopus",
+        "-f",
+        "mpegts",
+        "pipe:1",
+      ]);
+      const demux = new TsDemuxer();
+      const opus = [...demux.push(made.stdout), ...demux.flush()].map((o) => o.frame);
+      await sleep(100);
+      const before = resources();
+      for (const transport of ["tcp", "udp"]) {
+        camera = await new BackchannelCamera().start();
+        stream = new Stream("door", [`${camera.url}#transport=${transport}`], { graceMs: 50 });
+        const talker = new AudioTalker([{ name: "OPUS", clockRate: 48000, channels: 2 }]);
+        await stream.addConsumer(talker);
+        await talk(talker, opus);
+        await waitFor("audio at the camera", () => camera!.speakerPackets.length >= 10, 10_000);
+        await stream.removeConsumer(talker);
+        await stream.close();
+        await camera.close();
+        stream = undefined;
+        camera = undefined;
+      }
+      await waitFor("every resource released", () => resources() === before, 5_000).catch(() => {
+        expect(resources()).toBe(before);
+      });
+    },
+    30_000,
   );
 
   it("sends over UDP with #transport=udp", async () => {
