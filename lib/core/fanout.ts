@@ -24,7 +24,11 @@
 import type { Codec } from "./codec.ts";
 import type { Frame } from "./frame.ts";
 import type { Media } from "./media.ts";
+import { AudioCache } from "./audio_cache.ts";
 import { GopCache, type GopCacheOptions } from "./gop_cache.ts";
+
+// How soon after a video track's GOP replay an audio track's new sender counts as the same viewer's.
+const SYNC_WINDOW_MS = 2_000;
 
 /** What a sender does with each frame. Returning a promise makes the sender wait before the next. */
 export type FrameHandler = (frame: Frame) => void | Promise<void>;
@@ -316,8 +320,17 @@ export class Receiver {
   bytes = 0;
   /** Last GOP of a video track (keyframe onward), used to start new viewers at once. */
   readonly gop: GopCache | undefined;
+  /** When (ms, `performance.now()`) the cached GOP's keyframe arrived; -1 before the first. */
+  keyframeAt = -1;
   /** Called when the last sender is removed. */
   onIdle: (() => void) | undefined;
+  // Audio tracks: the video track of the same source (see `syncWith`) and the recent audio kept to
+  // start new viewers at the moment of that track's cached keyframe.
+  #video: Receiver | undefined;
+  #audio: AudioCache | undefined;
+  // Video tracks: when a sender last started from the cached GOP, and from what arrival time.
+  #replayedAt = -1;
+  #replayedSince = -1;
 
   constructor(media: Media, codec: Codec, options: ReceiverOptions = {}) {
     this.media = media;
@@ -331,7 +344,12 @@ export class Receiver {
   push(frame: Frame): void {
     this.frames++;
     this.bytes += frame.data.length;
-    this.gop?.push(frame);
+    if (this.gop) {
+      this.gop.push(frame);
+      if (frame.keyframe) this.keyframeAt = performance.now();
+    } else if (this.#audio) {
+      this.#audio.push(frame, performance.now());
+    }
     const senders = this.senders;
     fanOutDepth++;
     try {
@@ -360,7 +378,37 @@ export class Receiver {
     sender.receiver?.removeSender(sender);
     sender.receiver = this;
     this.senders.push(sender);
-    if (options.fromCache !== false && this.gop && this.gop.size > 0) sender.replay(this.gop.frames());
+    if (options.fromCache === false) return;
+    if (this.gop && this.gop.size > 0) {
+      sender.replay(this.gop.frames());
+      this.#replayedAt = performance.now();
+      this.#replayedSince = this.keyframeAt;
+      return;
+    }
+    // An audio track added with a video track that just started from its cached GOP (the same
+    // viewer) starts from the audio of that keyframe's moment, so the two play in sync.
+    const video = this.#video;
+    if (this.#audio && video && video.#replayedAt >= 0 && performance.now() - video.#replayedAt < SYNC_WINDOW_MS) {
+      sender.replay(this.#audio.framesSince(video.#replayedSince));
+    }
+  }
+
+  /**
+   * Ties this audio track to the video track of the same source: from now on it keeps its recent
+   * frames ({@link AudioCache}), and a viewer that gets both starts its audio where its video
+   * starts (the cached keyframe) instead of live, seconds ahead of the picture. Sources call it
+   * when they have both tracks (lib/core/source_slot.ts); `undefined` unties.
+   *
+   * @example
+   * ```ts
+   * audioReceiver.syncWith(videoReceiver);
+   * ```
+   */
+  syncWith(video: Receiver | undefined): void {
+    if (this.media.kind !== "audio" || video === this.#video) return;
+    this.#video = video?.gop ? video : undefined;
+    if (this.#video) this.#audio ??= new AudioCache();
+    else this.#audio = undefined;
   }
 
   /** Detaches a sender; calls `onIdle` when it was the last. */

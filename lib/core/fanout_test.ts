@@ -2,6 +2,7 @@ import { describe, expect, it } from "bun:test";
 import { AAC, frame, H264, tick, videoMedia, waitFor } from "./_testing.ts";
 import type { RtpPacket } from "../rtp/packet.ts";
 import type { Frame } from "./frame.ts";
+import type { Media } from "./media.ts";
 import { GopCache } from "./gop_cache.ts";
 import { Receiver, Sender } from "./fanout.ts";
 
@@ -303,5 +304,47 @@ describe("GopCache", () => {
     expect(gop.size).toBe(2);
     gop.push(frame(91000));
     expect(gop.size).toBe(0);
+  });
+});
+
+describe("audio that follows its video track (Receiver.syncWith)", () => {
+  const video: Media = { kind: "video", direction: "recvonly", codecs: [{ name: "H264", clockRate: 90000 }] };
+  const audio: Media = { kind: "audio", direction: "recvonly", codecs: [{ name: "MPEG4-GENERIC", clockRate: 48000 }] };
+
+  it("a late viewer's audio starts at its video's cached keyframe, not live", async () => {
+    const v = new Receiver(video, video.codecs[0]);
+    const a = new Receiver(audio, audio.codecs[0]);
+    a.syncWith(v);
+    // Audio from before the keyframe, then the GOP with its audio.
+    a.push({ timestamp: 0, keyframe: true, data: new Uint8Array([0]) });
+    await new Promise((r) => setTimeout(r, 5));
+    v.push({ timestamp: 0, keyframe: true, data: new Uint8Array([1]) });
+    for (let i = 1; i <= 5; i++) {
+      a.push({ timestamp: i * 1024, keyframe: true, data: new Uint8Array([i]) });
+      v.push({ timestamp: i * 3600, keyframe: false, data: new Uint8Array([i]) });
+    }
+    const gotVideo: number[] = [];
+    const gotAudio: number[] = [];
+    const vs = new Sender(video, video.codecs[0], (f) => void gotVideo.push(f.timestamp));
+    const as = new Sender(audio, audio.codecs[0], (f) => void gotAudio.push(f.timestamp));
+    v.addSender(vs);
+    a.addSender(as);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(gotVideo).toEqual([0, 3600, 7200, 10800, 14400, 18000]);
+    // The audio frame from before the keyframe is not replayed; the five after it are.
+    expect(gotAudio).toEqual([1024, 2048, 3072, 4096, 5120]);
+  });
+
+  it("an audio-only viewer (no video replay just before) starts live", async () => {
+    const v = new Receiver(video, video.codecs[0]);
+    const a = new Receiver(audio, audio.codecs[0]);
+    a.syncWith(v);
+    v.push({ timestamp: 0, keyframe: true, data: new Uint8Array([1]) });
+    a.push({ timestamp: 1024, keyframe: true, data: new Uint8Array([1]) });
+    const got: number[] = [];
+    a.addSender(new Sender(audio, audio.codecs[0], (f) => void got.push(f.timestamp)));
+    a.push({ timestamp: 2048, keyframe: true, data: new Uint8Array([2]) });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(got).toEqual([2048]);
   });
 });

@@ -127,7 +127,16 @@ export class SourceSlot {
     const producer = await this.dial();
     const receiver = await producer.track(media, codec);
     this.tracks.push({ media, codec, receiver });
+    this.#syncTracks();
     return receiver;
+  }
+
+  // Audio tracks follow the source's video track, so a new viewer's audio starts where its video
+  // starts (the cached GOP's keyframe), not seconds ahead of it (Receiver.syncWith).
+  #syncTracks(): void {
+    const video = this.tracks.find((t) => t.media.kind === "video" && t.receiver.gop)?.receiver;
+    if (!video) return;
+    for (const t of this.tracks) if (t.media.kind === "audio") t.receiver.syncWith(video);
   }
 
   /** Starts the producer if it is not running; watches it and reconnects when it ends. */
@@ -229,6 +238,7 @@ export class SourceSlot {
     }
     this.tracks.length = 0;
     this.tracks.push(...moved);
+    this.#syncTracks();
     this.producer = producer;
     this.retries = 0;
     this.lastError = undefined;
