@@ -113,7 +113,10 @@ export class RtmpServerSession {
   run(): Promise<void> {
     this.rtmp.onMessage = this.#onMessage;
     this.rtmp.onClose = (error) => {
-      if (error) {
+      if (error instanceof RtmpError && (error.code === "Timeout" || error.code === "Closed")) {
+        // A port scanner or a client that gave up: not bad input.
+        this.#log.debug("rtmp session ended", { error: error.message });
+      } else if (error) {
         const what = error instanceof RtmpError ? "rtmp session closed on bad input" : "rtmp session failed";
         this.#log.warn(what, { error: error instanceof Error ? error.message : String(error) });
       }
