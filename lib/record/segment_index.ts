@@ -74,6 +74,9 @@ export class SegmentFormatError extends Error {
   }
 }
 
+/** Bytes read at each box header, so a following moof usually comes in the same read. */
+const READ_AHEAD = 8192;
+
 interface Trex {
   duration: number;
   size: number;
@@ -102,7 +105,8 @@ export async function readSegmentIndex(file: OpenFile): Promise<SegmentIndex> {
   let completeBytes = 0;
   let pendingMoof: { start: number; runs: SegmentRun[] } | undefined;
   while (pos + 8 <= fileBytes) {
-    const head = await file.read(pos, 16);
+    // One read takes the header and, usually, the whole moof that follows (a few KB).
+    const head = await file.read(pos, Math.min(READ_AHEAD, fileBytes - pos));
     const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
     let size = view.getUint32(0);
     const type = String.fromCharCode(head[4], head[5], head[6], head[7]);
@@ -127,7 +131,7 @@ export async function readSegmentIndex(file: OpenFile): Promise<SegmentIndex> {
       }
     } else if (type === "moof") {
       if (!moov) throw new SegmentFormatError(file.path, `a moof at byte ${pos} comes before the moov`);
-      const box = await file.read(pos, size);
+      const box = size <= head.length ? head.subarray(0, size) : await file.read(pos, size);
       try {
         pendingMoof = { start: pos, runs: parseMoof(box, pos, trex) };
       } catch {

@@ -98,6 +98,8 @@ export class RecordManager {
   readonly #recordings = new Map<string, Recording>();
   /** Configured streams stopped through the API (until restart). */
   readonly #stoppedByApi = new Set<string>();
+  /** Matching streams whose names cannot be folder names (warned once). */
+  readonly #unsafe = new Set<string>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
 
@@ -124,6 +126,13 @@ export class RecordManager {
     const names = new Set(this.#o.hub.names());
     for (const name of names) {
       if (this.rules.records(name) && !this.#stoppedByApi.has(name) && !this.#recordings.has(name)) {
+        if (!safeFolderName(name)) {
+          if (!this.#unsafe.has(name)) {
+            this.#unsafe.add(name);
+            this.#log.warn(`cannot record stream "${name}": its name cannot be a folder name under record.dir; rename it`);
+          }
+          continue;
+        }
         this.#start(name, "config");
       }
     }
