@@ -177,7 +177,12 @@ describe.skipIf(!hasFfmpeg)("ffmpeg.output set (go2rtc's RTSP output template)",
   beforeAll(async () => {
     ({ server, rtsp } = await serve({
       ffmpeg: { output: "-rtsp_transport tcp -f rtsp {output}" },
-      streams: { demo: "demo:", copy: "ffmpeg:demo#video=copy" },
+      streams: {
+        demo: "demo:",
+        copy: "ffmpeg:demo#video=copy",
+        aac: "ffmpeg:demo#audio=aac/16000",
+        alaw: "ffmpeg:demo#audio=pcma",
+      },
     }));
   }, 20_000);
   afterAll(async () => {
@@ -189,5 +194,15 @@ describe.skipIf(!hasFfmpeg)("ffmpeg.output set (go2rtc's RTSP output template)",
     expect(probe.streams.map((s) => s.codec_name)).toEqual(["h264"]);
     const info = await fetch(`${server.urls[0]}/api/streams?src=copy`).then((r) => r.json());
     expect(info.producers[0].connection).toMatchObject({ format: "exec", protocol: "rtsp" });
+  }, 45_000);
+
+  it("audio-only outputs come over go2rtc's pipes: ADTS AAC and WAV G.711", async () => {
+    const aac = await ffprobe(`${rtsp}/aac`, ["-rtsp_transport", "tcp"], 30_000);
+    expect(aac.streams.map((s) => s.codec_name)).toEqual(["aac"]);
+    expect(aac.streams[0]).toMatchObject({ sample_rate: "16000" });
+    const alaw = await ffprobe(`${rtsp}/alaw`, ["-rtsp_transport", "tcp"], 30_000);
+    expect(alaw.streams.map((s) => s.codec_name)).toEqual(["pcm_alaw"]);
+    const info = await fetch(`${server.urls[0]}/api/streams?src=alaw`).then((r) => r.json());
+    expect(info.producers[0].connection).toMatchObject({ format: "wav", protocol: "pipe" });
   }, 45_000);
 });

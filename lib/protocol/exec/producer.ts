@@ -3,7 +3,8 @@
  *
  * Supported stdout formats, detected from the first bytes:
  * - MJPEG (`-f mjpeg -`): concatenated JPEG images, one frame each;
- * - MPEG-TS (`-f mpegts -`): H.264, H.265, AAC, Opus tracks through the MPEG-TS demuxer.
+ * - MPEG-TS (`-f mpegts -`): H.264, H.265, AAC, Opus tracks through the MPEG-TS demuxer;
+ * - WAV (`-f wav -`: G.711 or 16-bit PCM) and ADTS AAC (`-f adts -`), go2rtc's audio pipes.
  *
  * The RTSP flow (`{output}` in the command: the process publishes into strom's RTSP server) is in
  * `rtsp_output.ts`; `#backchannel=1` (audio to the command's stdin) in `backchannel.ts`.
@@ -22,10 +23,12 @@ import { type ExecUrl, parseExecUrl } from "./exec_url.ts";
 import { JpegSplitter } from "./jpeg_splitter.ts";
 import { ExecError, ExecProcess } from "./process.ts";
 import { ExecBackchannelProducer } from "./backchannel.ts";
+import { AdtsReader, type AudioPipeReader, WavFormatError, WavReader } from "./audio_pipe.ts";
+import type { Frame } from "../../core/frame.ts";
 import { ExecRtspProducer, RtspOutput, type RtspOutputTarget } from "./rtsp_output.ts";
 
 /** Formats an exec command may write to stdout. */
-export type ExecPipeFormat = "mjpeg" | "mpegts";
+export type ExecPipeFormat = "mjpeg" | "mpegts" | "wav" | "adts";
 
 /** Options of {@link dialExec}. */
 export interface ExecDialOptions {
@@ -61,6 +64,12 @@ export interface ExecDialOptions {
 export function detectPipeFormat(head: Uint8Array): ExecPipeFormat | "more" | undefined {
   if (head.length < 2) return "more";
   if (head[0] === 0xff && head[1] === 0xd8) return "mjpeg";
+  // ADTS syncword 0xFFF, layer 0.
+  if (head[0] === 0xff && (head[1] & 0xf6) === 0xf0) return "adts";
+  if (head[0] === 0x52 && head[1] === 0x49) {
+    if (head.length < 4) return "more";
+    if (head[2] === 0x46 && head[3] === 0x46) return "wav"; // "RIFF"
+  }
   if (head[0] === 0x47) {
     if (head.length < 189) return "more";
     if (head[188] === 0x47) return "mpegts";
@@ -244,7 +253,7 @@ async function dialExecPipe(
       throw new SourceError(
         url,
         `cannot tell the format of the command's stdout (first bytes ${bytes}). ` +
-          'Supported: MJPEG ("-c:v mjpeg -f mjpeg -") and MPEG-TS ("-f mpegts -").',
+          'Supported: MJPEG ("-c:v mjpeg -f mjpeg -"), MPEG-TS ("-f mpegts -"), WAV ("-f wav -") and ADTS AAC ("-f adts -").',
       );
     }
     let demuxer: TsDemuxer | undefined;
@@ -270,6 +279,25 @@ async function dialExecPipe(
         for (const f of frames) if (early.length < MAX_EARLY_FRAMES) early.push(f);
       }
     }
+    let audio: { reader: AudioPipeReader; early: Frame[] } | undefined;
+    if (format === "wav" || format === "adts") {
+      // The codec is known from the WAV header or the first ADTS frame.
+      const audioReader = format === "wav" ? new WavReader() : new AdtsReader();
+      const earlyAudio: Frame[] = [];
+      audioReader.onFrame = (f) => {
+        if (earlyAudio.length < MAX_EARLY_FRAMES) earlyAudio.push(f);
+      };
+      try {
+        audioReader.push(head);
+        while (!audioReader.codec) {
+          audioReader.push(await nextChunk(`wrote no complete ${format} header`, ` before its ${format} header was complete`));
+        }
+      } catch (error) {
+        if (error instanceof WavFormatError) throw new SourceError(url, error.message);
+        throw error;
+      }
+      audio = { reader: audioReader, early: earlyAudio };
+    }
     reader.releaseLock();
     return new ExecProducer(
       url,
@@ -280,6 +308,7 @@ async function dialExecPipe(
       format === "mjpeg" ? head : undefined,
       demuxer,
       early,
+      audio,
     );
   } catch (error) {
     if (!proc.hasExited) await proc.stop();
@@ -319,6 +348,9 @@ export class ExecProducer implements Producer {
   readonly #demuxer: TsDemuxer | undefined;
   readonly #splitter: JpegSplitter | undefined;
   #jpegReceiver: Receiver | undefined;
+  #audio: AudioPipeReader | undefined;
+  #audioEarly: Frame[] = [];
+  #audioReceiver: Receiver | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
   #bytes = 0;
@@ -335,6 +367,7 @@ export class ExecProducer implements Producer {
     head?: Uint8Array,
     demuxer?: TsDemuxer,
     early: TsDemuxedFrame[] = [],
+    audio?: { reader: AudioPipeReader; early: Frame[] },
   ) {
     this.#url = url;
     this.#parsed = parsed;
@@ -347,6 +380,11 @@ export class ExecProducer implements Producer {
       if (!demuxer) throw new TypeError("ExecProducer: an MPEG-TS source needs its demuxer");
       this.#demuxer = demuxer;
       this.#medias = demuxer.tracks.filter((t) => t.ready).map((t) => this.#trackMedia(t));
+    } else if (audio) {
+      this.#audio = audio.reader;
+      this.#audioEarly = audio.early;
+      audio.reader.onFrame = (f) => this.#audioReceiver?.push(f);
+      this.#medias = [{ kind: "audio", direction: "recvonly", id: "audio", codecs: [{ ...audio.reader.codec! }] }];
     } else {
       this.#splitter = new JpegSplitter(this.#onImage);
       this.#medias = [{
@@ -393,6 +431,7 @@ export class ExecProducer implements Producer {
       this.#receivers.set(own, receiver);
       const pid = this.#pidOf.get(own);
       if (pid !== undefined) this.#byPid.set(pid, receiver);
+      else if (this.#audio) this.#audioReceiver = receiver;
       else this.#jpegReceiver = receiver;
     }
     return receiver;
@@ -440,6 +479,7 @@ export class ExecProducer implements Producer {
   #feed(chunk: Uint8Array): void {
     this.#bytes += chunk.length;
     if (this.#splitter) this.#splitter.push(chunk);
+    else if (this.#audio) this.#audio.push(chunk);
     else this.#pushTs(this.#demuxer!.push(chunk));
   }
 
@@ -454,6 +494,7 @@ export class ExecProducer implements Producer {
       this.#pushTs(this.#early);
       this.#early = [];
     }
+    for (const f of this.#audioEarly.splice(0)) this.#audioReceiver?.push(f);
     const reader = this.#proc.stdout!.getReader();
     try {
       for (;;) {

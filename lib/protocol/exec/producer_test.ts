@@ -200,6 +200,9 @@ describe("ExecProducer", () => {
     expect(detectPipeFormat(ts.subarray(0, 100))).toBe("more");
     expect(detectPipeFormat(ts)).toBe("mpegts");
     expect(detectPipeFormat(new Uint8Array([0x68, 0x65, 0x6c]))).toBeUndefined();
+    expect(detectPipeFormat(new TextEncoder().encode("RIFF\x24\x00\x00\x00WAVE"))).toBe("wav");
+    expect(detectPipeFormat(new TextEncoder().encode("RI"))).toBe("more");
+    expect(detectPipeFormat(new Uint8Array([0xff, 0xf1, 0x50, 0x80]))).toBe("adts");
   });
 
   it("dials ffmpeg: URLs through the registry", async () => {
