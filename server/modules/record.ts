@@ -100,6 +100,8 @@ export class RecordManager {
   readonly #stoppedByApi = new Set<string>();
   /** Matching streams whose names cannot be folder names (warned once). */
   readonly #unsafe = new Set<string>();
+  /** Retention runs in flight (close waits for them). */
+  readonly #retaining = new Set<Promise<void>>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
 
@@ -149,8 +151,15 @@ export class RecordManager {
   }
 
   /** Applies retention to a stream's folder, keeping the file being written. */
-  async retain(stream: string): Promise<void> {
-    if (!safeFolderName(stream)) return;
+  retain(stream: string): Promise<void> {
+    if (this.#closed || !safeFolderName(stream)) return Promise.resolve();
+    const run = this.#retainNow(stream);
+    this.#retaining.add(run);
+    void run.finally(() => this.#retaining.delete(run));
+    return run;
+  }
+
+  async #retainNow(stream: string): Promise<void> {
     const s = this.rules.settings(stream);
     const current = this.#recordings.get(stream)?.recorder?.currentPath;
     try {
@@ -293,6 +302,7 @@ export class RecordManager {
     this.#closed = true;
     clearInterval(this.#timer);
     await Promise.all([...this.#recordings.values()].map((r) => this.#stop(r)));
+    await Promise.all([...this.#retaining]);
   }
 }
 
