@@ -373,6 +373,21 @@ describe("RTSP ONVIF backchannel", () => {
     30_000,
   );
 
+  it("a talker-only session is not ended by the read timeout (the camera sends nothing back)", async () => {
+    camera = await new BackchannelCamera().start();
+    // #timeout=1: a receiving session without data for 1 s would be closed.
+    stream = new Stream("door", [`${camera.url}#timeout=1`], { graceMs: 200 });
+    const talker = new AudioTalker([PCMA]);
+    await stream.addConsumer(talker);
+    for (let i = 0; i < 25; i++) {
+      talker.push({ timestamp: i * 160, keyframe: true, data: new Uint8Array(160) });
+      await sleep(100); // 2.5 s at a slow pace
+    }
+    await waitFor("25 packets", () => camera!.speakerPackets.length >= 25, 3_000);
+    expect(camera.requests.filter((r) => r.method === "DESCRIBE").length).toBe(1);
+    expect(camera.requests.some((r) => r.method === "TEARDOWN")).toBe(false);
+  }, 15_000);
+
   it("sends over UDP with #transport=udp", async () => {
     camera = await new BackchannelCamera().start();
     stream = new Stream("door", [`${camera.url}#transport=udp`], { graceMs: 200 });

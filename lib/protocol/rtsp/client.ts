@@ -172,6 +172,10 @@ export class RtspClient {
   #lastRr = 0;
   #keepaliveMethod: "GET_PARAMETER" | "OPTIONS" = "OPTIONS";
   #nextChannel = 0;
+  // Whether the last DESCRIBE got the ONVIF backchannel, and how many set-up media we receive on:
+  // a session that only sends (a talker on the camera's speaker) gets no data to time out on.
+  #backchannelAccepted = false;
+  #receiving = 0;
   #udp: UdpTrack[] = [];
   #abortListener: (() => void) | undefined;
 
@@ -318,7 +322,7 @@ export class RtspClient {
     const now = Date.now();
     if (!this.#playing) return;
     const readTimeout = this.options.readTimeoutMs ?? 10_000;
-    if (now - this.#lastData > readTimeout) {
+    if (this.#receiving > 0 && now - this.#lastData > readTimeout) {
       this.close(
         new NetError(
           "TimedOut",
@@ -447,6 +451,7 @@ export class RtspClient {
     if (!/^rtsps?:\/\//i.test(base)) base = resolveControl(this.url.href, base);
     this.baseUrl = base;
     this.sessionControl = sdp.attributes.find((a) => a.toLowerCase().startsWith("control:"))?.slice(8).trim();
+    this.#backchannelAccepted = backchannel;
     return { sdp, baseUrl: this.baseUrl, text, backchannel };
   }
 
@@ -455,6 +460,13 @@ export class RtspClient {
    * Over UDP the channel is a local label for the socket pair.
    */
   async setup(media: SdpMedia, extraTransport = ""): Promise<number> {
+    const channel = await this.#setup(media, extraTransport);
+    // ONVIF: with the backchannel accepted, `a=sendonly` is the client sending (the camera's speaker).
+    if (!(this.#backchannelAccepted && media.direction === "sendonly")) this.#receiving++;
+    return channel;
+  }
+
+  async #setup(media: SdpMedia, extraTransport: string): Promise<number> {
     const uri = resolveControl(this.baseUrl, media.id);
     const channel = this.#nextChannel;
     this.#nextChannel += 2;
