@@ -9,6 +9,7 @@
  * PATCH  /api/streams?name=cam&src=URL     replace the sources of an existing stream
  * DELETE /api/streams?src=cam              delete
  * POST   /api/streams?src=cam&dst=URL      publish to rtmp(s)://, rtsp(s):// (retried until stopped)
+ * POST   /api/streams?dst=cam&src=URL      play a source to the stream's backchannel (camera speaker)
  * DELETE /api/streams?src=cam&dst=URL      stop that publish
  * ```
  *
@@ -16,7 +17,7 @@
  */
 import type { Hono } from "hono";
 import { redactUrl, StreamNotFoundError, UnknownSchemeError } from "../../lib/core/errors.ts";
-import { checkPublishUrl, publishManagerFor, PublishUrlError } from "../../lib/protocol/publish/mod.ts";
+import { checkPublishUrl, playToStream, publishManagerFor, PublishUrlError } from "../../lib/protocol/publish/mod.ts";
 import { hasScheme, registeredSchemes, schemeOf } from "../../lib/core/registry.ts";
 import { deleteStream, setStream } from "../config/mod.ts";
 import type { AppContext } from "../context.ts";
@@ -163,8 +164,16 @@ export function streamsRoutes(app: Hono, ctx: AppContext): void {
     if (!src || !dst) {
       throw new ApiError(400, 'Publishing needs "src=<stream>&dst=<url>", e.g. ?src=cam&dst=rtmp://host/live/cam');
     }
-    if (!hub.get(src) && hub.get(dst)) {
-      throw new ApiError(501, "Playing a source to a camera (POST ?dst=<stream>&src=<url>) is not implemented yet.", "NotImplemented");
+    const camera = hub.get(dst);
+    if (camera) {
+      // Play (go2rtc): `src` (a source URL, e.g. ffmpeg:/media/bell.mp3#audio=auto) to the
+      // backchannel of stream `dst`, until the source ends. The source obeys the same policy as
+      // PUT /api/streams (program-running sources only when the config file allows them).
+      validateSources([src], serverSourcePolicy(ctx), "POST /api/streams?dst=");
+      const playing = await playToStream(camera, src);
+      playing.done.catch((error) => ctx.log.warn("play failed", { stream: dst, error: (error as Error).message }));
+      ctx.log.info("playing to a stream", { stream: dst, src: redactUrl(src) });
+      return c.json(playing.talker.info());
     }
     if (!hub.get(src)) throw new StreamNotFoundError(src);
     try {

@@ -336,14 +336,14 @@ export function buildFfmpegArgs(url: string, options: FfmpegArgsOptions = {}): F
 
   if (defaultOutput === "mpegts") {
     // strom's pipe is MPEG-TS, which carries AAC but not G.711 or 16-bit PCM: an audio-only AAC
-    // output stays MPEG-TS, and G.711/PCM go to strom's RTSP server through {output} (RTP carries
-    // PCMA, PCMU and L16; little-endian PCML stays on go2rtc's WAV pipe).
+    // output stays MPEG-TS, audio-only G.711/PCM stays on go2rtc's WAV pipe, and G.711/PCM next to
+    // video goes to strom's RTSP server through {output} (RTP carries PCMA, PCMU and L16).
     if (outputKind === "adts") {
       p.output = template("output/mpegts");
       outputKind = "mpegts";
     }
     const pcm = all("audio").some((a) => ["pcma", "pcmu", "pcm"].includes(before(a)));
-    if (pcm && (outputKind === "mpegts" || outputKind === "wav")) {
+    if (pcm && outputKind === "mpegts") {
       p.output = template("output");
       outputKind = "rtsp";
     }

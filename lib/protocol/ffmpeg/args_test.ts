@@ -445,15 +445,16 @@ describe("buildFfmpegArgs: codecs, outputs and templates", () => {
     expect(buildFfmpegArgs("/a.mp4#video=mjpeg", { defaultOutput: "mpegts" }).output).toBe("mjpeg");
   });
 
-  it("with the MPEG-TS pipe, keeps AAC on it and sends G.711/PCM (which it cannot carry) to {output}", () => {
+  it("with the MPEG-TS pipe, keeps AAC on it, G.711/PCM alone on WAV, and G.711/PCM with video on {output}", () => {
     const kind = (url: string) => {
       const c = buildFfmpegArgs(url, { defaultOutput: "mpegts" });
       return [c.output, c.commandLine.slice(c.commandLine.lastIndexOf(" -f "))];
     };
     expect(kind("/a.mp4#audio=aac")).toEqual(["mpegts", " -f mpegts -"]);
     expect(kind("/a.mp4#video=copy#audio=pcma")).toEqual(["rtsp", " -f rtsp {output}"]);
-    expect(kind("/a.mp4#audio=pcmu/16000")).toEqual(["rtsp", " -f rtsp {output}"]);
-    expect(kind("/a.mp4#audio=pcm/8000")).toEqual(["rtsp", " -f rtsp {output}"]);
+    expect(kind("/a.mp4#audio=pcmu/16000")).toEqual(["wav", " -f wav -"]);
+    expect(kind("/a.mp4#audio=pcml")).toEqual(["wav", " -f wav -"]);
+    expect(kind("/a.mp4#video=copy#audio=pcm/8000")).toEqual(["rtsp", " -f rtsp {output}"]);
     expect(kind("/a.mp4#video=h264#audio=opus")).toEqual(["mpegts", " -f mpegts -"]);
   });
 

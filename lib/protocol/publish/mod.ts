@@ -23,3 +23,4 @@ export {
 } from "./publisher.ts";
 export { PublishManager, publishManagerFor } from "./manager.ts";
 export { RtspPusher, type RtspPusherOptions } from "./rtsp_pusher.ts";
+export { type Playing, playToStream, SourceTalker } from "./play.ts";
