@@ -68,6 +68,7 @@ describe("loadConfig defaults", () => {
       default_query: "video&audio",
       pkt_size: 0,
       udp: false,
+      tls_listen: "",
     });
     expect(config.webrtc.listen).toBe(":8555");
     // No STUN servers by default: strom works offline; LAN peers connect with host candidates.
