@@ -16,6 +16,10 @@ command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 # openssl makes the throwaway certificates of the HTTPS/RTSPS tests.
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# nginx with its RTMP module: the other RTMP server peer (tests/rtmp/nginx_test.ts, RTMP benchmark).
+if ! command -v nginx >/dev/null 2>&1 || [ ! -f /usr/lib/nginx/modules/ngx_rtmp_module.so ]; then
+  missing+=(nginx-light libnginx-mod-rtmp)
+fi
 if [ ! -x "$chromium_path" ]; then
   if [ -n "${CHROMIUM_PATH:-}" ]; then
     echo "CHROMIUM_PATH=$CHROMIUM_PATH is not an executable file: point it at Chromium or unset it" >&2
