@@ -166,6 +166,8 @@ describe("accounts on every protocol", () => {
     expect(await rtmp("live/cam2?user=viewer&pass=viewer-pw")).toContain("refused");
     expect(await rtmp("live/cam1?user=viewer&pass=wrong")).toContain("refused");
     expect(await rtmp("live/cam1")).toContain("refused");
+    // One path element: ffmpeg sends it, query included, as the app.
+    expect(await rtmp("cam1?user=viewer&pass=viewer-pw")).toBe("aac,h264");
   }, 60_000);
 
   it("the 401 offers Digest and Basic; the RTSP 403 names the user and stream", async () => {

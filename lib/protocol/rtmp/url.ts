@@ -91,7 +91,9 @@ export function candidateStreamNames(app: string, stream: string): string[] {
   try {
     key = decodeURIComponent(raw);
   } catch { /* not percent-encoded: use as is */ }
-  const a = app.replace(/^\/+|\/+$/g, "");
+  // `rtmp://host/cam?user=u&pass=p`: ffmpeg sends the whole path, query included, as the app.
+  const aq = app.indexOf("?");
+  const a = (aq >= 0 ? app.slice(0, aq) : app).replace(/^\/+|\/+$/g, "");
   const out: string[] = [];
   if (key) out.push(key);
   if (a && key) out.push(`${a}/${key}`);

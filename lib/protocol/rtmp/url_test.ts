@@ -34,5 +34,7 @@ describe("candidateStreamNames", () => {
     expect(candidateStreamNames("", "cam")).toEqual(["cam"]);
     expect(candidateStreamNames("cam", "")).toEqual(["cam"]);
     expect(candidateStreamNames("", "bad%zz")).toEqual(["bad%zz"]);
+    // ffmpeg with rtmp://host/cam?user=u&pass=p sends the query in the app.
+    expect(candidateStreamNames("cam?user=u&pass=p", "")).toEqual(["cam"]);
   });
 });
