@@ -150,6 +150,9 @@ export function streamsRoutes(app: Hono, ctx: AppContext): void {
     await writeBack(name, null);
     remember(name, null);
     hub.delete(name);
+    // Its publishes go with it (they would only retry "stream does not exist").
+    const publishes = publishManagerFor(hub);
+    for (const p of publishes.list(name)) await publishes.remove(p);
     ctx.log.info("stream deleted", { stream: name });
     return c.json({ deleted: name });
   });

@@ -91,6 +91,12 @@ describe.skipIf(!hasFfmpeg)("publish: (needs ffmpeg and ffprobe)", () => {
     const del = await fetch(`${a.urls[0]}/api/streams?src=demo&dst=${encodeURIComponent(dst)}`, { method: "DELETE" });
     expect(del.status).toBe(200);
     expect(await publishEntries(a, "demo")).toEqual([]);
+    // Deleting a published stream stops its publishes too.
+    const again = await fetch(`${a.urls[0]}/api/streams?src=demo&dst=${encodeURIComponent(dst)}`, { method: "POST" });
+    expect(again.status).toBe(200);
+    expect((await fetch(`${a.urls[0]}/api/streams?src=demo`, { method: "DELETE" })).status).toBe(200);
+    const gone = await fetch(`${a.urls[0]}/api/streams?src=demo&dst=${encodeURIComponent(dst)}`, { method: "DELETE" });
+    expect(gone.status).toBe(404);
     // B sees its publisher leave.
     await waitUntil("the publisher to leave strom B", async () => {
       const info = await fetch(`${b.urls[0]}/api/streams?src=incoming`).then((r) => r.json());
