@@ -47,7 +47,7 @@ function parseBasic(header: string | undefined): { user: string; password: strin
 
 /** Methods a `viewer` may use on the management endpoints below. */
 const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
-const MANAGEMENT_PATHS = ["/api/streams", "/api/config", "/api/log", "/api/restart", "/api/exit", "/api/preload"];
+const MANAGEMENT_PATHS = ["/api/streams", "/api/config", "/api/log", "/api/restart", "/api/exit", "/api/preload", "/api/record"];
 
 /**
  * The access-control middleware for the API. `basePath` is stripped before `allow_paths` and the
