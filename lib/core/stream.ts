@@ -173,6 +173,8 @@ export class Stream {
             if (error instanceof UnknownSchemeError) throw error;
             failed.add(slot);
             dialErrors.push(error as Error);
+            // The viewer gets the reason too; the log is where whoever runs the server sees it.
+            this.#log.warn("source could not be dialed", { url: redactUrl(slot.url), error: (error as Error).message });
             continue;
           }
           for (const prodMedia of producer.medias()) {
