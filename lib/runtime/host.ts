@@ -146,30 +146,6 @@ export function stderrIsTerminal(): boolean {
 }
 
 /**
- * Whether standard error is a terminal (progress lines that rewrite themselves only make sense there).
- *
- * @example
- * ```ts
- * const progress = stderrIsTerminal() ? "tty" : "none";
- * ```
- */
-export function stderrIsTerminal(): boolean {
-  return process.stderr.isTTY === true;
-}
-
-/**
- * Whether standard error is a terminal (progress lines that rewrite themselves only make sense there).
- *
- * @example
- * ```ts
- * const progress = stderrIsTerminal() ? "tty" : "none";
- * ```
- */
-export function stderrIsTerminal(): boolean {
-  return process.stderr.isTTY === true;
-}
-
-/**
  * Writes bytes to standard output and resolves once the runtime took them (a piped JPEG or MP4:
  * the process must not exit before). Rejects when stdout is closed (EPIPE).
  *
