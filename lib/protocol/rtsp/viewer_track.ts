@@ -127,7 +127,10 @@ export class ViewerTrack {
   attach(): void {
     const sender = this.sender;
     if (!sender || !this.sourceReceiver) return;
-    this.sourceReceiver.addSender(sender);
+    // Video starts from the cached GOP. Audio starts live: RTSP players line tracks up by the RTCP
+    // sender reports, and each track's report clock takes its newest first frame as "now", which
+    // replayed audio (cached with its bursts) would put up to a burst early.
+    this.sourceReceiver.addSender(sender, { fromCache: this.media.kind !== "audio" });
     this.framesBeforeLive = sender.frames + sender.queued;
   }
 }
