@@ -8,7 +8,8 @@
  * - `POST /api/webrtc?src=`: the body's type picks the form: `application/sdp` is WHEP (201, the
  *   answer with every candidate, `Location: webrtc?id=<session>`), `application/json`
  *   `{type, sdp, ice_servers?}` answers `{type: "answer", sdp}`, a form with base64 `data=` answers
- *   base64, anything else is raw SDP in and out. `DELETE /api/webrtc?id=` ends a session.
+ *   base64, anything else is raw SDP in and out. Every form answers with the session's `Location`
+ *   (go2rtc gives one to WHIP only); `DELETE /api/webrtc?id=` ends that session.
  *
  * @module
  */
@@ -152,18 +153,20 @@ export function webrtcRoutes(app: Hono, ctx: AppContext, wsHandlers: WsHandlers,
     if (iceServers) options.iceServers = iceServers;
     const session = await playOrReject(() => webrtc.play(stream, offer, options));
     const answer = session.answer;
-    if (mediaType === "application/json") return c.json({ type: "answer", sdp: answer });
+    // Every form gets the session's Location (go2rtc gives it to WHIP only), so DELETE can end it.
+    const location = `webrtc?id=${session.id}`;
+    if (mediaType === "application/json") {
+      c.header("Location", location);
+      return c.json({ type: "answer", sdp: answer });
+    }
     if (mediaType === "application/x-www-form-urlencoded") {
-      return c.body(btoa(String.fromCharCode(...new TextEncoder().encode(answer))), 200, { "Content-Type": mediaType });
+      const b64 = btoa(String.fromCharCode(...new TextEncoder().encode(answer)));
+      return c.body(b64, 200, { "Content-Type": mediaType, Location: location });
     }
     if (mediaType === "application/sdp") {
-      return c.body(answer, 201, {
-        "Content-Type": "application/sdp",
-        Location: `webrtc?id=${session.id}`,
-        ETag: `"${session.id}"`,
-      });
+      return c.body(answer, 201, { "Content-Type": "application/sdp", Location: location, ETag: `"${session.id}"` });
     }
-    return c.body(answer, 200, { "Content-Type": mediaType || "application/sdp" });
+    return c.body(answer, 200, { "Content-Type": mediaType || "application/sdp", Location: location });
   });
 
   app.delete("/api/webrtc", (c) => {

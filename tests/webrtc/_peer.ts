@@ -47,6 +47,9 @@ export class Viewer {
 
   constructor(options: ViewerOptions = {}) {
     this.pc = new RTCPeerConnection({
+      // One transport for every section, as browsers do (and werift leaves an unbundled transport of
+      // a section the answer rejects open after close()).
+      bundlePolicy: "max-bundle",
       iceUseIpv6: false,
       iceAdditionalHostAddresses: ["127.0.0.1"],
       iceInterfaceAddresses: { udp4: "127.0.0.1" } as never,
@@ -98,8 +101,10 @@ export class Viewer {
     await this.video.receiver.sendRtcpPLI(this.videoSsrc);
   }
 
-  close(): Promise<void> {
-    return this.pc.close();
+  async close(): Promise<void> {
+    const transports = new Set(this.pc.getTransceivers().map((t) => t.dtlsTransport).filter((d) => !!d));
+    await this.pc.close();
+    for (const d of transports) await d.stop().catch(() => {});
   }
 }
 

@@ -106,6 +106,8 @@ describe("WebRTC playback to a werift peer", () => {
     const badLine = "v=0\r\no=- 0 0 IN IP4 0.0.0.0\r\nthis is not sdp\r\n";
     await expect(server.play(stream, badLine)).rejects.toThrow(/line 3/);
     expect(server.sessions.size).toBe(0);
+    // Refused offers do not count against the peer limit.
+    expect(server.size).toBe(0);
     expect(stream.consumers().length).toBe(0);
   });
 

@@ -129,6 +129,7 @@ export class WebRtcServer {
     if (this.#closed) throw new Error("The WebRTC server is closed");
     if (this.size >= this.maxPeers) throw new WebRtcPeerLimitError(this.maxPeers);
     this.#pending++;
+    let pending = true;
     let consumer: WebRtcConsumer | undefined;
     let peer: PeerSession | undefined;
     let added = false;
@@ -172,14 +173,15 @@ export class WebRtcServer {
       };
       this.sessions.set(session.id, session);
       this.#pending--;
+      pending = false;
       consumer = undefined; // owned by the session now
       session.answer = await peer.answer(viewer.restrictedOffer(), (t) => viewer.prepare(t));
       if (options.trickle === false) session.answer = await peer.completeAnswer();
       if (peer.state === "closed") throw new Error(`The WebRTC session ended while answering (${peer.closeReason})`);
       return session;
     } catch (error) {
+      if (pending) this.#pending--;
       if (consumer) {
-        this.#pending--;
         if (added) await stream.removeConsumer(consumer).catch(() => {});
         else consumer.stop();
       }
