@@ -138,6 +138,51 @@ describe.skipIf(!hasChromium)("WebRTC in headless Chromium", () => {
     await waitFor("the WebRTC viewer to be removed", () => consumers(server().hub, "demo").length === 0, 10_000);
   }, 60_000);
 
+  it("/api/ws: the JSON form (go2rtc API v2) connects; a bad offer gets an error message", async () => {
+    await withPage(async (page) => {
+      await page.goto(`${server().base}/`, { timeout: 15_000 });
+      const got = await page.evaluate(async () => {
+        const ws = new WebSocket(`${location.origin.replace("http", "ws")}/api/ws?src=demo`);
+        const texts: string[] = [];
+        ws.onmessage = (ev) => texts.push(String(ev.data));
+        await new Promise((r) => (ws.onopen = r));
+        ws.send(JSON.stringify({ type: "webrtc/offer", value: "not an sdp" }));
+        const pc = new RTCPeerConnection();
+        pc.addTransceiver("video", { direction: "recvonly" });
+        pc.onicecandidate = (ev) =>
+          ws.send(JSON.stringify({ type: "webrtc/candidate", value: ev.candidate ? ev.candidate.candidate : "" }));
+        await pc.setLocalDescription(await pc.createOffer());
+        ws.send(JSON.stringify({ type: "webrtc", value: { type: "offer", sdp: pc.localDescription!.sdp } }));
+        const deadline = Date.now() + 10_000;
+        let answered = false;
+        while (Date.now() < deadline && pc.connectionState !== "connected") {
+          for (const t of texts) {
+            const m = JSON.parse(t);
+            if (m.type === "webrtc" && !answered) {
+              answered = true;
+              await pc.setRemoteDescription(m.value);
+            } else if (m.type === "webrtc/candidate" && answered && m.value) {
+              await pc.addIceCandidate({ candidate: m.value, sdpMid: "0" }).catch(() => {});
+            }
+          }
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        const state = pc.connectionState;
+        pc.close();
+        ws.close();
+        return { texts, state };
+      });
+      const messages = got.texts.map((t) => JSON.parse(t));
+      expect(messages[0].type).toBe("error");
+      expect(messages[0].value).toContain('must start with "v=0"');
+      const answer = messages.find((m) => m.type === "webrtc");
+      expect(answer.value.type).toBe("answer");
+      expect(answer.value.sdp).toContain("H264/90000");
+      expect(got.state).toBe("connected");
+    });
+    await waitFor("the viewer to leave with the socket", () => consumers(server().hub, "demo").length === 0, 10_000);
+  }, 40_000);
+
   it("WHEP: 201 with Location, plays, and DELETE ends the session", async () => {
     await withPage(async (page) => {
       await page.goto(`${server().base}/`, { timeout: 15_000 });
