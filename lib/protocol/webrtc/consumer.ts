@@ -119,8 +119,8 @@ export class WebRtcTrack {
   }
 
   /**
-   * The peer lost the picture (PLI/FIR): at most every 500 ms, the cached GOP goes out again into
-   * this track's queue, keyframe first. Returns whether a keyframe was queued.
+   * The peer lost the picture (PLI/FIR): at most every 500 ms, the cached GOP goes out again ahead
+   * of the track's queue ({@link Sender.replay}), keyframe first. Returns whether a keyframe was queued.
    */
   requestKeyframe(): boolean {
     this.keyframeRequests++;
@@ -130,7 +130,9 @@ export class WebRtcTrack {
     const sender = this.sender;
     const gop = sender?.receiver?.gop;
     if (!sender || !gop || gop.size === 0) return false;
-    for (const frame of gop.frames()) sender.push(frame);
+    // replay(), not push(): a GOP longer than the queue (a 10 s GOP is 250 frames) would overflow
+    // it and drop to the next keyframe, seconds away; queued frames older than the GOP are dropped.
+    sender.replay(gop.frames());
     return true;
   }
 }
