@@ -14,8 +14,8 @@
  *
  * @module
  */
-import process from "node:process";
-import { type FileHandle, open } from "node:fs/promises";
+import { openFile, type OpenFile } from "../lib/runtime/fs.ts";
+import { writeStdoutAndWait } from "../lib/runtime/host.ts";
 import type { Codec } from "../lib/core/codec.ts";
 import type { Frame } from "../lib/core/frame.ts";
 import type { Media } from "../lib/core/media.ts";
@@ -115,27 +115,14 @@ interface Output {
 }
 
 async function openOutput(path: string): Promise<Output> {
-  if (path === "-") {
-    return {
-      write: (data) =>
-        new Promise((resolve, reject) =>
-          process.stdout.write(data, (error) => (error ? reject(error) : resolve()))
-        ),
-      close: () => Promise.resolve(),
-    };
-  }
-  let fh: FileHandle;
+  if (path === "-") return { write: (data) => writeStdoutAndWait(data), close: () => Promise.resolve() };
+  let file: OpenFile;
   try {
-    fh = await open(path, "w");
+    file = await openFile(path, "overwrite");
   } catch (error) {
     throw new CliError(`Cannot create "${path}": ${(error as Error).message}`);
   }
-  return {
-    write: async (data, position) => {
-      await fh.write(data, 0, data.length, position);
-    },
-    close: () => fh.close(),
-  };
+  return { write: (data, position) => file.writeAt(data, position), close: () => file.close() };
 }
 
 /** One output file being written. */

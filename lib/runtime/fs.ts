@@ -190,7 +190,7 @@ export async function readDir(path: string): Promise<DirEntry[]> {
  * How {@link openFile} opens: `read` an existing file; `append` creates or extends one (writes go to
  * the end); `create` makes a new file and fails when one exists.
  */
-export type OpenMode = "read" | "append" | "create";
+export type OpenMode = "read" | "append" | "create" | "overwrite";
 
 /**
  * An open file: positioned reads, appends, and `sync` to push written data to the disk.
@@ -218,6 +218,15 @@ export interface OpenFile extends AsyncDisposable {
    * ```
    */
   write(data: Uint8Array): Promise<void>;
+  /**
+   * Writes all of `data` at `position` (not in append mode), e.g. to patch a header written earlier.
+   *
+   * @example
+   * ```ts
+   * await file.writeAt(moovSize, 0);
+   * ```
+   */
+  writeAt(data: Uint8Array, position: number): Promise<void>;
   /** Flushes written data to the storage device (fsync). */
   sync(): Promise<void>;
   /** The file's current size in bytes. */
@@ -238,7 +247,7 @@ export interface OpenFile extends AsyncDisposable {
  * ```
  */
 export async function openFile(path: string, mode: OpenMode): Promise<OpenFile> {
-  const flags = mode === "read" ? "r" : mode === "append" ? "a" : "wx";
+  const flags = mode === "read" ? "r" : mode === "append" ? "a" : mode === "overwrite" ? "w" : "wx";
   const handle = await fsp.open(path, flags);
   let closed = false;
   let end = mode === "read" ? 0 : (await handle.stat()).size;
@@ -267,6 +276,14 @@ export async function openFile(path: string, mode: OpenMode): Promise<OpenFile> 
         done += bytesWritten;
         end += bytesWritten;
       }
+    },
+    async writeAt(data, position) {
+      let done = 0;
+      while (done < data.length) {
+        const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
+        done += bytesWritten;
+      }
+      end = Math.max(end, position + data.length);
     },
     sync: () => handle.sync(),
     async size() {

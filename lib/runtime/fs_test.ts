@@ -100,4 +100,14 @@ describe("fs", () => {
     expect(await readFile(join(sub, "new.bin"))).toEqual(new Uint8Array([5, 6, 8]));
     await expect(openFile(join(sub, "missing", "x"), "append")).rejects.toMatchObject({ code: "ENOENT" });
   });
+  it("overwrite mode truncates, and writeAt patches earlier bytes (an MP4 header after its data)", async () => {
+    const path = join(dir, "patched.bin");
+    await writeFile(path, new Uint8Array([9, 9, 9, 9, 9, 9]));
+    const f = await openFile(path, "overwrite");
+    await f.write(new Uint8Array([0, 0, 0, 0]));
+    await f.writeAt(new Uint8Array([7, 7]), 1);
+    await f.writeAt(new Uint8Array([5]), 6);
+    await f.close();
+    expect(await readFile(path)).toEqual(new Uint8Array([0, 7, 7, 0, 0, 0, 5]));
+  });
 });

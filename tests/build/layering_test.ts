@@ -14,7 +14,6 @@ const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const ALLOWED: Record<string, string> = {
   "server/serve/node.ts": "the Node HTTP adapter (@hono/node-server): each runtime serves Hono its own way",
   "cli/bin.mjs": "the npm launcher, run by Node only (Deno and Bun run cli/main.ts)",
-  "cli/file_recorder.ts": "writes at positions (MP4 header after the data); lib/runtime/fs.ts has no port for that yet",
 };
 
 function sources(dir: string, out: string[] = []): string[] {
