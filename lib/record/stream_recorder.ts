@@ -23,6 +23,7 @@ import { mp4CanMux } from "../format/mp4/mp4_track.ts";
 import { OutputConsumer } from "../protocol/http/output_consumer.ts";
 import { makeDir, type OpenFile, openFile } from "../runtime/fs.ts";
 import { segmentFileName } from "./segment_name.ts";
+import { concatBytes } from "../core/bytes.ts";
 
 /** Options of a {@link StreamRecorder}. */
 export interface StreamRecorderOptions {
@@ -191,7 +192,7 @@ export class StreamRecorder extends OutputConsumer {
       init = mux.init();
     }
     const s = seg;
-    const data = init ? concat(init, fragment) : fragment;
+    const data = init ? concatBytes([init, fragment]) : fragment;
     s.bytes += data.length;
     return this.#enqueue(async () => {
       s.file ??= this.#create(s);
@@ -269,9 +270,3 @@ function joinPath(dir: string, name: string): string {
   return dir.endsWith("/") || dir.endsWith("\\") ? dir + name : `${dir}/${name}`;
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}

@@ -26,6 +26,7 @@ import { ExecBackchannelProducer } from "./backchannel.ts";
 import { AdtsReader, type AudioPipeReader, WavFormatError, WavReader } from "./audio_pipe.ts";
 import type { Frame } from "../../core/frame.ts";
 import { ExecRtspProducer, RtspOutput, type RtspOutputTarget } from "./rtsp_output.ts";
+import { concatBytes } from "../../core/bytes.ts";
 
 /** Formats an exec command may write to stdout. */
 export type ExecPipeFormat = "mjpeg" | "mpegts" | "wav" | "adts";
@@ -77,12 +78,6 @@ export function detectPipeFormat(head: Uint8Array): ExecPipeFormat | "more" | un
   return undefined;
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
 
 /**
  * Runs an `exec:` URL and waits until its stdout shows a supported format.
@@ -244,7 +239,7 @@ async function dialExecPipe(
     let format: ExecPipeFormat | "more" | undefined = options.format ?? "more";
     while (format === "more" || head.length === 0) {
       const chunk = await nextChunk("wrote nothing usable", " before writing any media to stdout");
-      head = head.length ? concat(head, chunk) : chunk;
+      head = head.length ? concatBytes([head, chunk]) : chunk;
       if (!options.format) format = detectPipeFormat(head);
     }
     if (format === undefined) {

@@ -33,6 +33,7 @@ import {
   STREAM_FORMAT_LABEL,
   STREAM_FORMAT_NAMES,
 } from "./stream_format.ts";
+import { concatBytes } from "../../core/bytes.ts";
 
 /** Container formats a byte stream may carry. */
 export type ByteStreamFormat = "multipart" | "mjpeg" | "flv" | "mpegts" | "adts" | "h264" | "h265";
@@ -263,12 +264,6 @@ export class ContainerDemux {
   }
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
 
 type ReadResult = ReadableStreamReadResult<Uint8Array> | "timeout" | "aborted";
 
@@ -343,7 +338,7 @@ export async function openByteStream(
       }
       if (next.done) ended = true;
       else {
-        head = head.length ? concat(head, next.value) : next.value;
+        head = head.length ? concatBytes([head, next.value]) : next.value;
         total += next.value.length;
       }
       const found = detectStreamFormat(options.contentType, head, { ended });

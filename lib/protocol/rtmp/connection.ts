@@ -9,7 +9,7 @@
  * @module
  */
 import type { Amf0Value } from "../../format/flv/amf0.ts";
-import type { TcpConn } from "../../runtime/mod.ts";
+import { formatAddress, type TcpConn } from "../../runtime/mod.ts";
 import { ChunkReader, type ChunkReaderOptions } from "./chunk_reader.ts";
 import { ChunkWriter } from "./chunk_writer.ts";
 import { RtmpHandshake } from "./handshake.ts";
@@ -77,7 +77,7 @@ export class RtmpConnection {
     this.role = options.role;
     this.#handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
     const a = conn.remoteAddr;
-    this.#peer = `${a.hostname.includes(":") ? `[${a.hostname}]` : a.hostname}:${a.port}`;
+    this.#peer = formatAddress(a.hostname, a.port);
     this.#reader = new ChunkReader((msg) => this.#dispatch(msg), options);
     this.#handshake = new RtmpHandshake(options.role, (bytes) => this.#write(bytes), this.#peer);
   }

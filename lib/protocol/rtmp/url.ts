@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { TlsOptions } from "../../runtime/mod.ts";
+import { bracketHost, type TlsOptions } from "../../runtime/mod.ts";
 import { RtmpError } from "./messages.ts";
 
 /** A parsed RTMP URL. */
@@ -57,7 +57,7 @@ export function parseRtmpUrl(url: string): RtmpUrl {
       `Cannot use RTMP URL "${redact(url)}": no stream name or key after the application (rtmp://host/app/<stream>)`,
     );
   }
-  const hostPart = hostname.includes(":") ? `[${hostname}]` : hostname;
+  const hostPart = bracketHost(hostname);
   const tcScheme = scheme === "rtmpx" ? "rtmps" : scheme;
   return {
     scheme,

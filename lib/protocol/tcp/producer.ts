@@ -11,6 +11,7 @@ import type { SourceContext } from "../../core/connection.ts";
 import { SourceError } from "../../core/errors.ts";
 import { type Logger, silentLogger } from "../../core/log.ts";
 import { registerSource } from "../../core/registry.ts";
+import { formatAddress } from "../../runtime/address.ts";
 import { tcpConnect } from "../../runtime/tcp.ts";
 import { type ByteStreamProducer, openByteStream } from "../http/byte_stream_producer.ts";
 import { errorText } from "../http/client.ts";
@@ -72,9 +73,7 @@ export async function dialTcp(url: string, options: TcpDialOptions = {}): Promis
     url,
     kind: "tcp",
     protocol: "tcp",
-    remoteAddr: remote.hostname.includes(":")
-      ? `[${remote.hostname}]:${remote.port}`
-      : `${remote.hostname}:${remote.port}`,
+    remoteAddr: formatAddress(remote.hostname, remote.port),
     log: (options.log ?? silentLogger).child({ source: "tcp" }),
     signal: options.signal,
     probeTimeoutMs: options.probeTimeoutMs,
