@@ -19,6 +19,7 @@
 import bcrypt from "bcryptjs";
 import { jwtVerify, SignJWT } from "jose";
 import type { Account } from "./account.ts";
+import { safeEqual } from "../../lib/core/safe_equal.ts";
 
 /** Where a password was sent: the account sets differ (go2rtc keeps API and RTSP accounts apart). */
 export type AuthScope = "http" | "rtsp";
@@ -264,13 +265,4 @@ async function sha256Hex(text: string): Promise<string> {
   let out = "";
   for (const b of digest) out += b.toString(16).padStart(2, "0");
   return out;
-}
-
-/** Comparison whose time does not depend on where the strings differ. */
-function safeEqual(a: string, b: string): boolean {
-  const ea = new TextEncoder().encode(a);
-  const eb = new TextEncoder().encode(b);
-  let diff = ea.length ^ eb.length;
-  for (let i = 0; i < ea.length; i++) diff |= ea[i] ^ (eb[i % (eb.length || 1)] ?? 0);
-  return diff === 0;
 }

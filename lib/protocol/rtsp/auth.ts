@@ -12,6 +12,7 @@
  * @module
  */
 import { md5Hex } from "./md5.ts";
+import { safeEqual } from "../../core/safe_equal.ts";
 
 /** One parsed `WWW-Authenticate` / `Authorization` value: scheme and parameters (names lower-cased). */
 export interface AuthChallenge {
@@ -385,12 +386,4 @@ export class RtspAuthServer {
   verify(method: string, authorization: string | undefined): boolean {
     return this.check(method, authorization) === "ok";
   }
-}
-
-// Comparison whose time does not depend on where the strings differ.
-function safeEqual(a: string, b: string): boolean {
-  let diff = a.length ^ b.length;
-  const n = Math.max(a.length, b.length);
-  for (let i = 0; i < n; i++) diff |= (a.charCodeAt(i) || 0) ^ (b.charCodeAt(i) || 0);
-  return diff === 0;
 }
