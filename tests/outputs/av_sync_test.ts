@@ -6,43 +6,22 @@
  * first moments: the audio in it must span about as long as the video (the cached GOP).
  */
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
-import { RtspServer } from "../../lib/protocol/rtsp/server.ts";
 import { ffprobeJson, hasEncoder } from "../_support/ffmpeg.ts";
-import { LAVFI_AUDIO, LAVFI_VIDEO, publish, publishAndWait } from "../rtsp/_helpers.ts";
-import { type OutputServer, startOutputServer, waitFor } from "./_server.ts";
+import { type LongGopCamera, startLongGopCamera } from "./_long_gop_camera.ts";
+import { type OutputServer, waitFor } from "./_server.ts";
 
 const haveX264 = await hasEncoder("libx264");
 
 describe.skipIf(!haveX264)("a late viewer's audio and video start at the same moment (needs libx264)", () => {
+  let camera: LongGopCamera;
   let s: OutputServer;
-  let rtsp: RtspServer;
-  let publisher: ReturnType<typeof publish> | undefined;
-  let firstViewer: ReadableStreamDefaultReader<Uint8Array> | undefined;
 
   beforeAll(async () => {
-    s = await startOutputServer({ streams: { cam: [] } });
-    rtsp = await RtspServer.listen({ hub: s.hub, listen: { hostname: "127.0.0.1", port: 0 } });
-    publisher = await publishAndWait(s.hub, "cam", `rtsp://127.0.0.1:${rtsp.addr.port}/cam`, [
-      ...LAVFI_VIDEO,
-      ...LAVFI_AUDIO,
-      "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency",
-      "-g", "100", "-keyint_min", "100", "-sc_threshold", "0",
-      "-c:a", "aac", "-b:a", "64k",
-    ], 15_000);
-    const res = await fetch(`${s.base}/api/stream.ts?src=cam`);
-    firstViewer = res.body!.getReader();
-    (async () => {
-      while (!(await firstViewer!.read()).done) { /* discard */ }
-    })().catch(() => {});
+    camera = await startLongGopCamera(100, true);
+    s = camera.s;
   }, 30_000);
 
-  afterAll(async () => {
-    await firstViewer?.cancel().catch(() => {});
-    publisher?.kill("SIGKILL");
-    await publisher?.exited;
-    await rtsp?.close();
-    await s?.close();
-  }, 30_000);
+  afterAll(() => camera?.close(), 30_000);
 
   const gopFrames = () => {
     const producers = (s.hub.get("cam")?.info().producers ?? []) as { tracks: { media: string; gop_frames: number }[] }[];

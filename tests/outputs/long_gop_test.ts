@@ -12,52 +12,22 @@
  * cached GOP (over 128 frames), one frame every 40 ms with none missing.
  */
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
-import { RtspServer } from "../../lib/protocol/rtsp/server.ts";
 import { ffprobeJson, hasEncoder } from "../_support/ffmpeg.ts";
-import { LAVFI_VIDEO, publish, publishAndWait } from "../rtsp/_helpers.ts";
-import { type OutputServer, startOutputServer, waitFor } from "./_server.ts";
+import { type LongGopCamera, startLongGopCamera } from "./_long_gop_camera.ts";
+import { type OutputServer, waitFor } from "./_server.ts";
 
 const haveX264 = await hasEncoder("libx264");
 
 describe.skipIf(!haveX264)("a late viewer of a camera with a 10 s GOP (needs ffmpeg with libx264)", () => {
+  let publisher: LongGopCamera;
   let s: OutputServer;
-  let rtsp: RtspServer;
-  let publisher: ReturnType<typeof publish> | undefined;
-  let firstViewer: ReadableStreamDefaultReader<Uint8Array> | undefined;
 
   beforeAll(async () => {
-    s = await startOutputServer({ streams: { cam: [] } });
-    rtsp = await RtspServer.listen({ hub: s.hub, listen: { hostname: "127.0.0.1", port: 0 } });
-    publisher = await publishAndWait(s.hub, "cam", `rtsp://127.0.0.1:${rtsp.addr.port}/cam`, [
-      ...LAVFI_VIDEO,
-      "-c:v",
-      "libx264",
-      "-preset",
-      "ultrafast",
-      "-tune",
-      "zerolatency",
-      "-g",
-      "250",
-      "-keyint_min",
-      "250",
-      "-sc_threshold",
-      "0",
-    ], 15_000);
-    // The first viewer: the publisher's tracks (and their GOP cache) exist while someone watches.
-    const res = await fetch(`${s.base}/api/stream.ts?src=cam`);
-    firstViewer = res.body!.getReader();
-    (async () => {
-      while (!(await firstViewer!.read()).done) { /* discard */ }
-    })().catch(() => {});
+    publisher = await startLongGopCamera(250);
+    s = publisher.s;
   }, 30_000);
 
-  afterAll(async () => {
-    await firstViewer?.cancel().catch(() => {});
-    publisher?.kill("SIGKILL");
-    await publisher?.exited;
-    await rtsp?.close();
-    await s?.close();
-  }, 30_000);
+  afterAll(() => publisher?.close(), 30_000);
 
   /** The camera's video track as `/api/streams` shows it. */
   const camera = () => {
