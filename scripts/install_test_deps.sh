@@ -20,6 +20,8 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if ! command -v nginx >/dev/null 2>&1 || [ ! -f /usr/lib/nginx/modules/ngx_rtmp_module.so ]; then
   missing+=(nginx-light libnginx-mod-rtmp)
 fi
+# nats-server (JetStream): the cluster tests start it on a free loopback port (tests/cluster/).
+command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
 if [ ! -x "$chromium_path" ]; then
   if [ -n "${CHROMIUM_PATH:-}" ]; then
     echo "CHROMIUM_PATH=$CHROMIUM_PATH is not an executable file: point it at Chromium or unset it" >&2
