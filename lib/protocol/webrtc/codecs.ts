@@ -17,6 +17,9 @@ import { h264ParameterSetsFromFmtp } from "../../codec/h264/fmtp.ts";
 /** Codec names strom sends over WebRTC, as written in SDP. */
 export const WEBRTC_SEND_CODECS: readonly string[] = ["H264", "H265", "OPUS", "PCMA", "PCMU"];
 
+/** Codec names strom takes from a peer's microphone (two-way audio), as written in SDP. */
+export const WEBRTC_RECEIVE_CODECS: readonly string[] = ["OPUS", "PCMA", "PCMU"];
+
 /** One media section of a peer's offer, with our side's media for it. */
 export interface OfferedMedia {
   /** The section's `a=mid` (sections without one are numbered by position). */
@@ -58,6 +61,32 @@ export function offeredMedias(offer: SessionDescription): OfferedMedia[] {
       },
       offered: section.codecs,
     });
+  });
+  return out;
+}
+
+/**
+ * The audio sections of an offer where the peer sends (`sendonly`/`sendrecv` on its side: a
+ * microphone) as `recvonly` medias from our side, keeping the codecs strom can take (Opus, PCMA,
+ * PCMU) in the peer's order. The stream attaches them to a source's backchannel (two-way audio).
+ *
+ * @example
+ * ```ts
+ * const mics = offeredMicrophones(parseSdp(offer));
+ * mics[0].media; // { kind: "audio", direction: "recvonly", codecs: [OPUS pt 111, PCMU pt 0, PCMA pt 8], id: "1" }
+ * ```
+ */
+export function offeredMicrophones(offer: SessionDescription): OfferedMedia[] {
+  const out: OfferedMedia[] = [];
+  offer.medias.forEach((section: SdpMedia, index) => {
+    if (section.kind !== "audio") return;
+    if (section.port === 0 && !section.attributes.some((a) => a.startsWith("bundle-only"))) return;
+    const ours = invertDirection(section.direction);
+    if (ours !== "recvonly" && ours !== "sendrecv") return;
+    const codecs = section.codecs.filter((c) => WEBRTC_RECEIVE_CODECS.includes(c.name));
+    if (codecs.length === 0) return;
+    const mid = midOf(section) ?? String(index);
+    out.push({ mid, index, media: { kind: "audio", direction: "recvonly", codecs, id: mid }, offered: section.codecs });
   });
   return out;
 }

@@ -12,6 +12,12 @@
  * - PLI/FIR from the peer: the cached GOP is sent again (keyframe first), its timestamps placed
  *   just after the last ones sent, so the decoder recovers without waiting for the camera.
  * - NACK: werift's RTCRtpSender keeps the last 128 packets per track and resends the lost ones.
+ * - Two-way audio: an audio section the peer sends on (`sendrecv`, or `sendonly` on its side: a
+ *   microphone) is also a `recvonly` media of ours; the stream attaches it to a source's backchannel
+ *   (`track()`, see core/backchannel.ts), directly when the source takes the codec, else through the
+ *   registered transcoder (ffmpeg for Opus to PCMA/PCMU). The answer lists the microphone's payload
+ *   type first, so the peer sends with it. A source with `#backchannel=0` has no backchannel: the
+ *   section is then answered without receiving.
  *
  * Per frame: packetize (MTU 1200) and hand each packet to werift. Our side allocates one werift
  * header and packet object per RTP packet (werift keeps them for NACK) and nothing else; no closure
@@ -25,9 +31,9 @@ import { type ConnectionInfo, type Consumer, nextConnectionId } from "../../core
 import type { Frame } from "../../core/frame.ts";
 import { type Logger, silentLogger } from "../../core/log.ts";
 import { type Media, mediaToString, parseSdp, SdpError, type SessionDescription } from "../../core/media.ts";
-import { type Receiver, Sender } from "../../core/fanout.ts";
+import { Receiver, Sender } from "../../core/fanout.ts";
 import { createPacketizer, type FramePacketizer } from "../rtsp/pay.ts";
-import { describeOffered, type OfferedMedia, offeredMedias, pickPeerCodec } from "./codecs.ts";
+import { describeOffered, type OfferedMedia, offeredMedias, offeredMicrophones, pickPeerCodec } from "./codecs.ts";
 import { WebRtcOfferError } from "./errors.ts";
 import { hasInBandSps, parameterSetPrefix, withPrefix } from "./parameter_sets.ts";
 import { restrictOffer } from "./sdp.ts";
@@ -138,6 +144,42 @@ export class WebRtcTrack {
 }
 
 /**
+ * A peer's microphone: the RTP it sends on one audio section, as frames on a {@link Receiver} the
+ * stream attaches to a source's backchannel. One RTP packet is one audio frame (Opus, G.711).
+ */
+export class WebRtcMicrophone {
+  readonly mid: string;
+  readonly media: Media;
+  /** The codec the peer sends, with its payload type. */
+  readonly codec: Codec;
+  readonly receiver: Receiver;
+  /** Packets taken (of the chosen payload type). */
+  packets = 0;
+  readonly #pt: number | undefined;
+
+  constructor(mid: string, media: Media, codec: Codec) {
+    this.mid = mid;
+    this.media = media;
+    this.codec = codec;
+    this.#pt = codec.payloadType;
+    this.receiver = new Receiver(media, codec);
+  }
+
+  /** One RTP packet from the peer; other payload types (comfort noise, DTMF) are left out. */
+  push(payloadType: number, timestamp: number, payload: Uint8Array): void {
+    if (this.#pt !== undefined && payloadType !== this.#pt) return;
+    if (payload.length === 0) return;
+    this.packets++;
+    this.receiver.push({ timestamp, keyframe: true, data: payload });
+  }
+
+  /** Detaches whatever the stream attached (the backchannel's sender). */
+  close(): void {
+    for (const s of this.receiver.senders.slice()) s.close();
+  }
+}
+
+/**
  * A WebRTC viewer of one stream.
  *
  * @example
@@ -155,6 +197,10 @@ export class WebRtcConsumer implements Consumer {
   readonly sdp: SessionDescription;
   readonly sections: OfferedMedia[];
   readonly tracks: WebRtcTrack[] = [];
+  /** Audio sections the peer sends on (its microphone), as recvonly medias of ours. */
+  readonly micSections: OfferedMedia[];
+  /** Microphones the stream attached to a source's backchannel. */
+  readonly microphones: WebRtcMicrophone[] = [];
   readonly #options: WebRtcConsumerOptions;
   readonly #log: Logger;
   readonly #mtu: number;
@@ -173,15 +219,38 @@ export class WebRtcConsumer implements Consumer {
     this.offer = options.offer;
     this.sdp = parseOffer(options.offer);
     this.sections = offeredMedias(this.sdp);
-    if (this.sections.length === 0) {
+    this.micSections = offeredMicrophones(this.sdp);
+    if (this.sections.length === 0 && this.micSections.length === 0) {
       throw new WebRtcOfferError(
-        "it has no audio or video section the peer wants to receive (add a recvonly transceiver)",
+        "it has no audio or video section the peer wants to receive (add a recvonly transceiver) " +
+          "and no microphone (a sendrecv or sendonly audio section with Opus, PCMA or PCMU)",
       );
     }
   }
 
   medias(): Media[] {
-    return this.sections.map((s) => s.media);
+    return [...this.sections.map((s) => s.media), ...this.micSections.map((s) => s.media)];
+  }
+
+  /**
+   * Two-way audio: the receiver the peer's microphone audio arrives on, in `codec` (one of the
+   * codecs it offered, picked by the stream for the source's backchannel).
+   */
+  track(media: Media, codec: Codec): Receiver {
+    const section = this.micSections.find((s) => s.media === media || s.mid === media.id);
+    if (!section) throw new Error(`The WebRTC peer has no microphone section for ${mediaToString(media)}`);
+    const existing = this.microphones.find((m) => m.mid === section.mid);
+    if (existing && existing.codec.name === codec.name && existing.codec.clockRate === codec.clockRate) {
+      return existing.receiver;
+    }
+    if (existing) {
+      existing.close();
+      this.microphones.splice(this.microphones.indexOf(existing), 1);
+    }
+    const mic = new WebRtcMicrophone(section.mid, section.media, codec);
+    this.microphones.push(mic);
+    this.#log.debug("webrtc microphone", { mid: section.mid, codec: codecToString(codec) });
+    return mic.receiver;
   }
 
   /** What the peer offered, for error messages (`video:H264/90000`, ...). */
@@ -212,8 +281,10 @@ export class WebRtcConsumer implements Consumer {
     for (const s of this.sdp.medias) {
       const mid = s.attributes.find((a) => a.startsWith("mid:"))?.slice(4).trim();
       const track = this.tracks.find((t) => t.mid === mid);
+      const mic = this.microphones.find((m) => m.mid === mid);
+      if (mic) add(s.kind, mic.codec);
       if (track) add(s.kind, track.peerCodec);
-      else if (s.codecs[0]) add(s.kind, s.codecs[0]);
+      if (!track && !mic && s.codecs[0]) add(s.kind, s.codecs[0]);
     }
     return out;
   }
@@ -225,16 +296,27 @@ export class WebRtcConsumer implements Consumer {
       const mid = s.attributes.find((a) => a.startsWith("mid:"))?.slice(4).trim();
       if (mid === undefined) continue;
       const track = this.tracks.find((t) => t.mid === mid);
-      const pt = track ? track.peerCodec.payloadType : s.codecs[0]?.payloadType;
-      if (pt !== undefined) keep.set(mid, [pt]);
+      const mic = this.microphones.find((m) => m.mid === mid);
+      // The microphone's payload type first: the peer sends with the answer's first one.
+      const pts: number[] = [];
+      if (mic?.codec.payloadType !== undefined) pts.push(mic.codec.payloadType);
+      if (track?.peerCodec.payloadType !== undefined && !pts.includes(track.peerCodec.payloadType)) {
+        pts.push(track.peerCodec.payloadType);
+      }
+      if (!pts.length && s.codecs[0]?.payloadType !== undefined) pts.push(s.codecs[0].payloadType);
+      if (pts.length) keep.set(mid, pts);
     }
     return restrictOffer(this.offer, keep);
   }
 
-  /** Sets a transceiver's direction before the answer: `sendonly` for our tracks, `inactive` otherwise. */
+  /**
+   * Sets a transceiver's direction before the answer: `sendonly` for our tracks, `recvonly` for a
+   * microphone attached to a backchannel, `sendrecv` for both, `inactive` otherwise.
+   */
   prepare(transceiver: RTCRtpTransceiver): void {
-    const track = this.tracks.find((t) => t.mid === transceiver.mid);
-    transceiver.setDirection(track ? "sendonly" : "inactive");
+    const send = this.tracks.some((t) => t.mid === transceiver.mid);
+    const recv = this.microphones.some((m) => m.mid === transceiver.mid);
+    transceiver.setDirection(send && recv ? "sendrecv" : send ? "sendonly" : recv ? "recvonly" : "inactive");
   }
 
   /**
@@ -248,6 +330,10 @@ export class WebRtcConsumer implements Consumer {
       const t = transceivers.find((x) => x.mid === track.mid);
       if (!t) continue;
       track.rtp = t.sender;
+      // werift stamps every packet with its sender's codec, the answer's first one; in a section
+      // that also carries the microphone, that is the microphone's: ours goes out as ours.
+      const own = t.codecs.find((c) => c.payloadType === track.peerCodec.payloadType);
+      if (own && t.sender.codec?.payloadType !== own.payloadType) t.sender.codec = own;
       const sender = new Sender(track.media, track.codec, (frame) => this.#send(track, frame), {
         capacity: this.#options.queueFrames,
         onError: (error) => this.#log.debug("webrtc track failed", { mid: track.mid, error: String(error) }),
@@ -270,6 +356,15 @@ export class WebRtcConsumer implements Consumer {
         this.#unsubscribe.push(sub.unSubscribe);
       }
       track.receiver.addSender(sender);
+    }
+    for (const mic of this.microphones) {
+      const t = transceivers.find((x) => x.mid === mic.mid);
+      if (!t) continue;
+      // One subscription per microphone; werift hands each decrypted packet to it.
+      const sub = t.receiver.track.onReceiveRtp.subscribe((rtp) => {
+        mic.push(rtp.header.payloadType, rtp.header.timestamp, rtp.payload);
+      });
+      this.#unsubscribe.push(sub.unSubscribe);
     }
   }
 
@@ -307,6 +402,7 @@ export class WebRtcConsumer implements Consumer {
     this.#stopped = true;
     for (const un of this.#unsubscribe.splice(0)) un();
     for (const t of this.tracks) t.sender?.close();
+    for (const m of this.microphones) m.close();
   }
 
   get stopped(): boolean {
@@ -321,8 +417,12 @@ export class WebRtcConsumer implements Consumer {
       protocol: peer.protocol ?? "webrtc",
       remoteAddr: this.remoteAddr ?? peer.remoteAddr,
       userAgent: peer.userAgent,
-      medias: this.tracks.map((t) => mediaToString({ ...t.media, codecs: [t.peerCodec] })),
+      medias: [
+        ...this.tracks.map((t) => mediaToString({ ...t.media, codecs: [t.peerCodec] })),
+        ...this.microphones.map((m) => mediaToString({ ...m.media, codecs: [m.codec] })),
+      ],
       bytesOut: this.tracks.reduce((n, t) => n + t.bytes, 0),
+      bytesIn: this.microphones.reduce((n, m) => n + m.receiver.bytes, 0),
       drops: this.tracks.reduce((n, t) => n + (t.sender?.drops ?? 0), 0),
       startedAt: this.#startedAt,
     };

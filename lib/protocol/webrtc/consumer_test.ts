@@ -47,11 +47,25 @@ describe("parameter sets", () => {
 });
 
 describe("WebRtcConsumer offer checks", () => {
-  test("an offer without a receiving section is refused with the reason", () => {
+  test("an offer without a receiving section or a microphone is refused with the reason", () => {
     const sendOnly = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=ice-ufrag:a\r\na=ice-pwd:b\r\n" +
-      "a=fingerprint:sha-256 00\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\na=sendonly\r\na=rtpmap:111 opus/48000/2\r\n";
+      "a=fingerprint:sha-256 00\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\na=sendonly\r\na=rtpmap:96 H264/90000\r\n";
     expect(() => new WebRtcConsumer({ offer: sendOnly })).toThrow(WebRtcOfferError);
     expect(() => new WebRtcConsumer({ offer: sendOnly })).toThrow(/recvonly/);
+  });
+
+  test("a microphone-only offer (audio sendonly on the peer's side) is a talker: one recvonly media", () => {
+    const mic = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=ice-ufrag:a\r\na=ice-pwd:b\r\n" +
+      "a=fingerprint:sha-256 00\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111 8\r\na=mid:0\r\na=sendonly\r\n" +
+      "a=rtpmap:111 opus/48000/2\r\na=rtpmap:8 PCMA/8000\r\n";
+    const consumer = new WebRtcConsumer({ offer: mic });
+    expect(consumer.medias().map((m) => `${m.kind}:${m.direction}:${m.codecs.map((c) => c.name).join("+")}`)).toEqual([
+      "audio:recvonly:OPUS+PCMA",
+    ]);
+    const receiver = consumer.track(consumer.medias()[0], consumer.medias()[0].codecs[1]);
+    expect(receiver.codec.name).toBe("PCMA");
+    // The answer keeps the microphone's payload type.
+    expect(consumer.restrictedOffer()).toMatch(/m=audio 9 UDP\/TLS\/RTP\/SAVPF 8\r\n/);
   });
 
   test("no DTLS fingerprint", () => {

@@ -9,9 +9,9 @@
  */
 
 /**
- * Keeps, in each listed m-section (by mid), only the given payload types: the `m=` format list and
- * the `rtpmap`/`fmtp`/`rtcp-fb` lines of the others are removed. Sections not listed are kept as
- * they are. RTX and other helpers of removed payload types go with them.
+ * Keeps, in each listed m-section (by mid), only the given payload types, in the order given: the
+ * `m=` format list and the `rtpmap`/`fmtp`/`rtcp-fb` lines of the others are removed. Sections not
+ * listed are kept as they are. RTX and other helpers of removed payload types go with them.
  *
  * @example
  * ```ts
@@ -50,7 +50,10 @@ function restrictSection(lines: string[], keep: ReadonlyMap<string, readonly num
   if (!pts) return lines;
   const allowed = new Set(pts.map(String));
   const parts = lines[0].split(" ");
-  const formats = parts.slice(3).filter((f) => allowed.has(f));
+  // In the order given: the peer sends with the first payload type of the answer (RFC 8829
+  // section 5.3.1), so the microphone's codec goes first when a section carries both directions.
+  const offered = parts.slice(3);
+  const formats = [...allowed].filter((f) => offered.includes(f));
   const result = [[...parts.slice(0, 3), ...formats].join(" ")];
   for (const line of lines.slice(1)) {
     const m = /^a=(rtpmap|fmtp|rtcp-fb):(\d+|\*)\s/.exec(line);

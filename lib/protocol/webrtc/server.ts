@@ -144,7 +144,7 @@ export class WebRtcServer {
         }
         throw error;
       }
-      if (consumer.tracks.length === 0) {
+      if (consumer.tracks.length === 0 && consumer.microphones.length === 0) {
         throw new WebRtcCodecError(stream.name, sourceCodecs(stream), consumer.describeOffer());
       }
       peer = new PeerSession({
