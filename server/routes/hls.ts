@@ -4,8 +4,11 @@
  * (MPEG-TS, the default) or `init.mp4?id=` + `segment.m4s?id=&n=` (fMP4, with `mp4` or any
  * `video=`/`audio=` filter). Also `{"type":"hls","value":<codecs>}` on `/api/ws` (fMP4).
  *
- * Sessions live in memory, bounded by `hls.max_sessions` and `hls.max_session_bytes`, and die
- * `hls.session_timeout` seconds after their last request.
+ * Each session has its own id (go2rtc's players use it in every URL) but reads a feed shared by all
+ * sessions of the same stream, container and codec filter: the stream is muxed and segmented once,
+ * so memory grows with streams, not viewers. Sessions are bounded by `hls.max_sessions` and die
+ * `hls.session_timeout` seconds after their last request; a feed keeps at most
+ * `hls.max_session_bytes` of segments and closes a few seconds after its last session.
  *
  * @module
  */

@@ -1,6 +1,7 @@
 /**
- * HLS output: sessions that cut a stream into MPEG-TS or fMP4 segments held in memory (bounded), the
- * playlists that list them, and the store that expires idle sessions.
+ * HLS output: feeds that mux a stream once into MPEG-TS or fMP4 segments held in memory (bounded),
+ * the sessions (one per viewer) that share them, the playlists that list them, and the store that
+ * expires idle sessions and drops feeds nobody reads.
  *
  * @example
  * ```ts
@@ -14,5 +15,12 @@
  */
 export { mediaPlaylist, type MediaPlaylistOptions, multivariantPlaylist, type PlaylistSegment } from "./playlist.ts";
 export { type HlsSegment, HlsSegmenter, type HlsSegmenterOptions, LIVE_PLAYLIST_MIN_SEGMENTS } from "./segmenter.ts";
-export { type HlsFormat, HlsSession, type HlsSessionOptions } from "./session.ts";
-export { HlsLimitError, type HlsSessionRequest, HlsSessionStore, type HlsSessionStoreOptions } from "./session_store.ts";
+export { HlsFeed, type HlsFeedInfo, type HlsFeedOptions, type HlsFormat } from "./feed.ts";
+export { HlsSession, type HlsSessionOptions } from "./session.ts";
+export {
+  HlsLimitError,
+  type HlsSessionRequest,
+  HlsSessionStore,
+  type HlsSessionStoreOptions,
+  type HlsStoreStats,
+} from "./session_store.ts";

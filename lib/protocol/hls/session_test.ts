@@ -7,6 +7,7 @@ import { describe, expect, it } from "bun:test";
 import type { Codec } from "../../core/codec.ts";
 import { Receiver } from "../../core/fanout.ts";
 import type { Media } from "../../core/media.ts";
+import { HlsFeed } from "./feed.ts";
 import { LIVE_PLAYLIST_MIN_SEGMENTS } from "./segmenter.ts";
 import { HlsSession } from "./session.ts";
 
@@ -16,19 +17,20 @@ const VIDEO: Media = { id: "0", kind: "video", direction: "sendonly", codecs: [H
 const IDR = new Uint8Array([0, 0, 0, 3, 0x65, 0x88, 0x84]);
 
 function liveSession() {
-  const session = new HlsSession({ id: "t", format: "mpegts", medias: [VIDEO], segmenter: { targetDuration: 1 } });
+  const feed = new HlsFeed({ format: "mpegts", medias: [VIDEO], segmenter: { targetDuration: 1 } });
   const receiver = new Receiver(VIDEO, H264, { gop: false });
-  session.addTrack(VIDEO, H264, receiver);
-  session.start();
+  feed.addTrack(VIDEO, H264, receiver);
+  feed.start();
+  const session = new HlsSession({ id: "t", feed });
   /** A keyframe every second: each one after the first ends a segment. */
   const second = (n: number) => receiver.push({ timestamp: n * 90000, keyframe: true, data: IDR });
-  return { session, second };
+  return { session, feed, second };
 }
 
 describe("HlsSession live playlist", () => {
   it("is first served once it lists three segments, never one or two", async () => {
     expect(LIVE_PLAYLIST_MIN_SEGMENTS).toBe(3);
-    const { session, second } = liveSession();
+    const { session, feed, second } = liveSession();
     try {
       let text: string | undefined;
       const pending = session.playlist(10_000).then((t) => (text = t));
@@ -46,18 +48,25 @@ describe("HlsSession live playlist", () => {
       second(4);
       const later = await session.playlist(0);
       expect(later!.match(/#EXTINF:/g)!.length).toBe(4);
+      // A second viewer of the same feed sees the same segments at once, under its own id.
+      const other = await new HlsSession({ id: "u", feed }).playlist(0);
+      expect(other).toBe(later!.replaceAll("id=t&", "id=u&"));
+      expect(session.bytesOut).toBe(0);
+      const seg = await session.segment(1, 0);
+      expect(seg).toBe(feed.segmenter.get(1)!.data); // the very bytes, not a copy
+      expect(session.bytesOut).toBe(seg!.byteLength);
     } finally {
-      session.stop();
+      feed.stop();
     }
   });
 
   it("keeps listing at least three segments however few it is told to keep", () => {
-    const session = new HlsSession({ id: "t", format: "mpegts", medias: [VIDEO], segmenter: { maxSegments: 1 } });
-    expect(session.segmenter.maxSegments).toBe(LIVE_PLAYLIST_MIN_SEGMENTS);
+    const feed = new HlsFeed({ format: "mpegts", medias: [VIDEO], segmenter: { maxSegments: 1 } });
+    expect(feed.segmenter.maxSegments).toBe(LIVE_PLAYLIST_MIN_SEGMENTS);
   });
 
   it("past the wait it serves what it has; nothing at all stays an error", async () => {
-    const { session, second } = liveSession();
+    const { session, feed, second } = liveSession();
     try {
       expect(await session.playlist(10)).toBeUndefined();
       second(0);
@@ -66,7 +75,7 @@ describe("HlsSession live playlist", () => {
       expect(text).toContain("segment.ts?id=t&n=0\n");
       expect(text!.match(/#EXTINF:/g)!.length).toBe(1);
     } finally {
-      session.stop();
+      feed.stop();
     }
     expect(await session.playlist(10)).toBeUndefined();
   });
