@@ -6,12 +6,15 @@
 
 /** One server serving N readers for one measurement window. */
 export interface PhaseResult {
+  /** Which of the bench's alternating runs (1-based). */
+  run: number;
   runtime: string;
   /**
    * raw: raw_tcp_relay.ts on `runtime`; rawc / rawc2: raw_tcp_relay.c on 1 / 2 threads (independent
-   * of `runtime`, measured in each runtime's pass); gst: gst-rtsp-server; strom.
+   * of `runtime`, measured in each runtime's pass); gst: gst-rtsp-server in its default
+   * configuration (rate control on); gstnorc: the same with rate control off; strom.
    */
-  server: "raw" | "rawc" | "rawc2" | "gst" | "strom";
+  server: "raw" | "rawc" | "rawc2" | "gst" | "gstnorc" | "strom";
   readers: number;
   /** Readers playing when the window opened. */
   connected: number;
@@ -69,7 +72,9 @@ export function peer(
   r: PhaseResult,
   server: PhaseResult["server"],
 ): PhaseResult | undefined {
-  return rows.find((x) => x.runtime === r.runtime && x.readers === r.readers && x.server === server);
+  return rows.find((x) =>
+    x.run === r.run && x.runtime === r.runtime && x.readers === r.readers && x.server === server
+  );
 }
 
 const HEAD = [
@@ -86,16 +91,18 @@ const HEAD = [
   "lat p50 ms",
   "lat p99 ms",
   "lat max ms",
-  "vs raw thrpt",
+  "vs rawc thrpt",
   "CPU / gst",
-  "CPU / raw",
+  "CPU / gst norc",
+  "CPU / rawc",
   "reader CPU %",
   "other CPU %",
 ];
 
 function cells(rows: PhaseResult[], r: PhaseResult): string[] {
-  const raw = peer(rows, r, "raw");
+  const raw = peer(rows, r, "rawc");
   const gst = peer(rows, r, "gst");
+  const gstnorc = peer(rows, r, "gstnorc");
   const ratio = (a: number, b: number | undefined) => (b && b > 0 ? fmt(a / b, 2) : "-");
   return [
     r.server,
@@ -111,9 +118,10 @@ function cells(rows: PhaseResult[], r: PhaseResult): string[] {
     fmt(r.latency.p50Ms, 2),
     fmt(r.latency.p99Ms, 2),
     fmt(r.latency.maxMs, 1),
-    r.server === "raw" ? "1.00" : ratio(r.avgKbps, raw?.avgKbps),
-    r.server === "gst" ? "1.00" : ratio(r.cpuPerReaderSecond, gst?.cpuPerReaderSecond),
-    r.server === "raw" ? "1.00" : ratio(r.cpuPerReaderSecond, raw?.cpuPerReaderSecond),
+    ratio(r.avgKbps, raw?.avgKbps),
+    ratio(r.cpuPerReaderSecond, gst?.cpuPerReaderSecond),
+    ratio(r.cpuPerReaderSecond, gstnorc?.cpuPerReaderSecond),
+    ratio(r.cpuPerReaderSecond, raw?.cpuPerReaderSecond),
     fmt(r.readerCpuPercent, 0),
     fmt(r.foreignCpuPercent, 0),
   ];
@@ -155,73 +163,151 @@ export function fanoutNotes(rows: PhaseResult[]): string[] {
   );
 }
 
-/** The relays that do the least work possible (the latency floor), with their labels. */
-const FLOORS: [PhaseResult["server"], (runtime: string) => string][] = [
-  ["raw", (runtime) => `raw ${runtime}`],
-  ["rawc", () => "raw C 1-thread"],
-  ["rawc2", () => "raw C 2-thread"],
-];
-
-/**
- * The latency target at one N: strom's p99, and beside it the p99 of every floor relay measured at
- * that N, so a FAIL can be read against what the machine allows at all.
- */
-function latencyCheck(rows: PhaseResult[], strom: PhaseResult): string {
-  const target = 2;
-  const floors = FLOORS.flatMap(([server, label]) => {
-    const f = peer(rows, strom, server);
-    if (!f) return [];
-    const send = f.fanout?.keyframes.frames
-      ? ` (keyframe send loop p50 ${fmt(f.fanout.keyframes.p50Ms, 2)} ms)`
-      : "";
-    return [{ label: label(strom.runtime), p99: f.latency.p99Ms, send }];
-  });
-  let floorText = "";
-  if (floors.length) {
-    const best = Math.min(...floors.map((f) => f.p99));
-    floorText = `; floor p99: ${floors.map((f) => `${f.label} ${fmt(f.p99, 2)} ms${f.send}`).join(", ")}, ${
-      best < target ? "the best floor meets it" : "no floor relay meets it either"
-    }`;
-  }
-  return `${strom.latency.p99Ms < target ? "PASS" : "FAIL"} added latency p99 < ${target} ms (${
-    fmt(strom.latency.p99Ms, 2)
-  } ms, p50 ${fmt(strom.latency.p50Ms, 2)} ms${floorText})`;
+/** One checked target of issue 15 for strom on one runtime in one run. */
+export interface TargetCheck {
+  /** Stable key, e.g. "cpu/gst@200". */
+  key: string;
+  label: string;
+  /** strom's figure (a ratio, ms or MB, as the label says). */
+  value: number;
+  limit: number;
+  pass: boolean;
+  detail: string;
 }
 
 /**
- * Pass/fail lines for the issue's targets: bitrate, CPU and RSS from strom's row at the largest N
- * (the issue states those at 200 readers), latency at every N measured (the issue does not tie it
- * to a reader count).
+ * Issue 15's targets for one runtime in one run: CPU per reader-second at 100 and 200 readers
+ * <= 1.0x gst-rtsp-server (default configuration and rate control off) and <= 1.5x the C relay;
+ * p99 added latency <= 1.5x the C relay's at 50 and 200 readers and <= its p99 + 1 ms at 1 reader;
+ * RSS at 200 readers <= 64 MB (on Deno plus `denoIdleMB`, an idle deno hello-world server); and
+ * every reader >= 95 % of the source bitrate at the largest N. Targets whose rows are missing are
+ * left out.
  */
-export function targetChecks(rows: PhaseResult[], runtime: string): string[] {
-  const stroms = rows.filter((r) => r.runtime === runtime && r.server === "strom").sort((a, b) =>
-    a.readers - b.readers
-  );
-  const strom = stroms[stroms.length - 1];
-  if (!strom) return [];
-  const gst = peer(rows, strom, "gst");
-  const mark = (ok: boolean) => (ok ? "PASS" : "FAIL");
-  const minPct = (100 * strom.minKbps) / strom.sourceKbps;
-  const out = [
-    `${
-      mark(minPct >= 95 && strom.connected === strom.readers)
-    } every one of ${strom.readers} readers gets >= 95 % of the source bitrate (min ${
-      fmt(minPct)
-    } %, ${strom.connected}/${strom.readers} playing)`,
-  ];
-  if (gst) {
-    const ratio = strom.cpuPerReaderSecond / gst.cpuPerReaderSecond;
-    out.push(
-      `${mark(ratio <= 1.5)} CPU per reader-second <= 1.5x gst-rtsp-server (${fmt(ratio, 2)}x: ${
-        sci(strom.cpuPerReaderSecond)
-      } vs ${sci(gst.cpuPerReaderSecond)})`,
-    );
-  } else {
-    out.push(`---- CPU vs gst-rtsp-server: not measured (gst-rtsp-server not in this run)`);
+export function issueTargets(rows: PhaseResult[], runtime: string, denoIdleMB?: number): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  const strom = (n: number) => rows.find((r) => r.runtime === runtime && r.server === "strom" && r.readers === n);
+  for (const n of [100, 200]) {
+    const s = strom(n);
+    if (!s) continue;
+    for (const [server, limit, name] of [
+      ["gst", 1.0, "gst-rtsp-server (default, rate control on)"],
+      ["gstnorc", 1.0, "gst-rtsp-server (rate control off)"],
+      ["rawc", 1.5, "the C relay"],
+    ] as const) {
+      const ref = peer(rows, s, server);
+      if (!ref) continue;
+      const v = s.cpuPerReaderSecond / ref.cpuPerReaderSecond;
+      out.push({
+        key: `cpu/${server}@${n}`,
+        label: `CPU per reader-second at ${n} readers <= ${limit.toFixed(1)}x ${name}`,
+        value: v,
+        limit,
+        pass: v <= limit,
+        detail: `${fmt(v, 2)}x (${sci(s.cpuPerReaderSecond)} vs ${sci(ref.cpuPerReaderSecond)})`,
+      });
+    }
   }
-  out.push(`${mark(strom.rssMB <= 80)} RSS <= 80 MB (${fmt(strom.rssMB)} MB)`);
-  return [
-    ...out.map((l) => `  ${runtime} N=${strom.readers}: ${l}`),
-    ...stroms.map((r) => `  ${runtime} N=${r.readers}: ${latencyCheck(rows, r)}`),
+  for (const n of [1, 50, 200]) {
+    const s = strom(n);
+    const c = s && peer(rows, s, "rawc");
+    if (!s || !c) continue;
+    if (n === 1) {
+      const v = s.latency.p99Ms - c.latency.p99Ms;
+      out.push({
+        key: `lat@1`,
+        label: "p99 added latency at 1 reader <= the C relay's + 1 ms",
+        value: v,
+        limit: 1,
+        pass: v <= 1,
+        detail: `${fmt(s.latency.p99Ms, 2)} ms vs ${fmt(c.latency.p99Ms, 2)} ms (+${fmt(v, 2)} ms)`,
+      });
+    } else {
+      const v = s.latency.p99Ms / c.latency.p99Ms;
+      out.push({
+        key: `lat@${n}`,
+        label: `p99 added latency at ${n} readers <= 1.5x the C relay's`,
+        value: v,
+        limit: 1.5,
+        pass: v <= 1.5,
+        detail: `${fmt(v, 2)}x (${fmt(s.latency.p99Ms, 2)} vs ${fmt(c.latency.p99Ms, 2)} ms)`,
+      });
+    }
+  }
+  const s200 = strom(200);
+  if (s200) {
+    const limit = runtime === "deno" ? 64 + (denoIdleMB ?? 0) : 64;
+    out.push({
+      key: "rss@200",
+      label: runtime === "deno"
+        ? "RSS at 200 readers <= 64 MB + an idle deno hello-world server"
+        : "RSS at 200 readers <= 64 MB",
+      value: s200.rssMB,
+      limit,
+      pass: s200.rssMB <= limit,
+      detail: `${fmt(s200.rssMB)} MB (limit ${fmt(limit)} MB)`,
+    });
+  }
+  const largest = rows.filter((r) => r.runtime === runtime && r.server === "strom").sort((a, b) =>
+    b.readers - a.readers
+  )[0];
+  if (largest) {
+    const minPct = (100 * largest.minKbps) / largest.sourceKbps;
+    out.push({
+      key: "bitrate",
+      label: `every one of ${largest.readers} readers gets >= 95 % of the source bitrate`,
+      value: minPct,
+      limit: 95,
+      pass: minPct >= 95 && largest.connected === largest.readers,
+      detail: `min ${fmt(minPct)} %, ${largest.connected}/${largest.readers} playing`,
+    });
+  }
+  return out;
+}
+
+/** Pass/fail lines of {@link issueTargets} for one runtime (rows of one run). */
+export function targetChecks(rows: PhaseResult[], runtime: string, denoIdleMB?: number): string[] {
+  return issueTargets(rows, runtime, denoIdleMB).map((t) =>
+    `${runtime}: ${t.pass ? "PASS" : "FAIL"} ${t.label}: ${t.detail}`
+  );
+}
+
+/**
+ * One Markdown table of every target (rows) per runtime (columns), with strom's figure in each run
+ * and how many runs met it.
+ */
+export function summaryMarkdown(
+  rows: PhaseResult[],
+  runtimes: string[],
+  runs: number,
+  denoIdle: number[],
+): string {
+  const perRuntime = new Map<string, TargetCheck[][]>();
+  for (const rt of runtimes) {
+    const list: TargetCheck[][] = [];
+    for (let run = 1; run <= runs; run++) {
+      list.push(issueTargets(rows.filter((r) => r.run === run), rt, rt === "deno" ? denoIdle[run - 1] : undefined));
+    }
+    perRuntime.set(rt, list);
+  }
+  const keys: { key: string; label: string }[] = [];
+  for (const lists of perRuntime.values()) {
+    for (const l of lists) for (const t of l) if (!keys.some((k) => k.key === t.key)) keys.push(t);
+  }
+  const unit = (key: string, v: number) =>
+    key.startsWith("rss") ? `${fmt(v)} MB` : key === "lat@1" ? `+${fmt(v, 2)} ms` : key === "bitrate" ? `${fmt(v)} %` : `${fmt(v, 2)}x`;
+  const out = [
+    `| target | ${runtimes.join(" | ")} |`,
+    `|---|${runtimes.map(() => "---").join("|")}|`,
   ];
+  for (const { key, label } of keys) {
+    const cellsFor = runtimes.map((rt) => {
+      const found = perRuntime.get(rt)!.map((l) => l.find((t) => t.key === key)).filter((t) => t !== undefined);
+      if (!found.length) return "-";
+      const passed = found.filter((t) => t!.pass).length;
+      const mark = passed === found.length ? "**met**" : passed === 0 ? "**not met**" : "**partly**";
+      return `${mark} ${passed}/${found.length}: ${found.map((t) => unit(key, t!.value)).join(", ")}`;
+    });
+    out.push(`| ${label} | ${cellsFor.join(" | ")} |`);
+  }
+  return out.join("\n");
 }

@@ -27,17 +27,15 @@ def main() -> None:
     ap.add_argument("--source", required=True, help="camera RTSP URL")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--mount", default="/cam")
-    # ffmpeg's RTP muxer writes packets of at most 1472 bytes (-pkt_size default); re-packetizing to
-    # the same size keeps packet counts and bytes equal to the camera's, so both servers relay the
-    # same packet rate.
-    ap.add_argument("--mtu", type=int, default=1472)
-    # rtspsrc's defaults (200 ms jitter buffer, clock slaving to RTCP sender reports) are made for
-    # playback; as a relay they add 20-40 ms. With no jitter buffer delay, no buffering mode and no
-    # RTCP most sessions forward a frame within ~1 ms (see docs/performance.md for the exceptions).
-    ap.add_argument("--src-options", default="latency=0 buffer-mode=none do-rtcp=false",
-                    help="rtspsrc properties")
-    ap.add_argument("--rate-control", action="store_true",
-                    help="keep gst-rtsp-server's clock-paced sending (default: off, forward on arrival)")
+    # The reference is gst-rtsp-server as a new user would set it up: the shared factory
+    # `( rtspsrc location=<camera> latency=0 protocols=tcp ! rtph264depay ! h264parse
+    # config-interval=-1 ! rtph264pay name=pay0 pt=96 )`, TCP only, rate control left on (its
+    # default). --rate-control off is the other configuration the bench compares with: frames are
+    # forwarded on arrival instead of paced by the pipeline clock (about twice gst's CPU).
+    ap.add_argument("--src-options", default="latency=0", help="rtspsrc properties")
+    ap.add_argument("--pay-options", default="", help="extra rtph264pay properties, e.g. mtu=1472")
+    ap.add_argument("--rate-control", choices=["on", "off"], default="on",
+                    help="gst-rtsp-server's clock-paced sending to TCP clients (its default: on)")
     args = ap.parse_args()
 
     Gst.init(None)
@@ -49,17 +47,16 @@ def main() -> None:
     # payloader named pay0 and cannot pass foreign RTP through unchanged.
     factory.set_launch(
         f"( rtspsrc location={args.source} {args.src_options} protocols=tcp "
-        f"! rtph264depay ! rtph264pay name=pay0 pt=96 mtu={args.mtu} )"
+        f"! rtph264depay ! h264parse config-interval=-1 ! rtph264pay name=pay0 pt=96 {args.pay_options} )"
     )
     factory.set_shared(True)
 
     # gst-rtsp-server paces TCP clients by the pipeline clock ("rate control": its appsink syncs on
-    # buffer timestamps). A live relay should forward on arrival, like strom and the raw relay.
-    # (Its added latency still varies from session to session, 0.5 to ~50 ms at p50; see
-    # docs/performance.md. It is the CPU reference, the raw relay is the latency one.)
+    # buffer timestamps); off forwards on arrival, like strom and the raw relays. (Its added latency
+    # varies from session to session either way; it is the CPU reference, the C relay the latency one.)
     def on_media_configure(_factory, media):
         for i in range(media.n_streams()):
-            media.get_stream(i).set_rate_control(args.rate_control)
+            media.get_stream(i).set_rate_control(args.rate_control == "on")
 
     factory.connect("media-configure", on_media_configure)
     factory.set_protocols(GstRtsp.RTSPLowerTrans.TCP)

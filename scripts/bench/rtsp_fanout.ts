@@ -1,33 +1,40 @@
 /**
  * RTSP fan-out benchmark: one 1080p25 ~4 Mbit/s H.264 camera relayed to N readers on loopback by
- * strom, by gst-rtsp-server (the C reference) and by a raw TCP relay (the floor), one after another
- * in the same run. Optionally also by the raw relay written in C, on one and on two threads (the
- * floor without a JavaScript runtime, and what a perfect 2-core fan-out reaches).
+ * strom (the shipped bundle, `strom serve`), by gst-rtsp-server (the C reference, in its default
+ * configuration and with rate control off) and by a raw TCP relay written in C (the floor), one
+ * after another in the same run, repeated --runs times (alternating servers, runtimes and runs, so
+ * a busy moment on the shared machine hits all of them alike). Optionally also by the raw relay on
+ * the JavaScript runtime and the C relay on two threads.
  *
- *   node --import tsx scripts/bench/rtsp_fanout.ts --runtime node --readers 1,50,200 --seconds 10
- *   node --import tsx scripts/bench/rtsp_fanout.ts --runtime all --markdown --wait-idle 300
+ *   node --import tsx scripts/bench/rtsp_fanout.ts --runtime node --runs 1 --readers 1,50,200
+ *   node --import tsx scripts/bench/rtsp_fanout.ts --runtime all --markdown --json out.json
  *
  * Options:
  *   --runtime r[,r]     runtime(s) strom and the raw relay run on: node, deno, bun, all (default node)
- *   --readers n[,n]     reader counts (default 1,50,200)
+ *   --readers n[,n]     reader counts (default 1,50,100,200)
+ *   --runs k            repeat everything k times, alternating (default 3); targets are checked per run
  *   --seconds s         measurement window per server and N (default 10)
  *   --warmup s          time between "all readers playing" and the window (default 3)
- *   --servers list      which servers, in this order, from raw,rawc,rawc2,gst,strom (default
- *                       raw,gst,strom; "all" = all five):
- *                         raw    raw_tcp_relay.ts on --runtime (the floor on that runtime)
- *                         rawc   raw_tcp_relay.c, 1 thread (the floor in C; compiled with gcc once per
- *                                run into <tmpdir>/strom-bench/; needs gcc)
- *                         rawc2  raw_tcp_relay.c --threads 2 (clients split over 2 threads, each
- *                                pinned to its own CPU: the floor of a perfect 2-core fan-out)
- *                         gst    gst-rtsp-server (CPU reference; skipped when not installed)
- *                         strom  strom_rtsp_server.ts on --runtime
- *                       rawc and rawc2 are not in the default list: they do not depend on --runtime,
- *                       yet each adds (warm-up + window + connect) per N per runtime, ~50 % more
- *                       time for the default run. Add them when the latency floor matters.
+ *   --servers list      which servers, in this order, from raw,rawc,rawc2,gst,gstnorc,strom (default
+ *                       rawc,gst,gstnorc,strom; "all" = all six):
+ *                         raw     raw_tcp_relay.ts on --runtime (the floor on that runtime)
+ *                         rawc    raw_tcp_relay.c, 1 thread (the floor in C; compiled with gcc once
+ *                                 per run into <tmpdir>/strom-bench/; needs gcc)
+ *                         rawc2   raw_tcp_relay.c --threads 2 (clients split over 2 threads, each
+ *                                 pinned to its own CPU: the floor of a perfect 2-core fan-out)
+ *                         gst     gst-rtsp-server as a new user sets it up: shared factory
+ *                                 `( rtspsrc location=<camera> latency=0 protocols=tcp ! rtph264depay
+ *                                 ! h264parse config-interval=-1 ! rtph264pay name=pay0 pt=96 )`,
+ *                                 rate control on (its default); skipped when not installed
+ *                         gstnorc the same with rate control off (forwards on arrival)
+ *                         strom   strom on --runtime (see --strom)
+ *   --strom how         serve (default): the shipped bundle, built by scripts/build/npm.mjs, run as
+ *                       `<runtime> strom.mjs serve -c <config>` with `streams: {cam: <camera>}`;
+ *                       lib: strom_rtsp_server.ts (StreamHub + RtspServer only; --memory-log)
  *   --reader-runtime r  runtime of the reader process (default node)
  *   --probes k          latency probes among the N readers (default 20; in their own process)
- *   --node-loader l     how strom and the raw relay run on Node: bundle (esbuild bundle run by plain
- *                       node, as shipped; default) or tsx (node --import tsx, dev mode)
+ *   --node-loader l     with --strom lib, and for the raw relay, on Node: bundle (esbuild bundle run
+ *                       by plain node; default) or tsx (node --import tsx, dev mode)
  *   --server-node-flags "f ..."  extra flags for strom and the raw relay when they run on Node as a
  *                       bundle, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" or "--trace-gc"
  *   --clip path         H.264 clip to publish (default: encoded once into the temp dir and reused)
@@ -49,14 +56,16 @@
  * threads, over the window), peak RSS, per-reader bitrate vs the source, dropped packets (sequence
  * gaps), p50/p99 added latency, throughput vs the raw relay and CPU ratios vs gst and raw. For rawc
  * and rawc2 also the send loop: how long the kernel took to take one frame for all N sockets
- * (keyframes apart), which raw_tcp_relay.c reports on SIGUSR1. The target lines check bitrate, CPU
- * and RSS at the largest N (the issue states them at 200 readers) and latency at every N, with the
- * floor relays' p99 at that N beside strom's.
+ * (keyframes apart), which raw_tcp_relay.c reports on SIGUSR1. The target lines (issue 15) check,
+ * per run: CPU at 100 and 200 readers against both gst configurations and the C relay, p99 latency
+ * at 1, 50 and 200 readers against the C relay's, and RSS at 200 readers (on Deno against 64 MB
+ * plus an idle `deno run` hello-world server, measured in each run).
  *
  * @module
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { connect, createServer } from "node:net";
 import { availableParallelism, cpus, setPriority, tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { Child, killAll, ROOT, type Runtime, runtimeCommand, sleep } from "./_children.ts";
@@ -66,6 +75,7 @@ import {
   type FanoutStats,
   markdownTable,
   type PhaseResult,
+  summaryMarkdown,
   targetChecks,
   textTable,
 } from "./_report.ts";
@@ -81,12 +91,15 @@ const flag = (name: string) => process.argv.includes(`--${name}`);
 const list = (v: string | undefined, d: string) => (v ?? d).split(",").map((s) => s.trim()).filter(Boolean);
 
 const runtimes = list(arg("runtime") === "all" ? "node,deno,bun" : arg("runtime"), "node") as Runtime[];
-const readerCounts = list(arg("readers"), "1,50,200").map(Number);
+const readerCounts = list(arg("readers"), "1,50,100,200").map(Number);
+const runs = Number(arg("runs") ?? 3);
+const stromHow = arg("strom") ?? "serve";
+if (stromHow !== "serve" && stromHow !== "lib") throw new Error(`--strom: serve or lib, not "${stromHow}"`);
 const windowSeconds = Number(arg("seconds") ?? 10);
 const warmupSeconds = Number(arg("warmup") ?? 3);
-const ALL_SERVERS: PhaseResult["server"][] = ["raw", "rawc", "rawc2", "gst", "strom"];
+const ALL_SERVERS: PhaseResult["server"][] = ["raw", "rawc", "rawc2", "gst", "gstnorc", "strom"];
 const servers =
-  (arg("servers") === "all" ? ALL_SERVERS : list(arg("servers"), "raw,gst,strom")) as PhaseResult[
+  (arg("servers") === "all" ? ALL_SERVERS : list(arg("servers"), "rawc,gst,gstnorc,strom")) as PhaseResult[
     "server"
   ][];
 const readerRuntime = (arg("reader-runtime") ?? "node") as Runtime;
@@ -133,7 +146,7 @@ const GST_CHECK = [
   "gi.require_version('Gst','1.0'); gi.require_version('GstRtsp','1.0'); gi.require_version('GstRtspServer','1.0')",
   "from gi.repository import Gst, GstRtspServer",
   "Gst.init(None)",
-  "assert all(Gst.ElementFactory.find(e) for e in ('rtspsrc','rtph264depay','rtph264pay')), 'missing elements'",
+  "assert all(Gst.ElementFactory.find(e) for e in ('rtspsrc','rtph264depay','h264parse','rtph264pay')), 'missing elements'",
 ].join("\n");
 
 /** A python3 that can import GstRtspServer: Debian's /usr/bin/python3 first (pyenv shims lack python3-gi). */
@@ -275,10 +288,15 @@ async function startServer(
   cameraUrl: string,
   python?: string,
 ): Promise<{ child: Child; target: string }> {
-  if (server === "gst") {
-    const child = new Child("gst", python!, [join(BENCH, "gst_rtsp_relay.py"), "--source", cameraUrl], {
-      echoStderr: verbose,
-    });
+  if (server === "gst" || server === "gstnorc") {
+    const rc = server === "gst" ? "on" : "off";
+    const child = new Child(server, python!, [
+      join(BENCH, "gst_rtsp_relay.py"),
+      "--source",
+      cameraUrl,
+      "--rate-control",
+      rc,
+    ], { echoStderr: verbose });
     const port = (await child.waitFor("listening", 30_000)).port as number;
     return { child, target: `rtsp://127.0.0.1:${port}/cam` };
   }
@@ -290,6 +308,7 @@ async function startServer(
     const port = (await child.waitFor("listening", 30_000)).port as number;
     return { child, target: `tcp://127.0.0.1:${port}` };
   }
+  if (server === "strom" && stromHow === "serve") return await startStromServe(runtime, cameraUrl);
   const file = join(BENCH, server === "raw" ? "raw_tcp_relay.ts" : "strom_rtsp_server.ts");
   const [cmd, args] = runtime === "node" && nodeLoader === "bundle"
     ? ["node", [...serverNodeFlags, bundleForNode(file), "--source", cameraUrl]]
@@ -297,6 +316,102 @@ async function startServer(
   const child = new Child(`${server}@${runtime}`, cmd, args, { echoStderr: verbose });
   const port = (await child.waitFor("listening", 60_000)).port as number;
   return { child, target: server === "raw" ? `tcp://127.0.0.1:${port}` : `rtsp://127.0.0.1:${port}/cam` };
+}
+
+let stromBundle: string | undefined;
+/**
+ * The shipped bundle (dist/strom.mjs as `npm pack` builds it), built once per bench run into
+ * node_modules/.cache (its npm dependencies stay external and resolve from the project's
+ * node_modules, as they do in an installed package).
+ */
+function buildStromBundle(): string {
+  if (stromBundle) return stromBundle;
+  const out = join(ROOT, "node_modules", ".cache", "strom-bench", "dist");
+  execFileSync("node", [join(ROOT, "scripts", "build", "npm.mjs"), "--outdir", out, "--no-types"], {
+    stdio: ["ignore", "ignore", "inherit"],
+    timeout: 120_000,
+  });
+  return (stromBundle = join(out, "strom.mjs"));
+}
+
+/** A free loopback TCP port (bound, then released). */
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+/** Resolves once something accepts TCP connections on the port (or rejects after `ms`). */
+async function waitForPort(port: number, ms: number, child: Child): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (performance.now() < deadline) {
+    if (child.exited) throw new Error(`${child.name} exited: ${child.stderr.slice(-2000)}`);
+    const ok = await new Promise<boolean>((r) => {
+      const s = connect(port, "127.0.0.1", () => {
+        s.destroy();
+        r(true);
+      });
+      s.on("error", () => r(false));
+    });
+    if (ok) return;
+    await sleep(100);
+  }
+  throw new Error(`${child.name}: nothing listens on ${port} after ${ms} ms: ${child.stderr.slice(-2000)}`);
+}
+
+/**
+ * strom as shipped: `strom serve` from the bundle, on the runtime, with a config naming the camera
+ * as stream `cam` (the API on a free loopback port, every other module at its default).
+ */
+async function startStromServe(runtime: Runtime, cameraUrl: string): Promise<{ child: Child; target: string }> {
+  const bundle = buildStromBundle();
+  const [rtspPort, apiPort] = [await freePort(), await freePort()];
+  const dir = join(tmpdir(), "strom-bench");
+  mkdirSync(dir, { recursive: true });
+  const config = join(dir, `strom_${process.pid}_${rtspPort}.yaml`);
+  writeFileSync(
+    config,
+    [
+      `api:\n  listen: "127.0.0.1:${apiPort}"`,
+      `rtsp:\n  listen: "127.0.0.1:${rtspPort}"`,
+      `log:\n  level: warn`,
+      `streams:\n  cam: ${cameraUrl}`,
+      "",
+    ].join("\n"),
+  );
+  const [cmd, args] = runtime === "node"
+    ? ["node", [...serverNodeFlags, bundle]]
+    : runtime === "deno"
+    ? [join(ROOT, "node_modules/.bin/deno"), ["run", "-A", bundle]]
+    : [join(ROOT, "node_modules/.bin/bun"), [bundle]];
+  const child = new Child(`strom@${runtime}`, cmd, [...args, "serve", "-c", config], { echoStderr: verbose });
+  await waitForPort(rtspPort, 60_000, child);
+  return { child, target: `rtsp://127.0.0.1:${rtspPort}/cam` };
+}
+
+/**
+ * An idle `deno run` of a hello-world HTTP server: its RSS (measured in the same run) is what the
+ * Deno runtime itself takes, which the issue's Deno RSS target adds to 64 MB.
+ */
+async function denoIdleRssMB(): Promise<number> {
+  const dir = join(tmpdir(), "strom-bench");
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, "deno_hello.ts");
+  writeFileSync(
+    file,
+    `const s = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: ({ port }) => console.log(JSON.stringify({ event: "listening", port })) }, () => new Response("hello"));\n`,
+  );
+  const child = new Child("deno-hello", join(ROOT, "node_modules/.bin/deno"), ["run", "-A", file]);
+  try {
+    const port = (await child.waitFor("listening", 30_000)).port as number;
+    await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text());
+    await sleep(2000);
+    return rssBytes(child.pid) / 1e6;
+  } finally {
+    await child.stop(1000);
+  }
 }
 
 /**
@@ -376,6 +491,7 @@ async function runPhase(
   target: string,
   cameraUrl: string,
   n: number,
+  run: number,
 ): Promise<PhaseResult> {
   const readerFile = join(BENCH, "rtsp_reader.ts");
   const [bcmd, bargs] = runtimeCommand(readerRuntime, readerFile, ["--target", target]);
@@ -435,6 +551,7 @@ async function runPhase(
     const kbps = [...b.kbps, ...p.kbps];
     const cpu = cpuBetween(cpu0, cpu1);
     return {
+      run,
       runtime,
       server,
       readers: n,
@@ -484,72 +601,91 @@ async function main(): Promise<void> {
 
   const { camera, ffmpeg, url: cameraUrl } = await startCamera(clip);
   log(`camera ${cameraUrl} (ffmpeg pid ${ffmpeg.pid})`);
+  const denoIdle: number[] = [];
   try {
-    for (const runtime of runtimes) {
-      const started = new Map<PhaseResult["server"], { child: Child; target: string }>();
-      try {
-        for (const server of activeServers) {
-          started.set(server, await startServer(server, runtime, cameraUrl, python));
-          const where = server === "raw" || server === "strom" ? `@${runtime}` : "";
-          log(`${server}${where} listening: ${started.get(server)!.target}`);
+    for (let run = 1; run <= runs; run++) {
+      for (const runtime of runtimes) {
+        if (runtime === "deno") {
+          denoIdle.push(await denoIdleRssMB());
+          log(`run ${run}: idle deno hello-world server: ${denoIdle[denoIdle.length - 1].toFixed(1)} MB RSS`);
         }
-        for (const n of readerCounts) {
+        const started = new Map<PhaseResult["server"], { child: Child; target: string }>();
+        try {
           for (const server of activeServers) {
-            const s = started.get(server)!;
-            if (s.child.exited) throw new Error(`${server} exited: ${s.child.stderr.slice(-2000)}`);
-            if (camera.exited || ffmpeg.exited) {
-              throw new Error(`the camera stopped: ${camera.stderr}${ffmpeg.stderr}`.slice(-2000));
-            }
-            log(`${runtime}: ${server} with ${n} readers...`);
-            const r = await runPhase(runtime, server, s.child, s.target, cameraUrl, n);
-            results.push(r);
-            log(
-              `  cpu ${r.cpuPercent.toFixed(1)} % core, rss ${r.rssMB.toFixed(1)} MB, min ${
-                (100 * r.minKbps / r.sourceKbps).toFixed(1)
-              } % of source, p99 ${r.latency.p99Ms.toFixed(2)} ms`,
-            );
-            await sleep(1000);
+            started.set(server, await startServer(server, runtime, cameraUrl, python));
+            const where = server === "raw" || server === "strom" ? `@${runtime}` : "";
+            log(`${server}${where} listening: ${started.get(server)!.target}`);
           }
-          const rows = results.filter((r) => r.runtime === runtime && r.readers === n);
-          console.log(
-            `\n${runtime}, ${n} readers (window ${windowSeconds} s, source ${
-              rows[0]?.sourceKbps.toFixed(0)
-            } kbit/s):`,
-          );
-          console.log(textTable(rows));
-          for (const line of fanoutNotes(rows)) console.log(`  ${line}`);
+          for (const n of readerCounts) {
+            for (const server of activeServers) {
+              const s = started.get(server)!;
+              if (s.child.exited) throw new Error(`${server} exited: ${s.child.stderr.slice(-2000)}`);
+              if (camera.exited || ffmpeg.exited) {
+                throw new Error(`the camera stopped: ${camera.stderr}${ffmpeg.stderr}`.slice(-2000));
+              }
+              log(`run ${run}, ${runtime}: ${server} with ${n} readers...`);
+              const r = await runPhase(runtime, server, s.child, s.target, cameraUrl, n, run);
+              results.push(r);
+              log(
+                `  cpu ${r.cpuPercent.toFixed(1)} % core, rss ${r.rssMB.toFixed(1)} MB, min ${
+                  (100 * r.minKbps / r.sourceKbps).toFixed(1)
+                } % of source, p99 ${r.latency.p99Ms.toFixed(2)} ms`,
+              );
+              await sleep(1000);
+            }
+            const rows = results.filter((r) => r.run === run && r.runtime === runtime && r.readers === n);
+            console.log(
+              `\nrun ${run}, ${runtime}, ${n} readers (window ${windowSeconds} s, source ${
+                rows[0]?.sourceKbps.toFixed(0)
+              } kbit/s):`,
+            );
+            console.log(textTable(rows));
+            for (const line of fanoutNotes(rows)) console.log(`  ${line}`);
+          }
+        } finally {
+          await Promise.all([...started.values()].map((s) => s.child.stop()));
         }
-      } finally {
-        await Promise.all([...started.values()].map((s) => s.child.stop()));
       }
     }
   } finally {
     await Promise.all([ffmpeg.stop(), camera.stop()]);
   }
 
-  console.log(
-    "\nTargets (strom at the largest N; latency at every N, with the floor relays' p99 beside it):",
-  );
-  for (const runtime of runtimes) for (const line of targetChecks(results, runtime)) console.log(line);
+  console.log("\nTargets of issue 15, per run (strom's figure, then the reference's):");
+  for (const runtime of runtimes) {
+    for (let run = 1; run <= runs; run++) {
+      const idle = runtime === "deno" ? denoIdle[run - 1] : undefined;
+      for (const line of targetChecks(results.filter((r) => r.run === run), runtime, idle)) {
+        console.log(`  run ${run} ${line}`);
+      }
+    }
+  }
+  if (denoIdle.length) console.log(`  idle deno hello-world RSS per run: ${denoIdle.map((x) => x.toFixed(1)).join(", ")} MB`);
 
   if (flag("markdown")) {
     console.log(
       `\n<!-- rtsp_fanout: ${
         new Date().toISOString()
-      }, ${availableParallelism()} x ${cpuModel}, window ${windowSeconds} s -->`,
+      }, ${availableParallelism()} x ${cpuModel}, window ${windowSeconds} s, ${runs} run(s) -->`,
     );
-    for (const runtime of runtimes) {
-      console.log(`\n#### strom on ${runtime}\n`);
-      const rows = results.filter((r) => r.runtime === runtime);
-      console.log(markdownTable(rows));
-      const notes = fanoutNotes(rows);
-      if (notes.length) console.log(`\nC relay send loop (kernel time to take one frame for all readers):\n`);
-      for (const line of notes) console.log(`- ${line}`);
+    console.log(`\n${summaryMarkdown(results, runtimes, runs, denoIdle)}`);
+    for (let run = 1; run <= runs; run++) {
+      for (const runtime of runtimes) {
+        console.log(`\n#### Run ${run}: strom on ${runtime}\n`);
+        const rows = results.filter((r) => r.run === run && r.runtime === runtime);
+        console.log(markdownTable(rows));
+        const notes = fanoutNotes(rows);
+        if (notes.length) console.log(`\nC relay send loop (kernel time to take one frame for all readers):\n`);
+        for (const line of notes) console.log(`- ${line}`);
+      }
     }
   }
   const jsonPath = arg("json");
   if (jsonPath) {
-    writeFileSync(jsonPath, JSON.stringify({ date: new Date().toISOString(), cpuModel, results }, null, 2));
+    writeFileSync(
+      jsonPath,
+      JSON.stringify({ date: new Date().toISOString(), cpuModel, denoIdleRssMB: denoIdle, results }, null, 2),
+    );
   }
 }
 
