@@ -30,7 +30,8 @@ export const PROGRAM_SCHEMES: ReadonlySet<string> = new Set(["exec", "echo", "ex
  * Config keys the API may not change unless {@link ALLOW_EXEC_KEY} is on: they choose the programs
  * strom runs and their arguments (`ffmpeg`, `exec`), or files strom reads or writes anywhere on the
  * host (`api.static_dir` serves a folder, `log.output: file:<path>` writes one, recordings write a
- * folder). The allow key itself is one of them.
+ * folder), or commands run on events (`hooks.on_<event>[].command`; `*` in a key matches every
+ * key or list item there). The allow key itself is one of them.
  */
 export const PROTECTED_CONFIG_KEYS: readonly string[] = [
   ALLOW_EXEC_KEY,
@@ -43,6 +44,7 @@ export const PROTECTED_CONFIG_KEYS: readonly string[] = [
   "log.output",
   "record.path",
   "record.dir",
+  "hooks.*.*.command",
 ];
 
 /** What the policy needs to know from the running server. */
@@ -203,8 +205,8 @@ export function assertNetworkConfigChange(
 ): void {
   if (policy.allowExec) return;
   for (const key of PROTECTED_CONFIG_KEYS) {
-    const before = JSON.stringify(valueAt(current, key) ?? null);
-    const after = JSON.stringify(valueAt(next, key) ?? null);
+    const before = JSON.stringify(valuesAt(current, key));
+    const after = JSON.stringify(valuesAt(next, key));
     if (before !== after) {
       throw new SourceForbiddenError(
         key,
@@ -225,14 +227,22 @@ export function assertNetworkConfigChange(
   }
 }
 
-/** The value at a dotted path (`api.static_dir`), or undefined. */
-function valueAt(root: Record<string, unknown>, path: string): unknown {
-  let node: unknown = root;
+/**
+ * The values at a dotted path (`api.static_dir`), where `*` stands for every key of a section or
+ * item of a list (`hooks.*.*.command`); absent values are left out.
+ */
+function valuesAt(root: Record<string, unknown>, path: string): unknown[] {
+  let nodes: unknown[] = [root];
   for (const part of path.split(".")) {
-    if (!node || typeof node !== "object") return undefined;
-    node = (node as Record<string, unknown>)[part];
+    const next: unknown[] = [];
+    for (const node of nodes) {
+      if (!node || typeof node !== "object") continue;
+      const children = part === "*" ? Object.values(node) : [(node as Record<string, unknown>)[part]];
+      for (const child of children) if (child !== undefined && child !== null) next.push(child);
+    }
+    nodes = next;
   }
-  return node;
+  return nodes;
 }
 
 /**

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { StreamEvents } from "./events.ts";
 import { type Logger, silentLogger } from "./log.ts";
 import { schemeOf } from "./registry.ts";
 import { Stream, type StreamOptions } from "./stream.ts";
@@ -26,9 +27,15 @@ export class StreamHub {
   readonly #hidden = new Map<string, Stream>();
   readonly #options: StreamHubOptions;
   readonly log: Logger;
+  /**
+   * Events of every listed stream (ready, readers, publishers, source errors) and of whatever
+   * records them (`segment_complete`); see events.ts.
+   */
+  readonly events: StreamEvents;
 
   constructor(options: StreamHubOptions = {}) {
-    this.#options = options;
+    this.events = options.events ?? new StreamEvents();
+    this.#options = { ...options, events: this.events };
     this.log = options.log ?? silentLogger;
   }
 

@@ -35,6 +35,10 @@ export interface SlotOptions {
   reconnectDelaysMs: readonly number[];
   /** Give up a dial after this long. */
   dialTimeoutMs: number;
+  /** Called when a slot starts running or stops running (for the stream's ready/not ready events). */
+  onRunning?: (slot: SourceSlot, running: boolean) => void;
+  /** Called when a dial, a run or a reconnect fails (for `source_error` events). */
+  onError?: (slot: SourceSlot, error: Error) => void;
 }
 
 /** Lifecycle of a slot. */
@@ -103,6 +107,7 @@ export class SourceSlot {
         this.#dialing = undefined;
         this.state = "idle";
         this.lastError = error instanceof Error ? error : new Error(String(error));
+        this.#options.onError?.(this, this.lastError);
         throw this.lastError;
       },
     );
@@ -148,6 +153,7 @@ export class SourceSlot {
   #run(producer: Producer): void {
     const generation = ++this.#generation;
     this.state = "running";
+    this.#options.onRunning?.(this, true);
     const log = this.#options.log;
     let started: Promise<void>;
     try {
@@ -165,6 +171,7 @@ export class SourceSlot {
         if (generation !== this.#generation) return;
         this.lastError = error instanceof Error ? error : new Error(String(error));
         log.warn("source failed", { url: redactUrl(this.url), error: this.lastError.message });
+        this.#options.onError?.(this, this.lastError);
         this.#onEnded(this.lastError);
       },
     );
@@ -174,6 +181,7 @@ export class SourceSlot {
     const old = this.producer;
     this.producer = undefined;
     old?.stop().catch(() => {});
+    this.#options.onRunning?.(this, false);
     if (!this.inUse) {
       // Nobody is watching: no reason to reconnect now; the next viewer dials again.
       this.#resetIdle();
@@ -200,6 +208,7 @@ export class SourceSlot {
           attempt: this.retries,
           error: this.lastError.message,
         });
+        this.#options.onError?.(this, this.lastError);
         if (!this.inUse) {
           this.#resetIdle();
           return;
@@ -259,10 +268,12 @@ export class SourceSlot {
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
     const producer = this.producer;
+    const wasRunning = this.state === "running";
     this.producer = undefined;
     this.#dialing = undefined;
     this.tracks.length = 0;
     this.state = "stopped";
+    if (wasRunning) this.#options.onRunning?.(this, false);
     this.retries = 0;
     if (producer && !this.external) await producer.stop().catch(() => {});
   }

@@ -8,6 +8,7 @@
 import { abortableSleep } from "./abortable_sleep.ts";
 import { type Codec, codecMatch, CodecName, codecToString } from "./codec.ts";
 import type { ConnectionInfo, Consumer, Producer } from "./connection.ts";
+import type { StreamEvents } from "./events.ts";
 import { CodecMismatchError, redactUrl, SourceError, UnknownSchemeError } from "./errors.ts";
 import { type Logger, silentLogger } from "./log.ts";
 import { matchMedia, type Media } from "./media.ts";
@@ -24,6 +25,8 @@ export interface StreamOptions {
   /** Give up dialing a source after this long. Default 15 s. */
   dialTimeoutMs?: number;
   log?: Logger;
+  /** Where the stream reports ready/not ready, readers, publishers and source errors (see events.ts). */
+  events?: StreamEvents;
 }
 
 /**
@@ -53,6 +56,9 @@ export class Stream {
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #pending = 0;
   #retiring: Promise<void> = Promise.resolve();
+  readonly #events: StreamEvents | undefined;
+  /** Whether a source or publisher is running (the last ready/not_ready event sent). */
+  #ready = false;
   /**
    * Entries listed with the consumers in {@link info} while they are not attached: e.g. a publish
    * destination that is down and waiting to retry, shown with its error. Their owners add and
@@ -69,7 +75,20 @@ export class Stream {
       log: this.#log,
       reconnectDelaysMs: options.reconnectDelaysMs ?? DEFAULT_RECONNECT_DELAYS_MS,
       dialTimeoutMs: options.dialTimeoutMs ?? 15000,
+      onRunning: (slot) => this.#updateReady(slot),
+      onError: (slot, error) => {
+        if (this.#events?.listened) {
+          this.#events.emit({
+            type: "source_error",
+            stream: this.name,
+            time: Date.now(),
+            source: redactUrl(slot.url),
+            error: redactUrl(error.message),
+          });
+        }
+      },
     };
+    this.#events = options.events;
     this.sources = sources;
   }
 
@@ -234,6 +253,7 @@ export class Stream {
       this.#consumerSlots.set(consumer, used);
       for (const slot of used) slot.start();
       this.#log.debug("consumer added", { consumer: consumer.info().format, tracks: matched });
+      this.#emitConnection("read", consumer);
     } catch (error) {
       // Tracks added before the failure must not keep senders on the receivers.
       this.#closeLinks(consumer);
@@ -249,6 +269,7 @@ export class Stream {
   async removeConsumer(consumer: Consumer): Promise<void> {
     const i = this.#consumers.indexOf(consumer);
     if (i >= 0) this.#consumers.splice(i, 1);
+    if (i >= 0) this.#emitConnection("unread", consumer);
     this.#consumerSlots.delete(consumer);
     this.#closeLinks(consumer);
     try {
@@ -280,6 +301,8 @@ export class Stream {
     }
     this.#publishers.unshift(slot);
     this.#log.info("publisher connected", { publisher: producer.info().format });
+    this.#emitConnection("publish", producer);
+    this.#updateReady(slot);
   }
 
   /** Marks a publisher gone. Its viewers stay attached for a returning publisher until they leave. */
@@ -290,18 +313,48 @@ export class Stream {
     slot.state = "stopped";
     if (!slot.inUse) this.#publishers.splice(this.#publishers.indexOf(slot), 1);
     this.#log.info("publisher disconnected");
+    this.#emitConnection("unpublish", producer);
+    this.#updateReady(slot);
   }
 
   /** Stops every source and consumer (stream deleted or server shutting down). */
   async close(): Promise<void> {
     this.#cancelIdle();
     const consumers = this.#consumers.splice(0);
+    for (const c of consumers) this.#emitConnection("unread", c);
     this.#consumerSlots.clear();
     for (const c of [...this.#links.keys()]) this.#closeLinks(c);
     await Promise.allSettled(consumers.map((c) => c.stop()));
     await Promise.allSettled(this.#slots.map((s) => s.stop()));
     await Promise.allSettled(this.#publishers.map((s) => s.producer?.stop()));
     this.#publishers.length = 0;
+    this.#updateReady(undefined);
+  }
+
+  // Sends ready when the first source or publisher runs and not_ready when the last one stops.
+  #updateReady(changed: SourceSlot | undefined): void {
+    const running = this.#publishers.some((s) => s.producer) ||
+      this.#slots.some((s) => s.state === "running" && s.producer);
+    if (running === this.#ready) return;
+    this.#ready = running;
+    if (!this.#events?.listened) return;
+    if (running) {
+      const source = changed?.producer ? changed : [...this.#publishers, ...this.#slots].find((s) => s.producer);
+      this.#events.emit({ type: "ready", stream: this.name, time: Date.now(), source: redactUrl(source?.url ?? "") });
+    } else {
+      this.#events.emit({ type: "not_ready", stream: this.name, time: Date.now() });
+    }
+  }
+
+  #emitConnection(type: "read" | "unread" | "publish" | "unpublish", c: Consumer | Producer): void {
+    if (!this.#events?.listened) return;
+    let connection: ConnectionInfo;
+    try {
+      connection = c.info();
+    } catch {
+      return;
+    }
+    this.#events.emit({ type, stream: this.name, time: Date.now(), connection });
   }
 
   /** The latest cached keyframe of the first video track that has one (for instant snapshots). */
@@ -321,7 +374,7 @@ export class Stream {
       url: redactUrl(slot.url),
       state: slot.state,
       reconnects: slot.reconnects,
-      ...(slot.lastError ? { error: slot.lastError.message } : {}),
+      ...(slot.lastError ? { error: redactUrl(slot.lastError.message) } : {}),
       ...(slot.producer ? { connection: slot.producer.info() } : {}),
       tracks: slot.tracks.map((t) => ({
         media: t.media.kind,

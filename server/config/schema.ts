@@ -180,6 +180,43 @@ const section = (
   ...o,
 });
 
+/** Hook events (`hooks.on_<event>`) and when they fire. */
+export const HOOK_EVENTS: readonly (readonly [string, string])[] = [
+  ["ready", "a stream gets a running source or publisher"],
+  ["not_ready", "a stream's last running source or publisher stops"],
+  ["read", "a viewer (or recorder, push destination) attaches to a stream"],
+  ["unread", "a viewer detaches"],
+  ["publish", "a publisher (RTSP ANNOUNCE, RTMP, WHIP) connects"],
+  ["unpublish", "a publisher leaves"],
+  ["segment_complete", "a recording finishes a segment file"],
+  ["source_error", "a source cannot be dialed, fails, or fails to reconnect"],
+];
+
+const hookList = (what: string): ListNode => ({
+  kind: "list",
+  description: `Hooks run when ${what}.`,
+  default: [],
+  items: section("One hook: a command, a webhook URL, or both.", {
+    command: str(
+      "Program and arguments (split on spaces, quotes group; no shell: write `sh -c '...'` for one). " +
+        "Gets the event in STROM_* environment variables.",
+    ),
+    url: str("Webhook: gets the event as a JSON POST body.", { secret: true }),
+    headers: {
+      kind: "map",
+      keyName: "<header>",
+      values: str("Header value.", { secret: true }),
+      default: {},
+      description: "Extra HTTP headers of the webhook request (e.g. Authorization).",
+    },
+    streams: strings("Only for these streams (names or * wildcards); empty means every stream.", {
+      default: [],
+      acceptSingle: true,
+    }),
+    timeout: duration("This hook's timeout instead of hooks.timeout."),
+  }),
+});
+
 /** Log levels accepted in `log.level` and per-module keys. */
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "disabled"] as const;
 
@@ -479,7 +516,13 @@ export const configSchema: ObjectNode = section("strom config file.", {
       ),
       time: str('Timestamp format: "" (RFC 3339), "UNIXMS", "UNIXMICRO" or "UNIXNANO".', {
         default: "",
-        notImplemented: "log lines always carry RFC 3339 times",
+      }),
+      rotation: section("Size-based rotation of the log file (`output: file:<path>`): <path>.1 is the newest old file.", {
+        max_size: bytes('Start a new file when the current one would grow beyond this, e.g. "100MB"; 0 = never.', 0),
+        max_files: int("Old files kept besides the current one (<path>.1 ... <path>.N); older ones are deleted.", {
+          default: 10,
+        }),
+        compress: bool("Gzip the old files (<path>.1.gz ...).", false),
       }),
       ffmpeg: level("Level of ffmpeg's own stderr output (passed to ffmpeg as -v).", "error"),
       ...Object.fromEntries(
@@ -487,6 +530,13 @@ export const configSchema: ObjectNode = section("strom config file.", {
       ),
     },
   ),
+  debug: section("Debug output to the log (strom extension, names from the go2rtc seed article).", {
+    dump_sdp: bool(
+      "Log every SDP strom receives or sends (RTSP DESCRIBE/ANNOUNCE, WebRTC offers and answers) at info level, " +
+        "whatever log.level says.",
+      false,
+    ),
+  }),
   hls: section("HLS output limits (each session buffers segments in memory).", {
     max_sessions: int("Most concurrent HLS sessions; new ones are refused beyond it. 0 = unlimited.", {
       default: 50,
@@ -501,16 +551,42 @@ export const configSchema: ObjectNode = section("strom config file.", {
     enabled: bool("Serve metrics in Prometheus text format on the API listener.", false),
     path: str("Path of the metrics endpoint.", { default: "/metrics", format: "url-path" }),
   }),
-  limits: section("Connection limits (strom extension).", {
-    max_connections: int("Most concurrent viewer/client connections across all protocols; 0 = unlimited.", {
-      default: 0,
-    }),
-    max_connections_per_stream: int("Most concurrent viewers of one stream; 0 = unlimited.", { default: 0 }),
+  limits: section("Connection limits and timeouts for HTTP (with WebSockets), RTSP and RTMP clients (strom extension).", {
+    max_connections: int(
+      "Most concurrent client connections across HTTP, RTSP and RTMP; more are refused (HTTP 503, RTSP 503). 0 = unlimited.",
+      { default: 0 },
+    ),
+    max_connections_per_ip: int(
+      "Most concurrent connections from one client IP address; more are refused (HTTP 429, RTSP 503). 0 = unlimited.",
+      { default: 0 },
+    ),
+    max_connections_per_stream: int(
+      "Most concurrent consumers of one stream (viewers of every protocol, preload and recording included); " +
+        "more are refused (HTTP 503, RTSP 453, RTMP NetStream.Play.Failed). 0 = unlimited.",
+      { default: 0 },
+    ),
     connection_timeout: duration(
-      "Close a client that has not finished its handshake/setup after this long.",
+      "A client must send a complete request (HTTP headers; an RTSP request before it streams) within this long " +
+        "after connecting or starting one; otherwise it is closed (half-open and slow clients).",
       30,
     ),
-  }, { notImplemented: "connection limits are not enforced yet" }),
+    idle_timeout: duration("Close an HTTP keep-alive connection that sends no new request for this long.", 60),
+    write_timeout: duration(
+      "Drop a viewer whose socket takes no bytes for this long while data waits for it (it stopped reading); " +
+        "other viewers are not affected. 0 = never.",
+      15,
+    ),
+    max_body_size: bytes(
+      "Largest HTTP request body (config, streams, WebRTC offers); larger ones get 413. Media pushed to the " +
+        "ingest routes (/api/stream*) is not limited by it.",
+      1_000_000,
+    ),
+    max_ws_message: bytes("Largest message a client may send on /api/ws; a larger one closes the socket (1009).", 1_000_000),
+    shutdown_timeout: duration(
+      "On SIGTERM/SIGINT, how long to wait for sessions, recordings and child processes to finish before exiting anyway.",
+      10,
+    ),
+  }),
   record: section("Continuous recording into fragmented MP4 segment files (strom extension).", {
     dir: str("Folder for recordings; one subfolder per stream.", { default: "recordings" }),
     streams: strings(
@@ -535,6 +611,56 @@ export const configSchema: ObjectNode = section("strom config file.", {
       default: {},
       description: "Per-stream settings that replace segment, max_age or max_size (first matching key wins).",
     },
+  }),
+  hooks: section(
+    "Event hooks (strom extension, like mediamtx's runOn*): commands run and/or webhooks called when " +
+      "something happens to a stream. They run in the background (never delaying media), at most " +
+      "max_running at once; further events wait in a queue of max_queued and are dropped (logged) beyond it. " +
+      "Commands cannot be added or changed through the API unless api.allow_exec_sources is true.",
+    {
+      timeout: duration("Kill a hook command, or abort a webhook request, after this long.", 10),
+      max_running: int("Most hooks running at once.", { default: 4, min: 1 }),
+      max_queued: int("Most hooks waiting to run; events beyond it are dropped and logged.", { default: 256 }),
+      ...Object.fromEntries(
+        HOOK_EVENTS.map(([event, what]) => [`on_${event}`, hookList(what)]),
+      ),
+    },
+  ),
+  cluster: section("Several strom nodes sharing cameras through NATS JetStream (strom extension); off without `nats`.", {
+    node: str("This node's name, unique in the cluster (required with `nats`).", { default: "", example: "node-1" }),
+    nats: strings('NATS server URL(s) with JetStream enabled, e.g. "nats://10.0.0.1:4222"; empty turns clustering off.', {
+      default: [],
+      acceptSingle: true,
+    }),
+    username: str("NATS username.", { default: "", coerce: true }),
+    password: str("NATS password.", { default: "", coerce: true, secret: true }),
+    token: str("NATS token (instead of username/password).", { default: "", secret: true }),
+    advertise: section("How other nodes reach this one.", {
+      api: str('Base URL of this node\'s HTTP API, e.g. "http://10.0.0.2:1984". Default: 127.0.0.1 and the api.listen port.', {
+        default: "",
+      }),
+      rtsp: str(
+        'Base URL of this node\'s RTSP server, e.g. "rtsp://10.0.0.2:8554" (add user:pass@ when RTSP needs auth). ' +
+          "Default: 127.0.0.1 and the rtsp.listen port.",
+        { default: "" },
+      ),
+    }),
+    weight: int("Relative capacity: a node of weight 2 is given streams until it carries twice the load of weight 1.", {
+      default: 1,
+      min: 1,
+    }),
+    heartbeat: duration("How often the node announces itself and checks owners.", 1),
+    node_ttl: duration("A node whose announcement is older than this is gone; its streams move to others.", 5),
+    bucket: str("Prefix of the JetStream KV buckets (`<bucket>_nodes`, `<bucket>_owners`); one per cluster.", {
+      default: "strom",
+    }),
+  }),
+  edge: section("Edge mode (strom extension): pull every stream from a central strom instead of its own sources.", {
+    origin: str(
+      'The origin\'s RTSP base URL ("rtsp://central:8554", with user:pass@ when it needs auth) or, in a cluster, ' +
+        "a node name. Every stream under `streams:` is pulled from `<origin>/<stream>`; empty turns edge mode off.",
+      { default: "" },
+    ),
   }),
   env: {
     kind: "map",

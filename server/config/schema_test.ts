@@ -62,6 +62,7 @@ describe("configSchema", () => {
       "metrics",
       "limits",
       "record",
+      "hooks",
       "env",
     ];
     expect(Object.keys(config).sort()).toEqual([...sections].sort());

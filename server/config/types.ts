@@ -171,6 +171,8 @@ export interface LogConfig {
   format: "auto" | "color" | "json" | "text";
   output: string;
   time: string;
+  /** Rotation of the log file; optional so configs built by hand need not list it. */
+  rotation?: { max_size: number; max_files: number; compress: boolean };
   api?: LogLevel;
   streams?: LogLevel;
   rtsp?: LogLevel;
@@ -225,9 +227,20 @@ export interface MetricsConfig {
  */
 export interface LimitsConfig {
   max_connections: number;
+  max_connections_per_ip: number;
   max_connections_per_stream: number;
   /** Seconds. */
   connection_timeout: number;
+  /** Seconds. */
+  idle_timeout: number;
+  /** Seconds; 0 = never. */
+  write_timeout: number;
+  /** Bytes. */
+  max_body_size: number;
+  /** Bytes. */
+  max_ws_message: number;
+  /** Seconds. */
+  shutdown_timeout: number;
 }
 
 /**
@@ -254,6 +267,83 @@ export interface RecordConfig {
 }
 
 /**
+ * One hook of `hooks.on_<event>`: a command, a webhook, or both.
+ *
+ * @example
+ * ```ts
+ * const hook: HookConfig = { command: "notify-send ready", streams: ["front_*"], headers: {} };
+ * ```
+ */
+export interface HookConfig {
+  command?: string;
+  url?: string;
+  headers: Record<string, string>;
+  /** Stream names or `*` patterns; empty means every stream. */
+  streams: string[];
+  /** Seconds. */
+  timeout?: number;
+}
+
+/**
+ * `hooks:` section: commands and webhooks run on stream events.
+ *
+ * @example
+ * ```ts
+ * const hooks: HooksConfig = { timeout: 10, max_running: 4, max_queued: 256,
+ *   on_ready: [{ url: "http://127.0.0.1:8080/hook", headers: {}, streams: [] }] };
+ * ```
+ */
+export interface HooksConfig {
+  /** Seconds. */
+  timeout: number;
+  max_running: number;
+  max_queued: number;
+  on_ready?: HookConfig[];
+  on_not_ready?: HookConfig[];
+  on_read?: HookConfig[];
+  on_unread?: HookConfig[];
+  on_publish?: HookConfig[];
+  on_unpublish?: HookConfig[];
+  on_segment_complete?: HookConfig[];
+  on_source_error?: HookConfig[];
+}
+
+/**
+ * `cluster:` section: membership and stream ownership through NATS JetStream KV.
+ *
+ * @example
+ * ```ts
+ * const cluster: Partial<ClusterConfig> = { node: "node-1", nats: ["nats://10.0.0.1:4222"], weight: 2 };
+ * ```
+ */
+export interface ClusterConfig {
+  node: string;
+  nats: string[];
+  username: string;
+  password: string;
+  token: string;
+  advertise: { api: string; rtsp: string };
+  weight: number;
+  /** Seconds. */
+  heartbeat: number;
+  /** Seconds. */
+  node_ttl: number;
+  bucket: string;
+}
+
+/**
+ * `edge:` section: pull every stream from an origin.
+ *
+ * @example
+ * ```ts
+ * const edge: EdgeConfig = { origin: "rtsp://central:8554" };
+ * ```
+ */
+export interface EdgeConfig {
+  origin: string;
+}
+
+/**
  * The whole config after loading: every section present, defaults applied.
  *
  * @example
@@ -277,10 +367,18 @@ export interface StromConfig {
   /** Stream name -> media query it is kept running with, e.g. `"video&audio"`. */
   preload: Record<string, string>;
   log: LogConfig;
+  /** `debug:` section; optional so configs built by hand need not list it. */
+  debug?: { dump_sdp: boolean };
   hls: HlsConfig;
   metrics: MetricsConfig;
   limits: LimitsConfig;
   record: RecordConfig;
+  /** Optional so configs built by hand (tests, embedding apps) need not list it. */
+  hooks?: HooksConfig;
+  /** `cluster:` section; optional so configs built by hand need not list it. */
+  cluster?: ClusterConfig;
+  /** `edge:` section; optional so configs built by hand need not list it. */
+  edge?: EdgeConfig;
   /** Variables from `env:`, usable as `${NAME}` anywhere in the config files. */
   env: Record<string, string>;
 }

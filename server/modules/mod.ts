@@ -5,6 +5,8 @@
  *
  * @module
  */
+import { hooksModule } from "./hooks.ts";
+import { clusterModule } from "./cluster.ts";
 import { preloadModule } from "./preload.ts";
 import { rtspModule } from "./rtsp.ts";
 import { rtmpModule } from "./rtmp.ts";
@@ -25,8 +27,11 @@ export type { Module, ModuleContext, ModuleHandle } from "./types.ts";
  * ```
  */
 export const builtinModules: readonly Module[] = [
+  hooksModule,
   rtspModule,
   rtmpModule,
+  // Before preload/record: a cluster node must know whether it owns a stream before anything dials it.
+  clusterModule,
   preloadModule,
   metricsModule,
   publishModule,

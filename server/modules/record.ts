@@ -244,6 +244,14 @@ export class RecordManager {
       onSegment: (s) => {
         rec.segments++;
         this.#log.debug("segment complete", { stream: rec.stream, path: s.path, seconds: s.seconds });
+        this.#o.hub.events.emit({
+          type: "segment_complete",
+          stream: rec.stream,
+          time: Date.now(),
+          path: s.path,
+          start: s.startMs,
+          duration: s.seconds,
+        });
         void this.retain(rec.stream);
       },
     });

@@ -119,6 +119,8 @@ describe("API routes refuse program-running sources (in-process, client 198.18.0
       ["exec", "exec:\n  allow_paths: [/bin/sh]\n"],
       ["api.static_dir", "api:\n  static_dir: /\n"],
       ["log.output", `log:\n  output: file:${marker("log")}\n`],
+      ["hooks.*.*.command", `hooks:\n  on_ready:\n    - command: touch ${marker("hook")}\n`],
+      ["hooks.*.*.command", `hooks:\n  on_read:\n    - url: http://127.0.0.1:9/x\n      command: touch ${marker("hook")}\n`],
     ];
     for (const [key, yaml] of changes) {
       const res = await t.app.request("/api/config", { method: "POST", body: `${yaml}streams:\n  demo: "demo:"\n` });
@@ -127,6 +129,15 @@ describe("API routes refuse program-running sources (in-process, client 198.18.0
       expect(body.message).toContain(`"${key}"`);
       expect(readFileSync(t.path!, "utf8")).toBe(CONFIG);
     }
+  });
+
+  it("POST /api/config may add webhook hooks: no program runs", async () => {
+    const yaml = "hooks:\n  on_ready:\n    - url: http://127.0.0.1:9/hook?token=s3cretTok\n      streams: [demo]\n" +
+      "streams:\n  demo: \"demo:\"\n";
+    const res = await t.app.request("/api/config", { method: "POST", body: yaml });
+    expect(res.status).toBe(200);
+    expect(readFileSync(t.path!, "utf8")).toContain("s3cretTok");
+    writeFileSync(t.path!, CONFIG); // back to the file the other tests expect
   });
 
   it("safe sources still work: network URLs, streams by name, templates, numeric options", async () => {
@@ -199,7 +210,6 @@ describe("keys the schema accepts but strom does not implement yet", () => {
       ["rtmp", 'rtmp: {listen: ":1935"}'],
       ["webrtc", 'webrtc: {listen: ":8555"}'],
       ["webrtc.filters.interfaces", "webrtc: {filters: {interfaces: [eth0]}}"],
-      ["limits", "limits: {max_connections: 10}"],
       ["record", "record: {streams: [cam]}"],
       ["publish", "publish: {cam: rtmp://example/live}"],
       ["ffmpeg.output", "ffmpeg: {output: \"-f rtsp {output}\"}"],
