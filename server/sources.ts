@@ -1,6 +1,6 @@
 /**
  * Registers the source schemes built into the server: `demo`, `rtsp`/`rtsps`/`rtspx`,
- * `rtmp`/`rtmps`/`rtmpx`, `http`/`https`
+ * `rtmp`/`rtmps`/`rtmpx`, `webrtc` (WHEP or `/api/ws` of another server), `http`/`https`
  * (MJPEG, JPEG snapshots, HTTP-FLV, MPEG-TS, HLS), `tcp`, `exec` and `echo` (limited
  * to `exec.allow_paths`), `expr` and `ffmpeg` (an ffmpeg command built from the `ffmpeg:` config section, run
  * like an exec source). Idempotent. Shared by
@@ -21,6 +21,8 @@ import { registerRtspSources } from "../lib/protocol/rtsp/mod.ts";
 import { registerRtmpSources } from "../lib/protocol/rtmp/mod.ts";
 import { registerHttpSources } from "../lib/protocol/http/producer.ts";
 import { registerTcpSource } from "../lib/protocol/tcp/mod.ts";
+import { registerWebRtcSources } from "../lib/protocol/webrtc/client.ts";
+import type { IcePolicy } from "../lib/protocol/webrtc/ice_policy.ts";
 
 let registered = false;
 
@@ -104,6 +106,21 @@ export function configureExecSources(allowPaths: readonly string[]): void {
   ffmpegSettings.allowPaths = allowPaths;
 }
 
+// ICE for `webrtc:` sources: the `webrtc:` config's policy once the module starts.
+let webrtcIce: IcePolicy | undefined;
+
+/**
+ * The ICE policy `webrtc:` sources dial with (read on each dial); set by the WebRTC module.
+ *
+ * @example
+ * ```ts
+ * configureWebRtcSources({ bindAddress: "127.0.0.1", loopback: true });
+ * ```
+ */
+export function configureWebRtcSources(ice: IcePolicy | undefined): void {
+  webrtcIce = ice;
+}
+
 /**
  * Registers every built-in source scheme once.
  *
@@ -126,6 +143,8 @@ export function registerBuiltinSources(options: { log?: Logger } = {}): void {
   registerRtmpSources({ log: options.log?.child({ module: "rtmp" }) });
   registerHttpSources({ log: options.log?.child({ module: "http" }) });
   registerTcpSource({ log: options.log?.child({ module: "tcp" }) });
+  // WHEP or another strom/go2rtc's /api/ws: strom is the WebRTC client; starts no program.
+  registerWebRtcSources({ log: options.log?.child({ module: "webrtc" }), ice: () => webrtcIce });
   const execLog = options.log?.child({ module: "exec" });
   registerExecSource({ log: execLog, allowPaths: () => ffmpegSettings.allowPaths, rtspOutput: rtspOutputTarget });
   // A command or a script computes the real source URL (config file only; the API refuses both).

@@ -16,6 +16,8 @@
 import { type IcePolicy, WebRtcServer } from "../../lib/protocol/webrtc/mod.ts";
 import type { WebrtcConfig } from "../config/types.ts";
 import { webrtcRoutes } from "../routes/webrtc.ts";
+import { WebRtcIngest } from "../../lib/protocol/webrtc/whip.ts";
+import { configureWebRtcSources } from "../sources.ts";
 import type { Module } from "./types.ts";
 
 /**
@@ -82,13 +84,17 @@ export const webrtcModule: Module = {
     const { policy, notes } = icePolicyFromConfig(config);
     for (const note of notes) log.warn(note);
     const server = new WebRtcServer({ ice: policy, maxPeers: config.max_peers ?? 100, log });
-    webrtcRoutes(app, ctx, ctx.wsHandlers, server);
+    // Publishing (WHIP, /api/ws?dst=) has its own sessions and limit, with the same ICE policy.
+    const ingest = new WebRtcIngest({ ice: policy, maxPeers: config.max_peers ?? 100, log });
+    webrtcRoutes(app, ctx, ctx.wsHandlers, server, ingest);
+    // webrtc: sources dial out with the same policy (and loopback, to reach a server on this host).
+    configureWebRtcSources({ ...policy, loopback: policy.loopback ?? true });
     log.debug("webrtc ready", {
       bind: policy.bindAddress ?? "all",
       udp_ports: policy.portRange?.join("-") ?? "random",
       candidates: policy.extraCandidates?.length ?? 0,
       ice_servers: policy.iceServers?.length ?? 0,
     });
-    return Promise.resolve({ close: () => server.close() });
+    return Promise.resolve({ close: () => Promise.all([server.close(), ingest.close()]).then(() => {}) });
   },
 };

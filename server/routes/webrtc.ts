@@ -10,21 +10,27 @@
  *   `{type, sdp, ice_servers?}` answers `{type: "answer", sdp}`, a form with base64 `data=` answers
  *   base64, anything else is raw SDP in and out. Every form answers with the session's `Location`
  *   (go2rtc gives one to WHIP only); `DELETE /api/webrtc?id=` ends that session.
+ * - Ingest: `POST /api/webrtc?dst=` (WHIP: `application/sdp` 201 + `Location`, or JSON
+ *   `{type, sdp}`) and `/api/ws?dst=` (`webrtc/offer` or `webrtc` from a browser's camera and
+ *   microphone, trickle both ways) publish into the stream, like RTSP/RTMP publishing; they need
+ *   the `publish` permission on it (403 otherwise) and start no program.
  *
  * @module
  */
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 import type { RequestUser } from "../auth.ts";
 import type { AppContext } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import type { IceServer, PlayOptions, WebRtcServer, WebRtcSession } from "../../lib/protocol/webrtc/mod.ts";
 import { WebRtcCodecError, WebRtcOfferError, WebRtcPeerLimitError } from "../../lib/protocol/webrtc/mod.ts";
+import { WebRtcIngestCodecError } from "../../lib/protocol/webrtc/producer.ts";
+import type { PublishOptions, WebRtcIngest, WebRtcIngestSession } from "../../lib/protocol/webrtc/whip.ts";
 import { peerOf, streamOf } from "./output_common.ts";
 import type { WsConnection, WsHandlers, WsMessage } from "./ws.ts";
 
 /** Per-WebSocket signalling state: the session, and candidates that came before it. */
 interface WsState {
-  session?: WebRtcSession;
+  session?: WebRtcSession | WebRtcIngestSession;
   early: string[];
   closed: boolean;
 }
@@ -37,7 +43,13 @@ interface WsState {
  * webrtcRoutes(app, ctx, wsHandlers, new WebRtcServer({ maxPeers: 50 }));
  * ```
  */
-export function webrtcRoutes(app: Hono, ctx: AppContext, wsHandlers: WsHandlers, webrtc: WebRtcServer): void {
+export function webrtcRoutes(
+  app: Hono,
+  ctx: AppContext,
+  wsHandlers: WsHandlers,
+  webrtc: WebRtcServer,
+  ingest?: WebRtcIngest,
+): void {
   const log = ctx.log.child({ module: "webrtc" });
   const states = new WeakMap<WsConnection, WsState>();
   const stateOf = (conn: WsConnection): WsState => {
@@ -73,6 +85,29 @@ export function webrtcRoutes(app: Hono, ctx: AppContext, wsHandlers: WsHandlers,
         throw new WebRtcOfferError('the "webrtc/offer" message needs the SDP offer as its string value');
       }
       sdp = message.value;
+    }
+    if (!conn.query.get("src") && conn.query.get("dst")) {
+      const stream = streamOf(ctx, conn.query.get("dst"), conn.user, "publish");
+      if (!ingest) throw new ApiError(501, "WebRTC ingest is not enabled on this server.", "NotImplemented");
+      const state = stateOf(conn);
+      state.session?.close("replaced");
+      state.session = undefined;
+      const options: PublishOptions = {
+        onCandidate: (candidate) => conn.send({ type: "webrtc/candidate", value: candidate }),
+        onClose: (reason) => log.debug("ws webrtc publisher ended", { stream: stream.name, reason }),
+        peer: { protocol: "ws", remoteAddr: conn.remoteAddr, userAgent: conn.userAgent },
+      };
+      if (iceServers) options.iceServers = iceServers;
+      const session = await ingest.publish(stream, sdp, options);
+      if (state.closed) {
+        session.close("socket closed");
+        return;
+      }
+      state.session = session;
+      if (v2) conn.send({ type: "webrtc", value: { type: "answer", sdp: session.answer } });
+      else conn.send({ type: "webrtc/answer", value: session.answer });
+      for (const c of state.early.splice(0)) await addCandidate(session, c, log);
+      return;
     }
     const stream = wsStream(ctx, conn);
     const state = stateOf(conn);
@@ -117,10 +152,12 @@ export function webrtcRoutes(app: Hono, ctx: AppContext, wsHandlers: WsHandlers,
   app.post("/api/webrtc", async (c) => {
     const user = c.get("user" as never) as RequestUser | undefined;
     if (!c.req.query("src")) {
-      if (c.req.query("dst")) {
-        throw new ApiError(501, "WHIP ingest (POST /api/webrtc?dst=) is not implemented yet.", "NotImplemented");
-      }
-      throw new ApiError(400, "Missing query parameter src=: POST /api/webrtc?src=camera1 with an SDP offer.", "BadRequest");
+      if (c.req.query("dst")) return whip(c, user);
+      throw new ApiError(
+        400,
+        "Missing query parameter src= (play) or dst= (publish): POST /api/webrtc?src=camera1 with an SDP offer.",
+        "BadRequest",
+      );
     }
     const stream = streamOf(ctx, c.req.query("src"), user);
     const mediaType = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
@@ -173,8 +210,15 @@ export function webrtcRoutes(app: Hono, ctx: AppContext, wsHandlers: WsHandlers,
     const id = c.req.query("id");
     if (!id) throw new ApiError(400, "Missing query parameter id=: the Location of the session.", "BadRequest");
     const session = webrtc.get(id);
-    if (!session) throw new ApiError(404, `No WebRTC session "${id}" (it ended already, or never existed).`, "NotFound");
     const user = c.get("user" as never) as RequestUser | undefined;
+    const publishing = session ? undefined : ingest?.get(id);
+    if (publishing) {
+      // Ending a publish needs the same right as starting it.
+      streamOf(ctx, publishing.stream.name, user, "publish");
+      publishing.close("deleted");
+      return c.body(null, 200);
+    }
+    if (!session) throw new ApiError(404, `No WebRTC session "${id}" (it ended already, or never existed).`, "NotFound");
     // The same access as the stream it plays.
     streamOf(ctx, session.stream.name, user);
     session.close("deleted");
@@ -183,6 +227,47 @@ export function webrtcRoutes(app: Hono, ctx: AppContext, wsHandlers: WsHandlers,
   app.patch("/api/webrtc", (c) =>
     c.json({ error: "MethodNotAllowed", message: "Trickle ICE over PATCH is not supported; send a complete offer." }, 405));
   app.on("OPTIONS", "/api/webrtc", (c) => c.body(null, 204));
+
+  /** WHIP: `POST /api/webrtc?dst=` with the publisher's offer. */
+  async function whip(c: Context, user: RequestUser | undefined): Promise<Response> {
+    const stream = streamOf(ctx, c.req.query("dst"), user, "publish");
+    if (!ingest) throw new ApiError(501, "WebRTC ingest is not enabled on this server.", "NotImplemented");
+    const mediaType = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
+    let offer: string;
+    let iceServers: IceServer[] | undefined;
+    if (mediaType === "application/json") {
+      let body: { sdp?: unknown; ice_servers?: unknown };
+      try {
+        body = await c.req.json();
+      } catch (error) {
+        throw new ApiError(400, `Cannot parse the JSON body: ${(error as Error).message}`, "BadRequest");
+      }
+      if (!body || typeof body.sdp !== "string") {
+        throw new ApiError(400, 'The JSON body needs {"type": "offer", "sdp": "v=0..."}.', "BadRequest");
+      }
+      offer = body.sdp;
+      iceServers = parseIceServers(body.ice_servers);
+    } else {
+      offer = await c.req.text();
+    }
+    const options: PublishOptions = { trickle: false, peer: { ...peerOf(ctx, c, "whip") } };
+    if (iceServers) options.iceServers = iceServers;
+    let session: WebRtcIngestSession;
+    try {
+      session = await ingest.publish(stream, offer, options);
+    } catch (error) {
+      if (error instanceof WebRtcOfferError) throw new ApiError(400, error.message, error.name);
+      if (error instanceof WebRtcIngestCodecError) throw new ApiError(415, error.message, error.name);
+      if (error instanceof WebRtcPeerLimitError) throw new ApiError(503, error.message, error.name);
+      throw error;
+    }
+    const location = `webrtc?id=${session.id}`;
+    if (mediaType === "application/json") {
+      c.header("Location", location);
+      return c.json({ type: "answer", sdp: session.answer }, 201);
+    }
+    return c.body(session.answer, 201, { "Content-Type": "application/sdp", Location: location, ETag: `"${session.id}"` });
+  }
 
   async function playOrReject(play: () => Promise<WebRtcSession>): Promise<WebRtcSession> {
     try {
@@ -203,7 +288,11 @@ function wsStream(ctx: AppContext, conn: WsConnection) {
   return streamOf(ctx, conn.query.get("src"), conn.user);
 }
 
-async function addCandidate(session: WebRtcSession, candidate: string, log: AppContext["log"]): Promise<void> {
+async function addCandidate(
+  session: WebRtcSession | WebRtcIngestSession,
+  candidate: string,
+  log: AppContext["log"],
+): Promise<void> {
   try {
     await session.addCandidate(candidate);
   } catch (error) {
