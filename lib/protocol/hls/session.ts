@@ -41,6 +41,8 @@ export class HlsSession {
   lastSeen = Date.now();
   /** Bytes of segments and init segments served to this session. */
   bytesOut = 0;
+  /** Requests of this session waiting for a segment now; the store does not expire a session that has some. */
+  waiting = 0;
   readonly #peer: OutputPeer;
   readonly #startedAt = new Date().toISOString();
 
@@ -83,7 +85,7 @@ export class HlsSession {
    */
   async playlist(waitMs: number): Promise<string | undefined> {
     const seg = this.feed.segmenter;
-    await seg.waitFor(LIVE_PLAYLIST_MIN_SEGMENTS - 1, waitMs);
+    await this.#wait(LIVE_PLAYLIST_MIN_SEGMENTS - 1, waitMs);
     if (seg.closed || seg.segments.length === 0) return undefined;
     const id = encodeURIComponent(this.sessionId);
     const fmp4 = this.format === "fmp4";
@@ -101,7 +103,7 @@ export class HlsSession {
    */
   async segment(n: number, waitMs: number): Promise<Uint8Array | undefined> {
     const seg = this.feed.segmenter;
-    if (n >= seg.nextSequence && n <= seg.nextSequence + 1) await seg.waitFor(n, waitMs);
+    if (n >= seg.nextSequence && n <= seg.nextSequence + 1) await this.#wait(n, waitMs);
     const data = seg.get(n)?.data;
     if (data) this.bytesOut += data.byteLength;
     return data;
@@ -109,9 +111,27 @@ export class HlsSession {
 
   /** fMP4 init segment; waits up to `waitMs` for the first keyframe. */
   async init(waitMs: number): Promise<Uint8Array | undefined> {
-    const data = await this.feed.init(waitMs);
-    if (data) this.bytesOut += data.byteLength;
-    return data;
+    this.waiting++;
+    try {
+      const data = await this.feed.init(waitMs);
+      if (data) this.bytesOut += data.byteLength;
+      return data;
+    } finally {
+      this.waiting--;
+      this.touch();
+    }
+  }
+
+  // A request waiting for the feed keeps the session alive, and counts as used when it is answered.
+  async #wait(sequence: number, waitMs: number): Promise<void> {
+    if (this.feed.segmenter.nextSequence > sequence) return;
+    this.waiting++;
+    try {
+      await this.feed.segmenter.waitFor(sequence, waitMs);
+    } finally {
+      this.waiting--;
+      this.touch();
+    }
   }
 
   /** What `/api/streams` lists for this viewer; `feed` is the id of the consumer it reads from. */

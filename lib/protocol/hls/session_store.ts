@@ -220,10 +220,13 @@ export class HlsSessionStore {
     await Promise.allSettled(feeds.map((f) => this.#closeFeed(f, "store closed")));
   }
 
-  /** Closes sessions idle for longer than the timeout. Runs on a timer; exposed for tests. */
+  /**
+   * Closes sessions idle for longer than the timeout (a session with a request waiting for a segment
+   * is not idle). Runs on a timer; exposed for tests.
+   */
   sweep(now = Date.now()): void {
     for (const [id, { session }] of [...this.#sessions]) {
-      if (now - session.lastSeen > this.sessionTimeoutMs) this.#closeSession(id, "idle timeout");
+      if (session.waiting === 0 && now - session.lastSeen > this.sessionTimeoutMs) this.#closeSession(id, "idle timeout");
     }
   }
 
