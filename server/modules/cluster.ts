@@ -1,0 +1,110 @@
+/**
+ * The cluster module: with `cluster.nats` set, joins the NATS-backed cluster (server/cluster/) so
+ * each camera is pulled by one node and every node serves every stream; with `edge.origin` set,
+ * pulls every stream from the origin. Serves `GET /api/cluster`. Without either, it changes nothing
+ * and the NATS client is never loaded.
+ *
+ * Runs after the RTSP module (other nodes read this one's streams over RTSP) and before preload and
+ * recording, so no stream is dialed before the node knows whether it owns it.
+ *
+ * @module
+ */
+import { abortableSleep } from "../../lib/core/abortable_sleep.ts";
+import type { ClusterNode } from "../cluster/node.ts";
+import { relayUrl } from "../cluster/relay_url.ts";
+import { parseListen } from "../listen.ts";
+import { clusterRoutes } from "../routes/cluster.ts";
+import type { Module } from "./types.ts";
+
+/** Thrown at start for a cluster/edge config that cannot work. */
+export class ClusterConfigError extends Error {
+  override name = "ClusterConfigError";
+  constructor(readonly key: string, message: string) {
+    super(`${key}: ${message}`);
+  }
+}
+
+function baseUrl(scheme: string, listen: string): string {
+  const addr = parseListen(listen);
+  if (!addr) return "";
+  const host = !addr.hostname || addr.hostname === "::" || addr.hostname === "0.0.0.0" ? "127.0.0.1" : addr.hostname;
+  return `${scheme}://${host.includes(":") ? `[${host}]` : host}:${addr.port}`;
+}
+
+/**
+ * Joins the cluster or sets up edge mode, when configured.
+ *
+ * @example
+ * ```yaml
+ * cluster:
+ *   node: node-1
+ *   nats: nats://10.0.0.1:4222
+ *   advertise: { api: "http://10.0.0.2:1984", rtsp: "rtsp://10.0.0.2:8554" }
+ * ```
+ */
+export const clusterModule: Module = {
+  name: "cluster",
+  async init(ctx, app) {
+    let node: ClusterNode | undefined;
+    clusterRoutes(app, () => node?.info());
+    const cluster = ctx.config.cluster;
+    const origin = ctx.config.edge?.origin?.trim() || undefined;
+    const clustered = !!cluster && cluster.nats.length > 0;
+    if (!clustered && !origin) return;
+    const log = ctx.log.child({ module: "cluster" });
+
+    if (!clustered) {
+      // Edge without NATS: the origin is a URL; every stream is read from it and reconnects with
+      // the stream's backoff when the origin drops (viewers stay attached meanwhile).
+      if (!origin!.includes("://")) {
+        throw new ClusterConfigError("edge.origin", `"${origin}" is a node name, which needs cluster.nats; give the origin's RTSP URL instead (rtsp://host:8554).`);
+      }
+      for (const name of Object.keys(ctx.config.streams ?? {})) {
+        const stream = ctx.hub.get(name);
+        if (stream) stream.sources = [relayUrl(origin!, name)];
+      }
+      log.info("edge mode: streams are pulled from the origin", { origin: origin!.replace(/\/\/[^@/]*@/, "//***@") });
+      return;
+    }
+    if (!cluster.node) throw new ClusterConfigError("cluster.node", "is required with cluster.nats; give each node a unique name.");
+
+    const { ClusterNode } = await import("../cluster/node.ts");
+    const member = new ClusterNode({
+      hub: ctx.hub,
+      config: cluster,
+      streams: () => ctx.config.streams ?? {},
+      defaults: { api: baseUrl("http", ctx.config.api.listen ?? ""), rtsp: baseUrl("rtsp", ctx.config.rtsp.listen ?? "") },
+      edgeOrigin: origin,
+      log,
+    });
+    node = member;
+    member.holdStreams();
+    const abort = new AbortController();
+    // Join in the background (NATS may come up later); wait a bounded time for the first decision so
+    // a node that starts with NATS up serves its streams as soon as it says it is listening.
+    const joined = (async () => {
+      for (let attempt = 0; !abort.signal.aborted; attempt++) {
+        try {
+          await member.start();
+          return;
+        } catch (error) {
+          if (abort.signal.aborted) return;
+          log.warn("cannot join the cluster yet; streams stay unplayed until NATS answers", {
+            nats: cluster.nats,
+            error: (error as Error).message,
+          });
+          await abortableSleep(Math.min(1000 * 2 ** attempt, 10_000), abort.signal).catch(() => {});
+        }
+      }
+    })();
+    const waited = new AbortController();
+    await Promise.race([joined, abortableSleep(10_000, waited.signal).catch(() => {})]);
+    waited.abort();
+    return {
+      async close() {
+        abort.abort();
+        await member.close();
+      },
+    };
+  },
+};

@@ -1,0 +1,176 @@
+/**
+ * Test peers for the cluster tests: a real nats-server with JetStream on a free loopback port, strom
+ * nodes as separate processes on the runtime running the test (node/tsx, deno, bun), and ffmpeg
+ * readers that report how many frames they decoded.
+ *
+ * @module
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+
+/** A child process with its output kept. */
+export interface Proc {
+  child: ChildProcess;
+  output(): string;
+  /** Resolves with the first match of `re` in the output; rejects after `timeoutMs` or on exit. */
+  waitFor(re: RegExp, timeoutMs: number): Promise<RegExpExecArray>;
+  readonly exited: boolean;
+  /** Sends `signal` and waits (bounded) for the exit. */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<void>;
+}
+
+/** Starts a process and keeps its stdout+stderr. */
+export function startProc(cmd: string, args: string[], label: string): Proc {
+  const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+  let out = "";
+  let exited = false;
+  const listeners = new Set<() => void>();
+  const notify = () => listeners.forEach((fn) => fn());
+  child.stdout!.on("data", (d) => ((out += d), notify()));
+  child.stderr!.on("data", (d) => ((out += d), notify()));
+  child.on("error", (e) => ((out += `\nspawn error: ${e}`), (exited = true), notify()));
+  child.on("close", () => ((exited = true), notify()));
+  return {
+    child,
+    output: () => out,
+    get exited() {
+      return exited;
+    },
+    waitFor(re, timeoutMs) {
+      return new Promise((resolvePromise, reject) => {
+        const check = () => {
+          const m = re.exec(out);
+          if (m) return done(), resolvePromise(m);
+          if (exited) return done(), reject(new Error(`${label} exited before ${re}:\n${out.slice(-3000)}`));
+        };
+        const timer = setTimeout(() => (done(), reject(new Error(`${label}: no ${re} within ${timeoutMs} ms:\n${out.slice(-3000)}`))), timeoutMs);
+        const done = () => (clearTimeout(timer), listeners.delete(check));
+        listeners.add(check);
+        check();
+      });
+    },
+    async stop(signal = "SIGTERM", timeoutMs = 8000) {
+      if (exited) return;
+      child.kill(signal);
+      const deadline = Date.now() + timeoutMs;
+      while (!exited && Date.now() < deadline) await sleep(50);
+      if (!exited) child.kill("SIGKILL");
+      const hard = Date.now() + 2000;
+      while (!exited && Date.now() < hard) await sleep(50);
+    },
+  };
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Polls `check` every `everyMs` until it returns a value other than undefined/false; throws after `timeoutMs`. */
+export async function until<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined | false> | T | undefined | false, everyMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v as T;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ""}`);
+    await sleep(everyMs);
+  }
+}
+
+/** A temp folder removed by `cleanup()`. */
+export function tempDir(): { path: string; cleanup(): void } {
+  const path = mkdtempSync(join(tmpdir(), "strom-cluster-"));
+  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** nats-server with JetStream, its store in `dir`, restartable on the same port. */
+export class NatsServer {
+  proc: Proc | undefined;
+  constructor(readonly port: number, readonly dir: string) {}
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+  async start(): Promise<void> {
+    this.proc = startProc("nats-server", ["-js", "-a", "127.0.0.1", "-p", String(this.port), "-sd", this.dir], "nats-server");
+    await this.proc.waitFor(/Server is ready/, 10_000);
+  }
+  async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+    await this.proc?.stop(signal);
+  }
+}
+
+/** The command that runs `strom` on this test's runtime. */
+function stromCommand(): [string, string[]] {
+  const deno = (globalThis as { Deno?: { execPath(): string } }).Deno;
+  if (deno) return [deno.execPath(), ["run", "-A", "cli/main.ts"]];
+  if ((globalThis as { Bun?: unknown }).Bun) return [process.execPath, ["cli/main.ts"]];
+  return [process.execPath, ["cli/bin.mjs"]];
+}
+
+/** A strom process started from a YAML config. */
+export class StromProc {
+  proc: Proc | undefined;
+  readonly configPath: string;
+  constructor(readonly name: string, dir: string, yaml: string, readonly apiPort: number, readonly rtspPort: number) {
+    this.configPath = join(dir, `${name}.yaml`);
+    writeFileSync(this.configPath, yaml);
+  }
+  get api(): string {
+    return `http://127.0.0.1:${this.apiPort}`;
+  }
+  rtsp(stream: string): string {
+    return `rtsp://127.0.0.1:${this.rtspPort}/${stream}`;
+  }
+  async start(timeoutMs = 45_000): Promise<void> {
+    const [cmd, args] = stromCommand();
+    this.proc = startProc(cmd, [...args, "serve", "-c", this.configPath], `strom ${this.name}`);
+    await this.proc.waitFor(/listening on http/, timeoutMs);
+  }
+  async json<T = any>(path: string): Promise<T> {
+    const res = await fetch(this.api + path, { signal: AbortSignal.timeout(3000) });
+    if (!res.ok) throw new Error(`${this.name} ${path}: HTTP ${res.status}`);
+    return await res.json() as T;
+  }
+  /** Consumers of a stream now (at a camera: its upstream connections). */
+  async consumers(stream: string): Promise<number> {
+    const all = await this.json<Record<string, { consumers: unknown[] }>>("/api/streams");
+    return all[stream]?.consumers.length ?? 0;
+  }
+  async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+    await this.proc?.stop(signal);
+  }
+}
+
+/** An ffmpeg RTSP reader decoding video; counts decoded frames from its progress output. */
+export class Reader {
+  readonly proc: Proc;
+  constructor(url: string) {
+    this.proc = startProc("ffmpeg", [
+      "-nostdin", "-v", "error", "-rtsp_transport", "tcp", "-i", url, "-an", "-f", "null", "-",
+      "-progress", "pipe:1", "-nostats", "-stats_period", "0.2",
+    ], `ffmpeg ${url}`);
+  }
+  /** Frames decoded so far. */
+  frames(): number {
+    const all = [...this.proc.output().matchAll(/^frame=(\d+)/gm)];
+    return all.length ? Number(all[all.length - 1][1]) : 0;
+  }
+  /** Waits until `n` more frames than `from` were decoded. */
+  async grows(n: number, timeoutMs: number, from = this.frames()): Promise<number> {
+    return await until(`${n} more frames from ${from}`, timeoutMs, () => {
+      if (this.proc.exited) throw new Error(`the reader exited:\n${this.proc.output().slice(-2000)}`);
+      const now = this.frames();
+      return now >= from + n ? now : undefined;
+    });
+  }
+  async stop(): Promise<void> {
+    await this.proc.stop("SIGKILL");
+  }
+}
