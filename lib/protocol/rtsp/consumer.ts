@@ -316,6 +316,7 @@ export class RtspViewerConsumer implements Consumer {
       t.lastFrameReceiver = receiver;
     }
     let packets = this.#options.packetSize === undefined ? frame.packets : undefined;
+    const forwarded = packets !== undefined;
     if (!packets) {
       t.packetizer ??= createPacketizer(
         t.codec,
@@ -336,7 +337,7 @@ export class RtspViewerConsumer implements Consumer {
       this.waits++;
       return this.#conn.drained().then(() => this.#writeFrame(t, frame), () => {});
     }
-    const written = writer.writeFrame(t, packets);
+    const written = writer.writeFrame(t, packets, forwarded);
     // After the frame's write (and after the shared buffer went back): a sender report is its own
     // write, never inside a frame.
     if (written) this.#afterFrame(t);

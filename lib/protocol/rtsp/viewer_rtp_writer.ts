@@ -14,6 +14,12 @@
  * instead of 200 (a keyframe per viewer: ~170 KB x 200 = 34 MB at 1080p 4 Mbit/s). A buffer the
  * socket kept is simply left to it; the next write takes a fresh one.
  *
+ * A source frame's packets are serialized once for every viewer: the first viewer that writes a
+ * frame forwarded from the source (`frame.packets`, the same array for every viewer) lays out its
+ * interleaved bytes in a template; each viewer then copies the template in one `set()` and patches
+ * only what is its own in each header (channel, payload type, sequence number, timestamp, SSRC).
+ * The fan-out is synchronous, so one template (the last frame) serves all viewers of a frame.
+ *
  * @module
  */
 import type { TcpConn } from "../../runtime/mod.ts";
@@ -23,6 +29,47 @@ import { senderReport, type SenderReportInfo } from "./sender_report.ts";
 import type { ViewerTrack } from "./viewer_track.ts";
 
 let sharedFrameBuffer: Uint8Array | undefined;
+
+// The template: the interleaved serialization (channel 0, the source's headers) of `tplKey`, the
+// packets of the last source frame written; per packet in it, where its interleaved header starts
+// and its source timestamp. Packets over 64 KiB cannot be interleaved and are left out.
+let tplKey: readonly RtpPacket[] | undefined;
+let tplBytes = new Uint8Array(0);
+let tplView = tplBytes;
+let tplCount = 0;
+let tplOctets = 0;
+let tplOffsets = new Int32Array(64);
+let tplTimestamps = new Uint32Array(64);
+
+function buildTemplate(packets: readonly RtpPacket[]): void {
+  const n = packets.length;
+  let total = 0;
+  for (let i = 0; i < n; i++) total += 4 + rtpSize(packets[i]);
+  if (tplBytes.length < total) tplBytes = new Uint8Array(Math.max(total, tplBytes.length * 2, 4096));
+  if (tplOffsets.length < n) {
+    tplOffsets = new Int32Array(Math.max(n, tplOffsets.length * 2));
+    tplTimestamps = new Uint32Array(tplOffsets.length);
+  }
+  let off = 0;
+  let count = 0;
+  let octets = 0;
+  for (let i = 0; i < n; i++) {
+    const pkt = packets[i];
+    const size = rtpSize(pkt);
+    if (size > 0xffff) continue;
+    writeInterleavedHeader(tplBytes, off, 0, size);
+    writeRtp(pkt, tplBytes, off + 4);
+    tplOffsets[count] = off;
+    tplTimestamps[count] = pkt.timestamp;
+    count++;
+    off += 4 + size;
+    octets += pkt.payload.length;
+  }
+  tplKey = packets;
+  tplView = tplBytes.subarray(0, off);
+  tplCount = count;
+  tplOctets = octets;
+}
 
 /**
  * The writer of one viewer session (all its tracks share the connection and its bound).
@@ -59,13 +106,59 @@ export class ViewerRtpWriter {
   /**
    * Writes one frame's packets for a track that has a transport; returns how many packets went out
    * (packets over 64 KiB cannot be interleaved and are left out). Updates the track's counters.
+   * `shared`: `packets` is the source frame's own array, the same for every viewer and never
+   * changed, so its serialization is made once and shared (see the module docs).
    */
-  writeFrame(t: ViewerTrack, packets: readonly RtpPacket[]): number {
+  writeFrame(t: ViewerTrack, packets: readonly RtpPacket[], shared = false): number {
     const transport = t.transport!;
     const n = packets.length;
     this.mustWait = false;
+    if (transport.type === "tcp" && shared) {
+      if (tplKey !== packets) buildTemplate(packets);
+      const src = tplView;
+      const total = src.length;
+      let buf = sharedFrameBuffer;
+      if (!buf || buf.length < total) buf = new Uint8Array(Math.max(total, 4096));
+      sharedFrameBuffer = undefined;
+      buf.set(src);
+      const channel = transport.channel & 0xff;
+      const pt = t.payloadType;
+      const ssrc = t.ssrc;
+      const timeline = t.timeline;
+      let seq = t.nextSequence;
+      let lastIn = -1;
+      let ts = 0;
+      const count = tplCount;
+      for (let i = 0; i < count; i++) {
+        const at = tplOffsets[i];
+        buf[at + 1] = channel;
+        const h = at + 4;
+        buf[h + 1] = (buf[h + 1] & 0x80) | pt;
+        buf[h + 2] = seq >> 8;
+        buf[h + 3] = seq & 0xff;
+        seq = (seq + 1) & 0xffff;
+        const tsIn = tplTimestamps[i];
+        if (tsIn !== lastIn) {
+          ts = timeline.rewrite(tsIn);
+          lastIn = tsIn;
+        }
+        buf[h + 4] = ts >>> 24;
+        buf[h + 5] = (ts >>> 16) & 0xff;
+        buf[h + 6] = (ts >>> 8) & 0xff;
+        buf[h + 7] = ts & 0xff;
+        buf[h + 8] = ssrc >>> 24;
+        buf[h + 9] = (ssrc >>> 16) & 0xff;
+        buf[h + 10] = (ssrc >>> 8) & 0xff;
+        buf[h + 11] = ssrc & 0xff;
+      }
+      if (count > 0) t.lastRtpTimestamp = ts;
+      t.nextSequence = seq;
+      this.bytesOut += total;
+      t.packetsSent += count;
+      t.payloadOctetsSent += tplOctets;
+      return this.#send(buf, total, count);
+    }
     if (transport.type === "tcp") {
-      const conn = this.#conn;
       let total = 0;
       for (let i = 0; i < n; i++) total += 4 + rtpSize(packets[i]);
       let buf = sharedFrameBuffer;
@@ -88,17 +181,7 @@ export class ViewerRtpWriter {
       this.bytesOut += off;
       t.packetsSent += written;
       t.payloadOctetsSent += octets;
-      const accepted = conn.write(buf.subarray(0, off));
-      // Nothing queued means the bytes went to the kernel and the runtime holds no reference to buf
-      // (checked on Node, Deno and Bun: consumer_test.ts "shares one frame buffer").
-      const queued = conn.bufferedAmount !== 0;
-      if (!queued) sharedFrameBuffer = buf;
-      // write() says "above the high-water mark" for any chunk larger than the mark (Node's
-      // Writable compares before writing), even when the socket took it whole. Nothing queued
-      // means nothing to wait for: waiting would cost a promise per frame per viewer and delay
-      // the next frame to the 'drain' event.
-      this.mustWait = queued && !accepted;
-      return written;
+      return this.#send(buf, off, written);
     }
     let total = 0;
     for (let i = 0; i < n; i++) total += rtpSize(packets[i]);
@@ -117,6 +200,22 @@ export class ViewerRtpWriter {
     t.packetsSent += n;
     t.payloadOctetsSent += octets;
     return n;
+  }
+
+  // One write of a frame's bytes (buf[0, length)); returns `written` (the packets in it).
+  #send(buf: Uint8Array, length: number, written: number): number {
+    const conn = this.#conn;
+    const accepted = conn.write(buf.subarray(0, length));
+    // Nothing queued means the bytes went to the kernel and the runtime holds no reference to buf
+    // (checked on Node, Deno and Bun: consumer_test.ts "shares one frame buffer").
+    const queued = conn.bufferedAmount !== 0;
+    if (!queued) sharedFrameBuffer = buf;
+    // write() says "above the high-water mark" for any chunk larger than the mark (Node's
+    // Writable compares before writing), even when the socket took it whole. Nothing queued
+    // means nothing to wait for: waiting would cost a promise per frame per viewer and delay
+    // the next frame to the 'drain' event.
+    this.mustWait = queued && !accepted;
+    return written;
   }
 
   /**
