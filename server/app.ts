@@ -12,6 +12,7 @@ import { AccountStore } from "./access/accounts.ts";
 import { FailedLogins } from "./access/failed_logins.ts";
 import { authMiddleware } from "./auth.ts";
 import { errorToResponse, maskSecrets } from "./errors.ts";
+import { redactSecrets } from "../lib/core/redact.ts";
 import { apiInfoRoutes } from "./routes/api_info.ts";
 import { configRoutes } from "./routes/config.ts";
 import { logRoutes } from "./routes/log.ts";
@@ -96,19 +97,16 @@ export function createApp(ctx: AppContext, options: { wsHandlers?: WsHandlers } 
 }
 
 /**
- * Replaces configured secret values with `***` in JSON and JSON-lines responses (stream info, logs,
- * errors). Media responses are never touched, and neither is `/api/config`, which serves the file
+ * Replaces configured secret values with `***` in JSON, JSON-lines and Graphviz responses (stream
+ * info, logs, errors, streams.dot). Media responses are never touched, and neither is `/api/config`, which serves the file
  * for editing.
  */
 function maskSecretsMiddleware(secrets: string[]): MiddlewareHandler {
   return async (c, next) => {
     await next();
     const type = c.res.headers.get("content-type") ?? "";
-    if (!/json/.test(type) || c.req.path.endsWith("/api/config")) return;
-    let text = await c.res.text();
-    for (const secret of secrets) {
-      text = text.split(secret).join("***").split(JSON.stringify(secret).slice(1, -1)).join("***");
-    }
+    if (!/json|graphviz/.test(type) || c.req.path.endsWith("/api/config")) return;
+    const text = redactSecrets(await c.res.text(), secrets);
     const headers = new Headers(c.res.headers);
     headers.delete("content-length");
     const status = c.res.status;

@@ -47,6 +47,7 @@ function parseBasic(header: string | undefined): { user: string; password: strin
 
 /** Methods a `viewer` may use on the management endpoints below. */
 const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+const ADMIN_ONLY_PATHS = ["/api/config", "/api/log"];
 const MANAGEMENT_PATHS = ["/api/streams", "/api/config", "/api/log", "/api/restart", "/api/exit", "/api/preload", "/api/record"];
 
 /**
@@ -113,6 +114,10 @@ export function authMiddleware(
       );
     }
     failedLogins.succeed(ip);
+    // The config file holds every password in clear and the log names every stream: admins only.
+    if (user.role === "viewer" && ADMIN_ONLY_PATHS.some((p) => path === p || path.startsWith(`${p}/`))) {
+      throw new ApiError(403, `User "${user.name}" has the viewer role and cannot read ${path}; it is for admins.`, "Forbidden");
+    }
     if (user.role === "viewer" && !READ_METHODS.has(c.req.method) && MANAGEMENT_PATHS.some((p) => path.startsWith(p))) {
       throw new ApiError(403, `User "${user.name}" has the viewer role and cannot ${c.req.method} ${path}.`, "Forbidden");
     }

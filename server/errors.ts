@@ -6,6 +6,7 @@
  */
 import { HTTPException } from "hono/http-exception";
 import { CodecMismatchError, SourceError, StreamNotFoundError, UnknownSchemeError } from "../lib/core/errors.ts";
+import { redactUrl } from "../lib/core/redact.ts";
 
 /**
  * A request the API rejects, with its HTTP status. Throw it from a route; `app.onError` answers
@@ -88,5 +89,5 @@ export function errorToResponse(error: unknown): { status: number; body: ErrorBo
  * ```
  */
 export function maskSecrets(text: string): string {
-  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s"]*):[^@/\s"]*@/gi, "$1:***@");
+  return redactUrl(text);
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import { formatJson, type LogRecord } from "../lib/core/log.ts";
-import { redactUrl } from "../lib/core/errors.ts";
+import { redactSecrets } from "../lib/core/redact.ts";
 
 /** Options of {@link LogBuffer}. */
 export interface LogBufferOptions {
@@ -46,9 +46,7 @@ export class LogBuffer {
 
   /** Stores one record as a JSON line, masking URL passwords and configured secrets. */
   write(record: LogRecord): void {
-    let line = formatJson(record);
-    for (const secret of this.#secrets) line = line.split(secret).join("***");
-    line = maskUrls(line);
+    let line = redactSecrets(formatJson(record), this.#secrets);
     if (line.length > this.#maxBytes) line = line.slice(0, this.#maxBytes - 1);
     this.#lines.push(line);
     this.#bytes += line.length + 1;
@@ -75,9 +73,4 @@ export class LogBuffer {
     this.#head = 0;
     this.#bytes = 0;
   }
-}
-
-/** Masks the password of every URL inside a line (not only a line that is one URL). */
-function maskUrls(line: string): string {
-  return line.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s"]*:[^@/\s"]*@/gi, (m) => redactUrl(m));
 }

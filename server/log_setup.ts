@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { createLogger, isLogLevel, type Logger, type LogRecord, silentLogger } from "../lib/core/log.ts";
+import { createLogger, isLogLevel, type Logger, type LogLevel, type LogRecord, silentLogger } from "../lib/core/log.ts";
 import { writeStderr, writeStdout } from "../lib/runtime/host.ts";
 import { type LogFile, openLogFile } from "../lib/runtime/log_file.ts";
-import type { LogConfig } from "./config/mod.ts";
+import { type LogConfig, LOG_MODULES } from "./config/mod.ts";
 import { LogBuffer } from "./log_buffer.ts";
 
 /** The server logger and the resources behind it. */
@@ -29,10 +29,22 @@ export interface ServerLog {
  * await close();
  * ```
  */
-export function createServerLog(config: Partial<LogConfig>, secrets: string[]): ServerLog {
+export function createServerLog(
+  config: Partial<LogConfig>,
+  secrets: string[],
+  debug: { dump_sdp?: boolean } = {},
+): ServerLog {
   const buffer = new LogBuffer({ secrets });
   const level = config.level ?? "info";
-  if (level === "disabled") return { log: silentLogger, buffer, close: () => Promise.resolve() };
+  const moduleLevels: Record<string, LogLevel | "disabled"> = {};
+  for (const m of LOG_MODULES) {
+    const v = config[m];
+    if (v === "disabled" || isLogLevel(v)) moduleLevels[m] = v;
+  }
+  // `level: disabled` silences everything but the modules given a level of their own.
+  const anyOn = level !== "disabled" || Object.values(moduleLevels).some((v) => v !== "disabled") ||
+    debug.dump_sdp === true;
+  if (!anyOn) return { log: silentLogger, buffer, close: () => Promise.resolve() };
 
   const output = config.output ?? "stderr";
   let file: LogFile | undefined;
@@ -41,12 +53,20 @@ export function createServerLog(config: Partial<LogConfig>, secrets: string[]): 
   else if (output === "stderr" || output === "" || output === undefined) console = (line) => writeStderr(line + "\n");
   else if (output.startsWith("file")) {
     const path = output.slice("file".length).replace(/^:/, "") || "strom.log";
-    file = openLogFile(path, (error) => writeStderr(`Cannot write log file "${path}": ${error.message}\n`));
+    const rotation = config.rotation;
+    file = openLogFile(
+      path,
+      (error) => writeStderr(`Cannot write log file "${path}": ${error.message}\n`),
+      rotation ? { maxBytes: rotation.max_size, maxFiles: rotation.max_files, compress: rotation.compress } : undefined,
+    );
   } else console = (line) => writeStderr(line + "\n");
 
   const log = createLogger({
-    level: isLogLevel(level) ? level : "info",
+    level: level === "disabled" || isLogLevel(level) ? level : "info",
+    moduleLevels,
     format: config.format === "json" ? "json" : "text",
+    time: config.time,
+    dumpSdp: debug.dump_sdp === true,
     secrets,
     write(line: string, record: LogRecord) {
       console?.(line);

@@ -83,7 +83,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   if (options.listen !== undefined) config.api.listen = options.listen;
   const listen = parseListen(config.api.listen ?? "");
 
-  const serverLog = options.log ? undefined : createServerLog(config.log, loaded.secrets);
+  const serverLog = options.log ? undefined : createServerLog(config.log, loaded.secrets, config.debug);
   const log = options.log ?? serverLog!.log;
   for (const w of loaded.warnings) log.warn(w.message);
 

@@ -7,6 +7,7 @@
 import type { Codec } from "./codec.ts";
 import type { Media } from "./media.ts";
 import type { Receiver } from "./fanout.ts";
+import type { Logger } from "./log.ts";
 
 /**
  * What `/api/streams` shows about a producer or consumer.
@@ -98,6 +99,8 @@ export interface SourceContext {
   streamName: string;
   /** Aborted when the dial should give up (stream stopped, timeout). */
   signal: AbortSignal;
+  /** The stream's logger, for the source's own log lines and signalling traces (`child({ module })`). */
+  log?: Logger;
 }
 
 /**

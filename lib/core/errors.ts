@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { redactUrl } from "./redact.ts";
 
 /**
  * No codec of a consumer matched any source of a stream.
@@ -88,21 +89,11 @@ export class SourceError extends Error {
   override name = "SourceError";
   readonly url: string;
   constructor(url: string, message: string, options?: { cause?: unknown }) {
-    super(`Source "${redactUrl(url)}": ${message}`, options);
+    // The whole message: a protocol client's reason often repeats the URL it was given.
+    super(redactUrl(`Source "${url}": ${message}`), options);
     this.url = url;
   }
 }
 
-/**
- * Replaces the password of a URL's userinfo with `***`, so secrets stay out of logs and API answers.
- *
- * @example
- * ```ts
- * redactUrl("rtsp://admin:secret@cam/1"); // "rtsp://admin:***@cam/1"
- * redactUrl("ffmpeg:rtsp://admin:secret@cam/1#audio=opus"); // "ffmpeg:rtsp://admin:***@cam/1#audio=opus"
- * ```
- */
-export function redactUrl(url: string): string {
-  // Anywhere in the string: sources nest URLs, e.g. "ffmpeg:rtsp://admin:pw@cam/1#video=h264".
-  return url.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@/\s]*@/gi, "$1:***@");
-}
+// The masking helper lives in redact.ts; re-exported here because errors and callers import it from here.
+export { redactUrl } from "./redact.ts";

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { redactSecrets } from "./redact.ts";
 
 /** Log levels, most verbose first. */
 export type LogLevel = "trace" | "debug" | "info" | "warn" | "error";
@@ -40,8 +41,8 @@ export interface LogRecord {
 
 /** Options of {@link createLogger}. */
 export interface LoggerOptions {
-  /** Lowest level written. Default `info`. */
-  level?: LogLevel;
+  /** Lowest level written; `disabled` writes nothing (except modules with a level of their own). Default `info`. */
+  level?: LogLevel | "disabled";
   /** `text` (default) or `json` lines. */
   format?: "text" | "json";
   /** Where formatted lines go. Default `console.error`. */
@@ -50,6 +51,50 @@ export interface LoggerOptions {
   secrets?: string[];
   /** Fields added to every record. */
   fields?: Record<string, unknown>;
+  /**
+   * Levels of single modules (`log.rtsp: debug`): a `child({ module })` logger uses its module's
+   * level instead of `level`. `"disabled"` silences a module.
+   */
+  moduleLevels?: Record<string, LogLevel | "disabled">;
+  /** Timestamp format: `""`/`"rfc3339"` (default), `"UNIXMS"`, `"UNIXMICRO"` or `"UNIXNANO"` (go2rtc's `log.time`). */
+  time?: string;
+  /**
+   * Records carrying `dump: "sdp"` are written at `info` whatever the level (`debug.dump_sdp`).
+   * Without it they obey the level they were logged at (trace, usually).
+   */
+  dumpSdp?: boolean;
+}
+
+/** A level or `disabled`, as a threshold: `disabled` is above every level. */
+function threshold(level: LogLevel | "disabled" | undefined, fallback: number): number {
+  if (level === "disabled") return Infinity;
+  return level && level in LEVELS ? LEVELS[level] : fallback;
+}
+
+/**
+ * Formats a record's time: RFC 3339 with milliseconds, or a Unix time in ms, µs or ns
+ * (go2rtc's `log.time: UNIXMS|UNIXMICRO|UNIXNANO`).
+ *
+ * @example
+ * ```ts
+ * formatTime(1_700_000_000_123, "UNIXMS"); // 1700000000123
+ * formatTime(0, ""); // "1970-01-01T00:00:00.000Z"
+ * ```
+ */
+export function formatTime(ms: number, format: string | undefined): string | number {
+  switch ((format ?? "").toUpperCase()) {
+    case "UNIXMS":
+      return ms;
+    case "UNIXMICRO":
+      return ms * 1000;
+    case "UNIXNANO":
+      // Beyond 2^53: a string of digits keeps it exact; JSON readers take it as a number literal.
+      return `${ms}000000`;
+    case "UNIX":
+      return Math.floor(ms / 1000);
+    default:
+      return new Date(ms).toISOString();
+  }
 }
 
 /**
@@ -72,9 +117,9 @@ export function isLogLevel(value: unknown): value is LogLevel {
  * formatText({ time: Date.now(), level: "info", msg: "hi", fields: { a: 1 } });
  * ```
  */
-export function formatText(record: LogRecord): string {
+export function formatText(record: LogRecord, time?: string): string {
   const tag = record.level.slice(0, 3).toUpperCase();
-  let line = `${new Date(record.time).toISOString()} ${tag} ${record.msg}`;
+  let line = `${formatTime(record.time, time)} ${tag} ${record.msg}`;
   for (const [k, v] of Object.entries(record.fields)) {
     const text = typeof v === "string" ? (/[\s"=]/.test(v) ? JSON.stringify(v) : v) : stringify(v);
     line += ` ${k}=${text}`;
@@ -90,9 +135,17 @@ export function formatText(record: LogRecord): string {
  * formatJson({ time: 0, level: "warn", msg: "slow", fields: {} }); // {"time":"1970-...","level":"warn","msg":"slow"}
  * ```
  */
-export function formatJson(record: LogRecord): string {
+export function formatJson(record: LogRecord, time?: string): string {
+  const t = formatTime(record.time, time);
+  if (typeof t === "string" && /^\d+$/.test(t)) {
+    // UNIXNANO: an exact integer literal, not a quoted string.
+    return stringify({ time: 0, level: record.level, msg: record.msg, ...record.fields }).replace(
+      /^\{"time":0/,
+      `{"time":${t}`,
+    );
+  }
   return stringify({
-    time: new Date(record.time).toISOString(),
+    time: t,
     level: record.level,
     msg: record.msg,
     ...record.fields,
@@ -113,18 +166,23 @@ function stringify(value: unknown): string {
 }
 
 class ConsoleLogger implements Logger {
+  readonly #options: LoggerOptions;
   readonly #min: number;
   readonly #format: (r: LogRecord) => string;
   readonly #write: (line: string, record: LogRecord) => void;
   readonly #secrets: string[];
   readonly #fields: Record<string, unknown>;
 
-  constructor(options: LoggerOptions) {
-    this.#min = LEVELS[options.level ?? "info"];
-    this.#format = options.format === "json" ? formatJson : formatText;
+  constructor(options: LoggerOptions, min?: number) {
+    this.#options = options;
+    this.#fields = options.fields ?? {};
+    const module = this.#fields.module;
+    const base = threshold(options.level, LEVELS.info);
+    this.#min = min ?? (typeof module === "string" ? threshold(options.moduleLevels?.[module], base) : base);
+    const time = options.time;
+    this.#format = options.format === "json" ? (r) => formatJson(r, time) : (r) => formatText(r, time);
     this.#write = options.write ?? ((line) => console.error(line));
     this.#secrets = (options.secrets ?? []).filter((s) => s.length >= 3);
-    this.#fields = options.fields ?? {};
   }
 
   enabled(level: LogLevel): boolean {
@@ -132,16 +190,17 @@ class ConsoleLogger implements Logger {
   }
 
   #log(level: LogLevel, msg: string, fields?: Record<string, unknown>): void {
-    if (LEVELS[level] < this.#min) return;
+    if (LEVELS[level] < this.#min) {
+      if (!(this.#options.dumpSdp && fields?.dump === "sdp")) return;
+      level = "info";
+    }
     const record: LogRecord = {
       time: Date.now(),
       level,
       msg,
       fields: fields ? { ...this.#fields, ...fields } : this.#fields,
     };
-    let line = this.#format(record);
-    for (const secret of this.#secrets) line = line.split(secret).join("***");
-    line = line.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s"]*):[^@/\s"]*@/gi, "$1:***@");
+    const line = redactSecrets(this.#format(record), this.#secrets);
     this.#write(line, record);
   }
 
@@ -162,13 +221,11 @@ class ConsoleLogger implements Logger {
   }
 
   child(fields: Record<string, unknown>): Logger {
-    return new ConsoleLogger({
-      level: (Object.keys(LEVELS) as LogLevel[]).find((l) => LEVELS[l] === this.#min),
-      format: this.#format === formatJson ? "json" : "text",
-      write: this.#write,
-      secrets: this.#secrets,
-      fields: { ...this.#fields, ...fields },
-    });
+    const options = { ...this.#options, fields: { ...this.#fields, ...fields } };
+    // A new module picks its own level; otherwise the child keeps this logger's.
+    const module = fields.module;
+    const own = typeof module === "string" && module !== this.#fields.module ? undefined : this.#min;
+    return new ConsoleLogger(options, own);
   }
 }
 

@@ -117,7 +117,7 @@ export class SourceSlot {
   async #dialOnce(): Promise<Producer> {
     const signal = AbortSignal.any([this.#abort.signal, AbortSignal.timeout(this.#options.dialTimeoutMs)]);
     try {
-      return await dialSource(this.url, { streamName: this.#options.streamName, signal });
+      return await dialSource(this.url, { streamName: this.#options.streamName, signal, log: this.#options.log });
     } catch (error) {
       if (error instanceof SourceError || error instanceof UnknownSchemeError) throw error;
       const reason = error instanceof Error ? error.message : String(error);

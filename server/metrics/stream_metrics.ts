@@ -10,6 +10,7 @@
  * @module
  */
 import type { StreamHub } from "../../lib/core/hub.ts";
+import { redactSecrets } from "../../lib/core/redact.ts";
 import type { SlotState } from "../../lib/core/source_slot.ts";
 import type { ExpositionWriter } from "./exposition.ts";
 
@@ -49,11 +50,7 @@ interface ConsumerInfo {
  */
 export function labelRedactor(secrets: readonly string[] = []): (value: string) => string {
   const masked = secrets.filter((s) => s.length >= 3);
-  return (value) => {
-    let out = value.replace(/(\/\/[^:/@\s]*):[^@/\s]*@/g, "$1:***@");
-    for (const secret of masked) if (out.includes(secret)) out = out.split(secret).join("***");
-    return out;
-  };
+  return (value) => redactSecrets(value, masked);
 }
 
 /**

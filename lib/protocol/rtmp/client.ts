@@ -240,6 +240,7 @@ export class RtmpClient {
 
   #onCommand(msg: RtmpMessage): void {
     const cmd = decodeCommand(msg.type, msg.payload);
+    this.#log.trace("rtmp command", { name: cmd.name, transactionId: cmd.transactionId });
     if (cmd.name === "_result" || cmd.name === "_error") {
       const p = this.#pending.get(cmd.transactionId);
       if (!p) return; // releaseStream/FCPublish answers

@@ -162,6 +162,8 @@ export class RtmpServerSession {
 
   async #command(cmd: RtmpCommand, streamId: number): Promise<void> {
     if (this.#released) return;
+    // Signalling trace (log.rtmp: trace); the logger masks token-like values in the arguments.
+    this.#log.trace("rtmp command", { name: cmd.name, streamId, args: cmd.args });
     switch (cmd.name) {
       case "connect":
         return this.#connect(cmd);

@@ -369,6 +369,7 @@ export class RtspClient {
       const challenges = res.headers.getAll("WWW-Authenticate");
       if (this.#auth.challenge(challenges)) res = await this.#send(method, uri, init);
     }
+    this.log.trace("rtsp response", { method, uri: redact(uri), status: res.status });
     if (res.status < 200 || res.status >= 300) {
       throw new RtspError(method, redact(uri), res.status, res.reason, HINTS[res.status]);
     }

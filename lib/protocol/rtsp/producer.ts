@@ -148,6 +148,8 @@ export class RtspClientProducer implements Producer {
         if (!(error instanceof RtspError) || error.status === 401) throw error;
       }
       const described = await client.describe();
+      // debug.dump_sdp writes this at info; otherwise it is part of the trace-level signalling log.
+      options.log?.trace("rtsp: DESCRIBE answer", { dump: "sdp", url: redactUrl(url), sdp: described.text });
       return { client, described };
     } catch (error) {
       client.close(error instanceof Error ? error : undefined);
@@ -434,7 +436,12 @@ export class RtspClientProducer implements Producer {
  */
 export function registerRtspSources(options: { log?: Logger; userAgent?: string } = {}): void {
   const factory = (url: string, ctx: SourceContext) =>
-    RtspClientProducer.dial(url, { signal: ctx.signal, log: options.log, userAgent: options.userAgent });
+    RtspClientProducer.dial(url, {
+      signal: ctx.signal,
+      // The stream's logger names the stream in each line; `module: rtsp` picks `log.rtsp`'s level.
+      log: (ctx.log ?? options.log)?.child({ module: "rtsp" }),
+      userAgent: options.userAgent,
+    });
   registerSource("rtsp", factory);
   registerSource("rtsps", factory);
   registerSource("rtspx", factory);

@@ -229,6 +229,10 @@ export class RtspServerSession {
       reply = { status: 500, body: `${error instanceof Error ? error.message : String(error)}\r\n` };
     }
     if (this.#released) return;
+    // Signalling trace (log.rtsp: trace); SDPs also with debug.dump_sdp.
+    this.#log.trace("rtsp request", { method: req.method, uri: req.uri, status: reply.status });
+    if (req.method === "ANNOUNCE" && req.body.length) this.#log.trace("rtsp: ANNOUNCE offer", { dump: "sdp", sdp: new TextDecoder().decode(req.body) });
+    if (req.method === "DESCRIBE" && reply.status === 200) this.#log.trace("rtsp: DESCRIBE answer", { dump: "sdp", sdp: reply.body });
     this.#write(cseq, reply);
     if (req.method === "PLAY" && reply.status === 200) this.#consumer?.startSending();
   }
