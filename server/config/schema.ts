@@ -537,7 +537,7 @@ export const configSchema: ObjectNode = section("strom config file.", {
       false,
     ),
   }),
-  hls: section("HLS output limits (each session buffers segments in memory).", {
+  hls: section("HLS output limits (segments are kept in memory, once per stream and container, shared by its sessions).", {
     max_sessions: int("Most concurrent HLS sessions; new ones are refused beyond it. 0 = unlimited.", {
       default: 50,
     }),
@@ -545,7 +545,10 @@ export const configSchema: ObjectNode = section("strom config file.", {
       "Drop an HLS session after this long without a playlist or segment request.",
       30,
     ),
-    max_session_bytes: bytes("Most bytes of segments one session keeps in memory.", 16_000_000),
+    max_session_bytes: bytes(
+      "Most bytes of segments kept in memory per stream and container (all its HLS sessions share them).",
+      16_000_000,
+    ),
   }),
   metrics: section("Prometheus metrics (strom extension).", {
     enabled: bool("Serve metrics in Prometheus text format on the API listener.", false),
