@@ -89,6 +89,24 @@ describe("HlsSessionStore with the demo source", () => {
     expect(stream.consumers()).toEqual([]);
   }, 15_000);
 
+  it("a session whose playlist request waits for the first segments is not idle", async () => {
+    const own = new Stream("demo3", ["demo:"], { graceMs: 10 });
+    const store = new HlsSessionStore({ sessionTimeoutMs: 100, feedLingerMs: 0 });
+    try {
+      const s = await store.create(own, { format: "mpegts", medias: outputMedias(new URLSearchParams(""), TS_CODECS) });
+      const pending = s.playlist(10_000); // a fresh feed: about 3 s until three segments are made
+      await new Promise((r) => setTimeout(r, 50));
+      store.sweep(Date.now() + 1_000);
+      expect(store.get(s.sessionId)).toBe(s);
+      expect(await pending).toContain(`segment.ts?id=${s.sessionId}&n=2`);
+      store.sweep(Date.now() + 1_000); // answered: idle again
+      expect(store.get(s.sessionId)).toBeUndefined();
+    } finally {
+      await store.close();
+      await own.close();
+    }
+  }, 15_000);
+
   it("when the feed ends (stream deleted), its sessions end with it", async () => {
     const own = new Stream("demo2", ["demo:"], { graceMs: 10 });
     const store = new HlsSessionStore({ sessionTimeoutMs: 60_000 });
