@@ -26,6 +26,8 @@ export interface PhaseResult {
   cpuPercent: number;
   /** Peak RSS of the server process tree during the window, MB (10^6 bytes). */
   rssMB: number;
+  /** strom serve only: its RSS 2 s after start, before any reader (and before it dials the camera). */
+  idleRssMB?: number;
   /** Reader process CPU in % of one core (is the load generator saturated?). */
   readerCpuPercent: number;
   /** CPU used by processes outside the bench during the window, % of one core (noise indicator). */
@@ -244,7 +246,13 @@ export function issueTargets(rows: PhaseResult[], runtime: string, denoIdleMB?: 
       value: s200.rssMB,
       limit,
       pass: s200.rssMB <= limit,
-      detail: `${fmt(s200.rssMB)} MB (limit ${fmt(limit)} MB)`,
+      detail: `${fmt(s200.rssMB)} MB (limit ${fmt(limit)} MB)${
+        s200.idleRssMB !== undefined
+          ? `; idle strom before any reader: ${fmt(s200.idleRssMB)} MB, so the camera and 200 readers add ${
+            fmt(s200.rssMB - s200.idleRssMB)
+          } MB`
+          : ""
+      }`,
     });
   }
   const largest = rows.filter((r) => r.runtime === runtime && r.server === "strom").sort((a, b) =>
@@ -308,6 +316,16 @@ export function summaryMarkdown(
       return `${mark} ${passed}/${found.length}: ${found.map((t) => unit(key, t!.value)).join(", ")}`;
     });
     out.push(`| ${label} | ${cellsFor.join(" | ")} |`);
+  }
+  const idle = runtimes.map((rt) => {
+    const v = rows.filter((r) => r.runtime === rt && r.server === "strom" && r.readers === 200 && r.idleRssMB);
+    return v.length ? v.map((r) => `${fmt(r.idleRssMB!)} MB`).join(", ") : "-";
+  });
+  if (idle.some((c) => c !== "-")) out.push(`| (for the RSS row: strom serve idle, before any reader) | ${idle.join(" | ")} |`);
+  if (denoIdle.length && runtimes.includes("deno")) {
+    out.push(`| (for the Deno RSS limit: idle deno hello-world server) | ${
+      runtimes.map((rt) => (rt === "deno" ? denoIdle.map((x) => `${fmt(x)} MB`).join(", ") : "")).join(" | ")
+    } |`);
   }
   return out.join("\n");
 }

@@ -287,7 +287,7 @@ async function startServer(
   runtime: Runtime,
   cameraUrl: string,
   python?: string,
-): Promise<{ child: Child; target: string }> {
+): Promise<{ child: Child; target: string; idleRssMB?: number }> {
   if (server === "gst" || server === "gstnorc") {
     const rc = server === "gst" ? "on" : "off";
     const child = new Child(server, python!, [
@@ -365,7 +365,10 @@ async function waitForPort(port: number, ms: number, child: Child): Promise<void
  * strom as shipped: `strom serve` from the bundle, on the runtime, with a config naming the camera
  * as stream `cam` (the API on a free loopback port, every other module at its default).
  */
-async function startStromServe(runtime: Runtime, cameraUrl: string): Promise<{ child: Child; target: string }> {
+async function startStromServe(
+  runtime: Runtime,
+  cameraUrl: string,
+): Promise<{ child: Child; target: string; idleRssMB: number }> {
   const bundle = buildStromBundle();
   const [rtspPort, apiPort] = [await freePort(), await freePort()];
   const dir = join(tmpdir(), "strom-bench");
@@ -388,7 +391,8 @@ async function startStromServe(runtime: Runtime, cameraUrl: string): Promise<{ c
     : [join(ROOT, "node_modules/.bin/bun"), [bundle]];
   const child = new Child(`strom@${runtime}`, cmd, [...args, "serve", "-c", config], { echoStderr: verbose });
   await waitForPort(rtspPort, 60_000, child);
-  return { child, target: `rtsp://127.0.0.1:${rtspPort}/cam` };
+  await sleep(2000);
+  return { child, target: `rtsp://127.0.0.1:${rtspPort}/cam`, idleRssMB: rssBytes(child.pid) / 1e6 };
 }
 
 /**
@@ -609,7 +613,7 @@ async function main(): Promise<void> {
           denoIdle.push(await denoIdleRssMB());
           log(`run ${run}: idle deno hello-world server: ${denoIdle[denoIdle.length - 1].toFixed(1)} MB RSS`);
         }
-        const started = new Map<PhaseResult["server"], { child: Child; target: string }>();
+        const started = new Map<PhaseResult["server"], { child: Child; target: string; idleRssMB?: number }>();
         try {
           for (const server of activeServers) {
             started.set(server, await startServer(server, runtime, cameraUrl, python));
@@ -625,6 +629,7 @@ async function main(): Promise<void> {
               }
               log(`run ${run}, ${runtime}: ${server} with ${n} readers...`);
               const r = await runPhase(runtime, server, s.child, s.target, cameraUrl, n, run);
+              if (s.idleRssMB !== undefined) r.idleRssMB = s.idleRssMB;
               results.push(r);
               log(
                 `  cpu ${r.cpuPercent.toFixed(1)} % core, rss ${r.rssMB.toFixed(1)} MB, min ${
