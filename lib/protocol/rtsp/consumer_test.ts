@@ -254,6 +254,56 @@ describe("RtspViewerConsumer shared frame buffer", () => {
     for (const v of viewers) v.stop();
   });
 
+  it("serializes a source frame once for all viewers; each still gets its own channel, SSRC, sequence and timeline", async () => {
+    const receiver = new Receiver(video, H264, { gop: false });
+    const conns = [new FakeConn(), new FakeConn(), new FakeConn()];
+    const vs = conns.map((conn, i) => {
+      const v = new RtspViewerConsumer({ conn: conn as unknown as TcpConn, medias: [], senderReportIntervalMs: 0 });
+      v.addTrack({ kind: "video", direction: "sendonly", codecs: [H264] }, H264, receiver);
+      v.tracks[0].transport = { type: "tcp", channel: 2 * i };
+      v.startSending();
+      return v;
+    });
+    await flush();
+    // Two timestamps in one frame, and a packet too large to interleave (left out, no sequence
+    // number spent on it).
+    const pk = packets(4, 100, 9000, 5, 500);
+    pk[1] = { ...pk[1], timestamp: 9090 };
+    pk[2] = { ...pk[2], payload: new Uint8Array(70_000) };
+    receiver.push({ timestamp: 9000, keyframe: true, data: new Uint8Array(1), packets: pk });
+    await flush();
+    receiver.push({ timestamp: 12600, keyframe: false, data: new Uint8Array(1), packets: packets(2, 104, 12600, 5, 300) });
+    await flush();
+    conns.forEach((conn, i) => {
+      expect(conn.chunks.length).toBe(2);
+      const parser = new RtspMessageParser();
+      for (const c of conn.chunks) parser.push(c);
+      const out: RtpPacket[] = [];
+      for (let ev = parser.next(); ev; ev = parser.next()) {
+        if (ev.type !== "interleaved") throw new Error("unexpected " + ev.type);
+        expect(ev.channel).toBe(2 * i);
+        out.push(parseRtp(ev.data));
+      }
+      expect(out.map((p) => p.payload.length)).toEqual([500, 500, 500, 300, 300]);
+      expect(out.map((p) => p.payload[0])).toEqual([0, 1, 3, 0, 1]);
+      const t = vs[i].tracks[0];
+      for (let j = 0; j < out.length; j++) {
+        expect(out[j].ssrc).toBe(t.ssrc);
+        expect(out[j].payloadType).toBe(96);
+        if (j) expect(out[j].sequenceNumber).toBe((out[j - 1].sequenceNumber + 1) & 0xffff);
+      }
+      expect(out.map((p) => p.marker)).toEqual([false, false, true, false, true]);
+      // Source timestamp steps survive the viewer's own offset.
+      const d = (a: number, b: number) => (out[a].timestamp - out[b].timestamp) >>> 0;
+      expect([d(1, 0), d(2, 0), d(3, 0)]).toEqual([90, 0, 3600]);
+      expect(t.packetsSent).toBe(5);
+      expect(t.payloadOctetsSent).toBe(3 * 500 + 2 * 300);
+    });
+    // Their own sequence spaces and SSRCs (random per viewer).
+    expect(new Set(vs.map((v) => v.tracks[0].ssrc)).size).toBe(3);
+    for (const v of vs) v.stop();
+  });
+
   it("shares one frame buffer among viewers on real sockets without mixing their bytes", async () => {
     // Checks the runtime property the sharing relies on: once write() returned and nothing is
     // queued, the socket no longer reads the caller's buffer (Node, Deno and Bun).
