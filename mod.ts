@@ -3,8 +3,9 @@
  *
  * The library side: streams with ordered sources and per-media codec negotiation (`StreamHub`,
  * `Stream`), the fan-out primitives (`Receiver`, `Sender`, `GopCache`), the plugin API
- * (`registerSource`), protocol modules (RTSP client/server, demo, ffmpeg, exec, HTTP, TCP), and the whole
- * server for embedding (`startServer`).
+ * (`registerSource`), protocol modules (RTSP/RTMP client and server, demo, ffmpeg, exec, HTTP, TCP),
+ * muxers (MP4, MPEG-TS, FLV, ADTS, multipart) and HTTP consumers. The whole server for embedding
+ * (`startServer`, `loadServerConfig`, config types, `Module`) is the separate entry `strom/server`.
  *
  * @example
  * ```ts
@@ -148,6 +149,29 @@ export {
   type StreamRecorderOptions,
 } from "./lib/record/mod.ts";
 
-// The server, for embedding
-export { type RunningServer, startServer, type StartServerOptions } from "./server/server.ts";
-export { createApp } from "./server/app.ts";
+// Containers: muxers a library user can feed frames to (files, sockets, HTTP bodies)
+export { Mp4Muxer, type Mp4MuxerOptions, Mp4NotReadyError } from "./lib/format/mp4/mod.ts";
+export { TsMuxer, type TsMuxerOptions } from "./lib/format/mpegts/mod.ts";
+export { FlvMuxer, type FlvMuxerOptions } from "./lib/format/flv/mod.ts";
+export { AdtsMuxer } from "./lib/format/adts/mod.ts";
+export { MultipartWriter, type MultipartWriterOptions } from "./lib/format/mjpeg/mod.ts";
+
+// HTTP consumers: a stream's frames as MP4, MPEG-TS, FLV, MJPEG, AAC or MSE bytes for any HTTP server
+export {
+  AacConsumer,
+  type ChunkSink,
+  FlvConsumer,
+  MjpegConsumer,
+  type MjpegConsumerOptions,
+  Mp4Consumer,
+  type Mp4ConsumerOptions,
+  OutputConsumer,
+  type OutputPeer,
+  OutputSession,
+  type OutputSessionOptions,
+  TsConsumer,
+} from "./lib/protocol/http/mod.ts";
+export { createMseConsumer, type MseConsumerOptions } from "./lib/protocol/mse/mod.ts";
+
+// The server itself (startServer, createApp, loadConfig, config types, Module) is the separate entry
+// `strom/server` (server/mod.ts), so importing the core does not load Hono or the server modules.

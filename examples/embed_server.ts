@@ -4,7 +4,7 @@
  *
  *   node --import tsx examples/embed_server.ts
  */
-import { startServer } from "../mod.ts";
+import { startServer } from "../server/mod.ts";
 
 const server = await startServer({
   configSources: ['{"api": {"listen": "127.0.0.1:0"}, "rtsp": {"listen": "127.0.0.1:0"}, "streams": {"demo": "demo:"}}'],

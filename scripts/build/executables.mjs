@@ -5,6 +5,7 @@
 //   node scripts/build/executables.mjs                  host target, Bun and Deno, into dist/bin/
 //   node scripts/build/executables.mjs --runtime bun    one runtime
 //   node scripts/build/executables.mjs --target linux-arm64,darwin-arm64,windows-x64
+//   node scripts/build/executables.mjs --target all     every target (`npm run build:exe`)
 //   node scripts/build/executables.mjs --smoke          then run each host binary: --version, and a
 //                                                       server on loopback (GET /, /api/streams, and
 //                                                       ffprobe of rtsp://127.0.0.1:PORT/demo)
@@ -225,7 +226,8 @@ if (isMain) {
     },
   });
   const runtimes = values.runtime.split(",").map((s) => s.trim()).filter(Boolean);
-  const targets = (values.target ?? hostTarget()).split(",").map((s) => s.trim()).filter(Boolean);
+  const targetList = values.target === "all" ? Object.keys(TARGETS).join(",") : values.target ?? hostTarget();
+  const targets = targetList.split(",").map((s) => s.trim()).filter(Boolean);
   const usage = (message) => (console.error(message), process.exit(2));
   for (const r of runtimes) {
     if (r !== "bun" && r !== "deno") usage(`Unknown runtime "${r}": use bun and/or deno`);

@@ -2,7 +2,8 @@
 // Builds what the npm package ships, so `npx strom` runs on plain Node 20 (no tsx):
 //
 //   dist/strom.mjs          the CLI (cli/main.ts), ESM with a `#!/usr/bin/env node` line; exports run()
-//   dist/mod.mjs            the library (mod.ts)
+//   dist/mod.mjs            the library core (mod.ts): `import ... from "strom"`
+//   dist/server.mjs         the server for embedding (server/mod.ts): `import ... from "strom/server"`
 //   dist/chunks/*.mjs       code shared by both, and the per-runtime HTTP adapters (loaded on demand)
 //   dist/types/**/*.d.ts    declarations for library users (tsc --emitDeclarationOnly)
 //
@@ -39,14 +40,18 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export async function buildNpm({ outDir = join(root, "dist"), types = true, log = console.log } = {}) {
   const { build } = await import("esbuild");
   // Only what this build writes: dist/bin (executables) may sit beside it and is left alone.
-  for (const name of ["strom.mjs", "mod.mjs", "chunks", "types"]) {
+  for (const name of ["strom.mjs", "mod.mjs", "server.mjs", "chunks", "types"]) {
     rmSync(join(outDir, name), { recursive: true, force: true });
   }
 
   const started = Date.now();
   const result = await build({
     absWorkingDir: root,
-    entryPoints: [{ in: "cli/main.ts", out: "strom" }, { in: "mod.ts", out: "mod" }],
+    entryPoints: [
+      { in: "cli/main.ts", out: "strom" },
+      { in: "mod.ts", out: "mod" },
+      { in: "server/mod.ts", out: "server" },
+    ],
     outdir: outDir,
     outExtension: { ".js": ".mjs" },
     chunkNames: "chunks/[name]-[hash]",
@@ -145,7 +150,7 @@ if (isMain) {
       log(`  ${relative(process.cwd(), f.path)}  ${kb(f.bytes)}`);
     }
     log(
-      `  chunks: ${js.length - 2} files, ${
+      `  chunks: ${js.filter((f) => f.path.includes("/chunks/")).length} files, ${
         kb(
           js.filter((f) => f.path.includes("/chunks/")).reduce((s, f) => s + f.bytes, 0),
         )
