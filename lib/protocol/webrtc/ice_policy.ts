@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { IceUdpMux } from "./ice_mux.ts";
 import { formatCandidate, type IceCandidateLine, parseCandidate } from "./sdp.ts";
 
 /** One STUN/TURN server, as in `RTCIceServer`. */
@@ -44,6 +45,13 @@ export interface IcePolicy {
    * written here is not used), before the local ones.
    */
   extraCandidates?: readonly string[];
+  /**
+   * The shared ICE UDP port (`webrtc.listen`): UDP host candidates are announced on its port instead
+   * of werift's per-peer ones, server-reflexive UDP candidates (werift's own ports) are not
+   * announced, and the peer's UDP candidates are not given to werift, so every datagram passes
+   * through the one port. Sessions register their ufrag with it (see ice_mux.ts).
+   */
+  mux?: IceUdpMux;
 }
 
 /** The werift `RTCPeerConnection` ICE options for a policy. */
@@ -134,7 +142,40 @@ export function announceCandidates(local: readonly string[], policy: IcePolicy):
       });
     }
   });
-  return [...extras, ...kept].map(formatCandidate);
+  const all = [...extras, ...kept];
+  return (policy.mux ? onMuxPort(all, policy.mux.port) : all).map(formatCandidate);
+}
+
+/** With the shared port: UDP host candidates move to its port (one per address), UDP srflx go. */
+function onMuxPort(candidates: IceCandidateLine[], port: number): IceCandidateLine[] {
+  const out: IceCandidateLine[] = [];
+  const seen = new Set<string>();
+  for (const c of candidates) {
+    if (c.protocol !== "udp") {
+      out.push(c);
+      continue;
+    }
+    if (c.type !== "host") continue; // srflx/relay of werift's own sockets: not reachable through the mux
+    if (seen.has(c.address)) continue;
+    seen.add(c.address);
+    out.push({ ...c, port });
+  }
+  return out;
+}
+
+/**
+ * Whether a remote candidate goes to werift: with the shared port, UDP ones do not (werift learns
+ * the peer through the mux's relay, so no datagram bypasses the port); everything else does.
+ *
+ * @example
+ * ```ts
+ * acceptRemoteCandidate("candidate:1 1 udp 2113937151 192.168.1.7 54321 typ host", { mux }); // false
+ * ```
+ */
+export function acceptRemoteCandidate(line: string, policy: IcePolicy): boolean {
+  if (!policy.mux) return true;
+  const c = parseCandidate(line.trim().replace(/^a=/, ""));
+  return !c || c.protocol !== "udp";
 }
 
 function keepLocal(c: IceCandidateLine, policy: IcePolicy): boolean {
