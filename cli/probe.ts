@@ -17,6 +17,7 @@ import { Sender } from "../lib/core/fanout.ts";
 import type { Frame } from "../lib/core/frame.ts";
 import type { Media } from "../lib/core/media.ts";
 import { dialSource, schemeOf } from "../lib/core/registry.ts";
+import { statPath } from "../lib/runtime/fs.ts";
 import { loadServerConfig } from "../server/load.ts";
 import { configureFfmpegSources, registerBuiltinSources } from "../server/sources.ts";
 import { type CodecReport, describeCodec, describeSps, type SpsReport } from "./codec_info.ts";
@@ -318,15 +319,20 @@ export function formatProbeTable(r: ProbeResult): string {
   return lines.join("\n") + "\n";
 }
 
-/** A stream name from the config stands for its first source. */
+/**
+ * What a probe argument stands for: a source URL as is; a stream name of the config for its first
+ * source; a media file for ffmpeg reading it (`ffmpeg:<path>#video=copy#audio=copy`, paced at
+ * its own speed, so rates and GOP are those of the file).
+ */
 async function resolveProbeUrl(arg: string, config: string[]): Promise<string> {
   if (schemeOf(arg)) return arg;
   const loaded = await loadServerConfig(config);
   configureFfmpegSources((loaded.config.ffmpeg ?? {}) as Record<string, unknown>, () => false);
   const sources = loaded.config.streams?.[arg];
   if (sources?.length) return sources[0];
+  if ((await statPath(arg).catch(() => undefined))?.isFile) return `ffmpeg:${arg}#video=copy#audio=copy`;
   throw new CliError(
-    `"${arg}" is neither a source URL (rtsp://..., ffmpeg:..., demo:) nor a stream of the config; pass a URL or -c.`,
+    `"${arg}" is neither a source URL (rtsp://..., ffmpeg:..., demo:), a media file, nor a stream of the config; pass a URL, a file or -c.`,
   );
 }
 
@@ -343,7 +349,7 @@ export function probeCommand(): Command {
     .description("measure a source: codecs, resolution, fps, GOP, bitrate and jitter per track")
     .argument(
       "<url>",
-      'source URL, e.g. "demo:" or "rtsp://user:pass@10.0.0.5/stream1" (or a stream name with -c)',
+      'source URL, e.g. "demo:" or "rtsp://user:pass@10.0.0.5/stream1", a media file (read by ffmpeg), or a stream name with -c',
     )
     .option("--json", "print the report as JSON")
     .option("--seconds <n>", "measure for this many seconds", "3")
@@ -357,6 +363,7 @@ Examples:
   strom probe rtsp://admin:pass@192.168.1.10/stream1 --seconds 10
   strom probe rtsp://192.168.1.10/stream1 --json | jq '.tracks[] | {codec, width, height, fps, gop}'
   strom probe front_door -c strom.yaml
+  strom probe recording.mp4
 
 Measured per track: fps (timestamps, SPS VUI, arrival), GOP (frames and seconds between keyframes),
 bitrate (payload bits over media time), jitter (RFC 3550 estimator, std-dev and max of arrival
