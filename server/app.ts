@@ -14,6 +14,9 @@ import { authMiddleware } from "./auth.ts";
 import { errorToResponse, maskSecrets } from "./errors.ts";
 import { redactSecrets } from "../lib/core/redact.ts";
 import { apiInfoRoutes } from "./routes/api_info.ts";
+import { healthProbeRoutes, healthRoutes } from "./routes/health.ts";
+import { ConnectionLimits } from "./limits/connection_limits.ts";
+import { httpLimitsMiddleware } from "./limits/http_limits.ts";
 import { configRoutes } from "./routes/config.ts";
 import { logRoutes } from "./routes/log.ts";
 import { schemesRoutes } from "./routes/schemes.ts";
@@ -67,7 +70,18 @@ export function createApp(ctx: AppContext, options: { wsHandlers?: WsHandlers } 
   });
   app.notFound((c) => c.json({ error: "NotFound", message: `No route for ${c.req.method} ${c.req.path}.` }, 404));
 
+  // Orchestrator probes answer before auth and allow_paths: they tell only "up" or "not ready".
+  healthProbeRoutes(app, ctx.lifecycle);
   if (ctx.config.api?.origin === "*") app.use("*", cors({ origin: "*", allowMethods: ["GET", "HEAD", "PUT", "PATCH", "POST", "DELETE", "OPTIONS"] }));
+  // Connection limits before auth: an over-limit client costs no password check.
+  ctx.limits ??= new ConnectionLimits(ctx.config.limits ?? {}, ctx.log);
+  app.use("*", httpLimitsMiddleware({
+    limits: ctx.limits,
+    hub: ctx.hub,
+    maxBodySize: ctx.config.limits?.max_body_size ?? 0,
+    remoteAddress: ctx.remoteAddress,
+    basePath,
+  }));
   // One account store and failed-login counter for every protocol (modules read them from ctx).
   ctx.accounts ??= new AccountStore(ctx.config);
   ctx.failedLogins ??= new FailedLogins({ maxFailures: ctx.config.api?.auth?.max_failed_logins });
@@ -82,6 +96,7 @@ export function createApp(ctx: AppContext, options: { wsHandlers?: WsHandlers } 
   if (secrets.length > 0) app.use("*", maskSecretsMiddleware(secrets));
 
   apiInfoRoutes(app, ctx);
+  healthRoutes(app, ctx);
   streamsRoutes(app, ctx);
   streamsDotRoutes(app, ctx);
   configRoutes(app, ctx);

@@ -12,6 +12,8 @@ import type { FailedLogins } from "./access/failed_logins.ts";
 import type { ConfigIo, StromConfig } from "./config/mod.ts";
 import type { ConfigFile } from "./config_file.ts";
 import type { LogBuffer } from "./log_buffer.ts";
+import type { Lifecycle } from "./routes/health.ts";
+import type { ConnectionLimits } from "./limits/connection_limits.ts";
 import type { UpgradeWebSocketFn } from "./serve/types.ts";
 
 /**
@@ -47,4 +49,8 @@ export interface AppContext {
   accounts?: AccountStore;
   /** Failed-login counts per IP, shared by every protocol. Default: made by `createApp`. */
   failedLogins?: FailedLogins;
+  /** Start-up/shutdown state for `/api/health/ready`; without it the app counts as ready. */
+  lifecycle?: Lifecycle;
+  /** Connection limits (`limits:`) every protocol admits clients through. Default: made by `createApp`. */
+  limits?: ConnectionLimits;
 }

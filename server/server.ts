@@ -24,6 +24,7 @@ import { builtinModules, type Module, type ModuleContext, type ModuleHandle } fr
 import { loadServeAdapter } from "./serve/mod.ts";
 import type { BoundAddr, HttpServer, ListenOptions } from "./serve/types.ts";
 import { loadTlsFiles } from "./tls.ts";
+import { ConnectionLimits } from "./limits/connection_limits.ts";
 import { checkStreamSchemes, configureExecSources, configureFfmpegSources, registerBuiltinSources } from "./sources.ts";
 import { VERSION } from "./version.ts";
 
@@ -109,6 +110,16 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     // accounts (a bad password_hash fails the start with its key named).
     accounts: new AccountStore(config),
     failedLogins: new FailedLogins({ maxFailures: config.api.auth?.max_failed_logins }),
+    // /api/health/ready answers 503 until everything listens and once shutdown begins.
+    lifecycle: { ready: false, stopping: false },
+    limits: new ConnectionLimits(config.limits ?? {}, log),
+  };
+  const lifecycle = ctx.lifecycle!;
+  const limits = config.limits;
+  const timeouts = {
+    headerMs: (limits?.connection_timeout ?? 0) * 1000,
+    idleMs: (limits?.idle_timeout ?? 0) * 1000,
+    writeMs: (limits?.write_timeout ?? 0) * 1000,
   };
   const moduleCtx: ModuleContext = { ...ctx, wsHandlers: new Map() };
   const app = createApp(ctx, { wsHandlers: moduleCtx.wsHandlers });
@@ -119,8 +130,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const tlsListen = parseListen(config.api.tls_listen ?? "");
   // Dual-stack like api.listen; IPv4 only on a host without IPv6.
   const serveOn = (addr: ListenOptions, key: string): Promise<HttpServer> =>
-    adapter.serve(app, addr).catch((error) => {
-      if (addr.hostname === "::" && isNoIpv6(error)) return adapter.serve(app, { ...addr, hostname: "0.0.0.0" });
+    adapter.serve(app, { ...addr, timeouts }).catch((error) => {
+      if (addr.hostname === "::" && isNoIpv6(error)) return adapter.serve(app, { ...addr, timeouts, hostname: "0.0.0.0" });
       throw error;
     }).catch((error) => {
       throw toNetError(error, "listen on", `${formatAddress(addr.hostname, addr.port)} (${key})`);
@@ -155,8 +166,30 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   };
   let stopHandlingSignals: (() => void) | undefined;
 
+  // Shutdown: stop accepting and close clients (HTTP, WebSockets with a close frame), then each
+  // module in reverse start order (RTSP/RTMP sessions, recordings finish their segment, publishes),
+  // then the streams (sources and their child processes). Bounded by limits.shutdown_timeout.
   function close(): Promise<void> {
-    closing ??= (async () => {
+    if (closing) return closing;
+    lifecycle.stopping = true;
+    const boundMs = (limits?.shutdown_timeout ?? 10) * 1000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        log.warn(`shutdown took longer than ${boundMs / 1000} s (limits.shutdown_timeout); stopping anyway`);
+        resolve();
+      }, boundMs);
+    });
+    const orderly = closeAll().finally(() => clearTimeout(timer));
+    closing = Promise.race([orderly, bound]).then(async () => {
+      await serverLog?.close().catch(() => {});
+      resolveClosed();
+    });
+    return closing;
+  }
+
+  function closeAll(): Promise<void> {
+    return (async () => {
       stopHandlingSignals?.();
       try {
         await http?.close();
@@ -173,10 +206,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       }
       await hub.close();
       log.info("stopped");
-      await serverLog?.close();
-      resolveClosed();
     })();
-    return closing;
   }
 
   try {
@@ -195,8 +225,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     if (listen) {
       const where = `${formatAddress(listen.hostname, listen.port)} (api.listen)`;
       // ":port" listens dual-stack ("::"), or on all IPv4 interfaces on a host without IPv6.
-      http = await adapter.serve(app, listen).catch((error) => {
-        if (listen.hostname === "::" && isNoIpv6(error)) return adapter.serve(app, { ...listen, hostname: "0.0.0.0" });
+      http = await adapter.serve(app, { ...listen, timeouts }).catch((error) => {
+        if (listen.hostname === "::" && isNoIpv6(error)) return adapter.serve(app, { ...listen, timeouts, hostname: "0.0.0.0" });
         throw error;
       }).catch((error) => {
         throw toNetError(error, "listen on", where);
@@ -210,6 +240,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       https = await serveOn({ ...tlsListen, tls }, "api.tls_listen");
       log.info(`listening on ${httpUrl(https.addr).replace("http:", "https:")}`);
     }
+    lifecycle.ready = true;
   } catch (error) {
     await close();
     throw error;

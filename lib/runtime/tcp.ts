@@ -23,6 +23,7 @@ import { netAddr } from "./_address.ts";
 import { formatAddress } from "./address.ts";
 import { NodeReadableAdapter } from "./_node_readable.ts";
 import { type NetAddr, NetError, toNetError } from "./net_error.ts";
+import { WriteWatchdog } from "./write_watchdog.ts";
 
 /** A connected TCP (or TLS) socket. */
 export interface TcpConn {
@@ -113,6 +114,11 @@ export interface TcpListenOptions {
    * `onConnection` once the handshake is done; a failed handshake never does.
    */
   tls?: { cert: string; key: string };
+  /**
+   * Destroys an accepted connection whose peer takes no bytes for this long while data waits for
+   * it (a viewer that stopped reading). Default: never.
+   */
+  writeTimeoutMs?: number;
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -418,9 +424,11 @@ function listenOn(o: TcpListenOptions, hostname: string): Promise<TcpListener> {
       : net.createServer({ allowHalfOpen: false });
     // A handshake that fails (plain RTSP on the RTSPS port, a scanner) ends that socket only.
     if (o.tls) server.on("tlsClientError", (_error: Error, socket: net.Socket) => socket.destroy());
+    const watchdog = o.writeTimeoutMs ? new WriteWatchdog(o.writeTimeoutMs) : undefined;
     server.on(o.tls ? "secureConnection" : "connection", (socket: net.Socket) => {
       // Errors before the TcpConn exists (reset right after accept) must not be uncaught.
       socket.on("error", ignore);
+      watchdog?.watch(socket);
       const conn = new SocketConn(socket);
       try {
         o.onConnection(conn);

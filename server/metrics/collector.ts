@@ -21,6 +21,8 @@ export interface MetricsCollectorOptions {
   stats?: ProcessStats;
   /** Request counts to include; without it `strom_http_requests_total` is left out. */
   http?: HttpRequestMetrics;
+  /** Connection counts and limit refusals (`strom_connections_open`, `strom_limit_refusals_total`). */
+  limits?: { writeMetrics(writer: ExpositionWriter): void };
   /** Config secret values masked in label values. */
   secrets?: readonly string[];
   /** The clock, ms since the epoch. Default `Date.now`. */
@@ -66,6 +68,7 @@ export class MetricsCollector {
         "HTTP requests answered by the API listener, by method, route pattern and status.",
       ));
     }
+    o.limits?.writeMetrics(writer);
     writeStreamMetrics(writer, o.hub, this.#redact);
     return writer.text();
   }

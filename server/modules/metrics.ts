@@ -42,6 +42,7 @@ export function createMetricsModule(options: { stats?: ProcessStats; now?: () =>
         startedAtMs: ctx.startedAt,
         stats: options.stats,
         http,
+        limits: ctx.limits,
         secrets: ctx.secrets,
         now: options.now,
       });

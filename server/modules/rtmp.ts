@@ -33,7 +33,14 @@ export const rtmpModule: Module = {
     const access = accounts.hasAccounts("rtsp")
       ? new StoreRtmpAccess(accounts, ctx.failedLogins ?? new FailedLogins())
       : undefined;
-    const server = new RtmpServer({ hub: ctx.hub, listen, log: ctx.log, access });
+    const server = new RtmpServer({
+      hub: ctx.hub,
+      listen,
+      log: ctx.log,
+      access,
+      gate: ctx.limits,
+      writeTimeoutMs: (ctx.config.limits?.write_timeout ?? 0) * 1000,
+    });
     await server.listen();
     return { close: () => server.close() };
   },

@@ -49,6 +49,12 @@ export const rtspModule: Module = {
       ctx.secrets?.push(internal.password);
     }
     const access = authOn ? new StoreRtspAccess(accounts, ctx.failedLogins ?? new FailedLogins()) : undefined;
+    // limits: (connections, per-IP, per-stream viewers, timeouts), shared with HTTP and RTMP.
+    const limitOptions = {
+      gate: ctx.limits,
+      headerTimeoutMs: (ctx.config.limits?.connection_timeout ?? 30) * 1000,
+      writeTimeoutMs: (ctx.config.limits?.write_timeout ?? 0) * 1000,
+    };
     const server = new RtspServer({
       hub: ctx.hub,
       listen,
@@ -56,6 +62,7 @@ export const rtspModule: Module = {
       defaultQuery: ctx.config.rtsp.default_query || undefined,
       packetSize: parsePacketSize(ctx.config.rtsp.pkt_size, "rtsp.pkt_size in the config"),
       log,
+      ...limitOptions,
     });
     await server.listen();
     // RTSPS (strom extension): the same streams and accounts over TLS, certificate from api.tls_*.
@@ -71,6 +78,7 @@ export const rtspModule: Module = {
           defaultQuery: ctx.config.rtsp.default_query || undefined,
           packetSize: parsePacketSize(ctx.config.rtsp.pkt_size, "rtsp.pkt_size in the config"),
           log,
+          ...limitOptions,
         });
         await secure.listen();
       } catch (error) {

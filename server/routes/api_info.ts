@@ -1,6 +1,5 @@
 /**
- * `GET /api` (server info, as go2rtc) and `GET /api/health` (liveness for load balancers and
- * container health checks).
+ * `GET /api` (server info, as go2rtc). `/api/health` lives in `health.ts`.
  *
  * @module
  */
@@ -8,7 +7,7 @@ import type { Hono } from "hono";
 import type { AppContext } from "../context.ts";
 
 /**
- * Registers `GET /api` and `GET /api/health`.
+ * Registers `GET /api`.
  *
  * @example
  * ```ts
@@ -16,8 +15,6 @@ import type { AppContext } from "../context.ts";
  * ```
  */
 export function apiInfoRoutes(app: Hono, ctx: AppContext): void {
-  const startedAt = ctx.startedAt ?? Date.now();
-
   app.get("/api", (c) => {
     const config = ctx.config as { rtsp?: { listen?: string; default_query?: string } };
     return c.json({
@@ -28,14 +25,6 @@ export function apiInfoRoutes(app: Hono, ctx: AppContext): void {
         listen: config.rtsp?.listen ?? "",
         default_query: config.rtsp?.default_query ?? "video&audio",
       },
-    });
-  });
-
-  app.get("/api/health", (c) => {
-    return c.json({
-      status: "ok",
-      uptime_s: Math.round((Date.now() - startedAt) / 1000),
-      streams: ctx.hub.names().length,
     });
   });
 }

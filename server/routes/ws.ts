@@ -63,6 +63,7 @@ export function wsRoutes(app: Hono, ctx: AppContext, handlers: WsHandlers = new 
     return;
   }
   const log = ctx.log.child({ module: "ws" });
+  const maxMessage = ctx.config.limits?.max_ws_message ?? 0;
   app.get(
     "/api/ws",
     upgrade((c: Context) => {
@@ -83,9 +84,23 @@ export function wsRoutes(app: Hono, ctx: AppContext, handlers: WsHandlers = new 
       return {
         onOpen(_evt: Event, ws: WSContext) {
           socket = ws;
+          // An open WebSocket counts as a connection (limits:) until it closes.
+          const ticket = ctx.limits?.admit("ws", conn.remoteAddr ?? "unknown");
+          if (ticket && "limit" in ticket) {
+            ws.close(1013, ticket.message.slice(0, 120));
+            return;
+          }
+          if (ticket) closers.push(() => ticket.release());
         },
         onMessage(evt: MessageEvent, ws: WSContext) {
           socket = ws;
+          const size = typeof evt.data === "string" ? evt.data.length : (evt.data as { byteLength?: number; size?: number })?.byteLength ?? (evt.data as { size?: number })?.size ?? 0;
+          if (maxMessage > 0 && size > maxMessage) {
+            ctx.limits?.count("ws", "max_ws_message");
+            log.warn("ws message too large; closing", { bytes: size, limit: maxMessage, remote: conn.remoteAddr });
+            ws.close(1009, `message of ${size} bytes is over limits.max_ws_message (${maxMessage})`.slice(0, 120));
+            return;
+          }
           if (typeof evt.data !== "string") {
             conn.send({ type: "error", value: "binary messages are not expected on /api/ws" });
             return;

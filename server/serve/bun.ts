@@ -17,6 +17,7 @@ interface BunServeApi {
     hostname: string;
     port: number;
     tls?: { cert: string; key: string };
+    idleTimeout?: number;
     fetch: (request: Request, server: unknown) => Response | Promise<Response>;
     websocket: unknown;
   }): { hostname: string; port: number; stop(closeActiveConnections?: boolean): Promise<void> | void };
@@ -64,6 +65,10 @@ export function serve(app: AnyHono, options: ListenOptions): Promise<HttpServer>
       hostname: options.hostname,
       port: options.port,
       ...(options.tls ? { tls: { cert: options.tls.cert, key: options.tls.key } } : {}),
+      // limits.connection_timeout / idle_timeout: Bun has one idle timeout (seconds, at most 255).
+      ...(options.timeouts?.headerMs || options.timeouts?.idleMs
+        ? { idleTimeout: Math.min(255, Math.max(1, Math.ceil(Math.min(options.timeouts.headerMs || Infinity, options.timeouts.idleMs || Infinity) / 1000))) }
+        : {}),
       // hono/bun finds the server (for WebSocket upgrades) in the second argument.
       fetch: (request, srv) => app.fetch(request, srv),
       websocket,

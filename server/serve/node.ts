@@ -10,7 +10,8 @@
  */
 import type { IncomingMessage, Server } from "node:http";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
+import { WriteWatchdog } from "../../lib/runtime/write_watchdog.ts";
 import type { Context, Hono } from "hono";
 import { serve as nodeServe } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
@@ -20,6 +21,7 @@ import type { HttpServer, ListenOptions, ServeAdapter, UpgradeWebSocketFn } from
 /** The part of a `ws` WebSocket used here (the `ws` package ships no types). */
 interface WebSocket {
   terminate(): void;
+  close(code?: number, reason?: string): void;
   once(event: "close", listener: () => void): void;
 }
 
@@ -86,15 +88,26 @@ export function remoteAddress(c: Context): string | undefined {
 export function serve(app: AnyHono, options: ListenOptions): Promise<HttpServer> {
   return new Promise((resolve, reject) => {
     const sockets = new Set<WebSocket>();
+    // limits.connection_timeout / idle_timeout: Node checks headers and keep-alive idleness itself
+    // (every connectionsCheckingInterval); requests themselves may last (streams, ingest).
+    const t = options.timeouts ?? {};
+    const timing = {
+      requestTimeout: 0,
+      ...(t.headerMs ? { headersTimeout: t.headerMs, connectionsCheckingInterval: Math.max(100, Math.min(1000, t.headerMs / 4)) } : {}),
+      ...(t.idleMs ? { keepAliveTimeout: t.idleMs } : {}),
+    };
     const server = (options.tls
       ? nodeServe({
         fetch: app.fetch,
         hostname: options.hostname,
         port: options.port,
         createServer: createHttpsServer,
-        serverOptions: { cert: options.tls.cert, key: options.tls.key },
+        serverOptions: { cert: options.tls.cert, key: options.tls.key, ...timing },
       })
-      : nodeServe({ fetch: app.fetch, hostname: options.hostname, port: options.port })) as Server;
+      : nodeServe({ fetch: app.fetch, hostname: options.hostname, port: options.port, serverOptions: timing })) as Server;
+    // limits.write_timeout: a viewer whose socket takes nothing is dropped.
+    const watchdog = t.writeMs ? new WriteWatchdog(t.writeMs) : undefined;
+    if (watchdog) server.on(options.tls ? "secureConnection" : "connection", (socket: Socket) => watchdog.watch(socket));
     const onError = (error: Error) => reject(error);
     server.once("error", onError);
     // Registered before @hono/node-ws's own listener, so the dispatch above finds the app.
@@ -109,7 +122,14 @@ export function serve(app: AnyHono, options: ListenOptions): Promise<HttpServer>
         close() {
           closing ??= new Promise<void>((done) => {
             server.close(() => done());
-            for (const ws of sockets) ws.terminate();
+            watchdog?.close();
+            // A close frame first (players see "server shutting down"), then the socket goes.
+            for (const ws of sockets) {
+              try {
+                ws.close(1001, "server shutting down");
+              } catch { /* already closing */ }
+              setTimeout(() => ws.terminate(), 500);
+            }
             sockets.clear();
             server.closeAllConnections();
           });

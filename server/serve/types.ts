@@ -13,6 +13,18 @@ export interface ListenOptions {
   port: number;
   /** Serve HTTPS (and WSS) with this certificate chain and key, both PEM text. */
   tls?: TlsFiles;
+  /** Connection timeouts (`limits:`); each 0 or absent leaves the runtime's default. */
+  timeouts?: HttpTimeouts;
+}
+
+/** Connection timeouts of an HTTP listener, in ms. */
+export interface HttpTimeouts {
+  /** A client must send complete request headers within this long (half-open clients). */
+  headerMs?: number;
+  /** Close a keep-alive connection without a new request after this long. */
+  idleMs?: number;
+  /** Destroy a connection whose peer takes no bytes for this long while a response waits (Node). */
+  writeMs?: number;
 }
 
 /** A certificate chain and its private key, PEM text. */

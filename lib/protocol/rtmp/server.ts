@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { ConnectionGate } from "../../core/connection_gate.ts";
 import type { StreamHub } from "../../core/hub.ts";
 import { type Logger, silentLogger } from "../../core/log.ts";
 import { type NetAddr, tcpListen, type TcpListener } from "../../runtime/mod.ts";
@@ -26,6 +27,10 @@ export interface RtmpServerOptions {
   trackWaitMs?: number;
   /** Decides each play and publish (stream keys, accounts, tokens). Default: everyone may do both. */
   access?: RtmpAccess;
+  /** Admits connections (overall and per-IP limits) and players (per-stream limit); none: no limits. */
+  gate?: ConnectionGate;
+  /** Close a connection whose peer takes no bytes for this long while data waits for it. Default: never. */
+  writeTimeoutMs?: number;
 }
 
 /**
@@ -78,6 +83,7 @@ export class RtmpServer {
       maxMessageBytes: this.#options.maxMessageBytes ?? 16 * 1024 * 1024,
       trackWaitMs: this.#options.trackWaitMs ?? 3000,
       access: this.#options.access,
+      gate: this.#options.gate,
       onRelease: (session: RtmpServerSession) => {
         this.sessions.delete(session);
       },
@@ -85,10 +91,16 @@ export class RtmpServer {
     this.#listener = await tcpListen({
       hostname: listen.hostname ?? "0.0.0.0",
       port: listen.port,
+      writeTimeoutMs: this.#options.writeTimeoutMs,
       onConnection: (conn) => {
+        // Refused before the handshake: RTMP has no way to say why then; the log and metrics do.
+        const ticket = this.#options.gate?.admit("rtmp", conn.remoteAddr.hostname);
+        if (ticket && "limit" in ticket) return conn.destroy();
+        // Released when the session ends or the socket closes, whichever comes first.
+        if (ticket) conn.closed.then(() => ticket.release());
         const session = new RtmpServerSession(ctx, conn);
         this.sessions.add(session);
-        session.run().catch((error) => this.#log.warn("rtmp session failed", { error: String(error) }));
+        session.run().finally(() => ticket?.release()).catch((error) => this.#log.warn("rtmp session failed", { error: String(error) }));
       },
     });
     this.#log.info("rtmp server listening", { port: this.#listener.addr.port });

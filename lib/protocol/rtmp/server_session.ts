@@ -13,6 +13,7 @@
  *
  * @module
  */
+import type { ConnectionGate } from "../../core/connection_gate.ts";
 import { CodecMismatchError, SourceError } from "../../core/errors.ts";
 import type { StreamHub } from "../../core/hub.ts";
 import type { Logger } from "../../core/log.ts";
@@ -52,6 +53,8 @@ export interface RtmpSessionContext {
   /** Decides each play and publish; everyone may do both without it. */
   access?: RtmpAccess;
   onRelease: (session: RtmpServerSession) => void;
+  /** Admits players (per-stream limit); none: no limit. */
+  gate?: ConnectionGate;
 }
 
 const MEDIA_STREAM_ID = 1;
@@ -308,6 +311,12 @@ export class RtmpServerSession {
       return;
     }
     if (!(await this.#allowed("read", stream, name, streamId))) return;
+    const refused = this.#ctx.gate?.admitViewer("rtmp", stream.name, stream.consumers().length);
+    if (refused) {
+      this.#status(streamId, "error", "NetStream.Play.Failed", refused.message);
+      this.close(true);
+      return;
+    }
     const q = name.indexOf("?");
     const query = new URLSearchParams(q >= 0 ? name.slice(q + 1) : "");
     const consumer = new RtmpConsumer(outputMedias(query, RTMP_CODECS), this.rtmp, {

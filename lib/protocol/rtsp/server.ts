@@ -9,7 +9,8 @@
  */
 import type { StreamHub } from "../../core/hub.ts";
 import { type Logger, silentLogger } from "../../core/log.ts";
-import { type NetAddr, tcpListen, type TcpListener } from "../../runtime/mod.ts";
+import type { ConnectionGate } from "../../core/connection_gate.ts";
+import { type NetAddr, type TcpConn, tcpListen, type TcpListener } from "../../runtime/mod.ts";
 import { type RtspAccess, singleAccountAccess } from "./access.ts";
 import { RtspAuthServer } from "./auth.ts";
 import { parsePacketSize } from "./packet_size.ts";
@@ -46,6 +47,15 @@ export interface RtspServerOptions {
    * it. Default: forward the source's packets; packetize other sources at 1200 bytes.
    */
   packetSize?: number;
+  /** Admits connections (overall and per-IP limits) and viewers (per-stream limit); none: no limits. */
+  gate?: ConnectionGate;
+  /**
+   * A client must complete each request it starts (and its first one after connecting) within this
+   * long while not streaming; otherwise it is closed (half-open and slow-header clients). Default 30 s.
+   */
+  headerTimeoutMs?: number;
+  /** Close a connection whose peer takes no bytes for this long while data waits for it. Default: never. */
+  writeTimeoutMs?: number;
 }
 
 /**
@@ -123,6 +133,8 @@ export class RtspServer {
       sessionTimeoutMs: this.#options.sessionTimeoutMs ?? 60_000,
       maxBufferedBytes: this.#options.maxBufferedBytes ?? 4 * 1024 * 1024,
       packetSize: parsePacketSize(this.#options.packetSize, "RtspServer option packetSize"),
+      gate: this.#options.gate,
+      headerTimeoutMs: this.#options.headerTimeoutMs ?? 30_000,
       onRelease: (session: RtspServerSession) => {
         this.sessions.delete(session);
       },
@@ -131,10 +143,15 @@ export class RtspServer {
       hostname: listen.hostname ?? "0.0.0.0",
       port: listen.port,
       tls: this.#options.tls,
+      writeTimeoutMs: this.#options.writeTimeoutMs,
       onConnection: (conn) => {
+        const ticket = this.#options.gate?.admit("rtsp", conn.remoteAddr.hostname);
+        if (ticket && "limit" in ticket) return refuseConnection(conn, ticket.message);
+        // Released when the session ends or the socket closes, whichever comes first.
+        if (ticket) conn.closed.then(() => ticket.release());
         const session = new RtspServerSession(ctx, conn);
         this.sessions.add(session);
-        session.run().catch((error) => this.#log.warn("rtsp session failed", { error: String(error) }));
+        session.run().finally(() => ticket?.release()).catch((error) => this.#log.warn("rtsp session failed", { error: String(error) }));
       },
     });
     this.#log.info("rtsp server listening", { port: this.#listener.addr.port });
@@ -151,4 +168,28 @@ export class RtspServer {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+const REFUSE_WAIT_MS = 2000;
+
+// Answers the client's first request with 503 and the reason (with its CSeq, so players show it),
+// then closes. Gives up after 2 s or 4 KiB without a complete request.
+function refuseConnection(conn: TcpConn, message: string): void {
+  let text = "";
+  const answer = () => {
+    clearTimeout(timer);
+    const cseq = /^CSeq:\s*(\d+)/im.exec(text)?.[1];
+    const body = `${message}\r\n`;
+    const head = `RTSP/1.0 503 Service Unavailable\r\n${cseq ? `CSeq: ${cseq}\r\n` : ""}` +
+      `Content-Type: text/plain\r\nContent-Length: ${new TextEncoder().encode(body).length}\r\n\r\n`;
+    conn.write(new TextEncoder().encode(head + body));
+    conn.close();
+  };
+  const timer = setTimeout(answer, REFUSE_WAIT_MS);
+  const decoder = new TextDecoder();
+  conn.read((chunk) => {
+    if (text.includes("\r\n\r\n") || text.length > 4096) return;
+    text += decoder.decode(chunk, { stream: true });
+    if (text.includes("\r\n\r\n") || text.length > 4096) answer();
+  }, () => clearTimeout(timer));
 }

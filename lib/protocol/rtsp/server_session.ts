@@ -23,6 +23,7 @@ import type { RtspAccess } from "./access.ts";
 import { RtspViewerConsumer } from "./consumer.ts";
 import { viewerMedias } from "./viewer_query.ts";
 import { RtspHeaders } from "./headers.ts";
+import type { ConnectionGate } from "../../core/connection_gate.ts";
 import {
   bodyText,
   type RtspEvent,
@@ -51,6 +52,10 @@ export interface SessionContext {
   packetSize: number | undefined;
   /** Called once when the session is released. */
   onRelease: (session: RtspServerSession) => void;
+  /** Admits viewers (per-stream limit); none: no limit. */
+  gate?: ConnectionGate;
+  /** A request started (or the connection opened) must be complete within this long while not streaming. */
+  headerTimeoutMs?: number;
 }
 
 const PUBLIC =
@@ -105,6 +110,8 @@ export class RtspServerSession {
   #udpReorder: ReorderBuffer[] = [];
   #nextChannel = 0;
   #lastActivity = Date.now();
+  // When the request being received started (the connection opened, at first); 0 when none is partial.
+  #requestSince = Date.now();
   #stalledSince = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
   #released = false;
@@ -141,7 +148,10 @@ export class RtspServerSession {
   /** Reads and handles requests until the connection ends; then releases the session. */
   run(): Promise<void> {
     this.conn.closed.then(() => this.release());
-    const tickMs = Math.max(50, Math.min(5000, this.#ctx.sessionTimeoutMs / 4));
+    const tickMs = Math.max(
+      50,
+      Math.min(5000, this.#ctx.sessionTimeoutMs / 4, (this.#ctx.headerTimeoutMs ?? Infinity) / 4),
+    );
     this.#timer = setInterval(this.#tick, tickMs);
     // Synchronous reads (TcpConn.read): a publisher's RTP reaches the stream without a stream
     // promise per chunk on its way.
@@ -182,9 +192,11 @@ export class RtspServerSession {
           continue;
         }
         this.#handling = true;
+        this.#requestSince = 0;
         this.#onEvent(ev).then(this.#resume, this.#resume);
         return;
       }
+      this.#requestSince = this.#parser.buffered > 0 ? (this.#requestSince || Date.now()) : 0;
     } catch (error) {
       this.#log.debug("rtsp session input failed", { error: String(error) });
       this.conn.destroy();
@@ -314,6 +326,8 @@ export class RtspServerSession {
     const { name, query } = requestPath(req.uri);
     const stream = this.#ctx.hub.get(name);
     if (!stream) return { status: 404, body: new StreamNotFoundError(name).message + "\r\n" };
+    const refused = this.#consumer ? undefined : this.#ctx.gate?.admitViewer("rtsp", name, stream.consumers().length);
+    if (refused) return { status: 453, body: `${refused.message}\r\n` };
     if (this.#consumer) {
       // A second DESCRIBE replaces the first viewer.
       await this.#stream?.removeConsumer(this.#consumer).catch(() => {});
@@ -556,6 +570,13 @@ export class RtspServerSession {
     const streamingTcp =
       (this.#consumer?.playing && !this.#consumer.tracks.some((t) => t.transport?.type === "udp")) ||
       (this.#published && this.#publisher?.protocol === "rtsp+tcp");
+    const headerTimeout = this.#ctx.headerTimeoutMs ?? 0;
+    if (!streamingTcp && headerTimeout > 0 && this.#requestSince && !this.#handling &&
+      now - this.#requestSince > headerTimeout) {
+      this.#log.debug("rtsp request not completed in time, closing", { waitedMs: now - this.#requestSince });
+      this.close();
+      return;
+    }
     if (!streamingTcp && now - this.#lastActivity > timeout) {
       this.#log.debug("rtsp session timed out", { idleMs: now - this.#lastActivity });
       this.close();

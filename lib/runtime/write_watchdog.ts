@@ -1,0 +1,95 @@
+/**
+ * Drops connections whose peer stopped taking bytes: a viewer that stopped reading (or vanished
+ * without a FIN) keeps its socket's send buffer full; after `timeoutMs` without a byte handed to the
+ * kernel while data waits, its socket is destroyed. One timer serves every watched socket, and runs
+ * only while some are watched.
+ *
+ * @module
+ */
+import type * as net from "node:net";
+
+/** The part of a `node:net` socket the watchdog reads. */
+type WatchedSocket = Pick<net.Socket, "bytesWritten" | "writableLength" | "destroyed" | "destroy" | "once">;
+
+interface Entry {
+  /** Bytes handed to the kernel at the last check. */
+  sent: number;
+  /** When the data waiting stopped moving (0: it moves). */
+  since: number;
+}
+
+/**
+ * Watches sockets for stalled writes.
+ *
+ * @example
+ * ```ts
+ * const watchdog = new WriteWatchdog(15_000, (socket) => log.info("viewer stalled"));
+ * server.on("connection", (socket) => watchdog.watch(socket));
+ * ```
+ */
+export class WriteWatchdog {
+  readonly timeoutMs: number;
+  readonly #sockets = new Map<WatchedSocket, Entry>();
+  readonly #onStall: ((socket: WatchedSocket) => void) | undefined;
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(timeoutMs: number, onStall?: (socket: WatchedSocket) => void) {
+    this.timeoutMs = timeoutMs;
+    this.#onStall = onStall;
+  }
+
+  /** Sockets watched now. */
+  get size(): number {
+    return this.#sockets.size;
+  }
+
+  /** Watches `socket` until it closes. */
+  watch(socket: WatchedSocket): void {
+    if (this.timeoutMs <= 0 || socket.destroyed) return;
+    this.#sockets.set(socket, { sent: sentBytes(socket), since: 0 });
+    socket.once("close", () => this.#forget(socket));
+    this.#timer ??= setInterval(this.#check, Math.max(50, Math.min(1000, this.timeoutMs / 4)));
+  }
+
+  /** Stops watching everything. */
+  close(): void {
+    this.#sockets.clear();
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #forget(socket: WatchedSocket): void {
+    this.#sockets.delete(socket);
+    if (this.#sockets.size === 0 && this.#timer) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  readonly #check = (): void => {
+    const now = Date.now();
+    for (const [socket, entry] of this.#sockets) {
+      if (socket.destroyed) {
+        this.#forget(socket);
+        continue;
+      }
+      const sent = sentBytes(socket);
+      if (socket.writableLength === 0 || sent !== entry.sent) {
+        entry.sent = sent;
+        entry.since = 0;
+        continue;
+      }
+      if (entry.since === 0) entry.since = now;
+      else if (now - entry.since >= this.timeoutMs) {
+        this.#forget(socket);
+        this.#onStall?.(socket);
+        socket.destroy();
+      }
+    }
+  };
+}
+
+// bytesWritten counts queued bytes too; what is still queued has not reached the kernel.
+function sentBytes(socket: WatchedSocket): number {
+  return (socket.bytesWritten ?? 0) - socket.writableLength;
+}
