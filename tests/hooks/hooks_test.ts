@@ -13,7 +13,9 @@ import { createLogger, type LogRecord } from "../../lib/core/log.ts";
 import { startServer } from "../../server/server.ts";
 import { hooksModule } from "../../server/modules/hooks.ts";
 import { createRecordModule } from "../../server/modules/record.ts";
-import { ffprobe } from "../_support/ffmpeg.ts";
+import { rtspModule } from "../../server/modules/rtsp.ts";
+import { ffmpeg, ffprobe } from "../_support/ffmpeg.ts";
+import { freePort } from "../_support/net.ts";
 import { hasTool } from "../_support/process.ts";
 import { waitFor } from "../outputs/_server.ts";
 
@@ -209,4 +211,55 @@ describe.skipIf(!hasFf || !hasSh)("a hook that hangs", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 30_000);
+});
+
+describe.skipIf(!hasFf)("publish and source error hooks", () => {
+  it("ffmpeg publishing over RTSP fires publish, ready, unpublish, not_ready; a dead source fires source_error", async () => {
+    const receiver = await startReceiver();
+    const rtspPort = await freePort();
+    const server = await startServer({
+      configSources: [JSON.stringify({
+        rtsp: { listen: `127.0.0.1:${rtspPort}` },
+        streams: { live: [], dead: "rtsp://127.0.0.1:1/nothing" },
+        hooks: {
+          max_running: 1,
+          on_publish: [{ url: receiver.url }],
+          on_unpublish: [{ url: receiver.url }],
+          on_ready: [{ url: receiver.url, streams: ["live"] }],
+          on_not_ready: [{ url: receiver.url, streams: ["live"] }],
+          on_source_error: [{ url: receiver.url }],
+        },
+      })],
+      listen: "127.0.0.1:0",
+      handleSignals: false,
+      log: createLogger({ level: "error", write: () => {} }),
+      modules: [hooksModule, rtspModule],
+    });
+    try {
+      const pub = await ffmpeg([
+        "-v", "error", "-re", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=10", "-t", "2",
+        "-c:v", "libx264", "-preset", "ultrafast", "-g", "10", "-pix_fmt", "yuv420p",
+        "-f", "rtsp", "-rtsp_transport", "tcp", `rtsp://127.0.0.1:${rtspPort}/live`,
+      ], 20_000);
+      expect(pub.code).toBe(0);
+      await waitFor("unpublish and not_ready", () => receiver.bodies.filter((b) => b.stream === "live").length >= 4, 10_000);
+      const live = receiver.bodies.filter((b) => b.stream === "live");
+      expect(live.map((b) => b.event)).toEqual(["publish", "ready", "unpublish", "not_ready"]);
+      expect(live[0].connection).toMatchObject({ format: "rtsp" });
+      expect(live[0].connection!.remote_addr).toMatch(/127\.0\.0\.1/);
+      expect(live[0].connection!.id).toBe(live[2].connection!.id);
+
+      // A viewer of the dead stream gets an error; the hook gets the source and the reason.
+      const res = await fetch(`${server.urls[0]}/api/stream.ts?src=dead`);
+      await res.body?.cancel();
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      await waitFor("source_error", () => receiver.bodies.some((b) => b.event === "source_error"), 10_000);
+      const err = receiver.bodies.find((b) => b.event === "source_error")! as Received & { error: string };
+      expect(err).toMatchObject({ stream: "dead", source: "rtsp://127.0.0.1:1/nothing" });
+      expect(err.error).toMatch(/127\.0\.0\.1:1/);
+    } finally {
+      await server.close();
+      await receiver.close();
+    }
+  }, 40_000);
 });
