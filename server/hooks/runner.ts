@@ -85,6 +85,7 @@ export class HookRunner {
   readonly #log: Logger;
   readonly #inFlight = new Set<Promise<void>>();
   readonly #abort = new AbortController();
+  #drainTimer: ReturnType<typeof setTimeout> | undefined;
   #droppedSinceWarn = 0;
   #lastDropWarn = 0;
   #closed = false;
@@ -144,7 +145,8 @@ export class HookRunner {
   }
 
   /**
-   * Queues the hooks of an event. Synchronous and cheap: called from the stream's own code paths.
+   * Queues the hooks of an event. Synchronous and cheap: called from the stream's own code paths;
+   * the hooks start from a timer, never inside the caller.
    */
   handle(event: StreamEvent): void {
     if (this.#closed) return;
@@ -152,15 +154,31 @@ export class HookRunner {
     if (!hooks) return;
     for (const hook of hooks) {
       if (hook.streams.length > 0 && !matchesPattern(hook.streams, event.stream)) continue;
-      if (this.stats.running < this.#maxRunning) {
-        this.#start({ hook, event });
-      } else if (this.#queue.length < this.#maxQueued) {
+      // Room: free run slots (taken at the next drain) plus the waiting queue.
+      const free = Math.max(0, this.#maxRunning - this.stats.running);
+      if (this.#queue.length < free + this.#maxQueued) {
         this.#queue.push({ hook, event });
         this.stats.queued = this.#queue.length;
       } else {
         this.#drop(event);
       }
     }
+    this.#scheduleDrain();
+  }
+
+  #scheduleDrain(): void {
+    if (this.#drainTimer !== undefined || this.#queue.length === 0) return;
+    this.#drainTimer = setTimeout(() => {
+      this.#drainTimer = undefined;
+      this.#drain();
+    }, 0);
+  }
+
+  #drain(): void {
+    while (!this.#closed && this.stats.running < this.#maxRunning && this.#queue.length > 0) {
+      this.#start(this.#queue.shift()!);
+    }
+    this.stats.queued = this.#queue.length;
   }
 
   #drop(event: StreamEvent): void {
@@ -186,9 +204,7 @@ export class HookRunner {
     }).finally(() => {
       this.#inFlight.delete(run);
       this.stats.running--;
-      const next = this.#queue.shift();
-      this.stats.queued = this.#queue.length;
-      if (next && !this.#closed) this.#start(next);
+      this.#drain();
     });
     this.#inFlight.add(run);
   }
@@ -284,12 +300,18 @@ export class HookRunner {
 
   /** Settles when nothing runs or waits (tests). */
   async idle(): Promise<void> {
-    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+    for (;;) {
+      if (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+      else if (this.#queue.length > 0 && !this.#closed) await new Promise((r) => setTimeout(r, 1));
+      else return;
+    }
   }
 
   /** Drops what waits, kills running commands and aborts webhooks, and waits for them to end. */
   async close(): Promise<void> {
     this.#closed = true;
+    clearTimeout(this.#drainTimer);
+    this.#drainTimer = undefined;
     this.#queue.length = 0;
     this.stats.queued = 0;
     this.#abort.abort();
