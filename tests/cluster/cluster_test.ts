@@ -113,6 +113,15 @@ describe.skipIf(!hasPeers)(`cluster of three nodes (${skipReason})`, () => {
     }
     expect(maxUpstream).toBe(1);
     expect(await camera.consumers("cam")).toBe(1);
+    // One upstream per node and stream, shared by its viewers: a second viewer on a non-owner adds
+    // no connection at the owner (its own viewer plus one relay from each other node).
+    const ownerNode = nodes.get(owners[0])!;
+    expect(await ownerNode.consumers("cam")).toBe(3);
+    const second = new Reader(all.find((n) => n !== ownerNode)!.rtsp("cam"));
+    readers.push(second);
+    await second.grows(20, 30_000);
+    expect(await ownerNode.consumers("cam")).toBe(3);
+    await second.stop();
     // Load is reported: the owner serves its own viewer and the two relays.
     const loads = await until("the owner's load to count its viewer and two relays", 5000, async () => {
       const v = await cluster(all[0]);
