@@ -224,7 +224,14 @@ function rawEnvSection(p: Prepared): Record<string, string> {
   }
   const doc = parseDocument(p.text, PARSE_OPTIONS);
   if (doc.errors.length) return out;
-  const env: unknown = (doc.toJS() as { env?: unknown } | null)?.env;
+  let env: unknown;
+  try {
+    env = (doc.toJS() as { env?: unknown } | null)?.env;
+  } catch {
+    // Found by fuzzing: an unresolved or excessive alias throws a ReferenceError from yaml's toJS;
+    // parseAndValidate reports the document's problems with their position.
+    return out;
+  }
   if (env && typeof env === "object" && !Array.isArray(env)) {
     for (const [k, v] of Object.entries(env)) {
       if (v !== null && typeof v !== "object") out[k] = String(v);

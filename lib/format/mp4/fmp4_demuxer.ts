@@ -24,7 +24,7 @@ import { buildAudioSpecificConfig, parseAudioSpecificConfig } from "../../codec/
 import { buildAacFmtp } from "../../codec/aac/fmtp.ts";
 import { buildH264Fmtp } from "../../codec/h264/fmtp.ts";
 import { buildH265Fmtp } from "../../codec/h265/fmtp.ts";
-import { parseAvcDecoderConfig } from "./avc_decoder_config.ts";
+import { DecoderConfigError, parseAvcDecoderConfig } from "./avc_decoder_config.ts";
 import { parseHevcDecoderConfig } from "./hevc_decoder_config.ts";
 import { findBox, findBoxes, type Mp4Box, Mp4BoxError, readBoxes } from "./mp4_box.ts";
 
@@ -103,6 +103,11 @@ function parseSampleEntry(
       const box = children.find((b) => b.type === "avcC");
       if (!box) return undefined;
       const c = parseAvcDecoderConfig(d.subarray(box.payload, box.end));
+      // Found by fuzzing: an avcC whose first "SPS" is another NAL type made buildH264Fmtp throw a TypeError.
+      const sps = c.sps[0];
+      if (!sps || sps.length < 4 || (sps[0] & 0x1f) !== 7) {
+        throw new DecoderConfigError("avcC", 5, "its first sequence parameter set is missing or is not an H.264 SPS NAL unit (type 7)");
+      }
       return {
         codec: { name: "H264", clockRate: 90000, fmtp: buildH264Fmtp({ sps: c.sps[0], pps: c.pps[0] }) },
         lengthSize: c.lengthSize,
@@ -133,7 +138,10 @@ function parseSampleEntry(
     // Without a DecoderSpecificInfo (ffmpeg's empty_moov remux of ADTS writes none), assume AAC-LC
     // with the sample entry's rate and channels.
     const config = (esds && esdsConfig(d, esds.payload, esds.end)) ??
-      (rate && channels ? buildAudioSpecificConfig({ sampleRate: rate, channels }) : undefined);
+      // Only channel counts an AudioSpecificConfig can signal (found by fuzzing: 258 channels threw a RangeError).
+      (rate && ((channels >= 1 && channels <= 6) || channels === 8)
+        ? buildAudioSpecificConfig({ sampleRate: rate, channels })
+        : undefined);
     if (!config) return undefined;
     const asc = parseAudioSpecificConfig(config);
     return {
