@@ -131,6 +131,46 @@ describe.skipIf(!hasPeers)(`cluster of three nodes (${skipReason})`, () => {
     expect(loads).toBeGreaterThanOrEqual(3);
   }, 90_000);
 
+  test("an edge in the cluster pulls from its origin node by name, owns nothing, and adds no camera connection", async () => {
+    const ownerName = (await owner(nodes.get("n1")!))!;
+    const originName = [...nodes.keys()].find((n) => n !== ownerName)!;
+    const origin = nodes.get(originName)!;
+    const api = await freePort();
+    const rtsp = await freePort();
+    const edge = new StromProc("e1", dir.path, [
+      `api: {listen: "127.0.0.1:${api}"}`,
+      `rtsp: {listen: "127.0.0.1:${rtsp}"}`,
+      `webrtc: {listen: ""}`,
+      `streams: {cam: }`,
+      `edge: {origin: ${originName}}`,
+      `cluster:`,
+      `  node: e1`,
+      `  nats: ${nats.url}`,
+      `  advertise: {api: "http://127.0.0.1:${api}", rtsp: "rtsp://127.0.0.1:${rtsp}"}`,
+      `  heartbeat: 0.5s`,
+      `  node_ttl: 2s`,
+      ``,
+    ].join("\n"), api, rtsp);
+    await edge.start();
+    try {
+      const relaysBefore = await origin.consumers("cam");
+      const reader = new Reader(edge.rtsp("cam"));
+      readers.push(reader);
+      await reader.grows(30, 30_000);
+      const view = await cluster(edge);
+      const self = view.nodes.find((n) => n.name === "e1") as { edge?: boolean; streams: string[] } | undefined;
+      expect(self?.edge).toBe(true);
+      expect(self?.streams).toEqual([]);
+      expect(view.streams.cam).toBe(ownerName);
+      expect(await origin.consumers("cam")).toBe(relaysBefore + 1);
+      expect(await camera.consumers("cam")).toBe(1);
+      await reader.stop();
+    } finally {
+      await edge.stop("SIGTERM");
+    }
+    await until("the edge to leave the cluster", 10_000, async () => (await cluster(origin)).nodes.length === 3);
+  }, 90_000);
+
   test("kill -9 of the owner: another node takes the stream within seconds, a reader on a survivor keeps decoding, the camera is still pulled once", async () => {
     const oldOwner = (await owner(nodes.get("n1")!))!;
     const survivors = [...nodes.keys()].filter((n) => n !== oldOwner);
