@@ -104,7 +104,7 @@ describe("POST /api/webrtc", () => {
     }
   }, 40_000);
 
-  test("client errors: bad SDP 400, no common codec 415, unknown stream 404, WHIP 501, PATCH 405", async () => {
+  test("client errors: bad SDP 400, no common codec 415, unknown stream 404, bad WHIP offer 400, PATCH 405", async () => {
     const post = (body: string, type = "application/sdp", src = "demo") =>
       fetch(`${base}/api/webrtc?src=${src}`, { method: "POST", headers: { "Content-Type": type }, body });
     const bad = await post("hello");
@@ -127,7 +127,9 @@ describe("POST /api/webrtc", () => {
 
     expect((await post("v=0", "application/sdp", "nosuch")).status).toBe(404);
     const whip = await fetch(`${base}/api/webrtc?dst=demo`, { method: "POST", body: "v=0" });
-    expect(whip.status).toBe(501);
+    // WHIP ingest exists (tests/webrtc/ingest_whip_test.ts): an offer without media is refused.
+    expect(whip.status).toBe(400);
+    expect((await whip.json()).message).toContain("no audio or video section");
     expect((await fetch(`${base}/api/webrtc?src=demo`, { method: "PATCH" })).status).toBe(405);
     expect((await fetch(`${base}/api/webrtc?src=demo`, { method: "OPTIONS" })).status).toBe(204);
     expect(consumers()).toBe(0);
