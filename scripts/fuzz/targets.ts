@@ -34,6 +34,7 @@ import { loadConfigText } from "../../server/config/mod.ts";
 import { runtimeIo } from "../../server/load.ts";
 import type { FuzzTarget } from "./harness.ts";
 import { randomChunks } from "./mutate.ts";
+import { wsTarget } from "./ws_target.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const read = (path: string) => new Uint8Array(readFileSync(ROOT + path));
@@ -357,6 +358,7 @@ export const targets: FuzzTarget[] = [
       parser.flush();
     },
   },
+  wsTarget,
   {
     name: "yaml_config",
     description: "config loader: YAML parsing, schema checks, ${VAR} substitution",

@@ -10,7 +10,7 @@ import { targets } from "../../scripts/fuzz/targets.ts";
 
 // A few seconds in all per runtime: slower targets (whole config loads, TS streams) get fewer inputs.
 const ITERATIONS = 1_500;
-const SLOW: Record<string, number> = { yaml_config: 250, mpegts: 500, rtsp: 800, multipart: 600, flv: 800 };
+const SLOW: Record<string, number> = { ws: 100, yaml_config: 100, rtp: 800, mpegts: 500, rtsp: 800, multipart: 600, flv: 800 };
 
 describe("fuzz harness", () => {
   it("the PRNG is deterministic per seed", () => {
