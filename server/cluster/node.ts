@@ -140,6 +140,11 @@ export class ClusterNode {
         }
       },
     });
+    if (this.#closed) {
+      // close() ran while we were connecting.
+      await this.#link.close();
+      return;
+    }
     try {
       this.#nodesKv = await this.#link.bucket(`${c.bucket}_nodes`, { ttlMs: this.#ttlMs });
       this.#ownersKv = await this.#link.bucket(`${c.bucket}_owners`, {});
