@@ -532,8 +532,8 @@ export const configSchema: ObjectNode = section("strom config file.", {
   ),
   debug: section("Debug output to the log (strom extension, names from the go2rtc seed article).", {
     dump_sdp: bool(
-      "Log every RTSP SDP strom receives or sends (DESCRIBE answers of sources and of its server, ANNOUNCE " +
-        "offers of publishers) at info level, whatever log.level says.",
+      "Log every SDP strom receives or sends (RTSP DESCRIBE answers of sources and of its server, ANNOUNCE " +
+        "offers of publishers, WebRTC offers and answers) at info level, whatever log.level says.",
       false,
     ),
   }),

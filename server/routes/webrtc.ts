@@ -99,6 +99,7 @@ export function webrtcRoutes(
       };
       if (iceServers) options.iceServers = iceServers;
       const session = await ingest.publish(stream, sdp, options);
+      traceSdp(log, stream.name, sdp, session.answer);
       if (state.closed) {
         session.close("socket closed");
         return;
@@ -120,6 +121,7 @@ export function webrtcRoutes(
     };
     if (iceServers) options.iceServers = iceServers;
     const session = await webrtc.play(stream, sdp, options);
+    traceSdp(log, stream.name, sdp, session.answer);
     if (state.closed) {
       session.close("socket closed");
       return;
@@ -190,6 +192,7 @@ export function webrtcRoutes(
     if (iceServers) options.iceServers = iceServers;
     const session = await playOrReject(() => webrtc.play(stream, offer, options));
     const answer = session.answer;
+    traceSdp(log, stream.name, offer, answer);
     // Every form gets the session's Location (go2rtc gives it to WHIP only), so DELETE can end it.
     const location = `webrtc?id=${session.id}`;
     if (mediaType === "application/json") {
@@ -261,6 +264,7 @@ export function webrtcRoutes(
       if (error instanceof WebRtcPeerLimitError) throw new ApiError(503, error.message, error.name);
       throw error;
     }
+    traceSdp(log, stream.name, offer, session.answer);
     const location = `webrtc?id=${session.id}`;
     if (mediaType === "application/json") {
       c.header("Location", location);
@@ -286,6 +290,12 @@ function wsStream(ctx: AppContext, conn: WsConnection) {
     throw new ApiError(501, "Publishing over WebRTC (/api/ws?dst=) is not implemented yet.", "NotImplemented");
   }
   return streamOf(ctx, conn.query.get("src"), conn.user);
+}
+
+/** Signalling trace (log.webrtc: trace), also written with debug.dump_sdp: the offer and the answer. */
+function traceSdp(log: AppContext["log"], stream: string, offer: string, answer: string): void {
+  log.trace("webrtc offer", { dump: "sdp", stream, sdp: offer });
+  log.trace("webrtc answer", { dump: "sdp", stream, sdp: answer });
 }
 
 async function addCandidate(

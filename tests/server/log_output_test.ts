@@ -10,6 +10,7 @@ import { waitFor } from "../../lib/core/_testing.ts";
 import { createServerLog } from "../../server/log_setup.ts";
 import { startServer } from "../../server/server.ts";
 import { freePort } from "../_support/net.ts";
+import { Viewer } from "../webrtc/_peer.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "strom-log-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -177,5 +178,36 @@ describe("debug.dump_sdp", () => {
   it("writes no SDP without it", async () => {
     const logged = await runPull(false);
     expect(logged.filter((l) => l.includes("v=0"))).toEqual([]);
+  }, 20_000);
+});
+
+describe("debug.dump_sdp with WebRTC", () => {
+  it("logs the offer of a werift viewer and strom's answer, with the stream's name", async () => {
+    const path = join(dir, "sdp-webrtc.log");
+    const config = {
+      api: { listen: "127.0.0.1:0" },
+      webrtc: { listen: "127.0.0.1:0" },
+      log: { level: "error", output: `file:${path}`, format: "json" },
+      debug: { dump_sdp: true },
+      streams: { cam: "demo:" },
+    };
+    const server = await startServer({ configSources: [JSON.stringify(config)], handleSignals: false });
+    const viewer = new Viewer();
+    try {
+      const offer = await viewer.offer();
+      const res = await fetch(`${server.urls[0]}/api/webrtc?src=cam`, {
+        method: "POST",
+        headers: { "content-type": "application/sdp" },
+        body: offer,
+      });
+      expect(res.status).toBe(201);
+      const answer = await res.text();
+      const logged = lines(path).map((l) => JSON.parse(l));
+      expect(logged.find((r) => r.msg === "webrtc offer")).toMatchObject({ level: "info", module: "webrtc", stream: "cam", sdp: offer });
+      expect(logged.find((r) => r.msg === "webrtc answer")).toMatchObject({ level: "info", module: "webrtc", stream: "cam", sdp: answer });
+    } finally {
+      await viewer.close();
+      await server.close();
+    }
   }, 20_000);
 });
