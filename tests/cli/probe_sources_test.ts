@@ -1,8 +1,9 @@
 // `strom probe` on every source type strom has that runs locally (issue 11): a strom server in
 // this process serves demo: over RTSP, RTMP, HTTP (FLV, MPEG-TS, HLS, MJPEG) and WebRTC (WHEP and
 // /api/ws); ffmpeg serves MPEG-TS on a TCP socket and writes a file; exec:, echo:, expr: and
-// ffmpeg: sources run their commands. Each row spawns the CLI and checks the JSON report.
-// https:// is covered by tests/http_source/https_source_test.ts (it needs a TLS peer).
+// ffmpeg: sources run their commands; with a self-signed certificate (openssl) it also serves
+// HTTPS and RTSPS, trusted by the CLI through NODE_EXTRA_CA_CERTS (rtspx:// skips the check).
+// Each row spawns the CLI and checks the JSON report.
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -12,10 +13,11 @@ import { silentLogger } from "../../lib/core/log.ts";
 import { type RunningServer, startServer } from "../../server/server.ts";
 import { ffmpeg, hasEncoder } from "../_support/ffmpeg.ts";
 import { freePort } from "../_support/net.ts";
-import { hasTool } from "../_support/process.ts";
+import { hasTool, run } from "../_support/process.ts";
 import { strom } from "./_cli.ts";
 
 const hasX264 = (await hasTool("ffmpeg")) && (await hasEncoder("libx264"));
+const hasOpenssl = await hasTool("openssl");
 
 interface Row {
   what: string;
@@ -23,20 +25,40 @@ interface Row {
   /** Codecs of the tracks, in order. */
   codecs: string[];
   width?: number;
+  /** Needs the TLS listeners (a certificate made with openssl). */
+  tls?: boolean;
 }
 
 describe.skipIf(!hasX264)("strom probe on every source type", () => {
   let server: RunningServer;
   let dir: string;
   let tcpFfmpeg: ChildProcess | undefined;
-  const at = { api: "", rtsp: "", rtmp: "", tcp: "", file: "" };
+  const at = { api: "", rtsp: "", rtmp: "", tcp: "", file: "", https: "", rtsps: "", ca: "" };
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "strom-probe-src-"));
-    const [rtsp, rtmp, webrtc, tcp] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const [rtsp, rtmp, webrtc, tcp, https, rtsps] = [
+      await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort(),
+    ];
+    let tlsConfig = {};
+    if (hasOpenssl) {
+      const cert = join(dir, "cert.pem");
+      const key = join(dir, "key.pem");
+      const made = await run("openssl", [
+        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+        "-days", "1", "-subj", "/CN=strom-test", "-addext", "subjectAltName=IP:127.0.0.1",
+        "-keyout", key, "-out", cert,
+      ], 20_000);
+      expect(made.code).toBe(0);
+      at.ca = cert;
+      at.https = `https://127.0.0.1:${https}`;
+      at.rtsps = `127.0.0.1:${rtsps}/cam`;
+      tlsConfig = { tls_listen: `127.0.0.1:${https}`, tls_cert: cert, tls_key: key };
+    }
     server = await startServer({
       configSources: [JSON.stringify({
-        rtsp: { listen: `127.0.0.1:${rtsp}` },
+        api: tlsConfig,
+        rtsp: { listen: `127.0.0.1:${rtsp}`, ...(hasOpenssl ? { tls_listen: `127.0.0.1:${rtsps}` } : {}) },
         rtmp: { listen: `127.0.0.1:${rtmp}` },
         webrtc: { listen: `127.0.0.1:${webrtc}` },
         streams: { cam: "demo:" },
@@ -87,10 +109,13 @@ describe.skipIf(!hasX264)("strom probe on every source type", () => {
     { what: "webrtc: (/api/ws)", url: () => `webrtc:ws${at.api.slice(4)}/api/ws?src=cam`, codecs: ["h264"], width: 640 },
     { what: "webrtc: (WHEP)", url: () => `webrtc:${at.api}/api/webrtc?src=cam`, codecs: ["h264"], width: 640 },
     { what: "a media file", url: () => at.file, codecs: demo, width: 320 },
+    { what: "https:// MPEG-TS", url: () => `${at.https}/api/stream.ts?src=cam`, codecs: demo, width: 640, tls: true },
+    { what: "rtsps://", url: () => `rtsps://${at.rtsps}`, codecs: demo, width: 640, tls: true },
+    { what: "rtspx:// (no certificate check)", url: () => `rtspx://${at.rtsps}`, codecs: demo, width: 640, tls: true },
   ];
 
   for (const row of rows) {
-    it(row.what, async () => {
+    it.skipIf(!!row.tls && !hasOpenssl)(row.what, async () => {
       if (row.what.startsWith("tcp://")) {
         // A fresh ffmpeg TCP server per connection attempt: it serves one client, then exits.
         tcpFfmpeg = spawn("ffmpeg", [
@@ -99,7 +124,8 @@ describe.skipIf(!hasX264)("strom probe on every source type", () => {
         ], { stdio: "ignore" });
         await new Promise((r) => setTimeout(r, 700));
       }
-      const r = await strom(["probe", row.url(), "--json", "--seconds", "1", "--timeout", "20"], 40_000);
+      const env: Record<string, string> = row.tls && !row.url().startsWith("rtspx") ? { NODE_EXTRA_CA_CERTS: at.ca } : {};
+      const r = await strom(["probe", row.url(), "--json", "--seconds", "1", "--timeout", "20"], 40_000, env);
       expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
       const report = JSON.parse(r.stdout) as { tracks: { kind: string; codec: string; frames: number; width?: number }[] };
       expect(report.tracks.map((t) => t.codec)).toEqual(row.codecs);

@@ -65,6 +65,9 @@ describe("strom relay", () => {
         "5",
         "--timeout",
         "3",
+        // ffmpeg ends after 2 s: stop then instead of publishing again until the duration.
+        "--retries",
+        "0",
       ]);
       if (!/refused/.test(r.stderr)) break;
     }
