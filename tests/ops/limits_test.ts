@@ -4,9 +4,11 @@ import { afterAll, describe, expect, it } from "bun:test";
 import type { RunningServer } from "../../server/server.ts";
 import { runtimeName } from "../../lib/runtime/env.ts";
 import { freePort } from "../_support/net.ts";
+import { hasTool, run } from "../_support/process.ts";
 import { closeOf, openWebSocket, rawConnect, type RawClient, startTestServer, waitFor } from "./_support.ts";
 
 const HALF_OPEN = 300;
+const hasFfmpeg = await hasTool("ffmpeg");
 // Bun (1.4) closes a connection without a complete request after its own ~12 s whatever idleTimeout
 // says: bounded there by that, not by limits.connection_timeout (see docs/feature_matrix.md).
 const CLOSE_BOUND_MS = runtimeName() === "bun" ? 16_000 : 4_000;
@@ -101,6 +103,24 @@ describe("limits: connection counts", () => {
     rtsp.socket.destroy();
     expect(server.hub.get("cam")!.consumers().length).toBe(1);
   });
+
+  it.skipIf(!hasFfmpeg)("per stream: an RTMP player (ffmpeg) of a full stream is refused", async () => {
+    const rtmpPort = await freePort();
+    const server = await startTestServer({
+      rtmp: { listen: `127.0.0.1:${rtmpPort}` },
+      limits: { max_connections_per_stream: 1 },
+      streams: { cam: "demo:" },
+      preload: { cam: "video" },
+      metrics: { enabled: true },
+    });
+    servers.push(server);
+    await waitFor(() => (server.hub.get("cam")?.consumers().length ?? 0) === 1, 5000, "preload attached");
+    const player = await run("ffmpeg", ["-hide_banner", "-nostdin", "-v", "error", "-i", `rtmp://127.0.0.1:${rtmpPort}/cam`, "-t", "1", "-f", "null", "-"], 15_000);
+    expect(player.code).not.toBe(0);
+    expect(server.hub.get("cam")!.consumers().length).toBe(1);
+    const metrics = await (await fetch(`${server.urls[0]}/metrics`)).text();
+    expect(metrics).toContain('strom_limit_refusals_total{protocol="rtmp",limit="max_connections_per_stream"} 1');
+  }, 30_000);
 });
 
 describe("limits: half-open clients are closed within limits.connection_timeout", () => {
