@@ -66,7 +66,14 @@ export type StreamEvent =
   | SourceErrorEvent
   | SegmentCompleteEvent;
 
-/** Names of the event types, in the order the docs list them. */
+/**
+ * Names of the event types, in the order the docs list them.
+ *
+ * @example
+ * ```ts
+ * STREAM_EVENT_TYPES.includes("ready"); // true
+ * ```
+ */
 export const STREAM_EVENT_TYPES: readonly StreamEvent["type"][] = [
   "ready",
   "not_ready",
