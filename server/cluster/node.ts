@@ -99,7 +99,7 @@ export class ClusterNode {
   #ownersKv: ClusterKv | undefined;
   readonly #nodes = new Map<string, SeenNode>();
   readonly #owners = new Map<string, { node: string; revision: number }>();
-  readonly #unownedTicks = new Map<string, number>();
+  readonly #unownedTicks = new Map<string, { best: string | undefined; ticks: number }>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
   #resync = false;
@@ -298,10 +298,12 @@ export class ClusterNode {
         this.#unownedTicks.delete(stream);
         continue;
       }
-      const waited = (this.#unownedTicks.get(stream) ?? 0) + 1;
-      this.#unownedTicks.set(stream, waited);
       const best = chooseOwner(stream, live);
-      // The best node claims; anyone configured claims when the best one has not within 3 ticks.
+      const last = this.#unownedTicks.get(stream);
+      const waited = last && last.best === best ? last.ticks + 1 : 1;
+      this.#unownedTicks.set(stream, { best, ticks: waited });
+      // The best node claims; when the same node has been the best for 3 ticks without claiming
+      // (stuck, or cannot write), whoever sees that claims instead.
       if (best !== this.name && waited < 3) continue;
       const value = JSON.stringify({ node: this.name });
       const key = kvKey(stream);
