@@ -6,12 +6,12 @@
  *   node --import tsx scripts/soak/run.ts --minutes N [--runtime node|deno|bun] [--workers 2]
  *
  * The server runs `cli/main.ts serve` on the chosen runtime with the built-in `demo:` camera as
- * stream `cam`, a push-only stream `push`, RTSP and RTMP listeners and one viewer account
+ * stream `cam`, push-only streams `push` (RTSP) and `push_rtmp`, RTSP and RTMP listeners and one viewer account
  * (`api.auth.users`, local_auth on, so loopback clients log in too). Each worker loops, round robin,
  * over these clients, each connecting, playing ~1-2 s and dropping (or leaving uncleanly):
  *
  * - RTSP viewer (ffmpeg, TCP), RTMP viewer (ffmpeg), RTSP publisher into `push` (ffmpeg ANNOUNCE)
- *   with an RTSP viewer of `push`, RTMP publisher into `push` (ffmpeg -f flv)
+ *   with an RTSP viewer of `push`, RTMP publisher into `push_rtmp` (ffmpeg -f flv)
  * - HTTP MP4 and MPEG-TS (fetch, aborted mid-stream), MJPEG (transcoded by an ffmpeg child of the
  *   server), HLS (playlist + a segment, the session left to expire), WebSocket MSE (binary frames,
  *   then close), a snapshot (/api/frame.jpeg)
@@ -145,6 +145,7 @@ async function main(): Promise<void> {
     `streams:`,
     `  cam: "demo:"`,
     `  push: []`,
+    `  push_rtmp: []`,
     "",
   ].join("\n"));
   const [cmd, args] = serverCommand(config);
@@ -202,7 +203,7 @@ async function main(): Promise<void> {
       return (await pub) === 0 && view === 0;
     }],
     ["rtmp publisher", async () =>
-      (await runFor("ffmpeg", [...ffmpeg, "-rtsp_transport", "tcp", "-i", `rtsp://${cred}127.0.0.1:${rtsp}/cam`, "-c:v", "copy", "-c:a", "aac", "-t", "3", "-f", "flv", `rtmp://127.0.0.1:${rtmp}/push?user=${USER}&pass=${PASS}`], 20_000)) === 0],
+      (await runFor("ffmpeg", [...ffmpeg, "-rtsp_transport", "tcp", "-i", `rtsp://${cred}127.0.0.1:${rtsp}/cam`, "-c:v", "copy", "-c:a", "aac", "-t", "3", "-f", "flv", `rtmp://127.0.0.1:${rtmp}/push_rtmp?user=${USER}&pass=${PASS}`], 20_000)) === 0],
     ["http mp4", () => readSome(`${base}/api/stream.mp4?src=cam`, 100_000, 8000)],
     ["http mpegts", () => readSome(`${base}/api/stream.ts?src=cam`, 100_000, 8000)],
     ["http mjpeg (ffmpeg child)", () => readSome(`${base}/api/stream.mjpeg?src=cam`, 50_000, 10_000)],
