@@ -81,8 +81,10 @@ describe("loadConfig defaults", () => {
       format: "auto",
       output: "stdout",
       time: "",
+      rotation: { max_size: 0, max_files: 10, compress: false },
       ffmpeg: "error",
     });
+    expect(config.debug).toEqual({ dump_sdp: false });
     expect(config.metrics).toEqual({ enabled: false, path: "/metrics" });
     expect(config.limits).toEqual({
       max_connections: 0,

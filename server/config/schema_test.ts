@@ -58,6 +58,7 @@ describe("configSchema", () => {
       "publish",
       "preload",
       "log",
+      "debug",
       "hls",
       "metrics",
       "limits",
