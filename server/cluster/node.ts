@@ -94,6 +94,7 @@ export class ClusterNode {
   readonly #log: Logger;
   readonly #heartbeatMs: number;
   readonly #ttlMs: number;
+  readonly #fallbackTicks: number;
   #link: NatsLink | undefined;
   #nodesKv: ClusterKv | undefined;
   #ownersKv: ClusterKv | undefined;
@@ -113,6 +114,7 @@ export class ClusterNode {
     this.#log = options.log;
     this.#heartbeatMs = Math.max(100, options.config.heartbeat * 1000);
     this.#ttlMs = Math.max(this.#heartbeatMs * 2, options.config.node_ttl * 1000);
+    this.#fallbackTicks = Math.max(3, Math.ceil(this.#ttlMs / this.#heartbeatMs) + 1);
   }
 
   /** Whether this node has read the buckets once and set its streams' sources. */
@@ -302,9 +304,9 @@ export class ClusterNode {
       const last = this.#unownedTicks.get(stream);
       const waited = last && last.best === best ? last.ticks + 1 : 1;
       this.#unownedTicks.set(stream, { best, ticks: waited });
-      // The best node claims; when the same node has been the best for 3 ticks without claiming
-      // (stuck, or cannot write), whoever sees that claims instead.
-      if (best !== this.name && waited < 3) continue;
+      // The best node claims; when the same node has been the best for a node_ttl's worth of ticks
+      // without claiming (stuck, or cannot write), whoever sees that claims instead.
+      if (best !== this.name && waited < this.#fallbackTicks) continue;
       const value = JSON.stringify({ node: this.name });
       const key = kvKey(stream);
       try {

@@ -57,8 +57,8 @@ describe.skipIf(!hasNats)("cluster ownership (needs nats-server)", () => {
       token: "",
       advertise: { api: `http://${node}:1984`, rtsp: `rtsp://${node}:8554` },
       weight,
-      heartbeat: 0.2,
-      node_ttl: 1,
+      heartbeat: 0.25,
+      node_ttl: 2,
       bucket: "placement",
     });
     // Streams are switched on once all nodes see each other, so placement works on a full view
