@@ -7,7 +7,11 @@
 //   <video-stream src="api/ws?src=camera1" mode="webrtc,mse,hls,mjpeg"></video-stream>
 //
 // Attributes: src (WebSocket URL, relative ok), mode (comma list, order = preference), muted.
-// Events: "status" (detail: {mode, state, message}).
+// Events: "status" (detail: {mode, state, message}), "talk" (detail: {state, message}).
+//
+// Two-way audio: the talk button (shown where WebRTC is one of the modes) asks for the microphone and
+// starts WebRTC again with the audio section sendrecv, as go2rtc's `microphone` media does; the
+// server sends it to the camera's backchannel. Clicking again starts WebRTC without it.
 
 const CODECS = [
   "avc1.640029", "avc1.64002A", "avc1.640033", "avc1.4D401F", "avc1.42E01E",
@@ -32,6 +36,15 @@ class VideoStream extends HTMLElement {
     this.video.style.cssText = "display:block;width:100%;height:100%;background:#000;object-fit:contain";
     this.status = document.createElement("div");
     this.status.className = "vs-status";
+    this.talkButton = document.createElement("button");
+    this.talkButton.type = "button";
+    this.talkButton.className = "vs-talk";
+    this.talkButton.textContent = "Talk";
+    this.talkButton.title = "Send your microphone to the camera (two-way audio)";
+    this.talkButton.style.cssText = "position:absolute;right:8px;top:8px;z-index:1";
+    this.talkButton.setAttribute("aria-pressed", "false");
+    this.talkButton.onclick = () => this.toggleTalk();
+    this.mic = null;
     this.ws = null;
     this.pc = null;
     this.mode = "";
@@ -44,6 +57,8 @@ class VideoStream extends HTMLElement {
     // document.createElement("video-stream") throws NotSupportedError.
     this.style.position = "relative";
     if (!this.contains(this.video)) this.append(this.video, this.status);
+    const canTalk = this.modes.includes("webrtc") && "RTCPeerConnection" in window && !!navigator.mediaDevices;
+    if (canTalk && !this.contains(this.talkButton)) this.append(this.talkButton);
     this.closed = false;
     this.start();
   }
@@ -51,6 +66,40 @@ class VideoStream extends HTMLElement {
   disconnectedCallback() {
     this.closed = true;
     this.stop();
+    this.stopMic();
+  }
+
+  setTalk(state, message = "") {
+    this.talkButton.setAttribute("aria-pressed", String(state === "on" || state === "talking"));
+    this.talkButton.textContent = state === "talking" ? "Stop talking" : state === "on" ? "Stop" : "Talk";
+    if (message) this.talkButton.title = message;
+    this.dispatchEvent(new CustomEvent("talk", { detail: { state, message } }));
+  }
+
+  // Microphone on: WebRTC again with a sendrecv audio section; off: WebRTC again without it.
+  async toggleTalk() {
+    if (this.mic) {
+      this.stopMic();
+      this.setTalk("off");
+    } else {
+      try {
+        this.mic = await navigator.mediaDevices.getUserMedia({ audio: true });
+      } catch (e) {
+        this.setTalk("error", `no microphone: ${e && e.message ? e.message : e}`);
+        return;
+      }
+      this.setTalk("on");
+    }
+    const i = this.modes.indexOf("webrtc");
+    if (i < 0 || this.closed) return;
+    this.stop();
+    this.startWebRTC(i);
+  }
+
+  stopMic() {
+    if (!this.mic) return;
+    for (const t of this.mic.getTracks()) t.stop();
+    this.mic = null;
   }
 
   attributeChangedCallback() {
@@ -138,7 +187,9 @@ class VideoStream extends HTMLElement {
     const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle", iceServers: [] });
     this.pc = pc;
     pc.addTransceiver("video", { direction: "recvonly" });
-    pc.addTransceiver("audio", { direction: "recvonly" });
+    const micTrack = this.mic ? this.mic.getAudioTracks()[0] : null;
+    if (micTrack) pc.addTransceiver(micTrack, { direction: "sendrecv", streams: [this.mic] });
+    else pc.addTransceiver("audio", { direction: "recvonly" });
     const media = new MediaStream();
     pc.ontrack = (ev) => {
       media.addTrack(ev.track);
@@ -196,6 +247,11 @@ class VideoStream extends HTMLElement {
         if (msg.type === "webrtc/answer") {
           codec = answerCodecs(msg.value);
           await pc.setRemoteDescription({ type: "answer", sdp: msg.value });
+          if (micTrack) {
+            // The server receives the microphone only when a source has a backchannel.
+            if (answerReceivesAudio(msg.value)) this.setTalk("talking", "talking to the camera");
+            else this.setTalk("error", "the stream's sources take no audio (no backchannel, or #backchannel=0)");
+          }
         } else if (msg.type === "webrtc/candidate") {
           if (msg.value) await pc.addIceCandidate({ candidate: msg.value, sdpMid: "0" });
         } else if (msg.type === "error") {
@@ -336,12 +392,40 @@ class VideoStream extends HTMLElement {
 function answerCodecs(sdp) {
   const names = [];
   let open = false;
+  let section = [];
+  const flush = () => {
+    if (open) for (const n of section) if (!names.includes(n)) names.push(n);
+    section = [];
+  };
   for (const line of String(sdp).split(/\r?\n/)) {
-    if (line.startsWith("m=")) open = !/^m=\S+ 0 /.test(line);
-    const m = open && /^a=rtpmap:\d+ ([^/]+)/.exec(line);
-    if (m && !names.includes(m[1])) names.push(m[1]);
+    if (line.startsWith("m=")) {
+      flush();
+      open = !/^m=\S+ 0 /.test(line);
+    }
+    if (line === "a=inactive") open = false;
+    const m = /^a=rtpmap:\d+ ([^/]+)/.exec(line);
+    if (m) section.push(m[1]);
   }
+  flush();
   return names.join(", ");
+}
+
+// Whether the server's answer receives audio (its audio section is recvonly or sendrecv).
+function answerReceivesAudio(sdp) {
+  let audio = false;
+  let port0 = false;
+  let dir = "sendrecv";
+  for (const line of String(sdp).split(/\r?\n/)) {
+    if (line.startsWith("m=")) {
+      if (audio) break;
+      audio = line.startsWith("m=audio");
+      port0 = /^m=\S+ 0 /.test(line);
+      dir = "sendrecv";
+    } else if (audio && /^a=(sendrecv|sendonly|recvonly|inactive)$/.test(line)) {
+      dir = line.slice(2);
+    }
+  }
+  return audio && !port0 && (dir === "recvonly" || dir === "sendrecv");
 }
 
 function concat(chunks) {

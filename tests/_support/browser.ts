@@ -14,8 +14,11 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 /** Whether a Chromium binary is there (tests skip with a message when not). */
 export const hasChromium = existsSync(CHROMIUM);
 
-/** Launches headless Chromium with the flags this sandboxed machine needs; close() also removes the profile. */
-export async function launchBrowser() {
+/**
+ * Launches headless Chromium with the flags this sandboxed machine needs, plus `extraArgs` (e.g.
+ * `--use-fake-device-for-media-stream`); close() also removes the profile.
+ */
+export async function launchBrowser(extraArgs: readonly string[] = []) {
   const { chromium } = await import("playwright-core");
   const profile = mkdtempSync(join(tmpdir(), "strom-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
@@ -30,6 +33,7 @@ export async function launchBrowser() {
       "--disable-component-update",
       "--disable-sync",
       "--autoplay-policy=no-user-gesture-required",
+      ...extraArgs,
     ],
     timeout: 30_000,
   });

@@ -18,7 +18,7 @@ import type { Codec, MediaKind } from "../../core/codec.ts";
 import { type Logger, silentLogger } from "../../core/log.ts";
 import { WebRtcOfferError } from "./errors.ts";
 import { announceCandidates, type IcePolicy, weriftIceConfig } from "./ice_policy.ts";
-import { replaceCandidates, sdpCandidates } from "./sdp.ts";
+import { keepInactiveBundled, replaceCandidates, sdpCandidates } from "./sdp.ts";
 
 /** Options of a {@link PeerSession}. */
 export interface PeerSessionOptions {
@@ -210,7 +210,7 @@ export class PeerSession {
     const sdp = this.pc.localDescription?.sdp ?? "";
     const announced = announceCandidates(sdpCandidates(sdp), this.policy);
     for (const c of announced) this.#announced.add(c);
-    return replaceCandidates(sdp, announced);
+    return keepInactiveBundled(replaceCandidates(sdp, announced));
   }
 
   #trickle(local: string[]): void {

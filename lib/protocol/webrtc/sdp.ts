@@ -180,3 +180,48 @@ export function sdpCandidates(sdp: string): string[] {
   }
   return out;
 }
+
+/**
+ * Keeps `inactive` m-sections that werift wrote with port 0 (rejected) in use, with port 9: an
+ * answer may not reject the BUNDLE group's tagged section, and when that is the one strom has
+ * nothing for (an audio-only camera answering a browser's video + audio offer), Chromium refuses the
+ * answer ("Failed to setup RTCP mux": with max-bundle it has no transport of its own for the others).
+ * Sections outside every BUNDLE group are left as they are.
+ *
+ * @example
+ * ```ts
+ * keepInactiveBundled("a=group:BUNDLE 0 1\r\nm=video 0 UDP/TLS/RTP/SAVPF 96\r\na=inactive\r\na=mid:0\r\n...");
+ * // "...m=video 9 UDP/TLS/RTP/SAVPF 96..."
+ * ```
+ */
+export function keepInactiveBundled(sdp: string): string {
+  const eol = sdp.includes("\r\n") ? "\r\n" : "\n";
+  const lines = sdp.split(/\r?\n/);
+  const bundled = new Set<string>();
+  for (const line of lines) {
+    if (line.startsWith("a=group:BUNDLE")) {
+      for (const mid of line.slice("a=group:BUNDLE".length).trim().split(/\s+/)) if (mid) bundled.add(mid);
+    }
+  }
+  if (bundled.size === 0) return sdp;
+  let section = -1;
+  let inactive = false;
+  let mid: string | undefined;
+  const fix = () => {
+    if (section >= 0 && inactive && mid !== undefined && bundled.has(mid)) {
+      lines[section] = lines[section].replace(/^(m=\S+) 0 /, "$1 9 ");
+    }
+  };
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (line.startsWith("m=")) {
+      fix();
+      section = /^m=\S+ 0 /.test(line) ? i : -1;
+      inactive = false;
+      mid = undefined;
+    } else if (line === "a=inactive") inactive = true;
+    else if (line.startsWith("a=mid:")) mid = line.slice(6).trim();
+  }
+  fix();
+  return lines.join(eol);
+}

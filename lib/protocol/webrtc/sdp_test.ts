@@ -1,5 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import { formatCandidate, parseCandidate, replaceCandidates, restrictOffer, sdpCandidates } from "./sdp.ts";
+import {
+  formatCandidate,
+  keepInactiveBundled,
+  parseCandidate,
+  replaceCandidates,
+  restrictOffer,
+  sdpCandidates,
+} from "./sdp.ts";
 
 const OFFER = [
   "v=0",
@@ -59,5 +66,22 @@ describe("candidates", () => {
     // The audio section has neither: it shares the video section's transport (BUNDLE).
     expect(out.split("a=candidate:x").length - 1).toBe(1);
     expect(out).not.toContain("10.0.0.2");
+  });
+});
+
+describe("restrictOffer order and keepInactiveBundled", () => {
+  test("payload types come out in the order given (the microphone's first)", () => {
+    const out = restrictOffer(OFFER, new Map([["1", [0, 111]]]));
+    expect(out).toContain("m=audio 9 UDP/TLS/RTP/SAVPF 0 111\r\n");
+  });
+
+  test("an inactive bundled section keeps port 9; one outside the group keeps port 0", () => {
+    const answer = "v=0\r\na=group:BUNDLE 0 1\r\nm=video 0 UDP/TLS/RTP/SAVPF 96\r\na=inactive\r\na=mid:0\r\n" +
+      "m=audio 9 UDP/TLS/RTP/SAVPF 8\r\na=sendonly\r\na=mid:1\r\nm=audio 0 UDP/TLS/RTP/SAVPF 0\r\na=inactive\r\na=mid:2\r\n";
+    const out = keepInactiveBundled(answer);
+    expect(out).toContain("m=video 9 UDP/TLS/RTP/SAVPF 96\r\n");
+    expect(out).toContain("m=audio 9 UDP/TLS/RTP/SAVPF 8\r\n");
+    expect(out).toContain("m=audio 0 UDP/TLS/RTP/SAVPF 0\r\n");
+    expect(out).toContain("a=group:BUNDLE 0 1\r\n");
   });
 });
