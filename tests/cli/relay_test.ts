@@ -77,7 +77,7 @@ describe("strom relay", () => {
     const probe = await ffprobe(out);
     expect(probe.streams.map((s) => s.codec_name)).toEqual(["h264", "aac"]);
     expect(Math.abs(Number(probe.format!.duration) - 2)).toBeLessThan(0.3);
-  }, 20_000);
+  }, 40_000);
 
   it("--rtsp-listen serves the source to RTSP readers", async () => {
     const cli = startStrom([
@@ -88,10 +88,10 @@ describe("strom relay", () => {
       "--name",
       "cam",
       "--duration",
-      "10",
+      "30",
     ]);
     try {
-      const m = await cli.waitFor(/at (rtsp:\/\/127\.0\.0\.1:\d+\/cam)/);
+      const m = await cli.waitFor(/at (rtsp:\/\/127\.0\.0\.1:\d+\/cam)/, 20_000);
       const probe = await ffprobe(m[1], ["-rtsp_transport", "tcp"], 10_000);
       expect(probe.streams.map((s) => s.codec_name).sort()).toEqual(["aac", "h264"]);
       const json = await strom(["probe", m[1], "--json", "--seconds", "2"]);
@@ -102,7 +102,7 @@ describe("strom relay", () => {
     } finally {
       cli.kill();
     }
-  }, 20_000);
+  }, 40_000);
 
   it("refuses a missing or unsupported destination", async () => {
     const none = await strom(["relay", "demo:"]);
@@ -114,5 +114,5 @@ describe("strom relay", () => {
     const refused = await strom(["relay", "demo:", "rtsp://127.0.0.1:1/x", "--timeout", "3"]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/^strom: Cannot publish to "rtsp:\/\/127\.0\.0\.1:1\/x": .*refused/);
-  }, 20_000);
+  }, 45_000); // three CLI starts: several seconds each on a loaded machine
 });
