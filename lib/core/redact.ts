@@ -45,6 +45,20 @@ export function redactUrl(text: string): string {
 }
 
 /**
+ * {@link redactUrl} for a publish destination, where the stream key is a secret too: the last
+ * path segment of an `rtmp(s)://host/app/<key>` URL becomes `***` (YouTube, Twitch...). Any text
+ * containing such a URL works (error messages quote it).
+ *
+ * @example
+ * ```ts
+ * redactStreamKey("rtmp://a.rtmp.youtube.com/live2/abcd-1234"); // "rtmp://a.rtmp.youtube.com/live2/***"
+ * ```
+ */
+export function redactStreamKey(text: string): string {
+  return redactUrl(text).replace(/(\brtmps?:\/\/[^/?#\s"']+\/[^?#\s"']+\/)[^/?#\s"']+/gi, "$1***");
+}
+
+/**
  * {@link redactUrl} plus the configured secret values (passwords resolved from `${VAR}`, accounts'
  * passwords...) replaced by `***`, also in their JSON-escaped form. Values shorter than 3 characters
  * are ignored (they would mangle ordinary text).

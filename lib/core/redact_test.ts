@@ -1,5 +1,5 @@
 import { describe, expect, it } from "bun:test";
-import { redactSecrets, redactUrl } from "./redact.ts";
+import { redactSecrets, redactStreamKey, redactUrl } from "./redact.ts";
 
 describe("redactUrl", () => {
   it("masks userinfo passwords anywhere, nested and with @ inside the password", () => {
@@ -39,5 +39,17 @@ describe("redactUrl", () => {
 describe("redactSecrets", () => {
   it("masks configured values, also JSON-escaped, and ignores values shorter than 3", () => {
     expect(redactSecrets('pw hunter2 and "qu\\"ote"', ["hunter2", 'qu"ote', "ab"])).toBe('pw *** and "***"');
+  });
+});
+
+describe("redactStreamKey", () => {
+  it("masks the key of rtmp(s)://host/app/<key> destinations, in URLs and in messages", () => {
+    expect(redactStreamKey("rtmp://a.rtmp.youtube.com/live2/abcd-1234")).toBe("rtmp://a.rtmp.youtube.com/live2/***");
+    expect(redactStreamKey("rtmps://u:pw@live.example/app/key?x=1")).toBe("rtmps://u:***@live.example/app/***?x=1");
+    expect(redactStreamKey('Publishing cam to rtmp://h:1935/live/k3y ended: refused')).toBe(
+      "Publishing cam to rtmp://h:1935/live/*** ended: refused",
+    );
+    expect(redactStreamKey("rtsp://h/live/cam")).toBe("rtsp://h/live/cam");
+    expect(redactStreamKey("rtmp://h/app")).toBe("rtmp://h/app");
   });
 });

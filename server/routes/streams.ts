@@ -17,6 +17,7 @@
  */
 import type { Hono } from "hono";
 import { redactUrl, StreamNotFoundError, UnknownSchemeError } from "../../lib/core/errors.ts";
+import { redactStreamKey } from "../../lib/core/redact.ts";
 import { checkPublishUrl, playToStream, publishManagerFor, PublishUrlError } from "../../lib/protocol/publish/mod.ts";
 import { hasScheme, registeredSchemes, schemeOf } from "../../lib/core/registry.ts";
 import { deleteStream, setStream } from "../config/mod.ts";
@@ -141,10 +142,10 @@ export function streamsRoutes(app: Hono, ctx: AppContext): void {
       // Stops a publish (the stream stays).
       const manager = publishManagerFor(hub);
       const publishers = manager.list(name).filter((p) => p.url === dst);
-      if (!publishers.length) throw new ApiError(404, `Stream "${name}" is not being published to ${redactUrl(dst)}.`);
+      if (!publishers.length) throw new ApiError(404, `Stream "${name}" is not being published to ${redactStreamKey(dst)}.`);
       for (const p of publishers) await manager.remove(p);
-      ctx.log.info("publish stopped", { stream: name, dst: redactUrl(dst) });
-      return c.json({ stopped: name, dst: redactUrl(dst) });
+      ctx.log.info("publish stopped", { stream: name, dst: redactStreamKey(dst) });
+      return c.json({ stopped: name, dst: redactStreamKey(dst) });
     }
     if (!hub.get(name)) throw new StreamNotFoundError(name);
     await writeBack(name, null);
@@ -192,9 +193,9 @@ export function streamsRoutes(app: Hono, ctx: AppContext): void {
         await first;
       } catch (error) {
         await manager.remove(publisher);
-        throw new ApiError(502, `Publishing "${src}" to ${redactUrl(dst)} failed: ${(error as Error).message}`);
+        throw new ApiError(502, redactStreamKey(`Publishing "${src}" to ${dst} failed: ${(error as Error).message}`));
       }
-      ctx.log.info("publishing", { stream: src, dst: redactUrl(dst) });
+      ctx.log.info("publishing", { stream: src, dst: redactStreamKey(dst) });
     }
     return c.json(publisher.info());
   });

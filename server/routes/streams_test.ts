@@ -130,7 +130,8 @@ describe("/api/streams", () => {
     // Port 9 (discard) is closed on loopback: the connection is refused at once.
     const res = await t.app.request("/api/streams?src=demo&dst=rtmp://127.0.0.1:9/live/x", { method: "POST" });
     expect(res.status).toBe(502);
-    expect((await res.json()).message).toContain("rtmp://127.0.0.1:9/live/x");
+    // The stream key (last path segment) is a secret like a password.
+    expect((await res.json()).message).toContain("rtmp://127.0.0.1:9/live/***");
     const info = await (await t.app.request("/api/streams?src=demo")).json();
     expect(info.consumers).toEqual([]);
     const del = await t.app.request("/api/streams?src=demo&dst=rtmp://127.0.0.1:9/live/x", { method: "DELETE" });

@@ -12,7 +12,7 @@ import { waitFor } from "../../lib/core/_testing.ts";
 import { type RunningServer, startServer } from "../../server/server.ts";
 import { freePort } from "../_support/net.ts";
 
-const SECRETS = ["RtspPw1x", "HttpPw2x", "T0kenV4lue", "RtmpKey3x", "EnvS3cret", "ApiPw4x"];
+const SECRETS = ["RtspPw1x", "HttpPw2x", "T0kenV4lue", "RtmpKey3x", "EnvS3cret", "ApiPw4x", "StreamKey9x"];
 const basic = (user: string, pass: string) => ({ authorization: `Basic ${btoa(`${user}:${pass}`)}` });
 const admin = basic("admin", "admin-pw");
 const viewer = basic("viewer", "viewer-pw");
@@ -53,6 +53,10 @@ beforeAll(async () => {
     `  http_cam: http://user:HttpPw2x@127.0.0.1:${closed}/snap.jpg?token=T0kenV4lue`,
     `  rtmp_cam: rtmp://127.0.0.1:${closed}/live/cam?key=RtmpKey3x`,
     `  env_cam: http://127.0.0.1:${closed}/snap.jpg?u=admin&p=\${CAM_PW}`,
+    '  demo_cam: "demo:"',
+    "publish:",
+    // A stream key in the path is as secret as a password (YouTube, Twitch).
+    `  demo_cam: rtmp://127.0.0.1:${closed}/live2/StreamKey9x`,
     "preload:",
     "  rtsp_cam:",
     "  http_cam:",
@@ -72,7 +76,9 @@ beforeAll(async () => {
       ),
     15_000,
   );
-}, 30_000);
+  // The publish destination has failed too.
+  await waitFor(() => JSON.stringify(server.hub.get("demo_cam")!.info()).includes('"error"'), 15_000);
+}, 45_000);
 
 afterAll(async () => {
   await server?.close();
@@ -91,6 +97,8 @@ describe("secrets are masked in every output", () => {
     expect(body.http_cam.producers[0].url).toContain("?token=***");
     expect(body.rtmp_cam.producers[0].url).toContain("?key=***");
     expect(body.env_cam.producers[0].url).toContain("&p=***");
+    expect(JSON.stringify(body.demo_cam.consumers)).toContain("rtmp://127.0.0.1:");
+    expect(JSON.stringify(body.demo_cam.consumers)).toContain("/live2/***");
     for (const name of ["rtsp_cam", "http_cam", "rtmp_cam", "env_cam"]) {
       expect(typeof body[name].producers[0].error).toBe("string");
     }
@@ -140,6 +148,7 @@ describe("secrets are masked in every output", () => {
     expect(file).toMatch(/rtsp:\/\/admin:\*\*\*@127\.0\.0\.1:\d+\/nosuch/);
     expect(file).toMatch(/http:\/\/user:\*\*\*@127\.0\.0\.1:\d+\/snap\.jpg\?token=\*\*\*/);
     expect(file).toMatch(/rtmp:\/\/127\.0\.0\.1:\d+\/live\/cam\?key=\*\*\*/);
+    expect(file).toMatch(/rtmp:\/\/127\.0\.0\.1:\d+\/live2\/\*\*\*/);
   });
 
   it("/api/config and /api/log: 403 for a viewer; the admin gets the file to edit", async () => {

@@ -13,7 +13,7 @@
  */
 import { abortableSleep } from "../../core/abortable_sleep.ts";
 import { type ConnectionInfo, type Consumer, nextConnectionId } from "../../core/connection.ts";
-import { redactUrl } from "../../core/errors.ts";
+import { redactStreamKey } from "../../core/redact.ts";
 import { type Logger, silentLogger } from "../../core/log.ts";
 import type { Stream } from "../../core/stream.ts";
 import { schemeOf } from "../../core/registry.ts";
@@ -42,8 +42,8 @@ export class PublishUrlError extends Error {
   /** The refused destination (redacted). */
   readonly url: string;
   constructor(url: string, reason: string) {
-    super(`Cannot publish to "${redactUrl(url)}": ${reason}`);
-    this.url = redactUrl(url);
+    super(`Cannot publish to "${redactStreamKey(url)}": ${reason}`);
+    this.url = redactStreamKey(url);
   }
 }
 
@@ -154,7 +154,7 @@ export class StreamPublisher {
     this.streamName = streamName;
     this.url = url;
     this.#options = options;
-    this.#log = (options.log ?? silentLogger).child({ publish: redactUrl(url), stream: streamName });
+    this.#log = (options.log ?? silentLogger).child({ publish: redactStreamKey(url), stream: streamName });
   }
 
   /**
@@ -186,11 +186,11 @@ export class StreamPublisher {
   info(): PublishInfo {
     const base: ConnectionInfo = this.state === "publishing" && this.#sink
       ? this.#innerInfo(this.#sink.consumer)
-      : { id: this.id, format: "publish", url: redactUrl(this.url), startedAt: this.#startedAt };
+      : { id: this.id, format: "publish", url: redactStreamKey(this.url), startedAt: this.#startedAt };
     return {
       ...base,
       id: this.id,
-      url: redactUrl(this.url),
+      url: redactStreamKey(this.url),
       state: this.state,
       ...(this.error ? { error: this.error } : {}),
       attempts: this.attempts,
@@ -227,7 +227,7 @@ export class StreamPublisher {
         throw new Error("the destination closed the connection");
       } catch (error) {
         if (signal.aborted) break;
-        this.error = (error as Error)?.message ?? String(error);
+        this.error = redactStreamKey((error as Error)?.message ?? String(error));
         if (this.#firstAttempt) {
           this.#firstAttempt.reject(error);
           this.#firstAttempt = undefined;

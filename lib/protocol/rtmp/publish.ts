@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { redactUrl } from "../../core/errors.ts";
+import { redactStreamKey } from "../../core/redact.ts";
 import { type Logger, silentLogger } from "../../core/log.ts";
 import type { Stream } from "../../core/stream.ts";
 import { outputMedias } from "../http/output_medias.ts";
@@ -55,7 +55,7 @@ export class RtmpPublish {
    *   `CodecMismatchError` / `SourceError`.
    */
   static async start(stream: Stream, url: string, options: RtmpPublishOptions = {}): Promise<RtmpPublish> {
-    const log = (options.log ?? silentLogger).child({ publish: redactUrl(url) });
+    const log = (options.log ?? silentLogger).child({ publish: redactStreamKey(url) });
     const client = await RtmpClient.connect(url, { signal: options.signal, timeoutMs: options.timeoutMs, log });
     let settle!: { resolve: () => void; reject: (e: unknown) => void };
     const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
@@ -78,7 +78,7 @@ export class RtmpPublish {
       onClose: (reason) => {
         client.close();
         if (stopped) settle.resolve();
-        else settle.reject(new Error(`Publishing ${stream.name} to ${redactUrl(url)} ended: ${reason}`));
+        else settle.reject(new Error(`Publishing ${stream.name} to ${redactStreamKey(url)} ended: ${reason}`));
       },
     });
     client.onClose = (error) => {
