@@ -85,6 +85,7 @@ export async function dialWebRtc(url: string, options: WebRtcClientOptions = {})
   });
   let socket: SignalSocket | undefined;
   let whepLocation: string | undefined;
+  let producer: WebRtcProducer | undefined;
   const cleanup = () => {
     socket?.close();
     socket = undefined;
@@ -98,6 +99,10 @@ export async function dialWebRtc(url: string, options: WebRtcClientOptions = {})
   };
   try {
     const pc = peer.pc;
+    // One transport for every section, as browsers offer (werift's default, max-compat, gathers a
+    // transport per section and leaves the ones a bundled answer does not use open after close()).
+    // PeerSession has no option for it; werift reads the policy from its SDP manager.
+    (pc as unknown as { sdpManager: { bundlePolicy: string } }).sdpManager.bundlePolicy = "max-bundle";
     pc.addTransceiver("video", { direction: "recvonly" });
     pc.addTransceiver("audio", { direction: "recvonly" });
     await pc.setLocalDescription(await pc.createOffer());
@@ -143,26 +148,36 @@ export async function dialWebRtc(url: string, options: WebRtcClientOptions = {})
     } catch (error) {
       throw new SourceError(url, `the answer was refused: ${(error as Error)?.message ?? error}`, { cause: error });
     }
-    const producer = new WebRtcProducer(tracks, {
+    producer = new WebRtcProducer(tracks, {
       close: () => peer.close("stopped"),
       url,
       protocol: kind,
       log,
     });
     producer.attach(peer.transceivers());
+    const created = producer;
     peer.onClose = (reason) => {
       cleanup();
-      producer.end(String(reason));
+      stopTransports(peer);
+      created.end(String(reason));
     };
     await waitConnected(url, peer, options.connectTimeoutMs ?? 10_000, options.signal);
     return producer;
   } catch (error) {
     peer.onClose = undefined;
     peer.close("error");
+    producer?.end("error");
+    stopTransports(peer);
     cleanup();
     if (error instanceof SourceError) throw error;
     throw new SourceError(url, String((error as Error)?.message ?? error), { cause: error });
   }
+}
+
+/** Stops the DTLS and ICE transports werift may leave open after `close()` (sockets, timers). */
+function stopTransports(peer: PeerSession): void {
+  const transports = new Set(peer.pc.getTransceivers().map((t) => t.dtlsTransport).filter((d) => !!d));
+  for (const d of transports) d.stop().catch(() => {});
 }
 
 /** Waits for gathering to complete (or `timeoutMs`). */
