@@ -279,6 +279,8 @@ interface Result {
   medianMB: number;
   maxMB: number;
   afterMB?: number;
+  /** Consumers `/api/streams` still lists for `cam` when "after" is measured. */
+  consumersAfter?: string[];
   sessions: number;
   failed: number;
   errors: Record<string, number>;
@@ -371,7 +373,10 @@ async function churnCase(cameraUrl: string): Promise<Result> {
     log(`churn done (${c.sessions} sessions); waiting ${afterS} s for sessions to expire`);
     await sleep(afterS * 1000);
     const after = rssBytes(server.pid);
+    // What is still attached: nothing, once sessions expired and the segmenter and source closed.
+    const left = (await (await fetch(`${server.base}/api/streams?src=cam`)).json()) as { consumers: { format: string }[] };
     return {
+      consumersAfter: left.consumers.map((c) => c.format),
       tree: label,
       runtime,
       case: `churn ${churnS} s`,
