@@ -59,6 +59,12 @@ export interface Producer {
   stop(): Promise<void>;
   /** Backchannel: sends a viewer's audio to the source (e.g. a camera speaker). */
   addTrack?(media: Media, codec: Codec, receiver: Receiver): void | Promise<void>;
+  /**
+   * Asks the source for a keyframe of a video media soon (an RTSP camera gets an RTCP PLI). Called
+   * through {@link Receiver.requestKeyframe} when a viewer needs one and the GOP cache has none.
+   * Best effort: sources that cannot ask leave it out.
+   */
+  requestKeyframe?(media: Media): void;
   info(): ConnectionInfo;
 }
 

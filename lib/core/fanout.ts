@@ -324,6 +324,14 @@ export class Receiver {
   keyframeAt = -1;
   /** Called when the last sender is removed. */
   onIdle: (() => void) | undefined;
+  /**
+   * Asks the source for a keyframe (set by whoever owns the source, e.g. lib/core/source_slot.ts
+   * to the producer's `requestKeyframe`). See {@link requestKeyframe}.
+   */
+  onKeyframeRequest: (() => void) | undefined;
+  /** Keyframe requests passed on to the source. */
+  keyframeRequests = 0;
+  #lastKeyframeRequest = -Infinity;
   // Audio tracks: the video track of the same source (see `syncWith`) and the recent audio kept to
   // start new viewers at the moment of that track's cached keyframe.
   #video: Receiver | undefined;
@@ -409,6 +417,27 @@ export class Receiver {
     this.#video = video?.gop ? video : undefined;
     if (this.#video) this.#audio ??= new AudioCache();
     else this.#audio = undefined;
+  }
+
+  /**
+   * A viewer needs a keyframe the GOP cache cannot give (none cached yet, or the decoder lost the
+   * picture): asks the source through {@link onKeyframeRequest}, at most once per 300 ms however
+   * many viewers ask. Returns whether the request went to the source.
+   *
+   * @example
+   * ```ts
+   * if (!receiver.gop?.size) receiver.requestKeyframe();
+   * ```
+   */
+  requestKeyframe(): boolean {
+    const ask = this.onKeyframeRequest;
+    if (!ask) return false;
+    const now = performance.now();
+    if (now - this.#lastKeyframeRequest < 300) return false;
+    this.#lastKeyframeRequest = now;
+    this.keyframeRequests++;
+    ask();
+    return true;
   }
 
   /** Detaches a sender; calls `onIdle` when it was the last. */

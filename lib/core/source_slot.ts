@@ -131,6 +131,7 @@ export class SourceSlot {
     if (existing) return existing.receiver;
     const producer = await this.dial();
     const receiver = await producer.track(media, codec);
+    askKeyframesOf(producer, media, receiver);
     this.tracks.push({ media, codec, receiver });
     this.#syncTracks();
     return receiver;
@@ -242,6 +243,7 @@ export class SourceSlot {
       }
       const codec = media.codecs.find((c) => codecMatch(c, old.codec))!;
       const receiver = await producer.track(media, codec);
+      askKeyframesOf(producer, media, receiver);
       old.receiver.replace(receiver);
       moved.push({ media, codec, receiver });
     }
@@ -277,4 +279,10 @@ export class SourceSlot {
     this.retries = 0;
     if (producer && !this.external) await producer.stop().catch(() => {});
   }
+}
+
+/** A viewer's keyframe request on a video receiver goes to its producer, when it can ask (PLI). */
+function askKeyframesOf(producer: Producer, media: Media, receiver: Receiver): void {
+  if (media.kind !== "video" || !producer.requestKeyframe || receiver.onKeyframeRequest) return;
+  receiver.onKeyframeRequest = () => producer.requestKeyframe?.(media);
 }

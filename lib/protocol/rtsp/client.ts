@@ -630,6 +630,32 @@ export class RtspClient {
     return res;
   }
 
+  /**
+   * Sends an RTCP Picture Loss Indication (RFC 4585 section 6.3.1) for the media whose RTP arrives
+   * on `channel` with SSRC `mediaSsrc`: the camera answers with a keyframe. Over TCP on the
+   * interleaved channel after the RTP one, over UDP to the camera's RTCP port. Returns false when
+   * the connection is not playing or the channel is unknown.
+   */
+  sendPli(channel: number, mediaSsrc: number): boolean {
+    if (!this.#playing || this.#isClosed || channel < 0) return false;
+    const pli = new Uint8Array(12);
+    const view = new DataView(pli.buffer);
+    view.setUint8(0, 0x81); // V=2, P=0, FMT=1 (PLI)
+    view.setUint8(1, 206); // PSFB
+    view.setUint16(2, 2); // length in 32-bit words minus one
+    view.setUint32(4, 0x5354524d); // our SSRC ("STRM", as in the receiver reports)
+    view.setUint32(8, mediaSsrc >>> 0);
+    let udp: UdpTrack | undefined;
+    for (let i = 0; i < this.#udp.length; i++) if (this.#udp[i].channel === channel) udp = this.#udp[i];
+    if (udp) {
+      if (!udp.serverRtcpPort) return false;
+      udp.rtcp.send(pli, udp.serverRtcpPort, udp.serverHost);
+      return true;
+    }
+    this.#write(interleavedFrame(channel + 1, pli));
+    return true;
+  }
+
   /** Sends one RTP packet (backchannel, publishing) on a set-up channel. */
   sendRtp(channel: number, data: Uint8Array): void {
     const udp = this.#udp.find((t) => t.channel === channel);

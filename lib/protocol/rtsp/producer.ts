@@ -34,6 +34,8 @@ interface Track {
   receiver: Receiver;
   depay: FrameDepacketizer;
   channel: number;
+  /** SSRC of the last RTP packet, for PLI (-1 before the first). */
+  ssrc: number;
 }
 
 /** Options of {@link RtspClientProducer.dial}. */
@@ -181,12 +183,14 @@ export class RtspClientProducer implements Producer {
     const list = this.#byChannel[channel >> 1];
     if (!list) return;
     if (list.length === 1) {
+      list[0].ssrc = pkt.ssrc;
       list[0].depay.push(pkt);
       return;
     }
     for (let i = 0; i < list.length; i++) {
       const t = list[i];
       if (t.codec.payloadType !== undefined && t.codec.payloadType !== pkt.payloadType) continue;
+      t.ssrc = pkt.ssrc;
       t.depay.push(pkt);
     }
   };
@@ -233,6 +237,7 @@ export class RtspClientProducer implements Producer {
         receiver,
         depay: createDepacketizer(codec, m.kind, (frame) => receiver.push(frame)),
         channel: -1,
+        ssrc: -1,
       };
       const shared = this.#tracks.find((t) => t.index === index) ??
         this.#backchannels.find((b) => b.index === index);
@@ -246,6 +251,26 @@ export class RtspClientProducer implements Producer {
       else await this.#restart();
       return track.receiver;
     });
+  }
+
+  /**
+   * Asks the camera for a keyframe of a video media: an RTCP PLI on its channel (once its RTP has
+   * arrived, so the SSRC is known). Viewers call it through the receiver when the GOP cache has no
+   * keyframe (lib/core/fanout.ts `Receiver.requestKeyframe`).
+   */
+  requestKeyframe(media: Media): void {
+    if (this.#state === "stopped") return;
+    let index: number;
+    try {
+      index = this.#indexOf(media);
+    } catch {
+      return;
+    }
+    const track = this.#tracks.find((t) => t.index === index && t.channel >= 0 && t.ssrc >= 0);
+    if (!track) return;
+    if (this.#client.sendPli(track.channel, track.ssrc)) {
+      this.#log.debug("keyframe requested (RTCP PLI)", { channel: track.channel, ssrc: track.ssrc });
+    }
   }
 
   /**

@@ -126,7 +126,9 @@ export class WebRtcTrack {
 
   /**
    * The peer lost the picture (PLI/FIR): at most every 500 ms, the cached GOP goes out again ahead
-   * of the track's queue ({@link Sender.replay}), keyframe first. Returns whether a keyframe was queued.
+   * of the track's queue ({@link Sender.replay}), keyframe first. With no keyframe cached, the
+   * source is asked for one ({@link Receiver.requestKeyframe}: an RTSP camera gets a PLI).
+   * Returns whether a keyframe was queued.
    */
   requestKeyframe(): boolean {
     this.keyframeRequests++;
@@ -134,8 +136,12 @@ export class WebRtcTrack {
     if (now - this.#lastRequest < 500) return false;
     this.#lastRequest = now;
     const sender = this.sender;
-    const gop = sender?.receiver?.gop;
-    if (!sender || !gop || gop.size === 0) return false;
+    const receiver = sender?.receiver ?? this.receiver;
+    const gop = receiver.gop;
+    if (!sender || !gop || gop.size === 0) {
+      receiver.requestKeyframe();
+      return false;
+    }
     // replay(), not push(): a GOP longer than the queue (a 10 s GOP is 250 frames) would overflow
     // it and drop to the next keyframe, seconds away; queued frames older than the GOP are dropped.
     sender.replay(gop.frames());
@@ -356,6 +362,8 @@ export class WebRtcConsumer implements Consumer {
         this.#unsubscribe.push(sub.unSubscribe);
       }
       track.receiver.addSender(sender);
+      // Nothing cached to start from (the source just started, or sends keyframes rarely): ask it.
+      if (track.receiver.gop && track.receiver.gop.size === 0) track.receiver.requestKeyframe();
     }
     for (const mic of this.microphones) {
       const t = transceivers.find((x) => x.mid === mic.mid);
