@@ -95,6 +95,7 @@ export class ClusterNode {
   readonly #heartbeatMs: number;
   readonly #ttlMs: number;
   readonly #fallbackTicks: number;
+  readonly #badAddress = new Set<string>();
   #link: NatsLink | undefined;
   #nodesKv: ClusterKv | undefined;
   #ownersKv: ClusterKv | undefined;
@@ -343,14 +344,29 @@ export class ClusterNode {
     const owner = this.#owners.get(stream);
     if (!owner) return this.#ready ? undefined : [];
     if (owner.node === this.name) return sources;
-    const rtsp = this.#nodes.get(owner.node)?.info.rtsp;
+    const rtsp = this.#peerRtsp(owner.node);
     return rtsp ? [relayUrl(rtsp, stream)] : undefined;
   }
 
   #edgeBase(): string | undefined {
     const origin = this.#o.edgeOrigin!;
     if (origin.includes("://")) return origin;
-    return this.#nodes.get(origin)?.info.rtsp;
+    return this.#peerRtsp(origin);
+  }
+
+  // Another node's RTSP base URL from its announcement. Anyone who can write to the bucket could
+  // announce anything, so only rtsp:// and rtsps:// are used: a KV value must never become a source
+  // that runs a program (exec:, ffmpeg:, ...), see server/source_policy.ts.
+  #peerRtsp(node: string): string | undefined {
+    const rtsp = this.#nodes.get(node)?.info.rtsp;
+    if (typeof rtsp !== "string" || !/^rtsps?:\/\/[^\s]+$/i.test(rtsp)) {
+      if (rtsp !== undefined && !this.#badAddress.has(node)) {
+        this.#badAddress.add(node);
+        this.#log.warn("ignoring a node's RTSP address that is not rtsp:// or rtsps://", { node });
+      }
+      return undefined;
+    }
+    return rtsp;
   }
 
   /** Points every clustered stream at its camera or at its owner. */

@@ -102,6 +102,22 @@ describe.skipIf(!hasNats)("cluster ownership (needs nats-server)", () => {
               JSON.stringify(o === m.name ? streams[s] : [`rtsp://${o}:8554/${s}`])
           )
         ));
+
+      // A value in the bucket never becomes a program-running source: a rogue "node" announcing an
+      // exec: address and taking a stream over is not relayed from.
+      const link = await connectNats({ servers: [nats.url] });
+      try {
+        const nodesKv = await link.bucket("placement_nodes", { ttlMs: 2000 });
+        const ownersKv = await link.bucket("placement_owners", {});
+        await nodesKv.put("evil", JSON.stringify({ name: "evil", api: "", rtsp: "exec:touch /tmp/strom-pwned", weight: 1, load: 0, streams: [], configured: [] }));
+        const cur = (await ownersKv.get("cam0"))!;
+        await ownersKv.update("cam0", JSON.stringify({ node: "evil" }), cur.revision);
+        await until("nodes to see the new owner", 5000, () => members.every((m) => m.info().streams.cam0 === "evil"));
+        await new Promise((r) => setTimeout(r, 600));
+        for (const hub of hubs) for (const src of hub.get("cam0")!.sources) expect(src).toMatch(/^rtsp:\/\//);
+      } finally {
+        await link.close();
+      }
     } finally {
       await Promise.all(members.map((m) => m.close()));
       await Promise.all(hubs.map((h) => h.close()));
