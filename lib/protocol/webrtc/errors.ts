@@ -43,13 +43,29 @@ export class WebRtcCodecError extends Error {
     super(
       `Stream "${stream}": no codec in common with the WebRTC peer. The source has ` +
         `${sourceCodecs.join(", ") || "(no medias)"}; the peer offered ${peerCodecs.join(", ") || "(no medias)"}. ` +
-        `WebRTC carries H264, H265, OPUS, PCMA and PCMU: add an ffmpeg source that transcodes, e.g. ` +
-        `"ffmpeg:${stream}#video=h264#audio=opus".`,
+        `WebRTC carries H264, H265, OPUS, PCMA and PCMU: add an ffmpeg source to the stream that transcodes ` +
+        `(it runs only while a viewer needs it), e.g. "ffmpeg:${stream}${transcodeRecipe(sourceCodecs, peerCodecs)}".`,
       options,
     );
     this.sourceCodecs = sourceCodecs;
     this.peerCodecs = peerCodecs;
   }
+}
+
+/**
+ * The `ffmpeg:` options that make a source's media playable by the peer: `#audio=opus` for an AAC
+ * (or other) audio source the peer cannot take, `#video=h264` for a video codec it cannot take;
+ * both when nothing says which.
+ */
+function transcodeRecipe(sourceCodecs: readonly string[], peerCodecs: readonly string[]): string {
+  const nameOf = (c: string) => c.split("/")[0]; // "audio:OPUS/48000/2" -> "audio:OPUS"
+  const offered = new Set(peerCodecs.map(nameOf));
+  const needs = (kind: string) => {
+    const ours = sourceCodecs.filter((c) => c.startsWith(`${kind}:`));
+    return ours.length > 0 && !ours.some((c) => offered.has(nameOf(c)));
+  };
+  const recipe = (needs("video") ? "#video=h264" : "") + (needs("audio") ? "#audio=opus" : "");
+  return recipe || "#video=h264#audio=opus";
 }
 
 /**
