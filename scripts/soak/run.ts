@@ -293,6 +293,13 @@ async function main(): Promise<void> {
   clearInterval(sampler);
   await sleep(settleMs);
   const after = await snapshot(pid, base, auth);
+  if (process.env.SOAK_SS) {
+    // Which server ports the sockets still open belong to (debugging a leak).
+    try {
+      const { execFileSync } = await import("node:child_process");
+      console.log(execFileSync("ss", ["-tnp"], { encoding: "utf8" }).split("\n").filter((l) => l.includes(`pid=${pid},`)).join("\n"));
+    } catch { /* no ss */ }
+  }
 
   server.kill("SIGTERM");
   const exitCode = await new Promise<number | null>((r) => server.once("close", (code) => r(code)));
@@ -308,6 +315,7 @@ async function main(): Promise<void> {
     ["RSS MB", before.rssMb, after.rssMb, after.rssMb <= before.rssMb * 1.5 + 30],
   ];
   const sessions = Object.values(counts).reduce((n, c) => n + c.ok + c.failed, 0);
+  console.log(`\nPorts: api ${api}, rtsp ${rtsp}, rtmp ${rtmp}`);
   console.log(`\nSoak: ${runtime}, ${minutes} min, ${opts.workers} workers, ${sessions} client sessions, RSS peak ${rssPeak.toFixed(1)} MB, exit on SIGTERM: ${exitCode}\n`);
   console.log("| | before | after | back to baseline |\n|---|---|---|---|");
   for (const [name, b, a, ok] of rows) console.log(`| ${name} | ${b} | ${a} | ${ok ? "yes" : "**no**"} |`);
