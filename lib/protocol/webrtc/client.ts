@@ -108,7 +108,11 @@ export async function dialWebRtc(url: string, options: WebRtcClientOptions = {})
     await pc.setLocalDescription(await pc.createOffer());
     await waitGathering(peer, 3000);
     const local = pc.localDescription?.sdp ?? "";
-    const offer = replaceCandidates(local, announceCandidates(sdpCandidates(local), options.ice ?? {}));
+    // Without a=end-of-candidates, as browsers offer: a server that keeps our UDP candidates out of
+    // its ICE agent (strom's shared port learns us from our checks) must not take "no candidates,
+    // gathering done" as failure before our first check arrives.
+    const offer = replaceCandidates(local, announceCandidates(sdpCandidates(local), options.ice ?? {}))
+      .split(/\r?\n/).filter((line) => line !== "a=end-of-candidates").join("\r\n");
 
     let answer: string;
     if (kind === "whep") {
