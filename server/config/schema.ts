@@ -390,9 +390,10 @@ export const configSchema: ObjectNode = section("strom config file.", {
   }),
   webrtc: section("WebRTC (browser playback, WHEP/WHIP, two-way audio).", {
     listen: str(
-      'Address for ICE, e.g. ":8555". A host part ("192.168.1.10:8555", "127.0.0.1:8555") limits ICE to that ' +
-        "local address. The port is not shared: werift gives each peer its own UDP port (from " +
-        'filters.udp_ports when set). "" or ":0" are the same as ":8555" here.',
+      'The one UDP port for ICE of every WebRTC peer, e.g. ":8555" (forward this port for access from outside). ' +
+        'A host part ("192.168.1.10:8555", "127.0.0.1:8555") limits ICE to that local address. "" (or ' +
+        "filters.udp_ports set) gives each peer its own UDP port instead; so does a port that is taken, with " +
+        'a warning. ":0" picks a free port.',
       {
         default: ":8555",
         example: ":8555",

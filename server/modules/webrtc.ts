@@ -4,16 +4,19 @@
  * SDP), with go2rtc's `webrtc:` config (`listen`, `candidates`, `ice_servers`, `filters`) and
  * strom's `max_peers`.
  *
- * What werift (~0.24) can and cannot do with the config: it opens one UDP socket per peer (and per
- * local address), on a random port or one from `filters.udp_ports`; there is no shared socket, so
- * `listen`'s port is not used and a NAT needs the `udp_ports` range forwarded, not one port.
- * ICE-TCP (`filters.networks: [tcp4]`) is werift's passive TCP candidate, also one port per peer.
+ * `listen` (default ":8555") is one UDP port for every peer, as in go2rtc: werift (~0.24) opens a
+ * socket per peer, so strom puts its IceUdpMux in front (lib/protocol/webrtc/ice_mux.ts) and announces
+ * host candidates on that port only. When the port cannot be bound (taken), or `listen` is "" or
+ * `filters.udp_ports` is set, each peer gets its own UDP port as werift does by itself, with a warning
+ * in the first case. ICE-TCP (`filters.networks: [tcp4]`) is werift's passive TCP candidate, one port
+ * per peer.
  * `filters.interfaces` (by interface name) is not supported (the config loader warns): werift
  * picks the host addresses itself; `filters.ips` and the host part of `listen` select among them.
  *
  * @module
  */
 import { type IcePolicy, WebRtcServer } from "../../lib/protocol/webrtc/mod.ts";
+import { IceUdpMux } from "../../lib/protocol/webrtc/ice_mux.ts";
 import type { WebrtcConfig } from "../config/types.ts";
 import { webrtcRoutes } from "../routes/webrtc.ts";
 import { WebRtcIngest } from "../../lib/protocol/webrtc/whip.ts";
@@ -78,23 +81,54 @@ function hostOf(address: string): string | undefined {
  */
 export const webrtcModule: Module = {
   name: "webrtc",
-  init(ctx, app) {
+  async init(ctx, app) {
     const log = ctx.log.child({ module: "webrtc" });
     const config = ctx.config.webrtc ?? ({} as Partial<WebrtcConfig>);
-    const { policy, notes } = icePolicyFromConfig(config);
+    const { policy: clientPolicy, notes } = icePolicyFromConfig(config);
     for (const note of notes) log.warn(note);
+    const mux = await bindSharedPort(config, clientPolicy, log);
+    const policy: IcePolicy = mux ? { ...clientPolicy, mux } : clientPolicy;
     const server = new WebRtcServer({ ice: policy, maxPeers: config.max_peers ?? 100, log });
     // Publishing (WHIP, /api/ws?dst=) has its own sessions and limit, with the same ICE policy.
     const ingest = new WebRtcIngest({ ice: policy, maxPeers: config.max_peers ?? 100, log });
     webrtcRoutes(app, ctx, ctx.wsHandlers, server, ingest);
     // webrtc: sources dial out with the same policy (and loopback, to reach a server on this host).
-    configureWebRtcSources({ ...policy, loopback: policy.loopback ?? true });
+    // (webrtc: sources are the offering side and use their own sockets, not the shared port.)
+    configureWebRtcSources({ ...clientPolicy, loopback: clientPolicy.loopback ?? true });
     log.debug("webrtc ready", {
       bind: policy.bindAddress ?? "all",
-      udp_ports: policy.portRange?.join("-") ?? "random",
+      udp_ports: mux ? `shared ${mux.port}` : policy.portRange?.join("-") ?? "random per peer",
       candidates: policy.extraCandidates?.length ?? 0,
       ice_servers: policy.iceServers?.length ?? 0,
     });
-    return Promise.resolve({ close: () => Promise.all([server.close(), ingest.close()]).then(() => {}) });
+    return {
+      close: () => Promise.all([server.close(), ingest.close()]).then(() => mux?.close()),
+    };
   },
 };
+
+/**
+ * The shared ICE UDP port for `webrtc.listen`, or undefined when each peer gets its own port:
+ * `listen` is "", `filters.udp_ports` asks for per-peer ports, or the port is taken (warned).
+ */
+async function bindSharedPort(
+  config: Partial<WebrtcConfig>,
+  policy: IcePolicy,
+  log: { warn(msg: string, fields?: Record<string, unknown>): void },
+): Promise<IceUdpMux | undefined> {
+  const listen = (config.listen ?? ":8555").trim();
+  if (!listen || policy.portRange) return undefined;
+  const [address, network] = listen.split("/");
+  if (network === "tcp") return undefined;
+  const portText = /:(\d*)$/.exec(address ?? "")?.[1];
+  const port = portText ? Number(portText) : 8555;
+  try {
+    return await IceUdpMux.bind({ hostname: policy.bindAddress ?? "0.0.0.0", port });
+  } catch (error) {
+    log.warn(
+      `webrtc.listen "${listen}": cannot bind the shared ICE port (${(error as Error)?.message ?? error}); ` +
+        "each WebRTC peer gets its own UDP port instead. Free the port or set another webrtc.listen.",
+    );
+    return undefined;
+  }
+}

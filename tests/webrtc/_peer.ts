@@ -12,6 +12,8 @@ export interface ViewerOptions {
   video?: RTCRtpCodecParameters[];
   /** Audio codecs offered (default Opus, PCMU, PCMA). */
   audio?: RTCRtpCodecParameters[] | false;
+  /** The local IPv4 address to gather on (default 127.0.0.1): a LAN test host's address. */
+  bindAddress?: string;
 }
 
 const FEEDBACK = [{ type: "nack" }, { type: "nack", parameter: "pli" }, { type: "ccm", parameter: "fir" }];
@@ -51,8 +53,8 @@ export class Viewer {
       // a section the answer rejects open after close()).
       bundlePolicy: "max-bundle",
       iceUseIpv6: false,
-      iceAdditionalHostAddresses: ["127.0.0.1"],
-      iceInterfaceAddresses: { udp4: "127.0.0.1" } as never,
+      iceAdditionalHostAddresses: [options.bindAddress ?? "127.0.0.1"],
+      iceInterfaceAddresses: { udp4: options.bindAddress ?? "127.0.0.1" } as never,
       codecs: {
         video: options.video ?? H264_OFFER,
         audio: options.audio === false ? [] : options.audio ?? [

@@ -4,17 +4,17 @@
  *
  * How: the mux owns the public socket. Each peer session registers its local ICE username fragment
  * (`a=ice-ufrag` of strom's SDP) and the address of its werift socket, and announces host candidates
- * on the mux port instead of werift's own. The first packet from a new remote address must be a STUN
- * binding request whose USERNAME starts with a registered ufrag (RFC 8445 §7.2.2: `<ours>:<theirs>`);
- * the mux then opens a relay socket on the werift socket's host for that remote address and from then
- * on forwards datagrams both ways by address: remote → relay → werift, werift → relay → remote. werift
+ * on the mux port instead of werift's own; the mux binds a relay socket on the werift socket's host
+ * for it. The first packet from a new remote address must be a STUN binding request whose USERNAME
+ * starts with a registered ufrag (RFC 8445 §7.2.2: `<ours>:<theirs>`); from then on the mux forwards
+ * datagrams both ways by address: remote → relay → werift, werift → relay → remote. werift
  * sees the relay as the remote (a peer-reflexive candidate, which ICE handles like any other), and
  * MESSAGE-INTEGRITY is untouched because no byte is rewritten.
  *
  * Costs: one extra loopback hop per datagram each way (a receive and a send, no copy, no allocation
- * beyond the runtime's own), only when the mux is on. Bounded: relays per session and sessions are
- * capped, datagrams from unknown addresses that are not a matching STUN request are dropped and
- * counted, and a session's relays close when it unregisters.
+ * beyond the runtime's own), only when the mux is on. Bounded: one relay per session (the first peer
+ * address that reaches the port), a cap on sessions; datagrams from unknown addresses that are not
+ * a matching STUN request are dropped and counted; a session's relay closes when it unregisters.
  *
  * @module
  */
@@ -33,30 +33,27 @@ export interface MuxTarget {
 /** Counters of {@link IceUdpMux}, for metrics and tests. */
 export interface IceMuxStats {
   sessions: number;
+  /** Sessions whose peer address is known (ICE reached the port). */
   relays: number;
   /** Datagrams from an unknown address that were not a STUN request for a registered ufrag. */
   dropped: number;
 }
 
-interface Session {
-  target: MuxTarget;
-  relays: Relay[];
-}
-
-/** One remote address of one session: its own socket towards werift. */
-class Relay {
+/**
+ * One session: its relay socket towards werift (bound when the session registers, before the
+ * answer leaves, so the peer's first check is forwarded at once) and the peer address it carries.
+ */
+class Session {
   socket: UdpSocket | undefined;
-  /** Datagrams that arrived while the relay socket was being bound (bounded). */
+  remote: NetAddr | undefined;
+  /** Datagrams that arrived before the relay socket was bound (bounded). */
   pending: Uint8Array[] | undefined = [];
   closed = false;
-  constructor(
-    readonly session: Session,
-    readonly remote: NetAddr,
-  ) {}
+  constructor(readonly target: MuxTarget) {}
 
   forward(data: Uint8Array): void {
     const socket = this.socket;
-    if (socket) socket.send(data, this.session.target.port, this.session.target.hostname);
+    if (socket) socket.send(data, this.target.port, this.target.hostname);
     else if (this.pending && this.pending.length < 8) this.pending.push(data.slice());
   }
 
@@ -103,8 +100,6 @@ export interface IceMuxOptions {
   port: number;
   /** Sessions registered at once; default 1000. */
   maxSessions?: number;
-  /** Remote addresses per session (a browser tries a few candidates); default 8. */
-  maxRelaysPerSession?: number;
 }
 
 /**
@@ -122,17 +117,15 @@ export interface IceMuxOptions {
 export class IceUdpMux {
   readonly #socket: UdpSocket;
   readonly #sessions = new Map<string, Session>();
-  /** remote host → remote port → relay: two lookups per datagram, no key string built. */
-  readonly #byRemote = new Map<string, Map<number, Relay>>();
+  /** peer host → peer port → session: two lookups per datagram, no key string built. */
+  readonly #byRemote = new Map<string, Map<number, Session>>();
   readonly #maxSessions: number;
-  readonly #maxRelays: number;
   #dropped = 0;
   #closed = false;
 
   private constructor(socket: UdpSocket, options: IceMuxOptions) {
     this.#socket = socket;
     this.#maxSessions = options.maxSessions ?? 1000;
-    this.#maxRelays = options.maxRelaysPerSession ?? 8;
     socket.onMessage = this.#onPublic;
   }
 
@@ -159,13 +152,16 @@ export class IceUdpMux {
   /** Current counters. */
   stats(): IceMuxStats {
     let relays = 0;
-    for (const s of this.#sessions.values()) relays += s.relays.length;
+    for (const s of this.#sessions.values()) if (s.remote) relays++;
     return { sessions: this.#sessions.size, relays, dropped: this.#dropped };
   }
 
   /**
-   * Routes STUN requests for `ufrag` (strom's side of the session) to `target`. Returns the function
-   * that unregisters it and closes its relays (call it when the session ends).
+   * Routes STUN requests for `ufrag` (strom's side of the session) to `target`, through a relay
+   * socket bound now on the target's host. The first peer address whose check reaches the port
+   * carries the session; checks from the peer's other addresses are dropped (they fail on the
+   * peer's side), because with two paths werift could start DTLS on a different pair than the one
+   * the peer nominated. Returns the function that unregisters it (call it when the session ends).
    *
    * @throws {Error} when `maxSessions` are registered or the ufrag is in use.
    */
@@ -175,12 +171,13 @@ export class IceUdpMux {
     if (this.#sessions.size >= this.#maxSessions) {
       throw new Error(`the shared ICE port has ${this.#maxSessions} sessions: raise webrtc.max_peers or close some`);
     }
-    const session: Session = { target: { ...target }, relays: [] };
+    const session = new Session({ ...target });
     this.#sessions.set(ufrag, session);
+    this.#openRelay(session);
     return () => {
       if (this.#sessions.get(ufrag) !== session) return;
       this.#sessions.delete(ufrag);
-      for (const relay of session.relays.splice(0)) this.#dropRelay(relay);
+      this.#forget(session);
     };
   }
 
@@ -188,64 +185,65 @@ export class IceUdpMux {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const s of this.#sessions.values()) for (const r of s.relays.splice(0)) r.close();
+    for (const s of this.#sessions.values()) s.close();
     this.#sessions.clear();
     this.#byRemote.clear();
     this.#socket.close();
   }
 
   readonly #onPublic = (data: Uint8Array, from: NetAddr): void => {
-    const relay = this.#byRemote.get(from.hostname)?.get(from.port);
-    if (relay !== undefined) {
-      relay.forward(data);
+    const known = this.#byRemote.get(from.hostname)?.get(from.port);
+    if (known !== undefined) {
+      known.forward(data);
       return;
     }
     const username = stunUsername(data);
     const colon = username?.indexOf(":") ?? -1;
     const session = colon > 0 ? this.#sessions.get(username!.slice(0, colon)) : undefined;
-    if (!session || session.relays.length >= this.#maxRelays) {
+    if (!session || session.remote) {
       this.#dropped++;
       return;
     }
-    const created = new Relay(session, { hostname: from.hostname, port: from.port });
-    session.relays.push(created);
+    session.remote = { hostname: from.hostname, port: from.port };
     let ports = this.#byRemote.get(from.hostname);
     if (!ports) this.#byRemote.set(from.hostname, (ports = new Map()));
-    ports.set(from.port, created);
-    created.forward(data);
-    this.#openRelay(created);
+    ports.set(from.port, session);
+    session.forward(data);
   };
 
-  #openRelay(relay: Relay): void {
-    const target = relay.session.target;
+  #openRelay(session: Session): void {
+    const target = session.target;
     // The relay lives on the werift socket's host, so it can reach it (loopback for a wildcard bind).
     udpBind({ hostname: target.hostname, port: 0 }).then((socket) => {
-      if (relay.closed || this.#closed) {
+      if (session.closed || this.#closed) {
         socket.close();
         return;
       }
-      relay.socket = socket;
-      const remote = relay.remote;
+      session.socket = socket;
       const pub = this.#socket;
-      socket.onMessage = (data: Uint8Array) => pub.send(data, remote.port, remote.hostname);
-      const pending = relay.pending ?? [];
-      relay.pending = undefined;
+      // werift → peer. Before the peer is known werift has nobody to send to, so nothing is lost.
+      socket.onMessage = (data: Uint8Array) => {
+        const remote = session.remote;
+        if (remote) pub.send(data, remote.port, remote.hostname);
+      };
+      const pending = session.pending ?? [];
+      session.pending = undefined;
       for (const d of pending) socket.send(d, target.port, target.hostname);
     }, () => {
-      // Cannot bind next to werift (out of ports): forget the relay, the remote's retransmission retries.
-      const list = relay.session.relays;
-      const i = list.indexOf(relay);
-      if (i >= 0) list.splice(i, 1);
-      this.#dropRelay(relay);
+      // Out of ports next to werift: the session cannot use the shared port; its ICE times out.
+      this.#dropped++;
+      session.close();
     });
   }
 
-  #dropRelay(relay: Relay): void {
-    relay.close();
-    const ports = this.#byRemote.get(relay.remote.hostname);
-    if (ports?.get(relay.remote.port) === relay) {
-      ports.delete(relay.remote.port);
-      if (ports.size === 0) this.#byRemote.delete(relay.remote.hostname);
+  #forget(session: Session): void {
+    session.close();
+    const remote = session.remote;
+    if (!remote) return;
+    const ports = this.#byRemote.get(remote.hostname);
+    if (ports?.get(remote.port) === session) {
+      ports.delete(remote.port);
+      if (ports.size === 0) this.#byRemote.delete(remote.hostname);
     }
   }
 }

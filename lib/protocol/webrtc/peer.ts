@@ -17,8 +17,8 @@ import { RTCPeerConnection, RTCRtpCodecParameters, type RTCRtpTransceiver } from
 import type { Codec, MediaKind } from "../../core/codec.ts";
 import { type Logger, silentLogger } from "../../core/log.ts";
 import { WebRtcOfferError } from "./errors.ts";
-import { announceCandidates, type IcePolicy, weriftIceConfig } from "./ice_policy.ts";
-import { keepInactiveBundled, replaceCandidates, sdpCandidates } from "./sdp.ts";
+import { acceptRemoteCandidate, announceCandidates, type IcePolicy, weriftIceConfig } from "./ice_policy.ts";
+import { keepInactiveBundled, parseCandidate, replaceCandidates, sdpCandidates } from "./sdp.ts";
 
 /** Options of a {@link PeerSession}. */
 export interface PeerSessionOptions {
@@ -80,6 +80,8 @@ export class PeerSession {
   #announced = new Set<string>();
   #answered = false;
   #unsubscribe: (() => void)[] = [];
+  /** Unregisters from the shared ICE port (policy.mux), once registered. */
+  #muxUnregister: (() => void) | undefined;
 
   constructor(options: PeerSessionOptions) {
     this.policy = options.ice ?? {};
@@ -127,6 +129,10 @@ export class PeerSession {
    * @throws {WebRtcOfferError} when the stack rejects the offer.
    */
   async answer(offer: string, prepare?: (transceiver: RTCRtpTransceiver) => void): Promise<string> {
+    // With the shared ICE port the peer's UDP candidates stay out of werift (see acceptRemoteCandidate),
+    // and so does end-of-candidates: werift would fail ICE at once with no pair to check, while the
+    // peer's checks arrive through the port.
+    if (this.policy.mux) offer = withoutMuxedCandidates(offer, this.policy);
     try {
       await this.pc.setRemoteDescription({ type: "offer", sdp: offer });
     } catch (error) {
@@ -173,6 +179,7 @@ export class PeerSession {
     if (!text.startsWith("candidate:")) {
       throw new WebRtcOfferError(`a remote candidate must start with "candidate:", got "${text.slice(0, 60)}"`);
     }
+    if (!acceptRemoteCandidate(text, this.policy)) return;
     try {
       await this.pc.addIceCandidate({ candidate: text, sdpMid: sdpMid ?? this.#firstMid(), sdpMLineIndex: 0 });
     } catch (error) {
@@ -189,6 +196,8 @@ export class PeerSession {
     this.#closeReason = reason;
     this.#clearTimers();
     for (const un of this.#unsubscribe.splice(0)) un();
+    this.#muxUnregister?.();
+    this.#muxUnregister = undefined;
     this.pc.close().catch((error) => this.#log.debug("webrtc close failed", { error: String(error) }));
     const cb = this.onClose;
     this.onClose = undefined;
@@ -208,12 +217,31 @@ export class PeerSession {
 
   #localSdp(): string {
     const sdp = this.pc.localDescription?.sdp ?? "";
+    this.#registerMux(sdp, sdpCandidates(sdp));
     const announced = announceCandidates(sdpCandidates(sdp), this.policy);
     for (const c of announced) this.#announced.add(c);
     return keepInactiveBundled(replaceCandidates(sdp, announced));
   }
 
+  /**
+   * With the shared ICE port: routes this session's ufrag to werift's UDP socket, once a UDP host
+   * candidate tells its port (werift binds it on all addresses, or on `bindAddress`).
+   */
+  #registerMux(sdp: string, local: readonly string[]): void {
+    const mux = this.policy.mux;
+    if (!mux || this.#muxUnregister || this.#state === "closed") return;
+    const ufrag = /^a=ice-ufrag:(\S+)/m.exec(sdp)?.[1];
+    const host = local.map((l) => parseCandidate(l.replace(/^a=/, ""))).find((c) => c?.protocol === "udp" && c.type === "host");
+    if (!ufrag || !host) return;
+    try {
+      this.#muxUnregister = mux.register(ufrag, { hostname: this.policy.bindAddress ?? "127.0.0.1", port: host.port });
+    } catch (error) {
+      this.#log.warn("webrtc: cannot use the shared ICE port for this peer", { error: String((error as Error)?.message ?? error) });
+    }
+  }
+
   #trickle(local: string[]): void {
+    if (!this.#muxUnregister) this.#registerMux(this.pc.localDescription?.sdp ?? "", local);
     if (!this.#answered || this.#state === "closed") return;
     for (const c of announceCandidates(local, this.policy)) {
       if (this.#announced.has(c)) continue;
@@ -308,4 +336,12 @@ export function weriftCodec(kind: MediaKind, codec: Codec): RTCRtpCodecParameter
     parameters: codec.fmtp,
     rtcpFeedback: kind === "video" ? RTCP_FEEDBACK : [],
   });
+}
+
+/** The offer without the candidate lines werift must not see when the shared ICE port is on. */
+function withoutMuxedCandidates(offer: string, policy: IcePolicy): string {
+  return offer
+    .split(/\r?\n/)
+    .filter((l) => !(l.startsWith("a=candidate:") && !acceptRemoteCandidate(l, policy)) && !l.startsWith("a=end-of-candidates"))
+    .join("\r\n");
 }
