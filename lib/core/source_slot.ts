@@ -93,6 +93,16 @@ export class SourceSlot {
   dial(): Promise<Producer> {
     if (this.producer) return Promise.resolve(this.producer);
     if (this.#dialing) return this.#dialing;
+    // The source is down and its reconnect loop owns it (viewers already attached resume when it is
+    // back): a new viewer is refused with the last error instead of dialing beside the loop, whose
+    // failure would otherwise reset the state to idle and stop the reconnects.
+    if (this.state === "reconnecting") {
+      return Promise.reject(
+        new SourceError(this.url, `reconnecting after: ${this.lastError?.message ?? "the source ended"}`, {
+          cause: this.lastError,
+        }),
+      );
+    }
     if (this.state === "stopped") this.#abort = new AbortController();
     this.state = "dialing";
     this.#dialing = this.#dialOnce().then(

@@ -174,6 +174,29 @@ describe("Stream", () => {
     expect(conns[0].stopped).toBeGreaterThan(0);
   });
 
+  it("a viewer arriving while the source reconnects does not stop the reconnects", async () => {
+    const conns: MemoryProducer[] = [];
+    let down = true;
+    const src = scheme(() => {
+      if (conns.length > 0 && down) throw new Error("still down");
+      const p = new MemoryProducer([videoMedia("recvonly", H264)]);
+      conns.push(p);
+      return p;
+    });
+    const s = stream([src.url], 1000);
+    const first = viewerAV();
+    await s.addConsumer(first);
+    conns[0].push("video", frame(0, true));
+    conns[0].end(new Error("connection reset"));
+    await waitFor(() => src.dials() >= 2, 2000); // the reconnect loop is failing now
+    await expect(s.addConsumer(viewerAV())).rejects.toThrow(/reconnecting/);
+    down = false;
+    await waitFor(() => conns.length === 2 && conns[1].started === 1, 2000);
+    conns[1].push("video", frame(3000, true));
+    await tick();
+    expect(first.frames.video.map((f) => f.timestamp)).toEqual([0, 3000]);
+  });
+
   it("does not feed a consumer from the source it stands for (loop protection)", async () => {
     const self = new MemoryProducer([videoMedia("recvonly", H264)]);
     const other = new MemoryProducer([videoMedia("recvonly", H264)]);
