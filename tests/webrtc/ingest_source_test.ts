@@ -26,7 +26,10 @@ let hub: StreamHub;
 
 beforeAll(async () => {
   upstream = await startServer({
-    configSources: [JSON.stringify({ streams: { demo: "demo:" }, webrtc: { listen: "127.0.0.1:0" } })],
+    // Per-peer ICE ports upstream (listen ""): with the shared port, about one WHEP session in three
+    // failed on the serving side before the client's first check arrived (reported; the WS path and
+    // WHIP ingest are tested on the shared port elsewhere).
+    configSources: [JSON.stringify({ streams: { demo: "demo:" }, webrtc: { listen: "", filters: { loopback: true } } })],
     listen: "127.0.0.1:0",
     handleSignals: false,
     log: process.env.INGEST_DEBUG ? createLogger({ level: "debug" }) : silentLogger,
