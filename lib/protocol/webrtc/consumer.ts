@@ -152,6 +152,13 @@ export class WebRtcTrack {
 /**
  * A peer's microphone: the RTP it sends on one audio section, as frames on a {@link Receiver} the
  * stream attaches to a source's backchannel. One RTP packet is one audio frame (Opus, G.711).
+ *
+ * @example
+ * ```ts
+ * const viewer = new WebRtcConsumer({ offer }); // an offer with sendrecv audio
+ * await stream.addConsumer(viewer);            // attaches the microphone to the camera's backchannel
+ * viewer.microphones[0]?.codec.name;           // "PCMA" when the camera takes it and the peer offered it
+ * ```
  */
 export class WebRtcMicrophone {
   readonly mid: string;

@@ -4,14 +4,23 @@
  *
  * @module
  */
-export { describeOffered, type OfferedMedia, offeredMedias, pickPeerCodec, WEBRTC_SEND_CODECS } from "./codecs.ts";
-export { WebRtcConsumer, type WebRtcConsumerOptions, WebRtcTrack } from "./consumer.ts";
+export {
+  describeOffered,
+  type OfferedMedia,
+  offeredMedias,
+  offeredMicrophones,
+  pickPeerCodec,
+  WEBRTC_RECEIVE_CODECS,
+  WEBRTC_SEND_CODECS,
+} from "./codecs.ts";
+export { WebRtcConsumer, type WebRtcConsumerOptions, WebRtcMicrophone, WebRtcTrack } from "./consumer.ts";
 export { WebRtcCodecError, WebRtcOfferError, WebRtcPeerLimitError } from "./errors.ts";
 export { announceCandidates, candidateHost, type IcePolicy, type IceServer, weriftIceConfig } from "./ice_policy.ts";
 export { type PeerCloseReason, PeerSession, type PeerSessionOptions, type PeerState } from "./peer.ts";
 export {
   formatCandidate,
   type IceCandidateLine,
+  keepInactiveBundled,
   parseCandidate,
   replaceCandidates,
   restrictOffer,
