@@ -88,8 +88,14 @@ describe("loadConfig defaults", () => {
     expect(config.metrics).toEqual({ enabled: false, path: "/metrics" });
     expect(config.limits).toEqual({
       max_connections: 0,
+      max_connections_per_ip: 0,
       max_connections_per_stream: 0,
       connection_timeout: 30,
+      idle_timeout: 60,
+      write_timeout: 15,
+      max_body_size: 1000000,
+      max_ws_message: 1000000,
+      shutdown_timeout: 10,
     });
     expect(config.record).toMatchObject({
       dir: "recordings",

@@ -64,6 +64,8 @@ describe("configSchema", () => {
       "limits",
       "record",
       "hooks",
+      "cluster",
+      "edge",
       "env",
     ];
     expect(Object.keys(config).sort()).toEqual([...sections].sort());
