@@ -27,3 +27,20 @@ export {
   sdpCandidates,
 } from "./sdp.ts";
 export { type PlayOptions, WebRtcServer, type WebRtcServerOptions, WebRtcSession } from "./server.ts";
+export {
+  chooseIngestTracks,
+  type IngestTrack,
+  pickIngestCodec,
+  WEBRTC_RECV_CODECS,
+  WebRtcIngestCodecError,
+  WebRtcProducer,
+  type WebRtcProducerOptions,
+} from "./producer.ts";
+export {
+  parsePeerOffer,
+  type PublishOptions,
+  WebRtcIngest,
+  type WebRtcIngestOptions,
+  WebRtcIngestSession,
+} from "./whip.ts";
+export { dialWebRtc, registerWebRtcSources, type WebRtcClientOptions } from "./client.ts";

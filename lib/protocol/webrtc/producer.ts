@@ -98,7 +98,14 @@ export function chooseIngestTracks(sdp: SessionDescription): { tracks: IngestTra
   return { tracks, offered };
 }
 
-/** The codec strom takes from a section's list, or undefined. */
+/**
+ * The codec strom takes from a section's list, or undefined.
+ *
+ * @example
+ * ```ts
+ * pickIngestCodec("audio", [{ name: "PCMU", clockRate: 8000 }, { name: "OPUS", clockRate: 48000, channels: 2 }]); // OPUS
+ * ```
+ */
 export function pickIngestCodec(kind: "video" | "audio", codecs: readonly Codec[]): Codec | undefined {
   for (const name of WEBRTC_RECV_CODECS[kind]) {
     const same = codecs.filter((c) => c.name === name);

@@ -232,6 +232,10 @@ function peerCodecs(sdp: SessionDescription, tracks: readonly IngestTrack[]): { 
  * Parses a peer's offer and checks what a session needs (ICE credentials, DTLS fingerprint).
  *
  * @throws {WebRtcOfferError} naming what is wrong.
+ * @example
+ * ```ts
+ * const sdp = parsePeerOffer(await request.text()); // throws 'Cannot use the WebRTC offer: ...'
+ * ```
  */
 export function parsePeerOffer(offer: string): SessionDescription {
   if (typeof offer !== "string" || !offer.trim()) throw new WebRtcOfferError("the SDP is empty");
