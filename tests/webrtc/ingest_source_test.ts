@@ -26,9 +26,11 @@ let hub: StreamHub;
 
 beforeAll(async () => {
   upstream = await startServer({
-    // Per-peer ICE ports upstream (listen ""): with the shared port, about one WHEP session in three
-    // failed on the serving side before the client's first check arrived (reported; the WS path and
-    // WHIP ingest are tested on the shared port elsewhere).
+    // Per-peer ICE ports upstream (listen ""), so this file covers that mode; the shared port
+    // (webrtc.listen, the default) is covered by ice_mux_test.ts, signalling_test.ts and WHIP ingest.
+    // (An early shared-port version failed about one WHEP pull in three: werift started DTLS on a
+    // different pair than the peer nominated when the peer checked from two sockets; the mux now
+    // carries one peer address per session, and this file passed 4 of 4 runs on the shared port.)
     configSources: [JSON.stringify({ streams: { demo: "demo:" }, webrtc: { listen: "", filters: { loopback: true } } })],
     listen: "127.0.0.1:0",
     handleSignals: false,
