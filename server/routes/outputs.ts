@@ -17,7 +17,7 @@ import { FlvConsumer } from "../../lib/protocol/http/flv_consumer.ts";
 import { keyframeToMp4 } from "../../lib/protocol/http/frame_mp4.ts";
 import { HttpBody } from "../../lib/protocol/http/http_body.ts";
 import { grabKeyframe, KeyframeTimeoutError } from "../../lib/protocol/http/keyframe.ts";
-import { MJPEG_MEDIAS, MjpegConsumer } from "../../lib/protocol/http/mjpeg_consumer.ts";
+import { MJPEG_MEDIAS } from "../../lib/protocol/http/mjpeg_consumer.ts";
 import { Mp4Consumer } from "../../lib/protocol/http/mp4_consumer.ts";
 import { FLV_CODECS, mp4Medias, outputMedias, TS_CODECS } from "../../lib/protocol/http/output_medias.ts";
 import type { OutputConsumer } from "../../lib/protocol/http/output_consumer.ts";
@@ -26,6 +26,7 @@ import { TsConsumer } from "../../lib/protocol/http/ts_consumer.ts";
 import { JpegEncodeError } from "../../lib/protocol/jpeg/errors.ts";
 import { jpegPictureOptions } from "../../lib/protocol/jpeg/ffmpeg_args.ts";
 import { encodeJpeg } from "../../lib/protocol/jpeg/snapshot.ts";
+import { MjpegFeeds } from "../../lib/protocol/jpeg/shared_transcoder.ts";
 import { JpegSnapshotCache } from "../../lib/protocol/jpeg/snapshot_cache.ts";
 import { createMseConsumer } from "../../lib/protocol/mse/consumer.ts";
 import type { AppContext } from "../context.ts";
@@ -45,6 +46,7 @@ const SNAPSHOT_VIDEO: Media[] = [
   { kind: "video", direction: "sendonly", codecs: [{ name: "H264", clockRate: 0 }, { name: "H265", clockRate: 0 }] },
 ];
 const KEYFRAME_TIMEOUT_MS = 10_000;
+const MJPEG_CONTENT_TYPE = new MultipartWriter().contentType;
 
 /** Turns the JPEG and snapshot errors into HTTP answers that say what to do. */
 function mapSnapshotError(error: unknown): unknown {
@@ -98,6 +100,7 @@ export function outputsRoutes(app: Hono, ctx: AppContext, wsHandlers: WsHandlers
   const ffmpegBin = () => (typeof ctx.config.ffmpeg?.bin === "string" && ctx.config.ffmpeg.bin) || "ffmpeg";
   const jpegCache = new JpegSnapshotCache();
   const jpegInFlight = new Map<string, Promise<{ jpeg: Uint8Array; origin: string }>>();
+  const mjpegFeeds = new MjpegFeeds({ log: ctx.log.child({ module: "mjpeg" }) });
 
   app.get("/api/stream.mp4", async (c) => {
     const q = new URL(c.req.url).searchParams;
@@ -148,20 +151,33 @@ export function outputsRoutes(app: Hono, ctx: AppContext, wsHandlers: WsHandlers
 
   app.get("/api/stream.mjpeg", async (c) => {
     const q = new URL(c.req.url).searchParams;
-    const multipart = new MultipartWriter();
+    const stream = requestStream(ctx, c);
     const body = new HttpBody({ highWaterMark: 512 * 1024 });
-    const consumer = new MjpegConsumer({
-      ...jpegPictureOptions(q),
-      ffmpegBin: ffmpegBin(),
-      onJpeg: (jpeg) => body.write(multipart.push(jpeg)),
-      peer: peerOf(ctx, c),
-      log: ctx.log.child({ module: "mjpeg" }),
-    });
+    const signal = c.req.raw.signal;
+    // Viewers of the same stream and picture options share one transcoder (lib/protocol/jpeg/shared_transcoder.ts).
+    let viewer;
     try {
-      return await streamResponse(c, ctx, consumer, body, () => liveHeaders(multipart.contentType), parseDurationMs(q.get("duration")));
+      viewer = await mjpegFeeds.join(stream, { ...jpegPictureOptions(q), ffmpegBin: ffmpegBin() }, {
+        kind: "multipart",
+        write: (part) => body.write(part),
+        onClose: () => body.close(),
+      });
     } catch (error) {
       throw mapSnapshotError(error);
     }
+    const joined = viewer;
+    const onAbort = () => void joined.close("request aborted");
+    signal.addEventListener("abort", onAbort, { once: true });
+    body.onCancel = () => void joined.close("client went away");
+    const sinkClose = joined.sink.onClose;
+    joined.sink.onClose = (reason) => {
+      signal.removeEventListener("abort", onAbort);
+      sinkClose?.(reason);
+    };
+    if (signal.aborted) void joined.close("request aborted");
+    const durationMs = parseDurationMs(q.get("duration"));
+    if (durationMs) joined.closeAfter(durationMs);
+    return new Response(body.readable, { headers: liveHeaders(MJPEG_CONTENT_TYPE) });
   });
 
   app.get("/api/frame.mp4", async (c) => {
@@ -225,7 +241,7 @@ export function outputsRoutes(app: Hono, ctx: AppContext, wsHandlers: WsHandlers
   });
 
   // One media output per WebSocket: a new request replaces the previous one.
-  const wsOutputs = new WeakMap<WsConnection, OutputSession>();
+  const wsOutputs = new WeakMap<WsConnection, { close(reason: string): Promise<void> }>();
   const attachWs = async (conn: WsConnection, consumer: OutputConsumer, sink: { close(): void }) => {
     const user = conn.user;
     let stream;
@@ -258,21 +274,28 @@ export function outputsRoutes(app: Hono, ctx: AppContext, wsHandlers: WsHandlers
   });
 
   wsHandlers.set("mjpeg", async (_message, conn) => {
+    let stream;
+    try {
+      stream = streamOf(ctx, conn.query.get("src"), conn.user);
+    } catch (error) {
+      conn.send({ type: "error", value: (error as Error).message });
+      conn.close(1008, "stream not found");
+      return;
+    }
+    await wsOutputs.get(conn)?.close("replaced");
     const sink = wsSink(conn);
     let announced = false;
-    const consumer = new MjpegConsumer({
-      format: "ws/mjpeg",
-      ffmpegBin: ffmpegBin(),
-      onJpeg: (jpeg) => {
+    const viewer = await mjpegFeeds.join(stream, { ffmpegBin: ffmpegBin() }, {
+      write: (jpeg) => {
         if (!announced) {
           announced = true;
           conn.send({ type: "mjpeg" });
         }
         return sink.write(jpeg);
       },
-      peer: { protocol: "ws", remoteAddr: conn.remoteAddr, userAgent: conn.userAgent },
-      log: ctx.log.child({ module: "mjpeg" }),
+      onClose: () => sink.close(),
     });
-    await attachWs(conn, consumer, sink);
+    wsOutputs.set(conn, viewer);
+    conn.onClose(() => void viewer.close("socket closed"));
   });
 }
