@@ -1,6 +1,7 @@
 /**
  * MJPEG output (`/api/stream.mjpeg`, `{"type":"mjpeg"}` on `/api/ws`): JPEG sources pass through;
- * H.264/H.265 go through one ffmpeg transcoder per viewer.
+ * H.264/H.265 go through one ffmpeg transcoder per consumer. The server shares one consumer among
+ * viewers with the same picture options: see `MjpegFeeds` in `../jpeg/shared_transcoder.ts`.
  *
  * @module
  */

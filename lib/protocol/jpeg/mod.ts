@@ -1,6 +1,7 @@
 /**
  * JPEG outputs: one-shot snapshots of H.264/H.265 keyframes and a streaming MJPEG transcoder, both
- * through ffmpeg, plus a small cache of recent snapshots.
+ * through ffmpeg (the transcoder shared by every viewer with the same picture options), plus a small
+ * cache of recent snapshots.
  *
  * @example
  * ```ts
@@ -16,4 +17,13 @@ export { JpegEncodeError, type JpegErrorCode } from "./errors.ts";
 export { jpegFfmpegArgs, jpegFilter, type JpegPictureOptions, jpegPictureOptions } from "./ffmpeg_args.ts";
 export { encodeJpeg, type EncodeJpegOptions } from "./snapshot.ts";
 export { type CachedJpeg, JpegSnapshotCache } from "./snapshot_cache.ts";
+export {
+  MjpegFeed,
+  type MjpegFeedInfo,
+  type MjpegFeedOptions,
+  MjpegFeeds,
+  type MjpegFeedsOptions,
+  MjpegViewer,
+  type MjpegViewerSink,
+} from "./shared_transcoder.ts";
 export { MjpegTranscoder, type MjpegTranscoderOptions } from "./transcoder.ts";
