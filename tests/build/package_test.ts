@@ -171,11 +171,15 @@ describe("npm package (npm pack, npm install into an empty folder)", () => {
     expect(r.stdout.trim()).toBe(expected);
   }, 60_000);
 
-  it('"strom" alone does not load the server (no hono), "strom/server" does', () => {
+  it('"strom" alone does not load the server (no hono), "strom/server" does; neither loads werift at start', () => {
     const dist = join(app, "node_modules", "strom", "dist");
     const core = staticImports(join(dist, "mod.mjs"));
     expect(core.filter((s) => s === "hono" || s.startsWith("hono/") || s.startsWith("@hono/"))).toEqual([]);
     expect(staticImports(join(dist, "server.mjs"))).toContain("hono");
+    // werift (~30 MB resident on Node) loads with the first WebRTC session, not at start.
+    expect(core).not.toContain("werift");
+    expect(staticImports(join(dist, "server.mjs"))).not.toContain("werift");
+    expect(staticImports(join(dist, "strom.mjs"))).not.toContain("werift");
   });
 
   it("the published declarations type-check a user's program (tsc, node16 resolution)", async () => {

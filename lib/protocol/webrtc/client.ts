@@ -22,6 +22,7 @@ import { parseSdp, SdpError } from "../../core/media.ts";
 import { registerSource } from "../../core/registry.ts";
 import { announceCandidates, type IcePolicy } from "./ice_policy.ts";
 import { PeerSession } from "./peer.ts";
+import { loadWerift } from "./werift.ts";
 import { chooseIngestTracks, WebRtcIngestCodecError, WebRtcProducer } from "./producer.ts";
 import { replaceCandidates, sdpCandidates } from "./sdp.ts";
 import { openWebSocket, type SignalSocket } from "./ws_signal.ts";
@@ -76,6 +77,7 @@ export async function dialWebRtc(url: string, options: WebRtcClientOptions = {})
       'expected webrtc:http(s)://host/api/webrtc?src=name (WHEP) or webrtc:ws(s)://host/api/ws?src=name',
     );
   }
+  await loadWerift(); // first session only: werift loads on demand (see werift.ts)
   const peer = new PeerSession({
     ice: options.ice,
     codecs: OFFER_CODECS,

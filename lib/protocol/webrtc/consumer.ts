@@ -25,7 +25,8 @@
  *
  * @module
  */
-import { RtpHeader, RtpPacket as WeriftRtpPacket, type RTCRtpSender, type RTCRtpTransceiver } from "werift";
+import type { RTCRtpSender, RTCRtpTransceiver } from "werift";
+import { werift } from "./werift.ts";
 import { type Codec, codecToString } from "../../core/codec.ts";
 import { type ConnectionInfo, type Consumer, nextConnectionId } from "../../core/connection.ts";
 import type { Frame } from "../../core/frame.ts";
@@ -394,6 +395,7 @@ export class WebRtcConsumer implements Consumer {
     const ts = track.mapTimestamp(frame.timestamp);
     const base = frame.timestamp >>> 0;
     const pt = track.peerCodec.payloadType ?? 96;
+    const { RtpHeader, RtpPacket: WeriftRtpPacket } = werift();
     for (let i = 0; i < packets.length; i++) {
       const pkt = packets[i];
       const header = new RtpHeader({

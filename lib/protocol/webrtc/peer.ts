@@ -13,10 +13,11 @@
  *
  * @module
  */
-import { RTCPeerConnection, RTCRtpCodecParameters, type RTCRtpTransceiver } from "werift";
+import type { RTCPeerConnection, RTCRtpCodecParameters, RTCRtpTransceiver } from "werift";
 import type { Codec, MediaKind } from "../../core/codec.ts";
 import { type Logger, silentLogger } from "../../core/log.ts";
 import { WebRtcOfferError } from "./errors.ts";
+import { werift } from "./werift.ts";
 import { acceptRemoteCandidate, announceCandidates, type IcePolicy, weriftIceConfig } from "./ice_policy.ts";
 import { keepInactiveBundled, parseCandidate, replaceCandidates, sdpCandidates } from "./sdp.ts";
 
@@ -89,6 +90,7 @@ export class PeerSession {
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 15000;
     this.#silenceTimeoutMs = options.silenceTimeoutMs ?? 10000;
     this.#disconnectTimeoutMs = options.disconnectTimeoutMs ?? 5000;
+    const { RTCPeerConnection } = werift();
     this.pc = new RTCPeerConnection({
       ...weriftIceConfig(this.policy),
       codecs: {
@@ -328,7 +330,7 @@ export class PeerSession {
 /** A strom codec as werift's codec parameters (name matched; RTCP feedback for video). */
 export function weriftCodec(kind: MediaKind, codec: Codec): RTCRtpCodecParameters {
   const name = codec.name === "OPUS" ? "opus" : codec.name;
-  return new RTCRtpCodecParameters({
+  return new (werift().RTCRtpCodecParameters)({
     mimeType: `${kind}/${name}`,
     clockRate: codec.clockRate,
     channels: codec.channels,

@@ -15,6 +15,7 @@ import { WebRtcCodecError, WebRtcPeerLimitError } from "./errors.ts";
 import type { IcePolicy, IceServer } from "./ice_policy.ts";
 import { type PeerCloseReason, PeerSession } from "./peer.ts";
 import { parseCandidate } from "./sdp.ts";
+import { loadWerift } from "./werift.ts";
 
 /** Options of a {@link WebRtcServer}. */
 export interface WebRtcServerOptions {
@@ -128,6 +129,8 @@ export class WebRtcServer {
   async play(stream: Stream, offer: string, options: PlayOptions = {}): Promise<WebRtcSession> {
     if (this.#closed) throw new Error("The WebRTC server is closed");
     if (this.size >= this.maxPeers) throw new WebRtcPeerLimitError(this.maxPeers);
+    await loadWerift(); // first session only: werift loads on demand (see werift.ts)
+    if (this.#closed) throw new Error("The WebRTC server is closed");
     this.#pending++;
     let pending = true;
     let consumer: WebRtcConsumer | undefined;

@@ -18,6 +18,7 @@ import { midOf } from "./codecs.ts";
 import { WebRtcOfferError, WebRtcPeerLimitError } from "./errors.ts";
 import type { IcePolicy, IceServer } from "./ice_policy.ts";
 import { type PeerCloseReason, PeerSession } from "./peer.ts";
+import { loadWerift } from "./werift.ts";
 import { chooseIngestTracks, type IngestTrack, WebRtcIngestCodecError, WebRtcProducer } from "./producer.ts";
 import { parseCandidate, restrictOffer } from "./sdp.ts";
 
@@ -128,6 +129,7 @@ export class WebRtcIngest {
    */
   async publish(stream: Stream, offer: string, options: PublishOptions = {}): Promise<WebRtcIngestSession> {
     if (this.#closed) throw new Error("The WebRTC ingest is closed");
+    await loadWerift(); // first session only: werift loads on demand (see werift.ts)
     const sdp = parsePeerOffer(offer);
     const { tracks, offered } = chooseIngestTracks(sdp);
     if (tracks.length === 0) throw new WebRtcIngestCodecError(`Publishing to stream "${stream.name}"`, offered);

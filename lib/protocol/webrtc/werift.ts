@@ -1,0 +1,45 @@
+/**
+ * werift, loaded on first use. Importing werift costs about 30 MB of resident memory on Node (its
+ * DTLS/SRTP/SCTP stacks and their dependencies): a third of an idle strom. A server that never sees
+ * a WebRTC peer should not pay it, so nothing imports werift statically; the entry points that make
+ * sessions (`WebRtcServer.play`, `WebRtcIngest.publish`, the `webrtc:` source) `await loadWerift()`
+ * first, and the code that builds werift objects reaches it through {@link werift}.
+ *
+ * @module
+ */
+import type * as Werift from "werift";
+
+let loaded: typeof Werift | undefined;
+let loading: Promise<typeof Werift> | undefined;
+
+/**
+ * Loads werift once (concurrent callers share the import) and returns it.
+ *
+ * @example
+ * ```ts
+ * const { RTCPeerConnection } = await loadWerift();
+ * ```
+ */
+export function loadWerift(): Promise<typeof Werift> {
+  if (loaded) return Promise.resolve(loaded);
+  loading ??= import("werift").then((m) => (loaded = m));
+  return loading;
+}
+
+/**
+ * werift, once {@link loadWerift} has resolved.
+ *
+ * @throws {Error} when called before werift was loaded (a programming error: the caller skipped
+ * `await loadWerift()`).
+ * @example
+ * ```ts
+ * await loadWerift();
+ * const pc = new (werift().RTCPeerConnection)({});
+ * ```
+ */
+export function werift(): typeof Werift {
+  if (!loaded) {
+    throw new Error("werift is not loaded yet: await loadWerift() before creating a WebRTC session");
+  }
+  return loaded;
+}
