@@ -69,6 +69,17 @@ export {
 export { PreloadConsumer } from "./lib/protocol/preload/mod.ts";
 export { StreamHub, type StreamHubOptions } from "./lib/core/hub.ts";
 export {
+  type NotReadyEvent,
+  type PublishEvent,
+  type ReaderEvent,
+  type ReadyEvent,
+  type SegmentCompleteEvent,
+  type SourceErrorEvent,
+  STREAM_EVENT_TYPES,
+  type StreamEvent,
+  StreamEvents,
+} from "./lib/core/events.ts";
+export {
   CodecMismatchError,
   redactUrl,
   SourceError,
