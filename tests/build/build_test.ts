@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runText, type TextRunResult } from "../_support/process.ts";
+import { stopWithin, waitForListening } from "../_support/serve_process.ts";
 
 const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const version = (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string }).version;
@@ -57,9 +58,10 @@ describe("npm build (esbuild bundle on plain Node)", () => {
     expect(r.stdout).toContain("Usage: strom");
   }, 30_000);
 
-  it("the library bundle loads and exports the API", async () => {
+  it("the library bundles load and export the API: the core (strom) and the server (strom/server)", async () => {
     const script = `const m = await import(${JSON.stringify(join(pkg, "dist", "mod.mjs"))});` +
-      `console.log(typeof m.StreamHub, typeof m.startServer, typeof m.registerSource);`;
+      `const s = await import(${JSON.stringify(join(pkg, "dist", "server.mjs"))});` +
+      `console.log(typeof m.StreamHub, typeof s.startServer, typeof m.registerSource);`;
     const r = await node(["--input-type=module", "-e", script]);
     expect(r.stderr).toBe("");
     expect(r.stdout.trim()).toBe("function function function");
@@ -79,34 +81,14 @@ describe("npm build (esbuild bundle on plain Node)", () => {
       stdio: ["ignore", "pipe", "pipe"],
     });
     try {
-      let output = "";
-      const url = await new Promise<string>((resolvePromise, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`no "listening" line within 15 s:\n${output}`)),
-          15_000,
-        );
-        const onData = (d: unknown) => {
-          output += d;
-          const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-          if (m) (clearTimeout(timer), resolvePromise(m[1]));
-        };
-        child.stdout.on("data", onData);
-        child.stderr.on("data", onData);
-        child.on("close", (code) => (clearTimeout(timer), reject(new Error(`exited ${code}:\n${output}`))));
-      });
-      expect(output).toContain("runtime=node");
+      const { url, output } = await waitForListening(child, 15_000);
+      expect(output()).toContain("runtime=node");
       const res = await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(3000) });
       expect(res.status).toBe(200);
       const body = await res.json();
       expect(body.status).toBe("ok");
       expect(body.streams).toBe(1);
-      const exited = new Promise<void>((r) => child.on("close", () => r()));
-      child.kill("SIGTERM");
-      const outcome = await Promise.race([
-        exited.then(() => "closed"),
-        new Promise((r) => setTimeout(() => r("timeout"), 5000)),
-      ]);
-      expect(outcome).toBe("closed");
+      expect(await stopWithin(child, 5000)).toBe("closed");
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     }

@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { ffprobe } from "../_support/ffmpeg.ts";
 import { freePort } from "../_support/net.ts";
 import { hasTool, runText, type TextRunResult } from "../_support/process.ts";
+import { stopWithin, waitForListening } from "../_support/serve_process.ts";
 
 const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const version = (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string }).version;
@@ -75,19 +76,8 @@ describe.skipIf(!isLinuxX64)("single-file executable (strom-linux-x64-bun, needs
       env: { ...process.env, NO_COLOR: "1" },
     });
     try {
-      let output = "";
-      const url = await new Promise<string>((resolvePromise, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no "listening" line within 20 s:\n${output}`)), 20_000);
-        const onData = (d: unknown) => {
-          output += d;
-          const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-          if (m) (clearTimeout(timer), resolvePromise(m[1]));
-        };
-        child.stdout.on("data", onData);
-        child.stderr.on("data", onData);
-        child.on("close", (code) => (clearTimeout(timer), reject(new Error(`exited ${code}:\n${output}`))));
-      });
-      expect(output).toContain("runtime=bun");
+      const { url, output } = await waitForListening(child);
+      expect(output()).toContain("runtime=bun");
       const page = await fetch(`${url}/`, { signal: AbortSignal.timeout(5000) });
       expect(page.status).toBe(200);
       expect(await page.text()).toContain("<html");
@@ -95,13 +85,7 @@ describe.skipIf(!isLinuxX64)("single-file executable (strom-linux-x64-bun, needs
       expect(Object.keys(streams)).toContain("demo");
       const probe = await ffprobe(`rtsp://127.0.0.1:${rtspPort}/demo`, ["-rtsp_transport", "tcp"]);
       expect(probe.streams.map((s) => s.codec_name).sort()).toEqual(["aac", "h264"]);
-      const exited = new Promise<void>((r) => child.on("close", () => r()));
-      child.kill("SIGTERM");
-      const outcome = await Promise.race([
-        exited.then(() => "closed"),
-        new Promise((r) => setTimeout(() => r("timeout"), 10_000)),
-      ]);
-      expect(outcome).toBe("closed");
+      expect(await stopWithin(child, 10_000)).toBe("closed");
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     }

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runText, type TextRunResult } from "../_support/process.ts";
+import { stopWithin, waitForListening } from "../_support/serve_process.ts";
 
 const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const version = (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string }).version;
@@ -107,28 +108,11 @@ describe("npm package (npm pack, npm install into an empty folder)", () => {
       } catch { /* already gone */ }
     };
     try {
-      let output = "";
-      const url = await new Promise<string>((resolvePromise, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no "listening" line within 20 s:\n${output}`)), 20_000);
-        const onData = (d: unknown) => {
-          output += d;
-          const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-          if (m) (clearTimeout(timer), resolvePromise(m[1]));
-        };
-        child.stdout.on("data", onData);
-        child.stderr.on("data", onData);
-        child.on("close", (code) => (clearTimeout(timer), reject(new Error(`exited ${code}:\n${output}`))));
-      });
+      const { url } = await waitForListening(child);
       const res = await fetch(`${url}/api/streams`, { signal: AbortSignal.timeout(5000) });
       expect(res.status).toBe(200);
       expect(Object.keys(await res.json())).toContain("demo");
-      const exited = new Promise<void>((r) => child.on("close", () => r()));
-      signalGroup("SIGTERM");
-      const outcome = await Promise.race([
-        exited.then(() => "closed"),
-        new Promise((r) => setTimeout(() => r("timeout"), 10_000)),
-      ]);
-      expect(outcome).toBe("closed");
+      expect(await stopWithin(child, 10_000, () => signalGroup("SIGTERM"))).toBe("closed");
     } finally {
       if (child.exitCode === null && child.signalCode === null) signalGroup("SIGKILL");
     }

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { hasScheme } from "../../lib/core/registry.ts";
 import { registerBuiltinSources } from "../../server/sources.ts";
 import { runText, type TextRunResult } from "../_support/process.ts";
+import { waitForListening } from "../_support/serve_process.ts";
 
 const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const bin = join(root, "cli", "bin.mjs");
@@ -114,19 +115,8 @@ describe("strom CLI", () => {
   it("serve listens, answers, and exits 0 on SIGTERM", async () => {
     const child = spawn("node", [bin, "serve", "-c", join(dir, "serve.yaml")], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
     try {
-      // The log goes to stdout by default (log.output), errors to stderr: watch both.
-      let output = "";
-      const url = await new Promise<string>((resolvePromise, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no "listening" line within 20 s:\n${output}`)), 20_000);
-        const onData = (d: unknown) => {
-          output += d;
-          const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-          if (m) (clearTimeout(timer), resolvePromise(m[1]));
-        };
-        child.stdout.on("data", onData);
-        child.stderr.on("data", onData);
-        child.on("close", (code) => (clearTimeout(timer), reject(new Error(`exited ${code}:\n${output}`))));
-      });
+      // The log goes to stdout by default (log.output), errors to stderr: both are watched.
+      const { url, output } = await waitForListening(child);
       const res = await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(3000) });
       expect((await res.json()).status).toBe("ok");
       const exited = new Promise<string>((r) => child.on("close", (code, signal) => r(`${code}/${signal}`)));
@@ -135,8 +125,8 @@ describe("strom CLI", () => {
       // Deno's child_process reports the signal we sent instead of the exit code the child chose;
       // the "stopped" line shows the shutdown ran to its end either way.
       expect(status === "0/null" || status === "null/SIGTERM").toBe(true);
-      expect(output).toContain("received SIGTERM");
-      expect(output).toContain("INF stopped");
+      expect(output()).toContain("received SIGTERM");
+      expect(output()).toContain("INF stopped");
     } finally {
       if (child.exitCode === null) child.kill("SIGKILL");
     }
