@@ -160,6 +160,7 @@ export function outputsRoutes(app: Hono, ctx: AppContext, wsHandlers: WsHandlers
       viewer = await mjpegFeeds.join(stream, { ...jpegPictureOptions(q), ffmpegBin: ffmpegBin() }, {
         kind: "multipart",
         write: (part) => body.write(part),
+        peer: peerOf(ctx, c),
         onClose: () => body.close(),
       });
     } catch (error) {
@@ -293,6 +294,8 @@ export function outputsRoutes(app: Hono, ctx: AppContext, wsHandlers: WsHandlers
         }
         return sink.write(jpeg);
       },
+      format: "ws/mjpeg",
+      peer: { protocol: "ws", remoteAddr: conn.remoteAddr, userAgent: conn.userAgent },
       onClose: () => sink.close(),
     });
     wsOutputs.set(conn, viewer);

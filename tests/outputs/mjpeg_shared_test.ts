@@ -55,14 +55,21 @@ function isJpeg(b: Uint8Array): boolean {
 }
 
 interface FeedInfo {
+  id: number;
   format: string;
   viewers?: number;
+  feed?: number;
+  remoteAddr?: string;
+}
+
+async function consumers(base: string): Promise<FeedInfo[]> {
+  const res = await fetch(`${base}/api/streams?src=demo`);
+  const body = await res.json() as { consumers?: FeedInfo[] };
+  return body.consumers ?? [];
 }
 
 async function feeds(base: string): Promise<FeedInfo[]> {
-  const res = await fetch(`${base}/api/streams?src=demo`);
-  const body = await res.json() as { consumers?: FeedInfo[] };
-  return (body.consumers ?? []).filter((c) => c.format === "mjpeg-transcoder");
+  return (await consumers(base)).filter((c) => c.format === "mjpeg-transcoder");
 }
 
 describe("shared MJPEG transcoder", () => {
@@ -86,10 +93,16 @@ describe("shared MJPEG transcoder", () => {
     expect(probe.streams?.[0]?.codec_name).toBe("mjpeg");
     expect(probe.streams?.[0]?.width).toBe(320);
     if (childFfmpegCount() >= 0) expect(childFfmpegCount()).toBe(1);
-    expect(consumerCount(s.hub, "demo")).toBe(1);
+    // One transcoder consumer with 5 viewers, and one entry per viewer (its address, the feed's id).
     const listed = await feeds(s.base);
     expect(listed.length).toBe(1);
     expect(listed[0].viewers).toBe(5);
+    const perViewer = (await consumers(s.base)).filter((c) => c.format === "mjpeg");
+    expect(perViewer.length).toBe(5);
+    for (const v of perViewer) {
+      expect(v.feed).toBe(listed[0].id);
+      expect(v.remoteAddr).toContain("127.0.0.1");
+    }
 
     // Different picture options: a second transcoder.
     const other = new PartReader(await fetch(`${s.base}/api/stream.mjpeg?src=demo&w=160`));

@@ -2,7 +2,8 @@
  * MJPEG shared by viewers: every viewer of the same stream with the same picture options reads one
  * {@link MjpegFeed}, the single consumer on the stream. For H.264/H.265 that is one ffmpeg
  * transcoder whatever the number of viewers; for a JPEG camera the camera's JPEGs are fanned out.
- * Each JPEG (and its multipart part) is built once and handed to every viewer.
+ * Each JPEG (and its multipart part) is built once and handed to every viewer. `/api/streams` lists
+ * the feed (`mjpeg-transcoder` or `mjpeg-fanout`, with `viewers`) and one `mjpeg` entry per viewer.
  *
  * A slow viewer never stalls the others: each viewer holds at most one write in flight beyond its
  * own sink's buffer, and the JPEGs that come while it is busy are dropped for that viewer only.
@@ -11,13 +12,13 @@
  * @module
  */
 import type { Codec } from "../../core/codec.ts";
-import type { ConnectionInfo } from "../../core/connection.ts";
+import { type ConnectionInfo, nextConnectionId } from "../../core/connection.ts";
 import type { Frame } from "../../core/frame.ts";
 import { type Logger, silentLogger } from "../../core/log.ts";
 import type { Stream } from "../../core/stream.ts";
 import { MultipartWriter } from "../../format/mjpeg/multipart_writer.ts";
 import { MJPEG_MEDIAS } from "../http/mjpeg_consumer.ts";
-import { OutputConsumer } from "../http/output_consumer.ts";
+import { OutputConsumer, type OutputPeer } from "../http/output_consumer.ts";
 import { OutputSession } from "../http/output_session.ts";
 import type { JpegPictureOptions } from "./ffmpeg_args.ts";
 import { MjpegTranscoder } from "./transcoder.ts";
@@ -27,6 +28,9 @@ export interface MjpegViewerSink {
   /** `multipart`: receives `multipart/x-mixed-replace` parts; `jpeg` (default): bare JPEGs. */
   kind?: "multipart" | "jpeg";
   write(bytes: Uint8Array): void | Promise<void>;
+  /** Listed in `/api/streams` for this viewer: `mjpeg` (default), `ws/mjpeg`. */
+  format?: string;
+  peer?: OutputPeer;
   /** Runs once when the viewer ended (left, feed failed, stream deleted). */
   onClose?: (reason: string) => void;
 }
@@ -58,11 +62,15 @@ const CARRIED = new Set(["JPEG", "H264", "H265"]);
  * ```
  */
 export class MjpegViewer {
+  readonly id: number = nextConnectionId();
   /** JPEGs dropped for this viewer because it was busy. */
   drops = 0;
   /** JPEGs handed to this viewer. */
   sent = 0;
+  bytesOut = 0;
   readonly sink: MjpegViewerSink;
+  readonly #feed: MjpegFeed | undefined;
+  readonly #startedAt = new Date().toISOString();
   #busy = false;
   #closed = false;
   #leave: ((viewer: MjpegViewer) => void) | undefined;
@@ -75,9 +83,27 @@ export class MjpegViewer {
     void this.close("write failed");
   };
 
-  constructor(sink: MjpegViewerSink, leave: (viewer: MjpegViewer) => void) {
+  constructor(sink: MjpegViewerSink, leave: (viewer: MjpegViewer) => void, feed?: MjpegFeed) {
     this.sink = sink;
     this.#leave = leave;
+    this.#feed = feed;
+  }
+
+  /** This viewer in `/api/streams`: its peer, bytes and drops, and `feed` = the shared feed's id. */
+  info(): ConnectionInfo & { feed?: number } {
+    const peer = this.sink.peer ?? {};
+    return {
+      id: this.id,
+      format: this.sink.format ?? "mjpeg",
+      protocol: peer.protocol,
+      remoteAddr: peer.remoteAddr,
+      userAgent: peer.userAgent,
+      medias: this.#feed?.info().medias,
+      bytesOut: this.bytesOut,
+      drops: this.drops,
+      startedAt: this.#startedAt,
+      feed: this.#feed?.id,
+    };
   }
 
   /** Whether the viewer ended. */
@@ -99,6 +125,7 @@ export class MjpegViewer {
       return;
     }
     this.sent++;
+    this.bytesOut += bytes.byteLength;
     let wait: void | Promise<void>;
     try {
       wait = this.sink.write(bytes);
@@ -304,8 +331,9 @@ export class MjpegFeeds {
       clearTimeout(entry.linger);
       entry.linger = undefined;
     }
-    const viewer = new MjpegViewer(sink, (v) => this.#left(entry, v));
+    const viewer = new MjpegViewer(sink, (v) => this.#left(entry, v), entry.feed);
     entry.feed.add(viewer);
+    stream.detached.add(viewer);
     this.#log.debug("mjpeg viewer joined", { stream: stream.name, viewers: entry.feed.viewers });
     return viewer;
   }
@@ -355,6 +383,7 @@ export class MjpegFeeds {
 
   #left(entry: FeedEntry, viewer: MjpegViewer): void {
     entry.feed.remove(viewer);
+    entry.stream.detached.delete(viewer);
     this.#log.debug("mjpeg viewer left", { stream: entry.stream.name, viewers: entry.feed.viewers });
     if (entry.feed.viewers === 0) this.#scheduleClose(entry);
   }
