@@ -227,17 +227,24 @@ export class StreamRecorder extends OutputConsumer {
     void this.#enqueue(async () => {
       if (!s.file) return;
       const file = await s.file;
+      if (this.#ioError) {
+        // A write failed (disk full...): the file still gets closed, never left to the GC, and is
+        // not reported as a complete segment.
+        await file.close().catch(() => {});
+        return;
+      }
       if (this.options.sync !== false) await file.sync();
       await file.close();
       const done: RecordedSegment = { path: s.path, startMs: s.startMs, seconds, bytes: s.bytes };
       this.segments.push(done);
       if (this.segments.length > 100) this.segments.shift();
       this.options.onSegment?.(done);
-    });
+    }, true);
   }
 
-  #enqueue(op: () => Promise<void>): Promise<void> {
-    const next = this.#io.then(() => (this.#ioError ? undefined : op()));
+  /** Queues an I/O step; after a failed step the next ones are skipped unless `always` (closing). */
+  #enqueue(op: () => Promise<void>, always = false): Promise<void> {
+    const next = this.#io.then(() => (this.#ioError && !always ? undefined : op()));
     this.#io = next.catch((error) => {
       this.#ioError ??= error;
       this.fail(error);
