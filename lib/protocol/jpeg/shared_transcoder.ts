@@ -3,7 +3,8 @@
  * {@link MjpegFeed}, the single consumer on the stream. For H.264/H.265 that is one ffmpeg
  * transcoder whatever the number of viewers; for a JPEG camera the camera's JPEGs are fanned out.
  * Each JPEG (and its multipart part) is built once and handed to every viewer. `/api/streams` lists
- * the feed (`mjpeg-transcoder` or `mjpeg-fanout`, with `viewers`) and one `mjpeg` entry per viewer.
+ * the feed as one consumer (`mjpeg-transcoder` or `mjpeg-fanout`) with `viewers` and, in `clients`,
+ * one entry per viewer.
  *
  * A slow viewer never stalls the others: each viewer holds at most one write in flight beyond its
  * own sink's buffer, and the JPEGs that come while it is busy are dropped for that viewer only.
@@ -48,6 +49,8 @@ export interface MjpegFeedInfo extends ConnectionInfo {
   viewers: number;
   /** JPEGs not sent to a viewer because it was still busy with an earlier one (all viewers). */
   viewerDrops: number;
+  /** Each viewer: its address, format (`mjpeg`, `ws/mjpeg`), bytes and drops. */
+  clients: ConnectionInfo[];
 }
 
 const CARRIED = new Set(["JPEG", "H264", "H265"]);
@@ -69,7 +72,6 @@ export class MjpegViewer {
   sent = 0;
   bytesOut = 0;
   readonly sink: MjpegViewerSink;
-  readonly #feed: MjpegFeed | undefined;
   readonly #startedAt = new Date().toISOString();
   #busy = false;
   #closed = false;
@@ -83,14 +85,13 @@ export class MjpegViewer {
     void this.close("write failed");
   };
 
-  constructor(sink: MjpegViewerSink, leave: (viewer: MjpegViewer) => void, feed?: MjpegFeed) {
+  constructor(sink: MjpegViewerSink, leave: (viewer: MjpegViewer) => void) {
     this.sink = sink;
     this.#leave = leave;
-    this.#feed = feed;
   }
 
-  /** This viewer in `/api/streams`: its peer, bytes and drops, and `feed` = the shared feed's id. */
-  info(): ConnectionInfo & { feed?: number } {
+  /** This viewer in its feed's `clients` in `/api/streams`: its peer, bytes and drops. */
+  info(): ConnectionInfo {
     const peer = this.sink.peer ?? {};
     return {
       id: this.id,
@@ -98,11 +99,9 @@ export class MjpegViewer {
       protocol: peer.protocol,
       remoteAddr: peer.remoteAddr,
       userAgent: peer.userAgent,
-      medias: this.#feed?.info().medias,
       bytesOut: this.bytesOut,
       drops: this.drops,
       startedAt: this.#startedAt,
-      feed: this.#feed?.id,
     };
   }
 
@@ -208,13 +207,18 @@ export class MjpegFeed extends OutputConsumer {
 
   override info(): MjpegFeedInfo {
     let drops = this.#viewerDrops;
-    for (const v of this.#viewers) drops += v.drops;
+    const clients: ConnectionInfo[] = [];
+    for (const v of this.#viewers) {
+      drops += v.drops;
+      clients.push(v.info());
+    }
     const base = super.info();
     return {
       ...base,
       format: this.sourceCodec && this.sourceCodec.name.toUpperCase() === "JPEG" ? "mjpeg-fanout" : base.format,
       viewers: this.#viewers.size,
       viewerDrops: drops,
+      clients,
     };
   }
 
@@ -331,9 +335,8 @@ export class MjpegFeeds {
       clearTimeout(entry.linger);
       entry.linger = undefined;
     }
-    const viewer = new MjpegViewer(sink, (v) => this.#left(entry, v), entry.feed);
+    const viewer = new MjpegViewer(sink, (v) => this.#left(entry, v));
     entry.feed.add(viewer);
-    stream.detached.add(viewer);
     this.#log.debug("mjpeg viewer joined", { stream: stream.name, viewers: entry.feed.viewers });
     return viewer;
   }
@@ -383,7 +386,6 @@ export class MjpegFeeds {
 
   #left(entry: FeedEntry, viewer: MjpegViewer): void {
     entry.feed.remove(viewer);
-    entry.stream.detached.delete(viewer);
     this.#log.debug("mjpeg viewer left", { stream: entry.stream.name, viewers: entry.feed.viewers });
     if (entry.feed.viewers === 0) this.#scheduleClose(entry);
   }
