@@ -105,6 +105,14 @@ export class ClusterNode {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
   #resync = false;
+  /**
+   * After NATS comes back, every node counts as just seen plus this long: nodes reconnect at
+   * different moments (backoff, a loaded machine), and one that is a little late is not dead, so
+   * its streams are not taken over.
+   */
+  get #resyncGraceMs(): number {
+    return Math.max(this.#ttlMs, 3000);
+  }
   #ticking: Promise<void> = Promise.resolve();
   #ready = false;
   #gen = 0;
@@ -254,14 +262,16 @@ export class ClusterNode {
       const name = nameOfKey(v.key);
       present.add(name);
       const seen = this.#nodes.get(name);
-      if (!seen || seen.revision !== v.revision || resync) this.#nodes.set(name, { info, revision: v.revision, seenAt: now });
+      if (!seen || seen.revision !== v.revision || resync) {
+        this.#nodes.set(name, { info, revision: v.revision, seenAt: resync ? now + this.#resyncGraceMs : now });
+      }
       else seen.info = info;
     }
     // A node missing from the bucket (its TTL ran out, or NATS restarted and expired it) stays known
     // until it has been silent for node_ttl on our clock; after a NATS outage that clock restarts.
     for (const [name, seen] of this.#nodes) {
       if (present.has(name) || name === this.name) continue;
-      if (resync) seen.seenAt = now;
+      if (resync) seen.seenAt = now + this.#resyncGraceMs;
       else if (now - seen.seenAt > this.#ttlMs * 10) this.#nodes.delete(name);
     }
     this.#owners.clear();
