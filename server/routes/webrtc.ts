@@ -86,41 +86,20 @@ export function webrtcRoutes(
       }
       sdp = message.value;
     }
-    if (!conn.query.get("src") && conn.query.get("dst")) {
-      const stream = streamOf(ctx, conn.query.get("dst"), conn.user, "publish");
-      if (!ingest) throw new ApiError(501, "WebRTC ingest is not enabled on this server.", "NotImplemented");
-      const state = stateOf(conn);
-      state.session?.close("replaced");
-      state.session = undefined;
-      const options: PublishOptions = {
-        onCandidate: (candidate) => conn.send({ type: "webrtc/candidate", value: candidate }),
-        onClose: (reason) => log.debug("ws webrtc publisher ended", { stream: stream.name, reason }),
-        peer: { protocol: "ws", remoteAddr: conn.remoteAddr, userAgent: conn.userAgent },
-      };
-      if (iceServers) options.iceServers = iceServers;
-      const session = await ingest.publish(stream, sdp, options);
-      traceSdp(log, stream.name, sdp, session.answer);
-      if (state.closed) {
-        session.close("socket closed");
-        return;
-      }
-      state.session = session;
-      if (v2) conn.send({ type: "webrtc", value: { type: "answer", sdp: session.answer } });
-      else conn.send({ type: "webrtc/answer", value: session.answer });
-      for (const c of state.early.splice(0)) await addCandidate(session, c, log);
-      return;
-    }
-    const stream = wsStream(ctx, conn);
+    const publishing = !conn.query.get("src") && !!conn.query.get("dst");
+    const stream = publishing ? streamOf(ctx, conn.query.get("dst"), conn.user, "publish") : wsStream(ctx, conn);
+    if (publishing && !ingest) throw new ApiError(501, "WebRTC ingest is not enabled on this server.", "NotImplemented");
     const state = stateOf(conn);
     state.session?.close("replaced");
     state.session = undefined;
-    const options: PlayOptions = {
+    const options: PlayOptions & PublishOptions = {
       onCandidate: (candidate) => conn.send({ type: "webrtc/candidate", value: candidate }),
-      onClose: (reason) => log.debug("ws webrtc session ended", { stream: stream.name, reason }),
+      onClose: (reason) =>
+        log.debug(publishing ? "ws webrtc publisher ended" : "ws webrtc session ended", { stream: stream.name, reason }),
       peer: { protocol: "ws", remoteAddr: conn.remoteAddr, userAgent: conn.userAgent },
     };
     if (iceServers) options.iceServers = iceServers;
-    const session = await webrtc.play(stream, sdp, options);
+    const session = publishing ? await ingest!.publish(stream, sdp, options) : await webrtc.play(stream, sdp, options);
     traceSdp(log, stream.name, sdp, session.answer);
     if (state.closed) {
       session.close("socket closed");
