@@ -20,7 +20,7 @@ import { type ConnectionInfo, type Consumer, nextConnectionId, type Producer } f
 import { CodecMismatchError } from "./errors.ts";
 import type { Frame } from "./frame.ts";
 import { matchMedia, type Media } from "./media.ts";
-import { Receiver } from "./fanout.ts";
+import { Receiver, type Sender } from "./fanout.ts";
 
 /**
  * Converts a talker's audio into the codec a source's backchannel takes.
@@ -121,7 +121,108 @@ export interface BackchannelLink {
   readonly talkerCodec: Codec;
   /** The transcoder's factory name, when one runs. */
   readonly transcoder?: string;
+  /** Whether the talker has sent audio yet (a talker that never spoke is re-attached lazily). */
+  readonly talked: boolean;
+  /**
+   * Attaches the same talker (and its transcoder, which keeps running) to another connection of
+   * the source, e.g. after a reconnect: to its backchannel media that takes {@link codec}.
+   * Resolves false, leaving the link detached, when that connection has none (the camera no
+   * longer offers a backchannel, or one in another codec). Rejects when the producer fails to set
+   * it up.
+   */
+  reattach(producer: Producer): Promise<boolean>;
   close(): void;
+}
+
+/**
+ * A talker lost its source's backchannel: after a reconnect the source no longer offers one that
+ * takes the talker's codec (or refused to set it up). The talker is detached; a consumer that only
+ * talks is closed.
+ *
+ * @example
+ * ```ts
+ * talker.onError = (e) => { if (e instanceof BackchannelLostError) console.log(e.stream, e.codec); };
+ * ```
+ */
+export class BackchannelLostError extends Error {
+  override name = "BackchannelLostError";
+  /** The stream the talker talked to. */
+  readonly stream: string;
+  /** The source (secrets redacted) whose backchannel was lost. */
+  readonly source: string;
+  /** The codec the backchannel took, e.g. `PCMA/8000`. */
+  readonly codec: string;
+  constructor(stream: string, source: string, codec: string, reason: string, options?: { cause?: unknown }) {
+    super(
+      `Stream "${stream}": the source ${source} reconnected without its backchannel (two-way audio) for ` +
+        `${codec}: ${reason}; the talker was detached. Check that the camera still has two-way audio ` +
+        `enabled and is not held by another client, then talk again.`,
+      options,
+    );
+    this.stream = stream;
+    this.source = source;
+    this.codec = codec;
+  }
+}
+
+/** A talker's receiver (or its transcoder's output) attached to a producer's backchannel media. */
+class Link implements BackchannelLink {
+  readonly codec: Codec;
+  readonly talkerCodec: Codec;
+  readonly transcoder?: string;
+  readonly #talker: Receiver;
+  readonly #output: Receiver;
+  readonly #stop: (() => void) | undefined;
+  #added: Sender[] = [];
+  #closed = false;
+
+  constructor(
+    codec: Codec,
+    talkerCodec: Codec,
+    talker: Receiver,
+    output: Receiver,
+    transcoder?: { name: string; close(): void },
+  ) {
+    this.codec = codec;
+    this.talkerCodec = talkerCodec;
+    this.#talker = talker;
+    this.#output = output;
+    this.transcoder = transcoder?.name;
+    this.#stop = transcoder ? () => transcoder.close() : undefined;
+  }
+
+  get talked(): boolean {
+    return this.#talker.frames > 0;
+  }
+
+  /** Attaches the output to `prodMedia` of `producer` (remembering the senders it added). */
+  async attach(producer: Producer, prodMedia: Media): Promise<void> {
+    const before = this.#output.senders.length;
+    await producer.addTrack!(prodMedia, this.codec, this.#output);
+    this.#added = this.#output.senders.slice(before);
+  }
+
+  async reattach(producer: Producer): Promise<boolean> {
+    if (this.#closed || !producer.addTrack) return false;
+    this.#detach();
+    const media = producer.medias().find((m) =>
+      m.kind === this.#output.media.kind && m.direction === "sendonly" &&
+      m.codecs.some((c) => codecMatch(c, this.codec))
+    );
+    if (!media) return false;
+    await this.attach(producer, media);
+    return !this.#closed;
+  }
+
+  #detach(): void {
+    for (const s of this.#added.splice(0)) s.close();
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#detach();
+    this.#stop?.();
+  }
 }
 
 /**
@@ -189,16 +290,9 @@ export async function attachBackchannel(
     // A wildcard talker (`?microphone`) sends what the source takes.
     const talkerCodec = isWildcard(pair.remote) ? pair.local : pair.remote;
     const receiver = await consumer.track(consMedia, talkerCodec);
-    const before = receiver.senders.length;
-    await producer.addTrack(prodMedia, pair.local, receiver);
-    const added = receiver.senders.slice(before);
-    return {
-      codec: pair.local,
-      talkerCodec,
-      close: () => {
-        for (const s of added) s.close();
-      },
-    };
+    const link = new Link(pair.local, talkerCodec, receiver, receiver);
+    await link.attach(producer, prodMedia);
+    return link;
   }
   for (const to of prodMedia.codecs) {
     for (const from of consMedia.codecs) {
@@ -207,21 +301,14 @@ export async function attachBackchannel(
       if (!factory) continue;
       const receiver = await consumer.track(consMedia, from);
       const transcoder = factory.create(receiver, to, prodMedia);
+      const link = new Link(to, from, receiver, transcoder.output, { name: factory.name, close: () => transcoder.close() });
       try {
-        await producer.addTrack(prodMedia, to, transcoder.output);
+        await link.attach(producer, prodMedia);
       } catch (error) {
-        transcoder.close();
+        link.close();
         throw error;
       }
-      return {
-        codec: to,
-        talkerCodec: from,
-        transcoder: factory.name,
-        close: () => {
-          for (const s of transcoder.output.senders.slice()) s.close();
-          transcoder.close();
-        },
-      };
+      return link;
     }
   }
   return undefined;
@@ -300,6 +387,10 @@ export class AudioTalker implements TalkingConsumer {
   codec: Codec | undefined;
   /** Frames pushed. */
   frames = 0;
+  /** Why the talker was detached by the stream (e.g. a {@link BackchannelLostError}), if it was. */
+  error: Error | undefined;
+  /** Called with {@link error} when the stream detaches the talker. */
+  onError: ((error: Error) => void) | undefined;
   readonly #format: string;
   #receiver: Receiver | undefined;
   #stopped = false;
@@ -336,6 +427,12 @@ export class AudioTalker implements TalkingConsumer {
     if (this.#stopped || !this.#receiver) return;
     this.frames++;
     this.#receiver.push(frame);
+  }
+
+  /** The source reconnected without a backchannel for this talker (see {@link error}). */
+  backchannelLost(error: Error): void {
+    this.error = error;
+    this.onError?.(error);
   }
 
   stop(): void {

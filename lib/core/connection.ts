@@ -93,6 +93,13 @@ export interface Consumer {
    */
   track?(media: Media, codec: Codec): Receiver | Promise<Receiver>;
   /**
+   * Two-way audio: the source reconnected without the backchannel this consumer talked to (the
+   * error says why), so its audio goes nowhere now. A consumer that only talks is closed right
+   * after; one that also receives media plays on. Optional: protocols that can tell their client
+   * implement it.
+   */
+  backchannelLost?(error: Error): void;
+  /**
    * The source URL this consumer itself stands for (loop protection: a stream never feeds a
    * consumer from the source that is that consumer, e.g. ffmpeg reading back its own stream).
    */

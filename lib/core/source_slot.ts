@@ -4,8 +4,9 @@
  *
  * @module
  */
+import type { BackchannelLink } from "./backchannel.ts";
 import type { Codec } from "./codec.ts";
-import type { Producer } from "./connection.ts";
+import type { Consumer, Producer } from "./connection.ts";
 import { redactUrl, SourceError, UnknownSchemeError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import type { Media } from "./media.ts";
@@ -39,6 +40,11 @@ export interface SlotOptions {
   onRunning?: (slot: SourceSlot, running: boolean) => void;
   /** Called when a dial, a run or a reconnect fails (for `source_error` events). */
   onError?: (slot: SourceSlot, error: Error) => void;
+  /**
+   * Called when a talker could not be re-attached to the source's backchannel after a reconnect
+   * (the link is already closed and forgotten by the slot): `reason` says why.
+   */
+  onTalkerLost?: (slot: SourceSlot, consumer: Consumer, link: BackchannelLink, reason: string, cause?: unknown) => void;
 }
 
 /** Lifecycle of a slot. */
@@ -66,6 +72,12 @@ export class SourceSlot {
   /** Reconnect attempts over the slot's whole life (never reset), for `strom_source_reconnects_total`. */
   reconnects = 0;
   readonly tracks: SlotTrack[] = [];
+  /**
+   * Talkers attached to the producer's backchannel, with their consumer (the stream adds and
+   * removes them): re-attached to the new connection after a reconnect (their audio meanwhile goes
+   * nowhere), and they keep the source reconnecting as viewers do.
+   */
+  readonly talkers: Map<BackchannelLink, Consumer> = new Map();
 
   readonly #options: SlotOptions;
   #dialing: Promise<Producer> | undefined;
@@ -84,9 +96,9 @@ export class SourceSlot {
     }
   }
 
-  /** Whether any track of this slot still feeds a viewer. */
+  /** Whether any track of this slot still feeds a viewer, or a talker talks to it. */
   get inUse(): boolean {
-    return this.tracks.some((t) => t.receiver.senders.length > 0);
+    return this.talkers.size > 0 || this.tracks.some((t) => t.receiver.senders.length > 0);
   }
 
   /** Connects (once; concurrent callers share the attempt) and returns the producer. */
@@ -260,11 +272,51 @@ export class SourceSlot {
     this.tracks.length = 0;
     this.tracks.push(...moved);
     this.#syncTracks();
+    // Talkers that spoke get the backchannel set up before PLAY (one connection); the others are
+    // attached once it plays, so the camera's speaker is set up only when they speak (as at first).
+    const talkers = [...this.talkers.keys()];
+    for (const link of talkers) if (link.talked) await this.#reattach(link, producer);
+    if (generation !== this.#generation || this.state !== "reconnecting") {
+      await producer.stop().catch(() => {});
+      return;
+    }
     this.producer = producer;
     this.retries = 0;
     this.lastError = undefined;
-    this.#options.log.info("source reconnected", { url: redactUrl(this.url), tracks: moved.length });
+    this.#options.log.info("source reconnected", {
+      url: redactUrl(this.url),
+      tracks: moved.length,
+      talkers: this.talkers.size,
+    });
     this.#run(producer);
+    for (const link of talkers) if (!link.talked) await this.#reattach(link, producer);
+  }
+
+  // One talker onto the new connection's backchannel. One that cannot be is detached and reported
+  // (onTalkerLost); that is never a failure of the reconnect itself.
+  async #reattach(link: BackchannelLink, producer: Producer): Promise<void> {
+    const consumer = this.talkers.get(link);
+    if (!consumer) return; // left meanwhile
+    let reason: string;
+    let cause: unknown;
+    try {
+      if (await link.reattach(producer)) return;
+      const offered = producer.medias().filter((m) => m.direction === "sendonly");
+      reason = offered.length === 0
+        ? "it offers no backchannel now"
+        : `its backchannel now takes ${offered.flatMap((m) => m.codecs.map((c) => c.name)).join(", ")}`;
+    } catch (error) {
+      cause = error;
+      reason = `setting it up failed: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    if (!this.talkers.delete(link)) return;
+    link.close();
+    this.#options.log.warn("after reconnect a talker lost the source's backchannel", {
+      url: redactUrl(this.url),
+      codec: link.codec.name,
+      reason,
+    });
+    this.#options.onTalkerLost?.(this, consumer, link, reason, cause);
   }
 
   #resetIdle(): void {
@@ -284,6 +336,7 @@ export class SourceSlot {
     this.producer = undefined;
     this.#dialing = undefined;
     this.tracks.length = 0;
+    this.talkers.clear();
     this.state = "stopped";
     if (wasRunning) this.#options.onRunning?.(this, false);
     this.retries = 0;

@@ -12,7 +12,12 @@ import type { StreamEvents } from "./events.ts";
 import { CodecMismatchError, redactUrl, SourceError, UnknownSchemeError } from "./errors.ts";
 import { type Logger, silentLogger } from "./log.ts";
 import { matchMedia, type Media } from "./media.ts";
-import { attachBackchannel, type BackchannelLink, backchannelMismatch } from "./backchannel.ts";
+import {
+  attachBackchannel,
+  type BackchannelLink,
+  BackchannelLostError,
+  backchannelMismatch,
+} from "./backchannel.ts";
 import type { Receiver } from "./fanout.ts";
 import { DEFAULT_RECONNECT_DELAYS_MS, type SlotOptions, SourceSlot } from "./source_slot.ts";
 
@@ -76,6 +81,7 @@ export class Stream {
       reconnectDelaysMs: options.reconnectDelaysMs ?? DEFAULT_RECONNECT_DELAYS_MS,
       dialTimeoutMs: options.dialTimeoutMs ?? 15000,
       onRunning: (slot) => this.#updateReady(slot),
+      onTalkerLost: (slot, consumer, link, reason, cause) => this.#talkerLost(slot, consumer, link, reason, cause),
       onError: (slot, error) => {
         if (this.#events?.listened) {
           this.#events.emit({
@@ -208,6 +214,8 @@ export class Stream {
               }
               if (!link) continue;
               this.#backchannelLinks(consumer).push(link);
+              // The slot re-attaches it when the source reconnects.
+              slot.talkers.set(link, consumer);
             } else {
               const pair = matchMedia(prodMedia, consMedia);
               if (!pair) continue;
@@ -465,7 +473,36 @@ export class Stream {
   #closeLinks(consumer: Consumer): void {
     const links = this.#links.get(consumer);
     this.#links.delete(consumer);
-    for (const link of links ?? []) link.close();
+    for (const link of links ?? []) {
+      for (const slot of [...this.#publishers, ...this.#slots]) slot.talkers.delete(link);
+      link.close();
+    }
+  }
+
+  // After a reconnect a talker's backchannel was not there any more (see SourceSlot.talkers): the
+  // consumer is told (`backchannelLost`), and one that only talks is closed, so its client sees the
+  // session end instead of talking into nothing.
+  #talkerLost(slot: SourceSlot, consumer: Consumer, link: BackchannelLink, reason: string, cause: unknown): void {
+    const links = this.#links.get(consumer);
+    if (links) {
+      const i = links.indexOf(link);
+      if (i >= 0) links.splice(i, 1);
+      if (links.length === 0) this.#links.delete(consumer);
+    }
+    const error = new BackchannelLostError(this.name, redactUrl(slot.url), codecToString(link.codec), reason, {
+      cause,
+    });
+    try {
+      consumer.backchannelLost?.(error);
+    } catch { /* the consumer's own affair */ }
+    const talksOnly = consumer.medias().every((m) => m.direction === "recvonly");
+    if (talksOnly && !this.#links.has(consumer) && this.#consumers.includes(consumer)) {
+      this.#log.warn("talker closed: its source reconnected without a backchannel", {
+        consumer: consumer.info().format,
+        error: error.message,
+      });
+      this.removeConsumer(consumer).catch(() => {});
+    }
   }
 
   #cancelIdle(): void {

@@ -249,6 +249,21 @@ export class BackchannelCamera {
     });
   }
 
+  /**
+   * Closes every open connection and the UDP sockets set up on them, as a camera that reboots or a
+   * network that drops; it keeps listening, so a client can connect again.
+   */
+  dropConnections(): void {
+    for (const c of this.#open) c.destroy();
+    for (const s of this.#sockets) s.close();
+    this.#sockets.clear();
+  }
+
+  /** Connections accepted so far. */
+  get connections(): number {
+    return this.#conns;
+  }
+
   async close(): Promise<void> {
     for (const t of this.#timers) clearInterval(t);
     this.#timers.clear();
