@@ -8,8 +8,10 @@
  * socket per peer, so strom puts its IceUdpMux in front (lib/protocol/webrtc/ice_mux.ts) and announces
  * host candidates on that port only. When the port cannot be bound (taken), or `listen` is "" or
  * `filters.udp_ports` is set, each peer gets its own UDP port as werift does by itself, with a warning
- * in the first case. ICE-TCP (`filters.networks: [tcp4]`) is werift's passive TCP candidate, one port
- * per peer.
+ * in the first case. The shared port also serves ICE-TCP on the same number (a `tcptype passive`
+ * host candidate; the mux bridges RFC 4571 frames into the session), unless `filters.networks` is set
+ * without `tcp4`/`tcp6`. Without the shared port, ICE-TCP (`filters.networks: [tcp4]`) is werift's
+ * passive TCP candidate, one port per peer.
  * `filters.interfaces` (by interface name) is not supported (the config loader warns): werift
  * picks the host addresses itself; `filters.ips` and the host part of `listen` select among them.
  *
@@ -17,6 +19,7 @@
  */
 import { type IcePolicy, WebRtcServer } from "../../lib/protocol/webrtc/mod.ts";
 import { IceUdpMux } from "../../lib/protocol/webrtc/ice_mux.ts";
+import { OpusFeeds } from "../../lib/protocol/ffmpeg/opus_feed.ts";
 import type { WebrtcConfig } from "../config/types.ts";
 import { webrtcRoutes } from "../routes/webrtc.ts";
 import { WebRtcIngest } from "../../lib/protocol/webrtc/whip.ts";
@@ -88,7 +91,13 @@ export const webrtcModule: Module = {
     for (const note of notes) log.warn(note);
     const mux = await bindSharedPort(config, clientPolicy, log);
     const policy: IcePolicy = mux ? { ...clientPolicy, mux } : clientPolicy;
-    const server = new WebRtcServer({ ice: policy, maxPeers: config.max_peers ?? 100, log });
+    // AAC-only streams: one ffmpeg per stream makes Opus for its WebRTC viewers (fixed arguments,
+    // the config file's ffmpeg.bin), unless webrtc.audio_transcode is false.
+    const opus = config.audio_transcode === false ? undefined : new OpusFeeds({
+      ffmpegBin: () => (typeof ctx.config.ffmpeg?.bin === "string" && ctx.config.ffmpeg.bin) || "ffmpeg",
+      log: ctx.log.child({ module: "webrtc" }),
+    });
+    const server = new WebRtcServer({ ice: policy, maxPeers: config.max_peers ?? 100, audioFallback: opus, log });
     // Publishing (WHIP, /api/ws?dst=) has its own sessions and limit, with the same ICE policy.
     const ingest = new WebRtcIngest({ ice: policy, maxPeers: config.max_peers ?? 100, log });
     webrtcRoutes(app, ctx, ctx.wsHandlers, server, ingest);
@@ -102,7 +111,7 @@ export const webrtcModule: Module = {
       ice_servers: policy.iceServers?.length ?? 0,
     });
     return {
-      close: () => Promise.all([server.close(), ingest.close()]).then(() => mux?.close()),
+      close: () => Promise.all([server.close(), ingest.close()]).then(() => opus?.close()).then(() => mux?.close()),
     };
   },
 };
@@ -122,8 +131,18 @@ async function bindSharedPort(
   if (network === "tcp") return undefined;
   const portText = /:(\d*)$/.exec(address ?? "")?.[1];
   const port = portText ? Number(portText) : 8555;
+  // ICE-TCP on the same port number, as go2rtc, unless filters.networks leaves TCP out.
+  const networks = config.filters?.networks ?? [];
+  const tcp = networks.length === 0 || networks.some((n) => n.startsWith("tcp"));
   try {
-    return await IceUdpMux.bind({ hostname: policy.bindAddress ?? "0.0.0.0", port });
+    const mux = await IceUdpMux.bind({ hostname: policy.bindAddress ?? "0.0.0.0", port, tcp });
+    if (tcp && !mux.tcp) {
+      log.warn(
+        `webrtc.listen "${listen}": cannot listen for ICE-TCP on port ${mux.port} (${mux.tcpError}); ` +
+          "peers that cannot reach UDP will not connect. Free the TCP port or set another webrtc.listen.",
+      );
+    }
+    return mux;
   } catch (error) {
     log.warn(
       `webrtc.listen "${listen}": cannot bind the shared ICE port (${(error as Error)?.message ?? error}); ` +

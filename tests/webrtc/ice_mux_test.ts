@@ -95,7 +95,7 @@ describe("IceUdpMux on its own", () => {
       werift.send(new Uint8Array([7, 7]), atWerift[0].port, "127.0.0.1");
       await until("the reply at the peer", () => atPeer.length === 1, 3000);
       expect([...atPeer[0]]).toEqual([7, 7]);
-      expect(mux.stats()).toEqual({ sessions: 1, relays: 1, dropped: 2 });
+      expect(mux.stats()).toEqual({ sessions: 1, relays: 1, tcpRelays: 0, dropped: 2 });
 
       unregister();
       expect(mux.stats().sessions).toBe(0);

@@ -11,18 +11,35 @@
  * sees the relay as the remote (a peer-reflexive candidate, which ICE handles like any other), and
  * MESSAGE-INTEGRITY is untouched because no byte is rewritten.
  *
+ * ICE-TCP on the same port number (RFC 6544 passive host candidates, RFC 4571 framing), as go2rtc:
+ * the mux also listens for TCP there. A connection's first frame must be a STUN binding request whose
+ * USERNAME names a registered session; from then on its frames go into that session's relay socket
+ * like datagrams, and what werift sends to the relay goes back framed on the connection. werift never
+ * knows it is TCP (it sees the relay's UDP address, as for UDP peers), so a browser that can only
+ * reach TCP plays through the one forwarded port.
+ *
  * Costs: one extra loopback hop per datagram each way (a receive and a send, no copy, no allocation
- * beyond the runtime's own), only when the mux is on. Bounded: one relay per session (the first peer
- * address that reaches the port), a cap on sessions; datagrams from unknown addresses that are not
- * a matching STUN request are dropped and counted; a session's relay closes when it unregisters.
+ * beyond the runtime's own), only when the mux is on; over TCP one framed copy per packet towards the
+ * peer. Bounded: one relay per session (the first peer address or TCP connection that reaches the
+ * port), a cap on sessions; datagrams from unknown addresses that are not a matching STUN request are
+ * dropped and counted; TCP connections that do not name a session in their first frame, or within
+ * 10 s, are closed, at most 64 wait at once, and a connection whose peer stops reading has packets
+ * dropped beyond 1 MiB queued; a session's relay and connection close when it unregisters.
  *
  * @module
  */
 import type { NetAddr } from "../../runtime/net_error.ts";
+import { type TcpConn, type TcpListener, tcpListen } from "../../runtime/tcp.ts";
 import { type UdpSocket, udpBind } from "../../runtime/udp.ts";
+import { FrameReader, frameOf, MAX_FRAME } from "./ice_tcp_framing.ts";
 
 const STUN_MAGIC = 0x2112a442;
 const STUN_USERNAME = 0x0006;
+/** TCP connections that have not named their session yet. */
+const MAX_UNIDENTIFIED_TCP = 64;
+const TCP_IDENTIFY_MS = 10_000;
+/** Beyond this much queued towards a TCP peer, packets are dropped (a peer that stopped reading). */
+const TCP_MAX_QUEUED = 1 << 20;
 
 /** Where a session's werift socket listens (what the relay sends to). */
 export interface MuxTarget {
@@ -33,9 +50,15 @@ export interface MuxTarget {
 /** Counters of {@link IceUdpMux}, for metrics and tests. */
 export interface IceMuxStats {
   sessions: number;
-  /** Sessions whose peer address is known (ICE reached the port). */
+  /** Sessions whose peer address is known (ICE reached the port, over UDP or TCP). */
   relays: number;
-  /** Datagrams from an unknown address that were not a STUN request for a registered ufrag. */
+  /** Sessions carried by an ICE-TCP connection. */
+  tcpRelays: number;
+  /**
+   * Datagrams from an unknown address that were not a STUN request for a registered ufrag, TCP
+   * connections refused or closed for the same reason, and packets dropped towards a TCP peer that
+   * does not read.
+   */
   dropped: number;
 }
 
@@ -46,6 +69,8 @@ export interface IceMuxStats {
 class Session {
   socket: UdpSocket | undefined;
   remote: NetAddr | undefined;
+  /** The ICE-TCP connection carrying the session (instead of `remote`). */
+  tcp: TcpConn | undefined;
   /** Datagrams that arrived before the relay socket was bound (bounded). */
   pending: Uint8Array[] | undefined = [];
   closed = false;
@@ -57,11 +82,17 @@ class Session {
     else if (this.pending && this.pending.length < 8) this.pending.push(data.slice());
   }
 
+  /** Whether a peer (UDP address or TCP connection) carries the session. */
+  get carried(): boolean {
+    return this.remote !== undefined || this.tcp !== undefined;
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.pending = undefined;
     this.socket?.close();
+    this.tcp?.destroy();
   }
 }
 
@@ -100,6 +131,11 @@ export interface IceMuxOptions {
   port: number;
   /** Sessions registered at once; default 1000. */
   maxSessions?: number;
+  /**
+   * Also accept ICE-TCP on the same port number (default true). When the TCP port cannot be had
+   * the mux serves UDP only and {@link IceUdpMux.tcpError} says why.
+   */
+  tcp?: boolean;
 }
 
 /**
@@ -116,6 +152,10 @@ export interface IceMuxOptions {
  */
 export class IceUdpMux {
   readonly #socket: UdpSocket;
+  readonly #tcp: TcpListener | undefined;
+  readonly #tcpError: string | undefined;
+  readonly #tcpConns = new Set<TcpConn>();
+  #unidentified = 0;
   readonly #sessions = new Map<string, Session>();
   /** peer host → peer port → session: two lookups per datagram, no key string built. */
   readonly #byRemote = new Map<string, Map<number, Session>>();
@@ -123,20 +163,45 @@ export class IceUdpMux {
   #dropped = 0;
   #closed = false;
 
-  private constructor(socket: UdpSocket, options: IceMuxOptions) {
+  private constructor(
+    socket: UdpSocket,
+    tcp: { listener?: TcpListener; error?: string; accept: { fn?: (conn: TcpConn) => void } },
+    options: IceMuxOptions,
+  ) {
     this.#socket = socket;
+    this.#tcp = tcp.listener;
+    this.#tcpError = tcp.error;
+    tcp.accept.fn = this.#onTcp;
     this.#maxSessions = options.maxSessions ?? 1000;
     socket.onMessage = this.#onPublic;
   }
 
   /**
-   * Binds the public socket.
+   * Binds the public UDP socket and, unless `tcp: false`, a TCP listener on the same address and port.
    *
-   * @throws {NetError} when the port is taken (another strom or go2rtc on 8555: change `webrtc.listen`).
+   * @throws {NetError} when the UDP port is taken (another strom or go2rtc on 8555: change `webrtc.listen`).
    */
   static async bind(options: IceMuxOptions): Promise<IceUdpMux> {
-    const socket = await udpBind({ hostname: options.hostname ?? "0.0.0.0", port: options.port });
-    return new IceUdpMux(socket, options);
+    const hostname = options.hostname ?? "0.0.0.0";
+    // The listener exists before the mux does: connections accepted in between wait for it.
+    const accept: { fn?: (conn: TcpConn) => void } = {};
+    const onConnection = (conn: TcpConn) => accept.fn ? accept.fn(conn) : conn.destroy();
+    // Port 0 (tests): the free UDP port may be taken for TCP; try a few.
+    for (let attempt = 0;; attempt++) {
+      const socket = await udpBind({ hostname, port: options.port });
+      if (options.tcp === false) return new IceUdpMux(socket, { accept }, options);
+      try {
+        const listener = await tcpListen({ hostname, port: socket.addr.port, onConnection });
+        return new IceUdpMux(socket, { listener, accept }, options);
+      } catch (error) {
+        if (options.port === 0 && attempt < 4) {
+          socket.close();
+          continue;
+        }
+        const message = String((error as Error)?.message ?? error);
+        return new IceUdpMux(socket, { error: message, accept }, options);
+      }
+    }
   }
 
   /** The public port (the real one when 0 was asked for). */
@@ -149,11 +214,25 @@ export class IceUdpMux {
     return this.#socket.addr.hostname;
   }
 
+  /** Whether ICE-TCP is served on {@link port} too (announce `tcptype passive` candidates). */
+  get tcp(): boolean {
+    return this.#tcp !== undefined;
+  }
+
+  /** Why the TCP port could not be had (the mux then serves UDP only), or undefined. */
+  get tcpError(): string | undefined {
+    return this.#tcpError;
+  }
+
   /** Current counters. */
   stats(): IceMuxStats {
     let relays = 0;
-    for (const s of this.#sessions.values()) if (s.remote) relays++;
-    return { sessions: this.#sessions.size, relays, dropped: this.#dropped };
+    let tcpRelays = 0;
+    for (const s of this.#sessions.values()) {
+      if (s.carried) relays++;
+      if (s.tcp) tcpRelays++;
+    }
+    return { sessions: this.#sessions.size, relays, tcpRelays, dropped: this.#dropped };
   }
 
   /**
@@ -189,7 +268,65 @@ export class IceUdpMux {
     this.#sessions.clear();
     this.#byRemote.clear();
     this.#socket.close();
+    void this.#tcp?.close().catch(() => {});
+    for (const conn of this.#tcpConns) conn.destroy();
+    this.#tcpConns.clear();
   }
+
+  /** The session a binding request names (`<our ufrag>:<theirs>`), or undefined. */
+  #sessionOf(data: Uint8Array): Session | undefined {
+    const username = stunUsername(data);
+    const colon = username?.indexOf(":") ?? -1;
+    return colon > 0 ? this.#sessions.get(username!.slice(0, colon)) : undefined;
+  }
+
+  readonly #onTcp = (conn: TcpConn): void => {
+    if (this.#closed || this.#unidentified >= MAX_UNIDENTIFIED_TCP) {
+      this.#dropped++;
+      conn.destroy();
+      return;
+    }
+    this.#unidentified++;
+    this.#tcpConns.add(conn);
+    conn.setNoDelay(true);
+    let session: Session | undefined;
+    let waiting = true;
+    const identified = () => {
+      if (!waiting) return;
+      waiting = false;
+      this.#unidentified--;
+      clearTimeout(timer);
+    };
+    const refuse = () => {
+      this.#dropped++;
+      identified();
+      conn.destroy();
+    };
+    const timer = setTimeout(refuse, TCP_IDENTIFY_MS);
+    const reader = new FrameReader();
+    const onFrame = (frame: Uint8Array): boolean => {
+      if (session) {
+        session.forward(frame);
+        return true;
+      }
+      const s = this.#sessionOf(frame);
+      if (!s || s.carried || s.closed) {
+        refuse();
+        return false;
+      }
+      identified();
+      session = s;
+      s.tcp = conn;
+      s.forward(frame);
+      return true;
+    };
+    conn.read((chunk) => reader.push(chunk, onFrame), () => {
+      identified();
+      this.#tcpConns.delete(conn);
+      // The peer may connect again (its next check names the session); else the session ends on silence.
+      if (session?.tcp === conn) session.tcp = undefined;
+    });
+  };
 
   readonly #onPublic = (data: Uint8Array, from: NetAddr): void => {
     const known = this.#byRemote.get(from.hostname)?.get(from.port);
@@ -197,10 +334,8 @@ export class IceUdpMux {
       known.forward(data);
       return;
     }
-    const username = stunUsername(data);
-    const colon = username?.indexOf(":") ?? -1;
-    const session = colon > 0 ? this.#sessions.get(username!.slice(0, colon)) : undefined;
-    if (!session || session.remote) {
+    const session = this.#sessionOf(data);
+    if (!session || session.carried) {
       this.#dropped++;
       return;
     }
@@ -224,7 +359,14 @@ export class IceUdpMux {
       // werift → peer. Before the peer is known werift has nobody to send to, so nothing is lost.
       socket.onMessage = (data: Uint8Array) => {
         const remote = session.remote;
-        if (remote) pub.send(data, remote.port, remote.hostname);
+        if (remote) {
+          pub.send(data, remote.port, remote.hostname);
+          return;
+        }
+        const tcp = session.tcp;
+        if (!tcp) return;
+        if (tcp.bufferedAmount > TCP_MAX_QUEUED || data.length > MAX_FRAME) this.#dropped++;
+        else tcp.write(frameOf(data));
       };
       const pending = session.pending ?? [];
       session.pending = undefined;

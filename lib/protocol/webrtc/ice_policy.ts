@@ -79,7 +79,8 @@ export function weriftIceConfig(policy: IcePolicy): WeriftIceConfig {
     iceServers: (policy.iceServers ?? []).map((s) => ({ ...s })),
     iceUseIpv4: networks.includes("udp4") || networks.includes("tcp4"),
     iceUseIpv6: networks.includes("udp6") || networks.includes("tcp6"),
-    iceUseTcp: networks.includes("tcp4") || networks.includes("tcp6"),
+    // With ICE-TCP on the shared port werift gathers no TCP of its own (its ports would bypass it).
+    iceUseTcp: (networks.includes("tcp4") || networks.includes("tcp6")) && !policy.mux?.tcp,
   };
   if (policy.portRange) {
     const [min, max] = policy.portRange;
@@ -143,29 +144,60 @@ export function announceCandidates(local: readonly string[], policy: IcePolicy):
     }
   });
   const all = [...extras, ...kept];
-  return (policy.mux ? onMuxPort(all, policy.mux.port) : all).map(formatCandidate);
+  return (policy.mux ? onMuxPort(all, policy.mux.port, policy.mux.tcp) : all).map(formatCandidate);
 }
 
-/** With the shared port: UDP host candidates move to its port (one per address), UDP srflx go. */
-function onMuxPort(candidates: IceCandidateLine[], port: number): IceCandidateLine[] {
+/**
+ * With the shared port: UDP host candidates move to its port (one per address), UDP srflx go; with
+ * ICE-TCP on the port, each of those addresses also gets a `tcptype passive` host candidate on it
+ * (after the UDP ones, at a lower priority, so peers that can use UDP do).
+ */
+function onMuxPort(candidates: IceCandidateLine[], port: number, tcp: boolean): IceCandidateLine[] {
   const out: IceCandidateLine[] = [];
+  const hosts: IceCandidateLine[] = [];
   const seen = new Set<string>();
   for (const c of candidates) {
     if (c.protocol !== "udp") {
-      out.push(c);
+      if (!tcp) out.push(c); // werift's own TCP candidates do not gather when the port serves TCP
       continue;
     }
     if (c.type !== "host") continue; // srflx/relay of werift's own sockets: not reachable through the mux
     if (seen.has(c.address)) continue;
     seen.add(c.address);
-    out.push({ ...c, port });
+    const onPort = { ...c, port };
+    out.push(onPort);
+    hosts.push(onPort);
+  }
+  if (tcp) {
+    hosts.forEach((c, i) => {
+      out.push({
+        foundation: `t${c.foundation}`,
+        component: c.component,
+        protocol: "tcp",
+        // Passive direction; earlier addresses first.
+        priority: tcpPriority(hosts.length - i, c.component),
+        address: c.address,
+        port,
+        type: "host",
+        rest: "tcptype passive",
+      });
+    });
   }
   return out;
 }
 
+/** An ICE-TCP passive host candidate's priority (RFC 8445 §5.1.2.1 with RFC 6544 §4.2 local preference). */
+function tcpPriority(order: number, component: number): number {
+  const typePreference = 90; // below UDP host (126) and srflx (100): peers that can use UDP do
+  const directionPreference = 4; // passive, for a host candidate (RFC 6544 §4.2)
+  const localPreference = (directionPreference << 13) | Math.min(order, 0x1fff);
+  return typePreference * 2 ** 24 + localPreference * 2 ** 8 + (256 - component);
+}
+
 /**
  * Whether a remote candidate goes to werift: with the shared port, UDP ones do not (werift learns
- * the peer through the mux's relay, so no datagram bypasses the port); everything else does.
+ * the peer through the mux's relay, so no datagram bypasses the port), nor TCP ones when the port
+ * serves ICE-TCP (the peer connects to it); everything else does.
  *
  * @example
  * ```ts
@@ -175,7 +207,7 @@ function onMuxPort(candidates: IceCandidateLine[], port: number): IceCandidateLi
 export function acceptRemoteCandidate(line: string, policy: IcePolicy): boolean {
   if (!policy.mux) return true;
   const c = parseCandidate(line.trim().replace(/^a=/, ""));
-  return !c || c.protocol !== "udp";
+  return !c || (c.protocol !== "udp" && !(c.protocol === "tcp" && policy.mux.tcp));
 }
 
 function keepLocal(c: IceCandidateLine, policy: IcePolicy): boolean {
