@@ -19,6 +19,8 @@ import type { HlsSession } from "../../lib/protocol/hls/session.ts";
 import { multivariantPlaylist } from "../../lib/protocol/hls/playlist.ts";
 import { mp4Medias, outputMedias, TS_CODECS } from "../../lib/protocol/http/output_medias.ts";
 import { parseMseCodecs } from "../../lib/protocol/mse/codecs.ts";
+import { may } from "../access/account.ts";
+import type { RequestUser } from "../auth.ts";
 import type { AppContext } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { peerOf, requestStream, streamOf } from "./output_common.ts";
@@ -48,9 +50,13 @@ export function hlsRoutes(app: Hono, ctx: AppContext, wsHandlers: WsHandlers): H
     log: ctx.log.child({ module: "hls" }),
   });
 
+  // The stream of each session: its playlist and segments need the same access as the stream.
+  const streamOfSession = new WeakMap<HlsSession, string>();
   const open = async (...args: Parameters<HlsSessionStore["create"]>): Promise<HlsSession> => {
     try {
-      return await store.create(...args);
+      const session = await store.create(...args);
+      streamOfSession.set(session, args[0].name);
+      return session;
     } catch (error) {
       if (error instanceof HlsLimitError) throw new ApiError(503, error.message, error.name);
       throw error;
@@ -68,7 +74,17 @@ export function hlsRoutes(app: Hono, ctx: AppContext, wsHandlers: WsHandlers): H
         "NotFound",
       );
     }
+    const user = c.get("user" as never) as RequestUser | undefined;
+    const name = streamOfSession.get(session);
+    if (user && name !== undefined && !may(user, "read", name)) {
+      throw new ApiError(403, `User "${user.name}" may not access stream "${name}".`, "Forbidden");
+    }
     return session;
+  };
+  // A player that authenticated with ?token= cannot add it to the playlist's relative URLs itself.
+  const tokenQuery = (c: Context): string => {
+    const token = c.req.query("token");
+    return token ? `&token=${encodeURIComponent(token)}` : "";
   };
 
   app.get("/api/stream.m3u8", async (c) => {
@@ -77,13 +93,13 @@ export function hlsRoutes(app: Hono, ctx: AppContext, wsHandlers: WsHandlers): H
     const fmp4 = q.has("mp4") || q.has("video") || q.has("audio");
     const medias = fmp4 ? mp4Medias(q) : outputMedias(q, TS_CODECS, { video: TS_CODECS.video, audio: ["MPEG4-GENERIC"] });
     const session = await open(stream, { format: fmp4 ? "fmp4" : "mpegts", medias, peer: peerOf(ctx, c) });
-    const text = multivariantPlaylist(`hls/playlist.m3u8?id=${session.sessionId}`, session.codecs());
+    const text = multivariantPlaylist(`hls/playlist.m3u8?id=${session.sessionId}${tokenQuery(c)}`, session.codecs());
     return c.body(text, 200, { "Content-Type": PLAYLIST_TYPE, "Cache-Control": NO_CACHE });
   });
 
   app.get("/api/hls/playlist.m3u8", async (c) => {
     const session = sessionOf(c);
-    const text = await session.playlist(WAIT_MS);
+    const text = await session.playlist(WAIT_MS, tokenQuery(c));
     session.touch();
     if (text === undefined) {
       throw new ApiError(504, `HLS session "${session.sessionId}": no segment within ${WAIT_MS / 1000} s; is the source sending video?`, "Timeout");

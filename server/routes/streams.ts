@@ -13,6 +13,9 @@
  * DELETE /api/streams?src=cam&dst=URL      stop that publish
  * ```
  *
+ * A viewer account (`api.auth.users` with `streams:`) lists and inspects only the streams it may
+ * watch (403 for another one); changing streams needs an admin.
+ *
  * @module
  */
 import type { Hono } from "hono";
@@ -24,6 +27,9 @@ import { deleteStream, setStream } from "../config/mod.ts";
 import type { AppContext } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { assertNetworkSources, serverSourcePolicy, type SourcePolicy } from "../source_policy.ts";
+import { may } from "../access/account.ts";
+import type { RequestUser } from "../auth.ts";
+import { streamOf } from "./output_common.ts";
 
 /**
  * Checks a stream name: non-empty, no whitespace, no `/` (names appear in URL paths such as
@@ -99,15 +105,13 @@ export function streamsRoutes(app: Hono, ctx: AppContext): void {
     else streams[name] = sources;
   };
 
+  // A viewer sees only the streams it may watch (403 for another one, as on the media routes).
   app.get("/api/streams", (c) => {
     const src = c.req.query("src");
-    if (src !== undefined) {
-      const stream = hub.get(src);
-      if (!stream) throw new StreamNotFoundError(src);
-      return c.json(stream.info());
-    }
+    const user = c.get("user" as never) as RequestUser | undefined;
+    if (src !== undefined) return c.json(streamOf(ctx, src, user).info());
     const all: Record<string, unknown> = {};
-    for (const stream of hub.streams()) all[stream.name] = stream.info();
+    for (const stream of hub.streams()) if (!user || may(user, "read", stream.name)) all[stream.name] = stream.info();
     return c.json(all);
   });
 

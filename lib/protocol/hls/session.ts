@@ -81,9 +81,9 @@ export class HlsSession {
    * The media playlist. While the feed has made fewer than {@link LIVE_PLAYLIST_MIN_SEGMENTS}
    * segments it waits up to `waitMs` for them (a shorter live playlist makes Chromium's native HLS
    * fail, see there); past `waitMs` it lists what there is. Undefined when the feed ended or not one
-   * segment came in time.
+   * segment came in time. `query` (e.g. `&token=...`) is appended to every URI in it.
    */
-  async playlist(waitMs: number): Promise<string | undefined> {
+  async playlist(waitMs: number, query = ""): Promise<string | undefined> {
     const seg = this.feed.segmenter;
     await this.#wait(LIVE_PLAYLIST_MIN_SEGMENTS - 1, waitMs);
     if (seg.closed || seg.segments.length === 0) return undefined;
@@ -91,8 +91,8 @@ export class HlsSession {
     const fmp4 = this.format === "fmp4";
     return mediaPlaylist({
       segments: seg.segments,
-      segmentUri: fmp4 ? (n) => `segment.m4s?id=${id}&n=${n}` : (n) => `segment.ts?id=${id}&n=${n}`,
-      initUri: fmp4 ? `init.mp4?id=${id}` : undefined,
+      segmentUri: fmp4 ? (n) => `segment.m4s?id=${id}&n=${n}${query}` : (n) => `segment.ts?id=${id}&n=${n}${query}`,
+      initUri: fmp4 ? `init.mp4?id=${id}${query}` : undefined,
       minTargetDuration: Math.ceil(seg.targetDuration),
     });
   }
