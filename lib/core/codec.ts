@@ -78,6 +78,9 @@ export function codecMatch(local: Codec, remote: Codec): boolean {
   if (remote.name === CodecName.ANY || remote.name === CodecName.ALL) return true;
   if (local.name !== remote.name) return false;
   if (remote.clockRate && local.clockRate && remote.clockRate !== local.clockRate) return false;
+  // Opus: one RTP payload format for mono and stereo (RFC 7587 section 7: always "opus/48000/2";
+  // every decoder plays both), so a mono Opus source fits a peer's opus/48000/2.
+  if (local.name === "OPUS") return true;
   if (remote.channels && local.channels && remote.channels !== local.channels) {
     // Mono and unset are the same thing for audio.
     if (!(remote.channels <= 1 && local.channels <= 1)) return false;

@@ -16,14 +16,16 @@ describe("codec", () => {
     expect(codecMatch(pcma8k, { name: "PCMA", clockRate: 16000 })).toBe(false);
     expect(codecMatch(pcma8k, { name: "PCMU", clockRate: 8000 })).toBe(false);
     expect(codecMatch(pcma8k, { name: "ANY", clockRate: 0 })).toBe(true);
-    expect(
-      codecMatch({ name: "OPUS", clockRate: 48000, channels: 2 }, {
-        name: "OPUS",
-        clockRate: 48000,
-        channels: 1,
-      }),
-    )
+    expect(codecMatch({ name: "PCMA", clockRate: 8000, channels: 2 }, { name: "PCMA", clockRate: 8000, channels: 1 }))
       .toBe(false);
+  });
+
+  it("Opus matches whatever its channels: one RTP format for mono and stereo (RFC 7587)", () => {
+    // A mono Opus source (ffmpeg's #audio=opus of a mono camera) fits a browser's opus/48000/2.
+    const mono = { name: "OPUS", clockRate: 48000, channels: 1 };
+    expect(codecMatch(mono, { name: "OPUS", clockRate: 48000, channels: 2 })).toBe(true);
+    expect(codecMatch({ name: "OPUS", clockRate: 48000, channels: 2 }, mono)).toBe(true);
+    expect(codecMatch(mono, { name: "OPUS", clockRate: 16000, channels: 1 })).toBe(false);
   });
 
   it("formats and reads fmtp", () => {

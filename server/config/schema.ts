@@ -442,6 +442,12 @@ export const configSchema: ObjectNode = section("strom config file.", {
       default: 100,
       min: 1,
     }),
+    audio_transcode: bool(
+      "Browsers take no AAC: for a stream whose audio is only AAC, WebRTC viewers get Opus from one ffmpeg " +
+        "per stream (ffmpeg.bin, fixed arguments), started with the first such viewer and stopped a few seconds " +
+        "after the last. false: such viewers get video only.",
+      true,
+    ),
   }),
   ffmpeg: section(
     "ffmpeg binary, global args and named templates/presets.",

@@ -139,6 +139,8 @@ export interface WebrtcConfig {
   filters: WebrtcFilters;
   /** Concurrent WebRTC sessions at most (strom's own key). */
   max_peers?: number;
+  /** AAC-only streams reach WebRTC viewers as Opus through one shared ffmpeg per stream (default true). */
+  audio_transcode?: boolean;
 }
 
 /**

@@ -37,3 +37,11 @@ export {
   ffmpegTranscodeArgs,
   registerBackchannelTranscoders,
 } from "./audio_transcoder.ts";
+export {
+  OpusTranscoder,
+  type OpusTranscoderOptions,
+  opusTranscodeArgs,
+  opusTranscoderTakes,
+  WEBRTC_OPUS,
+} from "./opus_transcoder.ts";
+export { OpusFeed, type OpusFeedInfo, OpusFeeds, type OpusFeedsOptions, type OpusLease } from "./opus_feed.ts";

@@ -52,6 +52,19 @@ export interface WebRtcConsumerOptions {
   log?: Logger;
 }
 
+/**
+ * Audio made for the peer from audio it cannot take (AAC to Opus, see lib/protocol/ffmpeg/opus_feed.ts),
+ * shared by the stream's WebRTC viewers.
+ */
+export interface WebRtcAudioLease {
+  readonly codec: Codec;
+  readonly receiver: Receiver;
+  /** How late the transcoded audio is against the source (in the codec's clock). */
+  latencyTicks(): number;
+  /** Gives the lease back. Idempotent. */
+  release(): void;
+}
+
 /** One track sent to the peer. */
 export class WebRtcTrack {
   readonly mid: string;
@@ -70,6 +83,11 @@ export class WebRtcTrack {
   packets = 0;
   bytes = 0;
   keyframeRequests = 0;
+  /**
+   * Transcoded audio: how late its frames reach us against the source's other tracks (codec
+   * clock). The sender reports say so, and the peer plays them that much earlier (lip sync).
+   */
+  delayTicks: (() => number) | undefined;
   #lastRequest = -Infinity;
   #started = false;
   #offset = 0;
@@ -222,8 +240,14 @@ export class WebRtcConsumer implements Consumer {
   #stopped = false;
   #sending = false;
   #unsubscribe: (() => void)[] = [];
+  readonly #leases: WebRtcAudioLease[] = [];
   /** Where the selected ICE pair leads, once connected. */
   remoteAddr: string | undefined;
+  /**
+   * Called when the source reconnected without the backchannel the peer's microphone talked to
+   * (see {@link backchannelLost}); the signalling tells the peer.
+   */
+  onBackchannelLost: ((error: Error) => void) | undefined;
 
   /** @throws {WebRtcOfferError} when the offer is not usable SDP. */
   constructor(options: WebRtcConsumerOptions) {
@@ -281,6 +305,33 @@ export class WebRtcConsumer implements Consumer {
     const track = new WebRtcTrack(section.mid, section.media, codec, peerCodec, receiver, this.#mtu);
     this.tracks.push(track);
     this.#log.debug("webrtc track", { mid: section.mid, source: codecToString(codec), peer: peerCodec.fmtp ?? "" });
+  }
+
+  /**
+   * The audio sections the stream gave no track: the peer takes none of the sources' audio codecs.
+   */
+  unansweredAudio(): OfferedMedia[] {
+    return this.sections.filter((s) => s.media.kind === "audio" && !this.tracks.some((t) => t.mid === s.mid));
+  }
+
+  /**
+   * Sends transcoded audio on an audio section (one the stream had nothing for); the lease is
+   * released when the viewer stops. Returns whether the peer takes the lease's codec.
+   */
+  addLeasedTrack(section: OfferedMedia, lease: WebRtcAudioLease): boolean {
+    if (this.#stopped || this.tracks.some((t) => t.mid === section.mid)) {
+      lease.release();
+      return false;
+    }
+    this.addTrack(section.media, lease.codec, lease.receiver);
+    const track = this.tracks.find((t) => t.mid === section.mid);
+    if (!track) {
+      lease.release();
+      return false;
+    }
+    track.delayTicks = () => lease.latencyTicks();
+    this.#leases.push(lease);
+    return true;
   }
 
   /**
@@ -411,6 +462,13 @@ export class WebRtcConsumer implements Consumer {
       // werift types payloads as Buffer; it only reads them (cipher input, length).
       rtp.sendRtp(new WeriftRtpPacket(header, pkt.payload as never));
     }
+    // werift's sender reports pair the last RTP timestamp with the time it went out: for audio
+    // that spent `delay` in a transcoder, the report names the timestamp it would have had then.
+    const delay = track.delayTicks?.();
+    if (delay) {
+      const report = rtp as unknown as { rtpTimestamp: number };
+      report.rtpTimestamp = (report.rtpTimestamp + delay) >>> 0;
+    }
   }
 
   /** Detaches every sender. Idempotent; the peer connection is closed by its session. */
@@ -420,6 +478,16 @@ export class WebRtcConsumer implements Consumer {
     for (const un of this.#unsubscribe.splice(0)) un();
     for (const t of this.tracks) t.sender?.close();
     for (const m of this.microphones) m.close();
+    for (const l of this.#leases.splice(0)) l.release();
+  }
+
+  /**
+   * Two-way audio: the source came back without a backchannel for the microphone (the stream has
+   * detached it already); the peer is told through {@link onBackchannelLost}, video and audio play on.
+   */
+  backchannelLost(error: Error): void {
+    this.#log.warn("webrtc microphone detached", { error: error.message });
+    this.onBackchannelLost?.(error);
   }
 
   get stopped(): boolean {

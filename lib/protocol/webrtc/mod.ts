@@ -13,7 +13,13 @@ export {
   WEBRTC_RECEIVE_CODECS,
   WEBRTC_SEND_CODECS,
 } from "./codecs.ts";
-export { WebRtcConsumer, type WebRtcConsumerOptions, WebRtcMicrophone, WebRtcTrack } from "./consumer.ts";
+export {
+  type WebRtcAudioLease,
+  WebRtcConsumer,
+  type WebRtcConsumerOptions,
+  WebRtcMicrophone,
+  WebRtcTrack,
+} from "./consumer.ts";
 export { WebRtcCodecError, WebRtcOfferError, WebRtcPeerLimitError } from "./errors.ts";
 export { announceCandidates, candidateHost, type IcePolicy, type IceServer, weriftIceConfig } from "./ice_policy.ts";
 export { type PeerCloseReason, PeerSession, type PeerSessionOptions, type PeerState } from "./peer.ts";
@@ -26,7 +32,13 @@ export {
   restrictOffer,
   sdpCandidates,
 } from "./sdp.ts";
-export { type PlayOptions, WebRtcServer, type WebRtcServerOptions, WebRtcSession } from "./server.ts";
+export {
+  type PlayOptions,
+  type WebRtcAudioFallback,
+  WebRtcServer,
+  type WebRtcServerOptions,
+  WebRtcSession,
+} from "./server.ts";
 export {
   chooseIngestTracks,
   type IngestTrack,

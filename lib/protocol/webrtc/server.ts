@@ -10,7 +10,7 @@
 import { CodecMismatchError } from "../../core/errors.ts";
 import { type Logger, silentLogger } from "../../core/log.ts";
 import type { Stream } from "../../core/stream.ts";
-import { WebRtcConsumer } from "./consumer.ts";
+import { type WebRtcAudioLease, WebRtcConsumer } from "./consumer.ts";
 import { WebRtcCodecError, WebRtcPeerLimitError } from "./errors.ts";
 import type { IcePolicy, IceServer } from "./ice_policy.ts";
 import { type PeerCloseReason, PeerSession } from "./peer.ts";
@@ -26,7 +26,19 @@ export interface WebRtcServerOptions {
   connectTimeoutMs?: number;
   /** Close a connected session when nothing arrived from the peer this long. Default 10000 ms. */
   silenceTimeoutMs?: number;
+  /**
+   * Audio for peers that take none of a stream's audio codecs (AAC sources: browsers take Opus,
+   * PCMA, PCMU): e.g. `OpusFeeds` (lib/protocol/ffmpeg/opus_feed.ts), one shared ffmpeg per stream.
+   * Without it such a peer's audio section is answered inactive.
+   */
+  audioFallback?: WebRtcAudioFallback;
   log?: Logger;
+}
+
+/** Makes audio a peer takes from a stream's audio it does not (see {@link WebRtcServerOptions.audioFallback}). */
+export interface WebRtcAudioFallback {
+  /** A lease on the made audio, or undefined when the stream has nothing to make it from. */
+  join(stream: Stream): Promise<WebRtcAudioLease | undefined>;
 }
 
 /** Options of one {@link WebRtcServer.play} call. */
@@ -39,6 +51,11 @@ export interface PlayOptions {
   onCandidate?: (candidate: string) => void;
   /** Called once when the session ends. */
   onClose?: (reason: PeerCloseReason) => void;
+  /**
+   * Called when the stream's source reconnected without the backchannel the peer's microphone
+   * talked to (a `BackchannelLostError`). A session that only talks is closed right after.
+   */
+  onBackchannelLost?: (error: Error) => void;
   /** Shown in `/api/streams`. */
   peer?: { protocol?: string; remoteAddr?: string; userAgent?: string };
   /** STUN/TURN servers for this session instead of the server's (go2rtc's `ice_servers` in the offer message). */
@@ -138,14 +155,17 @@ export class WebRtcServer {
     let added = false;
     try {
       consumer = new WebRtcConsumer({ offer, peer: options.peer, log: this.#log });
+      let mismatch: CodecMismatchError | undefined;
       try {
         await stream.addConsumer(consumer);
         added = true;
       } catch (error) {
-        if (error instanceof CodecMismatchError) {
-          throw new WebRtcCodecError(stream.name, error.offered, consumer.describeOffer(), { cause: error });
-        }
-        throw error;
+        if (!(error instanceof CodecMismatchError)) throw error;
+        mismatch = error;
+      }
+      await this.#fallbackAudio(stream, consumer);
+      if (mismatch && consumer.tracks.length === 0) {
+        throw new WebRtcCodecError(stream.name, mismatch.offered, consumer.describeOffer(), { cause: mismatch });
       }
       if (consumer.tracks.length === 0 && consumer.microphones.length === 0) {
         throw new WebRtcCodecError(stream.name, sourceCodecs(stream), consumer.describeOffer());
@@ -167,6 +187,11 @@ export class WebRtcServer {
         if (remote) viewer.remoteAddr = `${remote.address}:${remote.port}`;
         viewer.start(pc.transceivers());
         this.#log.debug("webrtc connected", { session: session.id, stream: stream.name });
+      };
+      viewer.onBackchannelLost = (error) => {
+        options.onBackchannelLost?.(error);
+        // Nothing to play and nobody to talk to: the peer learns it from the closed session.
+        if (viewer.sections.length === 0) session.close("backchannel lost");
       };
       peer.onClose = (reason) => {
         this.sessions.delete(session.id);
@@ -190,6 +215,30 @@ export class WebRtcServer {
       }
       peer?.close("error");
       throw error;
+    }
+  }
+
+  // Audio sections nothing matched (an AAC camera, a browser): audio made for them, if it can be.
+  // Its failure costs the peer its audio only, never the session.
+  async #fallbackAudio(stream: Stream, consumer: WebRtcConsumer): Promise<void> {
+    const fallback = this.#options.audioFallback;
+    if (!fallback) return;
+    for (const section of consumer.unansweredAudio()) {
+      if (!section.media.codecs.some((c) => c.name === "OPUS")) continue;
+      let lease: WebRtcAudioLease | undefined;
+      try {
+        lease = await fallback.join(stream);
+      } catch (error) {
+        this.#log.warn("no transcoded audio for a WebRTC viewer; it plays without sound", {
+          stream: stream.name,
+          error: String((error as Error)?.message ?? error),
+        });
+        return;
+      }
+      if (!lease) return;
+      if (consumer.addLeasedTrack(section, lease)) {
+        this.#log.debug("webrtc audio transcoded", { stream: stream.name, mid: section.mid, codec: lease.codec.name });
+      }
     }
   }
 
