@@ -19,6 +19,7 @@
  */
 import { type IcePolicy, WebRtcServer } from "../../lib/protocol/webrtc/mod.ts";
 import { IceUdpMux } from "../../lib/protocol/webrtc/ice_mux.ts";
+import { OpusFeeds } from "../../lib/protocol/ffmpeg/opus_feed.ts";
 import type { WebrtcConfig } from "../config/types.ts";
 import { webrtcRoutes } from "../routes/webrtc.ts";
 import { WebRtcIngest } from "../../lib/protocol/webrtc/whip.ts";
@@ -90,7 +91,13 @@ export const webrtcModule: Module = {
     for (const note of notes) log.warn(note);
     const mux = await bindSharedPort(config, clientPolicy, log);
     const policy: IcePolicy = mux ? { ...clientPolicy, mux } : clientPolicy;
-    const server = new WebRtcServer({ ice: policy, maxPeers: config.max_peers ?? 100, log });
+    // AAC-only streams: one ffmpeg per stream makes Opus for its WebRTC viewers (fixed arguments,
+    // the config file's ffmpeg.bin), unless webrtc.audio_transcode is false.
+    const opus = config.audio_transcode === false ? undefined : new OpusFeeds({
+      ffmpegBin: () => (typeof ctx.config.ffmpeg?.bin === "string" && ctx.config.ffmpeg.bin) || "ffmpeg",
+      log: ctx.log.child({ module: "webrtc" }),
+    });
+    const server = new WebRtcServer({ ice: policy, maxPeers: config.max_peers ?? 100, audioFallback: opus, log });
     // Publishing (WHIP, /api/ws?dst=) has its own sessions and limit, with the same ICE policy.
     const ingest = new WebRtcIngest({ ice: policy, maxPeers: config.max_peers ?? 100, log });
     webrtcRoutes(app, ctx, ctx.wsHandlers, server, ingest);
@@ -104,7 +111,7 @@ export const webrtcModule: Module = {
       ice_servers: policy.iceServers?.length ?? 0,
     });
     return {
-      close: () => Promise.all([server.close(), ingest.close()]).then(() => mux?.close()),
+      close: () => Promise.all([server.close(), ingest.close()]).then(() => opus?.close()).then(() => mux?.close()),
     };
   },
 };
