@@ -97,6 +97,8 @@ export function webrtcRoutes(
       onClose: (reason) =>
         log.debug(publishing ? "ws webrtc publisher ended" : "ws webrtc session ended", { stream: stream.name, reason }),
       peer: { protocol: "ws", remoteAddr: conn.remoteAddr, userAgent: conn.userAgent },
+      // Two-way audio: the camera came back without its backchannel; the player's talk button says so.
+      onBackchannelLost: (error) => conn.send({ type: "error", value: error.message }),
     };
     if (iceServers) options.iceServers = iceServers;
     const session = publishing ? await ingest!.publish(stream, sdp, options) : await webrtc.play(stream, sdp, options);

@@ -255,7 +255,9 @@ class VideoStream extends HTMLElement {
         } else if (msg.type === "webrtc/candidate") {
           if (msg.value) await pc.addIceCandidate({ candidate: msg.value, sdpMid: "0" });
         } else if (msg.type === "error") {
-          if (!playing) next(msg.value);
+          // The camera came back from a reconnect without its backchannel: only talking stopped.
+          if (micTrack && /two-way audio/.test(msg.value)) this.setTalk("error", msg.value);
+          else if (!playing) next(msg.value);
           else this.setStatus("error", msg.value);
         }
       } catch (e) {

@@ -3,7 +3,9 @@
  * (`--use-fake-device-for-media-stream --use-fake-ui-for-media-stream`) opens the web UI player of a
  * stream whose source is an RTSP test camera with an ONVIF backchannel, clicks the talk button, and
  * the camera's speaker receives RTP that ffmpeg decodes as A-law audio. The same camera behind a
- * source with `#backchannel=0` receives nothing, and the player says why.
+ * source with `#backchannel=0` receives nothing, and the player says why. The talk button keeps
+ * talking across a reconnect of the camera, and says so when the camera comes back without a
+ * backchannel.
  */
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import type { Page } from "playwright-core";
@@ -110,6 +112,59 @@ describe.skipIf(!hasChromium || !hasFfmpeg)("two-way audio from Chromium's micro
       const after = camera.speakerPackets.length;
       await new Promise((r) => setTimeout(r, 700));
       expect(camera.speakerPackets.length).toBe(after);
+      expect(errors).toEqual([]);
+    });
+    await until("the viewer to leave with the page", () => consumers("door").length === 0, 10_000);
+  }, 90_000);
+
+  it("the talk button keeps talking across a camera reconnect; a camera back without a backchannel is shown on the button", async () => {
+    const plays = () => camera.requests.filter((r) => r.method === "PLAY").length;
+    const talking = () =>
+      document.querySelector("video-stream .vs-talk")?.getAttribute("aria-pressed") === "true" &&
+      /WEBRTC playing/.test(document.querySelector("video-stream .vs-status")?.textContent ?? "");
+    await withPage(async (page) => {
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(String(e)));
+      await openPlayer(page, "door");
+      await page.click("video-stream .vs-talk");
+      await page.waitForFunction(talking, undefined, { timeout: 20_000, polling: 100 });
+      const start = camera.speakerPackets.length;
+      await until("audio at the camera", () => camera.speakerPackets.length >= start + 25, 15_000);
+      const firstSsrc = camera.speakerPackets[camera.speakerPackets.length - 1].ssrc;
+
+      // The camera's connection drops; strom reconnects (1 s later) and the microphone is heard again.
+      const before = plays();
+      camera.dropConnections();
+      await until("strom to reconnect to the camera", () => plays() > before, 15_000);
+      await until("audio on the camera's new session", () => camera.speakerPackets.some((p) => p.ssrc !== firstSsrc), 10_000);
+      const mark = camera.speakerPackets.length;
+      await until("1 s more of audio", () => camera.speakerPackets.length >= mark + 50, 10_000);
+      const packets = camera.speakerPackets.slice(mark);
+      expect(new Set(packets.map((p) => p.ssrc)).size).toBe(1);
+      expect(packets[0].ssrc).not.toBe(firstSsrc);
+      const alaw = concatBytes(packets.map((p) => p.payload));
+      const res = await ffmpeg(["-f", "alaw", "-ar", "8000", "-ac", "1", "-i", "pipe:0", "-f", "s16le", "pipe:1"], 15_000, alaw);
+      expect(res.code).toBe(0);
+      const samples = new Int16Array(res.stdout.buffer.slice(res.stdout.byteOffset, res.stdout.byteOffset + (res.stdout.length & ~1)));
+      let peak = 0;
+      for (const v of samples) peak = Math.max(peak, Math.abs(v));
+      expect(peak).toBeGreaterThan(1000);
+      expect(await page.evaluate(talking)).toBe(true);
+
+      // Two-way audio turned off in the camera: after the next reconnect the button says so.
+      camera.options.backchannel = "refuse";
+      try {
+        camera.dropConnections();
+        await page.waitForFunction(
+          () => /two-way audio/.test(document.querySelector("video-stream .vs-talk")?.getAttribute("title") ?? ""),
+          undefined,
+          { timeout: 20_000, polling: 100 },
+        );
+        expect(await page.getAttribute("video-stream .vs-talk", "aria-pressed")).toBe("false");
+        expect(await page.textContent("video-stream .vs-status")).toMatch(/WEBRTC playing/);
+      } finally {
+        camera.options.backchannel = "accept";
+      }
       expect(errors).toEqual([]);
     });
     await until("the viewer to leave with the page", () => consumers("door").length === 0, 10_000);

@@ -133,7 +133,8 @@ describe("WebRTC two-way audio to an RTSP camera's backchannel (werift peer)", (
 
   const setUp = async (fragment = "") => {
     camera = await new BackchannelCamera().start();
-    stream = new Stream("door", [camera.url + fragment], { graceMs: 200 });
+    // Reconnects 100 ms after the camera drops (tests of talking across a reconnect).
+    stream = new Stream("door", [camera.url + fragment], { graceMs: 200, reconnectDelaysMs: [100, 200] });
     server = new WebRtcServer({ ice: { bindAddress: "127.0.0.1" }, connectTimeoutMs: 5000 });
   };
 
@@ -175,6 +176,54 @@ describe("WebRTC two-way audio to an RTSP camera's backchannel (werift peer)", (
     expect(received).toEqual(tone.bytes);
     await until("the camera's microphone at the peer", () => talker!.received.length > 10, 5_000);
     expect(new Set(talker.received)).toEqual(new Set([8]));
+  }, 30_000);
+
+  test.skipIf(!hasFfmpeg)("the peer's PCMA reaches the camera again after the camera's connection drops and strom reconnects (needs ffmpeg)", async () => {
+    await setUp();
+    talker = new Talker([PCMA]);
+    const lost: Error[] = [];
+    const session = await server!.play(stream!, await talker.offer(), { onBackchannelLost: (e) => lost.push(e) });
+    await talker.accept(session.answer);
+    await until("the peer to connect", () => session.peer.state === "connected", 10_000);
+    const tone = await alawTone(1);
+    await talker.talk(tone.frames.slice(0, 20));
+    await until("audio before the drop", () => camera!.speakerPackets.length >= 20, 10_000);
+    const firstSsrc = camera!.speakerPackets[0].ssrc;
+    const plays = () => camera!.requests.filter((r) => r.method === "PLAY").length;
+    camera!.dropConnections();
+    // The peer goes on talking while the camera is away: that audio goes nowhere.
+    await talker.talk(tone.frames.slice(20, 30));
+    await until("strom to reconnect to the camera", () => plays() === 2, 10_000);
+    await new Promise((r) => setTimeout(r, 100));
+    camera!.speakerPackets.length = 0;
+    await talker.talk(tone.frames);
+    await until("1 s of audio after the reconnect", () => camera!.speakerPackets.length >= 50, 10_000);
+    const packets = camera!.speakerPackets.slice(0, 50);
+    expect(new Set(packets.map((p) => p.ssrc)).size).toBe(1);
+    expect(packets[0].ssrc).not.toBe(firstSsrc);
+    expect(concatBytes(packets.map((p) => p.payload))).toEqual(tone.bytes);
+    const { hz } = await decodedFrequency(concatBytes(packets.map((p) => p.payload)));
+    expect(Math.abs(hz - 440)).toBeLessThan(10);
+    expect(lost).toEqual([]);
+    expect(session.peer.state).toBe("connected");
+  }, 40_000);
+
+  test("a camera that comes back without its backchannel: the peer is told, and still hears the camera", async () => {
+    await setUp();
+    talker = new Talker([PCMA]);
+    const lost: Error[] = [];
+    const session = await server!.play(stream!, await talker.offer(), { onBackchannelLost: (e) => lost.push(e) });
+    await talker.accept(session.answer);
+    await until("the peer to connect", () => session.peer.state === "connected", 10_000);
+    await talker.talk(Array.from({ length: 10 }, (_, i) => ({ timestamp: i * 160, keyframe: true, data: new Uint8Array(160) })));
+    await until("audio before the drop", () => camera!.speakerPackets.length >= 5, 10_000);
+    camera!.options.backchannel = "refuse";
+    camera!.dropConnections();
+    await until("the peer to be told", () => lost.length > 0, 10_000);
+    expect(lost[0].message).toMatch(/without its backchannel \(two-way audio\)/);
+    const heard = talker.received.length;
+    await until("the camera's microphone at the peer after the reconnect", () => talker!.received.length > heard + 10, 5_000);
+    expect(session.peer.state).toBe("connected");
   }, 30_000);
 
   test.skipIf(!hasFfmpeg)("#backchannel=0: the camera's speaker gets nothing, the peer still hears the camera (needs ffmpeg)", async () => {
