@@ -16,8 +16,8 @@
  *
  * @module
  */
-import bcrypt from "bcryptjs";
-import { jwtVerify, SignJWT } from "jose";
+// bcryptjs and jose load on first use (a password hash or a token to check): most servers have
+// neither, and loading both costs ~2 MB of memory in every process (docs/performance.md).
 import type { Account } from "./account.ts";
 import { safeEqual } from "../../lib/core/safe_equal.ts";
 
@@ -187,7 +187,7 @@ export class AccountStore {
     if (cached && cached.expires > Date.now()) return cached.account;
     for (const entry of candidates) {
       let ok = false;
-      if (entry.hash !== undefined) ok = await bcrypt.compare(password, entry.hash);
+      if (entry.hash !== undefined) ok = await (await import("bcryptjs")).compare(password, entry.hash);
       else if (entry.password !== undefined) ok = safeEqual(password, entry.password);
       if (ok) {
         this.#remember(key, entry.account);
@@ -214,6 +214,7 @@ export class AccountStore {
   async verifyToken(token: string): Promise<Account | undefined> {
     if (!this.#secret || !token) return undefined;
     try {
+      const { jwtVerify } = await import("jose");
       const { payload } = await jwtVerify(token, this.#secret, { algorithms: ["HS256"], requiredClaims: ["sub", "exp"] });
       const list = (v: unknown) => Array.isArray(v) ? v.filter((s): s is string => typeof s === "string") : [];
       return {
@@ -240,6 +241,7 @@ export async function signToken(secret: string, account: Account, expiresInSecon
   if (secret.length < MIN_TOKEN_SECRET) {
     throw new RangeError(`The token secret must be at least ${MIN_TOKEN_SECRET} characters; got ${secret.length}.`);
   }
+  const { SignJWT } = await import("jose");
   return await new SignJWT({ role: account.role, streams: [...account.streams], publish: [...account.publish] })
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setSubject(account.name)
@@ -257,7 +259,7 @@ export async function signToken(secret: string, account: Account, expiresInSecon
  * ```
  */
 export async function hashPassword(password: string, cost = 10): Promise<string> {
-  return await bcrypt.hash(password, cost);
+  return await (await import("bcryptjs")).hash(password, cost);
 }
 
 async function sha256Hex(text: string): Promise<string> {

@@ -5,8 +5,10 @@
  *
  * @module
  */
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { type KV, Kvm } from "@nats-io/kv";
+// The client loads on the first connect: only a server with `cluster:` needs it, and loading it
+// costs ~3 MB of memory in every process (docs/performance.md).
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { KV } from "@nats-io/kv";
 
 /** One stored value and its revision (the compare-and-set token). */
 export interface KvValue {
@@ -65,6 +67,7 @@ export interface NatsLink {
  * ```
  */
 export async function connectNats(options: NatsOptions): Promise<NatsLink> {
+  const [{ connect }, { Kvm }] = await Promise.all([import("@nats-io/transport-node"), import("@nats-io/kv")]);
   const nc: NatsConnection = await connect({
     servers: options.servers,
     user: options.username || undefined,
