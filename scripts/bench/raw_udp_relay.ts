@@ -1,0 +1,111 @@
+/**
+ * The raw UDP fan-out reference of the WebRTC bench (webrtc_fanout.ts): the per-packet floor. It
+ * plays the camera once (RTSP, TCP interleaved) and sends every video RTP packet, unencrypted and
+ * byte for byte, to each destination UDP port with the runtime's own UDP socket (`node:dgram` on
+ * Node, `Deno.listenDatagram` on Deno — run it with `--unstable-net`, else `node:dgram` —, and
+ * `Bun.udpSocket` on Bun): one send per packet per viewer, no SRTP, no RTCP, no ICE. The camera's
+ * packets are at most 1200 bytes (the bench publishes with `-pkt_size 1200`), the size strom
+ * packetizes WebRTC to, so both send the same number of packets.
+ *
+ * Driven by lines on stdin: `add <port>[,<port>...]` (destinations on 127.0.0.1), `clear`, and
+ * `mark`, which answers `{"event":"mark","seconds":s,"packets":n,"bytes":n}`: the camera's RTP since
+ * the previous mark (the source bitrate of the bench's window). Prints
+ * `{"event":"listening","udp":"<which socket>"}` once it plays the camera.
+ *
+ *   node --import tsx scripts/bench/raw_udp_relay.ts --source rtsp://127.0.0.1:9000/cam
+ *
+ * @module
+ */
+import * as dgram from "node:dgram";
+import { createInterface } from "node:readline";
+import { playRtsp } from "./_rtsp_wire.ts";
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+const source = arg("source")!;
+const forceDgram = process.argv.includes("--dgram");
+let dropped = 0;
+type Send = (data: Uint8Array, port: number) => void;
+
+interface DenoDatagram {
+  send(data: Uint8Array, addr: { transport: "udp"; hostname: string; port: number }): Promise<number>;
+}
+interface BunUdp {
+  send(data: Uint8Array, port: number, address: string): boolean;
+}
+
+async function makeSender(): Promise<{ send: Send; kind: string }> {
+  const g = globalThis as {
+    Deno?: { listenDatagram?: (o: { transport: "udp"; hostname: string; port: number }) => DenoDatagram };
+    Bun?: { udpSocket(o: { hostname: string; port: number }): Promise<BunUdp> };
+  };
+  if (!forceDgram && typeof g.Deno?.listenDatagram === "function") {
+    const s = g.Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+    // Deno's send is asynchronous: bound what is in flight (a full socket buffer would otherwise
+    // queue sends without limit), dropping beyond it like a full kernel queue would.
+    let inFlight = 0;
+    const done = () => void inFlight--;
+    return {
+      kind: "Deno.listenDatagram",
+      send: (data, port) => {
+        if (inFlight >= 4096) {
+          dropped++;
+          return;
+        }
+        inFlight++;
+        s.send(data, { transport: "udp", hostname: "127.0.0.1", port }).then(done, done);
+      },
+    };
+  }
+  if (!forceDgram && g.Bun) {
+    const s = await g.Bun.udpSocket({ hostname: "127.0.0.1", port: 0 });
+    return { kind: "Bun.udpSocket", send: (data, port) => void s.send(data, port, "127.0.0.1") };
+  }
+  const s = dgram.createSocket("udp4");
+  await new Promise<void>((r) => s.bind(0, "127.0.0.1", r));
+  s.on("error", () => {});
+  const ignore = () => {};
+  return { kind: "node:dgram", send: (data, port) => s.send(data, port, "127.0.0.1", ignore) };
+}
+
+const { send, kind } = await makeSender();
+let ports: number[] = [];
+let packets = 0;
+let bytes = 0;
+let markAt = performance.now();
+
+const session = await playRtsp(source, {
+  onFrame: (channel, buf, start, end) => {
+    if (channel !== 0) return;
+    packets++;
+    bytes += end - start;
+    if (ports.length === 0) return;
+    // The reader reuses its buffer: one copy per packet, shared by every destination.
+    const pkt = buf.slice(start, end);
+    for (let i = 0; i < ports.length; i++) send(pkt, ports[i]);
+  },
+});
+setInterval(() => session.keepAlive(), 20_000).unref?.();
+session.socket.on("close", () => {
+  console.error("raw_udp_relay: camera closed");
+  process.exit(1);
+});
+
+createInterface({ input: process.stdin }).on("line", (line) => {
+  const [cmd, a] = line.trim().split(/\s+/);
+  if (cmd === "add") ports = [...ports, ...a.split(",").map(Number)];
+  else if (cmd === "clear") ports = [];
+  else if (cmd === "mark") {
+    const now = performance.now();
+    console.log(JSON.stringify({ event: "mark", seconds: (now - markAt) / 1000, packets, bytes, dropped }));
+    packets = 0;
+    bytes = 0;
+    dropped = 0;
+    markAt = now;
+  } else if (cmd === "quit") process.exit(0);
+});
+process.on("SIGTERM", () => process.exit(0));
+console.log(JSON.stringify({ event: "listening", udp: kind }));

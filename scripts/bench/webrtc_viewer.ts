@@ -1,0 +1,193 @@
+/**
+ * Viewer process of the WebRTC fan-out bench (webrtc_fanout.ts): either werift peers that play a
+ * stream over WHEP, or plain UDP sockets for the raw UDP relay (the reference). Each counts the RTP
+ * bytes it receives. Driven by lines on stdin, answers JSON lines on stdout:
+ *
+ *   whep <url> <count>   connect `count` WHEP viewers one after another; answers
+ *                        {"event":"connected","ok":n,"failed":n,"errors":[...],"firstPacketMs":[...]}
+ *                        (firstPacketMs: from the POST to the first RTP datagram, per viewer)
+ *   udp <count>          bind `count` UDP sockets on 127.0.0.1; answers {"event":"udp","ports":[...]}
+ *   start                zero the counters; answers {"event":"started"}
+ *   stop                 answers {"event":"stats","seconds":s,"bytes":[...per viewer]}
+ *   quit                 closes everything and exits
+ *
+ * The WHEP viewers do not decrypt: werift's SRTP receive path (decrypt, parse, jitter buffer) is
+ * replaced by a counter on the ICE connection's datagrams, so that this process, which shares the
+ * 2-core machine with the server, costs little. The DTLS handshake, ICE consent and RTCP receiver
+ * reports stay werift's. A viewer's bytes are its SRTP packets less the 10-byte auth tag: the RTP
+ * bytes, comparable to what the raw relay sends.
+ *
+ *   node --import tsx scripts/bench/webrtc_viewer.ts
+ *
+ * @module
+ */
+import * as dgram from "node:dgram";
+import { createInterface } from "node:readline";
+import { RTCPeerConnection, RTCRtpCodecParameters, RtcpRrPacket } from "werift";
+
+const SRTP_AUTH_TAG = 10;
+const out = (ev: Record<string, unknown>) => console.log(JSON.stringify(ev));
+
+interface Counted {
+  bytes: number;
+  close(): Promise<void> | void;
+}
+
+const viewers: Counted[] = [];
+let startedAt = performance.now();
+
+/** Whether a datagram is RTP (not RTCP, STUN or DTLS; RFC 7983 and RFC 5761 demultiplexing). */
+function isRtp(d: Uint8Array): boolean {
+  if (d.length < 12 || d[0] < 128 || d[0] > 191) return false;
+  const pt = d[1];
+  return pt < 192 || pt > 223;
+}
+
+const FEEDBACK = [{ type: "nack" }, { type: "nack", parameter: "pli" }, { type: "ccm", parameter: "fir" }];
+
+interface DtlsLike {
+  srtpStarted: boolean;
+  updateSrtpSession(): void;
+  startSrtp(): void;
+  sendRtcp(packets: unknown[]): Promise<void>;
+  iceTransport: { connection: { onData: { subscribe(fn: (d: Uint8Array) => void): unknown } } };
+}
+
+async function whepViewer(url: string): Promise<{ viewer: Counted; firstPacketMs: Promise<number> }> {
+  const pc = new RTCPeerConnection({
+    bundlePolicy: "max-bundle",
+    iceUseIpv6: false,
+    iceAdditionalHostAddresses: ["127.0.0.1"],
+    iceInterfaceAddresses: { udp4: "127.0.0.1" } as never,
+    codecs: {
+      video: [
+        new RTCRtpCodecParameters({
+          mimeType: "video/H264",
+          clockRate: 90000,
+          payloadType: 102,
+          rtcpFeedback: FEEDBACK,
+          parameters: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=640c1f",
+        }),
+        new RTCRtpCodecParameters({
+          mimeType: "video/H264",
+          clockRate: 90000,
+          payloadType: 106,
+          rtcpFeedback: FEEDBACK,
+          parameters: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+        }),
+      ],
+      audio: [],
+    },
+  });
+  const t = pc.addTransceiver("video", { direction: "recvonly" });
+  let reports: ReturnType<typeof setInterval> | undefined;
+  const counted: Counted = {
+    bytes: 0,
+    close: async () => {
+      clearInterval(reports);
+      const dtls = t.dtlsTransport;
+      await pc.close().catch(() => {});
+      await dtls?.stop().catch(() => {});
+    },
+  };
+  let firstResolve: (ms: number) => void = () => {};
+  const firstPacketMs = new Promise<number>((r) => (firstResolve = r));
+  const t0 = performance.now();
+  await pc.setLocalDescription(await pc.createOffer());
+  // Count instead of decrypting (see the module doc); srtcp stays set up for receiver reports.
+  const dtls = t.dtlsTransport as unknown as DtlsLike;
+  dtls.startSrtp = function (this: DtlsLike) {
+    if (this.srtpStarted) return;
+    this.srtpStarted = true;
+    this.updateSrtpSession();
+    // werift's receiver, which would send receiver reports, never sees a packet now: send an
+    // empty one every second, so the server hears from its peer (strom closes silent peers).
+    reports = setInterval(() => void this.sendRtcp([new RtcpRrPacket({ ssrc: 0x5eed, reports: [] })]).catch(() => {}), 1000);
+    let first = true;
+    this.iceTransport.connection.onData.subscribe((d) => {
+      if (!isRtp(d)) return;
+      counted.bytes += d.length - SRTP_AUTH_TAG;
+      if (first) {
+        first = false;
+        firstResolve(performance.now() - t0);
+      }
+    });
+  };
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "Content-Type": "application/sdp" },
+    body: pc.localDescription!.sdp,
+  });
+  const answer = await res.text();
+  if (res.status !== 201) {
+    await counted.close();
+    throw new Error(`WHEP answered ${res.status}: ${answer.slice(0, 200)}`);
+  }
+  await pc.setRemoteDescription({ type: "answer", sdp: answer });
+  return { viewer: counted, firstPacketMs };
+}
+
+async function connectWhep(url: string, count: number): Promise<void> {
+  let ok = 0;
+  const errors: string[] = [];
+  const firsts: number[] = [];
+  for (let i = 0; i < count; i++) {
+    try {
+      const { viewer, firstPacketMs } = await whepViewer(url);
+      viewers.push(viewer);
+      const ms = await Promise.race([firstPacketMs, new Promise<number>((r) => setTimeout(() => r(-1), 15_000))]);
+      if (ms < 0) throw new Error("no RTP within 15 s of the answer");
+      firsts.push(ms);
+      ok++;
+    } catch (e) {
+      errors.push(String((e as Error)?.message ?? e));
+    }
+  }
+  out({ event: "connected", ok, failed: count - ok, errors: errors.slice(0, 5), firstPacketMs: firsts });
+}
+
+async function bindUdp(count: number): Promise<void> {
+  const ports: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const s = dgram.createSocket({ type: "udp4", recvBufferSize: 1 << 20 } as dgram.SocketOptions);
+    await new Promise<void>((r) => s.bind(0, "127.0.0.1", r));
+    const counted: Counted = { bytes: 0, close: () => void s.close() };
+    s.on("message", (m: Uint8Array) => {
+      if (isRtp(m)) counted.bytes += m.length;
+    });
+    viewers.push(counted);
+    ports.push(s.address().port);
+  }
+  out({ event: "udp", ports });
+}
+
+async function quit(): Promise<never> {
+  await Promise.race([Promise.all(viewers.map((v) => v.close())), new Promise((r) => setTimeout(r, 3000))]);
+  process.exit(0);
+}
+
+const rl = createInterface({ input: process.stdin });
+rl.on("line", (line) => {
+  const [cmd, a, b] = line.trim().split(/\s+/);
+  switch (cmd) {
+    case "whep":
+      void connectWhep(a, Number(b));
+      return;
+    case "udp":
+      void bindUdp(Number(a));
+      return;
+    case "start":
+      for (const v of viewers) v.bytes = 0;
+      startedAt = performance.now();
+      out({ event: "started" });
+      return;
+    case "stop":
+      out({ event: "stats", seconds: (performance.now() - startedAt) / 1000, bytes: viewers.map((v) => v.bytes) });
+      return;
+    case "quit":
+      void quit();
+      return;
+  }
+});
+rl.on("close", () => void quit());
+process.on("SIGTERM", () => process.exit(0));
