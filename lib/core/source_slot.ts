@@ -13,6 +13,7 @@ import type { Media } from "./media.ts";
 import { codecMatch } from "./codec.ts";
 import type { Receiver } from "./fanout.ts";
 import { dialSource } from "./registry.ts";
+import { HeldProducer } from "./held_producer.ts";
 
 /** Delays between reconnect attempts: go2rtc's 1 s x5, 5 s up to 10, 10 s up to 20, then 1 min. */
 export const DEFAULT_RECONNECT_DELAYS_MS: readonly number[] = [
@@ -36,6 +37,14 @@ export interface SlotOptions {
   reconnectDelaysMs: readonly number[];
   /** Give up a dial after this long. */
   dialTimeoutMs: number;
+  /**
+   * How long after the source drops its last state is held (edge mode, `edge.hold`): the tracks and
+   * their cached GOPs stay, the slot reconnects even with nobody watching, and a viewer who arrives
+   * meanwhile is attached to the held tracks (the cached GOP at once, live frames once the source is
+   * back) instead of being refused. Past it the cached GOPs are dropped and new viewers are refused
+   * as without a hold. 0 or unset: no hold.
+   */
+  holdMs?: number;
   /** Called when a slot starts running or stops running (for the stream's ready/not ready events). */
   onRunning?: (slot: SourceSlot, running: boolean) => void;
   /** Called when a dial, a run or a reconnect fails (for `source_error` events). */
@@ -85,6 +94,10 @@ export class SourceSlot {
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   /** Bumped on stop and on every new run, so a stale run's settlement is ignored. */
   #generation = 0;
+  // While the source is down and its last state is held (see SlotOptions.holdMs): the stand-in new
+  // viewers get instead of the producer, and the timer that ends the hold.
+  #held: Producer | undefined;
+  #holdTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(url: string, options: SlotOptions, producer?: Producer) {
     this.url = url;
@@ -94,6 +107,14 @@ export class SourceSlot {
       this.producer = producer;
       this.state = "running";
     }
+  }
+
+  /**
+   * Whether the source is down and its last state is held for new viewers (see
+   * {@link SlotOptions.holdMs}).
+   */
+  get holding(): boolean {
+    return this.#held !== undefined;
   }
 
   /** Whether any track of this slot still feeds a viewer, or a talker talks to it. */
@@ -109,6 +130,7 @@ export class SourceSlot {
     // back): a new viewer is refused with the last error instead of dialing beside the loop, whose
     // failure would otherwise reset the state to idle and stop the reconnects.
     if (this.state === "reconnecting") {
+      if (this.#held) return Promise.resolve(this.#held);
       return Promise.reject(
         new SourceError(this.url, `reconnecting after: ${this.lastError?.message ?? "the source ended"}`, {
           cause: this.lastError,
@@ -205,6 +227,11 @@ export class SourceSlot {
     this.producer = undefined;
     old?.stop().catch(() => {});
     this.#options.onRunning?.(this, false);
+    if (old && this.#hold(old)) {
+      this.state = "reconnecting";
+      this.#scheduleReconnect();
+      return;
+    }
     if (!this.inUse) {
       // Nobody is watching: no reason to reconnect now; the next viewer dials again.
       this.#resetIdle();
@@ -232,7 +259,7 @@ export class SourceSlot {
           error: this.lastError.message,
         });
         this.#options.onError?.(this, this.lastError);
-        if (!this.inUse) {
+        if (!this.inUse && !this.#held) {
           this.#resetIdle();
           return;
         }
@@ -251,6 +278,7 @@ export class SourceSlot {
     }
     const medias = producer.medias();
     const moved: SlotTrack[] = [];
+    const replaced: [Receiver, Receiver][] = [];
     for (const old of this.tracks) {
       const media = medias.find((m) =>
         m.kind === old.media.kind && m.direction === old.media.direction &&
@@ -267,11 +295,17 @@ export class SourceSlot {
       const receiver = await producer.track(media, codec);
       askKeyframesOf(producer, media, receiver);
       old.receiver.replace(receiver);
+      replaced.push([old.receiver, receiver]);
       moved.push({ media, codec, receiver });
     }
+    // A viewer let in on the held state while this loop waited for a track joined an old receiver
+    // that may already have been replaced: move it too.
+    for (const [old, next] of replaced) if (old.senders.length > 0) old.replace(next);
     this.tracks.length = 0;
     this.tracks.push(...moved);
     this.#syncTracks();
+    // Viewers let in from here on (while talkers are re-attached) take the new connection's tracks.
+    if (this.#held) this.#held = producer;
     // Talkers that spoke get the backchannel set up before PLAY (one connection); the others are
     // attached once it plays, so the camera's speaker is set up only when they speak (as at first).
     const talkers = [...this.talkers.keys()];
@@ -280,6 +314,7 @@ export class SourceSlot {
       await producer.stop().catch(() => {});
       return;
     }
+    this.#endHold();
     this.producer = producer;
     this.retries = 0;
     this.lastError = undefined;
@@ -319,7 +354,42 @@ export class SourceSlot {
     this.#options.onTalkerLost?.(this, consumer, link, reason, cause);
   }
 
+  // Starts holding the dropped source's state, when configured and there is a track to hold.
+  #hold(old: Producer): boolean {
+    const holdMs = this.#options.holdMs ?? 0;
+    if (holdMs <= 0 || this.tracks.length === 0) return false;
+    this.#endHold();
+    this.#held = new HeldProducer(this.url, old.medias());
+    this.#holdTimer = setTimeout(this.#holdExpired, holdMs);
+    this.#options.log.info("source down; holding its last picture for new viewers while reconnecting", {
+      url: redactUrl(this.url),
+      hold_ms: holdMs,
+    });
+    return true;
+  }
+
+  // The hold is over and the source still down: stale pictures are no longer served (the cached
+  // GOPs go, so snapshots and new viewers get the source-down answer), and with nobody watching the
+  // reconnects stop as they would have without a hold.
+  readonly #holdExpired = (): void => {
+    this.#holdTimer = undefined;
+    if (!this.#held) return;
+    this.#held = undefined;
+    for (const t of this.tracks) t.receiver.gop?.clear();
+    this.#options.log.info("source still down after the hold; its last picture is no longer served", {
+      url: redactUrl(this.url),
+    });
+    if (this.state === "reconnecting" && !this.inUse) this.#resetIdle();
+  };
+
+  #endHold(): void {
+    if (this.#holdTimer) clearTimeout(this.#holdTimer);
+    this.#holdTimer = undefined;
+    this.#held = undefined;
+  }
+
   #resetIdle(): void {
+    this.#endHold();
     this.tracks.length = 0;
     this.state = "idle";
     this.retries = 0;
@@ -331,6 +401,7 @@ export class SourceSlot {
     this.#abort.abort();
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
+    this.#endHold();
     const producer = this.producer;
     const wasRunning = this.state === "running";
     this.producer = undefined;

@@ -29,6 +29,11 @@ export interface StreamOptions {
   reconnectDelaysMs?: readonly number[];
   /** Give up dialing a source after this long. Default 15 s. */
   dialTimeoutMs?: number;
+  /**
+   * How long a source that dropped keeps serving its last GOP to viewers who arrive while it
+   * reconnects (edge mode's `edge.hold`; see lib/core/source_slot.ts). Default 0: none.
+   */
+  holdMs?: number;
   log?: Logger;
   /** Where the stream reports ready/not ready, readers, publishers and source errors (see events.ts). */
   events?: StreamEvents;
@@ -80,6 +85,7 @@ export class Stream {
       log: this.#log,
       reconnectDelaysMs: options.reconnectDelaysMs ?? DEFAULT_RECONNECT_DELAYS_MS,
       dialTimeoutMs: options.dialTimeoutMs ?? 15000,
+      holdMs: options.holdMs ?? 0,
       onRunning: (slot) => this.#updateReady(slot),
       onTalkerLost: (slot, consumer, link, reason, cause) => this.#talkerLost(slot, consumer, link, reason, cause),
       onError: (slot, error) => {
@@ -382,6 +388,7 @@ export class Stream {
       url: redactUrl(slot.url),
       state: slot.state,
       reconnects: slot.reconnects,
+      ...(slot.holding ? { holding: true } : {}),
       ...(slot.lastError ? { error: redactUrl(slot.lastError.message) } : {}),
       ...(slot.producer ? { connection: slot.producer.info() } : {}),
       tracks: slot.tracks.map((t) => ({

@@ -328,3 +328,101 @@ describe("Stream.addConsumer with retry", () => {
       .toBeInstanceOf(CodecMismatchError);
   });
 });
+
+describe("holding a dropped source's last GOP (holdMs, edge mode)", () => {
+  function dropping(): { src: ReturnType<typeof scheme>; conns: MemoryProducer[]; setDown(v: boolean): void } {
+    const conns: MemoryProducer[] = [];
+    let down = false;
+    const src = scheme(() => {
+      if (down) throw new Error("still down");
+      const p = new MemoryProducer([videoMedia("recvonly", H264), audioMedia("recvonly", AAC)]);
+      conns.push(p);
+      return p;
+    });
+    return { src, conns, setDown: (v) => (down = v) };
+  }
+  function held(sources: string[], holdMs: number): Stream {
+    const s = new Stream("test", sources, { graceMs: 1000, reconnectDelaysMs: [10, 20], holdMs });
+    streams.push(s);
+    return s;
+  }
+  const holding = (s: Stream) => (s.info().producers[0] as { holding?: boolean }).holding;
+
+  it("a viewer arriving while the source is down gets the cached GOP, then the live frames", async () => {
+    const { src, conns, setDown } = dropping();
+    const s = held([src.url], 5000);
+    const first = new RecordingConsumer([videoMedia("sendonly", H264)]);
+    await s.addConsumer(first);
+    conns[0].push("video", frame(0, true));
+    conns[0].push("video", frame(3000));
+    setDown(true);
+    conns[0].end(new Error("connection reset"));
+    await waitFor(() => src.dials() >= 2, 2000); // reconnects are failing
+    expect(holding(s)).toBe(true);
+    expect(s.cachedKeyframe()?.frame.timestamp).toBe(0);
+    // Video from the held GOP at once; the audio track nobody had set up yet waits for the source.
+    const late = viewerAV();
+    await s.addConsumer(late);
+    await tick();
+    expect(late.frames.video.map((f) => f.timestamp)).toEqual([0, 3000]);
+    setDown(false);
+    await waitFor(() => conns.length === 2 && conns[1].started === 1, 2000);
+    conns[1].push("video", frame(90000, true));
+    conns[1].push("audio", frame(48000, true));
+    await tick();
+    expect(late.frames.video.map((f) => f.timestamp)).toEqual([0, 3000, 90000]);
+    expect(late.frames.audio.map((f) => f.timestamp)).toEqual([48000]);
+    expect(first.frames.video.map((f) => f.timestamp)).toEqual([0, 3000, 90000]);
+    expect(holding(s)).toBeUndefined();
+  });
+
+  it("holds with nobody watching (within the grace period) and serves the next viewer", async () => {
+    const { src, conns, setDown } = dropping();
+    const s = held([src.url], 5000);
+    const first = viewerAV();
+    await s.addConsumer(first);
+    conns[0].push("video", frame(0, true));
+    await s.removeConsumer(first);
+    setDown(true);
+    conns[0].end();
+    await waitFor(() => src.dials() >= 2, 2000);
+    const next = viewerAV();
+    await s.addConsumer(next);
+    await tick();
+    expect(next.frames.video.map((f) => f.timestamp)).toEqual([0]);
+  });
+
+  it("after the hold the cached GOP goes and new viewers are refused as without one", async () => {
+    const { src, conns, setDown } = dropping();
+    const s = held([src.url], 100);
+    const first = viewerAV();
+    await s.addConsumer(first);
+    conns[0].push("video", frame(0, true));
+    setDown(true);
+    conns[0].end();
+    await waitFor(() => holding(s) === true, 2000);
+    await waitFor(() => holding(s) === undefined, 2000);
+    expect(s.cachedKeyframe()).toBeUndefined();
+    await expect(s.addConsumer(viewerAV())).rejects.toThrow(/reconnecting/);
+    // The viewer already there still gets the source when it is back.
+    setDown(false);
+    await waitFor(() => conns.length === 2 && conns[1].started === 1, 2000);
+    conns[1].push("video", frame(9000, true));
+    await tick();
+    expect(first.frames.video.map((f) => f.timestamp)).toEqual([0, 9000]);
+  });
+
+  it("without a hold a source that drops with nobody watching is let go", async () => {
+    const { src, conns, setDown } = dropping();
+    const s = held([src.url], 0);
+    const first = viewerAV();
+    await s.addConsumer(first);
+    conns[0].push("video", frame(0, true));
+    await s.removeConsumer(first);
+    setDown(true);
+    conns[0].end();
+    await tick();
+    expect(s.info().producers[0]).toMatchObject({ state: "idle", tracks: [] });
+    await expect(s.addConsumer(viewerAV())).rejects.toThrow(/still down/);
+  });
+});
