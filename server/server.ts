@@ -89,7 +89,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   for (const w of loaded.warnings) log.warn(w.message);
 
   registerBuiltinSources({ log });
-  const hub = new StreamHub({ log: log.child({ module: "streams" }) });
+  // An edge (edge.origin) holds a dropped origin's last picture for new viewers for edge.hold.
+  const holdMs = config.edge?.origin?.trim() ? (config.edge.hold ?? 30) * 1000 : 0;
+  const hub = new StreamHub({ log: log.child({ module: "streams" }), holdMs });
   configureFfmpegSources(config.ffmpeg as Record<string, unknown>, (name) => hub.get(name) !== undefined);
   configureExecSources(config.exec?.allow_paths ?? []);
   const adapter = await loadServeAdapter();

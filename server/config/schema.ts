@@ -671,6 +671,12 @@ export const configSchema: ObjectNode = section("strom config file.", {
         "a node name. Every stream under `streams:` is pulled from `<origin>/<stream>`; empty turns edge mode off.",
       { default: "" },
     ),
+    hold: duration(
+      "While the origin is down, new viewers of a stream the edge was serving get its last picture (the cached GOP) " +
+        "at once and stay attached for the live frames when the origin is back, for up to this long after the drop; " +
+        "later they are refused (503) as for any source that is down. 0 refuses them at once.",
+      30,
+    ),
   }),
   env: {
     kind: "map",

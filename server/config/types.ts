@@ -343,6 +343,8 @@ export interface ClusterConfig {
  */
 export interface EdgeConfig {
   origin: string;
+  /** Seconds a dropped origin's last GOP keeps being served to new viewers (default 30; 0: none). */
+  hold?: number;
 }
 
 /**
