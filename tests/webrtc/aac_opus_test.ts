@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
+import process from "node:process";
 import { silentLogger } from "../../lib/core/log.ts";
 import { Stream } from "../../lib/core/stream.ts";
 import { TsMuxer } from "../../lib/format/mpegts/ts_muxer.ts";
@@ -56,6 +57,11 @@ async function decodeOpus(packets: { ts: number; data: Uint8Array }[]): Promise<
   return { seconds: samples.length / 48000, rms: Math.sqrt(sum / Math.max(1, samples.length)) };
 }
 
+/** The formats of a stream's consumers, sorted (`webrtc`, `opus-transcoder`, ...). */
+function formatsOf(stream: Stream): string[] {
+  return (stream.info().consumers as { format: string }[]).map((c) => c.format).sort();
+}
+
 function processAlive(pid: number | undefined): boolean {
   return pid !== undefined && existsSync(`/proc/${pid}`);
 }
@@ -93,8 +99,7 @@ describe.skipIf(!hasOpus)("AAC to Opus for WebRTC peers (werift)", () => {
       expect(viewer.packets.video).toBeGreaterThan(10);
       expect(opus.every((p) => p.pt === 111)).toBe(true);
       // One consumer for the peer, one for the transcoder, with its ffmpeg running.
-      const formats = stream.info().consumers.map((c) => c.format).sort();
-      expect(formats).toEqual(["opus-transcoder", "webrtc"]);
+      expect(formatsOf(stream)).toEqual(["opus-transcoder", "webrtc"]);
       const feed = feeds.feedOf(stream)!;
       pid = feed.info().pid;
       expect(processAlive(pid)).toBe(true);
@@ -128,8 +133,7 @@ describe.skipIf(!hasOpus)("AAC to Opus for WebRTC peers (werift)", () => {
       const feed = feeds.feedOf(stream)!;
       pid = feed.info().pid;
       expect(feed.viewers).toBe(2);
-      const formats = stream.info().consumers.map((c) => c.format).sort();
-      expect(formats).toEqual(["opus-transcoder", "webrtc", "webrtc"]);
+      expect(formatsOf(stream)).toEqual(["opus-transcoder", "webrtc", "webrtc"]);
       await a.close();
       await until("the first session to end", () => server.sessions.size === 1, 8_000);
       expect(feed.viewers).toBe(1);
@@ -143,6 +147,38 @@ describe.skipIf(!hasOpus)("AAC to Opus for WebRTC peers (werift)", () => {
       await b.close();
     }
     await until("both sessions to end", () => server.sessions.size === 0, 8_000);
+    await until("the feed to close", () => feeds.size === 0, 5_000);
+    await until("ffmpeg to exit", () => !processAlive(pid), 5_000);
+  }, 40_000);
+
+  test("a transcoder killed under its peer is started again and the peer's sound goes on", async () => {
+    const viewer = new Viewer();
+    const opus = collectOpus(viewer);
+    let pid: number | undefined;
+    try {
+      const session = await server.play(stream, await viewer.offer());
+      await viewer.accept(session.answer);
+      await until("Opus", () => opus.length > 25, 15_000);
+      const first = feeds.feedOf(stream)!;
+      const killed = first.info().pid!;
+      const video = viewer.packets.video;
+      process.kill(killed, "SIGKILL");
+      await until("a new transcoder", () => {
+        const now = feeds.feedOf(stream);
+        return !!now && now !== first && now.info().pid !== undefined;
+      }, 10_000);
+      const feed = feeds.feedOf(stream)!;
+      pid = feed.info().pid;
+      expect(pid).not.toBe(killed);
+      expect(feed.viewers).toBe(1);
+      const before = opus.length;
+      await until("Opus from the new transcoder", () => opus.length > before + 25, 10_000);
+      expect(viewer.packets.video).toBeGreaterThan(video);
+      expect(formatsOf(stream)).toEqual(["opus-transcoder", "webrtc"]);
+    } finally {
+      await viewer.close();
+    }
+    await until("the session to end", () => server.sessions.size === 0, 8_000);
     await until("the feed to close", () => feeds.size === 0, 5_000);
     await until("ffmpeg to exit", () => !processAlive(pid), 5_000);
   }, 40_000);
@@ -214,15 +250,14 @@ describe.skipIf(!hasOpus)("AAC to Opus through the whole server", () => {
     try {
       await viewer.accept(session.answer);
       await until("Opus", () => opus.length >= 50, 15_000);
-      const formats = server!.hub.get("demo")!.info().consumers.map((c) => c.format).sort();
-      expect(formats).toEqual(["opus-transcoder", "webrtc"]);
+      expect(formatsOf(server!.hub.get("demo")!)).toEqual(["opus-transcoder", "webrtc"]);
       const sound = await decodeOpus(opus);
       expect(sound.rms).toBeGreaterThan(100);
     } finally {
       await session.end();
       await viewer.close();
     }
-    await until("the transcoder to go", () => server!.hub.get("demo")!.info().consumers.length === 0, 10_000);
+    await until("the transcoder to go", () => formatsOf(server!.hub.get("demo")!).length === 0, 10_000);
   }, 40_000);
 
   test("ffmpeg:cam#audio=opus as a second source: its Opus goes to the peer, no automatic transcoder", async () => {
@@ -233,8 +268,7 @@ describe.skipIf(!hasOpus)("AAC to Opus through the whole server", () => {
       await viewer.accept(session.answer);
       await until("Opus from the ffmpeg source", () => opus.length >= 50, 25_000);
       expect(viewer.packets.video).toBeGreaterThan(10);
-      const formats = server!.hub.get("cam")!.info().consumers.map((c) => c.format);
-      expect(formats).not.toContain("opus-transcoder");
+      expect(formatsOf(server!.hub.get("cam")!)).not.toContain("opus-transcoder");
       const sound = await decodeOpus(opus);
       expect(sound.seconds).toBeGreaterThan(0.8);
       expect(sound.rms).toBeGreaterThan(100);
@@ -248,6 +282,7 @@ describe.skipIf(!hasOpus)("AAC to Opus through the whole server", () => {
     const off = await startServer({
       configSources: [JSON.stringify({
         api: { listen: "127.0.0.1:0" },
+        rtsp: { listen: "" },
         webrtc: { listen: "127.0.0.1:0", audio_transcode: false },
         streams: { demo: "demo:" },
       })],
@@ -262,7 +297,7 @@ describe.skipIf(!hasOpus)("AAC to Opus through the whole server", () => {
       expect(answer).toMatch(/m=audio[\s\S]*a=inactive/);
       await viewer.accept(answer);
       await until("video", () => viewer.packets.video > 10, 10_000);
-      expect(off.hub.get("demo")!.info().consumers.map((c) => c.format)).toEqual(["webrtc"]);
+      expect(formatsOf(off.hub.get("demo")!)).toEqual(["webrtc"]);
     } finally {
       for (const end of ends) await end();
       await viewer.close();

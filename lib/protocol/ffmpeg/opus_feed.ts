@@ -6,8 +6,9 @@
  *
  * {@link OpusFeeds.join} opens the feed with the first viewer that needs it and hands out a
  * {@link OpusLease}; the feed closes (ffmpeg killed) `lingerMs` after the last lease was released,
- * so a viewer that reloads the page reuses it. A feed whose ffmpeg fails ends; its viewers keep
- * their video, and the next viewer opens a new feed. `/api/streams` lists the feed as one consumer
+ * so a viewer that reloads the page reuses it. A feed whose ffmpeg fails while viewers hold it is
+ * opened again (at most {@link MAX_FEED_RESTARTS} times in a row) and their audio senders move onto
+ * the new one; their video never depends on it. `/api/streams` lists the feed as one consumer
  * (`opus-transcoder`) with its `viewers` and ffmpeg's `pid`.
  *
  * @module
@@ -28,6 +29,9 @@ import { OpusTranscoder, opusTranscoderTakes, WEBRTC_OPUS } from "./opus_transco
 const AAC_MEDIAS: readonly Media[] = Object.freeze([
   { kind: "audio", direction: "sendonly", codecs: [{ name: "MPEG4-GENERIC", clockRate: 0 }] },
 ]);
+
+/** A failed feed with viewers is opened again at most this many times in a row. */
+export const MAX_FEED_RESTARTS = 3;
 
 const OPUS_MEDIA: Media = { kind: "audio", direction: "recvonly", codecs: [WEBRTC_OPUS], id: "opus" };
 
@@ -117,9 +121,10 @@ export class OpusFeed extends OutputConsumer {
     return this.#transcoder?.write(frame);
   }
 
+  // The viewers' senders on `output` are theirs: they close them when they leave, or move them
+  // onto a new feed after a failure.
   protected override close(): void {
     this.#transcoder?.close();
-    for (const s of this.output.senders.slice()) s.close();
   }
 }
 
@@ -149,6 +154,15 @@ interface FeedEntry {
   output: OutputSession;
   opening: Promise<void>;
   linger: ReturnType<typeof setTimeout> | undefined;
+  /** Leases on this feed (moved to the next feed after a failure). */
+  leases: Set<LeaseRef>;
+  /** Restarts in a row before this feed. */
+  restarts: number;
+}
+
+/** Where a lease points: its feed, which changes when a failed one is replaced. */
+interface LeaseRef {
+  entry: FeedEntry;
 }
 
 /**
@@ -215,19 +229,23 @@ export class OpusFeeds {
       clearTimeout(e.linger);
       e.linger = undefined;
     }
-    e.feed.viewers++;
+    const ref: LeaseRef = { entry: e };
+    e.leases.add(ref);
+    e.feed.viewers = e.leases.size;
     this.#log.debug("opus feed joined", { stream: stream.name, viewers: e.feed.viewers });
     let released = false;
     return {
       codec: WEBRTC_OPUS,
       receiver: e.feed.output,
-      latencyTicks: () => e.feed.latencyTicks(),
+      latencyTicks: () => ref.entry.feed.latencyTicks(),
       release: () => {
         if (released) return;
         released = true;
-        e.feed.viewers--;
-        this.#log.debug("opus feed left", { stream: stream.name, viewers: e.feed.viewers });
-        if (e.feed.viewers <= 0) this.#scheduleClose(e);
+        const now = ref.entry;
+        now.leases.delete(ref);
+        now.feed.viewers = now.leases.size;
+        this.#log.debug("opus feed left", { stream: stream.name, viewers: now.feed.viewers });
+        if (now.leases.size === 0) this.#scheduleClose(now);
       },
     };
   }
@@ -241,7 +259,7 @@ export class OpusFeeds {
     await Promise.allSettled(entries.map((e) => e.output.close("server closing")));
   }
 
-  #entryFor(stream: Stream): FeedEntry {
+  #entryFor(stream: Stream, restarts = 0): FeedEntry {
     const existing = this.#feeds.get(stream);
     if (existing && !existing.output.closed) return existing;
     const bin = this.#options.ffmpegBin;
@@ -252,6 +270,8 @@ export class OpusFeeds {
       output: undefined as unknown as OutputSession,
       opening: Promise.resolve(),
       linger: undefined,
+      leases: new Set(),
+      restarts,
     };
     entry.output = new OutputSession(stream, feed, {
       log: this.#log,
@@ -260,6 +280,7 @@ export class OpusFeeds {
         entry.linger = undefined;
         if (this.#feeds.get(stream) === entry) this.#feeds.delete(stream);
         this.#log.debug("opus feed closed", { stream: stream.name, reason });
+        if (entry.leases.size > 0) this.#restart(entry, reason);
       },
     });
     this.#feeds.set(stream, entry);
@@ -273,6 +294,35 @@ export class OpusFeeds {
       if (entry.feed.viewers === 0) this.#scheduleClose(entry);
     }, () => {});
     return entry;
+  }
+
+  // A feed failed under its viewers: a new one takes their leases and their audio senders.
+  #restart(old: FeedEntry, reason: string): void {
+    if (this.#closed) return;
+    if (old.restarts >= MAX_FEED_RESTARTS) {
+      this.#log.warn("AAC to Opus transcoding gave up; WebRTC viewers keep the video without sound", {
+        stream: old.stream.name,
+        reason,
+        restarts: old.restarts,
+      });
+      return;
+    }
+    const next = this.#entryFor(old.stream, old.restarts + 1);
+    next.opening.then(() => {
+      if (next.output.closed) return;
+      for (const ref of old.leases) {
+        ref.entry = next;
+        next.leases.add(ref);
+      }
+      old.leases.clear();
+      next.feed.viewers = next.leases.size;
+      old.feed.output.replace(next.feed.output);
+      if (next.linger !== undefined && next.leases.size > 0) {
+        clearTimeout(next.linger);
+        next.linger = undefined;
+      }
+      this.#log.info("AAC to Opus transcoder restarted", { stream: old.stream.name, reason, viewers: next.leases.size });
+    }, () => {});
   }
 
   #scheduleClose(entry: FeedEntry): void {
