@@ -151,9 +151,10 @@ export class StromProc {
 /** An ffmpeg RTSP reader decoding video; counts decoded frames from its progress output. */
 export class Reader {
   readonly proc: Proc;
-  constructor(url: string) {
+  /** @param inputArgs ffmpeg input options placed before `-i` (e.g. `-probesize 32`). */
+  constructor(url: string, inputArgs: string[] = []) {
     this.proc = startProc("ffmpeg", [
-      "-nostdin", "-v", "error", "-rtsp_transport", "tcp", "-i", url, "-an", "-f", "null", "-",
+      "-nostdin", "-v", "error", "-rtsp_transport", "tcp", ...inputArgs, "-i", url, "-an", "-f", "null", "-",
       "-progress", "pipe:1", "-nostats", "-stats_period", "0.2",
     ], `ffmpeg ${url}`);
   }
