@@ -38,6 +38,7 @@ import { describeOffered, type OfferedMedia, offeredMedias, offeredMicrophones, 
 import { WebRtcOfferError } from "./errors.ts";
 import { hasInBandSps, parameterSetPrefix, withPrefix } from "./parameter_sets.ts";
 import { restrictOffer } from "./sdp.ts";
+import { PcmRateConverter, pcmPeerCodec, withPcmAtAnyRate } from "./pcm_rate.ts";
 
 /** Options of a {@link WebRtcConsumer}. */
 export interface WebRtcConsumerOptions {
@@ -83,6 +84,8 @@ export class WebRtcTrack {
   packets = 0;
   bytes = 0;
   keyframeRequests = 0;
+  /** G.711 or PCM at a rate the peer does not play, converted to its G.711 at 8 kHz (pcm_rate.ts). */
+  readonly pcm: PcmRateConverter | undefined;
   /**
    * Transcoded audio: how late its frames reach us against the source's other tracks (codec
    * clock). The sender reports say so, and the peer plays them that much earlier (lip sync).
@@ -94,14 +97,23 @@ export class WebRtcTrack {
   #lastIn = 0;
   #lastOut = 0;
 
-  constructor(mid: string, media: Media, codec: Codec, peerCodec: Codec, receiver: Receiver, mtu: number) {
+  constructor(
+    mid: string,
+    media: Media,
+    codec: Codec,
+    peerCodec: Codec,
+    receiver: Receiver,
+    mtu: number,
+    pcm?: PcmRateConverter,
+  ) {
     this.mid = mid;
     this.media = media;
     this.codec = codec;
     this.peerCodec = peerCodec;
     this.receiver = receiver;
+    this.pcm = pcm;
     this.#video = media.kind === "video";
-    this.packetizer = createPacketizer(codec, media.kind, mtu);
+    this.packetizer = createPacketizer(pcm?.to ?? codec, media.kind, mtu);
     this.paramSets = this.#video ? parameterSetPrefix(codec) : undefined;
   }
 
@@ -122,7 +134,7 @@ export class WebRtcTrack {
       return start;
     }
     const d = (ts - this.#lastIn) | 0;
-    const rate = this.codec.clockRate || 90000;
+    const rate = (this.pcm?.to ?? this.codec).clockRate || 90000;
     if (d <= 0 && d > -30 * rate) {
       this.#lastOut = (this.#lastOut + 1) >>> 0;
       return this.#lastOut;
@@ -237,6 +249,7 @@ export class WebRtcConsumer implements Consumer {
   readonly #log: Logger;
   readonly #mtu: number;
   readonly #startedAt = new Date().toISOString();
+  #wanted: Media[] | undefined;
   #stopped = false;
   #sending = false;
   #unsubscribe: (() => void)[] = [];
@@ -267,7 +280,9 @@ export class WebRtcConsumer implements Consumer {
   }
 
   medias(): Media[] {
-    return [...this.sections.map((s) => s.media), ...this.micSections.map((s) => s.media)];
+    // Audio sections that take G.711 also take it (and PCM) at other rates, converted per frame.
+    this.#wanted ??= this.sections.map((s) => withPcmAtAnyRate(s.media));
+    return [...this.#wanted, ...this.micSections.map((s) => s.media)];
   }
 
   /**
@@ -300,9 +315,14 @@ export class WebRtcConsumer implements Consumer {
     if (this.#stopped) return;
     const section = this.sections.find((s) => s.media === media || s.mid === media.id);
     if (!section || this.tracks.some((t) => t.mid === section.mid)) return;
-    const peerCodec = pickPeerCodec(codec, section.media.codecs);
+    let peerCodec = pickPeerCodec(codec, section.media.codecs);
+    let pcm: PcmRateConverter | undefined;
+    if (!peerCodec) {
+      peerCodec = pcmPeerCodec(codec, section.media.codecs);
+      if (peerCodec) pcm = new PcmRateConverter(codec, peerCodec);
+    }
     if (!peerCodec) return;
-    const track = new WebRtcTrack(section.mid, section.media, codec, peerCodec, receiver, this.#mtu);
+    const track = new WebRtcTrack(section.mid, section.media, codec, peerCodec, receiver, this.#mtu, pcm);
     this.tracks.push(track);
     this.#log.debug("webrtc track", { mid: section.mid, source: codecToString(codec), peer: peerCodec.fmtp ?? "" });
   }
@@ -438,6 +458,11 @@ export class WebRtcConsumer implements Consumer {
   #send(track: WebRtcTrack, frame: Frame): void {
     const rtp = track.rtp;
     if (!rtp || this.#stopped) return;
+    if (track.pcm) {
+      const converted = track.pcm.convert(frame);
+      if (!converted) return;
+      frame = converted;
+    }
     let input = frame;
     if (frame.keyframe && track.paramSets && !hasInBandSps(track.codec.name, frame.data)) {
       input = { timestamp: frame.timestamp, keyframe: true, data: withPrefix(track.paramSets, frame.data) };
