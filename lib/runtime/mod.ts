@@ -51,3 +51,4 @@ export {
 } from "./fs.ts";
 export { envObject, getEnv, runtimeName } from "./env.ts";
 export { bracketHost, formatAddress } from "./address.ts";
+export { type InterfaceAddress, networkInterfaces } from "./interfaces.ts";

@@ -390,7 +390,9 @@ export const configSchema: ObjectNode = section("strom config file.", {
   }),
   webrtc: section("WebRTC (browser playback, WHEP/WHIP, two-way audio).", {
     listen: str(
-      'The one UDP port for ICE of every WebRTC peer, e.g. ":8555" (forward this port for access from outside). ' +
+      'The one port for ICE of every WebRTC peer, UDP and TCP on the same number, e.g. ":8555" (forward this ' +
+        "port, UDP and TCP, for access from outside; TCP serves peers that cannot reach UDP, unless " +
+        "filters.networks leaves tcp4/tcp6 out). " +
         'A host part ("192.168.1.10:8555", "127.0.0.1:8555") limits ICE to that local address. "" (or ' +
         "filters.udp_ports set) gives each peer its own UDP port instead; so does a port that is taken, with " +
         'a warning. ":0" picks a free port.',
@@ -420,10 +422,10 @@ export const configSchema: ObjectNode = section("strom config file.", {
     filters: section("Limit which ICE candidates are gathered and offered.", {
       candidates: strings("Announce only these candidates (host IPs or the `candidates` entries)."),
       loopback: bool("Include loopback interfaces."),
-      interfaces: strings("Use only these network interfaces.", {
-        notImplemented:
-          "werift picks the host addresses itself; use webrtc.filters.ips or the host part of webrtc.listen",
-      }),
+      interfaces: strings(
+        "Announce only the addresses of these network interfaces (names as `ip link` lists them, e.g. " +
+          "`eth0`; resolved at start). Naming the loopback interface includes loopback.",
+      ),
       ips: strings("Use only these local IPs."),
       networks: {
         kind: "list",

@@ -12,14 +12,15 @@
  * host candidate; the mux bridges RFC 4571 frames into the session), unless `filters.networks` is set
  * without `tcp4`/`tcp6`. Without the shared port, ICE-TCP (`filters.networks: [tcp4]`) is werift's
  * passive TCP candidate, one port per peer.
- * `filters.interfaces` (by interface name) is not supported (the config loader warns): werift
- * picks the host addresses itself; `filters.ips` and the host part of `listen` select among them.
+ * `filters.interfaces` names the interfaces whose addresses are announced (resolved at load through
+ * the runtime's interface list; werift still gathers on every interface, strom announces only those).
  *
  * @module
  */
 import { type IcePolicy, WebRtcServer } from "../../lib/protocol/webrtc/mod.ts";
 import { IceUdpMux } from "../../lib/protocol/webrtc/ice_mux.ts";
 import { OpusFeeds } from "../../lib/protocol/ffmpeg/opus_feed.ts";
+import { type InterfaceAddress, networkInterfaces } from "../../lib/runtime/interfaces.ts";
 import type { WebrtcConfig } from "../config/types.ts";
 import { webrtcRoutes } from "../routes/webrtc.ts";
 import { WebRtcIngest } from "../../lib/protocol/webrtc/whip.ts";
@@ -34,8 +35,13 @@ import type { Module } from "./types.ts";
  * icePolicyFromConfig({ listen: "127.0.0.1:8555", candidates: [], ice_servers: [], filters: {} });
  * // { bindAddress: "127.0.0.1", iceServers: [], ... }
  * ```
+ *
+ * `interfaces` is the host's interface list (the runtime's, by default), for `filters.interfaces`.
  */
-export function icePolicyFromConfig(config: Partial<WebrtcConfig>): { policy: IcePolicy; notes: string[] } {
+export function icePolicyFromConfig(
+  config: Partial<WebrtcConfig>,
+  interfaces: () => InterfaceAddress[] = networkInterfaces,
+): { policy: IcePolicy; notes: string[] } {
   const notes: string[] = [];
   const filters = config.filters ?? {};
   const policy: IcePolicy = { iceServers: (config.ice_servers ?? []).map((s) => ({ ...s })) };
@@ -53,6 +59,7 @@ export function icePolicyFromConfig(config: Partial<WebrtcConfig>): { policy: Ic
   if (filters.loopback !== undefined) policy.loopback = filters.loopback;
   else if (policy.bindAddress?.startsWith("127.") || policy.bindAddress === "::1") policy.loopback = true;
   if (filters.ips?.length) policy.ips = [...filters.ips];
+  if (filters.interfaces?.length) notes.push(...applyInterfaces(policy, filters.interfaces, interfaces(), filters.loopback));
   if (filters.candidates?.length) policy.onlyCandidates = [...filters.candidates];
   const candidates = config.candidates ?? [];
   policy.extraCandidates = candidates.filter((c) => !/^stun:/i.test(c.trim()));
@@ -63,6 +70,33 @@ export function icePolicyFromConfig(config: Partial<WebrtcConfig>): { policy: Ic
     );
   }
   return { policy, notes };
+}
+
+/**
+ * `filters.interfaces`: only the named interfaces' addresses are announced; naming a loopback
+ * interface turns `loopback` on (unless `filters.loopback: false`). Returns warnings for names the
+ * host does not have.
+ */
+function applyInterfaces(
+  policy: IcePolicy,
+  names: readonly string[],
+  host: InterfaceAddress[],
+  loopback: boolean | undefined,
+): string[] {
+  const notes: string[] = [];
+  const chosen = host.filter((a) => names.includes(a.name));
+  const missing = names.filter((n) => !host.some((a) => a.name === n));
+  if (missing.length) {
+    const have = [...new Set(host.map((a) => a.name))].join(", ") || "none";
+    notes.push(
+      `webrtc.filters.interfaces: no interface named ${missing.map((n) => `"${n}"`).join(", ")} on this host ` +
+        `(it has: ${have}); ${chosen.length ? "only the others are used" : "no local address is announced"}. ` +
+        "Fix the name or remove it.",
+    );
+  }
+  policy.interfaceAddresses = chosen.map((a) => a.address);
+  if (loopback === undefined && chosen.some((a) => a.internal)) policy.loopback = true;
+  return notes;
 }
 
 function hostOf(address: string): string | undefined {

@@ -49,11 +49,14 @@ export class TestNetns {
   readonly address: string;
   /** This machine's address on the link (the client address the namespace sees). */
   readonly hostAddress: string;
+  /** The name of the namespace's end of the veth link (its interface, as `ip` inside it lists it). */
+  readonly link: string;
   readonly #children: ChildProcess[] = [];
   readonly #hostLink: string;
 
-  private constructor(name: string, subnet: number, hostLink: string) {
+  private constructor(name: string, subnet: number, hostLink: string, nsLink: string) {
     this.name = name;
+    this.link = nsLink;
     this.hostAddress = `198.18.${subnet}.1`;
     this.address = `198.18.${subnet}.2`;
     this.#hostLink = hostLink;
@@ -66,7 +69,7 @@ export class TestNetns {
     const name = `strom-t-${suffix}`;
     const hostLink = `sth${suffix}`;
     const nsLink = `stn${suffix}`;
-    const ns = new TestNetns(name, subnet, hostLink);
+    const ns = new TestNetns(name, subnet, hostLink, nsLink);
     await ip(["netns", "add", name]);
     try {
       await ip(["link", "add", hostLink, "type", "veth", "peer", "name", nsLink]);

@@ -37,6 +37,11 @@ export interface IcePolicy {
   loopback?: boolean;
   /** Announce only local candidates with these IPs (`filters.ips`). */
   ips?: readonly string[];
+  /**
+   * Announce only local host candidates on these addresses: those of the interfaces named in
+   * `filters.interfaces`, resolved at load. An empty list announces no local host candidate.
+   */
+  interfaceAddresses?: readonly string[];
   /** Announce only candidates with these addresses, local or extra (`filters.candidates`). */
   onlyCandidates?: readonly string[];
   /**
@@ -216,6 +221,7 @@ function keepLocal(c: IceCandidateLine, policy: IcePolicy): boolean {
     if (c.address !== policy.bindAddress) return false;
   }
   if (policy.ips?.length && c.type === "host" && !policy.ips.includes(c.address)) return false;
+  if (policy.interfaceAddresses && c.type === "host" && !policy.interfaceAddresses.includes(c.address)) return false;
   if (policy.onlyCandidates?.length && !policy.onlyCandidates.includes(c.address)) return false;
   if (!policy.loopback && !policy.bindAddress && isLoopback(c.address)) return false;
   return true;
