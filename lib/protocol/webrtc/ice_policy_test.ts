@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { announceCandidates, candidateHost, weriftIceConfig } from "./ice_policy.ts";
+import type { IceUdpMux } from "./ice_mux.ts";
+import { acceptRemoteCandidate, announceCandidates, candidateHost, weriftIceConfig } from "./ice_policy.ts";
 
 const LOCAL = [
   "candidate:a 1 udp 2130706431 192.168.1.10 50000 typ host",
@@ -30,6 +31,36 @@ describe("announceCandidates", () => {
     expect(announceCandidates(LOCAL, { ips: ["10.0.0.1"] }).map((c) => c.split(" ")[7])).toEqual(["srflx"]);
     const only = announceCandidates(LOCAL, { onlyCandidates: ["198.51.100.4"], extraCandidates: ["198.51.100.4"] });
     expect(only).toEqual(["candidate:x0 1 udp 2130706432 198.51.100.4 50000 typ host"]);
+  });
+});
+
+describe("the shared port with ICE-TCP", () => {
+  const mux = { port: 8555, tcp: true } as IceUdpMux;
+  const udpOnly = { port: 8555, tcp: false } as IceUdpMux;
+
+  test("each UDP host address also gets a passive TCP candidate on the port, ranked below UDP", () => {
+    const out = announceCandidates(LOCAL, { mux, extraCandidates: ["203.0.113.7"] });
+    expect(out.map((c) => c.split(" ").slice(2, 8).join(" "))).toEqual([
+      "udp 2130706432 203.0.113.7 8555 typ host",
+      "udp 2130706431 192.168.1.10 8555 typ host",
+      "tcp 1518338815 203.0.113.7 8555 typ host",
+      "tcp 1518338559 192.168.1.10 8555 typ host",
+    ]);
+    for (const c of out.filter((c) => c.includes(" tcp "))) expect(c.endsWith("tcptype passive")).toBe(true);
+    const lowestUdp = Math.min(...out.filter((c) => c.includes(" udp ")).map((c) => Number(c.split(" ")[3])));
+    for (const c of out.filter((c) => c.includes(" tcp "))) expect(Number(c.split(" ")[3])).toBeLessThan(lowestUdp);
+  });
+
+  test("werift gathers no TCP of its own and gets no TCP candidate of the peer", () => {
+    expect(weriftIceConfig({ mux, networks: ["udp4", "tcp4"] }).iceUseTcp).toBe(false);
+    expect(weriftIceConfig({ mux: udpOnly, networks: ["udp4", "tcp4"] }).iceUseTcp).toBe(true);
+    const tcp = "candidate:1 1 tcp 1518280447 192.168.1.7 9 typ host tcptype active";
+    expect(acceptRemoteCandidate(tcp, { mux })).toBe(false);
+    expect(acceptRemoteCandidate(tcp, { mux: udpOnly })).toBe(true);
+  });
+
+  test("without TCP on the port, no TCP candidate is made up", () => {
+    expect(announceCandidates(LOCAL, { mux: udpOnly }).filter((c) => c.includes("tcptype passive"))).toEqual([]);
   });
 });
 
