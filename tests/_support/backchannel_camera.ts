@@ -81,8 +81,9 @@ export class BackchannelCamera {
     return `rtsp://127.0.0.1:${this.port}/onvif`;
   }
 
-  async start(): Promise<this> {
-    this.#listener = await tcpListen({ hostname: "127.0.0.1", port: 0, onConnection: (c) => this.#serve(c) });
+  /** Listens on `port` (default 0: any free one), e.g. the port of a camera that was closed, as a restart. */
+  async start(port = 0): Promise<this> {
+    this.#listener = await tcpListen({ hostname: "127.0.0.1", port, onConnection: (c) => this.#serve(c) });
     return this;
   }
 

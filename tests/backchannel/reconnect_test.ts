@@ -273,6 +273,40 @@ describe("two-way audio across a camera reconnect", () => {
     30_000,
   );
 
+  it.skipIf(!hasFfmpeg)(
+    "a camera that is down for a while and restarts on the same port hears the talker again (needs ffmpeg)",
+    async () => {
+      camera = await new BackchannelCamera().start();
+      const port = camera.port;
+      const alaw = await toneAlaw(1);
+      stream = new Stream("door", [camera.url], FAST);
+      const talker = new AudioTalker([PCMA]);
+      await stream.addConsumer(talker);
+      await talk((f) => talker.push(f), alawFrames(alaw.subarray(0, 2000)));
+      await waitFor("audio before the restart", () => camera!.speakerPackets.length >= 10, 5_000);
+      await camera.close();
+      // Down for ~1 s: the reconnects fail (connection refused) and go on, the talker keeps talking.
+      for (let i = 0; i < 10; i++) {
+        talker.push({ timestamp: 16_000 + i * 160, keyframe: true, data: new Uint8Array(160) });
+        await sleep(100);
+      }
+      expect(stream.info().producers).toEqual([expect.objectContaining({ state: "reconnecting" })]);
+      camera = await new BackchannelCamera().start(port);
+      await waitFor("strom to reconnect to the restarted camera", () => plays(camera!) === 1, 10_000);
+      await sleep(50);
+      expect(camera.requests.filter((r) => r.method === "SETUP").map((r) => r.uri.split("/").pop())).toEqual([
+        "speaker",
+      ]);
+      await talk((f) => talker.push(f), alawFrames(alaw, 40_000));
+      await waitFor("1 s of audio after the restart", () => camera!.speakerPackets.length >= 50, 5_000);
+      expectWellFormed(camera.speakerPackets);
+      expect(concatBytes(camera.speakerPackets.slice(0, 50).map((p) => p.payload))).toEqual(alaw);
+      expect(talker.error).toBeUndefined();
+      await stream.removeConsumer(talker);
+    },
+    30_000,
+  );
+
   it("a talker that has not spoken yet is re-attached without setting the speaker up until it speaks", async () => {
     camera = await new BackchannelCamera().start();
     stream = new Stream("door", [camera.url], { ...FAST, graceMs: 5_000 });
