@@ -15,6 +15,8 @@
  * - HTTP MP4 and MPEG-TS (fetch, aborted mid-stream), MJPEG (transcoded by an ffmpeg child of the
  *   server), HLS (playlist + a segment, the session left to expire), WebSocket MSE (binary frames,
  *   then close), a snapshot (/api/frame.jpeg)
+ * - WebRTC viewers (werift, scripts/soak/webrtc_peer.ts) over WHEP and over `/api/ws` webrtc/offer,
+ *   each in its own process, SIGKILLed once 50 RTP packets arrived (no DELETE, no DTLS close)
  * - wrong passwords on HTTP and RTSP (401 expected), and half-open sockets that send half a request
  *
  * Baseline and "after" are read from outside the process: open fds (`/proc/<pid>/fd`), sockets
@@ -190,6 +192,28 @@ async function main(): Promise<void> {
     }
   };
 
+  /** Runs scripts/soak/webrtc_peer.ts until it reports RTP (true) or fails, then SIGKILLs it. */
+  const webrtcViewer = (mode: "whep" | "ws") => new Promise<boolean>((done) => {
+    const child = spawn(process.execPath, [
+      "--import", "tsx", join(ROOT, "scripts/soak/webrtc_peer.ts"), mode, `http://${cred}127.0.0.1:${api}`, "cam", "50",
+    ], { cwd: ROOT, stdio: ["ignore", "pipe", "ignore"] });
+    let ok = false;
+    let out = "";
+    const started = Date.now();
+    const kill = () => child.kill("SIGKILL");
+    const timer = setTimeout(kill, 20_000);
+    child.stdout!.on("data", (d) => {
+      out = (out + String(d)).slice(-300);
+      if (!ok && /^rtp /m.test(out)) (ok = true, kill());
+    });
+    child.once("close", (code, signal) => {
+      clearTimeout(timer);
+      if (!ok) console.error(`webrtc ${mode} viewer failed after ${Date.now() - started} ms (${signal ?? code}): ${out.trim() || "no output"}`);
+      done(ok);
+    });
+    child.once("error", () => (clearTimeout(timer), done(false)));
+  });
+
   const ffmpeg = ["-hide_banner", "-nostdin", "-v", "error"];
   const clients: [string, () => Promise<boolean>][] = [
     ["rtsp viewer", async () =>
@@ -243,6 +267,9 @@ async function main(): Promise<void> {
       ws.close();
       return ok;
     }],
+    // WebRTC viewers in their own process, killed once RTP flows: the server must notice on its own.
+    ["webrtc whep (werift, killed)", () => webrtcViewer("whep")],
+    ["webrtc ws (werift, killed)", () => webrtcViewer("ws")],
     ["snapshot", async () => (await fetch(`${base}/api/frame.jpeg?src=cam`, { headers: { authorization: auth } })).ok],
     ["wrong password http (401)", async () =>
       (await fetch(`${base}/api/streams`, { headers: { authorization: `Basic ${btoa(`${USER}:nope`)}` } })).status === 401],
