@@ -24,11 +24,12 @@ registerDemoSource();
 const hasOpus = await hasEncoder("libopus").catch(() => false);
 
 /** Opus packets a viewer received: RTP timestamp and payload. */
-function collectOpus(viewer: Viewer): { ts: number; pt: number; data: Uint8Array }[] {
-  const got: { ts: number; pt: number; data: Uint8Array }[] = [];
+function collectOpus(viewer: Viewer): { ts: number; pt: number; ssrc: number; data: Uint8Array }[] {
+  const got: { ts: number; pt: number; ssrc: number; data: Uint8Array }[] = [];
   viewer.audio!.onTrack.subscribe((track) =>
     track.onReceiveRtp.subscribe((rtp) => {
-      got.push({ ts: rtp.header.timestamp, pt: rtp.header.payloadType, data: new Uint8Array(rtp.payload) });
+      const h = rtp.header;
+      got.push({ ts: h.timestamp, pt: h.payloadType, ssrc: h.ssrc, data: new Uint8Array(rtp.payload) });
     })
   );
   return got;
@@ -181,6 +182,45 @@ describe.skipIf(!hasOpus)("AAC to Opus for WebRTC peers (werift)", () => {
     await until("the session to end", () => server.sessions.size === 0, 8_000);
     await until("the feed to close", () => feeds.size === 0, 5_000);
     await until("ffmpeg to exit", () => !processAlive(pid), 5_000);
+  }, 40_000);
+
+  test("lip sync: the sender reports put audio and video of the same moment together", async () => {
+    const viewer = new Viewer();
+    const opus = collectOpus(viewer);
+    // The latest sender report per SSRC: NTP seconds and RTP timestamp.
+    const reports = new Map<number, { ntp: number; rtp: number }>();
+    const onRtcp = (packet: unknown) => {
+      const sr = packet as { type?: number; ssrc?: number; senderInfo?: { ntpTimestamp: bigint; rtpTimestamp: number } };
+      if (sr.type !== 200 || !sr.senderInfo || sr.ssrc === undefined) return;
+      const ntp = sr.senderInfo.ntpTimestamp;
+      reports.set(sr.ssrc, { ntp: Number(ntp >> 32n) + Number(ntp & 0xffffffffn) / 2 ** 32, rtp: sr.senderInfo.rtpTimestamp });
+    };
+    viewer.video.receiver.onRtcp.subscribe(onRtcp);
+    viewer.audio!.receiver.onRtcp.subscribe(onRtcp);
+    try {
+      const session = await server.play(stream, await viewer.offer());
+      await viewer.accept(session.answer);
+      await until("Opus", () => opus.length > 50, 15_000);
+      // Past the transcoder's start-up, with fresh reports on both tracks.
+      await new Promise((r) => setTimeout(r, 2500));
+      reports.clear();
+      await until("sender reports for audio and video", () => reports.has(opus.at(-1)!.ssrc) && reports.has(viewer.videoSsrc), 10_000);
+      const video = session.consumer.tracks.find((t) => t.media.kind === "video")!;
+      const audio = session.consumer.tracks.find((t) => t.media.kind === "audio")!;
+      const v = reports.get(viewer.videoSsrc)!;
+      const a = reports.get(opus.at(-1)!.ssrc)!;
+      // The demo's moment of the video report (both demo tracks count from 0 together) ...
+      const moment = ((v.rtp - video.timestampOffset) >>> 0) / 90000;
+      // ... and when the audio report says that moment was captured.
+      const audioRtp = (Math.round(moment * 48000) + audio.timestampOffset) >>> 0;
+      const audioNtp = a.ntp + ((audioRtp - a.rtp) | 0) / 48000;
+      const skewMs = (audioNtp - v.ntp) * 1000;
+      // Lip sync holds within ITU-R BT.1359's detectability (+45 ms/-125 ms), with room for a busy machine.
+      expect(Math.abs(skewMs)).toBeLessThan(100);
+    } finally {
+      await viewer.close();
+    }
+    await until("the session to end", () => server.sessions.size === 0, 8_000);
   }, 40_000);
 
   test("without a working ffmpeg the peer still gets its video, without sound", async () => {

@@ -7,7 +7,7 @@
  * {@link OpusFeeds.join} opens the feed with the first viewer that needs it and hands out a
  * {@link OpusLease}; the feed closes (ffmpeg killed) `lingerMs` after the last lease was released,
  * so a viewer that reloads the page reuses it. A feed whose ffmpeg fails while viewers hold it is
- * opened again (at most {@link MAX_FEED_RESTARTS} times in a row) and their audio senders move onto
+ * opened again (at most {@link MAX_FEED_RESTARTS} times within 30 s of each other) and their audio senders move onto
  * the new one; their video never depends on it. `/api/streams` lists the feed as one consumer
  * (`opus-transcoder`) with its `viewers` and ffmpeg's `pid`.
  *
@@ -32,6 +32,9 @@ const AAC_MEDIAS: readonly Media[] = Object.freeze([
 
 /** A failed feed with viewers is opened again at most this many times in a row. */
 export const MAX_FEED_RESTARTS = 3;
+
+/** A feed that ran this long before failing is not counted as failing in a row. */
+const RESTART_WINDOW_MS = 30_000;
 
 const OPUS_MEDIA: Media = { kind: "audio", direction: "recvonly", codecs: [WEBRTC_OPUS], id: "opus" };
 
@@ -158,6 +161,8 @@ interface FeedEntry {
   leases: Set<LeaseRef>;
   /** Restarts in a row before this feed. */
   restarts: number;
+  /** When it was opened (`performance.now()`). */
+  openedAt: number;
 }
 
 /** Where a lease points: its feed, which changes when a failed one is replaced. */
@@ -272,6 +277,7 @@ export class OpusFeeds {
       linger: undefined,
       leases: new Set(),
       restarts,
+      openedAt: performance.now(),
     };
     entry.output = new OutputSession(stream, feed, {
       log: this.#log,
@@ -299,15 +305,17 @@ export class OpusFeeds {
   // A feed failed under its viewers: a new one takes their leases and their audio senders.
   #restart(old: FeedEntry, reason: string): void {
     if (this.#closed) return;
-    if (old.restarts >= MAX_FEED_RESTARTS) {
+    // A feed that ran a while before failing starts a new count.
+    const restarts = performance.now() - old.openedAt > RESTART_WINDOW_MS ? 0 : old.restarts;
+    if (restarts >= MAX_FEED_RESTARTS) {
       this.#log.warn("AAC to Opus transcoding gave up; WebRTC viewers keep the video without sound", {
         stream: old.stream.name,
         reason,
-        restarts: old.restarts,
+        restarts,
       });
       return;
     }
-    const next = this.#entryFor(old.stream, old.restarts + 1);
+    const next = this.#entryFor(old.stream, restarts + 1);
     next.opening.then(() => {
       if (next.output.closed) return;
       for (const ref of old.leases) {

@@ -33,6 +33,7 @@ import type { Frame } from "../../core/frame.ts";
 import { type Logger, silentLogger } from "../../core/log.ts";
 import { type Media, mediaToString, parseSdp, SdpError, type SessionDescription } from "../../core/media.ts";
 import { Receiver, Sender } from "../../core/fanout.ts";
+import { ntpFromMs } from "../../rtp/rtcp.ts";
 import { createPacketizer, type FramePacketizer } from "../rtsp/pay.ts";
 import { describeOffered, type OfferedMedia, offeredMedias, offeredMicrophones, pickPeerCodec } from "./codecs.ts";
 import { WebRtcOfferError } from "./errors.ts";
@@ -115,6 +116,11 @@ export class WebRtcTrack {
     this.#video = media.kind === "video";
     this.packetizer = createPacketizer(pcm?.to ?? codec, media.kind, mtu);
     this.paramSets = this.#video ? parameterSetPrefix(codec) : undefined;
+  }
+
+  /** Output RTP timestamp minus source timestamp now (mod 2^32): for diagnostics and sync checks. */
+  get timestampOffset(): number {
+    return this.#offset >>> 0;
   }
 
   /**
@@ -487,13 +493,16 @@ export class WebRtcConsumer implements Consumer {
       // werift types payloads as Buffer; it only reads them (cipher input, length).
       rtp.sendRtp(new WeriftRtpPacket(header, pkt.payload as never));
     }
-    // werift's sender reports pair the last RTP timestamp with the time it went out: for audio
-    // that spent `delay` in a transcoder, the report names the timestamp it would have had then.
+    // werift's sender reports (what browsers line audio and video up by) pair the last RTP
+    // timestamp with the time it went out, but write that time's fraction of a second wrong (its
+    // decimal digits taken as a binary fraction: up to 1 s off, differently per track), so the
+    // time is written here again, once per frame. Audio that spent `delay` in a transcoder is
+    // reported with the timestamp it would have had when its source frame arrived.
+    const report = rtp as unknown as { ntpTimestamp: bigint; rtpTimestamp: number };
+    const ntp = ntpFromMs(performance.timeOrigin + performance.now());
+    report.ntpTimestamp = (BigInt(ntp.seconds) << 32n) | BigInt(ntp.fraction);
     const delay = track.delayTicks?.();
-    if (delay) {
-      const report = rtp as unknown as { rtpTimestamp: number };
-      report.rtpTimestamp = (report.rtpTimestamp + delay) >>> 0;
-    }
+    if (delay) report.rtpTimestamp = (report.rtpTimestamp + delay) >>> 0;
   }
 
   /** Detaches every sender. Idempotent; the peer connection is closed by its session. */
