@@ -11,11 +11,18 @@ import type * as net from "node:net";
 /** The part of a `node:net` socket the watchdog reads. */
 type WatchedSocket = Pick<net.Socket, "bytesWritten" | "writableLength" | "destroyed" | "destroy" | "once">;
 
+/** A queue above a socket (an HTTP response): its bytes wait for the socket too. */
+export interface WatchedQueue {
+  readonly writableLength: number;
+}
+
 interface Entry {
   /** Bytes handed to the kernel at the last check. */
   sent: number;
   /** When the data waiting stopped moving (0: it moves). */
   since: number;
+  /** What is written to the socket now from above, if that queues on its own. */
+  queue: WatchedQueue | undefined;
 }
 
 /**
@@ -46,9 +53,23 @@ export class WriteWatchdog {
   /** Watches `socket` until it closes. */
   watch(socket: WatchedSocket): void {
     if (this.timeoutMs <= 0 || socket.destroyed) return;
-    this.#sockets.set(socket, { sent: sentBytes(socket), since: 0 });
+    this.#sockets.set(socket, { sent: sentBytes(socket), since: 0, queue: undefined });
     socket.once("close", () => this.#forget(socket));
     this.#timer ??= setInterval(this.#check, Math.max(50, Math.min(1000, this.timeoutMs / 4)));
+  }
+
+  /**
+   * Counts the bytes `queue` holds as waiting for `socket` too, until another queue replaces it:
+   * Bun's `node:http` keeps a stalled response's bytes in the response, not in the socket.
+   *
+   * @example
+   * ```ts
+   * server.on("request", (req, res) => watchdog.watchQueue(req.socket, res));
+   * ```
+   */
+  watchQueue(socket: WatchedSocket, queue: WatchedQueue): void {
+    const entry = this.#sockets.get(socket);
+    if (entry) entry.queue = queue;
   }
 
   /** Stops watching everything. */
@@ -74,7 +95,7 @@ export class WriteWatchdog {
         continue;
       }
       const sent = sentBytes(socket);
-      if (socket.writableLength === 0 || sent !== entry.sent) {
+      if ((socket.writableLength === 0 && !(entry.queue && entry.queue.writableLength > 0)) || sent !== entry.sent) {
         entry.sent = sent;
         entry.since = 0;
         continue;

@@ -4,7 +4,7 @@
 //   dist/strom.mjs          the CLI (cli/main.ts), ESM with a `#!/usr/bin/env node` line; exports run()
 //   dist/mod.mjs            the library core (mod.ts): `import ... from "strom"`
 //   dist/server.mjs         the server for embedding (server/mod.ts): `import ... from "strom/server"`
-//   dist/chunks/*.mjs       code shared by both, and the per-runtime HTTP adapters (loaded on demand)
+//   dist/chunks/*.mjs       code shared by both, and the HTTP adapter (loaded on demand)
 //   dist/types/**/*.d.ts    declarations for library users (tsc --emitDeclarationOnly)
 //
 //   node scripts/build/npm.mjs                      all of the above into dist/ (run by `npm pack` as prepack)
@@ -16,9 +16,9 @@
 // ranges, and their CommonJS parts (ws, werift's deps) load through Node's own loader instead of an
 // esbuild require() shim. The single-file, no-install form is the executables (executables.mjs).
 //
-// Code splitting keeps server/serve/mod.ts's dynamic import() of the node/deno/bun adapter a real
-// dynamic import: without it esbuild hoists `import "hono/deno"`/`"hono/bun"` to the top of the file
-// and Node would load all three adapters at start.
+// Code splitting keeps server/serve/mod.ts's dynamic import() of the HTTP adapter a real dynamic
+// import: without it esbuild hoists `@hono/node-server` to the top of the file, and library users
+// would load it (and its global Response replacement) without serving anything.
 import { spawnSync } from "node:child_process";
 import { chmodSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";

@@ -1,10 +1,11 @@
 /**
- * Picks the HTTP server adapter of the current runtime. Adapters load through dynamic `import()`, so
- * Node never loads `hono/deno` or `hono/bun`, and Deno/Bun never load `@hono/node-server`.
+ * The HTTP server adapter. One adapter (`node.ts`, on `node:http`) serves Node, Deno and Bun: it is
+ * the only server on all three that enforces the `limits:` header, idle and write timeouts (see
+ * node.ts). It loads through a dynamic `import()`, so a program that only uses the library never
+ * loads `@hono/node-server`, which replaces the global `Response` once loaded.
  *
  * @module
  */
-import { runtimeName } from "../../lib/runtime/env.ts";
 import type { ServeAdapter } from "./types.ts";
 
 export type { BoundAddr, HttpServer, ListenOptions, ServeAdapter, UpgradeWebSocketFn } from "./types.ts";
@@ -21,15 +22,6 @@ let cached: Promise<ServeAdapter> | undefined;
  * ```
  */
 export function loadServeAdapter(): Promise<ServeAdapter> {
-  cached ??= (async () => {
-    switch (runtimeName()) {
-      case "deno":
-        return (await import("./deno.ts")).adapter;
-      case "bun":
-        return (await import("./bun.ts")).adapter;
-      default:
-        return (await import("./node.ts")).adapter;
-    }
-  })();
+  cached ??= import("./node.ts").then((m) => m.adapter);
   return cached;
 }

@@ -1,6 +1,6 @@
 /**
- * The contract every runtime adapter (`node.ts`, `deno.ts`, `bun.ts`) implements, so the Hono app
- * and its routes never know which runtime serves them.
+ * The contract of the HTTP adapter (`node.ts`, on `node:http` for every runtime), so the Hono app
+ * and its routes never know how they are served.
  *
  * @module
  */
@@ -23,7 +23,7 @@ export interface HttpTimeouts {
   headerMs?: number;
   /** Close a keep-alive connection without a new request after this long. */
   idleMs?: number;
-  /** Destroy a connection whose peer takes no bytes for this long while a response waits (Node). */
+  /** Destroy a connection whose peer takes no bytes for this long while a response waits. */
   writeMs?: number;
 }
 
@@ -55,7 +55,7 @@ export interface HttpServer {
   close(): Promise<void>;
   /**
    * Replaces the TLS certificate for new connections (open ones keep theirs); only on HTTPS
-   * servers of runtimes that can swap it in place (Node). Others restart the listener instead.
+   * servers of runtimes that can swap it in place (Node, Deno). Others (Bun) restart the listener instead.
    */
   setTls?(tls: TlsFiles): void;
 }
@@ -75,6 +75,7 @@ export type UpgradeWebSocketFn = UpgradeWebSocket<any>;
  * ```
  */
 export interface ServeAdapter {
+  /** The runtime this process runs on (for the log). */
   readonly runtime: "node" | "deno" | "bun";
   /** Starts serving `app`; resolves once listening. */
   // deno-lint-ignore no-explicit-any

@@ -1,6 +1,6 @@
 /**
  * The layering rule of docs/architecture.md, checked on the source files: only lib/runtime/ imports
- * `node:*` (the library, the server and the CLI reach the runtime through it), apart from the Node
+ * `node:*` (the library, the server and the CLI reach the runtime through it), apart from the
  * HTTP adapter in server/serve/. Tests and test helpers may use `node:*` directly.
  */
 import { describe, expect, it } from "bun:test";
@@ -12,7 +12,7 @@ const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 
 /** Files allowed to import `node:*` outside lib/runtime/, with the reason. */
 const ALLOWED: Record<string, string> = {
-  "server/serve/node.ts": "the Node HTTP adapter (@hono/node-server): each runtime serves Hono its own way",
+  "server/serve/node.ts": "the HTTP adapter (@hono/node-server on node:http, every runtime)",
   "cli/bin.mjs": "the npm launcher, run by Node only (Deno and Bun run cli/main.ts)",
 };
 
@@ -29,7 +29,7 @@ function sources(dir: string, out: string[] = []): string[] {
 }
 
 describe("layering", () => {
-  it("only lib/runtime/ (and the Node HTTP adapter) import node:* in lib/, server/ and cli/", () => {
+  it("only lib/runtime/ (and the HTTP adapter) import node:* in lib/, server/ and cli/", () => {
     const offenders: string[] = [];
     for (const top of ["lib", "server", "cli"]) {
       for (const file of sources(join(root, top))) {
