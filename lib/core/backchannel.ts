@@ -115,7 +115,7 @@ export function findAudioTranscoder(from: Codec, to: Codec): AudioTranscoderFact
  * ```
  */
 export interface BackchannelLink {
-  /** The source's codec. */
+  /** The source's codec (another one after a {@link reattach} to a reconfigured camera). */
   readonly codec: Codec;
   /** The talker's codec (differs from `codec` when transcoded). */
   readonly talkerCodec: Codec;
@@ -125,10 +125,11 @@ export interface BackchannelLink {
   readonly talked: boolean;
   /**
    * Attaches the same talker (and its transcoder, which keeps running) to another connection of
-   * the source, e.g. after a reconnect: to its backchannel media that takes {@link codec}.
-   * Resolves false, leaving the link detached, when that connection has none (the camera no
-   * longer offers a backchannel, or one in another codec). Rejects when the producer fails to set
-   * it up.
+   * the source, e.g. after a reconnect: to its backchannel media that takes {@link codec}, or,
+   * when its backchannel now takes another codec, to that codec directly or through a registered
+   * transcoder from {@link talkerCodec} (then {@link codec} and {@link transcoder} change).
+   * Resolves false, leaving the link detached, when that connection has no backchannel the
+   * talker's audio can go to. Rejects when the producer fails to set it up.
    */
   reattach(producer: Producer): Promise<boolean>;
   close(): void;
@@ -167,12 +168,12 @@ export class BackchannelLostError extends Error {
 
 /** A talker's receiver (or its transcoder's output) attached to a producer's backchannel media. */
 class Link implements BackchannelLink {
-  readonly codec: Codec;
   readonly talkerCodec: Codec;
-  readonly transcoder?: string;
   readonly #talker: Receiver;
-  readonly #output: Receiver;
-  readonly #stop: (() => void) | undefined;
+  #codec: Codec;
+  #transcoder: string | undefined;
+  #output: Receiver;
+  #stop: (() => void) | undefined;
   #added: Sender[] = [];
   #closed = false;
 
@@ -183,12 +184,20 @@ class Link implements BackchannelLink {
     output: Receiver,
     transcoder?: { name: string; close(): void },
   ) {
-    this.codec = codec;
+    this.#codec = codec;
     this.talkerCodec = talkerCodec;
     this.#talker = talker;
     this.#output = output;
-    this.transcoder = transcoder?.name;
+    this.#transcoder = transcoder?.name;
     this.#stop = transcoder ? () => transcoder.close() : undefined;
+  }
+
+  get codec(): Codec {
+    return this.#codec;
+  }
+
+  get transcoder(): string | undefined {
+    return this.#transcoder;
   }
 
   get talked(): boolean {
@@ -198,20 +207,44 @@ class Link implements BackchannelLink {
   /** Attaches the output to `prodMedia` of `producer` (remembering the senders it added). */
   async attach(producer: Producer, prodMedia: Media): Promise<void> {
     const before = this.#output.senders.length;
-    await producer.addTrack!(prodMedia, this.codec, this.#output);
+    await producer.addTrack!(prodMedia, this.#codec, this.#output);
     this.#added = this.#output.senders.slice(before);
   }
 
   async reattach(producer: Producer): Promise<boolean> {
     if (this.#closed || !producer.addTrack) return false;
     this.#detach();
-    const media = producer.medias().find((m) =>
-      m.kind === this.#output.media.kind && m.direction === "sendonly" &&
-      m.codecs.some((c) => codecMatch(c, this.codec))
+    const speakers = producer.medias().filter((m) =>
+      m.kind === this.#talker.media.kind && m.direction === "sendonly"
     );
-    if (!media) return false;
-    await this.attach(producer, media);
-    return !this.#closed;
+    const same = speakers.find((m) => m.codecs.some((c) => codecMatch(c, this.#codec)));
+    if (same) {
+      await this.attach(producer, same);
+      return !this.#closed;
+    }
+    // The camera's backchannel takes another codec now (its configuration changed): the talker's
+    // audio goes to it directly or through a new transcoder, from the codec the talker sends.
+    for (const media of speakers) {
+      for (const to of media.codecs) {
+        const direct = codecMatch(to, this.talkerCodec);
+        const factory = direct ? undefined : findAudioTranscoder(this.talkerCodec, to);
+        if (!direct && !factory) continue;
+        this.#stop?.();
+        if (factory) {
+          const tc = factory.create(this.#talker, to, media);
+          this.#output = tc.output;
+          this.#stop = () => tc.close();
+        } else {
+          this.#output = this.#talker;
+          this.#stop = undefined;
+        }
+        this.#transcoder = factory?.name;
+        this.#codec = to;
+        await this.attach(producer, media);
+        return !this.#closed;
+      }
+    }
+    return false;
   }
 
   #detach(): void {

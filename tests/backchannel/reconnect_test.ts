@@ -307,6 +307,37 @@ describe("two-way audio across a camera reconnect", () => {
     30_000,
   );
 
+  it.skipIf(!hasFfmpeg)(
+    "a camera whose speaker takes another codec after the reconnect gets the talker's audio converted (needs ffmpeg)",
+    async () => {
+      camera = await new BackchannelCamera().start();
+      const alaw = await toneAlaw(1);
+      stream = new Stream("door", [camera.url], FAST);
+      const talker = new AudioTalker([PCMA]);
+      await stream.addConsumer(talker);
+      for (let i = 0; i < 5; i++) talker.push({ timestamp: i * 160, keyframe: true, data: new Uint8Array(160) });
+      await waitFor("audio before the drop", () => camera!.speakerPackets.length >= 5, 5_000);
+      camera.options.speaker = ["0 PCMU/8000"]; // reconfigured while it was away
+      await dropAndWaitReconnect(camera);
+      camera.speakerPackets.length = 0;
+      await talk((f) => talker.push(f), alawFrames(alaw, 8000));
+      await waitFor("1 s of audio after the reconnect", () => camera!.speakerPackets.length >= 50, 5_000);
+      expectWellFormed(camera.speakerPackets, 0);
+      const res = await ffmpeg(
+        ["-f", "mulaw", "-ar", "8000", "-ac", "1", "-i", "pipe:0", "-f", "alaw", "pipe:1"],
+        15_000,
+        concatBytes(camera.speakerPackets.map((p) => p.payload)),
+      );
+      expect(res.code).toBe(0);
+      const heard = await decode(res.stdout);
+      expect(Math.abs(heard.hz - 440)).toBeLessThan(10);
+      expect(talker.error).toBeUndefined();
+      expect(transcoderProcesses()).toBe(0); // G.711 to G.711 in process
+      await stream.removeConsumer(talker);
+    },
+    20_000,
+  );
+
   it("a talker that has not spoken yet is re-attached without setting the speaker up until it speaks", async () => {
     camera = await new BackchannelCamera().start();
     stream = new Stream("door", [camera.url], { ...FAST, graceMs: 5_000 });
