@@ -312,11 +312,11 @@ describe("accounts on every protocol", () => {
     return status;
   };
   /** An HLS session the admin opened, with its first segment: [playlist path, segment path]. */
-  const hlsSession = async (): Promise<[string, string]> => {
-    const master = await (await admin("GET", "/api/stream.m3u8?src=cam1")).text();
+  const hlsSession = async (fmp4 = false): Promise<[string, string]> => {
+    const master = await (await admin("GET", `/api/stream.m3u8?src=cam1${fmp4 ? "&mp4" : ""}`)).text();
     const playlist = `/api/${/hls\/playlist\.m3u8\?id=\w+/.exec(master)![0]}`;
     const media = await (await admin("GET", playlist)).text();
-    const segment = `/api/hls/${/segment\.ts\?id=\w+&n=\d+/.exec(media)![0]}`;
+    const segment = `/api/hls/${(fmp4 ? /init\.mp4\?id=\w+/ : /segment\.ts\?id=\w+&n=\d+/).exec(media)![0]}`;
     return [playlist, segment];
   };
   const recordStart = async (id: Id) => {
@@ -353,7 +353,8 @@ describe("accounts on every protocol", () => {
   // The expected status per identity, in IDS order:
   //   none, wrong password, viewer of cam2 only, viewer of cam1, bcrypt viewer of cam1 that may
   //   publish to "push", admin, valid token (viewer of cam1), expired token.
-  // Reads are of cam1, publishing is into "push". Ingest cells send a body that is no media: 415
+  // Reads are of cam1, publishing is into "push". WebSocket cells: the upgrade's status, or 200 for
+  // the expected reply to the first message and 403 for an error saying the user may not. Ingest cells send a body that is no media: 415
   // means the request passed access control.
   type Probe = (id: Id) => Promise<number | string>;
   const READ = [401, 401, 403, 200, 200, 200, 200, 401];
@@ -373,12 +374,16 @@ describe("accounts on every protocol", () => {
     ["GET /api/stream.m3u8", READ, get("/api/stream.m3u8?src=cam1")],
     ["GET /api/hls/playlist.m3u8 (admin's session)", READ, async (id) => http(id, "GET", (await hlsSession())[0])],
     ["GET /api/hls/segment.ts (admin's session)", READ, async (id) => http(id, "GET", (await hlsSession())[1])],
+    ["GET /api/hls/init.mp4 (admin's fMP4 session)", READ, async (id) => http(id, "GET", (await hlsSession(true))[1])],
     // WebRTC and WebSocket
     ["POST /api/webrtc?src= (WHEP)", READ.map((s) => s === 200 ? 201 : s), startWhep],
     ["DELETE /api/webrtc?id= (admin's WHEP session)", READ, deleteWhep],
     ["POST /api/webrtc?dst= (WHIP)", PUBLISH(201), startWhip],
     ["/api/ws?src= mse", READ, ws("/api/ws?src=cam1", { type: "mse", value: "" }, "mse")],
     ["/api/ws?src= webrtc/offer", READ, (id) => ws("/api/ws?src=cam1", { type: "webrtc/offer", value: whepOffer }, "webrtc/answer")(id)],
+    ["/api/ws?src= webrtc (JSON offer)", READ, (id) => ws("/api/ws?src=cam1", { type: "webrtc", value: { type: "offer", sdp: whepOffer } }, "webrtc")(id)],
+    ["/api/ws?src= hls", READ, ws("/api/ws?src=cam1", { type: "hls", value: "" }, "hls")],
+    ["/api/ws?src= mjpeg", READ, ws("/api/ws?src=cam1", { type: "mjpeg" }, "mjpeg"), !hasFfmpeg],
     ["/api/ws?dst= webrtc/offer", PUBLISH(200), (id) => ws("/api/ws?dst=push", { type: "webrtc/offer", value: whipOffer }, "webrtc/answer")(id)],
     // HTTP ingest
     ["POST /api/stream.flv?dst=", PUBLISH(415), (id) => http(id, "POST", "/api/stream.flv?dst=push", GARBAGE)],
@@ -432,6 +437,10 @@ describe("accounts on every protocol", () => {
   it("a viewer's ?token= works for players that cannot send headers", async () => {
     expect(await http("tokenQuery", "GET", "/api/stream.mp4?src=cam1&duration=1")).toBe(200);
     expect(await http("tokenQuery", "GET", "/api/stream.mp4?src=cam2&duration=1")).toBe(403);
+    // Browsers cannot send headers on a WebSocket either.
+    const query = who.tokenQuery.query!;
+    expect(await wsStatus(httpPort, `/api/ws?src=cam1&${query}`, undefined, { type: "mse", value: "" }, "mse")).toBe(200);
+    expect(await wsStatus(httpPort, `/api/ws?src=cam2&${query}`, undefined, { type: "mse", value: "" }, "mse")).toBe(403);
   });
 
   it("HLS with ?token=: the playlists carry the token on to the media playlist and segments", async () => {
