@@ -420,6 +420,12 @@ describe("accounts on every protocol", () => {
     // RTSP, RTSPS, RTMP
     ["RTSP DESCRIBE", READ, rtsp("DESCRIBE", "cam1")],
     ["RTSP ANNOUNCE", PUBLISH(200), rtsp("ANNOUNCE", "push", SDP)],
+    // Every RTSP request is checked before its method: past the check these answer 400 (no
+    // Transport header) and 455 (not valid in this state).
+    ["RTSP OPTIONS", READ, rtsp("OPTIONS", "cam1")],
+    ["RTSP SETUP without DESCRIBE", READ.map((s) => s === 200 ? 400 : s), rtsp("SETUP", "cam1/trackID=0")],
+    ["RTSP PLAY without SETUP", READ.map((s) => s === 200 ? 455 : s), rtsp("PLAY", "cam1")],
+    ["RTSP RECORD without ANNOUNCE", PUBLISH(455), rtsp("RECORD", "push")],
     ["RTSPS DESCRIBE", READ, rtsp("DESCRIBE", "cam1", "", true), !hasOpenssl],
     ["RTSPS ANNOUNCE", PUBLISH(200), rtsp("ANNOUNCE", "push", SDP, true), !hasOpenssl],
     ["RTMP play", READ, rtmp("cam1", "play")],
