@@ -31,6 +31,9 @@
  *   --strom how         serve (default): the shipped bundle, built by scripts/build/npm.mjs, run as
  *                       `<runtime> strom.mjs serve -c <config>` with `streams: {cam: <camera>}`;
  *                       lib: strom_rtsp_server.ts (StreamHub + RtspServer only; --memory-log)
+ *   --bundle path       with --strom serve: run this prebuilt strom.mjs instead of building one from the
+ *                       checkout (to compare two versions: build each with scripts/build/npm.mjs --outdir
+ *                       inside the checkout's node_modules/.cache, so its npm dependencies resolve)
  *   --reader-runtime r  runtime of the reader process (default node)
  *   --probes k          latency probes among the N readers (default 20; in their own process)
  *   --node-loader l     with --strom lib, and for the raw relay, on Node: bundle (esbuild bundle run
@@ -326,6 +329,11 @@ let stromBundle: string | undefined;
  */
 function buildStromBundle(): string {
   if (stromBundle) return stromBundle;
+  const prebuilt = arg("bundle");
+  if (prebuilt) {
+    if (!existsSync(prebuilt)) throw new Error(`--bundle: ${prebuilt} does not exist`);
+    return (stromBundle = prebuilt);
+  }
   const out = join(ROOT, "node_modules", ".cache", "strom-bench", "dist");
   execFileSync("node", [join(ROOT, "scripts", "build", "npm.mjs"), "--outdir", out, "--no-types"], {
     stdio: ["ignore", "ignore", "inherit"],
