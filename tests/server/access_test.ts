@@ -354,8 +354,8 @@ describe("accounts on every protocol", () => {
   //   none, wrong password, viewer of cam2 only, viewer of cam1, bcrypt viewer of cam1 that may
   //   publish to "push", admin, valid token (viewer of cam1), expired token.
   // Reads are of cam1, publishing is into "push". WebSocket cells: the upgrade's status, or 200 for
-  // the expected reply to the first message and 403 for an error saying the user may not. Ingest cells send a body that is no media: 415
-  // means the request passed access control.
+  // the expected reply to the first message and 403 for an error saying the user may not. Ingest
+  // cells send a body that is no media: 415 means the request passed access control.
   type Probe = (id: Id) => Promise<number | string>;
   const READ = [401, 401, 403, 200, 200, 200, 200, 401];
   const ANY_ACCOUNT = [401, 401, 200, 200, 200, 200, 200, 401];
