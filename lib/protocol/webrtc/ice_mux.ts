@@ -18,7 +18,14 @@
  * knows it is TCP (it sees the relay's UDP address, as for UDP peers), so a browser that can only
  * reach TCP plays through the one forwarded port.
  *
- * Costs: one extra loopback hop per datagram each way (a receive and a send, no copy, no allocation
+ * In-process shortcut ({@link MuxTarget.direct}): when the session hands the mux its werift socket
+ * as an object (peer.ts does), the relay socket only provides the address werift takes the peer
+ * for: the peer's datagrams are handed to werift's receive handler as if they came from the relay,
+ * and werift's sends to the relay address leave straight from the public socket (or the TCP
+ * connection). That saves a loopback send and receive per packet each way: on Node about a third
+ * of a WebRTC viewer's per-packet cost, on Deno more (docs/performance.md, "WebRTC fan-out").
+ *
+ * Costs without it: one extra loopback hop per datagram each way (a receive and a send, no copy, no allocation
  * beyond the runtime's own), only when the mux is on; over TCP one framed copy per packet towards the
  * peer. Bounded: one relay per session (the first peer address or TCP connection that reaches the
  * port), a cap on sessions; datagrams from unknown addresses that are not a matching STUN request are
@@ -45,6 +52,20 @@ const TCP_MAX_QUEUED = 1 << 20;
 export interface MuxTarget {
   hostname: string;
   port: number;
+  /** The session's socket as an object in this process, to skip the loopback hop (optional). */
+  direct?: MuxDirect;
+}
+
+/**
+ * The in-process side of a session's socket. Once the relay is bound, the mux calls {@link attach}
+ * with the relay's address and the function that sends to the peer (through the public socket or
+ * the TCP connection): the session sends there what it would send to `relay`. Then every datagram
+ * from the peer goes to {@link deliver}, `from` being the relay's address. `attach(undefined)` when
+ * the session unregisters.
+ */
+export interface MuxDirect {
+  deliver(data: Uint8Array, from: NetAddr): void;
+  attach(link: { relay: NetAddr; send: (data: Uint8Array) => void } | undefined): void;
 }
 
 /** Counters of {@link IceUdpMux}, for metrics and tests. */
@@ -71,6 +92,8 @@ class Session {
   remote: NetAddr | undefined;
   /** The ICE-TCP connection carrying the session (instead of `remote`). */
   tcp: TcpConn | undefined;
+  /** The relay's address as werift sees it, once attached to `target.direct`. */
+  relay: NetAddr | undefined;
   /** Datagrams that arrived before the relay socket was bound (bounded). */
   pending: Uint8Array[] | undefined = [];
   closed = false;
@@ -78,8 +101,13 @@ class Session {
 
   forward(data: Uint8Array): void {
     const socket = this.socket;
-    if (socket) socket.send(data, this.target.port, this.target.hostname);
-    else if (this.pending && this.pending.length < 8) this.pending.push(data.slice());
+    if (socket === undefined) {
+      if (this.pending && this.pending.length < 8) this.pending.push(data.slice());
+      return;
+    }
+    const relay = this.relay;
+    if (relay !== undefined) this.target.direct!.deliver(data, relay);
+    else socket.send(data, this.target.port, this.target.hostname);
   }
 
   /** Whether a peer (UDP address or TCP connection) carries the session. */
@@ -91,6 +119,12 @@ class Session {
     if (this.closed) return;
     this.closed = true;
     this.pending = undefined;
+    if (this.relay !== undefined) {
+      this.relay = undefined;
+      try {
+        this.target.direct?.attach(undefined);
+      } catch { /* the session's socket is already gone */ }
+    }
     this.socket?.close();
     this.tcp?.destroy();
   }
@@ -357,7 +391,7 @@ export class IceUdpMux {
       session.socket = socket;
       const pub = this.#socket;
       // werift → peer. Before the peer is known werift has nobody to send to, so nothing is lost.
-      socket.onMessage = (data: Uint8Array) => {
+      const toPeer = (data: Uint8Array) => {
         const remote = session.remote;
         if (remote) {
           pub.send(data, remote.port, remote.hostname);
@@ -368,9 +402,19 @@ export class IceUdpMux {
         if (tcp.bufferedAmount > TCP_MAX_QUEUED || data.length > MAX_FRAME) this.#dropped++;
         else tcp.write(frameOf(data));
       };
+      socket.onMessage = toPeer;
+      if (target.direct) {
+        // What werift takes the peer for: the relay's address as seen from werift's socket.
+        const h = socket.addr.hostname;
+        const relay = { hostname: h === "0.0.0.0" ? "127.0.0.1" : h === "::" ? "::1" : h, port: socket.addr.port };
+        try {
+          target.direct.attach({ relay, send: toPeer });
+          session.relay = relay;
+        } catch { /* the session's socket is gone: the loopback hop still works */ }
+      }
       const pending = session.pending ?? [];
       session.pending = undefined;
-      for (const d of pending) socket.send(d, target.port, target.hostname);
+      for (const d of pending) session.forward(d);
     }, () => {
       // Out of ports next to werift: the session cannot use the shared port; its ICE times out.
       this.#dropped++;

@@ -20,6 +20,7 @@ import { WebRtcOfferError } from "./errors.ts";
 import { werift } from "./werift.ts";
 import { acceptRemoteCandidate, announceCandidates, type IcePolicy, weriftIceConfig } from "./ice_policy.ts";
 import { keepInactiveBundled, parseCandidate, replaceCandidates, sdpCandidates } from "./sdp.ts";
+import { weriftDirect } from "./werift_direct.ts";
 
 /** Options of a {@link PeerSession}. */
 export interface PeerSessionOptions {
@@ -236,7 +237,12 @@ export class PeerSession {
     const host = local.map((l) => parseCandidate(l.replace(/^a=/, ""))).find((c) => c?.protocol === "udp" && c.type === "host");
     if (!ufrag || !host) return;
     try {
-      this.#muxUnregister = mux.register(ufrag, { hostname: this.policy.bindAddress ?? "127.0.0.1", port: host.port });
+      // direct: the mux hands packets to werift's socket object instead of over loopback.
+      this.#muxUnregister = mux.register(ufrag, {
+        hostname: this.policy.bindAddress ?? "127.0.0.1",
+        port: host.port,
+        direct: weriftDirect(this.pc, host.port),
+      });
     } catch (error) {
       this.#log.warn("webrtc: cannot use the shared ICE port for this peer", { error: String((error as Error)?.message ?? error) });
     }

@@ -1,0 +1,79 @@
+/**
+ * werift's per-peer UDP socket as an in-process endpoint of the shared ICE port
+ * ({@link MuxDirect} of ice_mux.ts), so that packets between the mux and werift skip the loopback
+ * hop: the mux calls the socket's receive handler itself, and werift's sends to the relay address
+ * go to the mux's send function. werift keeps its socket (for anything else it sends, e.g. STUN to
+ * a server for a server-reflexive candidate) and never knows the difference.
+ *
+ * Relies on werift-ice's `UdpTransport` shape (werift ~0.24): `onData(data, [host, port])`, set by
+ * its STUN protocol, and an assignable `send(data, [host, port])`. When the shape is not there,
+ * {@link weriftDirect} returns undefined and the mux uses the loopback hop.
+ *
+ * @module
+ */
+import type { RTCPeerConnection } from "werift";
+import type { NetAddr } from "../../runtime/net_error.ts";
+import { asNodeBuffer } from "../../runtime/node_buffer.ts";
+import type { MuxDirect } from "./ice_mux.ts";
+
+/** The fields of werift-ice's `UdpTransport` used here. */
+interface WeriftUdpTransport {
+  type?: string;
+  closed?: boolean;
+  address?: { port?: number };
+  onData: (data: Uint8Array, addr: [string, number]) => void;
+  send: (data: Uint8Array, addr?: [string, number]) => Promise<void>;
+}
+
+const sent = Promise.resolve();
+
+function udpTransport(pc: RTCPeerConnection, port: number): WeriftUdpTransport | undefined {
+  for (const ice of pc.iceTransports) {
+    const connection = ice.connection as unknown as { protocols?: { transport?: WeriftUdpTransport }[] };
+    for (const p of connection.protocols ?? []) {
+      const t = p.transport;
+      if (t?.type !== "udp" || typeof t.send !== "function" || typeof t.onData !== "function") continue;
+      try {
+        if (t.address?.port === port) return t;
+      } catch { /* not bound */ }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The {@link MuxDirect} of the werift socket bound on `port` in `pc`, or undefined when there is
+ * none (then the mux relays over loopback).
+ *
+ * @example
+ * ```ts
+ * mux.register(ufrag, { hostname: "127.0.0.1", port, direct: weriftDirect(pc, port) });
+ * ```
+ */
+export function weriftDirect(pc: RTCPeerConnection, port: number): MuxDirect | undefined {
+  const t = udpTransport(pc, port);
+  if (!t) return undefined;
+  let original: WeriftUdpTransport["send"] | undefined;
+  return {
+    deliver(data: Uint8Array, from: NetAddr): void {
+      try {
+        t.onData(asNodeBuffer(data), [from.hostname, from.port]);
+      } catch { /* werift logs and drops what it cannot parse; a throw must not reach the mux */ }
+    },
+    attach(link): void {
+      if (link === undefined) {
+        if (original) t.send = original;
+        original = undefined;
+        return;
+      }
+      const prev = original ?? t.send;
+      original = prev;
+      const { relay, send } = link;
+      t.send = (data, addr) => {
+        if (addr === undefined || addr[1] !== relay.port || addr[0] !== relay.hostname || t.closed) return prev(data, addr);
+        send(data);
+        return sent;
+      };
+    },
+  };
+}
