@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { silentLogger } from "../../lib/core/log.ts";
 import { IceUdpMux, stunUsername } from "../../lib/protocol/webrtc/ice_mux.ts";
 import { udpBind } from "../../lib/runtime/udp.ts";
+import type { NetAddr } from "../../lib/runtime/net_error.ts";
 import { webrtcModule } from "../../server/modules/webrtc.ts";
 import { type RunningServer, startServer } from "../../server/server.ts";
 import { canUseNetns, TestNetns } from "../_support/netns.ts";
@@ -109,6 +110,52 @@ describe("IceUdpMux on its own", () => {
       werift.close();
       peer.close();
       stranger.close();
+    }
+  });
+});
+
+describe("IceUdpMux in-process delivery (target.direct)", () => {
+  test("the peer's datagrams reach deliver() as from the relay; sends to the relay leave the mux port; unregister detaches", async () => {
+    const mux = await IceUdpMux.bind({ hostname: "127.0.0.1", port: 0 });
+    const werift = await udpBind({ hostname: "127.0.0.1", port: 0 });
+    const peer = await udpBind({ hostname: "127.0.0.1", port: 0 });
+    try {
+      const delivered: { data: Uint8Array; from: NetAddr }[] = [];
+      const overLoopback: Uint8Array[] = [];
+      const atPeer: Uint8Array[] = [];
+      let link: { relay: NetAddr; send: (data: Uint8Array) => void } | undefined;
+      let detached = false;
+      werift.onMessage = (data) => overLoopback.push(data.slice());
+      peer.onMessage = (data) => atPeer.push(data.slice());
+      const unregister = mux.register("dir1", {
+        hostname: "127.0.0.1",
+        port: werift.addr.port,
+        direct: {
+          deliver: (data, from) => delivered.push({ data: data.slice(), from }),
+          attach: (l) => {
+            if (l) link = l;
+            else detached = true;
+          },
+        },
+      });
+      peer.send(bindingRequest("dir1:peer"), mux.port, "127.0.0.1");
+      await until("the check delivered", () => delivered.length === 1, 3000);
+      expect(stunUsername(delivered[0].data)).toBe("dir1:peer");
+      expect(link).toBeDefined();
+      expect(delivered[0].from).toEqual(link!.relay);
+      peer.send(new Uint8Array([0x80, 5]), mux.port, "127.0.0.1");
+      await until("the RTP delivered", () => delivered.length === 2, 3000);
+      expect([...delivered[1].data]).toEqual([0x80, 5]);
+      link!.send(new Uint8Array([6, 6]));
+      await until("the reply at the peer", () => atPeer.length === 1, 3000);
+      expect([...atPeer[0]]).toEqual([6, 6]);
+      expect(overLoopback.length).toBe(0); // nothing took the loopback hop
+      unregister();
+      expect(detached).toBe(true);
+    } finally {
+      mux.close();
+      werift.close();
+      peer.close();
     }
   });
 });
