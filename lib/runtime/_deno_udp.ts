@@ -8,7 +8,9 @@
  * (the {@link UdpSocket} contract lets the callee keep the view). Sending: Deno's send is
  * asynchronous and reads the bytes later, which the contract allows (the caller leaves `data`
  * alone until the next macrotask, and strom's senders never reuse a packet's bytes); failures are
- * dropped like UDP loss.
+ * dropped like UDP loss. Sends in flight are bounded ({@link MAX_IN_FLIGHT}); beyond that a
+ * datagram is dropped, as a full kernel queue would: unbounded, a sender faster than the socket
+ * (50 WebRTC viewers on one port on a busy machine) grew the process by gigabytes.
  *
  * @module
  */
@@ -36,7 +38,8 @@ export function denoListenDatagram(): ListenDatagram | undefined {
   return typeof deno?.listenDatagram === "function" ? deno.listenDatagram.bind(deno) : undefined;
 }
 
-const ignore = () => {};
+/** Datagrams handed to Deno and not yet sent, per socket, beyond which sends are dropped. */
+const MAX_IN_FLIGHT = 2048;
 /** Consecutive receive errors after which the socket gives up receiving (a broken socket, not loss). */
 const MAX_RECEIVE_ERRORS = 100;
 
@@ -45,6 +48,12 @@ class DenoUdpSocket implements UdpSocket {
   onMessage: ((data: Uint8Array, from: NetAddr) => void) | undefined = undefined;
   readonly #conn: DenoDatagramConn;
   #closed = false;
+  #inFlight = 0;
+  /** Datagrams dropped because {@link MAX_IN_FLIGHT} were in flight. */
+  dropped = 0;
+  readonly #sent = () => {
+    this.#inFlight--;
+  };
 
   constructor(conn: DenoDatagramConn) {
     this.#conn = conn;
@@ -75,7 +84,12 @@ class DenoUdpSocket implements UdpSocket {
 
   send(data: Uint8Array, port: number, hostname: string): void {
     if (this.#closed) return;
-    this.#conn.send(data, { transport: "udp", hostname, port }).catch(ignore);
+    if (this.#inFlight >= MAX_IN_FLIGHT) {
+      this.dropped++;
+      return;
+    }
+    this.#inFlight++;
+    this.#conn.send(data, { transport: "udp", hostname, port }).then(this.#sent, this.#sent);
   }
 
   close(): void {
