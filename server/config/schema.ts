@@ -392,7 +392,7 @@ export const configSchema: ObjectNode = section("strom config file.", {
     listen: str(
       'The one port for ICE of every WebRTC peer, UDP and TCP on the same number, e.g. ":8555" (forward this ' +
         "port, UDP and TCP, for access from outside; TCP serves peers that cannot reach UDP, unless " +
-        "filters.networks leaves tcp4/tcp6 out). " +
+        'filters.networks leaves tcp4/tcp6 out; ":8555/tcp" fixes only the TCP port and picks the UDP one). ' +
         'A host part ("192.168.1.10:8555", "127.0.0.1:8555") limits ICE to that local address. "" (or ' +
         "filters.udp_ports set) gives each peer its own UDP port instead; so does a port that is taken, with " +
         'a warning. ":0" picks a free port.',

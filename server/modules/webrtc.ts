@@ -10,8 +10,9 @@
  * `filters.udp_ports` is set, each peer gets its own UDP port as werift does by itself, with a warning
  * in the first case. The shared port also serves ICE-TCP on the same number (a `tcptype passive`
  * host candidate; the mux bridges RFC 4571 frames into the session), unless `filters.networks` is set
- * without `tcp4`/`tcp6`. Without the shared port, ICE-TCP (`filters.networks: [tcp4]`) is werift's
- * passive TCP candidate, one port per peer.
+ * without `tcp4`/`tcp6`; `":8555/tcp"` fixes only the TCP port (the UDP one is picked free). Without
+ * the shared port, ICE-TCP (`filters.networks: [tcp4]`) is werift's passive TCP candidate, one port
+ * per peer.
  * `filters.interfaces` names the interfaces whose addresses are announced (resolved at load through
  * the runtime's interface list; werift still gathers on every interface, strom announces only those).
  *
@@ -162,17 +163,19 @@ async function bindSharedPort(
   const listen = (config.listen ?? ":8555").trim();
   if (!listen || policy.portRange) return undefined;
   const [address, network] = listen.split("/");
-  if (network === "tcp") return undefined;
   const portText = /:(\d*)$/.exec(address ?? "")?.[1];
   const port = portText ? Number(portText) : 8555;
-  // ICE-TCP on the same port number, as go2rtc, unless filters.networks leaves TCP out.
+  // ICE-TCP on the same port number, as go2rtc, unless filters.networks leaves TCP out. ":8555/tcp"
+  // (go2rtc: a fixed TCP port, UDP random) fixes the TCP port; UDP is one shared port picked free.
+  const tcpOnly = network === "tcp";
   const networks = config.filters?.networks ?? [];
-  const tcp = networks.length === 0 || networks.some((n) => n.startsWith("tcp"));
+  const tcp = tcpOnly || networks.length === 0 || networks.some((n) => n.startsWith("tcp"));
   try {
-    const mux = await IceUdpMux.bind({ hostname: policy.bindAddress ?? "0.0.0.0", port, tcp });
+    const hostname = policy.bindAddress ?? "0.0.0.0";
+    const mux = await IceUdpMux.bind(tcpOnly ? { hostname, port: 0, tcpPort: port } : { hostname, port, tcp });
     if (tcp && !mux.tcp) {
       log.warn(
-        `webrtc.listen "${listen}": cannot listen for ICE-TCP on port ${mux.port} (${mux.tcpError}); ` +
+        `webrtc.listen "${listen}": cannot listen for ICE-TCP on port ${tcpOnly ? port : mux.port} (${mux.tcpError}); ` +
           "peers that cannot reach UDP will not connect. Free the TCP port or set another webrtc.listen.",
       );
     }

@@ -118,29 +118,38 @@ describe("IceUdpMux over TCP", () => {
 
 describe.skipIf(!hasChromium)("Chromium that may not use UDP plays through the shared port over ICE-TCP", () => {
   let server: RunningServer;
+  let fixedTcp: RunningServer;
   let port: number;
+  let tcpPort: number;
   let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
-  beforeAll(async () => {
-    port = await freePort();
-    server = await startServer({
-      configSources: [JSON.stringify({ streams: { demo: "demo:" }, webrtc: { listen: `127.0.0.1:${port}` } })],
+  const serve = (listen: string) =>
+    startServer({
+      configSources: [JSON.stringify({ streams: { demo: "demo:" }, webrtc: { listen } })],
       listen: "127.0.0.1:0",
       handleSignals: false,
       log: silentLogger,
       modules: [webrtcModule],
     });
+  beforeAll(async () => {
+    port = await freePort();
+    tcpPort = await freePort();
+    server = await serve(`127.0.0.1:${port}`);
+    // go2rtc's ":8555/tcp": the TCP port is fixed, the UDP one is picked.
+    fixedTcp = await serve(`127.0.0.1:${tcpPort}/tcp`);
     // What a network that blocks UDP leaves a browser: TCP only.
     browser = await launchBrowser(["--webrtc-ip-handling-policy=disable_non_proxied_udp"]);
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
     await server?.close();
+    await fixedTcp?.close();
   }, 30_000);
 
-  test("WHEP: the answer offers TCP on the listen port, the pair is TCP, frames decode", async () => {
+  /** WHEP from a page of `s`; waits for decoded frames; returns the answer and what getStats says. */
+  async function playOverTcp(s: RunningServer) {
     const page = await browser!.context.newPage();
     try {
-      await page.goto(`${server.urls[0]}/`, { timeout: 15_000 });
+      await page.goto(`${s.urls[0]}/`, { timeout: 15_000 });
       const result = await page.evaluate(async () => {
         const pc = new RTCPeerConnection();
         (window as unknown as { pc: RTCPeerConnection }).pc = pc;
@@ -164,9 +173,6 @@ describe.skipIf(!hasChromium)("Chromium that may not use UDP plays through the s
       });
       expect(result.status).toBe(201);
       expect(result.offerUdp).toBe(false); // the browser really has no UDP candidate
-      const candidates = result.answer.split(/\r?\n/).filter((l) => l.startsWith("a=candidate:"));
-      expect(candidates.some((c) => / tcp /.test(c) && c.includes(` 127.0.0.1 ${port} typ host tcptype passive`))).toBe(true);
-      for (const c of candidates) expect(c.split(" ")[5]).toBe(String(port));
 
       const stats = () =>
         page.evaluate(async () => {
@@ -182,17 +188,38 @@ describe.skipIf(!hasChromium)("Chromium that may not use UDP plays through the s
           if (pairLocal) protocol = report.get(pairLocal)?.protocol ?? "";
           return { frames, protocol, state: pc.connectionState };
         });
-      let s = await stats();
-      for (let i = 0; i < 300 && s.frames <= 10; i++) {
+      let st = await stats();
+      for (let i = 0; i < 300 && st.frames <= 10; i++) {
         await new Promise((r) => setTimeout(r, 100));
-        s = await stats();
+        st = await stats();
       }
-      expect(s.frames).toBeGreaterThan(10);
-      expect(s.state).toBe("connected");
-      expect(s.protocol).toBe("tcp");
+      const candidates = result.answer.split(/\r?\n/).filter((l) => l.startsWith("a=candidate:"));
+      return { candidates, ...st };
     } finally {
       await page.close();
     }
+  }
+
+  test("WHEP: the answer offers TCP on the listen port, the pair is TCP, frames decode", async () => {
+    const got = await playOverTcp(server);
+    expect(got.candidates.some((c) => / tcp /.test(c) && c.includes(` 127.0.0.1 ${port} typ host tcptype passive`))).toBe(true);
+    for (const c of got.candidates) expect(c.split(" ")[5]).toBe(String(port));
+    expect(got.frames).toBeGreaterThan(10);
+    expect(got.state).toBe("connected");
+    expect(got.protocol).toBe("tcp");
     await until("the viewer gone with the page", () => (server.hub.get("demo")?.consumers().length ?? 0) === 0, 20_000);
+  }, 90_000);
+
+  test('listen ":port/tcp": TCP on that port, UDP on one other port; plays over TCP', async () => {
+    const got = await playOverTcp(fixedTcp);
+    const tcp = got.candidates.filter((c) => c.split(" ")[2] === "tcp");
+    const udp = got.candidates.filter((c) => c.split(" ")[2] === "udp");
+    expect(tcp.length).toBeGreaterThan(0);
+    for (const c of tcp) expect(c.split(" ")[5]).toBe(String(tcpPort));
+    expect(udp.length).toBeGreaterThan(0);
+    expect(new Set(udp.map((c) => c.split(" ")[5])).size).toBe(1);
+    expect(udp[0].split(" ")[5]).not.toBe(String(tcpPort));
+    expect(got.frames).toBeGreaterThan(10);
+    expect(got.protocol).toBe("tcp");
   }, 90_000);
 });

@@ -170,6 +170,8 @@ export interface IceMuxOptions {
    * the mux serves UDP only and {@link IceUdpMux.tcpError} says why.
    */
   tcp?: boolean;
+  /** The ICE-TCP port; default the UDP port's number (go2rtc's `listen: ":8555/tcp"` fixes only TCP). */
+  tcpPort?: number;
 }
 
 /**
@@ -225,10 +227,10 @@ export class IceUdpMux {
       const socket = await udpBind({ hostname, port: options.port });
       if (options.tcp === false) return new IceUdpMux(socket, { accept }, options);
       try {
-        const listener = await tcpListen({ hostname, port: socket.addr.port, onConnection });
+        const listener = await tcpListen({ hostname, port: options.tcpPort ?? socket.addr.port, onConnection });
         return new IceUdpMux(socket, { listener, accept }, options);
       } catch (error) {
-        if (options.port === 0 && attempt < 4) {
+        if (options.port === 0 && options.tcpPort === undefined && attempt < 4) {
           socket.close();
           continue;
         }
@@ -248,9 +250,14 @@ export class IceUdpMux {
     return this.#socket.addr.hostname;
   }
 
-  /** Whether ICE-TCP is served on {@link port} too (announce `tcptype passive` candidates). */
+  /** Whether ICE-TCP is served, on {@link tcpPort} (announce `tcptype passive` candidates). */
   get tcp(): boolean {
     return this.#tcp !== undefined;
+  }
+
+  /** The ICE-TCP port (usually {@link port}'s number), or undefined without ICE-TCP. */
+  get tcpPort(): number | undefined {
+    return this.#tcp?.addr.port;
   }
 
   /** Why the TCP port could not be had (the mux then serves UDP only), or undefined. */

@@ -149,15 +149,17 @@ export function announceCandidates(local: readonly string[], policy: IcePolicy):
     }
   });
   const all = [...extras, ...kept];
-  return (policy.mux ? onMuxPort(all, policy.mux.port, policy.mux.tcp) : all).map(formatCandidate);
+  const mux = policy.mux;
+  return (mux ? onMuxPort(all, mux.port, mux.tcp ? mux.tcpPort ?? mux.port : undefined) : all).map(formatCandidate);
 }
 
 /**
  * With the shared port: UDP host candidates move to its port (one per address), UDP srflx go; with
- * ICE-TCP on the port, each of those addresses also gets a `tcptype passive` host candidate on it
+ * ICE-TCP, each of those addresses also gets a `tcptype passive` host candidate on the TCP port
  * (after the UDP ones, at a lower priority, so peers that can use UDP do).
  */
-function onMuxPort(candidates: IceCandidateLine[], port: number, tcp: boolean): IceCandidateLine[] {
+function onMuxPort(candidates: IceCandidateLine[], port: number, tcpPort: number | undefined): IceCandidateLine[] {
+  const tcp = tcpPort !== undefined;
   const out: IceCandidateLine[] = [];
   const hosts: IceCandidateLine[] = [];
   const seen = new Set<string>();
@@ -182,7 +184,7 @@ function onMuxPort(candidates: IceCandidateLine[], port: number, tcp: boolean): 
         // Passive direction; earlier addresses first.
         priority: tcpPriority(hosts.length - i, c.component),
         address: c.address,
-        port,
+        port: tcpPort,
         type: "host",
         rest: "tcptype passive",
       });
