@@ -15,6 +15,8 @@
  *   --mux on|off      on (default): `webrtc.listen` on one UDP port (strom's default, go2rtc's :8555);
  *                     off: each peer on werift's own socket (listen "")
  *   --servers list    raw,strom (default both, in this order)
+ *   --deno-net native|dgram  strom on Deno with --unstable-net (default: Deno.listenDatagram for
+ *                     strom's own UDP sockets) or without (node:dgram)
  *   --node-flags "f"  extra flags for strom on Node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
  *   --markdown        also print a Markdown table (docs/performance.md)
  *   --json path       write the rows as JSON
@@ -52,6 +54,7 @@ const perProcess = Number(arg("per-process") ?? 25);
 const mux = (arg("mux") ?? "on") === "on";
 const servers = list(arg("servers"), "raw,strom") as ("raw" | "strom")[];
 const verbose = flag("verbose");
+const denoNative = (arg("deno-net") ?? "native") === "native";
 const nodeFlags = list(arg("node-flags")?.replaceAll(" ", ","), "");
 for (const r of runtimes) if (!["node", "deno", "bun"].includes(r)) throw new Error(`Unknown runtime "${r}"`);
 if (viewerCounts.some((n) => !Number.isInteger(n) || n < 1 || n > 500)) throw new Error("--viewers: 1..500");
@@ -188,6 +191,7 @@ async function startStrom(runtime: Runtime, cameraUrl: string): Promise<{ child:
   );
   let [cmd, args] = command(runtime, stromBundle(), ["serve", "-c", config]);
   if (runtime === "node") args = [...nodeFlags, ...args];
+  if (runtime === "deno" && !denoNative) args = args.filter((a) => a !== "--unstable-net");
   const child = new Child(`strom@${runtime}`, cmd, args, { echoStderr: verbose });
   await waitForPort(apiPort, 60_000, child);
   return { child, api: `http://127.0.0.1:${apiPort}` };

@@ -94,6 +94,16 @@ async function whepViewer(url: string): Promise<{ viewer: Counted; firstPacketMs
   const firstPacketMs = new Promise<number>((r) => (firstResolve = r));
   const t0 = performance.now();
   await pc.setLocalDescription(await pc.createOffer());
+  // The same 1 MiB receive buffer as the raw relay's sockets get (the default 208 KiB overflows
+  // on a keyframe burst while this process serves 25 peers on a busy machine).
+  for (const ice of pc.iceTransports) {
+    const conn = ice.connection as unknown as { protocols?: { transport?: { socket?: dgram.Socket } }[] };
+    for (const p of conn.protocols ?? []) {
+      try {
+        p.transport?.socket?.setRecvBufferSize(1 << 20);
+      } catch { /* not bound */ }
+    }
+  }
   // Count instead of decrypting (see the module doc); srtcp stays set up for receiver reports.
   const dtls = t.dtlsTransport as unknown as DtlsLike;
   dtls.startSrtp = function (this: DtlsLike) {
