@@ -120,7 +120,7 @@ describe("graceful shutdown", () => {
       .toEqual({ clean: true, stopped: true, log: "" });
     expect(took).toBeLessThan((BOUND_S + 1) * 1000);
     const close = await wsClosed;
-    if (runtimeName() !== "bun") expect(close.code).toBe(1001); // Bun's server.stop() sends its own code
+    expect(close.code).toBe(1001);
     // The ffmpeg children were stopped, not left behind.
     await waitFor(() => ffmpegs.every((pid) => !running(pid)), 2000, "ffmpeg children gone");
     // Every recording segment plays: ffprobe decodes video frames from it.
