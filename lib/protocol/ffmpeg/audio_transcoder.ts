@@ -39,6 +39,30 @@ const NULL_PADDING = (() => {
   return out;
 })();
 
+/**
+ * The start of every command line strom's in-process audio transcoders give ffmpeg: quiet, no
+ * stdin, and no input buffering or probing, since the input is strom's own MPEG-TS on a pipe whose
+ * codec is known and whose first packet must come out at once.
+ *
+ * @example
+ * ```ts
+ * ["ffmpeg", ...PIPE_INPUT_ARGS, "-f", "mpegts", "-i", "pipe:0"];
+ * ```
+ */
+export const PIPE_INPUT_ARGS: readonly string[] = [
+  "-hide_banner",
+  "-loglevel",
+  "error",
+  "-nostdin",
+  "-fflags",
+  "nobuffer",
+  "-flags",
+  "low_delay",
+  "-probesize",
+  "32",
+  "-analyzeduration",
+  "0",
+];
 /** A crashed ffmpeg is restarted by the next frame at most this many times per talker. */
 export const MAX_RESTARTS = 3;
 
@@ -78,18 +102,7 @@ export function ffmpegTranscodeArgs(to: Codec): string[] {
   const out = OUTPUTS[to.name.toUpperCase()];
   if (!out) throw new RangeError(`ffmpeg audio transcoding writes PCMA, PCMU or L16, not ${to.name}`);
   return [
-    "-hide_banner",
-    "-loglevel",
-    "error",
-    "-nostdin",
-    "-fflags",
-    "nobuffer",
-    "-flags",
-    "low_delay",
-    "-probesize",
-    "32",
-    "-analyzeduration",
-    "0",
+    ...PIPE_INPUT_ARGS,
     "-f",
     "mpegts",
     "-i",

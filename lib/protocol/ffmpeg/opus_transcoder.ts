@@ -24,6 +24,7 @@ import { type Logger, silentLogger } from "../../core/log.ts";
 import { TsDemuxer } from "../../format/mpegts/ts_demuxer.ts";
 import { TsMuxer } from "../../format/mpegts/ts_muxer.ts";
 import { type ChildProcess, spawn } from "../../runtime/process.ts";
+import { PIPE_INPUT_ARGS } from "./audio_transcoder.ts";
 
 /** The Opus strom makes for WebRTC: 48 kHz stereo, as every browser offers it. */
 export const WEBRTC_OPUS: Readonly<Codec> = Object.freeze({ name: "OPUS", clockRate: 48000, channels: 2 });
@@ -46,18 +47,7 @@ export function opusTranscoderTakes(codec: Codec): boolean {
  */
 export function opusTranscodeArgs(): string[] {
   return [
-    "-hide_banner",
-    "-loglevel",
-    "error",
-    "-nostdin",
-    "-fflags",
-    "nobuffer",
-    "-flags",
-    "low_delay",
-    "-probesize",
-    "32",
-    "-analyzeduration",
-    "0",
+    ...PIPE_INPUT_ARGS,
     "-copyts",
     "-f",
     "mpegts",
