@@ -114,3 +114,22 @@ export async function ffmpegDecode(
     return { code: r.code, stderr: r.stderr.trim(), stdout: r.stdout };
   });
 }
+
+/** `seconds` of a 440 Hz tone as raw A-law (G.711 PCMA) at 8 kHz, made by ffmpeg. */
+export async function toneAlaw(seconds: number): Promise<Uint8Array> {
+  const res = await ffmpeg([
+    "-f",
+    "lavfi",
+    "-i",
+    `sine=frequency=440:sample_rate=8000:duration=${seconds}`,
+    "-ac",
+    "1",
+    "-c:a",
+    "pcm_alaw",
+    "-f",
+    "alaw",
+    "pipe:1",
+  ]);
+  if (res.code !== 0) throw new Error(`ffmpeg failed: ${res.stderr}`);
+  return res.stdout;
+}

@@ -22,55 +22,17 @@ import { registerBackchannelTranscoders } from "../../lib/protocol/ffmpeg/audio_
 import { TsDemuxer } from "../../lib/format/mpegts/ts_demuxer.ts";
 import type { RtpPacket } from "../../lib/rtp/packet.ts";
 import { BackchannelCamera } from "../_support/backchannel_camera.ts";
-import { ffmpeg, hasEncoder } from "../_support/ffmpeg.ts";
+import { ffmpeg, hasEncoder, toneAlaw } from "../_support/ffmpeg.ts";
+import { grownSince as grown, resources, resourcesMeasurable as measurable } from "../_support/resources.ts";
 import { concatBytes, hasTool } from "../_support/process.ts";
 import { sleep, waitFor } from "../rtsp/_helpers.ts";
 
 const hasFfmpeg = await hasTool("ffmpeg");
 const hasOpus = hasFfmpeg && await hasEncoder("libopus");
 
-// Open sockets, pipes, timers and processes (Node and Deno; Bun reports nothing, so the leak test
-// is skipped there).
-const activeResources = (process as { getActiveResourcesInfo?: () => string[] }).getActiveResourcesInfo;
-const probeTimer = setTimeout(() => {}, 1000);
-const measurable = typeof activeResources === "function" && activeResources().length > 0;
-clearTimeout(probeTimer);
-
-function resources(): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const name of activeResources!()) {
-    if (/TCP|UDP|Pipe|Timeout|Timer|Process/i.test(name)) counts[name] = (counts[name] ?? 0) + 1;
-  }
-  return counts;
-}
-
-function grown(before: Record<string, number>): string {
-  const now = resources();
-  return JSON.stringify(Object.entries(now).filter(([k, n]) => n > (before[k] ?? 0)).sort());
-}
-
 const PCMA: Codec = { name: "PCMA", clockRate: 8000 };
 /** Reconnect quickly: the first retry 100 ms after the drop. */
 const FAST = { graceMs: 200, reconnectDelaysMs: [100, 200] };
-
-/** A 440 Hz tone as raw A-law at 8 kHz, made by ffmpeg. */
-async function toneAlaw(seconds: number): Promise<Uint8Array> {
-  const res = await ffmpeg([
-    "-f",
-    "lavfi",
-    "-i",
-    `sine=frequency=440:sample_rate=8000:duration=${seconds}`,
-    "-ac",
-    "1",
-    "-c:a",
-    "pcm_alaw",
-    "-f",
-    "alaw",
-    "pipe:1",
-  ]);
-  if (res.code !== 0) throw new Error(`ffmpeg failed: ${res.stderr}`);
-  return res.stdout;
-}
 
 /** 20 ms A-law frames with timestamps counting samples from `start`. */
 function alawFrames(bytes: Uint8Array, start = 0): Frame[] {

@@ -1,5 +1,5 @@
 // After readers, bad clients and a shutdown, the RTSP server leaves no socket or timer behind.
-// Counts come from process.getActiveResourcesInfo() (Node and Deno; Bun reports nothing, so the
+// Counts come from tests/_support/resources.ts (Node and Deno; Bun reports nothing, so the
 // test is skipped there).
 import { describe, expect, it } from "bun:test";
 import { connect } from "node:net";
@@ -7,20 +7,8 @@ import { StreamHub } from "../../lib/core/hub.ts";
 import { registerDemoSource } from "../../lib/protocol/demo/mod.ts";
 import { RtspServer } from "../../lib/protocol/rtsp/mod.ts";
 import { ffprobe } from "../_support/ffmpeg.ts";
+import { resources, resourcesMeasurable as measurable } from "../_support/resources.ts";
 
-const info = (process as { getActiveResourcesInfo?: () => string[] }).getActiveResourcesInfo;
-// Probe with a live timer: an idle process legitimately reports nothing.
-const probeTimer = setTimeout(() => {}, 1000);
-const measurable = typeof info === "function" && info().length > 0;
-clearTimeout(probeTimer);
-
-function resources(): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const name of info!()) {
-    if (/TCP|UDP|Pipe|Timeout|Timer|Process/i.test(name)) counts[name] = (counts[name] ?? 0) + 1;
-  }
-  return counts;
-}
 
 /** Sends raw bytes on a fresh connection and waits until the server closes it or 1 s passes. */
 function rawClient(port: number, bytes: string | Uint8Array): Promise<string> {

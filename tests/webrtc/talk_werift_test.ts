@@ -14,7 +14,7 @@ import { registerBackchannelTranscoders } from "../../lib/protocol/ffmpeg/audio_
 import { TsDemuxer } from "../../lib/format/mpegts/ts_demuxer.ts";
 import { WebRtcServer } from "../../lib/protocol/webrtc/mod.ts";
 import { BackchannelCamera } from "../_support/backchannel_camera.ts";
-import { ffmpeg, hasEncoder } from "../_support/ffmpeg.ts";
+import { ffmpeg, hasEncoder, toneAlaw } from "../_support/ffmpeg.ts";
 import { concatBytes, hasTool } from "../_support/process.ts";
 import { until } from "./_peer.ts";
 
@@ -92,16 +92,12 @@ async function opusTone(seconds: number): Promise<Frame[]> {
 
 /** A-law frames (20 ms, 160 bytes) of a 440 Hz tone, made by ffmpeg. */
 async function alawTone(seconds: number): Promise<{ bytes: Uint8Array; frames: Frame[] }> {
-  const res = await ffmpeg([
-    "-f", "lavfi", "-i", `sine=frequency=440:sample_rate=8000:duration=${seconds}`,
-    "-ac", "1", "-c:a", "pcm_alaw", "-f", "alaw", "pipe:1",
-  ]);
-  if (res.code !== 0) throw new Error(`ffmpeg failed: ${res.stderr}`);
+  const bytes = await toneAlaw(seconds);
   const frames: Frame[] = [];
-  for (let off = 0; off < res.stdout.length; off += 160) {
-    frames.push({ timestamp: off, keyframe: true, data: res.stdout.subarray(off, off + 160) });
+  for (let off = 0; off < bytes.length; off += 160) {
+    frames.push({ timestamp: off, keyframe: true, data: bytes.subarray(off, off + 160) });
   }
-  return { bytes: res.stdout, frames };
+  return { bytes, frames };
 }
 
 /** The camera's A-law decoded by ffmpeg; returns the tone's frequency from zero crossings. */
