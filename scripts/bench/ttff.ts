@@ -12,6 +12,8 @@
  *   one with the GOP cache bypassed (the viewer waits for the next keyframe, as without a cache);
  * - HLS: segment bytes per session after the segment window filled, and the JS heap per session.
  *
+ * WebRTC (connect to first decoded frame in headless Chromium, with MSE alongside): webrtc_ttff.ts.
+ *
  * @module
  */
 import process from "node:process";
