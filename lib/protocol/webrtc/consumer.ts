@@ -19,9 +19,9 @@
  *   type first, so the peer sends with it. A source with `#backchannel=0` has no backchannel: the
  *   section is then answered without receiving.
  *
- * Per frame: packetize (MTU 1200) and hand each packet to werift. Our side allocates one werift
- * header and packet object per RTP packet (werift keeps them for NACK) and nothing else; no closure
- * or promise per packet. werift's `sendRtp` is async and catches its own I/O errors.
+ * Per frame: packetize (MTU 1200; H.264/H.265 once per frame for all viewers, shared_packets.ts)
+ * and hand each packet to werift. Our side allocates one werift header and packet object per RTP
+ * packet (werift keeps them for NACK) and nothing else; no closure or promise per packet. werift's `sendRtp` is async and catches its own I/O errors.
  *
  * @module
  */
@@ -40,6 +40,7 @@ import { WebRtcOfferError } from "./errors.ts";
 import { hasInBandSps, parameterSetPrefix, withPrefix } from "./parameter_sets.ts";
 import { restrictOffer } from "./sdp.ts";
 import { PcmRateConverter, pcmPeerCodec, withPcmAtAnyRate } from "./pcm_rate.ts";
+import { shareablePackets, sharedPackets } from "./shared_packets.ts";
 
 /** Options of a {@link WebRtcConsumer}. */
 export interface WebRtcConsumerOptions {
@@ -80,6 +81,8 @@ export class WebRtcTrack {
   rtp: RTCRtpSender | undefined;
   readonly packetizer: FramePacketizer;
   readonly paramSets: Uint8Array | undefined;
+  /** H.264/H.265 without conversion: packets cut once per frame for all viewers (shared_packets.ts). */
+  readonly shareKey: string | undefined;
   readonly #video: boolean;
   seq = (Math.random() * 0x10000) & 0xffff;
   packets = 0;
@@ -116,6 +119,7 @@ export class WebRtcTrack {
     this.#video = media.kind === "video";
     this.packetizer = createPacketizer(pcm?.to ?? codec, media.kind, mtu);
     this.paramSets = this.#video ? parameterSetPrefix(codec) : undefined;
+    this.shareKey = !pcm && shareablePackets(codec.name) ? `${codec.name.toUpperCase()}/${mtu}` : undefined;
   }
 
   /** Output RTP timestamp minus source timestamp now (mod 2^32): for diagnostics and sync checks. */
@@ -470,10 +474,17 @@ export class WebRtcConsumer implements Consumer {
       frame = converted;
     }
     let input = frame;
+    let prefix: Uint8Array | undefined;
     if (frame.keyframe && track.paramSets && !hasInBandSps(track.codec.name, frame.data)) {
-      input = { timestamp: frame.timestamp, keyframe: true, data: withPrefix(track.paramSets, frame.data) };
+      prefix = track.paramSets;
+      input = { timestamp: frame.timestamp, keyframe: true, data: withPrefix(prefix, frame.data) };
     }
-    const packets = track.packetizer.packetize(input);
+    // Shared packets may have been cut from an earlier frame with the same data (a looping source)
+    // and carry its timestamp: every packet of a NAL packetizer has its frame's, so ours is used.
+    const shared = track.shareKey !== undefined;
+    const packets = shared
+      ? sharedPackets(frame, input, track.shareKey!, prefix, track.packetizer)
+      : track.packetizer.packetize(input);
     const ts = track.mapTimestamp(frame.timestamp);
     const base = frame.timestamp >>> 0;
     const pt = track.peerCodec.payloadType ?? 96;
@@ -483,7 +494,7 @@ export class WebRtcConsumer implements Consumer {
       const header = new RtpHeader({
         payloadType: pt,
         sequenceNumber: track.seq,
-        timestamp: (ts + ((pkt.timestamp - base) | 0)) >>> 0,
+        timestamp: shared ? ts : (ts + ((pkt.timestamp - base) | 0)) >>> 0,
         marker: track.media.kind === "video" && pkt.marker,
         ssrc: rtp.ssrc,
       });
