@@ -21,7 +21,8 @@
  *
  * Per frame: packetize (MTU 1200; H.264/H.265 once per frame for all viewers, shared_packets.ts)
  * and hand each packet to werift. Our side allocates one werift header and packet object per RTP
- * packet (werift keeps them for NACK) and nothing else; no closure or promise per packet. werift's `sendRtp` is async and catches its own I/O errors.
+ * packet (werift keeps them for NACK) and nothing else; no closure or promise per packet. werift's
+ * `sendRtp` is async and catches its own I/O errors.
  *
  * @module
  */
