@@ -6,6 +6,8 @@
  * @module
  */
 import type { Hono } from "hono";
+import { may } from "../access/account.ts";
+import type { RequestUser } from "../auth.ts";
 import type { ClusterInfo } from "../cluster/node.ts";
 
 /**
@@ -20,6 +22,15 @@ import type { ClusterInfo } from "../cluster/node.ts";
 export function clusterRoutes(app: Hono, info: () => ClusterInfo | undefined): void {
   app.get("/api/cluster", (c) => {
     const now = info();
-    return c.json(now ?? { node: "", nats: { connected: false }, nodes: [], streams: {} });
+    if (!now) return c.json({ node: "", nats: { connected: false }, nodes: [], streams: {} });
+    // A viewer account sees only the streams it may watch by name (as in /api/streams).
+    const user = c.get("user" as never) as RequestUser | undefined;
+    if (!user) return c.json(now);
+    const mine = (name: string) => may(user, "read", name);
+    return c.json({
+      ...now,
+      nodes: now.nodes.map((n) => ({ ...n, streams: n.streams.filter(mine) })),
+      streams: Object.fromEntries(Object.entries(now.streams).filter(([name]) => mine(name))),
+    });
   });
 }

@@ -463,7 +463,7 @@ describe("accounts on every protocol", () => {
     await res.body?.cancel();
   }, 30_000);
 
-  it("a viewer's list of streams holds only the streams it may watch", async () => {
+  it("a viewer's list of streams (and /api/health's) holds only the streams it may watch", async () => {
     const list = await (await request("viewer", "GET", "/api/streams")).json();
     expect(Object.keys(list)).toEqual(["cam1"]);
     const all = await (await admin("GET", "/api/streams")).json();
@@ -471,6 +471,12 @@ describe("accounts on every protocol", () => {
     const dot = await (await request("viewer", "GET", "/api/streams.dot")).text();
     expect(dot).toContain('"stream cam1"');
     expect(dot).not.toContain('"stream cam2"');
+    // /api/health: the server's status and counts, but only the viewer's own streams by name.
+    const health = await (await request("viewer", "GET", "/api/health")).json();
+    expect(Object.keys(health.stream_states)).toEqual(["cam1"]);
+    const adminHealth = await (await admin("GET", "/api/health")).json();
+    expect(Object.keys(adminHealth.stream_states)).toContain("cam2");
+    expect(health.streams).toBe(adminHealth.streams);
   });
 
   it.skipIf(!hasFfprobe)("ffprobe logs in with Digest as the viewer and plays cam1; cam2 is refused", async () => {
