@@ -23,12 +23,12 @@
  * @module
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Child, killAll, ROOT, type Runtime, runtimeCommand, sleep } from "./_children.ts";
 import { cpuSeconds } from "./_proc_stats.ts";
+import { cameraClip, freePort } from "./_setup.ts";
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -40,33 +40,6 @@ const windowS = Number(arg("window", "10"));
 const probes = Number(arg("probes", "5"));
 const BENCH = join(ROOT, "scripts", "bench");
 const log = (m: string) => process.stderr.write(`[cluster bench] ${m}\n`);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-function clip(): string {
-  const dir = join(tmpdir(), "strom-bench");
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, "cam_1080p25_4m_20s.ts");
-  if (existsSync(file)) return file;
-  log("encoding the camera clip once...");
-  execFileSync("ffmpeg", [
-    "-hide_banner", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
-    "testsrc2=size=1920x1080:rate=25,noise=alls=12:allf=t", "-t", "20", "-c:v", "libx264", "-preset",
-    "ultrafast", "-b:v", "4M", "-maxrate", "4M", "-bufsize", "4M", "-g", "50", "-bf", "0", "-pix_fmt",
-    "yuv420p", "-f", "mpegts", `${file}.part.ts`,
-  ], { stdio: ["ignore", "ignore", "inherit"], timeout: 300_000 });
-  execFileSync("mv", [`${file}.part.ts`, file]);
-  return file;
-}
 
 async function waitHttp<T>(what: string, url: string, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -162,7 +135,7 @@ async function main() {
     }
   }
   const work = mkdtempSync(join(tmpdir(), "strom-cluster-bench-"));
-  const file = clip();
+  const file = cameraClip(log);
   try {
     // Camera: ffmpeg publishing the clip in real time into the bench's RTSP camera.
     const [ccmd, cargs] = runtimeCommand("node", join(BENCH, "rtsp_camera.ts"), []);

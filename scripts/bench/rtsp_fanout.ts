@@ -67,11 +67,11 @@
  * @module
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, setPriority, tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { Child, killAll, ROOT, type Runtime, runtimeCommand, sleep } from "./_children.ts";
+import { buildStromBundle, cameraClip, freePort, startCamera, waitForPort } from "./_setup.ts";
 import { cpuBetween, cpuSample, cpuSeconds, ForeignCpu, rssBytes } from "./_proc_stats.ts";
 import {
   fanoutNotes,
@@ -203,87 +203,7 @@ function compileRawC(): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The camera clip: encoded once, so encoding never competes with the servers for CPU.
-
-function ensureClip(): string {
-  const given = arg("clip");
-  if (given) return given;
-  const dir = join(tmpdir(), "strom-bench");
-  mkdirSync(dir, { recursive: true });
-  const clip = join(dir, "cam_1080p25_4m_20s.ts");
-  if (existsSync(clip)) return clip;
-  log("encoding the 20 s 1080p25 4 Mbit/s camera clip once (libx264 ultrafast)...");
-  // testsrc2 + temporal noise: a moving picture whose noise keeps every frame's bits unique and the
-  // bitrate near the target, like a real sensor. MPEG-TS keeps SPS/PPS in-band before every IDR
-  // (as cameras send them); -g 50 = an IDR every 2 s; -bf 0 = no B-frames (as cameras).
-  const tmp = `${clip}.part.ts`;
-  execFileSync("ffmpeg", [
-    "-hide_banner",
-    "-nostdin",
-    "-v",
-    "error",
-    "-y",
-    "-f",
-    "lavfi",
-    "-i",
-    "testsrc2=size=1920x1080:rate=25,noise=alls=12:allf=t",
-    "-t",
-    "20",
-    "-c:v",
-    "libx264",
-    "-preset",
-    "ultrafast",
-    "-b:v",
-    "4M",
-    "-maxrate",
-    "4M",
-    "-bufsize",
-    "4M",
-    "-g",
-    "50",
-    "-bf",
-    "0",
-    "-pix_fmt",
-    "yuv420p",
-    "-f",
-    "mpegts",
-    tmp,
-  ], { stdio: ["ignore", "ignore", "inherit"], timeout: 180_000 });
-  renameSync(tmp, clip);
-  return clip;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Processes
-
-async function startCamera(clip: string): Promise<{ camera: Child; ffmpeg: Child; url: string }> {
-  const [cmd, args] = runtimeCommand("node", join(BENCH, "rtsp_camera.ts"), []);
-  const camera = new Child("camera", cmd, args, { echoStderr: verbose });
-  const port = (await camera.waitFor("listening", 30_000)).port as number;
-  const url = `rtsp://127.0.0.1:${port}/cam`;
-  const ffmpeg = new Child("ffmpeg", "ffmpeg", [
-    "-hide_banner",
-    "-nostdin",
-    "-v",
-    "error",
-    "-re",
-    "-stream_loop",
-    "-1",
-    "-i",
-    clip,
-    "-c",
-    "copy",
-    "-f",
-    "rtsp",
-    "-rtsp_transport",
-    "tcp",
-    url,
-  ], { echoStderr: verbose });
-  await camera.waitFor("publishing", 20_000).catch((e) => {
-    throw new Error(`${e.message}\nffmpeg: ${ffmpeg.stderr}`);
-  });
-  return { camera, ffmpeg, url };
-}
 
 async function startServer(
   server: PhaseResult["server"],
@@ -321,52 +241,12 @@ async function startServer(
   return { child, target: server === "raw" ? `tcp://127.0.0.1:${port}` : `rtsp://127.0.0.1:${port}/cam` };
 }
 
-let stromBundle: string | undefined;
-/**
- * The shipped bundle (dist/strom.mjs as `npm pack` builds it), built once per bench run into
- * node_modules/.cache (its npm dependencies stay external and resolve from the project's
- * node_modules, as they do in an installed package).
- */
-function buildStromBundle(): string {
-  if (stromBundle) return stromBundle;
+/** The shipped bundle (built once), or the one `--bundle` names (to compare two versions in one session). */
+function buildStromBundleOrGiven(): string {
   const prebuilt = arg("bundle");
-  if (prebuilt) {
-    if (!existsSync(prebuilt)) throw new Error(`--bundle: ${prebuilt} does not exist`);
-    return (stromBundle = prebuilt);
-  }
-  const out = join(ROOT, "node_modules", ".cache", "strom-bench", "dist");
-  execFileSync("node", [join(ROOT, "scripts", "build", "npm.mjs"), "--outdir", out, "--no-types"], {
-    stdio: ["ignore", "ignore", "inherit"],
-    timeout: 120_000,
-  });
-  return (stromBundle = join(out, "strom.mjs"));
-}
-
-/** A free loopback TCP port (bound, then released). */
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
-/** Resolves once something accepts TCP connections on the port (or rejects after `ms`). */
-async function waitForPort(port: number, ms: number, child: Child): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (performance.now() < deadline) {
-    if (child.exited) throw new Error(`${child.name} exited: ${child.stderr.slice(-2000)}`);
-    const ok = await new Promise<boolean>((r) => {
-      const s = connect(port, "127.0.0.1", () => {
-        s.destroy();
-        r(true);
-      });
-      s.on("error", () => r(false));
-    });
-    if (ok) return;
-    await sleep(100);
-  }
-  throw new Error(`${child.name}: nothing listens on ${port} after ${ms} ms: ${child.stderr.slice(-2000)}`);
+  if (!prebuilt) return buildStromBundle();
+  if (!existsSync(prebuilt)) throw new Error(`--bundle: ${prebuilt} does not exist`);
+  return prebuilt;
 }
 
 /**
@@ -377,7 +257,7 @@ async function startStromServe(
   runtime: Runtime,
   cameraUrl: string,
 ): Promise<{ child: Child; target: string; idleRssMB: number }> {
-  const bundle = buildStromBundle();
+  const bundle = buildStromBundleOrGiven();
   const [rtspPort, apiPort] = [await freePort(), await freePort()];
   const dir = join(tmpdir(), "strom-bench");
   mkdirSync(dir, { recursive: true });
@@ -604,14 +484,14 @@ async function main(): Promise<void> {
   const python = servers.includes("gst") ? ensureGst() : undefined;
   if (servers.includes("rawc") || servers.includes("rawc2")) log(`compiled ${compileRawC()}`);
   const activeServers = servers.filter((s) => s !== "gst" || python);
-  const clip = ensureClip();
+  const clip = arg("clip") || cameraClip(log);
   const results: PhaseResult[] = [];
   const cpuModel = cpus()[0]?.model ?? "unknown CPU";
   log(
     `${availableParallelism()} CPUs (${cpuModel}); window ${windowSeconds} s, warm-up ${warmupSeconds} s; readers on ${readerRuntime}`,
   );
 
-  const { camera, ffmpeg, url: cameraUrl } = await startCamera(clip);
+  const { camera, ffmpeg, url: cameraUrl } = await startCamera(clip, { verbose });
   log(`camera ${cameraUrl} (ffmpeg pid ${ffmpeg.pid})`);
   const denoIdle: number[] = [];
   try {

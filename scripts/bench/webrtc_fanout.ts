@@ -32,11 +32,11 @@
  * @module
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { writeFileSync } from "node:fs";
 import { availableParallelism, cpus, tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { Child, killAll, ROOT, type Runtime, runtimeCommand, sleep } from "./_children.ts";
+import { buildStromBundle, cameraClip, freePort, startCamera, waitForPort } from "./_setup.ts";
 import { cpuBetween, cpuSample, ForeignCpu, rssBytes } from "./_proc_stats.ts";
 
 function arg(name: string): string | undefined {
@@ -86,73 +86,6 @@ interface Row {
   drops: number;
 }
 
-function ensureClip(): string {
-  const dir = join(tmpdir(), "strom-bench");
-  mkdirSync(dir, { recursive: true });
-  const clip = join(dir, "cam_1080p25_4m_20s.ts"); // the same clip as rtsp_fanout.ts
-  if (existsSync(clip)) return clip;
-  log("encoding the 20 s 1080p25 4 Mbit/s camera clip once (libx264 ultrafast)...");
-  execFileSync("ffmpeg", [
-    ..."-hide_banner -nostdin -v error -y -f lavfi -i".split(" "),
-    "testsrc2=size=1920x1080:rate=25,noise=alls=12:allf=t",
-    ..."-t 20 -c:v libx264 -preset ultrafast -b:v 4M -maxrate 4M -bufsize 4M -g 50 -bf 0 -pix_fmt yuv420p -f mpegts"
-      .split(" "),
-    clip,
-  ], { stdio: ["ignore", "ignore", "inherit"], timeout: 180_000 });
-  return clip;
-}
-
-async function startCamera(clip: string): Promise<{ camera: Child; ffmpeg: Child; url: string }> {
-  const [cmd, args] = runtimeCommand("node", join(BENCH, "rtsp_camera.ts"), []);
-  const camera = new Child("camera", cmd, args, { echoStderr: verbose });
-  const port = (await camera.waitFor("listening", 30_000)).port as number;
-  const url = `rtsp://127.0.0.1:${port}/cam`;
-  const ffmpeg = new Child("ffmpeg", "ffmpeg", [
-    ..."-hide_banner -nostdin -v error -re -stream_loop -1 -i".split(" "),
-    clip,
-    ..."-c copy -f rtsp -rtsp_transport tcp -pkt_size 1200".split(" "),
-    url,
-  ], { echoStderr: verbose });
-  await camera.waitFor("publishing", 20_000);
-  return { camera, ffmpeg, url };
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
-async function waitForPort(port: number, ms: number, child: Child): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (performance.now() < deadline) {
-    if (child.exited) throw new Error(`${child.name} exited: ${child.stderr.slice(-2000)}`);
-    const ok = await new Promise<boolean>((r) => {
-      const s = connect(port, "127.0.0.1", () => {
-        s.destroy();
-        r(true);
-      });
-      s.on("error", () => r(false));
-    });
-    if (ok) return;
-    await sleep(100);
-  }
-  throw new Error(`${child.name}: nothing listens on ${port} after ${ms} ms`);
-}
-
-let bundle: string | undefined;
-function stromBundle(): string {
-  if (bundle) return bundle;
-  const out = join(ROOT, "node_modules", ".cache", "strom-bench", "dist");
-  execFileSync("node", [join(ROOT, "scripts", "build", "npm.mjs"), "--outdir", out, "--no-types"], {
-    stdio: ["ignore", "ignore", "inherit"],
-    timeout: 120_000,
-  });
-  return (bundle = join(out, "strom.mjs"));
-}
-
 /**
  * The command that runs a script on a runtime, with no launcher or loader thread in between: on
  * Node an esbuild bundle, on Deno with --unstable-net (Deno.listenDatagram).
@@ -189,7 +122,7 @@ async function startStrom(runtime: Runtime, cameraUrl: string): Promise<{ child:
       "",
     ].join("\n"),
   );
-  let [cmd, args] = command(runtime, stromBundle(), ["serve", "-c", config]);
+  let [cmd, args] = command(runtime, buildStromBundle(), ["serve", "-c", config]);
   if (runtime === "node") args = [...nodeFlags, ...args];
   if (runtime === "deno" && !denoNative) args = args.filter((a) => a !== "--unstable-net");
   const child = new Child(`strom@${runtime}`, cmd, args, { echoStderr: verbose });
@@ -382,10 +315,10 @@ function markdownTable(rows: Row[]): string {
 }
 
 async function main(): Promise<void> {
-  const clip = ensureClip();
+  const clip = cameraClip(log);
   const cpuModel = cpus()[0]?.model ?? "unknown CPU";
   log(`${availableParallelism()} CPUs (${cpuModel}); window ${windowSeconds} s; mux ${mux ? "on" : "off"}`);
-  const { camera, ffmpeg, url } = await startCamera(clip);
+  const { camera, ffmpeg, url } = await startCamera(clip, { pktSize: 1200, verbose });
   const rows: Row[] = [];
   try {
     for (const runtime of runtimes) {

@@ -36,14 +36,13 @@
  *
  * @module
  */
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { hasChromium, launchBrowser } from "../../tests/_support/browser.ts";
-import { Child, killAll, ROOT, type Runtime, runtimeCommand, sleep } from "./_children.ts";
+import { Child, killAll, ROOT, type Runtime, sleep } from "./_children.ts";
+import { buildStromBundle, cameraClip, freePort, startCamera, waitForPort } from "./_setup.ts";
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -62,77 +61,9 @@ for (const s of streamNames) if (!["demo", "cam"].includes(s)) throw new Error(`
 if (!Number.isInteger(RUNS) || RUNS < 1 || RUNS > 200) throw new Error("--runs: 1..200");
 if (!hasChromium) throw new Error("No Chromium at /usr/bin/chromium (set CHROMIUM_PATH)");
 
-const BENCH = join(ROOT, "scripts", "bench");
 const DENO = join(ROOT, "node_modules/.bin/deno");
 const BUN = join(ROOT, "node_modules/.bin/bun");
 const log = (msg: string) => console.error(`[bench] ${msg}`);
-
-function ensureClip(): string {
-  const dir = join(tmpdir(), "strom-bench");
-  mkdirSync(dir, { recursive: true });
-  const clip = join(dir, "cam_1080p25_4m_20s.ts"); // the same clip as rtsp_fanout.ts / webrtc_fanout.ts
-  if (existsSync(clip)) return clip;
-  log("encoding the 20 s 1080p25 4 Mbit/s camera clip once (libx264 ultrafast, 2 s GOP)...");
-  execFileSync("ffmpeg", [
-    ..."-hide_banner -nostdin -v error -y -f lavfi -i".split(" "),
-    "testsrc2=size=1920x1080:rate=25,noise=alls=12:allf=t",
-    ..."-t 20 -c:v libx264 -preset ultrafast -b:v 4M -maxrate 4M -bufsize 4M -g 50 -bf 0 -pix_fmt yuv420p -f mpegts"
-      .split(" "),
-    clip,
-  ], { stdio: ["ignore", "ignore", "inherit"], timeout: 180_000 });
-  return clip;
-}
-
-async function startCamera(clip: string): Promise<string> {
-  const [cmd, args] = runtimeCommand("node", join(BENCH, "rtsp_camera.ts"), []);
-  const camera = new Child("camera", cmd, args, { echoStderr: verbose });
-  const port = (await camera.waitFor("listening", 30_000)).port as number;
-  const url = `rtsp://127.0.0.1:${port}/cam`;
-  const ffmpeg = new Child("ffmpeg", "ffmpeg", [
-    ..."-hide_banner -nostdin -v error -re -stream_loop -1 -i".split(" "),
-    clip,
-    ..."-c copy -f rtsp -rtsp_transport tcp -pkt_size 1200".split(" "),
-    url,
-  ], { echoStderr: verbose });
-  void ffmpeg;
-  await camera.waitFor("publishing", 20_000);
-  return url;
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
-async function waitForPort(port: number, ms: number, child: Child): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (performance.now() < deadline) {
-    if (child.exited) throw new Error(`${child.name} exited: ${child.stderr.slice(-2000)}`);
-    const ok = await new Promise<boolean>((r) => {
-      const s = connect(port, "127.0.0.1", () => {
-        s.destroy();
-        r(true);
-      });
-      s.on("error", () => r(false));
-    });
-    if (ok) return;
-    await sleep(100);
-  }
-  throw new Error(`${child.name}: nothing listens on ${port} after ${ms} ms`);
-}
-
-/** The shipped bundle (scripts/build/npm.mjs), built once into its own cache folder. */
-function stromBundle(): string {
-  const out = join(ROOT, "node_modules", ".cache", "strom-bench", "ttff-dist");
-  execFileSync("node", [join(ROOT, "scripts", "build", "npm.mjs"), "--outdir", out, "--no-types"], {
-    stdio: ["ignore", "ignore", "inherit"],
-    timeout: 120_000,
-  });
-  return join(out, "strom.mjs");
-}
 
 async function startStrom(
   runtime: Runtime,
@@ -442,10 +373,10 @@ async function measure(page: Page, runtime: Runtime, stream: string): Promise<Ro
   return rows;
 }
 
-const clip = streamNames.includes("cam") ? ensureClip() : undefined;
+const clip = streamNames.includes("cam") ? cameraClip(log) : undefined;
 log("building the bundle...");
-const bundle = stromBundle();
-const cameraUrl = clip ? await startCamera(clip) : undefined;
+const bundle = buildStromBundle("ttff-dist");
+const cameraUrl = clip ? (await startCamera(clip, { pktSize: 1200, verbose })).url : undefined;
 const browser = await launchBrowser();
 const rows: Row[] = [];
 const load0 = loadavg()[0];
