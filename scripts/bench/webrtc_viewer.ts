@@ -23,7 +23,8 @@
  */
 import * as dgram from "node:dgram";
 import { createInterface } from "node:readline";
-import { RTCPeerConnection, RTCRtpCodecParameters, RtcpRrPacket } from "werift";
+import { RTCPeerConnection, RtcpRrPacket } from "werift";
+import { H264_OFFER } from "../../tests/webrtc/_peer.ts";
 
 const SRTP_AUTH_TAG = 10;
 const out = (ev: Record<string, unknown>) => console.log(JSON.stringify(ev));
@@ -43,8 +44,6 @@ function isRtp(d: Uint8Array): boolean {
   return pt < 192 || pt > 223;
 }
 
-const FEEDBACK = [{ type: "nack" }, { type: "nack", parameter: "pli" }, { type: "ccm", parameter: "fir" }];
-
 interface DtlsLike {
   srtpStarted: boolean;
   updateSrtpSession(): void;
@@ -60,22 +59,7 @@ async function whepViewer(url: string): Promise<{ viewer: Counted; firstPacketMs
     iceAdditionalHostAddresses: ["127.0.0.1"],
     iceInterfaceAddresses: { udp4: "127.0.0.1" } as never,
     codecs: {
-      video: [
-        new RTCRtpCodecParameters({
-          mimeType: "video/H264",
-          clockRate: 90000,
-          payloadType: 102,
-          rtcpFeedback: FEEDBACK,
-          parameters: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=640c1f",
-        }),
-        new RTCRtpCodecParameters({
-          mimeType: "video/H264",
-          clockRate: 90000,
-          payloadType: 106,
-          rtcpFeedback: FEEDBACK,
-          parameters: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
-        }),
-      ],
+      video: H264_OFFER,
       audio: [],
     },
   });
