@@ -95,13 +95,29 @@ export async function connectNats(options: NatsOptions): Promise<NatsLink> {
       return connected && !nc.isClosed();
     },
     async bucket(name, o) {
-      const kv = await kvm.create(name, { history: 1, storage: "file", ...(o.ttlMs ? { ttl: o.ttlMs } : {}) });
-      return wrap(kv);
+      const config = { history: 1, storage: "file" as const, ...(o.ttlMs ? { ttl: o.ttlMs } : {}) };
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return wrap(await kvm.create(name, config));
+        } catch (error) {
+          // Nodes started together create the bucket at the same moment. nats-server 2.9 answers
+          // the loser with "subjects overlap with an existing stream" (or "already in use") although
+          // the bucket is now there: opening it again finds it.
+          if (attempt >= BUCKET_ATTEMPTS || !isCreateRace(error)) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+        }
+      }
     },
     async close() {
       await nc.close().catch(() => {});
     },
   };
+}
+
+const BUCKET_ATTEMPTS = 4;
+
+function isCreateRace(error: unknown): boolean {
+  return /subjects overlap|already in use/i.test(String((error as Error)?.message ?? error));
 }
 
 function isConflict(error: unknown): boolean {

@@ -46,6 +46,19 @@ describe.skipIf(!hasNats)("cluster ownership (needs nats-server)", () => {
     }
   }, 30_000);
 
+  test("nodes opening a new bucket at the same moment all get it (nats-server 2.9's create race)", async () => {
+    const links = await Promise.all([0, 1, 2, 3].map(() => connectNats({ servers: [nats.url] })));
+    try {
+      for (let round = 0; round < 12; round++) {
+        const kvs = await Promise.all(links.map((l) => l.bucket(`opened_together_${round}`, {})));
+        await kvs[round % 4].put("cam", `round-${round}`);
+        for (const kv of kvs) expect((await kv.get("cam"))?.value).toBe(`round-${round}`);
+      }
+    } finally {
+      await Promise.all(links.map((l) => l.close()));
+    }
+  }, 30_000);
+
   test("nodes started together give every stream exactly one owner, more of them to the heavier node", async () => {
     const streams: Record<string, string[]> = {};
     for (let i = 0; i < 8; i++) streams[`cam${i}`] = [`rtsp://127.0.0.1:9/cam${i}`];
