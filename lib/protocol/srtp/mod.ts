@@ -1,0 +1,10 @@
+/**
+ * strom's SRTP sender for AES_CM_128_HMAC_SHA1_80 (RFC 3711): key derivation and packet protection
+ * with reused cipher state.
+ *
+ * @module
+ */
+export { SRTP_AUTH_TAG_LENGTH, SrtpProtector } from "./protector.ts";
+export { deriveSrtpKeys, SrtpLabel, srtpPrf, type SrtpSessionKeys } from "./kdf.ts";
+export { HmacSha1 } from "./sha1.ts";
+export { SrtpKeyError } from "./errors.ts";

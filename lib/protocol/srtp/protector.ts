@@ -1,0 +1,120 @@
+/**
+ * SRTP protection of outgoing RTP packets for AES_CM_128_HMAC_SHA1_80 (RFC 3711): AES in counter
+ * mode over the payload, then an 80-bit HMAC-SHA1 tag over header, encrypted payload and the
+ * rollover counter. The keystream comes from one reused AES-128-ECB cipher object (a packet's
+ * counter blocks in one call), the tag from {@link HmacSha1} with its key pads hashed once, so a
+ * packet costs one keystream buffer from the runtime and no other allocation.
+ *
+ * @module
+ */
+import { aes128EcbEncryptor, type AesEcbEncryptor } from "../../runtime/crypto.ts";
+import { deriveSrtpKeys, type SrtpSessionKeys } from "./kdf.ts";
+import { HmacSha1 } from "./sha1.ts";
+
+/** Bytes of the authentication tag appended to every packet. */
+export const SRTP_AUTH_TAG_LENGTH = 10;
+
+/** Per-SSRC sender state: the rollover counter and the highest sequence number sent (s_l). */
+interface SsrcState {
+  roc: number;
+  highest: number;
+}
+
+/** Protects RTP packets of any number of SSRCs under one master key and salt. */
+export class SrtpProtector {
+  readonly #aes: AesEcbEncryptor;
+  readonly #hmac: HmacSha1;
+  readonly #salt: Uint8Array;
+  readonly #states = new Map<number, SsrcState>();
+  /** Counter blocks of the current packet, grown to the largest payload seen. */
+  #counters = new Uint8Array(16 * 100);
+  #lastSsrc = -1;
+  #last: SsrcState | undefined;
+
+  /**
+   * @param masterKey 16 bytes (from the DTLS-SRTP key export).
+   * @param masterSalt 14 bytes.
+   * @throws {SrtpKeyError} when a length is wrong.
+   */
+  constructor(masterKey: Uint8Array, masterSalt: Uint8Array);
+  /** @param keys session keys already derived (RFC 3711's test vectors start from these). */
+  constructor(keys: SrtpSessionKeys);
+  constructor(masterKeyOrKeys: Uint8Array | SrtpSessionKeys, masterSalt?: Uint8Array) {
+    const keys = masterKeyOrKeys instanceof Uint8Array
+      ? deriveSrtpKeys(masterKeyOrKeys, masterSalt ?? new Uint8Array(0))
+      : masterKeyOrKeys;
+    this.#aes = aes128EcbEncryptor(keys.encryptionKey);
+    this.#hmac = new HmacSha1(keys.authKey);
+    this.#salt = keys.salt;
+  }
+
+  /**
+   * Protects the RTP packet in `packet[0, headerLength + payloadLength)` in place: encrypts the
+   * payload and writes the tag right after it (`packet` must have {@link SRTP_AUTH_TAG_LENGTH}
+   * bytes of room there). Returns the SRTP packet's length. `ssrc` and `sequenceNumber` must be
+   * the header's.
+   *
+   * @example
+   * ```ts
+   * const out = new Uint8Array(12 + payload.length + SRTP_AUTH_TAG_LENGTH);
+   * out.set(header); out.set(payload, 12);
+   * const n = protector.protect(out, 12, payload.length, ssrc, seq); // send out.subarray(0, n)
+   * ```
+   */
+  protect(packet: Uint8Array, headerLength: number, payloadLength: number, ssrc: number, sequenceNumber: number): number {
+    const roc = this.#rollover(ssrc >>> 0, sequenceNumber & 0xffff);
+    if (payloadLength > 0) this.#encrypt(packet, headerLength, payloadLength, ssrc, roc, sequenceNumber);
+    const end = headerLength + payloadLength;
+    this.#hmac.macWithTrailer(packet, 0, end, roc, packet, end, SRTP_AUTH_TAG_LENGTH);
+    return end + SRTP_AUTH_TAG_LENGTH;
+  }
+
+  /** The rollover counter this SSRC's packet `seq` is sent under (RFC 3711 3.3.1, Appendix A). */
+  #rollover(ssrc: number, seq: number): number {
+    let s = this.#lastSsrc === ssrc ? this.#last : this.#states.get(ssrc);
+    if (!s) {
+      s = { roc: 0, highest: seq };
+      this.#states.set(ssrc, s);
+      this.#lastSsrc = ssrc;
+      this.#last = s;
+      return 0;
+    }
+    this.#lastSsrc = ssrc;
+    this.#last = s;
+    let v = s.roc;
+    if (s.highest < 0x8000) {
+      // A sequence number far above s_l is a retransmission from before the last wrap.
+      if (seq - s.highest > 0x8000) v = s.roc - 1;
+    } else if (s.highest - 0x8000 > seq) {
+      v = s.roc + 1;
+    }
+    if (v < 0) return 0; // from before the first packet sent: nothing to go back to
+    v >>>= 0;
+    if (v !== s.roc ? v === ((s.roc + 1) >>> 0) : seq > s.highest) {
+      s.roc = v;
+      s.highest = seq;
+    }
+    return v;
+  }
+
+  /** XORs the AES-CM keystream for (ssrc, roc, seq) into `packet[off, off + len)`. */
+  #encrypt(packet: Uint8Array, off: number, len: number, ssrc: number, roc: number, seq: number): void {
+    const blocks = (len + 15) >>> 4;
+    if (this.#counters.length < blocks * 16) this.#counters = new Uint8Array(blocks * 16);
+    const c = this.#counters;
+    const k = this.#salt;
+    // IV = (k_s * 2^16) XOR (SSRC * 2^64) XOR (index * 2^16); block j adds j in the low 16 bits.
+    const b0 = k[0], b1 = k[1], b2 = k[2], b3 = k[3];
+    const b4 = k[4] ^ (ssrc >>> 24), b5 = k[5] ^ ((ssrc >>> 16) & 0xff), b6 = k[6] ^ ((ssrc >>> 8) & 0xff);
+    const b7 = k[7] ^ (ssrc & 0xff);
+    const b8 = k[8] ^ (roc >>> 24), b9 = k[9] ^ ((roc >>> 16) & 0xff), b10 = k[10] ^ ((roc >>> 8) & 0xff);
+    const b11 = k[11] ^ (roc & 0xff), b12 = k[12] ^ (seq >>> 8), b13 = k[13] ^ (seq & 0xff);
+    for (let j = 0, o = 0; j < blocks; j++, o += 16) {
+      c[o] = b0, c[o + 1] = b1, c[o + 2] = b2, c[o + 3] = b3, c[o + 4] = b4, c[o + 5] = b5, c[o + 6] = b6;
+      c[o + 7] = b7, c[o + 8] = b8, c[o + 9] = b9, c[o + 10] = b10, c[o + 11] = b11, c[o + 12] = b12;
+      c[o + 13] = b13, c[o + 14] = j >>> 8, c[o + 15] = j & 0xff;
+    }
+    const ks = this.#aes.encryptBlocks(c.subarray(0, blocks * 16));
+    for (let i = 0; i < len; i++) packet[off + i] ^= ks[i];
+  }
+}

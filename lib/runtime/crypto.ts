@@ -1,0 +1,61 @@
+/**
+ * Synchronous block-cipher and MAC primitives from the runtime's crypto (`node:crypto`, which Node,
+ * Deno and Bun all provide), for strom's SRTP sender (lib/protocol/srtp/). The point is reuse: one
+ * AES-128-ECB cipher object per session key encrypts every packet's counter blocks, instead of a
+ * new cipher object (and its native state) per packet.
+ *
+ * @module
+ */
+import { createCipheriv, createHmac } from "node:crypto";
+
+/** AES-128 in ECB mode under one key, set once: encrypts whole 16-byte blocks. */
+export interface AesEcbEncryptor {
+  /**
+   * Encrypts `blocks` (a multiple of 16 bytes) and returns the ciphertext, same length. The result
+   * is new memory owned by the caller; `blocks` is not changed.
+   *
+   * @throws {RangeError} when the length is not a multiple of 16.
+   */
+  encryptBlocks(blocks: Uint8Array): Uint8Array;
+}
+
+/**
+ * A reusable AES-128-ECB encryptor for `key` (16 bytes). No padding: input is whole blocks.
+ *
+ * @throws {RangeError} when the key is not 16 bytes.
+ * @example
+ * ```ts
+ * const aes = aes128EcbEncryptor(new Uint8Array(16));
+ * const out = aes.encryptBlocks(new Uint8Array(32)); // two blocks
+ * ```
+ */
+export function aes128EcbEncryptor(key: Uint8Array): AesEcbEncryptor {
+  if (key.length !== 16) throw new RangeError(`AES-128 needs a 16-byte key, got ${key.length} bytes`);
+  const cipher = createCipheriv("aes-128-ecb", key, null);
+  cipher.setAutoPadding(false);
+  return {
+    encryptBlocks(blocks: Uint8Array): Uint8Array {
+      if (blocks.length % 16 !== 0) {
+        throw new RangeError(`AES-ECB input must be whole 16-byte blocks, got ${blocks.length} bytes`);
+      }
+      // ECB with padding off never holds bytes back, so update() returns exactly the input's length.
+      return cipher.update(blocks);
+    },
+  };
+}
+
+/**
+ * HMAC-SHA1 of `parts` under `key` through the runtime (one native HMAC object per call): the
+ * reference the pure-TypeScript {@link HmacSha1} of lib/protocol/srtp/sha1.ts is checked and
+ * measured against.
+ *
+ * @example
+ * ```ts
+ * const tag = hmacSha1Native(new Uint8Array(20), [new TextEncoder().encode("abc")]); // 20 bytes
+ * ```
+ */
+export function hmacSha1Native(key: Uint8Array, parts: readonly Uint8Array[]): Uint8Array {
+  const h = createHmac("sha1", key);
+  for (const p of parts) h.update(p);
+  return h.digest();
+}
