@@ -9,13 +9,38 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { ApiConfig } from "./config/mod.ts";
-import type { Account } from "./access/account.ts";
+import { type Account, may } from "./access/account.ts";
 import { AccountStore } from "./access/accounts.ts";
 import { FailedLogins } from "./access/failed_logins.ts";
 import { ApiError } from "./errors.ts";
 
 /** Who made a request, set by {@link authMiddleware} as `c.get("user")`: an {@link Account}. */
 export type RequestUser = Account;
+
+/**
+ * The account of a request ({@link authMiddleware} sets it); undefined when no accounts are
+ * configured, or the request came in without needing one (loopback with `local_auth` off).
+ *
+ * @example
+ * ```ts
+ * app.get("/api/x", (c) => c.json({ user: requestUser(c)?.name ?? null }));
+ * ```
+ */
+export function requestUser(c: Context): RequestUser | undefined {
+  return c.get("user" as never) as RequestUser | undefined;
+}
+
+/**
+ * Whether the request's account may watch (and so see by name) `stream`: always without an account.
+ *
+ * @example
+ * ```ts
+ * const visible = names.filter((name) => mayRead(requestUser(c), name));
+ * ```
+ */
+export function mayRead(user: RequestUser | undefined, stream: string): boolean {
+  return !user || may(user, "read", stream);
+}
 
 /**
  * Whether an IP address is the local machine (IPv4 127/8, IPv6 ::1, IPv4-mapped loopback).

@@ -6,8 +6,7 @@
  * @module
  */
 import type { Hono } from "hono";
-import { may } from "../access/account.ts";
-import type { RequestUser } from "../auth.ts";
+import { mayRead, requestUser } from "../auth.ts";
 import type { ClusterInfo } from "../cluster/node.ts";
 
 /**
@@ -24,9 +23,9 @@ export function clusterRoutes(app: Hono, info: () => ClusterInfo | undefined): v
     const now = info();
     if (!now) return c.json({ node: "", nats: { connected: false }, nodes: [], streams: {} });
     // A viewer account sees only the streams it may watch by name (as in /api/streams).
-    const user = c.get("user" as never) as RequestUser | undefined;
+    const user = requestUser(c);
     if (!user) return c.json(now);
-    const mine = (name: string) => may(user, "read", name);
+    const mine = (name: string) => mayRead(user, name);
     return c.json({
       ...now,
       nodes: now.nodes.map((n) => ({ ...n, streams: n.streams.filter(mine) })),

@@ -14,8 +14,7 @@
  */
 import type { Hono } from "hono";
 import type { Stream } from "../../lib/core/stream.ts";
-import { may } from "../access/account.ts";
-import type { RequestUser } from "../auth.ts";
+import { mayRead, requestUser } from "../auth.ts";
 import type { AppContext } from "../context.ts";
 
 /** Start-up/shutdown state the server sets, read by the readiness probe. */
@@ -113,8 +112,8 @@ export function healthRoutes(app: Hono, ctx: AppContext): void {
     const status = stopping ? "stopping" : down > 0 ? "degraded" : "ok";
     // The status and counts are the server's; a viewer account sees only its own streams by name
     // (as in /api/streams).
-    const user = c.get("user" as never) as RequestUser | undefined;
-    const visible = user ? Object.fromEntries(Object.entries(states).filter(([name]) => may(user, "read", name))) : states;
+    const user = requestUser(c);
+    const visible = Object.fromEntries(Object.entries(states).filter(([name]) => mayRead(user, name)));
     return c.json({
       status,
       uptime_s: Math.round((Date.now() - startedAt) / 1000),

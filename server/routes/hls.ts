@@ -19,8 +19,7 @@ import type { HlsSession } from "../../lib/protocol/hls/session.ts";
 import { multivariantPlaylist } from "../../lib/protocol/hls/playlist.ts";
 import { mp4Medias, outputMedias, TS_CODECS } from "../../lib/protocol/http/output_medias.ts";
 import { parseMseCodecs } from "../../lib/protocol/mse/codecs.ts";
-import { may } from "../access/account.ts";
-import type { RequestUser } from "../auth.ts";
+import { mayRead, requestUser } from "../auth.ts";
 import type { AppContext } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { peerOf, requestStream, streamOf } from "./output_common.ts";
@@ -74,9 +73,9 @@ export function hlsRoutes(app: Hono, ctx: AppContext, wsHandlers: WsHandlers): H
         "NotFound",
       );
     }
-    const user = c.get("user" as never) as RequestUser | undefined;
+    const user = requestUser(c);
     const name = streamOfSession.get(session);
-    if (user && name !== undefined && !may(user, "read", name)) {
+    if (user && name !== undefined && !mayRead(user, name)) {
       throw new ApiError(403, `User "${user.name}" may not access stream "${name}".`, "Forbidden");
     }
     return session;

@@ -19,7 +19,7 @@ import { SourceError } from "../../lib/core/errors.ts";
 import { peekBody } from "../../lib/protocol/http/body_peek.ts";
 import { type ByteStreamFormat, openByteStream } from "../../lib/protocol/http/byte_stream_producer.ts";
 import { STREAM_FORMAT_LABEL } from "../../lib/protocol/http/stream_format.ts";
-import type { RequestUser } from "../auth.ts";
+import { requestUser } from "../auth.ts";
 import type { AppContext } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { peerOf, streamOf } from "./output_common.ts";
@@ -54,7 +54,7 @@ async function ingest(c: Context, ctx: AppContext, formats: readonly ByteStreamF
   if (!dst) {
     throw new ApiError(400, `Missing query parameter dst=: name the stream to push into, e.g. ${c.req.path}?dst=camera1.`, "BadRequest");
   }
-  const user = c.get("user" as never) as RequestUser | undefined;
+  const user = requestUser(c);
   const stream = streamOf(ctx, dst, user, "publish");
   const body = c.req.raw.body;
   if (!body) throw new ApiError(400, `The request has no body: send ${name} in it.`, "BadRequest");

@@ -11,7 +11,7 @@ import type { Stream } from "../../lib/core/stream.ts";
 import type { ChunkSink } from "../../lib/protocol/http/chunk_sink.ts";
 import type { OutputPeer } from "../../lib/protocol/http/output_consumer.ts";
 import { matchesPattern, may, type StreamAction } from "../access/account.ts";
-import type { RequestUser } from "../auth.ts";
+import { type RequestUser, requestUser } from "../auth.ts";
 import type { AppContext } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import type { WsConnection } from "./ws.ts";
@@ -69,7 +69,7 @@ export function streamOf(
  * ```
  */
 export function requestStream(ctx: AppContext, c: Context): Stream {
-  return streamOf(ctx, c.req.query("src"), c.get("user" as never) as RequestUser | undefined);
+  return streamOf(ctx, c.req.query("src"), requestUser(c));
 }
 
 /**

@@ -18,7 +18,7 @@
 import type { Context, Hono } from "hono";
 import { StreamNotFoundError } from "../../lib/core/errors.ts";
 import { CutRangeError } from "../../lib/record/cut.ts";
-import type { RequestUser } from "../auth.ts";
+import { requestUser as userOf } from "../auth.ts";
 import type { AppContext } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import type { RecordManager } from "../modules/record.ts";
@@ -51,10 +51,6 @@ export function parseRfc3339(name: string, text: string | undefined): number {
     throw new ApiError(400, `Invalid ${name}="${text}": give an RFC 3339 time such as 2026-12-03T17:00:00Z (URL-encode "+" as %2B).`, "BadRequest");
   }
   return ms;
-}
-
-function userOf(c: Context): RequestUser | undefined {
-  return c.get("user" as never) as RequestUser | undefined;
 }
 
 /** The `src=` of a recordings request: present, a possible folder name, and allowed for the user. */

@@ -27,8 +27,7 @@ import { deleteStream, setStream } from "../config/mod.ts";
 import type { AppContext } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { assertNetworkSources, serverSourcePolicy, type SourcePolicy } from "../source_policy.ts";
-import { may } from "../access/account.ts";
-import type { RequestUser } from "../auth.ts";
+import { mayRead, requestUser } from "../auth.ts";
 import { streamOf } from "./output_common.ts";
 
 /**
@@ -108,10 +107,10 @@ export function streamsRoutes(app: Hono, ctx: AppContext): void {
   // A viewer sees only the streams it may watch (403 for another one, as on the media routes).
   app.get("/api/streams", (c) => {
     const src = c.req.query("src");
-    const user = c.get("user" as never) as RequestUser | undefined;
+    const user = requestUser(c);
     if (src !== undefined) return c.json(streamOf(ctx, src, user).info());
     const all: Record<string, unknown> = {};
-    for (const stream of hub.streams()) if (!user || may(user, "read", stream.name)) all[stream.name] = stream.info();
+    for (const stream of hub.streams()) if (mayRead(user, stream.name)) all[stream.name] = stream.info();
     return c.json(all);
   });
 

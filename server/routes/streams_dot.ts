@@ -13,8 +13,7 @@ import type { Hono } from "hono";
 import { StreamNotFoundError } from "../../lib/core/errors.ts";
 import type { Stream, StreamInfo } from "../../lib/core/stream.ts";
 import type { AppContext } from "../context.ts";
-import { may } from "../access/account.ts";
-import type { RequestUser } from "../auth.ts";
+import { mayRead, requestUser } from "../auth.ts";
 import { ApiError } from "../errors.ts";
 
 interface TrackInfo {
@@ -108,12 +107,12 @@ export function streamsToDot(streams: Stream[]): string {
 export function streamsDotRoutes(app: Hono, ctx: AppContext): void {
   app.get("/api/streams.dot", (c) => {
     const src = c.req.query("src");
-    const user = c.get("user" as never) as RequestUser | undefined;
+    const user = requestUser(c);
     // A viewer sees only the streams it may watch; naming another one is refused.
-    let streams = ctx.hub.streams().filter((s) => !user || may(user, "read", s.name));
+    let streams = ctx.hub.streams().filter((s) => mayRead(user, s.name));
     if (src !== undefined) {
       const names = src.split(",");
-      const denied = user && names.find((n) => ctx.hub.get(n) && !may(user, "read", n));
+      const denied = user && names.find((n) => ctx.hub.get(n) && !mayRead(user, n));
       if (user && denied) throw new ApiError(403, `User "${user.name}" may not access stream "${denied}".`, "Forbidden");
       streams = streams.filter((s) => names.includes(s.name));
       if (streams.length === 0) throw new StreamNotFoundError(src);

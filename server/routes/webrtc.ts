@@ -18,7 +18,7 @@
  * @module
  */
 import type { Context, Hono } from "hono";
-import type { RequestUser } from "../auth.ts";
+import { type RequestUser, requestUser } from "../auth.ts";
 import type { AppContext } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import type { IceServer, PlayOptions, WebRtcServer, WebRtcSession } from "../../lib/protocol/webrtc/mod.ts";
@@ -133,7 +133,7 @@ export function webrtcRoutes(
   });
 
   app.post("/api/webrtc", async (c) => {
-    const user = c.get("user" as never) as RequestUser | undefined;
+    const user = requestUser(c);
     if (!c.req.query("src")) {
       if (c.req.query("dst")) return whip(c, user);
       throw new ApiError(
@@ -194,7 +194,7 @@ export function webrtcRoutes(
     const id = c.req.query("id");
     if (!id) throw new ApiError(400, "Missing query parameter id=: the Location of the session.", "BadRequest");
     const session = webrtc.get(id);
-    const user = c.get("user" as never) as RequestUser | undefined;
+    const user = requestUser(c);
     const publishing = session ? undefined : ingest?.get(id);
     if (publishing) {
       // Ending a publish needs the same right as starting it.

@@ -7,7 +7,7 @@
  */
 import type { Context, Hono } from "hono";
 import type { WSContext } from "hono/ws";
-import type { RequestUser } from "../auth.ts";
+import { type RequestUser, requestUser } from "../auth.ts";
 import type { AppContext } from "../context.ts";
 import { maskSecrets } from "../errors.ts";
 
@@ -75,7 +75,7 @@ export function wsRoutes(app: Hono, ctx: AppContext, handlers: WsHandlers = new 
         send: (message) => socket?.send(JSON.stringify(message)),
         sendBinary: (data) => socket?.send(data),
         bufferedAmount: () => socketBufferedAmount(socket),
-        user: c.get("user" as never) as RequestUser | undefined,
+        user: requestUser(c),
         remoteAddr: ctx.remoteAddress?.(c),
         userAgent: c.req.header("user-agent"),
         onClose: (fn) => void closers.push(fn),
