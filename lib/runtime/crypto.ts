@@ -59,3 +59,34 @@ export function hmacSha1Native(key: Uint8Array, parts: readonly Uint8Array[]): U
   for (const p of parts) h.update(p);
   return h.digest();
 }
+
+/**
+ * Whether the runtime's own HMAC-SHA1 beats the TypeScript one of lib/protocol/srtp/sha1.ts for a
+ * 1200-byte packet, a native HMAC object per packet included (scripts/bench/srtp_cost.ts): on Bun
+ * (JavaScriptCore runs the TypeScript SHA-1 slowly, its native HMAC is cheap) yes; on Node and Deno
+ * no, or not by enough to pay for a native object per packet that only the GC frees.
+ */
+export const nativeHmacSha1Preferred: boolean = "Bun" in globalThis;
+
+/**
+ * HMAC-SHA1 under `key` of `data[off, off + len)` followed by `trailer`, through the runtime; the
+ * first `outLen` bytes of the MAC are written to `out` at `outOff`.
+ *
+ * @example
+ * ```ts
+ * hmacSha1NativeInto(authKey, packet, 0, n, rocBytes, packet, n, 10);
+ * ```
+ */
+export function hmacSha1NativeInto(
+  key: Uint8Array,
+  data: Uint8Array,
+  off: number,
+  len: number,
+  trailer: Uint8Array,
+  out: Uint8Array,
+  outOff: number,
+  outLen: number,
+): void {
+  const mac = createHmac("sha1", key).update(data.subarray(off, off + len)).update(trailer).digest();
+  for (let i = 0; i < outLen; i++) out[outOff + i] = mac[i];
+}

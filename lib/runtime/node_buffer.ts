@@ -17,3 +17,17 @@ import { Buffer } from "node:buffer";
 export function asNodeBuffer(data: Uint8Array): Uint8Array {
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
+
+/**
+ * `size` bytes whose contents are not cleared, for a buffer the caller fills completely before
+ * reading (an outgoing packet). On Node and Bun small sizes come from a shared slab, cheaper than
+ * `new Uint8Array(size)`.
+ *
+ * @example
+ * ```ts
+ * const out = allocUnfilled(1210); // then write every byte
+ * ```
+ */
+export function allocUnfilled(size: number): Uint8Array {
+  return Buffer.allocUnsafe(size);
+}

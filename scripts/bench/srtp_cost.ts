@@ -2,7 +2,9 @@
  * What one WebRTC packet costs strom per viewer, piece by piece, on the runtime it runs on: werift's
  * SRTP encryption of a 1200-byte RTP packet (AES_CM_128_HMAC_SHA1_80 and AEAD_AES_128_GCM, the
  * profiles browsers negotiate), the same bytes through one bulk AES-128-CTR + HMAC-SHA1 pass of
- * node:crypto (the throughput floor of the cipher itself), and one UDP send to loopback through the
+ * node:crypto (the throughput floor of the cipher itself), strom's own SRTP sender (lib/protocol/srtp/:
+ * one reused AES-128-ECB cipher for the keystream, HMAC-SHA1 either per packet through node:crypto or
+ * in TypeScript with precomputed pads) and its pieces, and one UDP send to loopback through the
  * socket strom uses (lib/runtime/udp.ts). Prints microseconds per packet.
  *
  *   node --import tsx scripts/bench/srtp_cost.ts
@@ -19,6 +21,9 @@ import {
   SrtpSession,
 } from "werift";
 import { udpBind } from "../../lib/runtime/udp.ts";
+import { aes128EcbEncryptor, hmacSha1Native } from "../../lib/runtime/crypto.ts";
+import { allocUnfilled } from "../../lib/runtime/node_buffer.ts";
+import { HmacSha1, SRTP_AUTH_TAG_LENGTH, SrtpProtector } from "../../lib/protocol/srtp/mod.ts";
 
 const PAYLOAD = 1200 - 12;
 const N = 20_000;
@@ -48,13 +53,20 @@ function session(profile: number): SrtpSession {
 }
 
 const payload = randomBytes(PAYLOAD);
-for (const [name, profile] of [
-  ["werift SRTP AES_CM_128_HMAC_SHA1_80", ProtectionProfileAes128CmHmacSha1_80],
-  ["werift SRTP AEAD_AES_128_GCM", ProtectionProfileAeadAes128Gcm],
-] as const) {
+for (
+  const [name, profile] of [
+    ["werift SRTP AES_CM_128_HMAC_SHA1_80", ProtectionProfileAes128CmHmacSha1_80],
+    ["werift SRTP AEAD_AES_128_GCM", ProtectionProfileAeadAes128Gcm],
+  ] as const
+) {
   const s = session(profile);
   perPacket(name, N, (i) => {
-    const header = new RtpHeader({ payloadType: 96, sequenceNumber: i & 0xffff, timestamp: i * 3600, ssrc: 1234 });
+    const header = new RtpHeader({
+      payloadType: 96,
+      sequenceNumber: i & 0xffff,
+      timestamp: i * 3600,
+      ssrc: 1234,
+    });
     s.encrypt(payload, header);
   });
 }
@@ -74,13 +86,65 @@ perPacket("node:crypto per packet: new AES-128-CTR + HMAC-SHA1 each", N, () => {
   createHmac("sha1", key).update(enc).digest();
 });
 
+// strom's SRTP sender and its pieces.
+const authKey = randomBytes(20);
+const packet = new Uint8Array(12 + PAYLOAD + SRTP_AUTH_TAG_LENGTH);
+packet.set(payload, 12);
+const roc = new Uint8Array(4);
+perPacket("HMAC-SHA1 of a packet: node:crypto createHmac per packet", N, () => {
+  hmacSha1Native(authKey, [packet.subarray(0, 12 + PAYLOAD), roc]);
+});
+const ts = new HmacSha1(authKey);
+perPacket(
+  "HMAC-SHA1 of a packet: TypeScript, precomputed pads, no allocation (lib/protocol/srtp/sha1.ts)",
+  N,
+  () => {
+    ts.macWithTrailer(packet, 0, 12 + PAYLOAD, 0, packet, 12 + PAYLOAD, SRTP_AUTH_TAG_LENGTH);
+  },
+);
+const ecb = aes128EcbEncryptor(key);
+const counters = new Uint8Array(Math.ceil(PAYLOAD / 16) * 16);
+perPacket("AES-CM keystream of a packet: one reused AES-128-ECB cipher (lib/runtime/crypto.ts)", N, () => {
+  ecb.encryptBlocks(counters);
+});
+for (const nativeHmac of [false, true]) {
+  const protector = new SrtpProtector(randomBytes(16), randomBytes(14), { nativeHmac });
+  const hmac = nativeHmac ? "createHmac" : "TypeScript HMAC";
+  perPacket(
+    `strom SRTP AES_CM_128_HMAC_SHA1_80 (lib/protocol/srtp, ${hmac}), output buffer + payload copy`,
+    N,
+    (i) => {
+      const out = allocUnfilled(12 + PAYLOAD + SRTP_AUTH_TAG_LENGTH);
+      out[0] = 0x80;
+      out[1] = 96;
+      out[2] = (i >>> 8) & 0xff;
+      out[3] = i & 0xff;
+      out.set(payload, 12);
+      protector.protect(out, 12, PAYLOAD, 1234, i & 0xffff);
+    },
+  );
+}
+perPacket("werift RtpHeader: new + serialize (what strom's sender avoids)", N, (i) => {
+  const header = new RtpHeader({
+    payloadType: 96,
+    sequenceNumber: i & 0xffff,
+    timestamp: i * 3600,
+    ssrc: 1234,
+  });
+  header.serialize(header.serializeSize);
+});
+
 const a = await udpBind({ hostname: "127.0.0.1", port: 0 });
 const b = await udpBind({ hostname: "127.0.0.1", port: 0 });
 b.onMessage = () => {};
 const pkt = new Uint8Array(1200);
-perPacket("UDP send to loopback (lib/runtime/udp.ts), the synchronous part only (Deno: queued, dropped past 2048 in flight)", N, () => {
-  a.send(pkt, b.addr.port, "127.0.0.1");
-});
+perPacket(
+  "UDP send to loopback (lib/runtime/udp.ts), the synchronous part only (Deno: queued, dropped past 2048 in flight)",
+  N,
+  () => {
+    a.send(pkt, b.addr.port, "127.0.0.1");
+  },
+);
 await new Promise((r) => setTimeout(r, 300));
 a.close();
 b.close();

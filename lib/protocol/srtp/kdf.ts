@@ -32,7 +32,12 @@ export interface SrtpSessionKeys {
  * `length` bytes of the AES-CM PRF for `label` (RFC 3711 4.3.1 and 4.3.3, key derivation rate 0):
  * AES-CM under the master key with IV = (label << 48 XOR master salt) * 2^16.
  */
-export function srtpPrf(aes: AesEcbEncryptor, masterSalt: Uint8Array, label: number, length: number): Uint8Array {
+export function srtpPrf(
+  aes: AesEcbEncryptor,
+  masterSalt: Uint8Array,
+  label: number,
+  length: number,
+): Uint8Array {
   const blocks = Math.ceil(length / 16);
   const input = new Uint8Array(blocks * 16);
   for (let j = 0; j < blocks; j++) {

@@ -25,7 +25,9 @@ export class HmacSha1 {
    * @throws {RangeError} for a longer key.
    */
   constructor(key: Uint8Array) {
-    if (key.length > BLOCK) throw new RangeError(`HMAC-SHA1 keys longer than ${BLOCK} bytes are not supported, got ${key.length}`);
+    if (key.length > BLOCK) {
+      throw new RangeError(`HMAC-SHA1 keys longer than ${BLOCK} bytes are not supported, got ${key.length}`);
+    }
     const pad = new Uint8Array(BLOCK);
     for (const [value, state] of [[0x36, this.#inner], [0x5c, this.#outer]] as const) {
       pad.fill(value);
@@ -95,31 +97,33 @@ export class HmacSha1 {
     if (end > BLOCK) this.#block(tail, BLOCK);
   }
 
-  /** SHA-1's compression of the 64 bytes at `b[p]` into the state. */
+  /** SHA-1's compression of the 64 bytes at `b[p]` into the state (one loop: measured faster than
+   * separate schedule and round loops on all three runtimes). */
   #block(b: Uint8Array, p: number): void {
     const w = this.#w;
-    for (let i = 0; i < 16; i++, p += 4) w[i] = (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3];
-    for (let i = 16; i < 80; i++) {
-      const x = w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16];
-      w[i] = (x << 1) | (x >>> 31);
-    }
     const h = this.#h;
     let a = h[0], bb = h[1], c = h[2], d = h[3], e = h[4];
-    for (let i = 0; i < 20; i++) {
-      const t = (((a << 5) | (a >>> 27)) + ((bb & c) | (~bb & d)) + e + w[i] + 0x5a827999) | 0;
-      e = d, d = c, c = (bb << 30) | (bb >>> 2), bb = a, a = t;
-    }
-    for (let i = 20; i < 40; i++) {
-      const t = (((a << 5) | (a >>> 27)) + (bb ^ c ^ d) + e + w[i] + 0x6ed9eba1) | 0;
-      e = d, d = c, c = (bb << 30) | (bb >>> 2), bb = a, a = t;
-    }
-    for (let i = 40; i < 60; i++) {
-      const t = (((a << 5) | (a >>> 27)) + ((bb & c) | (bb & d) | (c & d)) + e + w[i] + 0x8f1bbcdc) | 0;
-      e = d, d = c, c = (bb << 30) | (bb >>> 2), bb = a, a = t;
-    }
-    for (let i = 60; i < 80; i++) {
-      const t = (((a << 5) | (a >>> 27)) + (bb ^ c ^ d) + e + w[i] + 0xca62c1d6) | 0;
-      e = d, d = c, c = (bb << 30) | (bb >>> 2), bb = a, a = t;
+    for (let i = 0; i < 80; i++) {
+      let x: number;
+      if (i < 16) {
+        x = (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3];
+        p += 4;
+      } else {
+        x = w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16];
+        x = (x << 1) | (x >>> 31);
+      }
+      w[i] = x;
+      let f: number;
+      if (i < 20) f = ((bb & c) | (~bb & d)) + 0x5a827999;
+      else if (i < 40) f = (bb ^ c ^ d) + 0x6ed9eba1;
+      else if (i < 60) f = ((bb & c) | (bb & d) | (c & d)) + 0x8f1bbcdc;
+      else f = (bb ^ c ^ d) + 0xca62c1d6;
+      const t = (((a << 5) | (a >>> 27)) + f + e + x) | 0;
+      e = d;
+      d = c;
+      c = (bb << 30) | (bb >>> 2);
+      bb = a;
+      a = t;
     }
     h[0] = (h[0] + a) | 0;
     h[1] = (h[1] + bb) | 0;
