@@ -51,8 +51,11 @@ export class MetricsCollector {
     this.#redact = labelRedactor(options.secrets);
   }
 
-  /** The exposition text of this moment. */
-  scrape(): string {
+  /**
+   * The exposition text of this moment. `visible` narrows the per-stream series to the streams an
+   * account may watch (the server-wide totals stay whole, as in `/api/health`).
+   */
+  scrape(visible?: (stream: string) => boolean): string {
     const o = this.#options;
     const writer = new ExpositionWriter();
     writeProcessMetrics(writer, {
@@ -69,7 +72,7 @@ export class MetricsCollector {
       ));
     }
     o.limits?.writeMetrics(writer);
-    writeStreamMetrics(writer, o.hub, this.#redact);
+    writeStreamMetrics(writer, o.hub, this.#redact, visible);
     return writer.text();
   }
 }

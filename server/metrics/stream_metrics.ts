@@ -66,6 +66,7 @@ export function writeStreamMetrics(
   writer: ExpositionWriter,
   hub: StreamHub,
   redact: (value: string) => string = labelRedactor(),
+  visible: (stream: string) => boolean = () => true,
 ): void {
   const streams = hub.streams();
   writer.gauge("strom_streams", "Streams known to the server (configured, added by API, or opened by URL).")
@@ -96,6 +97,7 @@ export function writeStreamMetrics(
   const senders = writer.gauge("strom_track_senders", "Viewer tracks fed by a source track.");
 
   for (const s of streams) {
+    if (!visible(s.name)) continue;
     const info = s.info();
     const stream = redact(info.name);
     streamConsumers.set({ stream }, info.consumers.length);

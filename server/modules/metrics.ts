@@ -6,6 +6,7 @@
  * @module
  */
 import { runtimeName } from "../../lib/runtime/env.ts";
+import { mayRead, requestUser } from "../auth.ts";
 import {
   EXPOSITION_CONTENT_TYPE,
   HttpRequestMetrics,
@@ -46,7 +47,13 @@ export function createMetricsModule(options: { stats?: ProcessStats; now?: () =>
         secrets: ctx.secrets,
         now: options.now,
       });
-      app.get(path, (c) => c.body(collector.scrape(), 200, { "content-type": EXPOSITION_CONTENT_TYPE }));
+      app.get(path, (c) => {
+        // An account limited to some streams sees only those streams' series (their names and
+        // source URLs are what it may not learn otherwise); give a Prometheus scraper its own account.
+        const user = requestUser(c);
+        const visible = user ? (stream: string) => mayRead(user, stream) : undefined;
+        return c.body(collector.scrape(visible), 200, { "content-type": EXPOSITION_CONTENT_TYPE });
+      });
       ctx.log.child({ module: "metrics" }).debug("serving Prometheus metrics", { path });
     },
   };

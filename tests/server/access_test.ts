@@ -463,7 +463,7 @@ describe("accounts on every protocol", () => {
     await res.body?.cancel();
   }, 30_000);
 
-  it("a viewer's list of streams (and /api/health's) holds only the streams it may watch", async () => {
+  it("a viewer's list of streams (and /api/health's and /metrics') holds only the streams it may watch", async () => {
     const list = await (await request("viewer", "GET", "/api/streams")).json();
     expect(Object.keys(list)).toEqual(["cam1"]);
     const all = await (await admin("GET", "/api/streams")).json();
@@ -477,6 +477,13 @@ describe("accounts on every protocol", () => {
     const adminHealth = await (await admin("GET", "/api/health")).json();
     expect(Object.keys(adminHealth.stream_states)).toContain("cam2");
     expect(health.streams).toBe(adminHealth.streams);
+    // /metrics: the viewer's scrape names cam1 only; the admin's names every stream.
+    const metrics = await (await request("viewer", "GET", "/metrics")).text();
+    expect(metrics).toContain('strom_stream_consumers{stream="cam1"}');
+    expect(metrics).not.toContain('stream="cam2"');
+    expect(metrics).not.toContain('stream="scratch"');
+    const adminMetrics = await (await admin("GET", "/metrics")).text();
+    expect(adminMetrics).toContain('strom_stream_consumers{stream="cam2"}');
   });
 
   it.skipIf(!hasFfprobe)("ffprobe logs in with Digest as the viewer and plays cam1; cam2 is refused", async () => {
