@@ -97,11 +97,12 @@ export function writeStreamMetrics(
   const senders = writer.gauge("strom_track_senders", "Viewer tracks fed by a source track.");
 
   for (const s of streams) {
-    if (!visible(s.name)) continue;
     const info = s.info();
+    // The totals by format are the server's; the series that name a stream only for those visible.
+    for (const c of info.consumers as ConsumerInfo[]) consumers.add({ format: c.format || "unknown" }, 1);
+    if (!visible(info.name)) continue;
     const stream = redact(info.name);
     streamConsumers.set({ stream }, info.consumers.length);
-    for (const c of info.consumers as ConsumerInfo[]) consumers.add({ format: c.format || "unknown" }, 1);
 
     const states = new Map<string, number>(SLOT_STATES.map((st) => [st, 0]));
     for (const p of info.producers as ProducerInfo[]) {
