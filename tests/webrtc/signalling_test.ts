@@ -68,6 +68,10 @@ async function play(form: "whep" | "json" | "form" | "raw"): Promise<{ viewer: V
   expect(answer).toMatch(/^v=0/);
   // Not trickled: the answer carries its candidates.
   expect(answer).toMatch(/a=candidate:\S+ 1 udp \d+ 127\.0\.0\.1 \d+ typ host/);
+  // The peer offered actpass: strom answers passive, so the peer starts DTLS at once.
+  expect(offer).toContain("a=setup:actpass");
+  expect(answer).toContain("a=setup:passive");
+  expect(answer).not.toContain("a=setup:active");
   await viewer.accept(answer);
   await until(`video over ${form}`, () => viewer.packets.video > 20, 10_000);
   return { viewer, res };
