@@ -30,12 +30,13 @@
  * @module
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Child, ROOT, type Runtime, runtimeCommand, sleep } from "./_children.ts";
 import { rssBytes } from "./_proc_stats.ts";
+import { cameraClip } from "./_setup.ts";
 import { playRtsp } from "./_rtsp_wire.ts";
 
 function arg(name: string, fallback?: string): string | undefined {
@@ -59,22 +60,7 @@ const log = (msg: string) => console.error(`[hls_memory] ${msg}`);
 // Camera: the RTSP fan-out bench's clip and endpoint.
 
 function ensureClip(): string {
-  const given = arg("clip");
-  if (given) return given;
-  const dir = join(tmpdir(), "strom-bench");
-  mkdirSync(dir, { recursive: true });
-  const clip = join(dir, "cam_1080p25_4m_20s.ts");
-  if (existsSync(clip)) return clip;
-  log("encoding the 20 s 1080p25 4 Mbit/s camera clip once (libx264 ultrafast)...");
-  const tmp = `${clip}.part.ts`;
-  // As scripts/bench/rtsp_fanout.ts: an IDR every 2 s, no B-frames, SPS/PPS before each IDR.
-  // deno-fmt-ignore
-  execFileSync("ffmpeg", ["-hide_banner", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
-    "testsrc2=size=1920x1080:rate=25,noise=alls=12:allf=t", "-t", "20", "-c:v", "libx264", "-preset", "ultrafast",
-    "-b:v", "4M", "-maxrate", "4M", "-bufsize", "4M", "-g", "50", "-bf", "0", "-pix_fmt", "yuv420p", "-f", "mpegts", tmp],
-    { stdio: ["ignore", "ignore", "inherit"], timeout: 180_000 });
-  renameSync(tmp, clip);
-  return clip;
+  return arg("clip") ?? cameraClip(log);
 }
 
 async function startCamera(clip: string): Promise<{ stop(): Promise<void>; url: string }> {
