@@ -8,6 +8,7 @@
  * @module
  */
 import type * as Werift from "werift";
+import { patchDtlsClient } from "./dtls_client_patch.ts";
 
 let loaded: typeof Werift | undefined;
 let loading: Promise<typeof Werift> | undefined;
@@ -22,7 +23,10 @@ let loading: Promise<typeof Werift> | undefined;
  */
 export function loadWerift(): Promise<typeof Werift> {
   if (loaded) return Promise.resolve(loaded);
-  loading ??= import("werift").then((m) => (loaded = m));
+  loading ??= import("werift").then((m) => {
+    patchDtlsClient(m); // a retransmitted flight 4 must not re-key the DTLS client (see the file)
+    return (loaded = m);
+  });
   return loading;
 }
 
