@@ -21,6 +21,7 @@ import { werift } from "./werift.ts";
 import { acceptRemoteCandidate, announceCandidates, type IcePolicy, weriftIceConfig } from "./ice_policy.ts";
 import { keepInactiveBundled, parseCandidate, replaceCandidates, sdpCandidates } from "./sdp.ts";
 import { weriftDirect } from "./werift_direct.ts";
+import { defaultSrtpMode, useFastSrtp } from "./fast_srtp.ts";
 
 /** Options of a {@link PeerSession}. */
 export interface PeerSessionOptions {
@@ -33,6 +34,12 @@ export interface PeerSessionOptions {
   silenceTimeoutMs?: number;
   /** Close when `disconnected` lasts this long. Default 5000. */
   disconnectTimeoutMs?: number;
+  /**
+   * SRTP for what this session sends: `"fast"` negotiates AES_CM_128_HMAC_SHA1_80 and protects
+   * outgoing RTP with strom's sender (fast_srtp.ts); `"werift"` leaves werift's profiles and sender.
+   * Default: {@link defaultSrtpMode} (fast on Node and Bun). Sessions that only receive keep werift's.
+   */
+  srtp?: "fast" | "werift";
   log?: Logger;
 }
 
@@ -84,6 +91,7 @@ export class PeerSession {
   #unsubscribe: (() => void)[] = [];
   /** Unregisters from the shared ICE port (policy.mux), once registered. */
   #muxUnregister: (() => void) | undefined;
+  readonly #srtp: "fast" | "werift";
 
   constructor(options: PeerSessionOptions) {
     this.policy = options.ice ?? {};
@@ -91,6 +99,7 @@ export class PeerSession {
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 15000;
     this.#silenceTimeoutMs = options.silenceTimeoutMs ?? 10000;
     this.#disconnectTimeoutMs = options.disconnectTimeoutMs ?? 5000;
+    this.#srtp = options.srtp ?? defaultSrtpMode();
     const { RTCPeerConnection } = werift();
     this.pc = new RTCPeerConnection({
       ...weriftIceConfig(this.policy),
@@ -151,6 +160,10 @@ export class PeerSession {
         const d = t.dtlsTransport as unknown as { role: string } | undefined;
         if (d && d.role === "auto") d.role = "server";
       }
+    }
+    // Before ICE and DTLS start: a session that sends negotiates AES-CM and sends through strom's SRTP.
+    if (this.#srtp === "fast" && this.pc.getTransceivers().some((t) => t.direction.includes("send"))) {
+      this.#unsubscribe.push(useFastSrtp(this.pc));
     }
     const answer = await this.pc.createAnswer();
     await this.pc.setLocalDescription(answer);

@@ -1,0 +1,244 @@
+/**
+ * strom's SRTP sender in place of werift's for a viewer's outgoing RTP (issue 9: CPU and memory per
+ * viewer). werift 0.24's `RTCDtlsTransport.sendRtp` makes a new cipher object, HMAC object and
+ * header buffer per packet and viewer (scripts/bench/srtp_cost.ts; the cipher's native state is
+ * freed only at GC). With AES_CM_128_HMAC_SHA1_80 strom's {@link SrtpProtector} reuses one AES-ECB
+ * cipher per session and allocates only the packet it sends.
+ *
+ * - Before DTLS starts, {@link useFastSrtp} makes the DTLS handshake pick AES_CM_128_HMAC_SHA1_80:
+ *   as DTLS client (what werift is when it answers) it offers only that profile, because the server
+ *   (a browser) picks by its own preference, which is GCM first; every WebRTC endpoint implements
+ *   AES_CM_128_HMAC_SHA1_80 (RFC 8827). As DTLS server it lists it first (werift picks by its own
+ *   order), keeping GCM for a peer that offers nothing else.
+ * - When the transport is connected with that profile, its `sendRtp(payload, header)` is replaced
+ *   on the instance: werift's header object is written straight into the output buffer (as
+ *   werift's `RtpHeader.serialize` lays it out), the payload copied after it and protected in place.
+ *   werift's RTP sender and its NACK retransmissions (RTX too) call this same method. With any other
+ *   profile werift's own path stays.
+ *
+ * Relies on werift 0.24's `RTCDtlsTransport` shape (`srtpProfiles`, `dtls.srtp.srtpProfile`,
+ * `dtls.extractSessionKeys`, `srtp.localContext.srtpSSRCStates`, `iceTransport.connection.send`);
+ * when a piece is missing the transport keeps werift's path.
+ *
+ * @module
+ */
+import type { RTCDtlsTransport, RTCPeerConnection } from "werift";
+import { allocUnfilled } from "../../runtime/node_buffer.ts";
+import { getEnv } from "../../runtime/env.ts";
+import { SRTP_AUTH_TAG_LENGTH, SrtpProtector } from "../srtp/mod.ts";
+
+/** werift's (and RFC 5764's) id of SRTP_AES128_CM_HMAC_SHA1_80. */
+export const SRTP_AES128_CM_HMAC_SHA1_80 = 0x0001;
+/** RFC 7714's id of SRTP_AEAD_AES_128_GCM. */
+const SRTP_AEAD_AES_128_GCM = 0x0007;
+
+const ONE_BYTE = 0xbede;
+const TWO_BYTE = 0x1000;
+
+/** The fields of werift's `RtpHeader` read here. */
+interface WeriftHeader {
+  version: number;
+  padding: boolean;
+  extension: boolean;
+  marker: boolean;
+  payloadType: number;
+  sequenceNumber: number;
+  timestamp: number;
+  ssrc: number;
+  csrc: number[];
+  extensionProfile: number;
+  extensions: { id: number; payload: Uint8Array }[];
+}
+
+/** The fields of werift's `RTCDtlsTransport` used here. */
+interface WeriftDtlsTransport {
+  state: string;
+  role: string;
+  srtpProfiles: number[];
+  bytesSent: number;
+  packetsSent: number;
+  onStateChange: { subscribe(fn: (state: string) => void): { unSubscribe: () => void } };
+  dtls?: {
+    srtp?: { srtpProfile?: number };
+    extractSessionKeys?(
+      keyLength: number,
+      saltLength: number,
+    ): { localKey: Uint8Array; localSalt: Uint8Array };
+  };
+  srtp?: {
+    localContext?: {
+      srtpSSRCStates?: Record<number, { rolloverCounter: number; lastSequenceNumber: number }>;
+    };
+  };
+  iceTransport: { connection: { send(data: Uint8Array): Promise<void> } };
+  sendRtp(payload: Uint8Array, header: WeriftHeader): Promise<number> | number;
+}
+
+const ignore = () => {};
+
+/**
+ * Which SRTP sender a session that sends uses when its options do not say: `STROM_WEBRTC_SRTP`
+ * (`fast` or `werift`) when set, else `fast`. (Deno once kept werift's: headless Chromium failed to
+ * decrypt some sessions there. The cause was werift's DTLS client re-keying after a repeated server
+ * flight 4, for every SRTP profile; dtls_client_patch.ts fixes it.)
+ */
+export function defaultSrtpMode(): "fast" | "werift" {
+  const env = getEnv("STROM_WEBRTC_SRTP");
+  if (env === "fast" || env === "werift") return env;
+  return "fast";
+}
+
+/**
+ * Makes each DTLS transport of `pc` that has not started yet negotiate AES_CM_128_HMAC_SHA1_80 and,
+ * once connected with it, send RTP through strom's SRTP sender. Call after the remote description is
+ * set and before ICE connects. Returns the unsubscribe function.
+ *
+ * @example
+ * ```ts
+ * await pc.setRemoteDescription(offer);
+ * const stop = useFastSrtp(pc);
+ * ```
+ */
+export function useFastSrtp(pc: RTCPeerConnection): () => void {
+  const subs: (() => void)[] = [];
+  const seen = new Set<unknown>();
+  for (const t of pc.getTransceivers()) {
+    const transport = t.dtlsTransport as unknown as WeriftDtlsTransport | undefined;
+    if (!transport || seen.has(transport)) continue;
+    seen.add(transport);
+    if (transport.state !== "new" || !Array.isArray(transport.srtpProfiles)) continue;
+    if (!transport.srtpProfiles.includes(SRTP_AES128_CM_HMAC_SHA1_80)) continue;
+    transport.srtpProfiles = transport.role === "server"
+      ? [
+        SRTP_AES128_CM_HMAC_SHA1_80,
+        ...transport.srtpProfiles.filter((p) => p !== SRTP_AES128_CM_HMAC_SHA1_80),
+      ]
+      : [SRTP_AES128_CM_HMAC_SHA1_80];
+    const sub = transport.onStateChange.subscribe((state) => {
+      if (state === "connected") installFastSrtp(transport as unknown as RTCDtlsTransport);
+    });
+    subs.push(sub.unSubscribe);
+  }
+  return () => {
+    for (const un of subs.splice(0)) un();
+  };
+}
+
+/**
+ * The SRTP profile DTLS selected on `transport`: `"AES_CM_128_HMAC_SHA1_80"`, `"AEAD_AES_128_GCM"`,
+ * or undefined before the handshake.
+ */
+export function selectedSrtpProfile(transport: RTCDtlsTransport): string | undefined {
+  const p = (transport as unknown as WeriftDtlsTransport).dtls?.srtp?.srtpProfile;
+  return p === SRTP_AES128_CM_HMAC_SHA1_80
+    ? "AES_CM_128_HMAC_SHA1_80"
+    : p === SRTP_AEAD_AES_128_GCM
+    ? "AEAD_AES_128_GCM"
+    : p === undefined
+    ? undefined
+    : `0x${p.toString(16)}`;
+}
+
+/** Whether `transport` sends through strom's SRTP sender. */
+export function usesFastSrtp(transport: RTCDtlsTransport): boolean {
+  return fast.has(transport as unknown as object);
+}
+
+const fast = new WeakSet<object>();
+
+/**
+ * Replaces `transport.sendRtp` with strom's SRTP sender when DTLS selected AES_CM_128_HMAC_SHA1_80.
+ * Returns whether it did.
+ */
+export function installFastSrtp(transport: RTCDtlsTransport): boolean {
+  const t = transport as unknown as WeriftDtlsTransport;
+  if (fast.has(t)) return true;
+  const dtls = t.dtls;
+  if (
+    dtls?.srtp?.srtpProfile !== SRTP_AES128_CM_HMAC_SHA1_80 || typeof dtls.extractSessionKeys !== "function"
+  ) {
+    return false;
+  }
+  const connection = t.iceTransport?.connection;
+  if (typeof connection?.send !== "function") return false;
+  const { localKey, localSalt } = dtls.extractSessionKeys(16, 14);
+  const protector = new SrtpProtector(localKey, localSalt);
+  // Packets werift protected already (if any went out before this ran) set where each SSRC is.
+  const states = t.srtp?.localContext?.srtpSSRCStates ?? {};
+  for (const ssrc of Object.keys(states)) {
+    const s = states[Number(ssrc)];
+    protector.seed(Number(ssrc), s.rolloverCounter, s.lastSequenceNumber);
+  }
+  t.sendRtp = function sendRtp(this: WeriftDtlsTransport, payload: Uint8Array, header: WeriftHeader): number {
+    try {
+      const out = protectRtp(protector, payload, header);
+      this.bytesSent += out.length;
+      this.packetsSent++;
+      connection.send(out).catch(ignore);
+      return out.length;
+    } catch {
+      return 0; // as werift: a packet that cannot be sent is dropped, never thrown into the sender
+    }
+  };
+  fast.add(t);
+  return true;
+}
+
+/** The SRTP packet of werift's `header` and `payload`: one new buffer. */
+function protectRtp(protector: SrtpProtector, payload: Uint8Array, header: WeriftHeader): Uint8Array {
+  const csrc = header.csrc;
+  const exts = header.extensions;
+  const profile = header.extensionProfile;
+  const hasExt = exts.length > 0 || header.extension;
+  let extBytes = 0;
+  if (hasExt) {
+    if (profile === ONE_BYTE) {
+      for (let i = 0; i < exts.length; i++) extBytes += 1 + exts[i].payload.length;
+    } else if (profile === TWO_BYTE) {
+      for (let i = 0; i < exts.length; i++) extBytes += 2 + exts[i].payload.length;
+    } else if (exts.length > 0) extBytes = exts[0].payload.length;
+  }
+  const extPadded = (extBytes + 3) & ~3;
+  const headerLength = 12 + csrc.length * 4 + (hasExt ? 4 + extPadded : 0);
+  const out = allocUnfilled(headerLength + payload.length + SRTP_AUTH_TAG_LENGTH);
+  out[0] = (header.version << 6) | (header.padding ? 0x20 : 0) | (hasExt ? 0x10 : 0) | (csrc.length & 0x0f);
+  out[1] = (header.marker ? 0x80 : 0) | (header.payloadType & 0x7f);
+  const seq = header.sequenceNumber;
+  out[2] = seq >>> 8;
+  out[3] = seq & 0xff;
+  writeU32(out, 4, header.timestamp);
+  writeU32(out, 8, header.ssrc);
+  let o = 12;
+  for (let i = 0; i < csrc.length; i++, o += 4) writeU32(out, o, csrc[i]);
+  if (hasExt) {
+    out[o] = profile >>> 8;
+    out[o + 1] = profile & 0xff;
+    out[o + 2] = extPadded >>> 10;
+    out[o + 3] = (extPadded >>> 2) & 0xff;
+    o += 4;
+    const end = o + extPadded;
+    if (profile === ONE_BYTE || profile === TWO_BYTE) {
+      for (let i = 0; i < exts.length; i++) {
+        const p = exts[i].payload;
+        if (profile === ONE_BYTE) out[o++] = (exts[i].id << 4) | ((p.length - 1) & 0x0f);
+        else (out[o++] = exts[i].id, out[o++] = p.length);
+        out.set(p, o);
+        o += p.length;
+      }
+    } else if (exts.length > 0) {
+      out.set(exts[0].payload, o);
+      o += exts[0].payload.length;
+    }
+    while (o < end) out[o++] = 0;
+  }
+  out.set(payload, headerLength);
+  protector.protect(out, headerLength, payload.length, header.ssrc, seq);
+  return out;
+}
+
+function writeU32(b: Uint8Array, o: number, v: number): void {
+  b[o] = v >>> 24;
+  b[o + 1] = (v >>> 16) & 0xff;
+  b[o + 2] = (v >>> 8) & 0xff;
+  b[o + 3] = v & 0xff;
+}
