@@ -2,8 +2,11 @@
  * SRTP protection of outgoing RTP packets for AES_CM_128_HMAC_SHA1_80 (RFC 3711): AES in counter
  * mode over the payload, then an 80-bit HMAC-SHA1 tag over header, encrypted payload and the
  * rollover counter. The keystream comes from one reused AES-128-ECB cipher object (a packet's
- * counter blocks in one call), the tag from {@link HmacSha1} with its key pads hashed once, so a
- * packet costs one keystream buffer from the runtime and no other allocation.
+ * counter blocks in one call). The tag: where the caller leaves {@link SRTP_HMAC_HEADROOM} bytes free
+ * before the packet and the runtime has a one-shot native hash (`crypto.hash`), HMAC-SHA1 is two of
+ * those calls (the key's inner pad written into that headroom, so header, payload and rollover
+ * counter are hashed in place); otherwise {@link HmacSha1} in TypeScript with its key pads hashed
+ * once, or the runtime's HMAC object on Bun.
  *
  * @module
  */
@@ -12,12 +15,21 @@ import {
   type AesEcbEncryptor,
   hmacSha1NativeInto,
   nativeHmacSha1Preferred,
+  oneShotSha1Preferred,
+  sha1OneShot,
 } from "../../runtime/crypto.ts";
 import { deriveSrtpKeys, type SrtpSessionKeys } from "./kdf.ts";
 import { HmacSha1 } from "./sha1.ts";
 
 /** Bytes of the authentication tag appended to every packet. */
 export const SRTP_AUTH_TAG_LENGTH = 10;
+
+/**
+ * Free bytes before the packet (its `offset` in the buffer passed to {@link SrtpProtector.protect})
+ * that let the tag come from two one-shot native hashes instead of the TypeScript HMAC: SHA-1's
+ * block, where the key's inner pad goes.
+ */
+export const SRTP_HMAC_HEADROOM = 64;
 
 /** Per-SSRC sender state: the rollover counter and the highest sequence number sent (s_l). */
 interface SsrcState {
@@ -27,8 +39,13 @@ interface SsrcState {
 
 /** Options of a {@link SrtpProtector}. */
 export interface SrtpProtectorOptions {
-  /** HMAC through the runtime instead of TypeScript. Default: what measured faster on this runtime. */
+  /** HMAC through the runtime's HMAC object instead of TypeScript (when there is no headroom). Default: what measured faster on this runtime. */
   nativeHmac?: boolean;
+  /**
+   * Use the runtime's one-shot SHA-1 when a packet has {@link SRTP_HMAC_HEADROOM} free bytes before
+   * it. Default: where it measured faster (`oneShotSha1Preferred`: Node and Bun, not Deno).
+   */
+  oneShotHash?: boolean;
 }
 
 /** Protects RTP packets of any number of SSRCs under one master key and salt. */
@@ -38,6 +55,10 @@ export class SrtpProtector {
   /** The auth key, when the runtime's HMAC is used instead (see `nativeHmacSha1Preferred`). */
   readonly #nativeKey: Uint8Array | undefined;
   readonly #roc = new Uint8Array(4);
+  /** The key XOR ipad (64 bytes), written before the packet for the one-shot inner hash. */
+  readonly #ipad: Uint8Array | undefined;
+  /** key XOR opad (64 bytes), then the inner digest: the outer hash's input. */
+  readonly #outer: Uint8Array | undefined;
   readonly #salt: Uint8Array;
   readonly #states = new Map<number, SsrcState>();
   /** Counter blocks of the current packet, grown to the largest payload seen. */
@@ -67,19 +88,28 @@ export class SrtpProtector {
     this.#hmac = new HmacSha1(keys.authKey);
     this.#nativeKey = (options?.nativeHmac ?? nativeHmacSha1Preferred) ? keys.authKey : undefined;
     this.#salt = keys.salt;
+    if ((options?.oneShotHash ?? oneShotSha1Preferred) && sha1OneShot && keys.authKey.length <= 64) {
+      const ipad = new Uint8Array(64).fill(0x36);
+      const outer = new Uint8Array(64 + 20).fill(0x5c, 0, 64);
+      for (let i = 0; i < keys.authKey.length; i++) (ipad[i] ^= keys.authKey[i], outer[i] ^= keys.authKey[i]);
+      this.#ipad = ipad;
+      this.#outer = outer;
+    }
   }
 
   /**
-   * Protects the RTP packet in `packet[0, headerLength + payloadLength)` in place: encrypts the
-   * payload and writes the tag right after it (`packet` must have {@link SRTP_AUTH_TAG_LENGTH}
-   * bytes of room there). Returns the SRTP packet's length. `ssrc` and `sequenceNumber` must be
-   * the header's.
+   * Protects the RTP packet in `packet[offset, offset + headerLength + payloadLength)` in place:
+   * encrypts the payload and writes the tag right after it (`packet` must have
+   * {@link SRTP_AUTH_TAG_LENGTH} bytes of room there). With `offset >=` {@link SRTP_HMAC_HEADROOM}
+   * the bytes before the packet are scratch (overwritten). Returns the SRTP packet's length.
+   * `ssrc` and `sequenceNumber` must be the header's.
    *
    * @example
    * ```ts
-   * const out = new Uint8Array(12 + payload.length + SRTP_AUTH_TAG_LENGTH);
-   * out.set(header); out.set(payload, 12);
-   * const n = protector.protect(out, 12, payload.length, ssrc, seq); // send out.subarray(0, n)
+   * const out = new Uint8Array(SRTP_HMAC_HEADROOM + 12 + payload.length + SRTP_AUTH_TAG_LENGTH);
+   * out.set(header, SRTP_HMAC_HEADROOM); out.set(payload, SRTP_HMAC_HEADROOM + 12);
+   * const n = protector.protect(out, 12, payload.length, ssrc, seq, SRTP_HMAC_HEADROOM);
+   * // send out.subarray(SRTP_HMAC_HEADROOM, SRTP_HMAC_HEADROOM + n)
    * ```
    */
   protect(
@@ -88,18 +118,32 @@ export class SrtpProtector {
     payloadLength: number,
     ssrc: number,
     sequenceNumber: number,
+    offset = 0,
   ): number {
     const roc = this.#rollover(ssrc >>> 0, sequenceNumber & 0xffff);
-    if (payloadLength > 0) this.#encrypt(packet, headerLength, payloadLength, ssrc, roc, sequenceNumber);
-    const end = headerLength + payloadLength;
-    if (this.#nativeKey) {
+    if (payloadLength > 0) {
+      this.#encrypt(packet, offset + headerLength, payloadLength, ssrc, roc, sequenceNumber);
+    }
+    const end = offset + headerLength + payloadLength;
+    if (this.#ipad && offset >= SRTP_HMAC_HEADROOM) {
+      // HMAC = H(K^opad || H(K^ipad || packet || ROC)), the inner input laid out in place: the pad
+      // in the headroom, the ROC where the tag goes.
+      const start = offset - SRTP_HMAC_HEADROOM;
+      packet.set(this.#ipad, start);
+      packet[end] = roc >>> 24, packet[end + 1] = (roc >>> 16) & 0xff;
+      packet[end + 2] = (roc >>> 8) & 0xff, packet[end + 3] = roc & 0xff;
+      const outer = this.#outer!;
+      outer.set(sha1OneShot!(packet.subarray(start, end + 4)), 64);
+      const mac = sha1OneShot!(outer);
+      for (let i = 0; i < SRTP_AUTH_TAG_LENGTH; i++) packet[end + i] = mac[i];
+    } else if (this.#nativeKey) {
       const r = this.#roc;
       r[0] = roc >>> 24, r[1] = (roc >>> 16) & 0xff, r[2] = (roc >>> 8) & 0xff, r[3] = roc & 0xff;
-      hmacSha1NativeInto(this.#nativeKey, packet, 0, end, r, packet, end, SRTP_AUTH_TAG_LENGTH);
+      hmacSha1NativeInto(this.#nativeKey, packet, offset, end - offset, r, packet, end, SRTP_AUTH_TAG_LENGTH);
     } else {
-      this.#hmac.macWithTrailer(packet, 0, end, roc, packet, end, SRTP_AUTH_TAG_LENGTH);
+      this.#hmac.macWithTrailer(packet, offset, end - offset, roc, packet, end, SRTP_AUTH_TAG_LENGTH);
     }
-    return end + SRTP_AUTH_TAG_LENGTH;
+    return end - offset + SRTP_AUTH_TAG_LENGTH;
   }
 
   /**
@@ -158,6 +202,16 @@ export class SrtpProtector {
       c[o + 13] = b13, c[o + 14] = j >>> 8, c[o + 15] = j & 0xff;
     }
     const ks = this.#aes.encryptBlocks(c.subarray(0, blocks * 16));
-    for (let i = 0; i < len; i++) packet[off + i] ^= ks[i];
+    let i = 0;
+    const at = packet.byteOffset + off;
+    if ((at & 3) === 0 && (ks.byteOffset & 3) === 0 && len >= 64) {
+      // Four bytes at a time where both sides are 4-aligned (XOR is the same in any byte order).
+      const words = len >>> 2;
+      const pw = new Int32Array(packet.buffer, at, words);
+      const kw = new Int32Array(ks.buffer, ks.byteOffset, words);
+      for (let w = 0; w < words; w++) pw[w] ^= kw[w];
+      i = words << 2;
+    }
+    for (; i < len; i++) packet[off + i] ^= ks[i];
   }
 }

@@ -25,7 +25,7 @@
 import type { RTCDtlsTransport, RTCPeerConnection } from "werift";
 import { allocUnfilled } from "../../runtime/node_buffer.ts";
 import { getEnv } from "../../runtime/env.ts";
-import { SRTP_AUTH_TAG_LENGTH, SrtpProtector } from "../srtp/mod.ts";
+import { SRTP_AUTH_TAG_LENGTH, SRTP_HMAC_HEADROOM, SrtpProtector } from "../srtp/mod.ts";
 
 /** werift's (and RFC 5764's) id of SRTP_AES128_CM_HMAC_SHA1_80. */
 export const SRTP_AES128_CM_HMAC_SHA1_80 = 0x0001;
@@ -184,7 +184,7 @@ export function installFastSrtp(transport: RTCDtlsTransport): boolean {
   return true;
 }
 
-/** The SRTP packet of werift's `header` and `payload`: one new buffer. */
+/** The SRTP packet of werift's `header` and `payload`: a view of one new buffer. */
 function protectRtp(protector: SrtpProtector, payload: Uint8Array, header: WeriftHeader): Uint8Array {
   const csrc = header.csrc;
   const exts = header.extensions;
@@ -200,7 +200,10 @@ function protectRtp(protector: SrtpProtector, payload: Uint8Array, header: Werif
   }
   const extPadded = (extBytes + 3) & ~3;
   const headerLength = 12 + csrc.length * 4 + (hasExt ? 4 + extPadded : 0);
-  const out = allocUnfilled(headerLength + payload.length + SRTP_AUTH_TAG_LENGTH);
+  // The SRTP packet starts after SRTP_HMAC_HEADROOM scratch bytes, where the protector hashes the
+  // key's inner pad in place (two one-shot native hashes instead of a TypeScript HMAC).
+  const buffer = allocUnfilled(SRTP_HMAC_HEADROOM + headerLength + payload.length + SRTP_AUTH_TAG_LENGTH);
+  const out = buffer.subarray(SRTP_HMAC_HEADROOM);
   out[0] = (header.version << 6) | (header.padding ? 0x20 : 0) | (hasExt ? 0x10 : 0) | (csrc.length & 0x0f);
   out[1] = (header.marker ? 0x80 : 0) | (header.payloadType & 0x7f);
   const seq = header.sequenceNumber;
@@ -232,7 +235,7 @@ function protectRtp(protector: SrtpProtector, payload: Uint8Array, header: Werif
     while (o < end) out[o++] = 0;
   }
   out.set(payload, headerLength);
-  protector.protect(out, headerLength, payload.length, header.ssrc, seq);
+  protector.protect(buffer, headerLength, payload.length, header.ssrc, seq, SRTP_HMAC_HEADROOM);
   return out;
 }
 
