@@ -55,8 +55,8 @@ async function handshake(werift: typeof Werift, repeatFlight4: boolean) {
   const make = () => CipherContext.createSelfSignedCertificateWithKey({ signature: 3, hash: 4 }, 23);
   const [clientCert, serverCert] = await Promise.all([make(), make()]);
   // Each end's transport sends to the other end's onData, a timer tick later, as a datagram would.
-  const serverLink: Link = { send: async (b) => void deliver(clientLink, b), close() {} };
-  const clientLink: Link = { send: async (b) => void deliver(serverLink, b), close() {} };
+  const serverLink: Link = { send: (b) => Promise.resolve(deliver(clientLink, b)), close() {} };
+  const clientLink: Link = { send: (b) => Promise.resolve(deliver(serverLink, b)), close() {} };
   const deliver = (to: Link, b: Uint8Array) => {
     if (repeatFlight4 && to === clientLink) b = replayFlight4(b) as Uint8Array;
     if (b) setTimeout(() => to.onData?.(Buffer.from(b)), 1);
