@@ -40,7 +40,7 @@ interface Link {
   close(): void;
 }
 
-async function handshake(werift: typeof Werift, repeatFlight4: boolean) {
+async function handshake(werift: typeof Werift, repeatFlight4: boolean, repeatClientHello = false) {
   const { CipherContext, DtlsClient, DtlsServer } = werift as unknown as {
     CipherContext: {
       createSelfSignedCertificateWithKey(
@@ -57,7 +57,17 @@ async function handshake(werift: typeof Werift, repeatFlight4: boolean) {
   // Each end's transport sends to the other end's onData, a timer tick later, as a datagram would.
   const serverLink: Link = { send: (b) => Promise.resolve(deliver(clientLink, b)), close() {} };
   const clientLink: Link = { send: (b) => Promise.resolve(deliver(serverLink, b)), close() {} };
+  let firstClientHello: Uint8Array | undefined;
   const deliver = (to: Link, b: Uint8Array) => {
+    if (repeatClientHello && to === serverLink && !firstClientHello) firstClientHello = b.slice();
+    if (repeatClientHello && to === clientLink && firstClientHello) {
+      const first = records(b)[0];
+      if (first[0] === HANDSHAKE && first[RECORD_HEADER] === 2) {
+        // The server's ServerHello (flight 4) is out: a late copy of the first ClientHello comes in.
+        const copy = firstClientHello;
+        setTimeout(() => serverLink.onData?.(Buffer.from(copy)), 1);
+      }
+    }
     if (repeatFlight4 && to === clientLink) b = replayFlight4(b) as Uint8Array;
     if (b) setTimeout(() => to.onData?.(Buffer.from(b)), 1);
   };
@@ -106,7 +116,15 @@ async function handshake(werift: typeof Werift, repeatFlight4: boolean) {
     new Promise<void>((r) => server.onConnect.once(() => r())),
   ]);
   await client.connect();
-  await connected;
+  const timedOut = await Promise.race([
+    connected.then(() => false),
+    new Promise<boolean>((r) => setTimeout(() => r(true), 5000)),
+  ]);
+  if (timedOut) {
+    client.close();
+    server.close();
+    throw new Error("the DTLS handshake did not complete within 5 s");
+  }
   return { client, server };
 }
 
@@ -125,7 +143,7 @@ interface DtlsEnd {
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 
-describe("werift DTLS client with a repeated server flight 4", () => {
+describe("werift DTLS with repeated handshake flights", () => {
   test("both ends keep the same keys and exchange data", async () => {
     const werift = await loadWerift();
     const { client, server } = await handshake(werift, true);
@@ -142,6 +160,26 @@ describe("werift DTLS client with a repeated server flight 4", () => {
       await client.send(new TextEncoder().encode("after the repeat"));
       expect(await Promise.race([got, new Promise((r) => setTimeout(() => r("nothing"), 2000))])).toBe(
         "after the repeat",
+      );
+    } finally {
+      client.close();
+      server.close();
+    }
+  }, 20_000);
+
+  test("a late copy of the client's first ClientHello does not reset the server (werift as DTLS server)", async () => {
+    const werift = await loadWerift();
+    const { client, server } = await handshake(werift, false, true);
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const c = client.extractSessionKeys(16, 14);
+      const s = server.extractSessionKeys(16, 14);
+      expect(hex(c.localKey)).toBe(hex(s.remoteKey));
+      expect(hex(c.remoteKey)).toBe(hex(s.localKey));
+      const got = new Promise<string>((r) => server.onData.subscribe((b) => r(new TextDecoder().decode(b))));
+      await client.send(new TextEncoder().encode("after the late ClientHello"));
+      expect(await Promise.race([got, new Promise((r) => setTimeout(() => r("nothing"), 2000))])).toBe(
+        "after the late ClientHello",
       );
     } finally {
       client.close();

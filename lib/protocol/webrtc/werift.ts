@@ -9,6 +9,7 @@
  */
 import type * as Werift from "werift";
 import { patchDtlsClient } from "./dtls_client_patch.ts";
+import { patchDtlsServer } from "./dtls_server_patch.ts";
 
 let loaded: typeof Werift | undefined;
 let loading: Promise<typeof Werift> | undefined;
@@ -25,6 +26,7 @@ export function loadWerift(): Promise<typeof Werift> {
   if (loaded) return Promise.resolve(loaded);
   loading ??= import("werift").then((m) => {
     patchDtlsClient(m); // a retransmitted flight 4 must not re-key the DTLS client (see the file)
+    patchDtlsServer(m); // nor a late ClientHello the server
     return (loaded = m);
   });
   return loading;

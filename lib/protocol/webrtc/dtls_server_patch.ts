@@ -1,0 +1,98 @@
+/**
+ * A fix for werift 0.24's DTLS server: a ClientHello without a cookie that arrives after the server
+ * sent its flight 4 (a late copy of the client's first ClientHello, resent by the client's 50 ms
+ * timer while werift's HelloVerifyRequest was on its way) runs werift's `flight2` again, which sets
+ * the flight back to 2 and makes a new server random and a new ECDHE key pair. The client goes on
+ * with the first ServerHello and ServerKeyExchange, so the keys the server derives from its
+ * ClientKeyExchange are not the client's: werift connects, and no SRTP packet either side sends
+ * decrypts at the other. A ClientHello after the handshake makes werift renegotiate, which
+ * WebRTC never does (a restarted browser peer is a new session), and breaks a working session.
+ *
+ * The fix drops, before werift parses them, datagrams with a ClientHello that has no cookie once
+ * flight 4 is out, and every ClientHello once connected. A ClientHello with the cookie is kept:
+ * werift answers it by sending flight 4 again, as RFC 6347 4.2.4 asks. strom is the DTLS server for
+ * every browser offer (`a=setup:passive`, see peer.ts).
+ *
+ * Relies on werift 0.24's `DtlsSocket` (its constructor calls the prototype's `setupExtensions`
+ * before it sets `transport.socket.onData`) and `DtlsServer`; when they differ nothing is changed.
+ *
+ * @module
+ */
+import type * as Werift from "werift";
+
+/** DTLS record header bytes; a handshake header adds 12 (RFC 6347 4.1, 4.2.2). */
+const RECORD_HEADER = 13;
+const HANDSHAKE_HEADER = 12;
+const CONTENT_HANDSHAKE = 22;
+const CLIENT_HELLO = 1;
+/** In a ClientHello body: client_version (2) and random (32) come before session_id. */
+const SESSION_ID_AT = 34;
+
+/** The parts of werift's `DtlsServer` this patch reads. */
+interface WeriftDtlsServer {
+  connected: boolean;
+  dtls: { flight: number };
+  transport?: { socket?: Record<string, unknown> };
+}
+
+const PATCHED = Symbol.for("strom.dtlsServerClientHelloGuard");
+
+/**
+ * Patches werift's `DtlsServer` (once per loaded module) so a repeated ClientHello cannot reset a
+ * handshake in progress or renegotiate a finished one. Returns whether the patch is in place.
+ *
+ * @example
+ * ```ts
+ * const werift = await import("werift");
+ * patchDtlsServer(werift);
+ * ```
+ */
+export function patchDtlsServer(werift: typeof Werift): boolean {
+  const Server = (werift as unknown as { DtlsServer?: { prototype: object } }).DtlsServer;
+  const base = Server && Object.getPrototypeOf(Server.prototype) as Record<PropertyKey, unknown> | null;
+  if (!Server || !base || typeof base.setupExtensions !== "function") return false;
+  if (base[PATCHED]) return true;
+  const setupExtensions = base.setupExtensions as (this: unknown) => void;
+  base.setupExtensions = function setupExtensionsWithGuard(this: WeriftDtlsServer): void {
+    setupExtensions.call(this);
+    const socket = this.transport?.socket;
+    if (!(this instanceof (Server as unknown as new () => object)) || !socket) return;
+    // The constructor sets socket.onData to werift's datagram handler next: take it, and hand
+    // werift's transport a filter in front of it.
+    let handler: ((data: Uint8Array) => void) | undefined;
+    const guarded = (data: Uint8Array) => {
+      if (!isUnwantedClientHello(this, data)) handler?.(data);
+    };
+    Object.defineProperty(socket, "onData", {
+      configurable: true,
+      enumerable: true,
+      get: () => guarded,
+      set: (fn: (data: Uint8Array) => void) => void (handler = fn),
+    });
+  };
+  base[PATCHED] = true;
+  return true;
+}
+
+/**
+ * Whether `data` carries a ClientHello that the server, in its current state, must not act on: any
+ * once connected, one without a cookie once flight 4 is out. Exported for tests.
+ */
+export function isUnwantedClientHello(server: WeriftDtlsServer, data: Uint8Array): boolean {
+  if (!server.connected && server.dtls.flight < 4) return false;
+  for (let o = 0; o + RECORD_HEADER <= data.length;) {
+    const length = (data[o + 11] << 8) | data[o + 12];
+    const epoch = (data[o + 3] << 8) | data[o + 4];
+    const body = o + RECORD_HEADER;
+    if (data[o] === CONTENT_HANDSHAKE && epoch === 0 && data[body] === CLIENT_HELLO) {
+      if (server.connected) return true;
+      const fragmentOffset = (data[body + 6] << 16) | (data[body + 7] << 8) | data[body + 8];
+      const hello = body + HANDSHAKE_HEADER;
+      const sessionIdLength = data[hello + SESSION_ID_AT];
+      const cookieLength = data[hello + SESSION_ID_AT + 1 + sessionIdLength];
+      if (fragmentOffset === 0 && cookieLength === 0) return true;
+    }
+    o = body + length;
+  }
+  return false;
+}
