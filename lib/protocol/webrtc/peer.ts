@@ -38,7 +38,8 @@ export interface PeerSessionOptions {
   /**
    * SRTP for what this session sends: `"fast"` negotiates AES_CM_128_HMAC_SHA1_80 and protects
    * outgoing RTP with strom's sender (fast_srtp.ts); `"werift"` leaves werift's profiles and sender.
-   * Default: {@link defaultSrtpMode} (fast on Node and Bun). Sessions that only receive keep werift's.
+   * Default: {@link defaultSrtpMode} (fast on every runtime). Only sessions that send and do not
+   * receive use strom's sender; the others keep werift's.
    */
   srtp?: "fast" | "werift";
   log?: Logger;
