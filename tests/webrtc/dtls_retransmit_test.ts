@@ -9,6 +9,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import type * as Werift from "werift";
+import { concatBytes } from "../../lib/core/bytes.ts";
 import { loadWerift } from "../../lib/protocol/webrtc/werift.ts";
 
 /** DTLS record header: content type, version (2), epoch (2), sequence (6), length (2). */
@@ -24,13 +25,6 @@ function records(datagram: Uint8Array): Uint8Array[] {
     out.push(datagram.subarray(o, o + RECORD_HEADER + len));
     o += RECORD_HEADER + len;
   }
-  return out;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) (out.set(p, o), o += p.length);
   return out;
 }
 
@@ -87,7 +81,7 @@ async function handshake(werift: typeof Werift, repeatFlight4: boolean, repeatCl
     }
     if (held && epoch === 1) {
       // Flight 6's Finished: flight 4 again, then ChangeCipherSpec and Finished, in one datagram.
-      const datagram = concat([...flight4, held, b]);
+      const datagram = concatBytes([...flight4, held, b]);
       held = undefined;
       return datagram;
     }
@@ -143,6 +137,18 @@ interface DtlsEnd {
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 
+/** Both ends export the same SRTP keys, and `message` sent by the client reaches the server. */
+async function expectSameKeysAndData(client: DtlsEnd, server: DtlsEnd, message: string): Promise<void> {
+  const c = client.extractSessionKeys(16, 14);
+  const s = server.extractSessionKeys(16, 14);
+  expect(hex(c.localKey)).toBe(hex(s.remoteKey));
+  expect(hex(c.localSalt)).toBe(hex(s.remoteSalt));
+  expect(hex(c.remoteKey)).toBe(hex(s.localKey));
+  const got = new Promise<string>((r) => server.onData.subscribe((b) => r(new TextDecoder().decode(b))));
+  await client.send(new TextEncoder().encode(message));
+  expect(await Promise.race([got, new Promise((r) => setTimeout(() => r("nothing"), 2000))])).toBe(message);
+}
+
 describe("werift DTLS with repeated handshake flights", () => {
   test("both ends keep the same keys and exchange data", async () => {
     const werift = await loadWerift();
@@ -150,17 +156,8 @@ describe("werift DTLS with repeated handshake flights", () => {
     try {
       // Let the copy's handlers (each record in its own promise) run to the end.
       await new Promise((r) => setTimeout(r, 300));
-      const c = client.extractSessionKeys(16, 14);
-      const s = server.extractSessionKeys(16, 14);
-      expect(hex(c.localKey)).toBe(hex(s.remoteKey));
-      expect(hex(c.localSalt)).toBe(hex(s.remoteSalt));
-      expect(hex(c.remoteKey)).toBe(hex(s.localKey));
       expect(client.dtls.flight).toBe(7);
-      const got = new Promise<string>((r) => server.onData.subscribe((b) => r(new TextDecoder().decode(b))));
-      await client.send(new TextEncoder().encode("after the repeat"));
-      expect(await Promise.race([got, new Promise((r) => setTimeout(() => r("nothing"), 2000))])).toBe(
-        "after the repeat",
-      );
+      await expectSameKeysAndData(client, server, "after the repeat");
     } finally {
       client.close();
       server.close();
@@ -172,15 +169,7 @@ describe("werift DTLS with repeated handshake flights", () => {
     const { client, server } = await handshake(werift, false, true);
     try {
       await new Promise((r) => setTimeout(r, 300));
-      const c = client.extractSessionKeys(16, 14);
-      const s = server.extractSessionKeys(16, 14);
-      expect(hex(c.localKey)).toBe(hex(s.remoteKey));
-      expect(hex(c.remoteKey)).toBe(hex(s.localKey));
-      const got = new Promise<string>((r) => server.onData.subscribe((b) => r(new TextDecoder().decode(b))));
-      await client.send(new TextEncoder().encode("after the late ClientHello"));
-      expect(await Promise.race([got, new Promise((r) => setTimeout(() => r("nothing"), 2000))])).toBe(
-        "after the late ClientHello",
-      );
+      await expectSameKeysAndData(client, server, "after the late ClientHello");
     } finally {
       client.close();
       server.close();
