@@ -25,3 +25,20 @@ export function concatBytes(parts: readonly Uint8Array[], total?: number): Uint8
   }
   return out;
 }
+
+/**
+ * Writes `value` as an unsigned 32-bit big-endian integer at `offset` (network order: RTP, RTMP).
+ * For hot paths on a plain `Uint8Array`, where a `DataView` per buffer would be an allocation.
+ *
+ * @example
+ * ```ts
+ * const b = new Uint8Array(4);
+ * writeU32BE(b, 0, 0x01020304); // b is [1, 2, 3, 4]
+ * ```
+ */
+export function writeU32BE(out: Uint8Array, offset: number, value: number): void {
+  out[offset] = value >>> 24;
+  out[offset + 1] = (value >>> 16) & 0xff;
+  out[offset + 2] = (value >>> 8) & 0xff;
+  out[offset + 3] = value & 0xff;
+}

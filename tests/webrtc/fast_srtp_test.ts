@@ -57,6 +57,8 @@ describe("strom's SRTP sender", () => {
         expect(selectedSrtpProfile(transport)).toBe("AES_CM_128_HMAC_SHA1_80");
         expect(selectedSrtpProfile(viewer.video.dtlsTransport)).toBe("AES_CM_128_HMAC_SHA1_80");
         expect(usesFastSrtp(transport)).toBe(true);
+        // The track's RTP is written by strom, not werift's RTCRtpSender (direct_rtp.ts).
+        expect(session.consumer.tracks[0].direct).toBeDefined();
         // werift's transport counters still count what is sent.
         expect(transport.packetsSent).toBeGreaterThanOrEqual(viewer.packets.video);
         // Sequence numbers arrive contiguous per SSRC (nothing dropped for a bad tag on loopback).

@@ -7,6 +7,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { silentLogger } from "../../lib/core/log.ts";
+import type { WebRtcConsumer } from "../../lib/protocol/webrtc/consumer.ts";
+import { fastSrtpOf } from "../../lib/protocol/webrtc/fast_srtp.ts";
 import { IceUdpMux, stunUsername } from "../../lib/protocol/webrtc/ice_mux.ts";
 import { udpBind } from "../../lib/runtime/udp.ts";
 import type { NetAddr } from "../../lib/runtime/net_error.ts";
@@ -185,6 +187,14 @@ describe("webrtc.listen: one port for every peer (werift viewers over WHEP)", ()
         expect(new Set(ports)).toEqual(new Set([port]));
       }
       for (const [i, v] of viewers.entries()) await until(`video at viewer ${i}`, () => v.packets.video > 20, 20_000);
+      // Each viewer's RTP leaves through strom's own path (direct_rtp.ts) straight to the mux socket.
+      const consumers = (server.hub.get("demo")?.consumers() ?? []) as unknown as WebRtcConsumer[];
+      expect(consumers.length).toBe(3);
+      for (const c of consumers) {
+        const track = c.tracks[0];
+        expect(track.direct).toBeDefined();
+        expect(fastSrtpOf(track.rtp!.dtlsTransport)!.sentToMux).toBeGreaterThan(20);
+      }
       const deleted = await Promise.all(
         answers.map(({ location }) => fetch(new URL(location, `${server.urls[0]}/api/webrtc`), { method: "DELETE" })),
       );

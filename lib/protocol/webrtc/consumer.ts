@@ -11,7 +11,8 @@
  *   source's receiver: the GOP cache goes out first, so the picture starts at once.
  * - PLI/FIR from the peer: the cached GOP is sent again (keyframe first), its timestamps placed
  *   just after the last ones sent, so the decoder recovers without waiting for the camera.
- * - NACK: werift's RTCRtpSender keeps the last 128 packets per track and resends the lost ones.
+ * - NACK: the last 128 packets per track are kept (by direct_rtp.ts, or werift's RTCRtpSender on
+ *   its own path) and the lost ones resent.
  * - Two-way audio: an audio section the peer sends on (`sendrecv`, or `sendonly` on its side: a
  *   microphone) is also a `recvonly` media of ours; the stream attaches it to a source's backchannel
  *   (`track()`, see core/backchannel.ts), directly when the source takes the codec, else through the
@@ -20,9 +21,10 @@
  *   section is then answered without receiving.
  *
  * Per frame: packetize (MTU 1200; H.264/H.265 once per frame for all viewers, shared_packets.ts)
- * and hand each packet to werift. Our side allocates one werift header and packet object per RTP
- * packet (werift keeps them for NACK) and nothing else; no closure or promise per packet. werift's
- * `sendRtp` is async and catches its own I/O errors.
+ * and send each packet. With strom's SRTP sender on the transport (every viewer by default) that is
+ * strom's own RTP path (direct_rtp.ts): one buffer per packet, no werift object, closure or promise.
+ * Otherwise werift's `sendRtp` (async; it catches its own I/O errors), with one werift header and
+ * packet object per RTP packet, which werift keeps for NACK.
  *
  * @module
  */
@@ -36,6 +38,7 @@ import { type Media, mediaToString, parseSdp, SdpError, type SessionDescription 
 import { Receiver, Sender } from "../../core/fanout.ts";
 import { ntpFromMs } from "../../rtp/rtcp.ts";
 import { createPacketizer, type FramePacketizer } from "../rtsp/pay.ts";
+import { DirectRtpSender } from "./direct_rtp.ts";
 import { describeOffered, type OfferedMedia, offeredMedias, offeredMicrophones, pickPeerCodec } from "./codecs.ts";
 import { WebRtcOfferError } from "./errors.ts";
 import { hasInBandSps, parameterSetPrefix, withPrefix } from "./parameter_sets.ts";
@@ -80,6 +83,8 @@ export class WebRtcTrack {
   readonly receiver: Receiver;
   sender: Sender | undefined;
   rtp: RTCRtpSender | undefined;
+  /** strom's own RTP path to the peer for this track, when its transport allows it (direct_rtp.ts). */
+  direct: DirectRtpSender | undefined;
   readonly packetizer: FramePacketizer;
   readonly paramSets: Uint8Array | undefined;
   /** H.264/H.265 without conversion: packets cut once per frame for all viewers (shared_packets.ts). */
@@ -426,6 +431,7 @@ export class WebRtcConsumer implements Consumer {
       const t = transceivers.find((x) => x.mid === track.mid);
       if (!t) continue;
       track.rtp = t.sender;
+      track.direct = DirectRtpSender.for(t.sender);
       // werift stamps every packet with its sender's codec, the answer's first one; in a section
       // that also carries the microphone, that is the microphone's: ours goes out as ours.
       const own = t.codecs.find((c) => c.payloadType === track.peerCodec.payloadType);
@@ -489,21 +495,22 @@ export class WebRtcConsumer implements Consumer {
     const ts = track.mapTimestamp(frame.timestamp);
     const base = frame.timestamp >>> 0;
     const pt = track.peerCodec.payloadType ?? 96;
+    const video = track.media.kind === "video";
+    const direct = track.direct;
     const { RtpHeader, RtpPacket: WeriftRtpPacket } = werift();
     for (let i = 0; i < packets.length; i++) {
       const pkt = packets[i];
-      const header = new RtpHeader({
-        payloadType: pt,
-        sequenceNumber: track.seq,
-        timestamp: shared ? ts : (ts + ((pkt.timestamp - base) | 0)) >>> 0,
-        marker: track.media.kind === "video" && pkt.marker,
-        ssrc: rtp.ssrc,
-      });
+      const timestamp = shared ? ts : (ts + ((pkt.timestamp - base) | 0)) >>> 0;
+      const marker = video && pkt.marker;
+      if (direct !== undefined) direct.send(pkt.payload, pt, track.seq, timestamp, marker);
+      else {
+        const header = new RtpHeader({ payloadType: pt, sequenceNumber: track.seq, timestamp, marker, ssrc: rtp.ssrc });
+        // werift types payloads as Buffer; it only reads them (cipher input, length).
+        rtp.sendRtp(new WeriftRtpPacket(header, pkt.payload as never));
+      }
       track.seq = (track.seq + 1) & 0xffff;
       track.packets++;
       track.bytes += pkt.payload.length;
-      // werift types payloads as Buffer; it only reads them (cipher input, length).
-      rtp.sendRtp(new WeriftRtpPacket(header, pkt.payload as never));
     }
     // werift's sender reports (what browsers line audio and video up by) pair the last RTP
     // timestamp with the time it went out, but write that time's fraction of a second wrong (its
@@ -522,7 +529,10 @@ export class WebRtcConsumer implements Consumer {
     if (this.#stopped) return;
     this.#stopped = true;
     for (const un of this.#unsubscribe.splice(0)) un();
-    for (const t of this.tracks) t.sender?.close();
+    for (const t of this.tracks) {
+      t.sender?.close();
+      t.direct?.close();
+    }
     for (const m of this.microphones) m.close();
     for (const l of this.#leases.splice(0)) l.release();
   }

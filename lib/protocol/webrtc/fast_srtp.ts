@@ -23,9 +23,11 @@
  * @module
  */
 import type { RTCDtlsTransport, RTCPeerConnection } from "werift";
+import { writeU32BE } from "../../core/bytes.ts";
 import { allocUnfilled } from "../../runtime/node_buffer.ts";
 import { getEnv } from "../../runtime/env.ts";
 import { SRTP_AUTH_TAG_LENGTH, SRTP_HMAC_HEADROOM, SrtpProtector } from "../srtp/mod.ts";
+import { directLink } from "./werift_direct.ts";
 
 /** werift's (and RFC 5764's) id of SRTP_AES128_CM_HMAC_SHA1_80. */
 export const SRTP_AES128_CM_HMAC_SHA1_80 = 0x0001;
@@ -70,11 +72,71 @@ interface WeriftDtlsTransport {
       srtpSSRCStates?: Record<number, { rolloverCounter: number; lastSequenceNumber: number }>;
     };
   };
-  iceTransport: { connection: { send(data: Uint8Array): Promise<void> } };
+  iceTransport: { connection: WeriftIceConnection };
   sendRtp(payload: Uint8Array, header: WeriftHeader): Promise<number> | number;
 }
 
+/** The fields of werift-ice's `Connection` used here. */
+interface WeriftIceConnection {
+  send(data: Uint8Array): Promise<void>;
+  canSendApplicationData?(): boolean;
+  nominated?: {
+    protocol?: { transport?: unknown };
+    remoteAddr?: [string, number];
+    packetsSent: number;
+    bytesSent: number;
+  } | null;
+}
+
 const ignore = () => {};
+
+/**
+ * strom's SRTP sender of one DTLS transport, once installed (see {@link fastSrtpOf}): its protector,
+ * and the way out to the peer.
+ */
+export class FastSrtp {
+  /** Protects every SSRC the transport sends (one rollover counter each). */
+  readonly protector: SrtpProtector;
+  /** Packets that went straight to the shared ICE port's socket (the rest through werift's ICE). */
+  sentToMux = 0;
+  readonly #transport: WeriftDtlsTransport;
+  readonly #connection: WeriftIceConnection;
+
+  constructor(transport: WeriftDtlsTransport, protector: SrtpProtector) {
+    this.#transport = transport;
+    this.#connection = transport.iceTransport.connection;
+    this.protector = protector;
+  }
+
+  /**
+   * Sends one protected packet to the peer and counts it on the transport: synchronously to the
+   * shared ICE port when the nominated pair goes through it in this process (werift_direct.ts),
+   * else through werift's ICE connection (three async hops to the same place).
+   */
+  send(packet: Uint8Array): void {
+    const t = this.#transport;
+    t.bytesSent += packet.length;
+    t.packetsSent++;
+    const connection = this.#connection;
+    const pair = connection.nominated;
+    if (pair) {
+      const link = directLink(pair.protocol?.transport);
+      const to = pair.remoteAddr;
+      // werift's own checks first: RFC 7675 consent, and the pair's address must be the mux relay's.
+      if (
+        link !== undefined && to !== undefined && to[1] === link.relay.port && to[0] === link.relay.hostname &&
+        connection.canSendApplicationData?.() === true
+      ) {
+        link.send(packet);
+        pair.packetsSent++;
+        pair.bytesSent += packet.length;
+        this.sentToMux++;
+        return;
+      }
+    }
+    connection.send(packet).catch(ignore);
+  }
+}
 
 /**
  * Which SRTP sender a session that sends uses when its options do not say: `STROM_WEBRTC_SRTP`
@@ -144,7 +206,12 @@ export function usesFastSrtp(transport: RTCDtlsTransport): boolean {
   return fast.has(transport as unknown as object);
 }
 
-const fast = new WeakSet<object>();
+/** strom's SRTP sender of `transport`, when {@link installFastSrtp} installed it. */
+export function fastSrtpOf(transport: RTCDtlsTransport): FastSrtp | undefined {
+  return fast.get(transport as unknown as object);
+}
+
+const fast = new WeakMap<object, FastSrtp>();
 
 /**
  * Replaces `transport.sendRtp` with strom's SRTP sender when DTLS selected AES_CM_128_HMAC_SHA1_80.
@@ -159,8 +226,7 @@ export function installFastSrtp(transport: RTCDtlsTransport): boolean {
   ) {
     return false;
   }
-  const connection = t.iceTransport?.connection;
-  if (typeof connection?.send !== "function") return false;
+  if (typeof t.iceTransport?.connection?.send !== "function") return false;
   const { localKey, localSalt } = dtls.extractSessionKeys(16, 14);
   const protector = new SrtpProtector(localKey, localSalt);
   // Packets werift protected already (if any went out before this ran) set where each SSRC is.
@@ -169,18 +235,17 @@ export function installFastSrtp(transport: RTCDtlsTransport): boolean {
     const s = states[Number(ssrc)];
     protector.seed(Number(ssrc), s.rolloverCounter, s.lastSequenceNumber);
   }
-  t.sendRtp = function sendRtp(this: WeriftDtlsTransport, payload: Uint8Array, header: WeriftHeader): number {
+  const sender = new FastSrtp(t, protector);
+  t.sendRtp = function sendRtp(payload: Uint8Array, header: WeriftHeader): number {
     try {
       const out = protectRtp(protector, payload, header);
-      this.bytesSent += out.length;
-      this.packetsSent++;
-      connection.send(out).catch(ignore);
+      sender.send(out);
       return out.length;
     } catch {
       return 0; // as werift: a packet that cannot be sent is dropped, never thrown into the sender
     }
   };
-  fast.add(t);
+  fast.set(t, sender);
   return true;
 }
 
@@ -209,10 +274,10 @@ function protectRtp(protector: SrtpProtector, payload: Uint8Array, header: Werif
   const seq = header.sequenceNumber;
   out[2] = seq >>> 8;
   out[3] = seq & 0xff;
-  writeU32(out, 4, header.timestamp);
-  writeU32(out, 8, header.ssrc);
+  writeU32BE(out, 4, header.timestamp);
+  writeU32BE(out, 8, header.ssrc);
   let o = 12;
-  for (let i = 0; i < csrc.length; i++, o += 4) writeU32(out, o, csrc[i]);
+  for (let i = 0; i < csrc.length; i++, o += 4) writeU32BE(out, o, csrc[i]);
   if (hasExt) {
     out[o] = profile >>> 8;
     out[o + 1] = profile & 0xff;
@@ -239,9 +304,3 @@ function protectRtp(protector: SrtpProtector, payload: Uint8Array, header: Werif
   return out;
 }
 
-function writeU32(b: Uint8Array, o: number, v: number): void {
-  b[o] = v >>> 24;
-  b[o + 1] = (v >>> 16) & 0xff;
-  b[o + 2] = (v >>> 8) & 0xff;
-  b[o + 3] = v & 0xff;
-}

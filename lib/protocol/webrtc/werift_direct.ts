@@ -27,6 +27,33 @@ interface WeriftUdpTransport {
 
 const sent = Promise.resolve();
 
+/** Where each werift socket's sends to its relay address go, while attached to the mux. */
+export interface DirectLink {
+  /** The relay's address: what werift takes the peer for. */
+  relay: NetAddr;
+  /** Sends to the peer (synchronously, through the mux's public socket or TCP connection). */
+  send: (data: Uint8Array) => void;
+}
+
+const links = new WeakMap<object, DirectLink>();
+
+/**
+ * The mux link of werift socket `transport` (a candidate pair's `protocol.transport`), while the
+ * socket is open and attached: a sender that has the packet in hand can call `send` itself instead
+ * of werift's three async hops (ICE connection, STUN protocol, socket) to the same function.
+ *
+ * @example
+ * ```ts
+ * const link = directLink(pair.protocol.transport);
+ * if (link && pair.remoteAddr[1] === link.relay.port) link.send(packet);
+ * ```
+ */
+export function directLink(transport: unknown): DirectLink | undefined {
+  if (typeof transport !== "object" || transport === null) return undefined;
+  const link = links.get(transport);
+  return link && !(transport as WeriftUdpTransport).closed ? link : undefined;
+}
+
 function udpTransport(pc: RTCPeerConnection, port: number): WeriftUdpTransport | undefined {
   for (const ice of pc.iceTransports) {
     const connection = ice.connection as unknown as { protocols?: { transport?: WeriftUdpTransport }[] };
@@ -64,11 +91,13 @@ export function weriftDirect(pc: RTCPeerConnection, port: number): MuxDirect | u
       if (link === undefined) {
         if (original) t.send = original;
         original = undefined;
+        links.delete(t);
         return;
       }
       const prev = original ?? t.send;
       original = prev;
       const { relay, send } = link;
+      links.set(t, { relay, send });
       t.send = (data, addr) => {
         if (addr === undefined || addr[1] !== relay.port || addr[0] !== relay.hostname || t.closed) return prev(data, addr);
         send(data);
