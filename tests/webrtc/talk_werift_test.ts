@@ -56,6 +56,15 @@ class Talker {
     await this.pc.setRemoteDescription({ type: "answer", sdp: answer });
   }
 
+  /**
+   * Whether this peer's own DTLS is up. strom, the DTLS server, is connected a moment before it (the
+   * peer is only when strom's Finished arrives), and werift's sender drops RTP written before that
+   * without a word: a test that talks once must wait for both ends.
+   */
+  get connected(): boolean {
+    return this.pc.connectionState === "connected";
+  }
+
   /** The payload type werift sends with (the answer's first). */
   get sendingPt(): number | undefined {
     return this.pc.getTransceivers()[0].sender.codec?.payloadType;
@@ -143,7 +152,7 @@ describe("WebRTC two-way audio to an RTSP camera's backchannel (werift peer)", (
     expect(session.answer).toContain("a=recvonly");
     expect(session.consumer.microphones.map((m) => m.codec.name)).toEqual(["OPUS"]);
     await talker.accept(session.answer);
-    await until("the peer to connect", () => session.peer.state === "connected", 10_000);
+    await until("the peer to connect", () => session.peer.state === "connected" && talker!.connected, 10_000);
     await talker.talk(await opusTone(2));
     await until("1.5 s of audio at the camera", () => camera!.speakerPackets.length >= 75, 15_000);
     const packets = camera!.speakerPackets;
@@ -164,7 +173,7 @@ describe("WebRTC two-way audio to an RTSP camera's backchannel (werift peer)", (
     expect(session.answer).toContain("a=sendrecv");
     await talker.accept(session.answer);
     expect(talker.sendingPt).toBe(8);
-    await until("the peer to connect", () => session.peer.state === "connected", 10_000);
+    await until("the peer to connect", () => session.peer.state === "connected" && talker!.connected, 10_000);
     const tone = await alawTone(1);
     await talker.talk(tone.frames);
     await until("1 s of audio at the camera", () => camera!.speakerPackets.length >= 50, 10_000);
@@ -180,7 +189,7 @@ describe("WebRTC two-way audio to an RTSP camera's backchannel (werift peer)", (
     const lost: Error[] = [];
     const session = await server!.play(stream!, await talker.offer(), { onBackchannelLost: (e) => lost.push(e) });
     await talker.accept(session.answer);
-    await until("the peer to connect", () => session.peer.state === "connected", 10_000);
+    await until("the peer to connect", () => session.peer.state === "connected" && talker!.connected, 10_000);
     const tone = await alawTone(1);
     await talker.talk(tone.frames.slice(0, 20));
     await until("audio before the drop", () => camera!.speakerPackets.length >= 20, 10_000);
@@ -210,7 +219,7 @@ describe("WebRTC two-way audio to an RTSP camera's backchannel (werift peer)", (
     const lost: Error[] = [];
     const session = await server!.play(stream!, await talker.offer(), { onBackchannelLost: (e) => lost.push(e) });
     await talker.accept(session.answer);
-    await until("the peer to connect", () => session.peer.state === "connected", 10_000);
+    await until("the peer to connect", () => session.peer.state === "connected" && talker!.connected, 10_000);
     await talker.talk(Array.from({ length: 10 }, (_, i) => ({ timestamp: i * 160, keyframe: true, data: new Uint8Array(160) })));
     await until("audio before the drop", () => camera!.speakerPackets.length >= 5, 10_000);
     camera!.options.backchannel = "refuse";
@@ -229,7 +238,7 @@ describe("WebRTC two-way audio to an RTSP camera's backchannel (werift peer)", (
     expect(session.consumer.microphones).toEqual([]);
     expect(session.answer).toContain("a=sendonly");
     await talker.accept(session.answer);
-    await until("the peer to connect", () => session.peer.state === "connected", 10_000);
+    await until("the peer to connect", () => session.peer.state === "connected" && talker!.connected, 10_000);
     await talker.talk((await alawTone(1)).frames);
     await until("the camera's microphone at the peer", () => talker!.received.length > 10, 5_000);
     expect(camera!.speakerPackets.length).toBe(0);

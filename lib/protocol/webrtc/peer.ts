@@ -38,8 +38,8 @@ export interface PeerSessionOptions {
   /**
    * SRTP for what this session sends: `"fast"` negotiates AES_CM_128_HMAC_SHA1_80 and protects
    * outgoing RTP with strom's sender (fast_srtp.ts); `"werift"` leaves werift's profiles and sender.
-   * Default: {@link defaultSrtpMode} (fast on every runtime). Only sessions that send and do not
-   * receive use strom's sender; the others keep werift's.
+   * Default: {@link defaultSrtpMode} (fast on every runtime). Sessions that only receive keep
+   * werift's.
    */
   srtp?: "fast" | "werift";
   log?: Logger;
@@ -170,15 +170,9 @@ export class PeerSession {
     const hold = holdEarlyDtls(this.pc);
     this.earlyDtls = hold;
     this.#unsubscribe.push(() => hold.stop());
-    // Before ICE and DTLS start: a session that sends negotiates AES-CM and sends through strom's SRTP.
-    // Only for sessions that send and do not receive (viewers): with a sendrecv section (two-way
-    // audio) werift's peer audio sometimes never arrived with it on Node (tests/webrtc/talk_werift_test.ts,
-    // about 1 run in 3); not understood yet, so those keep werift's sender.
-    const transceivers = this.pc.getTransceivers();
-    if (
-      this.#srtp === "fast" && transceivers.some((t) => t.direction.includes("send")) &&
-      !transceivers.some((t) => t.direction === "sendrecv" || t.direction === "recvonly")
-    ) {
+    // Before ICE and DTLS start: a session that sends negotiates AES-CM and sends through strom's SRTP
+    // (what it receives, a two-way audio peer's microphone, is decrypted by werift in either profile).
+    if (this.#srtp === "fast" && this.pc.getTransceivers().some((t) => t.direction.includes("send"))) {
       this.#unsubscribe.push(useFastSrtp(this.pc));
     }
     const answer = await this.pc.createAnswer();
