@@ -16,6 +16,7 @@
  */
 import type { NetAddr } from "./net_error.ts";
 import type { UdpSocket } from "./udp.ts";
+import { plainHost } from "./_address.ts";
 
 interface DenoAddr {
   transport: "udp";
@@ -77,7 +78,7 @@ class DenoUdpSocket implements UdpSocket {
       if (handler === undefined) continue;
       const [view, from] = got;
       try {
-        handler(view.slice(), { hostname: from.hostname, port: from.port });
+        handler(view.slice(), { hostname: plainHost(from.hostname), port: from.port });
       } catch { /* the handler's own failure must not stop the socket */ }
     }
   }

@@ -2,15 +2,21 @@
  * UDP sockets on `node:dgram`, shaped for RTP: one settable callback per datagram (no streams, no
  * promise per packet) and a fire-and-forget `send`. On Deno with unstable net enabled
  * (`--unstable-net`), Deno's own datagram socket instead (_deno_udp.ts): its `node:dgram` is an
- * order of magnitude slower per datagram.
+ * order of magnitude slower per datagram. On Bun, Bun's own `Bun.udpSocket` (_bun_udp.ts), which
+ * costs less CPU per send than its `node:dgram` emulation; `STROM_BUN_UDP=dgram` selects
+ * `node:dgram` there instead, for comparison.
  *
  * @module
  */
 import * as dgram from "node:dgram";
+import { lookup as dnsLookup } from "node:dns";
+import { isIP } from "node:net";
 import { netAddr, plainHost } from "./_address.ts";
 import { formatAddress } from "./address.ts";
 import { type NetAddr, toNetError } from "./net_error.ts";
 import { denoListenDatagram, denoUdpBind } from "./_deno_udp.ts";
+import { bunUdpBind, bunUdpSocket } from "./_bun_udp.ts";
+import { getEnv } from "./env.ts";
 
 /** A bound UDP socket. */
 export interface UdpSocket {
@@ -44,6 +50,29 @@ export interface UdpBindOptions {
 
 // Shared send callback: passing one keeps send errors off the 'error' event without a closure per packet.
 const ignore = () => {};
+
+type LookupCallback = (error: Error | null, address: string, family: number) => void;
+
+/**
+ * node:dgram resolves the address of every send through `dns.lookup`, which for an IP address
+ * answers on the next tick: a tick and a closure per datagram. An IP address is answered at once
+ * here; names still go to `dns.lookup`.
+ */
+function lookupV4(hostname: string, options: unknown, callback: LookupCallback): void {
+  if (isIP(hostname) === 4) callback(null, hostname, 4);
+  else dnsLookup(hostname, options as number, callback as never);
+}
+
+/**
+ * As {@link lookupV4} for a udp6 socket. `from` reports IPv4 peers of a dual-stack socket as plain
+ * IPv4, which a udp6 socket cannot send to (EINVAL): they are mapped back (`::ffff:a.b.c.d`).
+ */
+function lookupV6(hostname: string, options: unknown, callback: LookupCallback): void {
+  const family = isIP(hostname);
+  if (family === 6) callback(null, hostname, 6);
+  else if (family === 4) callback(null, `::ffff:${hostname}`, 6);
+  else dnsLookup(hostname, options as number, callback as never);
+}
 
 class DgramSocket implements UdpSocket {
   readonly addr: NetAddr;
@@ -106,8 +135,14 @@ export function udpBind(o: UdpBindOptions): Promise<UdpSocket> {
       return Promise.reject(toNetError(error, "bind UDP", address));
     }
   }
+  const bun = bunUdpSocket();
+  if (bun && getEnv("STROM_BUN_UDP") !== "dgram") {
+    return bunUdpBind(bun, hostname, o.port).catch((error) => {
+      throw toNetError(error, "bind UDP", address);
+    });
+  }
   return new Promise<UdpSocket>((resolve, reject) => {
-    const socket = dgram.createSocket({ type });
+    const socket = dgram.createSocket({ type, lookup: type === "udp6" ? lookupV6 : lookupV4 });
     const onError = (error: unknown) => {
       socket.off("listening", onListening);
       try {

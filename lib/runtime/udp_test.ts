@@ -1,9 +1,16 @@
 import { describe, expect, it } from "bun:test";
 import { type NetAddr, NetError } from "./net_error.ts";
-import { udpBind } from "./udp.ts";
-import { within } from "./_test_util.ts";
+import { udpBind, type UdpSocket } from "./udp.ts";
+import { sleep, within } from "./_test_util.ts";
 
 const HOST = "127.0.0.1";
+// Hosts without IPv6 (some containers) skip the IPv6 cases rather than fail them.
+const ipv6 = await udpBind({ hostname: "::1", port: 0 }).then((s) => (s.close(), true), () => false);
+
+/** The next datagram `sock` receives, copied. */
+function nextDatagram(sock: UdpSocket): Promise<{ data: Uint8Array; from: NetAddr }> {
+  return new Promise((resolve) => (sock.onMessage = (data, from) => resolve({ data: data.slice(), from })));
+}
 
 describe("udp", () => {
   it("round-trips datagrams and reports the sender", async () => {
@@ -51,13 +58,98 @@ describe("udp", () => {
     expect(err.code).toBe("AddrInUse");
     expect(err.address).toBe(`${HOST}:${a.addr.port}`);
     expect(err.message).toContain("address already in use");
+    expect(err.message).toContain(`${HOST}:${a.addr.port}`);
+  });
+
+  it.skipIf(!ipv6)("round-trips on IPv6 loopback and names the address of a port in use", async () => {
+    using a = await udpBind({ hostname: "::1", port: 0 });
+    using b = await udpBind({ hostname: "::1", port: 0 });
+    expect(a.addr.hostname).toBe("::1");
+    const got = nextDatagram(b);
+    a.send(new Uint8Array([7, 8, 9]), b.addr.port, "::1");
+    const { data, from } = await within(got, 2000, "IPv6 datagram");
+    expect([...data]).toEqual([7, 8, 9]);
+    expect(from).toEqual({ hostname: "::1", port: a.addr.port });
+
+    const err = await udpBind({ hostname: "::1", port: a.addr.port }).catch((e) => e);
+    expect(err).toBeInstanceOf(NetError);
+    expect(err.code).toBe("AddrInUse");
+    expect(err.address).toBe(`[::1]:${a.addr.port}`);
+    expect(err.message).toContain(`[::1]:${a.addr.port}`);
+  });
+
+  it.skipIf(!ipv6)("binds IPv6 any and receives IPv4 peers as plain IPv4", async () => {
+    using a = await udpBind({ hostname: "::", port: 0 });
+    using b = await udpBind({ hostname: HOST, port: 0 });
+    expect(a.addr.hostname).toBe("::");
+    const got = nextDatagram(a);
+    b.send(new Uint8Array([1]), a.addr.port, HOST);
+    const { from } = await within(got, 2000, "IPv4 datagram on ::");
+    expect(from).toEqual({ hostname: HOST, port: b.addr.port });
+    // And answers it through that address.
+    const back = nextDatagram(b);
+    a.send(new Uint8Array([2]), from.port, from.hostname);
+    expect((await within(back, 2000, "answer from ::")).from.port).toBe(a.addr.port);
+  });
+
+  it("delivers a 1200-byte datagram byte for byte", async () => {
+    using a = await udpBind({ hostname: HOST, port: 0 });
+    using b = await udpBind({ hostname: HOST, port: 0 });
+    const sent = new Uint8Array(1200);
+    for (let i = 0; i < sent.length; i++) sent[i] = (i * 31 + 7) & 0xff;
+    const got = nextDatagram(b);
+    a.send(sent, b.addr.port, HOST);
+    const { data, from } = await within(got, 2000, "1200-byte datagram");
+    expect(data).toEqual(sent);
+    expect(from).toEqual({ hostname: HOST, port: a.addr.port });
+  });
+
+  it("resolves a host name to send to, as node:dgram does", async () => {
+    using a = await udpBind({ hostname: HOST, port: 0 });
+    using b = await udpBind({ hostname: HOST, port: 0 });
+    const got = nextDatagram(b);
+    a.send(new Uint8Array([5]), b.addr.port, "localhost");
+    expect((await within(got, 2000, "datagram sent to localhost")).data[0]).toBe(5);
+  });
+
+  it("keeps working after sends that fail (closed port, oversized, wrong family)", async () => {
+    using a = await udpBind({ hostname: HOST, port: 0 });
+    using b = await udpBind({ hostname: HOST, port: 0 });
+    const gone = await udpBind({ hostname: HOST, port: 0 });
+    gone.close();
+    // A closed port answers with ICMP port unreachable, which some sockets report as an error.
+    for (let i = 0; i < 3; i++) a.send(new Uint8Array([i]), gone.addr.port, HOST);
+    expect(() => a.send(new Uint8Array(70_000), b.addr.port, HOST)).not.toThrow();
+    expect(() => a.send(new Uint8Array([1]), b.addr.port, "::1")).not.toThrow();
+    await sleep(50);
+    const got = nextDatagram(b);
+    a.send(new Uint8Array([42]), b.addr.port, HOST);
+    expect((await within(got, 2000, "datagram after failed sends")).data[0]).toBe(42);
   });
 
   it("close is idempotent and send after close is a no-op", async () => {
+    using b = await udpBind({ hostname: HOST, port: 0 });
+    let received = 0;
+    b.onMessage = () => received++;
     const a = await udpBind({ hostname: HOST, port: 0 });
     a.close();
     a.close();
-    expect(() => a.send(new Uint8Array([1]), 9, HOST)).not.toThrow();
+    expect(() => a.send(new Uint8Array([1]), b.addr.port, HOST)).not.toThrow();
+    await sleep(50);
+    expect(received).toBe(0);
+  });
+
+  it("stops delivering datagrams once closed and frees the port", async () => {
+    using a = await udpBind({ hostname: HOST, port: 0 });
+    const b = await udpBind({ hostname: HOST, port: 0 });
+    let received = 0;
+    b.onMessage = () => received++;
+    b.close();
+    a.send(new Uint8Array([1]), b.addr.port, HOST);
+    await sleep(50);
+    expect(received).toBe(0);
+    using again = await udpBind({ hostname: HOST, port: b.addr.port });
+    expect(again.addr.port).toBe(b.addr.port);
   });
 
   it("binds IPv4 any by default", async () => {
