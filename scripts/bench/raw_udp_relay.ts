@@ -7,6 +7,12 @@
  * packets are at most 1200 bytes (the bench publishes with `-pkt_size 1200`), the size strom
  * packetizes WebRTC to, so both send the same number of packets.
  *
+ * With `--srtp` it is the floor of an SRTP relay instead: each destination gets its own
+ * {@link SrtpProtector} (random master key and salt, AES_CM_128_HMAC_SHA1_80, what strom's WebRTC
+ * viewers get), and every packet is copied into a new buffer per destination, protected and sent, as
+ * strom's RTP path (lib/protocol/webrtc/direct_rtp.ts) does, with nothing else: no RTCP, ICE, DTLS,
+ * queues or fan-out. The difference between it and strom is strom's own per-packet overhead.
+ *
  * Driven by lines on stdin: `add <port>[,<port>...]` (destinations on 127.0.0.1), `clear`, and
  * `mark`, which answers `{"event":"mark","seconds":s,"packets":n,"bytes":n}`: the camera's RTP since
  * the previous mark (the source bitrate of the bench's window). Prints
@@ -19,6 +25,8 @@
 import * as dgram from "node:dgram";
 import { createInterface } from "node:readline";
 import { playRtsp } from "./_rtsp_wire.ts";
+import { allocUnfilled } from "../../lib/runtime/node_buffer.ts";
+import { SRTP_AUTH_TAG_LENGTH, SRTP_HMAC_HEADROOM, SrtpProtector } from "../../lib/protocol/srtp/mod.ts";
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -27,6 +35,7 @@ function arg(name: string): string | undefined {
 
 const source = arg("source")!;
 const forceDgram = process.argv.includes("--dgram");
+const srtp = process.argv.includes("--srtp");
 let dropped = 0;
 type Send = (data: Uint8Array, port: number) => void;
 
@@ -73,6 +82,27 @@ async function makeSender(): Promise<{ send: Send; kind: string }> {
 
 const { send, kind } = await makeSender();
 let ports: number[] = [];
+/** One protector per destination (`--srtp`), in the order of `ports`. */
+let protectors: SrtpProtector[] = [];
+
+function newProtector(): SrtpProtector {
+  return new SrtpProtector(crypto.getRandomValues(new Uint8Array(16)), crypto.getRandomValues(new Uint8Array(14)));
+}
+
+/** Sends `pkt` (one RTP packet) to every destination, each protected under its own keys. */
+function sendProtected(pkt: Uint8Array): void {
+  const headerLength = 12 + 4 * (pkt[0] & 0x0f) +
+    ((pkt[0] & 0x10) !== 0 ? 4 + 4 * ((pkt[14 + 4 * (pkt[0] & 0x0f)] << 8) | pkt[15 + 4 * (pkt[0] & 0x0f)]) : 0);
+  if (headerLength > pkt.length) return;
+  const ssrc = ((pkt[8] << 24) | (pkt[9] << 16) | (pkt[10] << 8) | pkt[11]) >>> 0;
+  const seq = (pkt[2] << 8) | pkt[3];
+  for (let i = 0; i < ports.length; i++) {
+    const buffer = allocUnfilled(SRTP_HMAC_HEADROOM + pkt.length + SRTP_AUTH_TAG_LENGTH);
+    buffer.set(pkt, SRTP_HMAC_HEADROOM);
+    protectors[i].protect(buffer, headerLength, pkt.length - headerLength, ssrc, seq, SRTP_HMAC_HEADROOM);
+    send(buffer.subarray(SRTP_HMAC_HEADROOM), ports[i]);
+  }
+}
 let packets = 0;
 let bytes = 0;
 let markAt = performance.now();
@@ -85,6 +115,7 @@ const session = await playRtsp(source, {
     if (ports.length === 0) return;
     // The reader reuses its buffer: one copy per packet, shared by every destination.
     const pkt = buf.slice(start, end);
+    if (srtp) return sendProtected(pkt);
     for (let i = 0; i < ports.length; i++) send(pkt, ports[i]);
   },
 });
@@ -96,8 +127,14 @@ session.socket.on("close", () => {
 
 createInterface({ input: process.stdin }).on("line", (line) => {
   const [cmd, a] = line.trim().split(/\s+/);
-  if (cmd === "add") ports = [...ports, ...a.split(",").map(Number)];
-  else if (cmd === "clear") ports = [];
+  if (cmd === "add") {
+    const added = a.split(",").map(Number);
+    ports = [...ports, ...added];
+    protectors = [...protectors, ...added.map(newProtector)];
+  } else if (cmd === "clear") {
+    ports = [];
+    protectors = [];
+  }
   else if (cmd === "mark") {
     const now = performance.now();
     console.log(JSON.stringify({ event: "mark", seconds: (now - markAt) / 1000, packets, bytes, dropped }));

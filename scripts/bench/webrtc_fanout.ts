@@ -14,7 +14,9 @@
  *   --per-process k   viewers per viewer process (default 25; viewer processes run on Node)
  *   --mux on|off      on (default): `webrtc.listen` on one UDP port (strom's default, go2rtc's :8555);
  *                     off: each peer on werift's own socket (listen "")
- *   --servers list    raw,strom (default both, in this order)
+ *   --servers list    raw,rawsrtp,strom (default all three, in this order); rawsrtp is the raw
+ *                     relay with `--srtp`: each packet protected per destination with strom's
+ *                     SrtpProtector, the floor of an SRTP relay on the runtime
  *   --deno-net native|dgram  strom on Deno with --unstable-net (default: Deno.listenDatagram for
  *                     strom's own UDP sockets) or without (node:dgram)
  *   --node-flags "f"  extra flags for strom on Node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
@@ -25,7 +27,8 @@
  * Per server and N: server CPU seconds per viewer-second (/proc, all threads, over the window),
  * CPU % of one core, peak RSS, the viewers' bitrate against the camera's (min and average, and how
  * many got >= 95 %), for strom the WHEP connect time (POST to first RTP datagram, per viewer) and
- * the ratio of strom's CPU per viewer-second to the raw relay's (the issue's target: <= 2x).
+ * the ratio of strom's CPU per viewer-second to the raw relay's (the issue's target: <= 2x) and to
+ * the SRTP relay's (how far strom is from the floor that includes the encryption).
  * Viewers count RTP bytes and do not decrypt (see webrtc_viewer.ts), so their processes stay light.
  * The camera is rtsp_camera.ts fed by `ffmpeg -re -stream_loop -1 -c copy -pkt_size 1200`.
  *
@@ -52,7 +55,9 @@ const windowSeconds = Number(arg("seconds") ?? 8); // a multiple of the clip's 2
 const warmupSeconds = Number(arg("warmup") ?? 2);
 const perProcess = Number(arg("per-process") ?? 25);
 const mux = (arg("mux") ?? "on") === "on";
-const servers = list(arg("servers"), "raw,strom") as ("raw" | "strom")[];
+type Server = "raw" | "rawsrtp" | "strom";
+const servers = list(arg("servers"), "raw,rawsrtp,strom") as Server[];
+for (const s of servers) if (!["raw", "rawsrtp", "strom"].includes(s)) throw new Error(`Unknown server "${s}"`);
 const verbose = flag("verbose");
 const denoNative = (arg("deno-net") ?? "native") === "native";
 const nodeFlags = list(arg("node-flags")?.replaceAll(" ", ","), "");
@@ -66,7 +71,7 @@ const log = (msg: string) => console.error(`[bench] ${msg}`);
 
 interface Row {
   runtime: Runtime;
-  server: "raw" | "strom";
+  server: Server;
   viewers: number;
   playing: number;
   seconds: number;
@@ -163,7 +168,7 @@ const cpuOf = (pids: number[]) => pids.reduce((a, p) => a + cpuSample(p).ticksSe
 
 async function phase(
   runtime: Runtime,
-  server: "raw" | "strom",
+  server: Server,
   target: Child,
   relay: Child,
   api: string,
@@ -173,7 +178,7 @@ async function phase(
   try {
     const connectMs: number[] = [];
     let playing = 0;
-    if (server === "raw") {
+    if (server !== "strom") {
       const all: number[] = [];
       for (let i = 0; i < children.length; i++) {
         children[i].send(`udp ${counts[i]}`);
@@ -245,7 +250,7 @@ async function phase(
       drops,
     };
   } finally {
-    if (server === "raw") relay.send("clear");
+    if (server !== "strom") relay.send("clear");
     for (const c of children) c.send("quit");
     await Promise.race([
       Promise.all(children.map((c) => new Promise<void>((r) => (c.exited ? r() : c.proc.once("exit", () => r()))))),
@@ -275,12 +280,14 @@ const HEAD = [
   "connect ms p50/max",
   "drops",
   "CPU / raw",
+  "CPU / raw+SRTP",
   "viewer CPU %",
   "other CPU %",
 ];
 
 function cells(rows: Row[], r: Row): string[] {
   const raw = rows.find((x) => x.runtime === r.runtime && x.viewers === r.viewers && x.server === "raw");
+  const rawSrtp = rows.find((x) => x.runtime === r.runtime && x.viewers === r.viewers && x.server === "rawsrtp");
   return [
     r.runtime,
     r.server,
@@ -294,7 +301,8 @@ function cells(rows: Row[], r: Row): string[] {
     `${r.at95}/${r.viewers}`,
     r.connectMs.length ? `${fmt(median(r.connectMs), 0)}/${fmt(Math.max(...r.connectMs), 0)}` : "-",
     r.server === "strom" ? String(r.drops) : "-",
-    r.server === "strom" && raw ? fmt(r.cpuPerViewerSecond / raw.cpuPerViewerSecond, 2) : "-",
+    r.server !== "raw" && raw ? fmt(r.cpuPerViewerSecond / raw.cpuPerViewerSecond, 2) : "-",
+    r.server === "strom" && rawSrtp ? fmt(r.cpuPerViewerSecond / rawSrtp.cpuPerViewerSecond, 2) : "-",
     fmt(r.viewerCpuPercent, 0),
     fmt(r.foreignCpuPercent, 0),
   ];
@@ -324,22 +332,28 @@ async function main(): Promise<void> {
     for (const runtime of runtimes) {
       const [rcmd, rargs] = command(runtime, join(BENCH, "raw_udp_relay.ts"), ["--source", url]);
       const relay = new Child(`raw@${runtime}`, rcmd, rargs, { stdin: true, echoStderr: verbose });
+      const [scmd, sargs] = command(runtime, join(BENCH, "raw_udp_relay.ts"), ["--source", url, "--srtp"]);
+      const srtpRelay = servers.includes("rawsrtp")
+        ? new Child(`rawsrtp@${runtime}`, scmd, sargs, { stdin: true, echoStderr: verbose })
+        : undefined;
       const strom = servers.includes("strom") ? await startStrom(runtime, url) : undefined;
       try {
         log(`raw relay on ${runtime}: ${(await relay.waitFor("listening", 60_000)).udp}`);
+        if (srtpRelay) await srtpRelay.waitFor("listening", 60_000);
         for (const n of viewerCounts) {
           for (const server of servers) {
-            const target = server === "raw" ? relay : strom!.child;
+            const target = server === "raw" ? relay : server === "rawsrtp" ? srtpRelay! : strom!.child;
             if (target.exited) throw new Error(`${target.name} exited: ${target.stderr.slice(-2000)}`);
             log(`${runtime}: ${server} with ${n} viewers...`);
-            const r = await phase(runtime, server, target, relay, strom?.api ?? "", n);
+            // Each relay plays the camera itself; its marks give the source's rate.
+            const r = await phase(runtime, server, target, server === "rawsrtp" ? srtpRelay! : relay, strom?.api ?? "", n);
             rows.push(r);
             log(`  ${fmt(r.cpuPercent)} % core, ${fmt(r.rssMB)} MB, min ${fmt((100 * r.minKbps) / r.sourceKbps)} % of source`);
             await sleep(server === "strom" ? 2000 : 500); // sessions end (DTLS close) before the next phase
           }
         }
       } finally {
-        await Promise.all([relay.stop(), strom?.child.stop()]);
+        await Promise.all([relay.stop(), srtpRelay?.stop(), strom?.child.stop()]);
       }
       console.log(`\n${runtime} (window ${windowSeconds} s, mux ${mux ? "on" : "off"}):`);
       console.log(textTable(rows.filter((r) => r.runtime === runtime)));
@@ -351,8 +365,10 @@ async function main(): Promise<void> {
   for (const r of rows.filter((x) => x.server === "strom")) {
     const raw = rows.find((x) => x.runtime === r.runtime && x.viewers === r.viewers && x.server === "raw");
     const ratio = raw ? r.cpuPerViewerSecond / raw.cpuPerViewerSecond : NaN;
+    const rawSrtp = rows.find((x) => x.runtime === r.runtime && x.viewers === r.viewers && x.server === "rawsrtp");
     const lines = [
-      `CPU ${fmt(ratio, 2)}x raw ${ratio <= 2 ? "PASS" : "FAIL"}`,
+      `CPU ${fmt(ratio, 2)}x raw ${ratio <= 2 ? "PASS" : "FAIL"}` +
+      (rawSrtp ? ` (${fmt(r.cpuPerViewerSecond / rawSrtp.cpuPerViewerSecond, 2)}x the SRTP relay)` : ""),
       `bitrate ${r.at95}/${r.viewers} >= 95 % ${r.at95 === r.viewers ? "PASS" : "FAIL"}`,
     ];
     if (r.viewers === 50) lines.push(`RSS ${fmt(r.rssMB)} MB ${r.rssMB <= 120 ? "PASS" : "FAIL"}`);
