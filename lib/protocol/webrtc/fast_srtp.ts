@@ -13,8 +13,11 @@
  * - When the transport is connected with that profile, its `sendRtp(payload, header)` is replaced
  *   on the instance: werift's header object is written straight into the output buffer (as
  *   werift's `RtpHeader.serialize` lays it out), the payload copied after it and protected in place.
- *   werift's RTP sender and its NACK retransmissions (RTX too) call this same method. With any other
- *   profile werift's own path stays.
+ *   werift's RTP sender and its NACK retransmissions (RTX too) call this same method, for tracks
+ *   that do not use strom's own RTP path. With any other profile werift's own path stays.
+ * - {@link fastSrtpOf} hands the transport's protector and its way out ({@link FastSrtp.send}: to
+ *   the shared ICE port's socket synchronously when the nominated pair goes through it) to strom's
+ *   RTP path for viewer tracks (direct_rtp.ts), which skips werift's RTP sender altogether.
  *
  * Relies on werift 0.24's `RTCDtlsTransport` shape (`srtpProfiles`, `dtls.srtp.srtpProfile`,
  * `dtls.extractSessionKeys`, `srtp.localContext.srtpSSRCStates`, `iceTransport.connection.send`);
