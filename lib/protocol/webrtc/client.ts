@@ -22,7 +22,7 @@ import { parseSdp, SdpError } from "../../core/media.ts";
 import { registerSource } from "../../core/registry.ts";
 import { announceCandidates, type IcePolicy } from "./ice_policy.ts";
 import { PeerSession } from "./peer.ts";
-import { loadWerift } from "./werift.ts";
+import { dtlsTransportsOf, loadWerift } from "./werift.ts";
 import { chooseIngestTracks, WebRtcIngestCodecError, WebRtcProducer } from "./producer.ts";
 import { replaceCandidates, sdpCandidates } from "./sdp.ts";
 import { openWebSocket, type SignalSocket } from "./ws_signal.ts";
@@ -182,8 +182,7 @@ export async function dialWebRtc(url: string, options: WebRtcClientOptions = {})
 
 /** Stops the DTLS and ICE transports werift may leave open after `close()` (sockets, timers). */
 function stopTransports(peer: PeerSession): void {
-  const transports = new Set(peer.pc.getTransceivers().map((t) => t.dtlsTransport).filter((d) => !!d));
-  for (const d of transports) d.stop().catch(() => {});
+  for (const d of dtlsTransportsOf(peer.pc)) d.stop().catch(() => {});
 }
 
 /** Waits for gathering to complete (or `timeoutMs`). */

@@ -16,6 +16,7 @@
  * @module
  */
 import type { RTCPeerConnection } from "werift";
+import { dtlsTransportsOf } from "./werift.ts";
 import { asNodeBuffer } from "../../runtime/node_buffer.ts";
 
 /** At most this many early datagrams are kept per transport (a ClientHello flight is one or two). */
@@ -62,11 +63,8 @@ function isDtls(data: Uint8Array): boolean {
 export function holdEarlyDtls(pc: RTCPeerConnection): EarlyDtlsHold {
   const stops: (() => void)[] = [];
   let replayed = 0;
-  const seen = new Set<unknown>();
-  for (const t of pc.getTransceivers()) {
-    const transport = t.dtlsTransport as unknown as WeriftDtlsTransport | undefined;
-    if (!transport || seen.has(transport)) continue;
-    seen.add(transport);
+  for (const d of dtlsTransportsOf(pc)) {
+    const transport = d as unknown as WeriftDtlsTransport;
     const onData = transport.iceTransport?.connection?.onData;
     if (transport.state !== "new" || typeof onData?.subscribe !== "function") continue;
     let held: Uint8Array[] | undefined = [];

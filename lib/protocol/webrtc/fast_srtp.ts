@@ -30,6 +30,7 @@ import { writeU32BE } from "../../core/bytes.ts";
 import { allocUnfilled } from "../../runtime/node_buffer.ts";
 import { getEnv } from "../../runtime/env.ts";
 import { SRTP_AUTH_TAG_LENGTH, SRTP_HMAC_HEADROOM, SrtpProtector } from "../srtp/mod.ts";
+import { dtlsTransportsOf } from "./werift.ts";
 import { directLink } from "./werift_direct.ts";
 
 /** werift's (and RFC 5764's) id of SRTP_AES128_CM_HMAC_SHA1_80. */
@@ -166,11 +167,8 @@ export function defaultSrtpMode(): "fast" | "werift" {
  */
 export function useFastSrtp(pc: RTCPeerConnection): () => void {
   const subs: (() => void)[] = [];
-  const seen = new Set<unknown>();
-  for (const t of pc.getTransceivers()) {
-    const transport = t.dtlsTransport as unknown as WeriftDtlsTransport | undefined;
-    if (!transport || seen.has(transport)) continue;
-    seen.add(transport);
+  for (const d of dtlsTransportsOf(pc)) {
+    const transport = d as unknown as WeriftDtlsTransport;
     if (transport.state !== "new" || !Array.isArray(transport.srtpProfiles)) continue;
     if (!transport.srtpProfiles.includes(SRTP_AES128_CM_HMAC_SHA1_80)) continue;
     transport.srtpProfiles = transport.role === "server"

@@ -49,3 +49,21 @@ export function werift(): typeof Werift {
   }
   return loaded;
 }
+
+/**
+ * The distinct DTLS transports of `pc`'s transceivers, in m-line order (with BUNDLE several
+ * transceivers share one).
+ *
+ * @example
+ * ```ts
+ * for (const transport of dtlsTransportsOf(pc)) transport.stop().catch(() => {});
+ * ```
+ */
+export function dtlsTransportsOf(pc: Werift.RTCPeerConnection): Werift.RTCDtlsTransport[] {
+  const out: Werift.RTCDtlsTransport[] = [];
+  for (const t of pc.getTransceivers()) {
+    const d = t.dtlsTransport;
+    if (d && !out.includes(d)) out.push(d);
+  }
+  return out;
+}
