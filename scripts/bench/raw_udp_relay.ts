@@ -26,6 +26,7 @@ import * as dgram from "node:dgram";
 import { createInterface } from "node:readline";
 import { playRtsp } from "./_rtsp_wire.ts";
 import { allocUnfilled } from "../../lib/runtime/node_buffer.ts";
+import { tryParseRtp } from "../../lib/rtp/packet.ts";
 import { SRTP_AUTH_TAG_LENGTH, SRTP_HMAC_HEADROOM, SrtpProtector } from "../../lib/protocol/srtp/mod.ts";
 
 function arg(name: string): string | undefined {
@@ -91,11 +92,10 @@ function newProtector(): SrtpProtector {
 
 /** Sends `pkt` (one RTP packet) to every destination, each protected under its own keys. */
 function sendProtected(pkt: Uint8Array): void {
-  const headerLength = 12 + 4 * (pkt[0] & 0x0f) +
-    ((pkt[0] & 0x10) !== 0 ? 4 + 4 * ((pkt[14 + 4 * (pkt[0] & 0x0f)] << 8) | pkt[15 + 4 * (pkt[0] & 0x0f)]) : 0);
-  if (headerLength > pkt.length) return;
-  const ssrc = ((pkt[8] << 24) | (pkt[9] << 16) | (pkt[10] << 8) | pkt[11]) >>> 0;
-  const seq = (pkt[2] << 8) | pkt[3];
+  const rtp = tryParseRtp(pkt);
+  if (!rtp) return;
+  const headerLength = rtp.payload.byteOffset - pkt.byteOffset;
+  const { ssrc, sequenceNumber: seq } = rtp;
   for (let i = 0; i < ports.length; i++) {
     const buffer = allocUnfilled(SRTP_HMAC_HEADROOM + pkt.length + SRTP_AUTH_TAG_LENGTH);
     buffer.set(pkt, SRTP_HMAC_HEADROOM);
