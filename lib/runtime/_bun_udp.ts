@@ -71,14 +71,20 @@ class BunUdpSocket implements UdpSocket {
     } catch { /* the handler's own failure must not reach Bun's error handler as a socket error */ }
   }
 
-  send(data: Uint8Array, port: number, hostname: string): void {
-    if (this.#closed) return;
+  send(data: Uint8Array, port: number, hostname: string): boolean {
+    if (this.#closed) return true;
     try {
+      // Bun copies the datagram into the kernel (or drops it) before send() returns.
       if (!this.#socket.send(data, port, hostname)) this.dropped++;
+      return true;
     } catch {
       // Bun sends to IP addresses only; node:dgram resolves names, so do that here (rare path).
-      if (isIP(hostname) === 0 && hostname !== "") this.#resolveAndSend(data, port, hostname);
-      else this.dropped++;
+      if (isIP(hostname) === 0 && hostname !== "") {
+        this.#resolveAndSend(data, port, hostname);
+        return false;
+      }
+      this.dropped++;
+      return true;
     }
   }
 

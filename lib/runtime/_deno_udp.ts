@@ -83,14 +83,16 @@ class DenoUdpSocket implements UdpSocket {
     }
   }
 
-  send(data: Uint8Array, port: number, hostname: string): void {
-    if (this.#closed) return;
+  send(data: Uint8Array, port: number, hostname: string): boolean {
+    if (this.#closed) return true;
     if (this.#inFlight >= MAX_IN_FLIGHT) {
       this.dropped++;
-      return;
+      return true;
     }
     this.#inFlight++;
+    // An async op: Deno reads `data` when it runs, after this returns.
     this.#conn.send(data, { transport: "udp", hostname, port }).then(this.#sent, this.#sent);
+    return false;
   }
 
   close(): void {

@@ -24,10 +24,11 @@ export interface UdpSocket {
   readonly addr: NetAddr;
   /**
    * Sends one datagram. Never throws for network conditions: UDP is lossy, so send failures
-   * (unreachable host...) are dropped. `data` is not copied: do not modify it until the next
-   * macrotask.
+   * (unreachable host...) are dropped. Returns `true` when the socket kept no reference to `data`
+   * (the kernel copied it, or it was dropped), so the caller may reuse the buffer at once; `false`
+   * when `data` is not copied yet: do not modify it until the next macrotask.
    */
-  send(data: Uint8Array, port: number, hostname: string): void;
+  send(data: Uint8Array, port: number, hostname: string): boolean;
   /**
    * Called once per received datagram. `data` is a view valid for as long as the callee keeps it;
    * `from` is a fresh object. Unset (`undefined`) drops datagrams.
@@ -60,8 +61,26 @@ type LookupCallback = (error: Error | null, address: string, family: number) => 
  */
 function lookupV4(hostname: string, options: unknown, callback: LookupCallback): void {
   if (isIP(hostname) === 4) callback(null, hostname, 4);
-  else dnsLookup(hostname, options as number, callback as never);
+  else nameLookup(hostname, options, callback);
 }
+
+/**
+ * Name lookups started: a send whose lookup went to `dns.lookup` still holds its data when
+ * `send()` returns, which {@link DgramSocket.send} sees by this count changing.
+ */
+let nameLookups = 0;
+
+function nameLookup(hostname: string, options: unknown, callback: LookupCallback): void {
+  nameLookups++;
+  dnsLookup(hostname, options as number, callback as never);
+}
+
+/**
+ * Node's `dgram` sends at once when its queue is empty (`uv_udp_try_send`) and queues a request
+ * holding the data otherwise, which `getSendQueueCount()` counts. Deno's and Bun's `node:dgram`
+ * are other implementations: there a sent buffer is never taken as released.
+ */
+const queueCountIsExact = !("Deno" in globalThis) && !("Bun" in globalThis);
 
 /**
  * As {@link lookupV4} for a udp6 socket. `from` reports IPv4 peers of a dual-stack socket as plain
@@ -71,7 +90,7 @@ function lookupV6(hostname: string, options: unknown, callback: LookupCallback):
   const family = isIP(hostname);
   if (family === 6) callback(null, hostname, 6);
   else if (family === 4) callback(null, `::ffff:${hostname}`, 6);
-  else dnsLookup(hostname, options as number, callback as never);
+  else nameLookup(hostname, options, callback);
 }
 
 class DgramSocket implements UdpSocket {
@@ -95,9 +114,12 @@ class DgramSocket implements UdpSocket {
     socket.on("close", () => (this.#closed = true));
   }
 
-  send(data: Uint8Array, port: number, hostname: string): void {
-    if (this.#closed) return;
-    this.#socket.send(data, port, hostname, ignore);
+  send(data: Uint8Array, port: number, hostname: string): boolean {
+    if (this.#closed) return true;
+    const lookups = nameLookups;
+    const socket = this.#socket;
+    socket.send(data, port, hostname, ignore);
+    return queueCountIsExact && lookups === nameLookups && socket.getSendQueueCount() === 0;
   }
 
   close(): void {

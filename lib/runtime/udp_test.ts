@@ -41,6 +41,36 @@ describe("udp", () => {
     expect(echoed[1399]).toBe(9);
   });
 
+  it("says when a sent buffer may be reused, and the peer gets what was sent, not the reuse", async () => {
+    using a = await udpBind({ hostname: HOST, port: 0 });
+    using b = await udpBind({ hostname: HOST, port: 0 });
+    // Deno sends the very first burst of a fresh socket in reverse order (its sends wait together for
+    // the socket's first readiness): one datagram first, so the order below is the sender's.
+    const first = nextDatagram(b);
+    a.send(new Uint8Array([1]), b.addr.port, HOST);
+    await within(first, 2000, "first datagram");
+    const got: number[] = [];
+    let notify: () => void = () => {};
+    b.onMessage = (data) => {
+      got.push(data[0], data[499]);
+      if (got.length === 2 * 20) notify();
+    };
+    const all = new Promise<void>((resolve) => (notify = resolve));
+    let buffer = new Uint8Array(500);
+    const released: boolean[] = [];
+    for (let i = 0; i < 20; i++) {
+      buffer[0] = buffer[499] = i;
+      const r = a.send(buffer, b.addr.port, HOST);
+      released.push(r);
+      if (!r) buffer = new Uint8Array(500); // still held by the socket: write the next one elsewhere
+    }
+    await within(all, 2000, "20 datagrams");
+    // Each datagram carries its own index in both places, whatever the socket said.
+    expect(got).toEqual(Array.from({ length: 20 }, (_, i) => [i, i]).flat());
+    // Node's and Bun's sockets copy to the kernel before send() returns; Deno's send is an async op.
+    expect(released.every((r) => r === !("Deno" in globalThis))).toBe(true);
+  });
+
   it("drops datagrams while onMessage is unset", async () => {
     using a = await udpBind({ hostname: HOST, port: 0 });
     using b = await udpBind({ hostname: HOST, port: 0 });

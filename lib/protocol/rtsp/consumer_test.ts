@@ -708,6 +708,7 @@ describe("RtspViewerConsumer sender reports", () => {
       onMessage: undefined,
       send(data: Uint8Array, port: number, host: string) {
         sent.push({ socket: name, port, host, data: data.slice() });
+        return true;
       },
       close() {},
       [Symbol.dispose]() {},

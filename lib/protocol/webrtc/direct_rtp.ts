@@ -8,9 +8,10 @@
  * (a number printed to a string and split, a Buffer, a BigInt), the header-extension list rebuilt
  * and sorted, a bandwidth-estimator record (`Object.keys`, sort, filter) and four async hops
  * (its `sendRtp`, the ICE connection's `send`, the STUN protocol's `sendData`, the socket's `send`)
- * before the bytes reach the shared ICE port. Here: one buffer per packet, the 12-byte header
- * written into it, the payload copied after it and protected in place, then one synchronous send
- * (fast_srtp.ts `FastSrtp.send`).
+ * before the bytes reach the shared ICE port. Here: the 12-byte header written into a buffer, the
+ * payload copied after it and protected in place, then one synchronous send (fast_srtp.ts
+ * `FastSrtp.send`). The buffer is one for all senders, reused while the socket sends at once
+ * (Node's and Bun's), so a packet costs no buffer of its own.
  *
  * What werift's sender still does, kept in step: its counters (`packetCount`, `octetCount`, the
  * last sequence number and RTP timestamp) are updated per packet, so its RTCP sender reports and
@@ -31,6 +32,14 @@ import { type FastSrtp, fastSrtpOf } from "./fast_srtp.ts";
 /** Packets kept per track for NACK: werift's `RTP_HISTORY_SIZE`. */
 export const DIRECT_RTP_HISTORY = 128;
 const RTP_HEADER = 12;
+/** Room for a packet of any MTU strom packetizes for (1200 by default) with the headroom and tag. */
+const SCRATCH_SIZE = 1600;
+/**
+ * The buffer the next packet is written into, shared by every sender: a packet the socket sent at
+ * once leaves it free again, so a viewer's packet costs no new buffer. Undefined while a send
+ * still holds it (Deno's async send, werift's ICE path): the next packet takes a new one.
+ */
+let scratch: Uint8Array | undefined;
 
 /** The fields of werift 0.24's `RTCRtpSender` read and written here. */
 interface WeriftRtpSender {
@@ -153,7 +162,10 @@ export class DirectRtpSender {
   #write(payload: Uint8Array, second: number, seq: number, ts: number): void {
     const ssrc = this.#sender.ssrc;
     // SRTP_HMAC_HEADROOM scratch bytes first, where the protector hashes the key's inner pad.
-    const buffer = allocUnfilled(SRTP_HMAC_HEADROOM + RTP_HEADER + payload.length + SRTP_AUTH_TAG_LENGTH);
+    const size = SRTP_HMAC_HEADROOM + RTP_HEADER + payload.length + SRTP_AUTH_TAG_LENGTH;
+    let buffer = scratch;
+    scratch = undefined;
+    if (buffer === undefined || buffer.length < size) buffer = allocUnfilled(size < SCRATCH_SIZE ? SCRATCH_SIZE : size);
     const o = SRTP_HMAC_HEADROOM;
     buffer[o] = 0x80; // version 2, no padding, extension or CSRC
     buffer[o + 1] = second;
@@ -163,8 +175,9 @@ export class DirectRtpSender {
     writeU32BE(buffer, o + 8, ssrc);
     buffer.set(payload, o + RTP_HEADER);
     try {
-      this.#fast.protector.protect(buffer, RTP_HEADER, payload.length, ssrc, seq, o);
-      this.#fast.send(buffer.subarray(o));
+      const length = this.#fast.protector.protect(buffer, RTP_HEADER, payload.length, ssrc, seq, o);
+      // Sent at once (the usual case): the next packet, of any viewer, is written into the same bytes.
+      if (this.#fast.send(buffer.subarray(o, o + length))) scratch = buffer;
     } catch {
       // As werift: a packet that cannot be sent is dropped, never thrown into the fan-out.
     }

@@ -115,9 +115,10 @@ export class FastSrtp {
   /**
    * Sends one protected packet to the peer and counts it on the transport: synchronously to the
    * shared ICE port when the nominated pair goes through it in this process (werift_direct.ts),
-   * else through werift's ICE connection (three async hops to the same place).
+   * else through werift's ICE connection (three async hops to the same place). Returns `true` when
+   * nothing holds `packet` any more (the mux's socket sent it at once), so the caller may reuse it.
    */
-  send(packet: Uint8Array): void {
+  send(packet: Uint8Array): boolean {
     const t = this.#transport;
     t.bytesSent += packet.length;
     t.packetsSent++;
@@ -131,14 +132,15 @@ export class FastSrtp {
         link !== undefined && to !== undefined && to[1] === link.relay.port && to[0] === link.relay.hostname &&
         connection.canSendApplicationData?.() === true
       ) {
-        link.send(packet);
+        const released = link.send(packet);
         pair.packetsSent++;
         pair.bytesSent += packet.length;
         this.sentToMux++;
-        return;
+        return released;
       }
     }
     connection.send(packet).catch(ignore);
+    return false;
   }
 }
 

@@ -65,7 +65,7 @@ export interface MuxTarget {
  */
 export interface MuxDirect {
   deliver(data: Uint8Array, from: NetAddr): void;
-  attach(link: { relay: NetAddr; send: (data: Uint8Array) => void } | undefined): void;
+  attach(link: { relay: NetAddr; send: (data: Uint8Array) => boolean } | undefined): void;
 }
 
 /** Counters of {@link IceUdpMux}, for metrics and tests. */
@@ -398,16 +398,15 @@ export class IceUdpMux {
       session.socket = socket;
       const pub = this.#socket;
       // werift → peer. Before the peer is known werift has nobody to send to, so nothing is lost.
-      const toPeer = (data: Uint8Array) => {
+      // true: `data` is no longer referenced (sent, copied into a TCP frame, or dropped).
+      const toPeer = (data: Uint8Array): boolean => {
         const remote = session.remote;
-        if (remote) {
-          pub.send(data, remote.port, remote.hostname);
-          return;
-        }
+        if (remote) return pub.send(data, remote.port, remote.hostname);
         const tcp = session.tcp;
-        if (!tcp) return;
+        if (!tcp) return true;
         if (tcp.bufferedAmount > TCP_MAX_QUEUED || data.length > MAX_FRAME) this.#dropped++;
         else tcp.write(frameOf(data));
+        return true;
       };
       socket.onMessage = toPeer;
       if (target.direct) {

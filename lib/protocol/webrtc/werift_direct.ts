@@ -13,6 +13,7 @@
  */
 import type { RTCPeerConnection } from "werift";
 import type { NetAddr } from "../../runtime/net_error.ts";
+import type { UdpSocket } from "../../runtime/udp.ts";
 import { asNodeBuffer } from "../../runtime/node_buffer.ts";
 import type { MuxDirect } from "./ice_mux.ts";
 
@@ -31,8 +32,11 @@ const sent = Promise.resolve();
 export interface DirectLink {
   /** The relay's address: what werift takes the peer for. */
   relay: NetAddr;
-  /** Sends to the peer (synchronously, through the mux's public socket or TCP connection). */
-  send: (data: Uint8Array) => void;
+  /**
+   * Sends to the peer (synchronously, through the mux's public socket or TCP connection). `true`:
+   * nothing holds `data` any more (see {@link UdpSocket.send}), the caller may reuse it.
+   */
+  send: (data: Uint8Array) => boolean;
 }
 
 const links = new WeakMap<object, DirectLink>();
