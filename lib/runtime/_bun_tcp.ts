@@ -101,6 +101,7 @@ class BunTcpConn implements TcpConn {
   readonly #resolveClosed: () => void;
   #state = OPEN;
   #peerEnded = false;
+  #deferClose = false;
   #error: NetError | undefined;
   // Bytes the kernel did not take yet, in order: #queue[#head..] (the head possibly a remainder).
   #queue: Uint8Array[] = [];
@@ -239,7 +240,7 @@ class BunTcpConn implements TcpConn {
 
   #sendFin(): void {
     // After the peer's FIN nothing more can come: close outright (the kernel still sends what it holds).
-    if (this.#peerEnded) this.#socket.end();
+    if (this.#peerEnded) this.#endSocket();
     else this.#socket.shutdown();
     const finished = this.#finished;
     this.#finished = [];
@@ -250,7 +251,7 @@ class BunTcpConn implements TcpConn {
     this.#peerEnded = true;
     this.#reader.close();
     if (this.#state === OPEN) this.close();
-    else if (this.#state === ENDING && this.#queued === 0) this.#socket.end();
+    else if (this.#state === ENDING && this.#queued === 0) this.#endSocket();
   }
 
   destroy(error?: unknown): void {
@@ -259,22 +260,39 @@ class BunTcpConn implements TcpConn {
       this.#reader.error(error);
     }
     if (this.#state === CLOSED) return;
-    this.#socket.end();
-    this.#onClose(undefined); // in case Bun did not run the close handler synchronously
+    this.#endSocket();
+  }
+
+  // Closes the socket from a call of ours. Bun runs the close handler inside `end()`; node:net
+  // reports a close a tick later, and callers rely on that: RtmpConnection.fail() destroys, then
+  // ends its reader with the reason, which an end delivered inside destroy() would pre-empt.
+  #endSocket(): void {
+    this.#deferClose = true;
+    try {
+      this.#socket.end();
+      this.#onClose(undefined); // in case Bun did not run the close handler
+    } finally {
+      this.#deferClose = false;
+    }
   }
 
   #onClose(error: unknown): void {
     if (this.#state === CLOSED) return;
     this.#state = CLOSED;
+    this.#queue = [];
+    this.#head = 0;
+    this.#queued = 0;
+    if (this.#deferClose) queueMicrotask(() => this.#notifyClosed(error));
+    else this.#notifyClosed(error);
+  }
+
+  #notifyClosed(error: unknown): void {
     if (error) {
       this.#error ??= toNetError(error, IO_ACTION, this.#address);
       this.#reader.error(this.#error);
     } else {
       this.#reader.close();
     }
-    this.#queue = [];
-    this.#head = 0;
-    this.#queued = 0;
     const waiter = this.#drain;
     this.#drain = undefined;
     waiter?.reject(this.#closedError());
