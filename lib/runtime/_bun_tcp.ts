@@ -1,8 +1,9 @@
 /**
- * Plain TCP listeners on Bun's own sockets (`Bun.listen`), used by tcp.ts on Bun. RTSP fan-out
- * writes one frame per viewer per frame time; through Bun's `node:net` emulation each write goes
- * through the Writable stream machinery (write request objects, writeOrBuffer, onwrite), which at
- * 100-200 viewers cost most of strom's CPU beyond the C relay's (issue 15). Bun's socket writes
+ * Plain TCP listeners and connections on Bun's own sockets (`Bun.listen`, `Bun.connect`), used by
+ * tcp.ts on Bun. RTSP fan-out writes one frame per viewer per frame time; through Bun's `node:net`
+ * emulation each write goes through the Writable stream machinery (write request objects,
+ * writeOrBuffer, onwrite), which at 100-200 viewers cost most of strom's CPU beyond the C relay's
+ * (issue 15); each read through the Readable one (the camera's connection). Bun's socket writes
  * straight to the kernel and says how many bytes it took.
  *
  * Writing: `socket.write(chunk)` returns the bytes the kernel took (-1 once closed) and keeps
@@ -11,11 +12,11 @@
  * chunks go behind it. {@link TcpConn.write} returns false once the queue holds
  * {@link HIGH_WATER_MARK} bytes, as `node:net` does with its own high-water mark.
  *
- * Closing: Bun's `end()` closes the socket as soon as its data is sent, without waiting for the
- * peer; `close()` here sends FIN with `shutdown()` once the queue is empty, and the socket closes
- * when the peer's FIN arrives (or after 10 s idle), as a `node:net` socket with
+ * Closing: Bun's `end()` closes the socket at once (the kernel still sends what it took), without
+ * waiting for the peer; `close()` here sends FIN with `shutdown()` once the queue is empty, and the
+ * socket closes when the peer's FIN arrives (or after 10 s idle), as a `node:net` socket with
  * `allowHalfOpen: false` does. A peer's FIN ends `readable` and closes our side after the queue,
- * for the same reason.
+ * for the same reason (Bun's own `allowHalfOpen: false` would close at once, dropping the queue).
  *
  * Reading: with `binaryType: "uint8array"` every `data` call brings a fresh `Uint8Array`, kept
  * without a copy. Errors (a reset) arrive at the `close` handler as its second argument.
@@ -26,7 +27,7 @@ import { netAddr } from "./_address.ts";
 import { formatAddress } from "./address.ts";
 import { ChunkReader } from "./_chunk_reader.ts";
 import { type NetAddr, NetError, toNetError } from "./net_error.ts";
-import type { TcpConn, TcpListener, TcpListenOptions } from "./tcp.ts";
+import type { TcpConn, TcpConnectOptions, TcpListener, TcpListenOptions } from "./tcp.ts";
 import { WriteWatchdog } from "./write_watchdog.ts";
 
 /** Bytes queued in user space above which write() returns false (Node's socket default). */
@@ -63,6 +64,8 @@ interface BunSocket {
 
 interface BunSocketHandlers {
   binaryType: "uint8array";
+  /** Connecting failed (Bun.connect also rejects its promise with the error). */
+  connectError?(socket: BunSocket, error: unknown): void;
   open(socket: BunSocket): void;
   data(socket: BunSocket, data: Uint8Array): void;
   drain(socket: BunSocket): void;
@@ -78,13 +81,32 @@ interface BunTcpListener {
   stop(closeActiveConnections?: boolean): void;
 }
 
-type ListenFn = (o: { hostname: string; port: number; socket: BunSocketHandlers }) => BunTcpListener;
+interface BunSocketOptions {
+  hostname: string;
+  port: number;
+  /**
+   * Always true here: without it Bun closes the socket right after the `end` handler, dropping what
+   * is still queued; #onPeerEnd closes after the queue instead.
+   */
+  allowHalfOpen: true;
+  socket: BunSocketHandlers;
+}
+type ListenFn = (o: BunSocketOptions) => BunTcpListener;
+type ConnectFn = (o: BunSocketOptions) => Promise<BunSocket>;
 
 /** `Bun.listen` when this is Bun, else undefined. */
 export function bunListen(): ListenFn | undefined {
   const bun = (globalThis as { Bun?: { listen?: ListenFn } }).Bun;
   return typeof bun?.listen === "function" ? bun.listen.bind(bun) : undefined;
 }
+
+/** `Bun.connect` when this is Bun, else undefined. */
+export function bunConnect(): ConnectFn | undefined {
+  const bun = (globalThis as { Bun?: { connect?: ConnectFn } }).Bun;
+  return typeof bun?.connect === "function" ? bun.connect.bind(bun) : undefined;
+}
+
+const ignore = () => {};
 
 const OPEN = 0;
 /** close() was called: no more writes; FIN once the queue is empty. */
@@ -392,9 +414,71 @@ export function bunTcpListen(listen: ListenFn, o: TcpListenOptions, hostname: st
   });
   let server: BunTcpListener;
   try {
-    server = listen({ hostname, port: o.port, socket: handlers });
+    server = listen({ hostname, port: o.port, allowHalfOpen: true, socket: handlers });
   } catch (error) {
     throw toNetError(error, "listen on", formatAddress(hostname, o.port));
   }
   return new BunListener(server);
+}
+
+/**
+ * Connects with Bun's own socket (plain TCP only), with the timeout, abort and error messages of
+ * tcpConnect. Bun resolves host names itself and rejects with `code` ECONNREFUSED, ENOTFOUND...
+ */
+export function bunTcpConnect(connect: ConnectFn, o: TcpConnectOptions, timeoutMs: number): Promise<TcpConn> {
+  const address = formatAddress(o.hostname, o.port);
+  const signal = o.signal;
+  return new Promise<TcpConn>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    // Set when the caller gave up (timeout, abort): a socket that connects later is closed at once.
+    let abandoned = false;
+    const cleanup = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    };
+    const fail = (error: unknown) => {
+      abandoned = true;
+      cleanup();
+      reject(error);
+    };
+    const onAbort = () => fail(signal?.reason ?? new DOMException("The operation was aborted.", "AbortError"));
+    const timer = setTimeout(
+      () =>
+        fail(
+          new NetError(
+            "TimedOut",
+            `Cannot connect to ${address}: no answer within ${timeoutMs} ms. Check the address and that no firewall drops the packets.`,
+            { address },
+          ),
+        ),
+      timeoutMs,
+    );
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const handlers = BunTcpConn.handlers((socket) => {
+      if (abandoned) {
+        socket.end();
+        return;
+      }
+      // Bytes may come before the promise below resolves: the connection holds them until read.
+      socket.data = new BunTcpConn(socket);
+    });
+    handlers.connectError = ignore; // the promise rejects with the same error
+    connect({ hostname: o.hostname, port: o.port, allowHalfOpen: true, socket: handlers }).then(
+      (socket) => {
+        if (abandoned) {
+          socket.end();
+          return;
+        }
+        cleanup();
+        if (socket.data) resolve(socket.data);
+        else fail(new NetError("Other", `Cannot connect to ${address}: the socket closed at once`, { address }));
+      },
+      (error) => {
+        if (!abandoned) fail(toNetError(error, "connect to", address));
+      },
+    );
+  });
 }

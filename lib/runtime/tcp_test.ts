@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from "bun:test";
 import { readFileSync } from "node:fs";
 import * as tls from "node:tls";
+import { runtimeName } from "./env.ts";
 import { NetError } from "./net_error.ts";
 import { type TcpConn, tcpConnect, tcpListen, type TcpListener } from "./tcp.ts";
 import { readAll, sleep, within } from "./_test_util.ts";
@@ -456,6 +457,31 @@ describe("tcp", () => {
     expect(server!.bufferedAmount).toBeGreaterThan(0);
     server!.close();
     expect(server!.write(new Uint8Array([1]))).toBe(false);
+    const got = await readAll(conn.readable, 8000);
+    expect(got.byteLength).toBe(data.length);
+    expect(got.every((b, i) => b === data[i])).toBe(true);
+    await within(server!.closed, 3000, "server closed");
+    await within(conn.closed, 3000, "client closed");
+  }, 15000);
+
+  // Deno's node:net errors a half-closed client's readable with EPIPE when the server then writes.
+  it.skipIf(runtimeName() === "deno")("a peer's FIN with data queued still delivers the queue, then closes", async () => {
+    let server: TcpConn | undefined;
+    const l = await listen((conn) => (server = conn));
+    const conn = await connect(l.addr.port);
+    await within(
+      (async () => {
+        while (!server) await sleep(5);
+      })(),
+      2000,
+      "accept",
+    );
+    const data = pattern(4 * 1024 * 1024);
+    for (let at = 0; at < data.length; at += 100_000) server!.write(data.subarray(at, at + 100_000));
+    expect(server!.bufferedAmount).toBeGreaterThan(0);
+    const serverEnded = readAll(server!.readable, 4000);
+    conn.close(); // FIN from the client, which still reads
+    expect((await serverEnded).byteLength).toBe(0);
     const got = await readAll(conn.readable, 8000);
     expect(got.byteLength).toBe(data.length);
     expect(got.every((b, i) => b === data[i])).toBe(true);
