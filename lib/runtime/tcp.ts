@@ -15,6 +15,10 @@
  * uncaught exception or an unhandled rejection: the error goes to `readable` readers and pending
  * `drained()` callers, and `closed` resolves.
  *
+ * On Bun, plain (non-TLS) listeners and connections use Bun's own sockets (_bun_tcp.ts), which
+ * cost less CPU per write and per read than its `node:net` emulation (RTSP fan-out writes every
+ * frame to every viewer); `STROM_BUN_TCP=node` selects `node:net` there instead, for comparison.
+ *
  * @module
  */
 import * as net from "node:net";
@@ -22,6 +26,8 @@ import * as tls from "node:tls";
 import { netAddr } from "./_address.ts";
 import { formatAddress } from "./address.ts";
 import { NodeReadableAdapter } from "./_node_readable.ts";
+import { bunConnect, bunListen, bunTcpConnect, bunTcpListen } from "./_bun_tcp.ts";
+import { getEnv } from "./env.ts";
 import { type NetAddr, NetError, toNetError } from "./net_error.ts";
 import { WriteWatchdog } from "./write_watchdog.ts";
 
@@ -293,6 +299,8 @@ class SocketConn implements TcpConn {
 export function tcpConnect(o: TcpConnectOptions): Promise<TcpConn> {
   const address = formatAddress(o.hostname, o.port);
   const timeoutMs = o.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const bun = o.tls ? undefined : bunConnect();
+  if (bun && getEnv("STROM_BUN_TCP") !== "node") return bunTcpConnect(bun, o, timeoutMs);
   const signal = o.signal;
   return new Promise<TcpConn>((resolve, reject) => {
     if (signal?.aborted) {
@@ -417,6 +425,14 @@ export function isNoIpv6(error: unknown): boolean {
 }
 
 function listenOn(o: TcpListenOptions, hostname: string): Promise<TcpListener> {
+  const bun = o.tls ? undefined : bunListen();
+  if (bun && getEnv("STROM_BUN_TCP") !== "node") {
+    try {
+      return Promise.resolve(bunTcpListen(bun, o, hostname));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
   const address = formatAddress(hostname, o.port);
   return new Promise<TcpListener>((resolve, reject) => {
     const server = o.tls

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from "bun:test";
 import { readFileSync } from "node:fs";
 import * as tls from "node:tls";
+import { runtimeName } from "./env.ts";
 import { NetError } from "./net_error.ts";
 import { type TcpConn, tcpConnect, tcpListen, type TcpListener } from "./tcp.ts";
 import { readAll, sleep, within } from "./_test_util.ts";
@@ -385,6 +386,137 @@ describe("tcp", () => {
     const other = await connect(l.addr.port);
     other.readable.getReader();
     expect(() => other.read(() => {}, () => {})).toThrow(/readable stream/);
+  });
+
+  // Bun's own socket takes part of a write and keeps nothing; _bun_tcp.ts queues the rest itself.
+  it("keeps every byte in order when writes are taken in parts by a peer that reads slowly", async () => {
+    let server: TcpConn | undefined;
+    const l = await listen((conn) => (server = conn));
+    const conn = await connect(l.addr.port);
+    await within(
+      (async () => {
+        while (!server) await sleep(5);
+      })(),
+      2000,
+      "accept",
+    );
+    // Odd sizes, all written at once without waiting: most land in the queue behind a partial write.
+    const data = pattern(6 * 1024 * 1024 + 333);
+    let sawFalse = false;
+    for (let at = 0, i = 0; at < data.length; i++) {
+      const size = [1, 700, 65_537, 250_000, 13][i % 5];
+      if (!server!.write(data.subarray(at, at + size))) sawFalse = true;
+      at += size;
+    }
+    expect(sawFalse).toBe(true);
+    expect(server!.bufferedAmount).toBeGreaterThan(0);
+    // Read slowly: a few KiB at a time with pauses, so the sender resumes many times.
+    const reader = conn.readable.getReader();
+    const got = new Uint8Array(data.length);
+    let off = 0;
+    await within(
+      (async () => {
+        while (off < data.length) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          got.set(value, off);
+          off += value.byteLength;
+          if (off < 512 * 1024) await sleep(1);
+        }
+      })(),
+      8000,
+      "slow read",
+    );
+    expect(off).toBe(data.length);
+    let mismatch = -1;
+    for (let i = 0; i < data.length; i++) {
+      if (got[i] !== data[i]) {
+        mismatch = i;
+        break;
+      }
+    }
+    expect(mismatch).toBe(-1);
+    expect(server!.bufferedAmount).toBe(0);
+    await within(server!.drained(), 1000, "drained once all was read");
+    server!.destroy();
+  }, 15000);
+
+  it("close() with data queued sends it all before FIN, and refuses writes meanwhile", async () => {
+    let server: TcpConn | undefined;
+    const l = await listen((conn) => (server = conn));
+    const conn = await connect(l.addr.port);
+    await within(
+      (async () => {
+        while (!server) await sleep(5);
+      })(),
+      2000,
+      "accept",
+    );
+    const data = pattern(4 * 1024 * 1024);
+    for (let at = 0; at < data.length; at += 100_000) server!.write(data.subarray(at, at + 100_000));
+    expect(server!.bufferedAmount).toBeGreaterThan(0);
+    server!.close();
+    expect(server!.write(new Uint8Array([1]))).toBe(false);
+    const got = await readAll(conn.readable, 8000);
+    expect(got.byteLength).toBe(data.length);
+    expect(got.every((b, i) => b === data[i])).toBe(true);
+    await within(server!.closed, 3000, "server closed");
+    await within(conn.closed, 3000, "client closed");
+  }, 15000);
+
+  // Deno's node:net errors a half-closed client's readable with EPIPE when the server then writes.
+  it.skipIf(runtimeName() === "deno")("a peer's FIN with data queued still delivers the queue, then closes", async () => {
+    let server: TcpConn | undefined;
+    const l = await listen((conn) => (server = conn));
+    const conn = await connect(l.addr.port);
+    await within(
+      (async () => {
+        while (!server) await sleep(5);
+      })(),
+      2000,
+      "accept",
+    );
+    const data = pattern(4 * 1024 * 1024);
+    for (let at = 0; at < data.length; at += 100_000) server!.write(data.subarray(at, at + 100_000));
+    expect(server!.bufferedAmount).toBeGreaterThan(0);
+    const serverEnded = readAll(server!.readable, 4000);
+    conn.close(); // FIN from the client, which still reads
+    expect((await serverEnded).byteLength).toBe(0);
+    const got = await readAll(conn.readable, 8000);
+    expect(got.byteLength).toBe(data.length);
+    expect(got.every((b, i) => b === data[i])).toBe(true);
+    await within(server!.closed, 3000, "server closed");
+    await within(conn.closed, 3000, "client closed");
+  }, 15000);
+
+  it("a peer reset with data queued ends closed and drained() with a NetError, and drops the queue", async () => {
+    let server: TcpConn | undefined;
+    const l = await listen((conn) => (server = conn));
+    const conn = await connect(l.addr.port);
+    await within(
+      (async () => {
+        while (!server) await sleep(5);
+      })(),
+      2000,
+      "accept",
+    );
+    // The server's bytes stay unread in the client's kernel buffer, so destroying it resets.
+    const chunk = new Uint8Array(256 * 1024);
+    while (server!.write(chunk));
+    for (let i = 0; i < 32; i++) server!.write(chunk);
+    const waiting = server!.drained().then(() => "drained", (e) => e);
+    const reading = readAll(server!.readable).then(() => "end", (e) => e);
+    await sleep(50);
+    conn.destroy();
+    await within(server!.closed, 3000, "server closed");
+    const drainOutcome = await within(waiting, 1000, "drained settles");
+    expect(drainOutcome).toBeInstanceOf(NetError);
+    expect(["ConnectionReset", "BrokenPipe"]).toContain((drainOutcome as NetError).code);
+    const readOutcome = await within(reading, 1000, "readable settles");
+    if (readOutcome !== "end") expect(readOutcome).toBeInstanceOf(NetError);
+    expect(server!.bufferedAmount).toBe(0);
+    expect(server!.write(chunk)).toBe(false);
+    await expect(server!.drained()).rejects.toBeInstanceOf(NetError);
   });
 
   it("raised no unhandled rejection or uncaught exception", async () => {

@@ -6,10 +6,19 @@
  *
  * @module
  */
-import type * as net from "node:net";
-
-/** The part of a `node:net` socket the watchdog reads. */
-type WatchedSocket = Pick<net.Socket, "bytesWritten" | "writableLength" | "destroyed" | "destroy" | "once">;
+/**
+ * The part of a socket the watchdog reads: a `node:net` socket, or anything shaped like one (Bun's
+ * own TCP connection, _bun_tcp.ts).
+ */
+export interface WatchedSocket {
+  /** Bytes written, the queued ones included. */
+  readonly bytesWritten: number;
+  /** Bytes queued in user space, not yet handed to the kernel. */
+  readonly writableLength: number;
+  readonly destroyed: boolean;
+  destroy(): void;
+  once(event: "close", listener: () => void): unknown;
+}
 
 /** A queue above a socket (an HTTP response): its bytes wait for the socket too. */
 export interface WatchedQueue {
