@@ -29,11 +29,18 @@ import { ChunkReader } from "./_chunk_reader.ts";
 import { type NetAddr, NetError, toNetError } from "./net_error.ts";
 import type { TcpConn, TcpConnectOptions, TcpListener, TcpListenOptions } from "./tcp.ts";
 import { WriteWatchdog } from "./write_watchdog.ts";
+import {
+  abortReason,
+  closedConnError,
+  connectTimeoutError,
+  connWritable,
+  disposeConn,
+  DrainWaiter,
+} from "./_tcp_conn_parts.ts";
 
 /** Bytes queued in user space above which write() returns false (Node's socket default). */
 export const HIGH_WATER_MARK = 64 * 1024;
 const CLOSE_IDLE_S = 10;
-const DISPOSE_WAIT_MS = 2_000;
 const IO_ACTION = "read from or write to";
 
 /** The part of Bun's TCP socket this file uses. */
@@ -129,7 +136,7 @@ class BunTcpConn implements TcpConn {
   #queue: Uint8Array[] = [];
   #head = 0;
   #queued = 0;
-  #drain: { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void } | undefined;
+  readonly #drain = new DrainWaiter();
   #finished: (() => void)[] = [];
   #writable: WritableStream<Uint8Array> | undefined;
 
@@ -217,36 +224,18 @@ class BunTcpConn implements TcpConn {
       head = 0;
     }
     this.#head = head;
-    if (this.#queued < HIGH_WATER_MARK && this.#drain) {
-      const waiter = this.#drain;
-      this.#drain = undefined;
-      waiter.resolve();
-    }
+    if (this.#queued < HIGH_WATER_MARK) this.#drain.resolve();
     if (this.#queued === 0 && this.#state === ENDING) this.#sendFin();
   }
 
   drained(): Promise<void> {
     if (this.#state !== OPEN) return Promise.reject(this.#closedError());
     if (this.#queued < HIGH_WATER_MARK) return Promise.resolve();
-    if (!this.#drain) {
-      let resolve!: () => void, reject!: (e: unknown) => void;
-      const promise = new Promise<void>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      this.#drain = { promise, resolve, reject };
-    }
-    return this.#drain.promise;
+    return this.#drain.wait();
   }
 
   get writable(): WritableStream<Uint8Array> {
-    return (this.#writable ??= new WritableStream<Uint8Array>({
-      write: async (chunk) => {
-        if (!this.write(chunk)) await this.drained();
-      },
-      close: () => this.#end(),
-      abort: (reason) => this.destroy(reason),
-    }));
+    return (this.#writable ??= connWritable(this, () => this.#end()));
   }
 
   setNoDelay(on: boolean): void {
@@ -315,34 +304,19 @@ class BunTcpConn implements TcpConn {
     } else {
       this.#reader.close();
     }
-    const waiter = this.#drain;
-    this.#drain = undefined;
-    waiter?.reject(this.#closedError());
+    this.#drain.reject(this.#closedError());
     const finished = this.#finished;
     this.#finished = [];
     for (const f of finished) f();
     this.#resolveClosed();
   }
 
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.close();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      this.closed,
-      new Promise((resolve) => (timer = setTimeout(resolve, DISPOSE_WAIT_MS))),
-    ]);
-    clearTimeout(timer);
-    this.destroy();
-    await this.closed;
+  [Symbol.asyncDispose](): Promise<void> {
+    return disposeConn(this);
   }
 
   #closedError(): NetError {
-    return this.#error ??
-      new NetError(
-        "BrokenPipe",
-        `Cannot write to ${this.#address}: connection closed. Stop writing once closed resolves.`,
-        { address: this.#address },
-      );
+    return this.#error ?? closedConnError(this.#address);
   }
 
   // Resolves when queued data is handed over and FIN sent (or the socket is gone).
@@ -444,18 +418,8 @@ export function bunTcpConnect(connect: ConnectFn, o: TcpConnectOptions, timeoutM
       cleanup();
       reject(error);
     };
-    const onAbort = () => fail(signal?.reason ?? new DOMException("The operation was aborted.", "AbortError"));
-    const timer = setTimeout(
-      () =>
-        fail(
-          new NetError(
-            "TimedOut",
-            `Cannot connect to ${address}: no answer within ${timeoutMs} ms. Check the address and that no firewall drops the packets.`,
-            { address },
-          ),
-        ),
-      timeoutMs,
-    );
+    const onAbort = () => fail(abortReason(signal));
+    const timer = setTimeout(() => fail(connectTimeoutError(address, timeoutMs)), timeoutMs);
     signal?.addEventListener("abort", onAbort, { once: true });
     const handlers = BunTcpConn.handlers((socket) => {
       if (abandoned) {

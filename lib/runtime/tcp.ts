@@ -30,6 +30,14 @@ import { bunConnect, bunListen, bunTcpConnect, bunTcpListen } from "./_bun_tcp.t
 import { getEnv } from "./env.ts";
 import { type NetAddr, NetError, toNetError } from "./net_error.ts";
 import { WriteWatchdog } from "./write_watchdog.ts";
+import {
+  abortReason,
+  closedConnError,
+  connectTimeoutError,
+  connWritable,
+  disposeConn,
+  DrainWaiter,
+} from "./_tcp_conn_parts.ts";
 
 /** A connected TCP (or TLS) socket. */
 export interface TcpConn {
@@ -129,7 +137,6 @@ export interface TcpListenOptions {
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const CLOSE_IDLE_MS = 10_000;
-const DISPOSE_WAIT_MS = 2_000;
 const IO_ACTION = "read from or write to";
 
 // Shared so attaching it allocates nothing.
@@ -144,7 +151,7 @@ class SocketConn implements TcpConn {
   readonly #reader: NodeReadableAdapter;
   #error: NetError | undefined;
   #isClosed = false;
-  #drain: { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void } | undefined;
+  readonly #drain = new DrainWaiter();
   #writable: WritableStream<Uint8Array> | undefined;
 
   constructor(socket: net.Socket) {
@@ -166,18 +173,12 @@ class SocketConn implements TcpConn {
       (error) => this.#error ?? toNetError(error, IO_ACTION, this.#address),
       () => socket.destroy(),
     );
-    socket.on("drain", () => {
-      const waiter = this.#drain;
-      this.#drain = undefined;
-      waiter?.resolve();
-    });
+    socket.on("drain", () => this.#drain.resolve());
     // Only armed by close(): a peer that never answers our FIN must not hold the socket forever.
     socket.on("timeout", () => socket.destroy());
     socket.once("close", () => {
       this.#isClosed = true;
-      const waiter = this.#drain;
-      this.#drain = undefined;
-      waiter?.reject(this.#closedError());
+      this.#drain.reject(this.#closedError());
       resolveClosed();
     });
   }
@@ -205,25 +206,11 @@ class SocketConn implements TcpConn {
       return Promise.reject(this.#closedError());
     }
     if (!this.#needsDrain()) return Promise.resolve();
-    if (!this.#drain) {
-      let resolve!: () => void, reject!: (e: unknown) => void;
-      const promise = new Promise<void>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      this.#drain = { promise, resolve, reject };
-    }
-    return this.#drain.promise;
+    return this.#drain.wait();
   }
 
   get writable(): WritableStream<Uint8Array> {
-    return (this.#writable ??= new WritableStream<Uint8Array>({
-      write: async (chunk) => {
-        if (!this.write(chunk)) await this.drained();
-      },
-      close: () => this.#end(),
-      abort: (reason) => this.destroy(reason),
-    }));
+    return (this.#writable ??= connWritable(this, () => this.#end()));
   }
 
   setNoDelay(on: boolean): void {
@@ -244,16 +231,8 @@ class SocketConn implements TcpConn {
     this.#socket.destroy();
   }
 
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.close();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      this.closed,
-      new Promise((resolve) => (timer = setTimeout(resolve, DISPOSE_WAIT_MS))),
-    ]);
-    clearTimeout(timer);
-    this.#socket.destroy();
-    await this.closed;
+  [Symbol.asyncDispose](): Promise<void> {
+    return disposeConn(this);
   }
 
   #needsDrain(): boolean {
@@ -264,14 +243,7 @@ class SocketConn implements TcpConn {
   }
 
   #closedError(): NetError {
-    return this.#error ??
-      new NetError(
-        "BrokenPipe",
-        `Cannot write to ${this.#address}: connection closed. Stop writing once closed resolves.`,
-        {
-          address: this.#address,
-        },
-      );
+    return this.#error ?? closedConnError(this.#address);
   }
 
   // Resolves when queued data is flushed and FIN sent (or the socket is gone).
@@ -343,19 +315,8 @@ export function tcpConnect(o: TcpConnectOptions): Promise<TcpConn> {
       resolve(new SocketConn(socket));
     };
     const onError = (error: unknown) => fail(toNetError(error, "connect to", address));
-    const onAbort = () =>
-      fail(signal?.reason ?? new DOMException("The operation was aborted.", "AbortError"));
-    const timer = setTimeout(
-      () =>
-        fail(
-          new NetError(
-            "TimedOut",
-            `Cannot connect to ${address}: no answer within ${timeoutMs} ms. Check the address and that no firewall drops the packets.`,
-            { address },
-          ),
-        ),
-      timeoutMs,
-    );
+    const onAbort = () => fail(abortReason(signal));
+    const timer = setTimeout(() => fail(connectTimeoutError(address, timeoutMs)), timeoutMs);
     socket.once(connectEvent, onConnect);
     socket.on("error", onError);
     signal?.addEventListener("abort", onAbort, { once: true });

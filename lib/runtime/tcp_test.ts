@@ -35,6 +35,21 @@ async function connect(port: number): Promise<TcpConn> {
   return c;
 }
 
+/** A connection to a fresh listener, and the listener's side of it once accepted. */
+async function connectedPair(): Promise<{ conn: TcpConn; server: TcpConn }> {
+  let server: TcpConn | undefined;
+  const l = await listen((c) => (server = c));
+  const conn = await connect(l.addr.port);
+  await within(
+    (async () => {
+      while (!server) await sleep(5);
+    })(),
+    2000,
+    "accept",
+  );
+  return { conn, server: server! };
+}
+
 // Echoes with write()/drained(), the way media senders write.
 async function echo(conn: TcpConn): Promise<void> {
   try {
@@ -99,16 +114,7 @@ describe("tcp", () => {
   }, 15000);
 
   it("pauses the socket while nobody reads, so the peer's writes stall (read backpressure)", async () => {
-    let server: TcpConn | undefined;
-    const l = await listen((conn) => (server = conn));
-    const conn = await connect(l.addr.port);
-    await within(
-      (async () => {
-        while (!server) await sleep(5);
-      })(),
-      2000,
-      "accept",
-    );
+    const { conn, server } = await connectedPair();
     // The client does not read: the server must stall once the client's queue (256 KiB) and the
     // kernel buffers are full, instead of the client buffering everything in memory.
     const chunk = new Uint8Array(64 * 1024);
@@ -117,8 +123,8 @@ describe("tcp", () => {
     const deadline = Date.now() + 3000;
     while (Date.now() < deadline && written < 512 * 1024 * 1024) {
       written += chunk.byteLength;
-      if (server!.write(chunk)) continue;
-      const ok = await within(server!.drained(), 300, "drain").then(() => true, () => false);
+      if (server.write(chunk)) continue;
+      const ok = await within(server.drained(), 300, "drain").then(() => true, () => false);
       if (!ok) {
         stalled = true;
         break;
@@ -136,8 +142,8 @@ describe("tcp", () => {
       got += r.value!.byteLength;
     }
     expect(got).toBe(written);
-    await within(server!.drained(), 2000, "drained after reading");
-    server!.destroy();
+    await within(server.drained(), 2000, "drained after reading");
+    server.destroy();
     conn.destroy();
   });
 
@@ -326,20 +332,9 @@ describe("tcp", () => {
 
   it("read() hands every chunk over synchronously, including bytes that came before it, then ends once", async () => {
     const data = pattern(3 * 1024 * 1024);
-    let server: TcpConn | undefined;
-    const l = await listen((conn) => {
-      server = conn;
-    });
-    const conn = await connect(l.addr.port);
-    await within(
-      (async () => {
-        while (!server) await sleep(5);
-      })(),
-      2000,
-      "accepted",
-    );
+    const { conn, server } = await connectedPair();
     // These bytes arrive before the reader is chosen: they must be delivered first.
-    server!.write(data.subarray(0, 1000));
+    server.write(data.subarray(0, 1000));
     await sleep(50);
     const got: Uint8Array[] = [];
     let ends = 0;
@@ -352,8 +347,8 @@ describe("tcp", () => {
       });
     });
     expect(got.length).toBe(1); // the early bytes, at once, inside read()
-    if (!server!.write(data.subarray(1000))) await server!.drained();
-    server!.close();
+    if (!server.write(data.subarray(1000))) await server.drained();
+    server.close();
     await within(ended, 3000, "onEnd");
     const all = new Uint8Array(got.reduce((n, c) => n + c.length, 0));
     let off = 0;
@@ -390,26 +385,17 @@ describe("tcp", () => {
 
   // Bun's own socket takes part of a write and keeps nothing; _bun_tcp.ts queues the rest itself.
   it("keeps every byte in order when writes are taken in parts by a peer that reads slowly", async () => {
-    let server: TcpConn | undefined;
-    const l = await listen((conn) => (server = conn));
-    const conn = await connect(l.addr.port);
-    await within(
-      (async () => {
-        while (!server) await sleep(5);
-      })(),
-      2000,
-      "accept",
-    );
+    const { conn, server } = await connectedPair();
     // Odd sizes, all written at once without waiting: most land in the queue behind a partial write.
     const data = pattern(6 * 1024 * 1024 + 333);
     let sawFalse = false;
     for (let at = 0, i = 0; at < data.length; i++) {
       const size = [1, 700, 65_537, 250_000, 13][i % 5];
-      if (!server!.write(data.subarray(at, at + size))) sawFalse = true;
+      if (!server.write(data.subarray(at, at + size))) sawFalse = true;
       at += size;
     }
     expect(sawFalse).toBe(true);
-    expect(server!.bufferedAmount).toBeGreaterThan(0);
+    expect(server.bufferedAmount).toBeGreaterThan(0);
     // Read slowly: a few KiB at a time with pauses, so the sender resumes many times.
     const reader = conn.readable.getReader();
     const got = new Uint8Array(data.length);
@@ -436,87 +422,60 @@ describe("tcp", () => {
       }
     }
     expect(mismatch).toBe(-1);
-    expect(server!.bufferedAmount).toBe(0);
-    await within(server!.drained(), 1000, "drained once all was read");
-    server!.destroy();
+    expect(server.bufferedAmount).toBe(0);
+    await within(server.drained(), 1000, "drained once all was read");
+    server.destroy();
   }, 15000);
 
   it("close() with data queued sends it all before FIN, and refuses writes meanwhile", async () => {
-    let server: TcpConn | undefined;
-    const l = await listen((conn) => (server = conn));
-    const conn = await connect(l.addr.port);
-    await within(
-      (async () => {
-        while (!server) await sleep(5);
-      })(),
-      2000,
-      "accept",
-    );
+    const { conn, server } = await connectedPair();
     const data = pattern(4 * 1024 * 1024);
-    for (let at = 0; at < data.length; at += 100_000) server!.write(data.subarray(at, at + 100_000));
-    expect(server!.bufferedAmount).toBeGreaterThan(0);
-    server!.close();
-    expect(server!.write(new Uint8Array([1]))).toBe(false);
+    for (let at = 0; at < data.length; at += 100_000) server.write(data.subarray(at, at + 100_000));
+    expect(server.bufferedAmount).toBeGreaterThan(0);
+    server.close();
+    expect(server.write(new Uint8Array([1]))).toBe(false);
     const got = await readAll(conn.readable, 8000);
     expect(got.byteLength).toBe(data.length);
     expect(got.every((b, i) => b === data[i])).toBe(true);
-    await within(server!.closed, 3000, "server closed");
+    await within(server.closed, 3000, "server closed");
     await within(conn.closed, 3000, "client closed");
   }, 15000);
 
   // Deno's node:net errors a half-closed client's readable with EPIPE when the server then writes.
   it.skipIf(runtimeName() === "deno")("a peer's FIN with data queued still delivers the queue, then closes", async () => {
-    let server: TcpConn | undefined;
-    const l = await listen((conn) => (server = conn));
-    const conn = await connect(l.addr.port);
-    await within(
-      (async () => {
-        while (!server) await sleep(5);
-      })(),
-      2000,
-      "accept",
-    );
+    const { conn, server } = await connectedPair();
     const data = pattern(4 * 1024 * 1024);
-    for (let at = 0; at < data.length; at += 100_000) server!.write(data.subarray(at, at + 100_000));
-    expect(server!.bufferedAmount).toBeGreaterThan(0);
-    const serverEnded = readAll(server!.readable, 4000);
+    for (let at = 0; at < data.length; at += 100_000) server.write(data.subarray(at, at + 100_000));
+    expect(server.bufferedAmount).toBeGreaterThan(0);
+    const serverEnded = readAll(server.readable, 4000);
     conn.close(); // FIN from the client, which still reads
     expect((await serverEnded).byteLength).toBe(0);
     const got = await readAll(conn.readable, 8000);
     expect(got.byteLength).toBe(data.length);
     expect(got.every((b, i) => b === data[i])).toBe(true);
-    await within(server!.closed, 3000, "server closed");
+    await within(server.closed, 3000, "server closed");
     await within(conn.closed, 3000, "client closed");
   }, 15000);
 
   it("a peer reset with data queued ends closed and drained() with a NetError, and drops the queue", async () => {
-    let server: TcpConn | undefined;
-    const l = await listen((conn) => (server = conn));
-    const conn = await connect(l.addr.port);
-    await within(
-      (async () => {
-        while (!server) await sleep(5);
-      })(),
-      2000,
-      "accept",
-    );
+    const { conn, server } = await connectedPair();
     // The server's bytes stay unread in the client's kernel buffer, so destroying it resets.
     const chunk = new Uint8Array(256 * 1024);
-    while (server!.write(chunk));
-    for (let i = 0; i < 32; i++) server!.write(chunk);
-    const waiting = server!.drained().then(() => "drained", (e) => e);
-    const reading = readAll(server!.readable).then(() => "end", (e) => e);
+    while (server.write(chunk));
+    for (let i = 0; i < 32; i++) server.write(chunk);
+    const waiting = server.drained().then(() => "drained", (e) => e);
+    const reading = readAll(server.readable).then(() => "end", (e) => e);
     await sleep(50);
     conn.destroy();
-    await within(server!.closed, 3000, "server closed");
+    await within(server.closed, 3000, "server closed");
     const drainOutcome = await within(waiting, 1000, "drained settles");
     expect(drainOutcome).toBeInstanceOf(NetError);
     expect(["ConnectionReset", "BrokenPipe"]).toContain((drainOutcome as NetError).code);
     const readOutcome = await within(reading, 1000, "readable settles");
     if (readOutcome !== "end") expect(readOutcome).toBeInstanceOf(NetError);
-    expect(server!.bufferedAmount).toBe(0);
-    expect(server!.write(chunk)).toBe(false);
-    await expect(server!.drained()).rejects.toBeInstanceOf(NetError);
+    expect(server.bufferedAmount).toBe(0);
+    expect(server.write(chunk)).toBe(false);
+    await expect(server.drained()).rejects.toBeInstanceOf(NetError);
   });
 
   it("raised no unhandled rejection or uncaught exception", async () => {
