@@ -26,7 +26,7 @@ export interface UdpSocket {
    * Sends one datagram. Never throws for network conditions: UDP is lossy, so send failures
    * (unreachable host...) are dropped. Returns `true` when the socket kept no reference to `data`
    * (the kernel copied it, or it was dropped), so the caller may reuse the buffer at once; `false`
-   * when `data` is not copied yet: do not modify it until the next macrotask.
+   * when the socket still holds `data` (it may be sent later): leave it unmodified from then on.
    */
   send(data: Uint8Array, port: number, hostname: string): boolean;
   /**

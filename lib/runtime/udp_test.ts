@@ -71,6 +71,44 @@ describe("udp", () => {
     expect(released.every((r) => r === !("Deno" in globalThis))).toBe(true);
   });
 
+  it("sends a burst of 3 000 datagrams made in one loop, every one in order (Deno queues what it cannot hand over at once)", async () => {
+    // 30 receivers x 100 datagrams = 3 000 sends made in one synchronous loop, as a WebRTC port
+    // fans a keyframe out; 100 small datagrams fit a default receive buffer, so none is lost there.
+    const receivers: UdpSocket[] = [];
+    const got: number[][] = [];
+    let total = 0;
+    let notify: () => void = () => {};
+    const all = new Promise<void>((resolve) => (notify = resolve));
+    for (let r = 0; r < 30; r++) {
+      const sock = await udpBind({ hostname: HOST, port: 0 });
+      const seen: number[] = [];
+      sock.onMessage = (data) => {
+        seen.push(data[0] | (data[1] << 8));
+        if (++total === 3000) notify();
+      };
+      receivers.push(sock);
+      got.push(seen);
+    }
+    using a = await udpBind({ hostname: HOST, port: 0 });
+    try {
+      // A fresh Deno socket's first sends go out in any order (see the test above): one first.
+      const counting = receivers[0].onMessage;
+      const warm = nextDatagram(receivers[0]);
+      a.send(new Uint8Array([0xff, 0xff]), receivers[0].addr.port, HOST);
+      await within(warm, 2000, "first datagram");
+      receivers[0].onMessage = counting;
+      for (let i = 0; i < 100; i++) {
+        for (const sock of receivers) a.send(new Uint8Array([i & 0xff, i >> 8, 0, 0, 0, 0, 0, 0]), sock.addr.port, HOST);
+      }
+      await within(all, 5000, `3000 datagrams (${total} arrived)`).catch(() => {});
+      expect(total).toBe(3000);
+      const inOrder = Array.from({ length: 100 }, (_, i) => i);
+      for (const seen of got) expect(seen).toEqual(inOrder);
+    } finally {
+      for (const sock of receivers) sock.close();
+    }
+  }, 15000);
+
   it("drops datagrams while onMessage is unset", async () => {
     using a = await udpBind({ hostname: HOST, port: 0 });
     using b = await udpBind({ hostname: HOST, port: 0 });
