@@ -27,6 +27,8 @@ import { createInterface } from "node:readline";
 import { playRtsp } from "./_rtsp_wire.ts";
 import { allocUnfilled } from "../../lib/runtime/node_buffer.ts";
 import { tryParseRtp } from "../../lib/rtp/packet.ts";
+import { denoListenDatagram, denoUdpBind } from "../../lib/runtime/_deno_udp.ts";
+import type { UdpSocket } from "../../lib/runtime/udp.ts";
 import { SRTP_AUTH_TAG_LENGTH, SRTP_HMAC_HEADROOM, SrtpProtector } from "../../lib/protocol/srtp/mod.ts";
 
 function arg(name: string): string | undefined {
@@ -40,33 +42,25 @@ const srtp = process.argv.includes("--srtp");
 let dropped = 0;
 type Send = (data: Uint8Array, port: number) => void;
 
-interface DenoDatagram {
-  send(data: Uint8Array, addr: { transport: "udp"; hostname: string; port: number }): Promise<number>;
-}
 interface BunUdp {
   send(data: Uint8Array, port: number, address: string): boolean;
 }
 
 async function makeSender(): Promise<{ send: Send; kind: string }> {
   const g = globalThis as {
-    Deno?: { listenDatagram?: (o: { transport: "udp"; hostname: string; port: number }) => DenoDatagram };
     Bun?: { udpSocket(o: { hostname: string; port: number }): Promise<BunUdp> };
   };
-  if (!forceDgram && typeof g.Deno?.listenDatagram === "function") {
-    const s = g.Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-    // Deno's send is asynchronous: bound what is in flight (a full socket buffer would otherwise
-    // queue sends without limit), dropping beyond it like a full kernel queue would.
-    let inFlight = 0;
-    const done = () => void inFlight--;
+  const listenDatagram = denoListenDatagram();
+  if (!forceDgram && listenDatagram) {
+    // Deno's send is asynchronous: strom's own socket on Deno (lib/runtime/_deno_udp.ts) keeps a
+    // bounded number in flight and queues the rest in order, so this floor sends what strom sends.
+    const s = denoUdpBind(listenDatagram, "127.0.0.1", 0) as UdpSocket & { dropped: number };
     return {
       kind: "Deno.listenDatagram",
       send: (data, port) => {
-        if (inFlight >= 4096) {
-          dropped++;
-          return;
-        }
-        inFlight++;
-        s.send(data, { transport: "udp", hostname: "127.0.0.1", port }).then(done, done);
+        const before = s.dropped;
+        s.send(data, port, "127.0.0.1");
+        dropped += s.dropped - before;
       },
     };
   }
