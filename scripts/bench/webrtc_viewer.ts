@@ -30,6 +30,8 @@ const SRTP_AUTH_TAG = 10;
 const out = (ev: Record<string, unknown>) => console.log(JSON.stringify(ev));
 
 interface Counted {
+  /** Where the connection got to, for the error of a viewer that gets no RTP. */
+  state(): string;
   bytes: number;
   close(): Promise<void> | void;
 }
@@ -66,6 +68,10 @@ async function whepViewer(url: string): Promise<{ viewer: Counted; firstPacketMs
   const t = pc.addTransceiver("video", { direction: "recvonly" });
   let reports: ReturnType<typeof setInterval> | undefined;
   const counted: Counted = {
+    state: () =>
+      `connection ${pc.connectionState}, ICE ${pc.iceConnectionState}, DTLS ${
+        (t.dtlsTransport as unknown as { state?: string })?.state ?? "none"
+      }, SRTP ${(t.dtlsTransport as unknown as DtlsLike)?.srtpStarted ? "started" : "not started"}`,
     bytes: 0,
     close: async () => {
       clearInterval(reports);
@@ -130,7 +136,7 @@ async function connectWhep(url: string, count: number): Promise<void> {
       const { viewer, firstPacketMs } = await whepViewer(url);
       viewers.push(viewer);
       const ms = await Promise.race([firstPacketMs, new Promise<number>((r) => setTimeout(() => r(-1), 15_000))]);
-      if (ms < 0) throw new Error("no RTP within 15 s of the answer");
+      if (ms < 0) throw new Error(`no RTP within 15 s of the answer (${viewer.state()})`);
       firsts.push(ms);
       ok++;
     } catch (e) {
@@ -145,7 +151,7 @@ async function bindUdp(count: number): Promise<void> {
   for (let i = 0; i < count; i++) {
     const s = dgram.createSocket({ type: "udp4", recvBufferSize: 1 << 20 } as dgram.SocketOptions);
     await new Promise<void>((r) => s.bind(0, "127.0.0.1", r));
-    const counted: Counted = { bytes: 0, close: () => void s.close() };
+    const counted: Counted = { state: () => "plain UDP", bytes: 0, close: () => void s.close() };
     s.on("message", (m: Uint8Array) => {
       if (isRtp(m)) counted.bytes += m.length;
     });
