@@ -181,11 +181,12 @@ export interface TargetCheck {
  * Issue 15's targets for one runtime in one run: CPU per reader-second at 100 and 200 readers
  * <= 1.0x gst-rtsp-server (default configuration and rate control off) and <= 1.5x the C relay;
  * p99 added latency <= 1.5x the C relay's at 50 and 200 readers and <= its p99 + 1 ms at 1 reader;
- * RSS at 200 readers <= 64 MB (on Deno plus `denoIdleMB`, an idle deno hello-world server); and
+ * RSS at 200 readers <= 64 MB (on Deno plus `helloIdleMB`, an idle deno hello-world server); and
  * every reader >= 95 % of the source bitrate at the largest N. Targets whose rows are missing are
- * left out.
+ * left out. `helloIdleMB`: the runtime's idle hello-world HTTP server in the same run; on Node and
+ * Bun it is reported beside the RSS target (strom's RSS above that floor), not part of it.
  */
-export function issueTargets(rows: PhaseResult[], runtime: string, denoIdleMB?: number): TargetCheck[] {
+export function issueTargets(rows: PhaseResult[], runtime: string, helloIdleMB?: number): TargetCheck[] {
   const out: TargetCheck[] = [];
   const strom = (n: number) => rows.find((r) => r.runtime === runtime && r.server === "strom" && r.readers === n);
   for (const n of [100, 200]) {
@@ -237,7 +238,7 @@ export function issueTargets(rows: PhaseResult[], runtime: string, denoIdleMB?: 
   }
   const s200 = strom(200);
   if (s200) {
-    const limit = runtime === "deno" ? 64 + (denoIdleMB ?? 0) : 64;
+    const limit = runtime === "deno" ? 64 + (helloIdleMB ?? 0) : 64;
     out.push({
       key: "rss@200",
       label: runtime === "deno"
@@ -251,6 +252,10 @@ export function issueTargets(rows: PhaseResult[], runtime: string, denoIdleMB?: 
           ? `; idle strom before any reader: ${fmt(s200.idleRssMB)} MB, so the camera and 200 readers add ${
             fmt(s200.rssMB - s200.idleRssMB)
           } MB`
+          : ""
+      }${
+        helloIdleMB !== undefined
+          ? `; an idle ${runtime} hello-world HTTP server: ${fmt(helloIdleMB)} MB, strom ${fmt(s200.rssMB - helloIdleMB)} MB above it`
           : ""
       }`,
     });
@@ -273,8 +278,8 @@ export function issueTargets(rows: PhaseResult[], runtime: string, denoIdleMB?: 
 }
 
 /** Pass/fail lines of {@link issueTargets} for one runtime (rows of one run). */
-export function targetChecks(rows: PhaseResult[], runtime: string, denoIdleMB?: number): string[] {
-  return issueTargets(rows, runtime, denoIdleMB).map((t) =>
+export function targetChecks(rows: PhaseResult[], runtime: string, helloIdleMB?: number): string[] {
+  return issueTargets(rows, runtime, helloIdleMB).map((t) =>
     `${runtime}: ${t.pass ? "PASS" : "FAIL"} ${t.label}: ${t.detail}`
   );
 }
@@ -287,13 +292,13 @@ export function summaryMarkdown(
   rows: PhaseResult[],
   runtimes: string[],
   runs: number,
-  denoIdle: number[],
+  helloIdle: Map<string, number[]>,
 ): string {
   const perRuntime = new Map<string, TargetCheck[][]>();
   for (const rt of runtimes) {
     const list: TargetCheck[][] = [];
     for (let run = 1; run <= runs; run++) {
-      list.push(issueTargets(rows.filter((r) => r.run === run), rt, rt === "deno" ? denoIdle[run - 1] : undefined));
+      list.push(issueTargets(rows.filter((r) => r.run === run), rt, helloIdle.get(rt)?.[run - 1]));
     }
     perRuntime.set(rt, list);
   }
@@ -322,10 +327,22 @@ export function summaryMarkdown(
     return v.length ? v.map((r) => `${fmt(r.idleRssMB!)} MB`).join(", ") : "-";
   });
   if (idle.some((c) => c !== "-")) out.push(`| (for the RSS row: strom serve idle, before any reader) | ${idle.join(" | ")} |`);
-  if (denoIdle.length && runtimes.includes("deno")) {
-    out.push(`| (for the Deno RSS limit: idle deno hello-world server) | ${
-      runtimes.map((rt) => (rt === "deno" ? denoIdle.map((x) => `${fmt(x)} MB`).join(", ") : "")).join(" | ")
+  const hello = runtimes.map((rt) => helloIdle.get(rt) ?? []);
+  if (hello.some((l) => l.length)) {
+    out.push(`| (the RSS floor: an idle hello-world HTTP server on the runtime, same run; Deno's limit adds it to 64 MB) | ${
+      hello.map((l) => l.length ? l.map((x) => `${fmt(x)} MB`).join(", ") : "-").join(" | ")
     } |`);
+    const above = runtimes.map((rt, i) => {
+      const s = rows.filter((r) => r.runtime === rt && r.server === "strom" && r.readers === 200);
+      const cells = s.map((r) => {
+        const floor = hello[i][r.run - 1];
+        return floor === undefined ? undefined : `${fmt(r.rssMB - floor)} MB`;
+      }).filter((c) => c !== undefined);
+      return cells.length ? cells.join(", ") : "-";
+    });
+    if (above.some((c) => c !== "-")) {
+      out.push(`| (strom at 200 readers above that floor) | ${above.join(" | ")} |`);
+    }
   }
   return out.join("\n");
 }

@@ -62,7 +62,9 @@
  * (keyframes apart), which raw_tcp_relay.c reports on SIGUSR1. The target lines (issue 15) check,
  * per run: CPU at 100 and 200 readers against both gst configurations and the C relay, p99 latency
  * at 1, 50 and 200 readers against the C relay's, and RSS at 200 readers (on Deno against 64 MB
- * plus an idle `deno run` hello-world server, measured in each run).
+ * plus an idle `deno run` hello-world server, measured in each run). Every run also measures an idle
+ * hello-world HTTP server on each runtime (Node and Bun: `node:http`), the RSS floor of any server
+ * there, and reports strom's RSS at 200 readers above it.
  *
  * @module
  */
@@ -284,18 +286,33 @@ async function startStromServe(
 }
 
 /**
- * An idle `deno run` of a hello-world HTTP server: its RSS (measured in the same run) is what the
- * Deno runtime itself takes, which the issue's Deno RSS target adds to 64 MB.
+ * An idle hello-world HTTP server on `runtime`, measured in the same run: what the runtime itself
+ * takes to serve HTTP, the floor under any server's RSS. Deno: `Deno.serve` under `deno run` (the
+ * issue's Deno RSS target adds it to 64 MB). Node and Bun: `node:http`, which strom serves its API on
+ * (server/serve/node.ts), for comparison only (their target is 64 MB flat).
  */
-async function denoIdleRssMB(): Promise<number> {
+async function helloIdleRssMB(runtime: string): Promise<number> {
   const dir = join(tmpdir(), "strom-bench");
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, "deno_hello.ts");
-  writeFileSync(
-    file,
-    `const s = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: ({ port }) => console.log(JSON.stringify({ event: "listening", port })) }, () => new Response("hello"));\n`,
-  );
-  const child = new Child("deno-hello", join(ROOT, "node_modules/.bin/deno"), ["run", "-A", file]);
+  let child: Child;
+  if (runtime === "deno") {
+    const file = join(dir, "deno_hello.ts");
+    writeFileSync(
+      file,
+      `const s = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: ({ port }) => console.log(JSON.stringify({ event: "listening", port })) }, () => new Response("hello"));\n`,
+    );
+    child = new Child("deno-hello", join(ROOT, "node_modules/.bin/deno"), ["run", "-A", file]);
+  } else {
+    const file = join(dir, "node_http_hello.mjs");
+    writeFileSync(
+      file,
+      `import { createServer } from "node:http";\n` +
+        `const s = createServer((_q, r) => r.end("hello"));\n` +
+        `s.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ event: "listening", port: s.address().port })));\n`,
+    );
+    const cmd = runtime === "bun" ? join(ROOT, "node_modules/.bin/bun") : process.execPath;
+    child = new Child(`${runtime}-hello`, cmd, [file]);
+  }
   try {
     const port = (await child.waitFor("listening", 30_000)).port as number;
     await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text());
@@ -493,13 +510,15 @@ async function main(): Promise<void> {
 
   const { camera, ffmpeg, url: cameraUrl } = await startCamera(clip, { verbose });
   log(`camera ${cameraUrl} (ffmpeg pid ${ffmpeg.pid})`);
-  const denoIdle: number[] = [];
+  // Per runtime, per run: an idle hello-world HTTP server's RSS (see helloIdleRssMB).
+  const helloIdle = new Map<string, number[]>(runtimes.map((rt) => [rt, []]));
   try {
     for (let run = 1; run <= runs; run++) {
       for (const runtime of runtimes) {
-        if (runtime === "deno") {
-          denoIdle.push(await denoIdleRssMB());
-          log(`run ${run}: idle deno hello-world server: ${denoIdle[denoIdle.length - 1].toFixed(1)} MB RSS`);
+        if (activeServers.includes("strom")) {
+          const mb = await helloIdleRssMB(runtime);
+          helloIdle.get(runtime)!.push(mb);
+          log(`run ${run}: idle ${runtime} hello-world HTTP server: ${mb.toFixed(1)} MB RSS`);
         }
         const started = new Map<PhaseResult["server"], { child: Child; target: string; idleRssMB?: number }>();
         try {
@@ -547,13 +566,15 @@ async function main(): Promise<void> {
   console.log("\nTargets of issue 15, per run (strom's figure, then the reference's):");
   for (const runtime of runtimes) {
     for (let run = 1; run <= runs; run++) {
-      const idle = runtime === "deno" ? denoIdle[run - 1] : undefined;
+      const idle = helloIdle.get(runtime)![run - 1];
       for (const line of targetChecks(results.filter((r) => r.run === run), runtime, idle)) {
         console.log(`  run ${run} ${line}`);
       }
     }
   }
-  if (denoIdle.length) console.log(`  idle deno hello-world RSS per run: ${denoIdle.map((x) => x.toFixed(1)).join(", ")} MB`);
+  for (const [rt, mbs] of helloIdle) {
+    if (mbs.length) console.log(`  idle ${rt} hello-world HTTP server RSS per run: ${mbs.map((x) => x.toFixed(1)).join(", ")} MB`);
+  }
 
   if (flag("markdown")) {
     console.log(
@@ -561,7 +582,7 @@ async function main(): Promise<void> {
         new Date().toISOString()
       }, ${availableParallelism()} x ${cpuModel}, window ${windowSeconds} s, ${runs} run(s) -->`,
     );
-    console.log(`\n${summaryMarkdown(results, runtimes, runs, denoIdle)}`);
+    console.log(`\n${summaryMarkdown(results, runtimes, runs, helloIdle)}`);
     for (let run = 1; run <= runs; run++) {
       for (const runtime of runtimes) {
         console.log(`\n#### Run ${run}: strom on ${runtime}\n`);
@@ -577,7 +598,7 @@ async function main(): Promise<void> {
   if (jsonPath) {
     writeFileSync(
       jsonPath,
-      JSON.stringify({ date: new Date().toISOString(), cpuModel, denoIdleRssMB: denoIdle, results }, null, 2),
+      JSON.stringify({ date: new Date().toISOString(), cpuModel, helloIdleRssMB: Object.fromEntries(helloIdle), results }, null, 2),
     );
   }
 }
