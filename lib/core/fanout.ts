@@ -151,8 +151,10 @@ export class Sender {
    * gives them): they go to the handler before anything pushed after this call, as fast as the
    * handler takes them, without being copied into the queue, so a GOP longer than the queue's
    * capacity is not dropped. The list is read, never changed, and can be shared by many senders.
-   * Frames queued before are older than the GOP and are dropped (counted). A video GOP that does
-   * not start at a keyframe is ignored (the sender keeps waiting for one).
+   * Frames queued before are replaced by it: those the GOP holds again go out from it (not counted
+   * as drops: a PLI replay while the first replay is still out loses nothing), the others are
+   * dropped and counted. A video GOP that does not start at a keyframe is ignored (the sender keeps
+   * waiting for one).
    *
    * @example
    * ```ts
@@ -164,7 +166,7 @@ export class Sender {
     if (this.#closed || frames.length === 0) return;
     const needsKeyframe = this.#isVideo && codecNeedsKeyframe(this.codec);
     if (needsKeyframe && !frames[0].keyframe) return;
-    this.drops += this.queued;
+    this.drops += this.#queuedNotIn(frames);
     this.#clear();
     this.#backlog = frames;
     this.#backlogNext = 0;
@@ -173,6 +175,27 @@ export class Sender {
       this.#running = true;
       scheduleDrain(this.#drain);
     }
+  }
+
+  // How many frames waiting (queue, rest of a replayed GOP) `frames` does not hold again: the ones a
+  // replay of `frames` loses. The GOP cache hands out copies, so a frame is matched by its decode
+  // timestamp and size. Runs at a replay (a viewer's start, a PLI), not per frame.
+  #queuedNotIn(frames: readonly Frame[]): number {
+    if (this.queued === 0) return 0;
+    const held = new Map<number, number>();
+    for (const f of frames) held.set(f.timestamp, f.data.length);
+    const isHeld = (f: Frame) => held.get(f.timestamp) === f.data.length;
+    let lost = 0;
+    for (let i = 0; i < this.#size; i++) {
+      let idx = this.#head + i;
+      if (idx >= this.#capacity) idx -= this.#capacity;
+      if (!isHeld(this.#ring[idx]!)) lost++;
+    }
+    const backlog = this.#backlog;
+    if (backlog !== undefined) {
+      for (let i = this.#backlogNext; i < backlog.length; i++) if (!isHeld(backlog[i])) lost++;
+    }
+    return lost;
   }
 
   /** Detaches from the receiver and empties the queue. Idempotent. */

@@ -119,6 +119,41 @@ describe("Receiver and Sender", () => {
     expect(late.drops).toBe(0);
   });
 
+  it("a second replay (a PLI) counts as drops only the waiting frames the GOP does not hold again", async () => {
+    const r = new Receiver(video, H264);
+    for (let t = 0; t < 50; t++) r.push(frame(t, t === 0));
+    let release!: () => void;
+    let blocked = new Promise<void>((res) => (release = res));
+    const got: number[] = [];
+    const s = new Sender(video, H264, async (f) => {
+      got.push(f.timestamp);
+      await blocked;
+    });
+    r.addSender(s);
+    await tick();
+    expect(got).toEqual([0]);
+    for (let t = 50; t < 60; t++) r.push(frame(t)); // queued behind the first replay
+    expect(s.queued).toBe(59);
+    // The peer lost the picture: the GOP (now 60 frames) goes out again, from its keyframe.
+    s.replay(r.gop!.frames());
+    expect(s.drops).toBe(0); // every waiting frame is in the replayed GOP
+    blocked = Promise.resolve();
+    release();
+    await waitFor(() => s.queued === 0);
+    expect(got.slice(1)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+
+    // Frames waiting from an older GOP are lost to a replay of a newer one: counted.
+    let release2!: () => void;
+    blocked = new Promise<void>((res) => (release2 = res));
+    r.push(frame(60)); // handled at once: the handler waits again
+    for (let t = 61; t < 64; t++) r.push(frame(t)); // 3 queued, of the old GOP
+    const fresh = new Receiver(video, H264);
+    fresh.push(frame(100, true));
+    s.replay(fresh.gop!.frames());
+    expect(s.drops).toBe(3);
+    release2();
+  });
+
   it("a viewer too slow for the replayed GOP drops it and resumes at the next keyframe", async () => {
     const r = new Receiver(video, H264);
     for (let t = 0; t < 200; t++) r.push(frame(t, t === 0));
