@@ -20,6 +20,9 @@
  *   --deno-net native|dgram  strom on Deno with --unstable-net (default: Deno.listenDatagram for
  *                     strom's own UDP sockets) or without (node:dgram)
  *   --node-flags "f"  extra flags for strom on Node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+ *   --bundle path     run this prebuilt strom.mjs instead of building one from the checkout (to
+ *                     compare two versions: build each with scripts/build/npm.mjs --outdir inside the
+ *                     checkout's node_modules/.cache, so its npm dependencies resolve)
  *   --markdown        also print a Markdown table (docs/performance.md)
  *   --json path       write the rows as JSON
  *   --verbose         echo children's stderr
@@ -35,7 +38,7 @@
  * @module
  */
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { Child, killAll, ROOT, type Runtime, runtimeCommand, sleep } from "./_children.ts";
@@ -127,7 +130,9 @@ async function startStrom(runtime: Runtime, cameraUrl: string): Promise<{ child:
       "",
     ].join("\n"),
   );
-  let [cmd, args] = command(runtime, buildStromBundle(), ["serve", "-c", config]);
+  const prebuilt = arg("bundle");
+  if (prebuilt && !existsSync(prebuilt)) throw new Error(`--bundle: ${prebuilt} does not exist`);
+  let [cmd, args] = command(runtime, prebuilt ?? buildStromBundle(), ["serve", "-c", config]);
   if (runtime === "node") args = [...nodeFlags, ...args];
   if (runtime === "deno" && !denoNative) args = args.filter((a) => a !== "--unstable-net");
   const child = new Child(`strom@${runtime}`, cmd, args, { echoStderr: verbose });

@@ -4,7 +4,13 @@
  *
  * @module
  */
-export { SRTP_AUTH_TAG_LENGTH, SRTP_HMAC_HEADROOM, SrtpProtector, type SrtpProtectorOptions } from "./protector.ts";
+export {
+  SRTP_AUTH_TAG_LENGTH,
+  SRTP_HMAC_HEADROOM,
+  SRTP_KEYSTREAM_BATCH,
+  SrtpProtector,
+  type SrtpProtectorOptions,
+} from "./protector.ts";
 export { deriveSrtpKeys, SrtpLabel, srtpPrf, type SrtpSessionKeys } from "./kdf.ts";
 export { HmacSha1 } from "./sha1.ts";
 export { SrtpKeyError } from "./errors.ts";

@@ -1,8 +1,11 @@
 /**
  * SRTP protection of outgoing RTP packets for AES_CM_128_HMAC_SHA1_80 (RFC 3711): AES in counter
  * mode over the payload, then an 80-bit HMAC-SHA1 tag over header, encrypted payload and the
- * rollover counter. The keystream comes from one reused AES-128-ECB cipher object (a packet's
- * counter blocks in one call). The tag: where the caller leaves {@link SRTP_HMAC_HEADROOM} bytes free
+ * rollover counter. The keystream comes from one reused AES-128-ECB cipher object, for
+ * {@link SRTP_KEYSTREAM_BATCH} packets of an SSRC in one call: the counter blocks depend only on the
+ * SSRC, the packet index and the block number, so the keystream of the packets that will follow is
+ * computed with the current one (one call costs about as much as 16 packets' worth of AES on Node,
+ * scripts/bench/srtp_cost.ts) and a packet sent again later (NACK) gets its own. The tag: where the caller leaves {@link SRTP_HMAC_HEADROOM} bytes free
  * before the packet and the runtime has a one-shot native hash (`crypto.hash`), HMAC-SHA1 is two of
  * those calls (the key's inner pad written into that headroom, so header, payload and rollover
  * counter are hashed in place); otherwise {@link HmacSha1} in TypeScript with its key pads hashed
@@ -31,11 +34,39 @@ export const SRTP_AUTH_TAG_LENGTH = 10;
  */
 export const SRTP_HMAC_HEADROOM = 64;
 
-/** Per-SSRC sender state: the rollover counter and the highest sequence number sent (s_l). */
+/**
+ * Packets of one SSRC whose keystream is computed in one AES call: the packet being protected and
+ * the ones after it. 16 x 1200-byte packets: 19 KB of keystream per SSRC.
+ */
+export const SRTP_KEYSTREAM_BATCH = 16;
+
+/** Payloads longer than this many blocks (2 KB) get keystream for themselves only. */
+const BATCH_MAX_BLOCKS = 128;
+
+/**
+ * Per-SSRC sender state: the rollover counter and the highest sequence number sent (s_l), and the
+ * keystream of `ksCount` packets from index `ksFirst` on (packet index: ROC * 2^16 + SEQ),
+ * `ksBlocks` blocks each, also as 32-bit words (`ksWords`); `ks` is undefined until the first packet.
+ */
 interface SsrcState {
   roc: number;
   highest: number;
+  ksFirst: number;
+  ksCount: number;
+  ksBlocks: number;
+  ks: Uint8Array | undefined;
+  ksWords: Int32Array | undefined;
 }
+
+const newState = (roc: number, highest: number): SsrcState => ({
+  roc,
+  highest,
+  ksFirst: -1,
+  ksCount: 0,
+  ksBlocks: 0,
+  ks: undefined,
+  ksWords: undefined,
+});
 
 /** Options of a {@link SrtpProtector}. */
 export interface SrtpProtectorOptions {
@@ -61,8 +92,10 @@ export class SrtpProtector {
   readonly #outer: Uint8Array | undefined;
   readonly #salt: Uint8Array;
   readonly #states = new Map<number, SsrcState>();
-  /** Counter blocks of the current packet, grown to the largest payload seen. */
-  #counters = new Uint8Array(16 * 100);
+  /** Counter blocks of the packets being encrypted, grown to the largest batch needed. */
+  #counters = new Uint8Array(16 * 100 * SRTP_KEYSTREAM_BATCH);
+  /** A 32-bit view of the last packet buffer's memory, for the XOR. */
+  #packetWords: Int32Array | undefined;
   #lastSsrc = -1;
   #last: SsrcState | undefined;
 
@@ -122,7 +155,7 @@ export class SrtpProtector {
   ): number {
     const roc = this.#rollover(ssrc >>> 0, sequenceNumber & 0xffff);
     if (payloadLength > 0) {
-      this.#encrypt(packet, offset + headerLength, payloadLength, ssrc, roc, sequenceNumber);
+      this.#encrypt(packet, offset + headerLength, payloadLength, ssrc, roc, sequenceNumber & 0xffff);
     }
     const end = offset + headerLength + payloadLength;
     if (this.#ipad && offset >= SRTP_HMAC_HEADROOM) {
@@ -151,7 +184,7 @@ export class SrtpProtector {
    * highest sequence number it sent (both under the same keys).
    */
   seed(ssrc: number, roc: number, highestSequenceNumber: number): void {
-    this.#states.set(ssrc >>> 0, { roc: roc >>> 0, highest: highestSequenceNumber & 0xffff });
+    this.#states.set(ssrc >>> 0, newState(roc >>> 0, highestSequenceNumber & 0xffff));
     this.#lastSsrc = -1;
     this.#last = undefined;
   }
@@ -160,7 +193,7 @@ export class SrtpProtector {
   #rollover(ssrc: number, seq: number): number {
     let s = this.#lastSsrc === ssrc ? this.#last : this.#states.get(ssrc);
     if (!s) {
-      s = { roc: 0, highest: seq };
+      s = newState(0, seq);
       this.#states.set(ssrc, s);
       this.#lastSsrc = ssrc;
       this.#last = s;
@@ -187,31 +220,73 @@ export class SrtpProtector {
   /** XORs the AES-CM keystream for (ssrc, roc, seq) into `packet[off, off + len)`. */
   #encrypt(packet: Uint8Array, off: number, len: number, ssrc: number, roc: number, seq: number): void {
     const blocks = (len + 15) >>> 4;
-    if (this.#counters.length < blocks * 16) this.#counters = new Uint8Array(blocks * 16);
+    const index = roc * 0x10000 + seq;
+    // #rollover has just looked this SSRC up.
+    const s = this.#last!;
+    let ks = s.ks;
+    let at = (index - s.ksFirst) * s.ksBlocks * 16;
+    if (ks === undefined || index < s.ksFirst || index >= s.ksFirst + s.ksCount || blocks > s.ksBlocks) {
+      if (ks !== undefined && index < s.ksFirst) {
+        // Sent again (NACK) from before the batch: its own keystream, the batch stays.
+        ks = this.#keystream(ssrc, index, 1, blocks);
+        at = 0;
+      } else {
+        // As many blocks per packet as the largest payload of this SSRC so far (of those batched).
+        const prev = s.ksBlocks <= BATCH_MAX_BLOCKS ? s.ksBlocks : 0;
+        const per = blocks > prev ? blocks : prev;
+        const count = per <= BATCH_MAX_BLOCKS ? SRTP_KEYSTREAM_BATCH : 1;
+        ks = this.#keystream(ssrc, index, count, per);
+        s.ks = ks;
+        s.ksWords = (ks.byteOffset & 3) === 0 ? new Int32Array(ks.buffer, ks.byteOffset, ks.length >>> 2) : undefined;
+        s.ksFirst = index;
+        s.ksCount = count;
+        s.ksBlocks = per;
+        at = 0;
+      }
+    }
+    let i = 0;
+    const pAt = packet.byteOffset + off;
+    if (ks === s.ks && s.ksWords !== undefined && (pAt & 3) === 0 && len >= 64) {
+      // Four bytes at a time where both sides are 4-aligned (XOR is the same in any byte order),
+      // through a view of the packet's memory kept while the same buffer comes back.
+      let pw = this.#packetWords;
+      if (pw === undefined || pw.buffer !== packet.buffer) {
+        pw = this.#packetWords = new Int32Array(packet.buffer, 0, packet.buffer.byteLength >>> 2);
+      }
+      const kw = s.ksWords;
+      const words = len >>> 2;
+      for (let w = 0, p = pAt >>> 2, k = at >>> 2; w < words; w++) pw[p + w] ^= kw[k + w];
+      i = words << 2;
+    }
+    for (; i < len; i++) packet[off + i] ^= ks[at + i];
+  }
+
+  /**
+   * The keystream of `count` packets of `ssrc` from packet index `first` on, `blocks` blocks each,
+   * in one AES call.
+   */
+  #keystream(ssrc: number, first: number, count: number, blocks: number): Uint8Array {
+    const size = count * blocks * 16;
+    if (this.#counters.length < size) this.#counters = new Uint8Array(size);
     const c = this.#counters;
     const k = this.#salt;
     // IV = (k_s * 2^16) XOR (SSRC * 2^64) XOR (index * 2^16); block j adds j in the low 16 bits.
     const b0 = k[0], b1 = k[1], b2 = k[2], b3 = k[3];
     const b4 = k[4] ^ (ssrc >>> 24), b5 = k[5] ^ ((ssrc >>> 16) & 0xff), b6 = k[6] ^ ((ssrc >>> 8) & 0xff);
     const b7 = k[7] ^ (ssrc & 0xff);
-    const b8 = k[8] ^ (roc >>> 24), b9 = k[9] ^ ((roc >>> 16) & 0xff), b10 = k[10] ^ ((roc >>> 8) & 0xff);
-    const b11 = k[11] ^ (roc & 0xff), b12 = k[12] ^ (seq >>> 8), b13 = k[13] ^ (seq & 0xff);
-    for (let j = 0, o = 0; j < blocks; j++, o += 16) {
-      c[o] = b0, c[o + 1] = b1, c[o + 2] = b2, c[o + 3] = b3, c[o + 4] = b4, c[o + 5] = b5, c[o + 6] = b6;
-      c[o + 7] = b7, c[o + 8] = b8, c[o + 9] = b9, c[o + 10] = b10, c[o + 11] = b11, c[o + 12] = b12;
-      c[o + 13] = b13, c[o + 14] = j >>> 8, c[o + 15] = j & 0xff;
+    let o = 0;
+    for (let n = 0; n < count; n++) {
+      const index = first + n;
+      const roc = Math.floor(index / 0x10000) >>> 0;
+      const seq = index & 0xffff;
+      const b8 = k[8] ^ (roc >>> 24), b9 = k[9] ^ ((roc >>> 16) & 0xff), b10 = k[10] ^ ((roc >>> 8) & 0xff);
+      const b11 = k[11] ^ (roc & 0xff), b12 = k[12] ^ (seq >>> 8), b13 = k[13] ^ (seq & 0xff);
+      for (let j = 0; j < blocks; j++, o += 16) {
+        c[o] = b0, c[o + 1] = b1, c[o + 2] = b2, c[o + 3] = b3, c[o + 4] = b4, c[o + 5] = b5, c[o + 6] = b6;
+        c[o + 7] = b7, c[o + 8] = b8, c[o + 9] = b9, c[o + 10] = b10, c[o + 11] = b11, c[o + 12] = b12;
+        c[o + 13] = b13, c[o + 14] = j >>> 8, c[o + 15] = j & 0xff;
+      }
     }
-    const ks = this.#aes.encryptBlocks(c.subarray(0, blocks * 16));
-    let i = 0;
-    const at = packet.byteOffset + off;
-    if ((at & 3) === 0 && (ks.byteOffset & 3) === 0 && len >= 64) {
-      // Four bytes at a time where both sides are 4-aligned (XOR is the same in any byte order).
-      const words = len >>> 2;
-      const pw = new Int32Array(packet.buffer, at, words);
-      const kw = new Int32Array(ks.buffer, ks.byteOffset, words);
-      for (let w = 0; w < words; w++) pw[w] ^= kw[w];
-      i = words << 2;
-    }
-    for (; i < len; i++) packet[off + i] ^= ks[i];
+    return this.#aes.encryptBlocks(size === c.length ? c : c.subarray(0, size));
   }
 }

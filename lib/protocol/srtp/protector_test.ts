@@ -7,6 +7,7 @@ import {
   HmacSha1,
   SRTP_AUTH_TAG_LENGTH,
   SRTP_HMAC_HEADROOM,
+  SRTP_KEYSTREAM_BATCH,
   SrtpKeyError,
   SrtpProtector,
   type SrtpProtectorOptions,
@@ -120,4 +121,57 @@ describe("SRTP AES_CM_128_HMAC_SHA1_80", () => {
       }
     });
   }
+});
+
+describe("SrtpProtector keystream batches", () => {
+  test("packets computed ahead, NACK resends from before and inside the batch, a larger payload and a sequence wrap all decrypt", async () => {
+    const { SrtpSession, ProtectionProfileAes128CmHmacSha1_80, RtpPacket } = await loadWerift();
+    const masterKey = hex("E1F97A0D3E018BE0D64FA32C06DE4139");
+    const masterSalt = hex("0EC675AD498AFEEBB6960B3AABE6");
+    const protector = new SrtpProtector(masterKey, masterSalt);
+    const receiver = new SrtpSession({
+      keys: {
+        localMasterKey: new Uint8Array(16) as never,
+        localMasterSalt: new Uint8Array(14) as never,
+        remoteMasterKey: masterKey as never,
+        remoteMasterSalt: masterSalt as never,
+      },
+      profile: ProtectionProfileAes128CmHmacSha1_80,
+    });
+    const video = 0x0a0b0c0d, audio = 0x01020304;
+    const order: { ssrc: number; seq: number; size: number }[] = [];
+    // 3 batches of video crossing the wrap, audio in between, the last packet of a "frame" short.
+    for (let i = 0; i < 3 * SRTP_KEYSTREAM_BATCH; i++) {
+      const seq = (65530 + i) & 0xffff;
+      order.push({ ssrc: video, seq, size: i % 7 === 6 ? 301 : 1188 });
+      if (i % 5 === 0) order.push({ ssrc: audio, seq: 40 + i, size: 120 + i });
+    }
+    // NACKs: from two batches back (before the wrap), from inside the current batch.
+    order.push({ ssrc: video, seq: 65532, size: 1188 });
+    order.push({ ssrc: video, seq: (65530 + 3 * SRTP_KEYSTREAM_BATCH - 2) & 0xffff, size: 1188 });
+    // A payload larger than any before, then the run goes on, then a large one (no batch).
+    order.push({ ssrc: video, seq: (65530 + 3 * SRTP_KEYSTREAM_BATCH) & 0xffff, size: 1400 });
+    order.push({ ssrc: video, seq: (65530 + 3 * SRTP_KEYSTREAM_BATCH + 1) & 0xffff, size: 1188 });
+    order.push({ ssrc: video, seq: (65530 + 3 * SRTP_KEYSTREAM_BATCH + 2) & 0xffff, size: 5000 });
+    order.push({ ssrc: video, seq: (65530 + 3 * SRTP_KEYSTREAM_BATCH + 3) & 0xffff, size: 1188 });
+    const offset = SRTP_HMAC_HEADROOM;
+    // One buffer for every packet, as strom's WebRTC sender reuses one.
+    const buffer = new Uint8Array(offset + 12 + 5000 + SRTP_AUTH_TAG_LENGTH);
+    for (const [n, { ssrc, seq, size }] of order.entries()) {
+      const payload = Uint8Array.from({ length: size }, (_, j) => (j * 7 + n) & 0xff);
+      const packet = buffer.subarray(offset, offset + 12 + size + SRTP_AUTH_TAG_LENGTH);
+      packet[0] = 0x80;
+      packet[1] = 96;
+      packet[2] = seq >>> 8;
+      packet[3] = seq & 0xff;
+      new DataView(buffer.buffer).setUint32(offset + 4, seq * 3000);
+      new DataView(buffer.buffer).setUint32(offset + 8, ssrc);
+      packet.set(payload, 12);
+      const length = protector.protect(buffer, 12, size, ssrc, seq, offset);
+      expect(length).toBe(packet.length);
+      const clear = RtpPacket.deSerialize(receiver.decrypt(asNodeBuffer(packet.slice()) as never));
+      expect(clear.header.sequenceNumber).toBe(seq);
+      expect(toHex(new Uint8Array(clear.payload))).toBe(toHex(payload));
+    }
+  });
 });
