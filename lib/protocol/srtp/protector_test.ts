@@ -16,6 +16,40 @@ import {
 const hex = (s: string) => Uint8Array.from(s.replace(/\s/g, "").match(/../g)!.map((b) => parseInt(b, 16)));
 const toHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("").toUpperCase();
 
+/** A protector and werift's SRTP receiver under the same master key and salt. */
+async function protectorAndReceiver(options: SrtpProtectorOptions) {
+  const { SrtpSession, ProtectionProfileAes128CmHmacSha1_80, RtpPacket } = await loadWerift();
+  const masterKey = hex("E1F97A0D3E018BE0D64FA32C06DE4139");
+  const masterSalt = hex("0EC675AD498AFEEBB6960B3AABE6");
+  const protector = new SrtpProtector(masterKey, masterSalt, options);
+  const receiver = new SrtpSession({
+    keys: {
+      localMasterKey: new Uint8Array(16) as never,
+      localMasterSalt: new Uint8Array(14) as never,
+      remoteMasterKey: masterKey as never,
+      remoteMasterSalt: masterSalt as never,
+    },
+    profile: ProtectionProfileAes128CmHmacSha1_80,
+  });
+  return { protector, receiver, RtpPacket };
+}
+
+/**
+ * A 12-byte RTP header and `payload` written into `buffer` at `offset`; returns the packet with room
+ * for the tag after it.
+ */
+function writeRtp(buffer: Uint8Array, offset: number, ssrc: number, seq: number, payload: Uint8Array): Uint8Array {
+  const packet = buffer.subarray(offset, offset + 12 + payload.length + SRTP_AUTH_TAG_LENGTH);
+  packet[0] = 0x80;
+  packet[1] = 96;
+  packet[2] = seq >>> 8;
+  packet[3] = seq & 0xff;
+  new DataView(buffer.buffer).setUint32(offset + 4, seq * 3000);
+  new DataView(buffer.buffer).setUint32(offset + 8, ssrc);
+  packet.set(payload, 12);
+  return packet;
+}
+
 describe("SRTP AES_CM_128_HMAC_SHA1_80", () => {
   test("key derivation: RFC 3711 Appendix B.3", () => {
     const keys = deriveSrtpKeys(hex("E1F97A0D3E018BE0D64FA32C06DE4139"), hex("0EC675AD498AFEEBB6960B3AABE6"));
@@ -75,19 +109,7 @@ describe("SRTP AES_CM_128_HMAC_SHA1_80", () => {
   for (const { name, options, offset } of modes) {
     const needsOneShot = options.oneShotHash === true;
     test.skipIf(needsOneShot && !sha1OneShot)(`werift's SrtpSession decrypts it (${name}): two SSRCs, a sequence wrap (ROC 0 -> 1), a retransmission${needsOneShot ? " (needs crypto.hash)" : ""}`, async () => {
-      const { SrtpSession, ProtectionProfileAes128CmHmacSha1_80, RtpPacket } = await loadWerift();
-      const masterKey = hex("E1F97A0D3E018BE0D64FA32C06DE4139");
-      const masterSalt = hex("0EC675AD498AFEEBB6960B3AABE6");
-      const protector = new SrtpProtector(masterKey, masterSalt, options);
-      const receiver = new SrtpSession({
-        keys: {
-          localMasterKey: new Uint8Array(16) as never,
-          localMasterSalt: new Uint8Array(14) as never,
-          remoteMasterKey: masterKey as never,
-          remoteMasterSalt: masterSalt as never,
-        },
-        profile: ProtectionProfileAes128CmHmacSha1_80,
-      });
+      const { protector, receiver, RtpPacket } = await protectorAndReceiver(options);
       const sent: { ssrc: number; seq: number; payload: Uint8Array }[] = [];
       for (let i = 0; i < 12; i++) {
         for (const [ssrc, first] of [[0x11223344, 65530], [0xfedcba98, 100]] as const) {
@@ -104,14 +126,7 @@ describe("SRTP AES_CM_128_HMAC_SHA1_80", () => {
       sent.push({ ssrc: 0x11223344, seq: 6, payload: new Uint8Array(1188).fill(9) });
       for (const { ssrc, seq, payload } of sent) {
         const buffer = new Uint8Array(offset + 12 + payload.length + SRTP_AUTH_TAG_LENGTH);
-        const packet = buffer.subarray(offset);
-        packet[0] = 0x80;
-        packet[1] = 96;
-        packet[2] = seq >>> 8;
-        packet[3] = seq & 0xff;
-        new DataView(buffer.buffer).setUint32(offset + 4, seq * 3000);
-        new DataView(buffer.buffer).setUint32(offset + 8, ssrc);
-        packet.set(payload, 12);
+        const packet = writeRtp(buffer, offset, ssrc, seq, payload);
         const n = protector.protect(buffer, 12, payload.length, ssrc, seq, offset);
         expect(n).toBe(packet.length);
         const clear = RtpPacket.deSerialize(receiver.decrypt(asNodeBuffer(packet) as never));
@@ -125,19 +140,7 @@ describe("SRTP AES_CM_128_HMAC_SHA1_80", () => {
 
 describe("SrtpProtector keystream batches", () => {
   test("packets computed ahead, NACK resends from before and inside the batch, a larger payload and a sequence wrap all decrypt", async () => {
-    const { SrtpSession, ProtectionProfileAes128CmHmacSha1_80, RtpPacket } = await loadWerift();
-    const masterKey = hex("E1F97A0D3E018BE0D64FA32C06DE4139");
-    const masterSalt = hex("0EC675AD498AFEEBB6960B3AABE6");
-    const protector = new SrtpProtector(masterKey, masterSalt);
-    const receiver = new SrtpSession({
-      keys: {
-        localMasterKey: new Uint8Array(16) as never,
-        localMasterSalt: new Uint8Array(14) as never,
-        remoteMasterKey: masterKey as never,
-        remoteMasterSalt: masterSalt as never,
-      },
-      profile: ProtectionProfileAes128CmHmacSha1_80,
-    });
+    const { protector, receiver, RtpPacket } = await protectorAndReceiver({});
     const video = 0x0a0b0c0d, audio = 0x01020304;
     const order: { ssrc: number; seq: number; size: number }[] = [];
     // 3 batches of video crossing the wrap, audio in between, the last packet of a "frame" short.
@@ -159,14 +162,7 @@ describe("SrtpProtector keystream batches", () => {
     const buffer = new Uint8Array(offset + 12 + 5000 + SRTP_AUTH_TAG_LENGTH);
     for (const [n, { ssrc, seq, size }] of order.entries()) {
       const payload = Uint8Array.from({ length: size }, (_, j) => (j * 7 + n) & 0xff);
-      const packet = buffer.subarray(offset, offset + 12 + size + SRTP_AUTH_TAG_LENGTH);
-      packet[0] = 0x80;
-      packet[1] = 96;
-      packet[2] = seq >>> 8;
-      packet[3] = seq & 0xff;
-      new DataView(buffer.buffer).setUint32(offset + 4, seq * 3000);
-      new DataView(buffer.buffer).setUint32(offset + 8, ssrc);
-      packet.set(payload, 12);
+      const packet = writeRtp(buffer, offset, ssrc, seq, payload);
       const length = protector.protect(buffer, 12, size, ssrc, seq, offset);
       expect(length).toBe(packet.length);
       const clear = RtpPacket.deSerialize(receiver.decrypt(asNodeBuffer(packet.slice()) as never));
