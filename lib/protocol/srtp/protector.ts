@@ -68,6 +68,12 @@ const newState = (roc: number, highest: number): SsrcState => ({
   ksWords: undefined,
 });
 
+/**
+ * Counter blocks of the packets being encrypted, shared by every protector (filled and encrypted in
+ * one synchronous call), grown to the largest batch needed.
+ */
+let counters = new Uint8Array(16 * 100 * SRTP_KEYSTREAM_BATCH);
+
 /** Options of a {@link SrtpProtector}. */
 export interface SrtpProtectorOptions {
   /** HMAC through the runtime's HMAC object instead of TypeScript (when there is no headroom). Default: what measured faster on this runtime. */
@@ -92,8 +98,6 @@ export class SrtpProtector {
   readonly #outer: Uint8Array | undefined;
   readonly #salt: Uint8Array;
   readonly #states = new Map<number, SsrcState>();
-  /** Counter blocks of the packets being encrypted, grown to the largest batch needed. */
-  #counters = new Uint8Array(16 * 100 * SRTP_KEYSTREAM_BATCH);
   /** A 32-bit view of the last packet buffer's memory, for the XOR. */
   #packetWords: Int32Array | undefined;
   #lastSsrc = -1;
@@ -267,8 +271,8 @@ export class SrtpProtector {
    */
   #keystream(ssrc: number, first: number, count: number, blocks: number): Uint8Array {
     const size = count * blocks * 16;
-    if (this.#counters.length < size) this.#counters = new Uint8Array(size);
-    const c = this.#counters;
+    if (counters.length < size) counters = new Uint8Array(size);
+    const c = counters;
     const k = this.#salt;
     // IV = (k_s * 2^16) XOR (SSRC * 2^64) XOR (index * 2^16); block j adds j in the low 16 bits.
     const b0 = k[0], b1 = k[1], b2 = k[2], b3 = k[3];
