@@ -4,12 +4,14 @@
  * rollover counter. The keystream comes from one reused AES-128-ECB cipher object, for
  * {@link SRTP_KEYSTREAM_BATCH} packets of an SSRC in one call: the counter blocks depend only on the
  * SSRC, the packet index and the block number, so the keystream of the packets that will follow is
- * computed with the current one (one call costs about as much as 16 packets' worth of AES on Node,
- * scripts/bench/srtp_cost.ts) and a packet sent again later (NACK) gets its own. The tag: where the caller leaves {@link SRTP_HMAC_HEADROOM} bytes free
- * before the packet and the runtime has a one-shot native hash (`crypto.hash`), HMAC-SHA1 is two of
- * those calls (the key's inner pad written into that headroom, so header, payload and rollover
- * counter are hashed in place); otherwise {@link HmacSha1} in TypeScript with its key pads hashed
- * once, or the runtime's HMAC object on Bun.
+ * computed with the current one (a call's fixed cost is several times the AES work of a 1200-byte
+ * packet, scripts/bench/srtp_cost.ts), and a packet sent again later (NACK) gets its own.
+ *
+ * The tag: where the caller leaves {@link SRTP_HMAC_HEADROOM} bytes free before the packet and the
+ * runtime has a one-shot native hash (`crypto.hash`), HMAC-SHA1 is two of those calls (the key's
+ * inner pad written into that headroom, so header, payload and rollover counter are hashed in
+ * place); otherwise {@link HmacSha1} in TypeScript with its key pads hashed once, or the runtime's
+ * HMAC object on Bun.
  *
  * @module
  */
