@@ -116,3 +116,15 @@ export function buildStromBundle(folder = "dist"): string {
   bundles.set(folder, file);
   return file;
 }
+
+/**
+ * The bundle a bench runs as strom: `prebuilt` (a bench's `--bundle` option, to compare two versions
+ * in one session) when given, else the checkout's, built once by {@link buildStromBundle}.
+ *
+ * @throws {Error} when `prebuilt` names no file.
+ */
+export function stromBundle(prebuilt: string | undefined): string {
+  if (!prebuilt) return buildStromBundle();
+  if (!existsSync(prebuilt)) throw new Error(`--bundle: ${prebuilt} does not exist`);
+  return prebuilt;
+}

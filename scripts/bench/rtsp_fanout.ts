@@ -69,11 +69,11 @@
  * @module
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, setPriority, tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { Child, killAll, ROOT, type Runtime, runtimeCommand, sleep } from "./_children.ts";
-import { buildStromBundle, cameraClip, freePort, startCamera, waitForPort } from "./_setup.ts";
+import { cameraClip, freePort, startCamera, stromBundle, waitForPort } from "./_setup.ts";
 import { cpuBetween, cpuSample, cpuSeconds, ForeignCpu, rssBytes } from "./_proc_stats.ts";
 import {
   fanoutNotes,
@@ -243,14 +243,6 @@ async function startServer(
   return { child, target: server === "raw" ? `tcp://127.0.0.1:${port}` : `rtsp://127.0.0.1:${port}/cam` };
 }
 
-/** The shipped bundle (built once), or the one `--bundle` names (to compare two versions in one session). */
-function buildStromBundleOrGiven(): string {
-  const prebuilt = arg("bundle");
-  if (!prebuilt) return buildStromBundle();
-  if (!existsSync(prebuilt)) throw new Error(`--bundle: ${prebuilt} does not exist`);
-  return prebuilt;
-}
-
 /**
  * strom as shipped: `strom serve` from the bundle, on the runtime, with a config naming the camera
  * as stream `cam` (the API on a free loopback port, every other module at its default).
@@ -259,7 +251,7 @@ async function startStromServe(
   runtime: Runtime,
   cameraUrl: string,
 ): Promise<{ child: Child; target: string; idleRssMB: number }> {
-  const bundle = buildStromBundleOrGiven();
+  const bundle = stromBundle(arg("bundle"));
   const [rtspPort, apiPort] = [await freePort(), await freePort()];
   const dir = join(tmpdir(), "strom-bench");
   mkdirSync(dir, { recursive: true });

@@ -38,11 +38,11 @@
  * @module
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { availableParallelism, cpus, tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { Child, killAll, ROOT, type Runtime, runtimeCommand, sleep } from "./_children.ts";
-import { buildStromBundle, cameraClip, freePort, startCamera, waitForPort } from "./_setup.ts";
+import { cameraClip, freePort, startCamera, stromBundle, waitForPort } from "./_setup.ts";
 import { cpuBetween, cpuSample, ForeignCpu, rssBytes } from "./_proc_stats.ts";
 
 function arg(name: string): string | undefined {
@@ -130,9 +130,7 @@ async function startStrom(runtime: Runtime, cameraUrl: string): Promise<{ child:
       "",
     ].join("\n"),
   );
-  const prebuilt = arg("bundle");
-  if (prebuilt && !existsSync(prebuilt)) throw new Error(`--bundle: ${prebuilt} does not exist`);
-  let [cmd, args] = command(runtime, prebuilt ?? buildStromBundle(), ["serve", "-c", config]);
+  let [cmd, args] = command(runtime, stromBundle(arg("bundle")), ["serve", "-c", config]);
   if (runtime === "node") args = [...nodeFlags, ...args];
   if (runtime === "deno" && !denoNative) args = args.filter((a) => a !== "--unstable-net");
   const child = new Child(`strom@${runtime}`, cmd, args, { echoStderr: verbose });

@@ -72,9 +72,9 @@ const newState = (roc: number, highest: number): SsrcState => ({
 
 /**
  * Counter blocks of the packets being encrypted, shared by every protector (filled and encrypted in
- * one synchronous call), grown to the largest batch needed.
+ * one synchronous call), grown on first use to the largest batch needed.
  */
-let counters = new Uint8Array(16 * 100 * SRTP_KEYSTREAM_BATCH);
+let counters = new Uint8Array(0);
 
 /** Options of a {@link SrtpProtector}. */
 export interface SrtpProtectorOptions {
