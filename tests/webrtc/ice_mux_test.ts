@@ -181,7 +181,13 @@ describe("webrtc.listen: one port for every peer (werift viewers over WHEP)", ()
     const viewers = [new Viewer({ audio: false }), new Viewer({ audio: false }), new Viewer({ audio: false })];
     try {
       const answers = await Promise.all(viewers.map((v) => whep(server.urls[0], v)));
+      // strom's own ICE credentials (ice_credentials.ts), one ufrag per session on the shared port:
+      // werift's 4-hex-digit ufrags collided about once in 50 sessions, and that viewer never played.
+      const ufrags = answers.map(({ answer }) => /^a=ice-ufrag:(\S+)/m.exec(answer)?.[1] ?? "");
+      for (const u of ufrags) expect(u).toMatch(/^[A-Za-z0-9]{8}$/);
+      expect(new Set(ufrags).size).toBe(3);
       for (const { answer } of answers) {
+        expect(/^a=ice-pwd:(\S+)/m.exec(answer)?.[1]).toHaveLength(24);
         const ports = candidatePorts(answer);
         expect(ports.length).toBeGreaterThan(0);
         expect(new Set(ports)).toEqual(new Set([port]));

@@ -107,6 +107,7 @@ export async function dialWebRtc(url: string, options: WebRtcClientOptions = {})
     (pc as unknown as { sdpManager: { bundlePolicy: string } }).sdpManager.bundlePolicy = "max-bundle";
     pc.addTransceiver("video", { direction: "recvonly" });
     pc.addTransceiver("audio", { direction: "recvonly" });
+    peer.assignIceCredentials();
     await pc.setLocalDescription(await pc.createOffer());
     await waitGathering(peer, 3000);
     const local = pc.localDescription?.sdp ?? "";

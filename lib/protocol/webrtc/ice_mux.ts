@@ -277,6 +277,18 @@ export class IceUdpMux {
   }
 
   /**
+   * Whether a session is registered under `ufrag` (strom's ufrag of the session).
+   *
+   * @example
+   * ```ts
+   * const ufrag = newIceUfrag((u) => mux.has(u));
+   * ```
+   */
+  has(ufrag: string): boolean {
+    return this.#sessions.has(ufrag);
+  }
+
+  /**
    * Routes STUN requests for `ufrag` (strom's side of the session) to `target`, through a relay
    * socket bound now on the target's host. The first peer address whose check reaches the port
    * carries the session; checks from the peer's other addresses are dropped (they fail on the

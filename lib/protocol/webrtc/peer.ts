@@ -23,6 +23,7 @@ import { keepInactiveBundled, parseCandidate, replaceCandidates, sdpCandidates }
 import { weriftDirect } from "./werift_direct.ts";
 import { defaultSrtpMode, useFastSrtp } from "./fast_srtp.ts";
 import { type EarlyDtlsHold, holdEarlyDtls } from "./early_dtls.ts";
+import { setIceCredentials } from "./ice_credentials.ts";
 
 /** Options of a {@link PeerSession}. */
 export interface PeerSessionOptions {
@@ -175,12 +176,31 @@ export class PeerSession {
     if (this.#srtp === "fast" && this.pc.getTransceivers().some((t) => t.direction.includes("send"))) {
       this.#unsubscribe.push(useFastSrtp(this.pc));
     }
+    this.assignIceCredentials();
     const answer = await this.pc.createAnswer();
     await this.pc.setLocalDescription(answer);
     this.#answered = true;
     if (this.#state === "new") this.#state = "connecting";
     if (this.#state !== "closed") this.#connectTimer ??= setTimeout(this.#onConnectTimeout, this.#connectTimeoutMs);
     return this.#localSdp();
+  }
+
+  /**
+   * Gives the session's ICE transports strom's own credentials (ice_credentials.ts: a 47-bit ufrag
+   * no session on the shared ICE port has, a 142-bit password) instead of werift's 16-bit ufrag, two
+   * of which collide on a busy shared port. {@link answer} calls it; an offering session calls it
+   * after adding its transceivers and before `createOffer`.
+   *
+   * @example
+   * ```ts
+   * peer.pc.addTransceiver("video", { direction: "recvonly" });
+   * peer.assignIceCredentials();
+   * await peer.pc.setLocalDescription(await peer.pc.createOffer());
+   * ```
+   */
+  assignIceCredentials(): void {
+    const mux = this.policy.mux;
+    setIceCredentials(this.pc, mux ? (ufrag) => mux.has(ufrag) : undefined);
   }
 
   /**
