@@ -5,6 +5,7 @@
  */
 import { Command } from "commander";
 import { startServer } from "../server/server.ts";
+import { tuneHeapGrowing } from "../lib/runtime/v8_heap.ts";
 import { configOption } from "./options.ts";
 
 /**
@@ -21,6 +22,8 @@ export function serveCommand(): Command {
     .addOption(configOption())
     .option("--listen <address>", 'HTTP API address, overrides api.listen (e.g. "127.0.0.1:1984", ":0")')
     .action(async (opts: { config: string[]; listen?: string }) => {
+      // A long-running server: V8's old generation may grow to 2x what survived (lib/runtime/v8_heap.ts).
+      tuneHeapGrowing();
       const server = await startServer({ configSources: opts.config, listen: opts.listen });
       await server.closed;
     });

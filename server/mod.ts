@@ -21,6 +21,7 @@
 
 // Starting and embedding the server
 export { type RunningServer, startServer, type StartServerOptions } from "./server.ts";
+export { type HeapTuning, SERVE_HEAP_GROWING_PERCENT, tuneHeapGrowing } from "../lib/runtime/v8_heap.ts";
 export { type AppContext, createApp } from "./app.ts";
 
 // Modules: how features (RTSP, RTMP, WebRTC, recording...) plug into the server
