@@ -60,7 +60,11 @@ export interface SenderOptions {
 export class Sender {
   readonly media: Media;
   readonly codec: Codec;
-  /** Frames dropped because the queue was full or while waiting for a keyframe after a drop. */
+  /**
+   * Frames dropped because the queue was full or while waiting for a keyframe after a drop. A video
+   * sender that starts before its source's first keyframe skips the frames before it; those are not
+   * counted (nothing decodable was lost).
+   */
   drops = 0;
   /** Frames handed to the handler. */
   frames = 0;
@@ -82,6 +86,9 @@ export class Sender {
   #closed = false;
   // Video starts at a keyframe and restarts at one after a drop.
   #waitKeyframe: boolean;
+  // Whether that wait follows a drop (its frames are drops), not the start (a viewer that joined
+  // before the source's first keyframe lost nothing it could have shown).
+  #waitAfterDrop = false;
   // A cached GOP being handed over before the queue: shared with other viewers, never written.
   #backlog: readonly Frame[] | undefined;
   #backlogNext = 0;
@@ -113,10 +120,11 @@ export class Sender {
     if (this.#closed) return;
     if (this.#waitKeyframe) {
       if (!frame.keyframe) {
-        this.drops++;
+        if (this.#waitAfterDrop) this.drops++;
         return;
       }
       this.#waitKeyframe = false;
+      this.#waitAfterDrop = false;
     }
     const len = frame.data.length;
     if (this.#size >= this.#capacity || (this.#queuedBytes + len > this.#maxBytes && this.#size > 0)) {
@@ -128,6 +136,7 @@ export class Sender {
         if (!frame.keyframe) {
           this.drops++;
           this.#waitKeyframe = true;
+          this.#waitAfterDrop = true;
           return;
         }
       } else {
@@ -171,6 +180,7 @@ export class Sender {
     this.#backlog = frames;
     this.#backlogNext = 0;
     this.#waitKeyframe = false;
+    this.#waitAfterDrop = false;
     if (!this.#running) {
       this.#running = true;
       scheduleDrain(this.#drain);
@@ -419,7 +429,9 @@ export class Receiver {
     // An audio track added with a video track that just started from its cached GOP (the same
     // viewer) starts from the audio of that keyframe's moment, so the two play in sync.
     const video = this.#video;
-    if (this.#audio && video && video.#replayedAt >= 0 && performance.now() - video.#replayedAt < SYNC_WINDOW_MS) {
+    if (
+      this.#audio && video && video.#replayedAt >= 0 && performance.now() - video.#replayedAt < SYNC_WINDOW_MS
+    ) {
       sender.replay(this.#audio.framesSince(video.#replayedSince));
     }
   }

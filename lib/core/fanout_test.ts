@@ -68,6 +68,35 @@ describe("Receiver and Sender", () => {
     expect(agot).toEqual([5]);
   });
 
+  it("frames before a cold source's first keyframe are skipped, not counted as drops; later drops are", async () => {
+    const r = new Receiver(video, H264);
+    let release!: () => void;
+    let blocked: Promise<void> | undefined;
+    const got: number[] = [];
+    const s = new Sender(video, H264, (f) => {
+      got.push(f.timestamp);
+      return blocked;
+    }, { capacity: 4 });
+    r.addSender(s); // nothing cached yet: the source just started, mid-GOP
+    for (let t = 0; t < 5; t++) r.push(frame(t));
+    r.push(frame(5, true));
+    r.push(frame(6));
+    await tick();
+    expect(got).toEqual([5, 6]);
+    expect(s.drops).toBe(0);
+    blocked = new Promise<void>((res) => (release = res));
+    for (let t = 7; t < 14; t++) r.push(frame(t)); // more than the queue holds: a real drop
+    await tick();
+    const dropped = s.drops;
+    expect(dropped).toBeGreaterThan(0);
+    // Every frame 7-13 was either handed over or counted.
+    expect(got.filter((t) => t >= 7).length + dropped).toBe(7);
+    release();
+    r.push(frame(14, true));
+    await waitFor(() => got.includes(14));
+    expect(s.drops).toBe(dropped);
+  });
+
   it("starts new viewers from the cached GOP at once", async () => {
     const r = new Receiver(video, H264);
     for (let t = 0; t < 30; t++) r.push(frame(t * 3600, t % 25 === 0));
@@ -344,7 +373,11 @@ describe("GopCache", () => {
 
 describe("audio that follows its video track (Receiver.syncWith)", () => {
   const video: Media = { kind: "video", direction: "recvonly", codecs: [{ name: "H264", clockRate: 90000 }] };
-  const audio: Media = { kind: "audio", direction: "recvonly", codecs: [{ name: "MPEG4-GENERIC", clockRate: 48000 }] };
+  const audio: Media = {
+    kind: "audio",
+    direction: "recvonly",
+    codecs: [{ name: "MPEG4-GENERIC", clockRate: 48000 }],
+  };
 
   it("a late viewer's audio starts at its video's cached keyframe, not live", async () => {
     const v = new Receiver(video, video.codecs[0]);

@@ -60,7 +60,9 @@ const perProcess = Number(arg("per-process") ?? 25);
 const mux = (arg("mux") ?? "on") === "on";
 type Server = "raw" | "rawsrtp" | "strom";
 const servers = list(arg("servers"), "raw,rawsrtp,strom") as Server[];
-for (const s of servers) if (!["raw", "rawsrtp", "strom"].includes(s)) throw new Error(`Unknown server "${s}"`);
+for (const s of servers) {
+  if (!["raw", "rawsrtp", "strom"].includes(s)) throw new Error(`Unknown server "${s}"`);
+}
 const verbose = flag("verbose");
 const denoNative = (arg("deno-net") ?? "native") === "native";
 const nodeFlags = list(arg("node-flags")?.replaceAll(" ", ","), "");
@@ -197,6 +199,8 @@ async function phase(
         playing += ev.ok as number;
         connectMs.push(...(ev.firstPacketMs as number[]));
         if ((ev.failed as number) > 0) log(`  ${ev.failed} viewers failed: ${JSON.stringify(ev.errors)}`);
+        const slow = (ev.slow as string[] | undefined) ?? [];
+        if (slow.length) log(`  first RTP after more than 1 s (viewers#${i}): ${slow.join("; ")}`);
       }
     }
     await sleep(warmupSeconds * 1000);
@@ -230,7 +234,9 @@ async function phase(
     sourceSeconds += mark.seconds as number;
     const sourceKbps = (8 * sourceBytes) / sourceSeconds / 1000;
     const drops = server === "strom" ? await stromDrops(api) : 0;
-    const kbps = stats.flatMap((s) => (s.bytes as number[]).map((b) => (8 * b) / (s.seconds as number) / 1000));
+    const kbps = stats.flatMap((s) =>
+      (s.bytes as number[]).map((b) => (8 * b) / (s.seconds as number) / 1000)
+    );
     while (kbps.length < n) kbps.push(0);
     const cpu = cpuBetween(c0, c1);
     return {
@@ -256,7 +262,9 @@ async function phase(
     if (server !== "strom") relay.send("clear");
     for (const c of children) c.send("quit");
     await Promise.race([
-      Promise.all(children.map((c) => new Promise<void>((r) => (c.exited ? r() : c.proc.once("exit", () => r()))))),
+      Promise.all(
+        children.map((c) => new Promise<void>((r) => (c.exited ? r() : c.proc.once("exit", () => r())))),
+      ),
       sleep(5000),
     ]);
     await Promise.all(children.map((c) => c.stop(1000)));
@@ -290,7 +298,9 @@ const HEAD = [
 
 function cells(rows: Row[], r: Row): string[] {
   const raw = rows.find((x) => x.runtime === r.runtime && x.viewers === r.viewers && x.server === "raw");
-  const rawSrtp = rows.find((x) => x.runtime === r.runtime && x.viewers === r.viewers && x.server === "rawsrtp");
+  const rawSrtp = rows.find((x) =>
+    x.runtime === r.runtime && x.viewers === r.viewers && x.server === "rawsrtp"
+  );
   return [
     r.runtime,
     r.server,
@@ -349,9 +359,20 @@ async function main(): Promise<void> {
             if (target.exited) throw new Error(`${target.name} exited: ${target.stderr.slice(-2000)}`);
             log(`${runtime}: ${server} with ${n} viewers...`);
             // Each relay plays the camera itself; its marks give the source's rate.
-            const r = await phase(runtime, server, target, server === "rawsrtp" ? srtpRelay! : relay, strom?.api ?? "", n);
+            const r = await phase(
+              runtime,
+              server,
+              target,
+              server === "rawsrtp" ? srtpRelay! : relay,
+              strom?.api ?? "",
+              n,
+            );
             rows.push(r);
-            log(`  ${fmt(r.cpuPercent)} % core, ${fmt(r.rssMB)} MB, min ${fmt((100 * r.minKbps) / r.sourceKbps)} % of source`);
+            log(
+              `  ${fmt(r.cpuPercent)} % core, ${fmt(r.rssMB)} MB, min ${
+                fmt((100 * r.minKbps) / r.sourceKbps)
+              } % of source`,
+            );
             await sleep(server === "strom" ? 2000 : 500); // sessions end (DTLS close) before the next phase
           }
         }
@@ -364,11 +385,15 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all([ffmpeg.stop(), camera.stop()]);
   }
-  console.log("\nTargets (issue 9): strom CPU per viewer-second <= 2x the raw UDP relay's; RSS at 50 <= 120 MB; every viewer >= 95 %:");
+  console.log(
+    "\nTargets (issue 9): strom CPU per viewer-second <= 2x the raw UDP relay's; RSS at 50 <= 120 MB; every viewer >= 95 %:",
+  );
   for (const r of rows.filter((x) => x.server === "strom")) {
     const raw = rows.find((x) => x.runtime === r.runtime && x.viewers === r.viewers && x.server === "raw");
     const ratio = raw ? r.cpuPerViewerSecond / raw.cpuPerViewerSecond : NaN;
-    const rawSrtp = rows.find((x) => x.runtime === r.runtime && x.viewers === r.viewers && x.server === "rawsrtp");
+    const rawSrtp = rows.find((x) =>
+      x.runtime === r.runtime && x.viewers === r.viewers && x.server === "rawsrtp"
+    );
     const lines = [
       `CPU ${fmt(ratio, 2)}x raw ${ratio <= 2 ? "PASS" : "FAIL"}` +
       (rawSrtp ? ` (${fmt(r.cpuPerViewerSecond / rawSrtp.cpuPerViewerSecond, 2)}x the SRTP relay)` : ""),
@@ -379,14 +404,16 @@ async function main(): Promise<void> {
   }
   if (flag("markdown")) {
     console.log(
-      `\n<!-- webrtc_fanout: ${new Date().toISOString()}, ${availableParallelism()} x ${cpuModel}, window ${windowSeconds} s, mux ${
-        mux ? "on" : "off"
-      } -->\n`,
+      `\n<!-- webrtc_fanout: ${
+        new Date().toISOString()
+      }, ${availableParallelism()} x ${cpuModel}, window ${windowSeconds} s, mux ${mux ? "on" : "off"} -->\n`,
     );
     console.log(markdownTable(rows));
   }
   const jsonPath = arg("json");
-  if (jsonPath) writeFileSync(jsonPath, JSON.stringify({ date: new Date().toISOString(), cpuModel, mux, rows }, null, 2));
+  if (jsonPath) {
+    writeFileSync(jsonPath, JSON.stringify({ date: new Date().toISOString(), cpuModel, mux, rows }, null, 2));
+  }
 }
 
 main().then(

@@ -34,6 +34,8 @@ interface Counted {
   state(): string;
   bytes: number;
   close(): Promise<void> | void;
+  /** WHEP viewers: when each set-up step was reached, ms after the offer was made. */
+  phases?: () => string;
 }
 
 const viewers: Counted[] = [];
@@ -83,6 +85,12 @@ async function whepViewer(url: string): Promise<{ viewer: Counted; firstPacketMs
   let firstResolve: (ms: number) => void = () => {};
   const firstPacketMs = new Promise<number>((r) => (firstResolve = r));
   const t0 = performance.now();
+  // When each step of the set-up was reached (ms from t0), for a viewer whose first RTP came late.
+  const phases: Record<string, number> = {};
+  const mark = (name: string) => (phases[name] ??= Math.round(performance.now() - t0));
+  pc.iceConnectionStateChange.subscribe((s) => mark(`ice ${s}`));
+  pc.connectionStateChange.subscribe((s) => mark(`pc ${s}`));
+  counted.phases = () => Object.entries(phases).map(([k, v]) => `${k} ${v}`).join(", ");
   await pc.setLocalDescription(await pc.createOffer());
   // The same 1 MiB receive buffer as the raw relay's sockets get (the default 208 KiB overflows
   // on a keyframe burst while this process serves 25 peers on a busy machine).
@@ -99,16 +107,21 @@ async function whepViewer(url: string): Promise<{ viewer: Counted; firstPacketMs
   dtls.startSrtp = function (this: DtlsLike) {
     if (this.srtpStarted) return;
     this.srtpStarted = true;
+    mark("srtp");
     this.updateSrtpSession();
     // werift's receiver, which would send receiver reports, never sees a packet now: send an
     // empty one every second, so the server hears from its peer (strom closes silent peers).
-    reports = setInterval(() => void this.sendRtcp([new RtcpRrPacket({ ssrc: 0x5eed, reports: [] })]).catch(() => {}), 1000);
+    reports = setInterval(
+      () => void this.sendRtcp([new RtcpRrPacket({ ssrc: 0x5eed, reports: [] })]).catch(() => {}),
+      1000,
+    );
     let first = true;
     this.iceTransport.connection.onData.subscribe((d) => {
       if (!isRtp(d)) return;
       counted.bytes += d.length - SRTP_AUTH_TAG;
       if (first) {
         first = false;
+        mark("first rtp");
         firstResolve(performance.now() - t0);
       }
     });
@@ -123,6 +136,7 @@ async function whepViewer(url: string): Promise<{ viewer: Counted; firstPacketMs
     await counted.close();
     throw new Error(`WHEP answered ${res.status}: ${answer.slice(0, 200)}`);
   }
+  mark("answer");
   await pc.setRemoteDescription({ type: "answer", sdp: answer });
   return { viewer: counted, firstPacketMs };
 }
@@ -131,19 +145,31 @@ async function connectWhep(url: string, count: number): Promise<void> {
   let ok = 0;
   const errors: string[] = [];
   const firsts: number[] = [];
+  const slow: string[] = [];
   for (let i = 0; i < count; i++) {
     try {
       const { viewer, firstPacketMs } = await whepViewer(url);
       viewers.push(viewer);
-      const ms = await Promise.race([firstPacketMs, new Promise<number>((r) => setTimeout(() => r(-1), 15_000))]);
+      const ms = await Promise.race([
+        firstPacketMs,
+        new Promise<number>((r) => setTimeout(() => r(-1), 15_000)),
+      ]);
       if (ms < 0) throw new Error(`no RTP within 15 s of the answer (${viewer.state()})`);
       firsts.push(ms);
+      if (ms > 1000) slow.push(`viewer ${i}: ${viewer.phases?.() ?? ""}`);
       ok++;
     } catch (e) {
       errors.push(String((e as Error)?.message ?? e));
     }
   }
-  out({ event: "connected", ok, failed: count - ok, errors: errors.slice(0, 5), firstPacketMs: firsts });
+  out({
+    event: "connected",
+    ok,
+    failed: count - ok,
+    errors: errors.slice(0, 5),
+    firstPacketMs: firsts,
+    slow: slow.slice(0, 5),
+  });
 }
 
 async function bindUdp(count: number): Promise<void> {
@@ -182,7 +208,11 @@ rl.on("line", (line) => {
       out({ event: "started" });
       return;
     case "stop":
-      out({ event: "stats", seconds: (performance.now() - startedAt) / 1000, bytes: viewers.map((v) => v.bytes) });
+      out({
+        event: "stats",
+        seconds: (performance.now() - startedAt) / 1000,
+        bytes: viewers.map((v) => v.bytes),
+      });
       return;
     case "quit":
       void quit();
