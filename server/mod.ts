@@ -21,7 +21,14 @@
 
 // Starting and embedding the server
 export { type RunningServer, startServer, type StartServerOptions } from "./server.ts";
-export { type HeapTuning, SERVE_HEAP_GROWING_PERCENT, tuneHeapGrowing } from "../lib/runtime/v8_heap.ts";
+export {
+  capYoungGeneration,
+  type HeapTuning,
+  SERVE_HEAP_GROWING_PERCENT,
+  SERVE_MAX_SEMI_SPACE_MB,
+  tuneHeapGrowing,
+  type YoungGenerationCap,
+} from "../lib/runtime/v8_heap.ts";
 export { type AppContext, createApp } from "./app.ts";
 
 // Modules: how features (RTSP, RTMP, WebRTC, recording...) plug into the server
