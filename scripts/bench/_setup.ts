@@ -14,6 +14,12 @@ import { Child, ROOT, runtimeCommand, sleep } from "./_children.ts";
 const BENCH = join(ROOT, "scripts", "bench");
 
 /**
+ * What the documented Deno command adds to `deno run` for strom (README, user guide): the young
+ * generation capped at start, which on Deno only a start flag can do (docs/performance.md).
+ */
+export const DENO_STROM_V8_FLAGS = "--v8-flags=--max-semi-space-size=4";
+
+/**
  * The camera clip, encoded once into the temp folder (so encoding never competes with the servers
  * for CPU) and shared by every bench: 20 s of 1080p25 H.264 at 4 Mbit/s, testsrc2 + temporal noise
  * (a moving picture whose noise keeps every frame's bits unique and the bitrate near the target,

@@ -36,7 +36,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Child, ROOT, type Runtime, runtimeCommand, sleep } from "./_children.ts";
 import { rssBytes } from "./_proc_stats.ts";
-import { cameraClip } from "./_setup.ts";
+import { cameraClip, DENO_STROM_V8_FLAGS } from "./_setup.ts";
 import { playRtsp } from "./_rtsp_wire.ts";
 
 function arg(name: string, fallback?: string): string | undefined {
@@ -134,7 +134,7 @@ async function startServer(cameraUrl: string): Promise<Server> {
   const [cmd, args] = runtime === "node"
     ? ["node", [bundle]]
     : runtime === "deno"
-    ? [join(ROOT, "node_modules/.bin/deno"), ["run", "-A", bundle]]
+    ? [join(ROOT, "node_modules/.bin/deno"), ["run", "-A", DENO_STROM_V8_FLAGS, bundle]]
     : [join(ROOT, "node_modules/.bin/bun"), [bundle]];
   const child = new Child(`strom@${runtime}`, cmd, [...args, "serve", "-c", config], { cwd: tree });
   const base = `http://127.0.0.1:${api}`;

@@ -73,7 +73,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, setPriority, tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { Child, killAll, ROOT, type Runtime, runtimeCommand, sleep } from "./_children.ts";
-import { cameraClip, freePort, startCamera, stromBundle, waitForPort } from "./_setup.ts";
+import { cameraClip, DENO_STROM_V8_FLAGS, freePort, startCamera, stromBundle, waitForPort } from "./_setup.ts";
 import { cpuBetween, cpuSample, cpuSeconds, ForeignCpu, rssBytes } from "./_proc_stats.ts";
 import {
   fanoutNotes,
@@ -269,7 +269,7 @@ async function startStromServe(
   const [cmd, args] = runtime === "node"
     ? ["node", [...serverNodeFlags, bundle]]
     : runtime === "deno"
-    ? [join(ROOT, "node_modules/.bin/deno"), ["run", "-A", bundle]]
+    ? [join(ROOT, "node_modules/.bin/deno"), ["run", "-A", DENO_STROM_V8_FLAGS, bundle]]
     : [join(ROOT, "node_modules/.bin/bun"), [bundle]];
   const child = new Child(`strom@${runtime}`, cmd, [...args, "serve", "-c", config], { echoStderr: verbose });
   await waitForPort(rtspPort, 60_000, child);

@@ -42,7 +42,7 @@ import { writeFileSync } from "node:fs";
 import { availableParallelism, cpus, tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { Child, killAll, ROOT, type Runtime, runtimeCommand, sleep } from "./_children.ts";
-import { cameraClip, freePort, startCamera, stromBundle, waitForPort } from "./_setup.ts";
+import { cameraClip, DENO_STROM_V8_FLAGS, freePort, startCamera, stromBundle, waitForPort } from "./_setup.ts";
 import { cpuBetween, cpuSample, ForeignCpu, rssBytes } from "./_proc_stats.ts";
 
 function arg(name: string): string | undefined {
@@ -135,6 +135,7 @@ async function startStrom(runtime: Runtime, cameraUrl: string): Promise<{ child:
   let [cmd, args] = command(runtime, stromBundle(arg("bundle")), ["serve", "-c", config]);
   if (runtime === "node") args = [...nodeFlags, ...args];
   if (runtime === "deno" && !denoNative) args = args.filter((a) => a !== "--unstable-net");
+  if (runtime === "deno") args = [args[0], DENO_STROM_V8_FLAGS, ...args.slice(1)];
   const child = new Child(`strom@${runtime}`, cmd, args, { echoStderr: verbose });
   await waitForPort(apiPort, 60_000, child);
   return { child, api: `http://127.0.0.1:${apiPort}` };

@@ -42,7 +42,7 @@ import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { hasChromium, launchBrowser } from "../../tests/_support/browser.ts";
 import { Child, killAll, ROOT, type Runtime, sleep } from "./_children.ts";
-import { buildStromBundle, cameraClip, freePort, startCamera, waitForPort } from "./_setup.ts";
+import { buildStromBundle, cameraClip, DENO_STROM_V8_FLAGS, freePort, startCamera, waitForPort } from "./_setup.ts";
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -87,7 +87,7 @@ async function startStrom(
   );
   const args = ["serve", "-c", config];
   const [cmd, argv] = runtime === "deno"
-    ? [DENO, ["run", "-A", "--unstable-net", bundle, ...args]]
+    ? [DENO, ["run", "-A", "--unstable-net", DENO_STROM_V8_FLAGS, bundle, ...args]]
     : runtime === "bun"
     ? [BUN, [bundle, ...args]]
     : ["node", [bundle, ...args]];
