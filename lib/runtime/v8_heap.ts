@@ -27,6 +27,17 @@ export type HeapTuning =
 
 const FLAG = "--heap-growing-percent";
 
+/** `name`'s value as a whole number from 0 to `max`, `fallback` when unset or blank; else a RangeError saying `fix`. */
+function wholeNumberFromEnv(name: string, fallback: number, max: number, fix: string): number {
+  const fromEnv = getEnv(name);
+  if (fromEnv === undefined || fromEnv.trim() === "") return fallback;
+  const n = Number(fromEnv);
+  if (!Number.isInteger(n) || n < 0 || n > max) {
+    throw new RangeError(`${name}="${fromEnv}" is not a whole number from 0 to ${max}: ${fix}`);
+  }
+  return n;
+}
+
 /**
  * Sets V8's heap growing factor for this process, unless the user set it (in `NODE_OPTIONS` or on
  * the command line: theirs wins), `STROM_HEAP_GROWING_PERCENT=0` asks for V8's own heuristics, or
@@ -41,19 +52,13 @@ const FLAG = "--heap-growing-percent";
  * ```
  */
 export function tuneHeapGrowing(): HeapTuning {
-  const fromEnv = getEnv("STROM_HEAP_GROWING_PERCENT");
-  let percent = SERVE_HEAP_GROWING_PERCENT;
-  if (fromEnv !== undefined && fromEnv.trim() !== "") {
-    const n = Number(fromEnv);
-    if (!Number.isInteger(n) || n < 0 || n > 1000) {
-      throw new RangeError(
-        `STROM_HEAP_GROWING_PERCENT="${fromEnv}" is not a whole number from 0 to 1000: ` +
-          "use 0 for V8's own heuristics, or e.g. 100 for a growing factor of 2",
-      );
-    }
-    if (n === 0) return { applied: false, reason: "disabled" };
-    percent = n;
-  }
+  const percent = wholeNumberFromEnv(
+    "STROM_HEAP_GROWING_PERCENT",
+    SERVE_HEAP_GROWING_PERCENT,
+    1000,
+    "use 0 for V8's own heuristics, or e.g. 100 for a growing factor of 2",
+  );
+  if (percent === 0) return { applied: false, reason: "disabled" };
   if (runtimeName() === "bun") return { applied: false, reason: "bun" };
   const userFlags = `${process.execArgv?.join(" ") ?? ""} ${getEnv("NODE_OPTIONS") ?? ""} ${
     getEnv("DENO_V8_FLAGS") ?? ""
@@ -109,19 +114,13 @@ const SEMI_SPACE_FLAGS = [
  * ```
  */
 export function capYoungGeneration(): YoungGenerationCap {
-  const fromEnv = getEnv("STROM_MAX_SEMI_SPACE_MB");
-  let semiSpaceMB = SERVE_MAX_SEMI_SPACE_MB;
-  if (fromEnv !== undefined && fromEnv.trim() !== "") {
-    const n = Number(fromEnv);
-    if (!Number.isInteger(n) || n < 0 || n > 64) {
-      throw new RangeError(
-        `STROM_MAX_SEMI_SPACE_MB="${fromEnv}" is not a whole number from 0 to 64: ` +
-          "use 0 for V8's own young generation size, or e.g. 8 for 8 MB per semi-space",
-      );
-    }
-    if (n === 0) return { applied: false, reason: "disabled" };
-    semiSpaceMB = n;
-  }
+  const semiSpaceMB = wholeNumberFromEnv(
+    "STROM_MAX_SEMI_SPACE_MB",
+    SERVE_MAX_SEMI_SPACE_MB,
+    64,
+    "use 0 for V8's own young generation size, or e.g. 8 for 8 MB per semi-space",
+  );
+  if (semiSpaceMB === 0) return { applied: false, reason: "disabled" };
   const runtime = runtimeName();
   if (runtime === "bun") return { applied: false, reason: "bun" };
   if (runtime === "deno") return { applied: false, reason: "deno" };
