@@ -104,8 +104,8 @@ const SEMI_SPACE_FLAGS = [
  *
  * Left alone: the user's own `--max-semi-space-size` or `--semi-space-growth-factor` (in
  * `NODE_OPTIONS` or on the command line), `STROM_MAX_SEMI_SPACE_MB=0`, Bun (JavaScriptCore), and
- * Deno, whose V8 ignores the factor when set after start (use `DENO_V8_FLAGS=--max-semi-space-size=8`
- * there).
+ * Deno, whose V8 (15.0) does not size its young generation by that factor: only the start flag
+ * caps it there, `deno run --v8-flags=--max-semi-space-size=4` (65-80 MB less RSS at 50 viewers).
  *
  * @example
  * ```ts

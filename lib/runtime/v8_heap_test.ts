@@ -110,7 +110,7 @@ describe("V8 young generation cap for strom serve", () => {
 
   // A fresh process, so the young generation starts small: the test runner's own may be grown already.
   test.skipIf(runtimeName() !== "node")(
-    "a busy Node process keeps its young generation at the cap; without it V8 grows it past (Node only: Deno's V8 ignores the factor after start, Bun has no V8)",
+    "a busy Node process keeps its young generation at the cap; without it V8 grows it past (Node only: Deno's V8 does not grow its young generation by that factor, Bun has no V8)",
     async () => {
       const [capped, free] = await Promise.all([probe(4), probe(0)]);
       expect(capped.applied).toBe(true);
