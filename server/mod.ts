@@ -27,6 +27,7 @@ export {
   SERVE_HEAP_GROWING_PERCENT,
   SERVE_MAX_SEMI_SPACE_MB,
   tuneHeapGrowing,
+  YOUNG_GENERATION_CAP_MAX_V8,
   type YoungGenerationCap,
 } from "../lib/runtime/v8_heap.ts";
 export { type AppContext, createApp } from "./app.ts";

@@ -76,7 +76,14 @@ export const SERVE_MAX_SEMI_SPACE_MB = 8;
 /** What {@link capYoungGeneration} did. `stop()` ends it (a test, or an embedder's own shutdown). */
 export type YoungGenerationCap =
   | { applied: true; semiSpaceMB: number; stop(): void }
-  | { applied: false; reason: "bun" | "deno" | "user-flag" | "disabled" };
+  | { applied: false; reason: "bun" | "deno" | "v8-version" | "user-flag" | "disabled" };
+
+/**
+ * The newest V8 major version whose young generation is known to follow a growth factor set after
+ * start (Node 20: 11.3). Newer V8 clamps the factor to at least 2 (`DEFINE_MIN_VALUE_IMPLICATION` in
+ * its flag definitions; Deno's V8 15 behaves so), which would make the cap a silent no-op.
+ */
+export const YOUNG_GENERATION_CAP_MAX_V8 = 11;
 
 const SEMI_SPACE_FLAGS = [
   "--max-semi-space-size",
@@ -103,9 +110,11 @@ const SEMI_SPACE_FLAGS = [
  * enough to grow it twice can pass the size by one step; call it at start.
  *
  * Left alone: the user's own `--max-semi-space-size` or `--semi-space-growth-factor` (in
- * `NODE_OPTIONS` or on the command line), `STROM_MAX_SEMI_SPACE_MB=0`, Bun (JavaScriptCore), and
- * Deno, whose V8 (15.0) does not size its young generation by that factor: only the start flag
- * caps it there, `deno run --v8-flags=--max-semi-space-size=4` (65-80 MB less RSS at 50 viewers).
+ * `NODE_OPTIONS` or on the command line), `STROM_MAX_SEMI_SPACE_MB=0`, Bun (JavaScriptCore), a V8
+ * newer than {@link YOUNG_GENERATION_CAP_MAX_V8} (Node 22 and later: there
+ * `NODE_OPTIONS=--max-semi-space-size=8` does it), and Deno, whose V8 (15.0) does not size its young
+ * generation by that factor: only the start flag caps it there,
+ * `deno run --v8-flags=--max-semi-space-size=4` (65-80 MB less RSS at 50 viewers).
  *
  * @example
  * ```ts
@@ -124,6 +133,9 @@ export function capYoungGeneration(): YoungGenerationCap {
   const runtime = runtimeName();
   if (runtime === "bun") return { applied: false, reason: "bun" };
   if (runtime === "deno") return { applied: false, reason: "deno" };
+  if (Number.parseInt(process.versions.v8 ?? "0", 10) > YOUNG_GENERATION_CAP_MAX_V8) {
+    return { applied: false, reason: "v8-version" };
+  }
   const userFlags = `${process.execArgv?.join(" ") ?? ""} ${getEnv("NODE_OPTIONS") ?? ""}`;
   if (SEMI_SPACE_FLAGS.some((flag) => userFlags.includes(flag))) {
     return { applied: false, reason: "user-flag" };
