@@ -38,6 +38,14 @@ function wholeNumberFromEnv(name: string, fallback: number, max: number, fix: st
   return n;
 }
 
+/** Whether the user gave one of `flags` (on the command line, in `NODE_OPTIONS` or `DENO_V8_FLAGS`): theirs wins. */
+function userSetFlag(flags: readonly string[]): boolean {
+  const given = `${process.execArgv?.join(" ") ?? ""} ${getEnv("NODE_OPTIONS") ?? ""} ${
+    getEnv("DENO_V8_FLAGS") ?? ""
+  }`;
+  return flags.some((flag) => given.includes(flag));
+}
+
 /**
  * Sets V8's heap growing factor for this process, unless the user set it (in `NODE_OPTIONS` or on
  * the command line: theirs wins), `STROM_HEAP_GROWING_PERCENT=0` asks for V8's own heuristics, or
@@ -60,12 +68,7 @@ export function tuneHeapGrowing(): HeapTuning {
   );
   if (percent === 0) return { applied: false, reason: "disabled" };
   if (runtimeName() === "bun") return { applied: false, reason: "bun" };
-  const userFlags = `${process.execArgv?.join(" ") ?? ""} ${getEnv("NODE_OPTIONS") ?? ""} ${
-    getEnv("DENO_V8_FLAGS") ?? ""
-  }`;
-  if (userFlags.includes(FLAG) || userFlags.includes("--heap_growing_percent")) {
-    return { applied: false, reason: "user-flag" };
-  }
+  if (userSetFlag([FLAG, "--heap_growing_percent"])) return { applied: false, reason: "user-flag" };
   v8.setFlagsFromString(`${FLAG}=${percent}`);
   return { applied: true, percent };
 }
@@ -136,10 +139,7 @@ export function capYoungGeneration(): YoungGenerationCap {
   if (Number.parseInt(process.versions.v8 ?? "0", 10) > YOUNG_GENERATION_CAP_MAX_V8) {
     return { applied: false, reason: "v8-version" };
   }
-  const userFlags = `${process.execArgv?.join(" ") ?? ""} ${getEnv("NODE_OPTIONS") ?? ""}`;
-  if (SEMI_SPACE_FLAGS.some((flag) => userFlags.includes(flag))) {
-    return { applied: false, reason: "user-flag" };
-  }
+  if (userSetFlag(SEMI_SPACE_FLAGS)) return { applied: false, reason: "user-flag" };
 
   const capBytes = semiSpaceMB * 1024 * 1024;
   let frozen = false;
