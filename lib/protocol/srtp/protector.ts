@@ -8,9 +8,10 @@
  * packet, scripts/bench/srtp_cost.ts), and a packet sent again later (NACK) gets its own.
  *
  * The tag: where the caller leaves {@link SRTP_HMAC_HEADROOM} bytes free before the packet and the
- * runtime has a one-shot native hash (`crypto.hash`), HMAC-SHA1 is two of those calls (the key's
- * inner pad written into that headroom, so header, payload and rollover counter are hashed in
- * place); otherwise {@link HmacSha1} in TypeScript with its key pads hashed once, or the runtime's
+ * runtime has a one-shot native hash (`crypto.hash`), HMAC-SHA1's inner hash is one of those calls
+ * (the key's inner pad written into that headroom, so header, payload and rollover counter are
+ * hashed in place) and its outer hash one SHA-1 block in TypeScript from the outer pad's saved
+ * state (a second native call cost more, scripts/bench/srtp_cost.ts); otherwise {@link HmacSha1} in TypeScript with its key pads hashed once, or the runtime's
  * HMAC object on Bun.
  *
  * @module
@@ -31,8 +32,8 @@ export const SRTP_AUTH_TAG_LENGTH = 10;
 
 /**
  * Free bytes before the packet (its `offset` in the buffer passed to {@link SrtpProtector.protect})
- * that let the tag come from two one-shot native hashes instead of the TypeScript HMAC: SHA-1's
- * block, where the key's inner pad goes.
+ * that let the tag's inner hash come from one one-shot native hash instead of the TypeScript HMAC:
+ * SHA-1's block, where the key's inner pad goes.
  */
 export const SRTP_HMAC_HEADROOM = 64;
 
@@ -96,8 +97,6 @@ export class SrtpProtector {
   readonly #roc = new Uint8Array(4);
   /** The key XOR ipad (64 bytes), written before the packet for the one-shot inner hash. */
   readonly #ipad: Uint8Array | undefined;
-  /** key XOR opad (64 bytes), then the inner digest: the outer hash's input. */
-  readonly #outer: Uint8Array | undefined;
   readonly #salt: Uint8Array;
   readonly #states = new Map<number, SsrcState>();
   /** A 32-bit view of the last packet buffer's memory, for the XOR. */
@@ -129,10 +128,8 @@ export class SrtpProtector {
     this.#salt = keys.salt;
     if ((options?.oneShotHash ?? oneShotSha1Preferred) && sha1OneShot && keys.authKey.length <= 64) {
       const ipad = new Uint8Array(64).fill(0x36);
-      const outer = new Uint8Array(64 + 20).fill(0x5c, 0, 64);
-      for (let i = 0; i < keys.authKey.length; i++) (ipad[i] ^= keys.authKey[i], outer[i] ^= keys.authKey[i]);
+      for (let i = 0; i < keys.authKey.length; i++) ipad[i] ^= keys.authKey[i];
       this.#ipad = ipad;
-      this.#outer = outer;
     }
   }
 
@@ -171,10 +168,7 @@ export class SrtpProtector {
       packet.set(this.#ipad, start);
       packet[end] = roc >>> 24, packet[end + 1] = (roc >>> 16) & 0xff;
       packet[end + 2] = (roc >>> 8) & 0xff, packet[end + 3] = roc & 0xff;
-      const outer = this.#outer!;
-      outer.set(sha1OneShot!(packet.subarray(start, end + 4)), 64);
-      const mac = sha1OneShot!(outer);
-      for (let i = 0; i < SRTP_AUTH_TAG_LENGTH; i++) packet[end + i] = mac[i];
+      this.#hmac.outerTag(sha1OneShot!(packet.subarray(start, end + 4)), packet, end, SRTP_AUTH_TAG_LENGTH);
     } else if (this.#nativeKey) {
       const r = this.#roc;
       r[0] = roc >>> 24, r[1] = (roc >>> 16) & 0xff, r[2] = (roc >>> 8) & 0xff, r[3] = roc & 0xff;
@@ -243,7 +237,9 @@ export class SrtpProtector {
         const count = per <= BATCH_MAX_BLOCKS ? SRTP_KEYSTREAM_BATCH : 1;
         ks = this.#keystream(ssrc, index, count, per);
         s.ks = ks;
-        s.ksWords = (ks.byteOffset & 3) === 0 ? new Int32Array(ks.buffer, ks.byteOffset, ks.length >>> 2) : undefined;
+        s.ksWords = (ks.byteOffset & 3) === 0
+          ? new Int32Array(ks.buffer, ks.byteOffset, ks.length >>> 2)
+          : undefined;
         s.ksFirst = index;
         s.ksCount = count;
         s.ksBlocks = per;

@@ -38,7 +38,13 @@ async function protectorAndReceiver(options: SrtpProtectorOptions) {
  * A 12-byte RTP header and `payload` written into `buffer` at `offset`; returns the packet with room
  * for the tag after it.
  */
-function writeRtp(buffer: Uint8Array, offset: number, ssrc: number, seq: number, payload: Uint8Array): Uint8Array {
+function writeRtp(
+  buffer: Uint8Array,
+  offset: number,
+  ssrc: number,
+  seq: number,
+  payload: Uint8Array,
+): Uint8Array {
   const packet = buffer.subarray(offset, offset + 12 + payload.length + SRTP_AUTH_TAG_LENGTH);
   packet[0] = 0x80;
   packet[1] = 96;
@@ -102,39 +108,48 @@ describe("SRTP AES_CM_128_HMAC_SHA1_80", () => {
     { name: "runtime HMAC object", options: { nativeHmac: true, oneShotHash: false }, offset: 0 },
     // Aligned: the payload is XORed four bytes at a time; 3 bytes further, byte by byte.
     { name: "one-shot hash in the headroom", options: { oneShotHash: true }, offset: SRTP_HMAC_HEADROOM },
-    { name: "one-shot hash, unaligned packet", options: { oneShotHash: true }, offset: SRTP_HMAC_HEADROOM + 3 },
+    {
+      name: "one-shot hash, unaligned packet",
+      options: { oneShotHash: true },
+      offset: SRTP_HMAC_HEADROOM + 3,
+    },
     { name: "default choice, headroom", options: {}, offset: SRTP_HMAC_HEADROOM },
     { name: "no headroom: TypeScript HMAC", options: { nativeHmac: false }, offset: 0 },
   ];
   for (const { name, options, offset } of modes) {
     const needsOneShot = options.oneShotHash === true;
-    test.skipIf(needsOneShot && !sha1OneShot)(`werift's SrtpSession decrypts it (${name}): two SSRCs, a sequence wrap (ROC 0 -> 1), a retransmission${needsOneShot ? " (needs crypto.hash)" : ""}`, async () => {
-      const { protector, receiver, RtpPacket } = await protectorAndReceiver(options);
-      const sent: { ssrc: number; seq: number; payload: Uint8Array }[] = [];
-      for (let i = 0; i < 12; i++) {
-        for (const [ssrc, first] of [[0x11223344, 65530], [0xfedcba98, 100]] as const) {
-          const seq = (first + i) & 0xffff;
-          sent.push({
-            ssrc,
-            seq,
-            payload: Uint8Array.from({ length: 50 + i * 97 }, (_, j) => (j + i + ssrc) & 0xff),
-          });
+    test.skipIf(needsOneShot && !sha1OneShot)(
+      `werift's SrtpSession decrypts it (${name}): two SSRCs, a sequence wrap (ROC 0 -> 1), a retransmission${
+        needsOneShot ? " (needs crypto.hash)" : ""
+      }`,
+      async () => {
+        const { protector, receiver, RtpPacket } = await protectorAndReceiver(options);
+        const sent: { ssrc: number; seq: number; payload: Uint8Array }[] = [];
+        for (let i = 0; i < 12; i++) {
+          for (const [ssrc, first] of [[0x11223344, 65530], [0xfedcba98, 100]] as const) {
+            const seq = (first + i) & 0xffff;
+            sent.push({
+              ssrc,
+              seq,
+              payload: Uint8Array.from({ length: 50 + i * 97 }, (_, j) => (j + i + ssrc) & 0xff),
+            });
+          }
         }
-      }
-      // A retransmission of a packet from before the wrap, sent after it.
-      sent.push(sent.find((p) => p.ssrc === 0x11223344 && p.seq === 65534)!);
-      sent.push({ ssrc: 0x11223344, seq: 6, payload: new Uint8Array(1188).fill(9) });
-      for (const { ssrc, seq, payload } of sent) {
-        const buffer = new Uint8Array(offset + 12 + payload.length + SRTP_AUTH_TAG_LENGTH);
-        const packet = writeRtp(buffer, offset, ssrc, seq, payload);
-        const n = protector.protect(buffer, 12, payload.length, ssrc, seq, offset);
-        expect(n).toBe(packet.length);
-        const clear = RtpPacket.deSerialize(receiver.decrypt(asNodeBuffer(packet) as never));
-        expect(clear.header.ssrc).toBe(ssrc);
-        expect(clear.header.sequenceNumber).toBe(seq);
-        expect(toHex(new Uint8Array(clear.payload))).toBe(toHex(payload));
-      }
-    });
+        // A retransmission of a packet from before the wrap, sent after it.
+        sent.push(sent.find((p) => p.ssrc === 0x11223344 && p.seq === 65534)!);
+        sent.push({ ssrc: 0x11223344, seq: 6, payload: new Uint8Array(1188).fill(9) });
+        for (const { ssrc, seq, payload } of sent) {
+          const buffer = new Uint8Array(offset + 12 + payload.length + SRTP_AUTH_TAG_LENGTH);
+          const packet = writeRtp(buffer, offset, ssrc, seq, payload);
+          const n = protector.protect(buffer, 12, payload.length, ssrc, seq, offset);
+          expect(n).toBe(packet.length);
+          const clear = RtpPacket.deSerialize(receiver.decrypt(asNodeBuffer(packet) as never));
+          expect(clear.header.ssrc).toBe(ssrc);
+          expect(clear.header.sequenceNumber).toBe(seq);
+          expect(toHex(new Uint8Array(clear.payload))).toBe(toHex(payload));
+        }
+      },
+    );
   }
 });
 

@@ -82,6 +82,27 @@ export class HmacSha1 {
     for (let i = 0; i < outLen; i++) out[outOff + i] = (h[i >> 2] >>> (24 - 8 * (i & 3))) & 0xff;
   }
 
+  /**
+   * The outer half of this key's HMAC: the tag for an inner digest (20 bytes, SHA-1 of the key's
+   * inner pad followed by the message) hashed elsewhere, e.g. by the runtime's one-shot hash. One
+   * compression from the outer pad's saved state. Its first `outLen` bytes (at most 20) go to `out`
+   * at `outOff`.
+   *
+   * @example
+   * ```ts
+   * const tag = new Uint8Array(10);
+   * hmac.outerTag(sha1(concat(innerPad, message)), tag, 0, 10);
+   * ```
+   */
+  outerTag(innerDigest: Uint8Array, out: Uint8Array, outOff: number, outLen: number): void {
+    const tail = this.#tail;
+    for (let i = 0; i < 20; i++) tail[i] = innerDigest[i];
+    this.#h.set(this.#outer);
+    this.#finish(20, BLOCK + 20);
+    const h = this.#h;
+    for (let i = 0; i < outLen; i++) out[outOff + i] = (h[i >> 2] >>> (24 - 8 * (i & 3))) & 0xff;
+  }
+
   /** Pads `tail[0, t)` (the end of a `total`-byte message) and hashes it. */
   #finish(t: number, total: number): void {
     const tail = this.#tail;
