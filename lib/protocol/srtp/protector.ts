@@ -76,6 +76,18 @@ const newState = (roc: number, highest: number): SsrcState => ({
  * one synchronous call), grown on first use to the largest batch needed.
  */
 let counters = new Uint8Array(0);
+/** {@link counters} as 32-bit words: a counter block is four stores, not sixteen. */
+let counterWords = new Int32Array(0);
+
+/** Whether this machine stores the low byte of a word first (x86, ARM in practice). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** The 32-bit word whose bytes in memory are `b0 b1 b2 b3`. */
+function word(b0: number, b1: number, b2: number, b3: number): number {
+  return LITTLE_ENDIAN
+    ? (b0 | (b1 << 8) | (b2 << 16) | (b3 << 24))
+    : ((b0 << 24) | (b1 << 16) | (b2 << 8) | b3);
+}
 
 /** Options of a {@link SrtpProtector}. */
 export interface SrtpProtectorOptions {
@@ -269,26 +281,37 @@ export class SrtpProtector {
    */
   #keystream(ssrc: number, first: number, count: number, blocks: number): Uint8Array {
     const size = count * blocks * 16;
-    if (counters.length < size) counters = new Uint8Array(size);
-    const c = counters;
+    if (counters.length < size) {
+      counters = new Uint8Array(size);
+      counterWords = new Int32Array(counters.buffer);
+    }
+    const c = counterWords;
     const k = this.#salt;
     // IV = (k_s * 2^16) XOR (SSRC * 2^64) XOR (index * 2^16); block j adds j in the low 16 bits.
-    const b0 = k[0], b1 = k[1], b2 = k[2], b3 = k[3];
-    const b4 = k[4] ^ (ssrc >>> 24), b5 = k[5] ^ ((ssrc >>> 16) & 0xff), b6 = k[6] ^ ((ssrc >>> 8) & 0xff);
-    const b7 = k[7] ^ (ssrc & 0xff);
+    const w0 = word(k[0], k[1], k[2], k[3]);
+    const w1 = word(
+      k[4] ^ (ssrc >>> 24),
+      k[5] ^ ((ssrc >>> 16) & 0xff),
+      k[6] ^ ((ssrc >>> 8) & 0xff),
+      k[7] ^ (ssrc & 0xff),
+    );
     let o = 0;
     for (let n = 0; n < count; n++) {
       const index = first + n;
       const roc = Math.floor(index / 0x10000) >>> 0;
       const seq = index & 0xffff;
-      const b8 = k[8] ^ (roc >>> 24), b9 = k[9] ^ ((roc >>> 16) & 0xff), b10 = k[10] ^ ((roc >>> 8) & 0xff);
-      const b11 = k[11] ^ (roc & 0xff), b12 = k[12] ^ (seq >>> 8), b13 = k[13] ^ (seq & 0xff);
-      for (let j = 0; j < blocks; j++, o += 16) {
-        c[o] = b0, c[o + 1] = b1, c[o + 2] = b2, c[o + 3] = b3, c[o + 4] = b4, c[o + 5] = b5, c[o + 6] = b6;
-        c[o + 7] = b7, c[o + 8] = b8, c[o + 9] = b9, c[o + 10] = b10, c[o + 11] = b11, c[o + 12] = b12;
-        c[o + 13] = b13, c[o + 14] = j >>> 8, c[o + 15] = j & 0xff;
+      const w2 = word(
+        k[8] ^ (roc >>> 24),
+        k[9] ^ ((roc >>> 16) & 0xff),
+        k[10] ^ ((roc >>> 8) & 0xff),
+        k[11] ^ (roc & 0xff),
+      );
+      const b12 = k[12] ^ (seq >>> 8), b13 = k[13] ^ (seq & 0xff);
+      for (let j = 0; j < blocks; j++, o += 4) {
+        c[o] = w0, c[o + 1] = w1, c[o + 2] = w2, c[o + 3] = word(b12, b13, j >>> 8, j & 0xff);
       }
     }
-    return this.#aes.encryptBlocks(size === c.length ? c : c.subarray(0, size));
+    const bytes = counters;
+    return this.#aes.encryptBlocks(size === bytes.length ? bytes : bytes.subarray(0, size));
   }
 }
