@@ -6,6 +6,7 @@
 import { Command } from "commander";
 import { startServer } from "../server/server.ts";
 import { capYoungGeneration, tuneHeapGrowing } from "../lib/runtime/v8_heap.ts";
+import { limitJscHeapGrowth } from "../lib/runtime/jsc_heap.ts";
 import { configOption } from "./options.ts";
 
 /**
@@ -26,6 +27,8 @@ export function serveCommand(): Command {
       tuneHeapGrowing();
       // ... and its young generation stays at 8 MB per semi-space instead of 16 (the same file).
       capYoungGeneration();
+      // On Bun: a full collection after every 16 MB the heap grew (lib/runtime/jsc_heap.ts).
+      await limitJscHeapGrowth();
       const server = await startServer({ configSources: opts.config, listen: opts.listen });
       await server.closed;
     });

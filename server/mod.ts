@@ -30,6 +30,12 @@ export {
   YOUNG_GENERATION_CAP_MAX_V8,
   type YoungGenerationCap,
 } from "../lib/runtime/v8_heap.ts";
+export {
+  JSC_HEAP_CHECK_MS,
+  type JscHeapLimit,
+  limitJscHeapGrowth,
+  SERVE_JSC_HEAP_GROWTH_MB,
+} from "../lib/runtime/jsc_heap.ts";
 export { type AppContext, createApp } from "./app.ts";
 
 // Modules: how features (RTSP, RTMP, WebRTC, recording...) plug into the server

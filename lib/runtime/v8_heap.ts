@@ -28,7 +28,7 @@ export type HeapTuning =
 const FLAG = "--heap-growing-percent";
 
 /** `name`'s value as a whole number from 0 to `max`, `fallback` when unset or blank; else a RangeError saying `fix`. */
-function wholeNumberFromEnv(name: string, fallback: number, max: number, fix: string): number {
+export function wholeNumberFromEnv(name: string, fallback: number, max: number, fix: string): number {
   const fromEnv = getEnv(name);
   if (fromEnv === undefined || fromEnv.trim() === "") return fallback;
   const n = Number(fromEnv);
