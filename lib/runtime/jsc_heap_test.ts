@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import { execFile } from "node:child_process";
 import process from "node:process";
+import { fileURLToPath } from "node:url";
 import { runtimeName } from "./env.ts";
-import { JSC_HEAP_CHECK_MS, limitJscHeapGrowth, SERVE_JSC_HEAP_GROWTH_MB } from "./jsc_heap.ts";
+import { limitJscHeapGrowth, SERVE_JSC_HEAP_GROWTH_MB } from "./jsc_heap.ts";
 
 const saved = {
   growth: process.env.STROM_JSC_HEAP_GROWTH_MB,
@@ -14,6 +16,26 @@ function restore(name: "STROM_JSC_HEAP_GROWTH_MB" | "BUN_JSC_forceRAMSize", valu
 }
 
 const onBun = runtimeName() === "bun";
+
+interface ProbeResult {
+  applied: boolean;
+  intact: boolean;
+  growthMB: number;
+  collections: number;
+}
+
+/** Runs testdata/jsc_heap_probe.ts in a fresh Bun process with STROM_JSC_HEAP_GROWTH_MB=`mb`. */
+function probe(mb: number): Promise<ProbeResult> {
+  const script = fileURLToPath(new URL("./testdata/jsc_heap_probe.ts", import.meta.url));
+  const env: Record<string, string | undefined> = { ...process.env, STROM_JSC_HEAP_GROWTH_MB: String(mb) };
+  delete env.BUN_JSC_forceRAMSize;
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [script], { env, timeout: 30_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`JavaScriptCore heap probe failed: ${err.message}\n${stderr}`));
+      else resolve(JSON.parse(stdout.trim().split("\n").pop() ?? "{}"));
+    });
+  });
+}
 
 describe("JavaScriptCore heap growth bound for strom serve", () => {
   afterEach(() => {
@@ -50,30 +72,17 @@ describe("JavaScriptCore heap growth bound for strom serve", () => {
   test.skipIf(!onBun)(
     "garbage past the amount is collected: the heap stays within it of what lives (Bun only)",
     async () => {
-      process.env.STROM_JSC_HEAP_GROWTH_MB = "4";
-      const limit = await limitJscHeapGrowth();
-      if (!limit.applied) throw new Error(`not applied: ${limit.reason}`);
-      try {
-        // As a fan-out's buffers: each lives a while (24 MB live at any time), then is garbage;
-        // 1 MB more every 50 ms. Left to itself, JavaScriptCore let this heap reach 43 MB above
-        // where it started.
-        const jsc = (await import(["bun", "jsc"].join(":"))) as { heapSize(): number };
-        const start = jsc.heapSize();
-        const ring: Uint8Array[] = new Array(384);
-        let next = 0;
-        let peak = 0;
-        for (let turn = 0; turn < 80; turn++) {
-          for (let j = 0; j < 16; j++) ring[next++ % ring.length] = new Uint8Array(64 * 1024).fill(turn);
-          await new Promise((r) => setTimeout(r, 50));
-          peak = Math.max(peak, jsc.heapSize());
-        }
-        expect(ring.every((b) => b.length === 64 * 1024)).toBe(true);
-        expect(limit.stats().collections).toBeGreaterThan(0);
-        // Live 24 MB, the 4 MB allowed, what one check interval (4 turns) adds, and 4 MB of slack.
-        expect((peak - start) / 1048576).toBeLessThan(24 + 4 + 4 + 4);
-      } finally {
-        limit.stop();
-      }
+      // 32 MB live at any time, 1 MB more every 50 ms; in a fresh process each, so nothing else
+      // in the heap moves the figures.
+      const bounded = await probe(4);
+      const free = await probe(0);
+      expect(bounded).toMatchObject({ applied: true, intact: true });
+      expect(bounded.collections).toBeGreaterThan(0);
+      // Live 32 MB, the 4 MB allowed, what one check interval (four turns) adds, and 4 MB of slack.
+      expect(bounded.growthMB).toBeLessThan(32 + 4 + 4 + 4);
+      // Left to itself JavaScriptCore let it reach ~52 MB above where it started.
+      expect(free).toMatchObject({ applied: false, intact: true, collections: 0 });
+      expect(free.growthMB).toBeGreaterThan(32 + 4 + 4 + 4);
     },
   );
 });
