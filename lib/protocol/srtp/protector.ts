@@ -11,8 +11,8 @@
  * runtime has a one-shot native hash (`crypto.hash`), HMAC-SHA1's inner hash is one of those calls
  * (the key's inner pad written into that headroom, so header, payload and rollover counter are
  * hashed in place) and its outer hash one SHA-1 block in TypeScript from the outer pad's saved
- * state (a second native call cost more, scripts/bench/srtp_cost.ts); otherwise {@link HmacSha1} in TypeScript with its key pads hashed once, or the runtime's
- * HMAC object on Bun.
+ * state (a second native call cost more, scripts/bench/srtp_cost.ts); otherwise {@link HmacSha1}
+ * in TypeScript with its key pads hashed once, or the runtime's HMAC object on Bun.
  *
  * @module
  */
