@@ -38,7 +38,8 @@ interface BunGc {
 }
 
 /** `bun:jsc`'s heap size: the JavaScriptCore heap with the memory its objects hold outside it
- * (ArrayBuffers), which `process.memoryUsage().heapUsed` leaves out on Bun. */
+ * (ArrayBuffers, counted once a collection has seen them), which `process.memoryUsage().heapUsed`
+ * leaves out on Bun: with that measure the bound hardly acted (docs/performance.md). */
 interface BunJsc {
   heapSize(): number;
 }
