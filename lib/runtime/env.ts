@@ -18,6 +18,25 @@ export function getEnv(name: string): string | undefined {
 }
 
 /**
+ * `name`'s value as a whole number from 0 to `max`; `fallback` when it is unset or blank.
+ *
+ * @throws {RangeError} naming the variable, its value, the range and `fix` (what to set instead).
+ * @example
+ * ```ts
+ * const mb = wholeNumberFromEnv("STROM_MAX_SEMI_SPACE_MB", 8, 64, "use 0 for V8's own size");
+ * ```
+ */
+export function wholeNumberFromEnv(name: string, fallback: number, max: number, fix: string): number {
+  const fromEnv = getEnv(name);
+  if (fromEnv === undefined || fromEnv.trim() === "") return fallback;
+  const n = Number(fromEnv);
+  if (!Number.isInteger(n) || n < 0 || n > max) {
+    throw new RangeError(`${name}="${fromEnv}" is not a whole number from 0 to ${max}: ${fix}`);
+  }
+  return n;
+}
+
+/**
  * A copy of all environment variables (for `${VAR}` expansion in config files).
  *
  * @example

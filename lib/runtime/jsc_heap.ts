@@ -13,8 +13,7 @@
  *
  * @module
  */
-import { getEnv, runtimeName } from "./env.ts";
-import { wholeNumberFromEnv } from "./v8_heap.ts";
+import { getEnv, runtimeName, wholeNumberFromEnv } from "./env.ts";
 
 /** MB of heap growth since the last collection at which `strom serve` on Bun collects in full. */
 export const SERVE_JSC_HEAP_GROWTH_MB = 16;

@@ -15,7 +15,7 @@
 import * as v8 from "node:v8";
 import { PerformanceObserver } from "node:perf_hooks";
 import process from "node:process";
-import { getEnv, runtimeName } from "./env.ts";
+import { getEnv, runtimeName, wholeNumberFromEnv } from "./env.ts";
 
 /** The `--heap-growing-percent` `strom serve` sets: factor 2 (1 + 100 / 100). */
 export const SERVE_HEAP_GROWING_PERCENT = 100;
@@ -26,17 +26,6 @@ export type HeapTuning =
   | { applied: false; reason: "bun" | "user-flag" | "disabled" };
 
 const FLAG = "--heap-growing-percent";
-
-/** `name`'s value as a whole number from 0 to `max`, `fallback` when unset or blank; else a RangeError saying `fix`. */
-export function wholeNumberFromEnv(name: string, fallback: number, max: number, fix: string): number {
-  const fromEnv = getEnv(name);
-  if (fromEnv === undefined || fromEnv.trim() === "") return fallback;
-  const n = Number(fromEnv);
-  if (!Number.isInteger(n) || n < 0 || n > max) {
-    throw new RangeError(`${name}="${fromEnv}" is not a whole number from 0 to ${max}: ${fix}`);
-  }
-  return n;
-}
 
 /** Whether the user gave one of `flags` (on the command line, in `NODE_OPTIONS` or `DENO_V8_FLAGS`): theirs wins. */
 function userSetFlag(flags: readonly string[]): boolean {
