@@ -7,6 +7,7 @@ import { Command } from "commander";
 import { startServer } from "../server/server.ts";
 import { capYoungGeneration, tuneHeapGrowing } from "../lib/runtime/v8_heap.ts";
 import { limitJscHeapGrowth } from "../lib/runtime/jsc_heap.ts";
+import { trimMallocPeriodically } from "../lib/runtime/malloc_trim.ts";
 import { configOption } from "./options.ts";
 
 /**
@@ -29,6 +30,8 @@ export function serveCommand(): Command {
       capYoungGeneration();
       // On Bun: a full collection after every 16 MB the heap grew (lib/runtime/jsc_heap.ts).
       await limitJscHeapGrowth();
+      // On Deno (glibc): free C heap pages go back to the system every second (lib/runtime/malloc_trim.ts).
+      trimMallocPeriodically();
       const server = await startServer({ configSources: opts.config, listen: opts.listen });
       await server.closed;
     });
