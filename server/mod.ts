@@ -36,6 +36,7 @@ export {
   limitJscHeapGrowth,
   SERVE_JSC_HEAP_GROWTH_MB,
 } from "../lib/runtime/jsc_heap.ts";
+export { type MallocTrim, SERVE_MALLOC_TRIM_MS, trimMallocPeriodically } from "../lib/runtime/malloc_trim.ts";
 export { type AppContext, createApp } from "./app.ts";
 
 // Modules: how features (RTSP, RTMP, WebRTC, recording...) plug into the server
