@@ -11,11 +11,11 @@
  * returns `true`, so the caller reuses its own buffer (a WebRTC viewer's packets: 20 000 a second at
  * 50 viewers, each a fresh ~1.2 KB buffer left to the collector before); a larger one, or one
  * beyond {@link POOL_BUFFERS}, is held as given (`false`: the caller leaves it alone from then on).
- * Failures are dropped like UDP loss.
- * At most {@link MAX_IN_FLIGHT} sends are handed to Deno at once; the rest wait in order
- * in this socket's queue, up to {@link MAX_QUEUED_BYTES}, and go out as sends complete. Beyond that a
- * datagram is dropped, as a full kernel queue would: unbounded, a sender faster than the socket
- * (50 WebRTC viewers on one port on a busy machine) grew the process by gigabytes. The queue is
+ * Failures are dropped like UDP loss. At most {@link MAX_IN_FLIGHT} sends are handed to Deno at
+ * once; the rest wait in order in this socket's queue, up to {@link MAX_QUEUED_BYTES}, and go out
+ * as sends complete. Beyond that a datagram is dropped, as a full kernel queue would: unbounded, a
+ * sender faster than the socket (50 WebRTC viewers on one port on a busy machine) grew the process
+ * by gigabytes. The queue is
  * what a keyframe needs: 50 WebRTC viewers of a 100 KB keyframe are 4 250 datagrams made in one
  * synchronous burst, which a bound of 2 048 sends in flight and no queue cut in half (the later
  * viewers lost most of every keyframe), and thousands of sends in flight at once go out slower than
@@ -195,6 +195,7 @@ class DenoUdpSocket implements UdpSocket {
 
   /** A send completed (or failed): its slot, and its pool buffer, are free again. */
   #sent(slot: number): void {
+    if (this.#closed) return;
     const own = this.#slotBuf[slot];
     if (own !== undefined) {
       this.#slotBuf[slot] = undefined;

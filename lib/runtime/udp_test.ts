@@ -12,6 +12,44 @@ function nextDatagram(sock: UdpSocket): Promise<{ data: Uint8Array; from: NetAdd
   return new Promise((resolve) => (sock.onMessage = (data, from) => resolve({ data: data.slice(), from })));
 }
 
+/**
+ * `count` bound receivers, each recording `read(datagram)` of what it gets; `all` settles once
+ * `count * each` datagrams came. `warm(sender)` sends one datagram first and waits for it: a fresh
+ * Deno socket's first sends go out in any order (its sends wait together for the first readiness).
+ */
+async function receiversOf(count: number, each: number, read: (data: Uint8Array) => number) {
+  const receivers: UdpSocket[] = [];
+  const got: number[][] = [];
+  let total = 0;
+  let notify: () => void = () => {};
+  const all = new Promise<void>((resolve) => (notify = resolve));
+  for (let r = 0; r < count; r++) {
+    const sock = await udpBind({ hostname: HOST, port: 0 });
+    const seen: number[] = [];
+    sock.onMessage = (data) => {
+      seen.push(read(data));
+      if (++total === count * each) notify();
+    };
+    receivers.push(sock);
+    got.push(seen);
+  }
+  return {
+    receivers,
+    got,
+    all,
+    total: () => total,
+    inOrder: Array.from({ length: each }, (_, i) => i),
+    async warm(sender: UdpSocket): Promise<void> {
+      const counting = receivers[0].onMessage;
+      const first = nextDatagram(receivers[0]);
+      sender.send(new Uint8Array([0xff, 0xff]), receivers[0].addr.port, HOST);
+      await within(first, 2000, "first datagram");
+      receivers[0].onMessage = counting;
+    },
+    close: () => receivers.forEach((sock) => sock.close()),
+  };
+}
+
 describe("udp", () => {
   it("round-trips datagrams and reports the sender", async () => {
     using a = await udpBind({ hostname: HOST, port: 0 });
@@ -83,80 +121,44 @@ describe("udp", () => {
   it("delivers 3 000 datagrams sent in one loop, each peer's in order (Deno queues the overflow)", async () => {
     // 30 receivers x 100 datagrams = 3 000 sends made in one synchronous loop, as a WebRTC port
     // fans a keyframe out; 100 small datagrams fit a default receive buffer, so none is lost there.
-    const receivers: UdpSocket[] = [];
-    const got: number[][] = [];
-    let total = 0;
-    let notify: () => void = () => {};
-    const all = new Promise<void>((resolve) => (notify = resolve));
-    for (let r = 0; r < 30; r++) {
-      const sock = await udpBind({ hostname: HOST, port: 0 });
-      const seen: number[] = [];
-      sock.onMessage = (data) => {
-        seen.push(data[0] | (data[1] << 8));
-        if (++total === 3000) notify();
-      };
-      receivers.push(sock);
-      got.push(seen);
-    }
+    const fan = await receiversOf(30, 100, (data) => data[0] | (data[1] << 8));
     using a = await udpBind({ hostname: HOST, port: 0 });
     try {
-      // A fresh Deno socket's first sends go out in any order (see the test above): one first.
-      const counting = receivers[0].onMessage;
-      const warm = nextDatagram(receivers[0]);
-      a.send(new Uint8Array([0xff, 0xff]), receivers[0].addr.port, HOST);
-      await within(warm, 2000, "first datagram");
-      receivers[0].onMessage = counting;
+      await fan.warm(a);
       for (let i = 0; i < 100; i++) {
-        for (const sock of receivers) a.send(new Uint8Array([i & 0xff, i >> 8, 0, 0, 0, 0, 0, 0]), sock.addr.port, HOST);
+        for (const sock of fan.receivers) {
+          a.send(new Uint8Array([i & 0xff, i >> 8, 0, 0, 0, 0, 0, 0]), sock.addr.port, HOST);
+        }
       }
-      await within(all, 5000, "3000 datagrams").catch(() => {}); // the count below says how many came
-      expect(total).toBe(3000);
-      const inOrder = Array.from({ length: 100 }, (_, i) => i);
-      for (const seen of got) expect(seen).toEqual(inOrder);
+      await within(fan.all, 5000, "3000 datagrams").catch(() => {}); // the count below says how many came
+      expect(fan.total()).toBe(3000);
+      for (const seen of fan.got) expect(seen).toEqual(fan.inOrder);
     } finally {
-      for (const sock of receivers) sock.close();
+      fan.close();
     }
   }, 15000);
 
   it("a buffer reused whenever send() allows it still delivers each datagram as it was, past the sends in flight", async () => {
     // 5 receivers x 60 = 300 sends in one loop: on Deno more than its 64 sends in flight, so most
     // wait in its queue, as copies.
-    const receivers: UdpSocket[] = [];
-    const got: number[][] = [];
-    let total = 0;
-    let notify: () => void = () => {};
-    const all = new Promise<void>((resolve) => (notify = resolve));
-    for (let r = 0; r < 5; r++) {
-      const sock = await udpBind({ hostname: HOST, port: 0 });
-      const seen: number[] = [];
-      sock.onMessage = (data) => {
-        seen.push(data[0] === data[1199] ? data[0] : -1);
-        if (++total === 300) notify();
-      };
-      receivers.push(sock);
-      got.push(seen);
-    }
+    const fan = await receiversOf(5, 60, (data) => data[0] === data[1199] ? data[0] : -1);
     using a = await udpBind({ hostname: HOST, port: 0 });
     try {
-      const counting = receivers[0].onMessage;
-      const warm = nextDatagram(receivers[0]);
-      a.send(new Uint8Array([0]), receivers[0].addr.port, HOST);
-      await within(warm, 2000, "first datagram");
-      receivers[0].onMessage = counting;
+      await fan.warm(a);
       let buffer = new Uint8Array(1200);
       let reused = 0;
       for (let i = 0; i < 60; i++) {
-        for (const sock of receivers) {
+        for (const sock of fan.receivers) {
           buffer.fill(i);
           if (a.send(buffer, sock.addr.port, HOST)) reused++;
           else buffer = new Uint8Array(1200);
         }
       }
-      await within(all, 5000, "300 datagrams").catch(() => {}); // the checks below say what came
-      for (const seen of got) expect(seen).toEqual(Array.from({ length: 60 }, (_, i) => i));
+      await within(fan.all, 5000, "300 datagrams").catch(() => {}); // the checks below say what came
+      for (const seen of fan.got) expect(seen).toEqual(fan.inOrder);
       expect(reused).toBe(300);
     } finally {
-      for (const sock of receivers) sock.close();
+      fan.close();
     }
   }, 15000);
 
