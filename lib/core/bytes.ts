@@ -1,6 +1,7 @@
 /**
- * Joining byte arrays: the one helper for it in strom (muxers, parsers that carry a partial chunk
- * over, tests). Not for a hot path that can write into one preallocated buffer instead.
+ * Byte helpers shared across strom: joining byte arrays (muxers, parsers that carry a partial chunk
+ * over, tests; not for a hot path that can write into one preallocated buffer instead), big-endian
+ * writes, and hex (fmtp `config=`, digests, random tokens and session ids).
  *
  * @module
  */
@@ -41,4 +42,33 @@ export function writeU32BE(out: Uint8Array, offset: number, value: number): void
   out[offset + 1] = (value >>> 16) & 0xff;
   out[offset + 2] = (value >>> 8) & 0xff;
   out[offset + 3] = value & 0xff;
+}
+
+const HEX_DIGITS = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+/**
+ * Encodes bytes as lower-case hex, two digits per byte.
+ *
+ * @example
+ * ```ts
+ * bytesToHex(new Uint8Array([0x12, 0x10])); // "1210"
+ * ```
+ */
+export function bytesToHex(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i++) s += HEX_DIGITS[bytes[i]];
+  return s;
+}
+
+/**
+ * `byteCount` bytes from the Web Crypto random source as lower-case hex (2 x `byteCount` digits):
+ * nonces, tokens, session ids and unguessable paths.
+ *
+ * @example
+ * ```ts
+ * randomHex(8); // e.g. "3f9a0c17d2b48e65"
+ * ```
+ */
+export function randomHex(byteCount: number): string {
+  return bytesToHex(crypto.getRandomValues(new Uint8Array(byteCount)));
 }

@@ -19,6 +19,7 @@
 // bcryptjs and jose load on first use (a password hash or a token to check): most servers have
 // neither, and loading both costs ~2 MB of memory in every process (docs/performance.md).
 import type { Account } from "./account.ts";
+import { bytesToHex } from "../../lib/core/bytes.ts";
 import { safeEqual } from "../../lib/core/safe_equal.ts";
 
 /** Where a password was sent: the account sets differ (go2rtc keeps API and RTSP accounts apart). */
@@ -263,8 +264,5 @@ export async function hashPassword(password: string, cost = 10): Promise<string>
 }
 
 async function sha256Hex(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
-  let out = "";
-  for (const b of digest) out += b.toString(16).padStart(2, "0");
-  return out;
+  return bytesToHex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))));
 }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { randomHex } from "../../lib/core/bytes.ts";
 import { parsePacketSize, RtspServer } from "../../lib/protocol/rtsp/mod.ts";
 import { AccountStore } from "../access/accounts.ts";
 import { FailedLogins } from "../access/failed_logins.ts";
@@ -13,12 +14,6 @@ import { parseListen } from "../listen.ts";
 import { loadTlsFiles } from "../tls.ts";
 import { setRtspHub, setRtspInternalAccount, setRtspPort } from "../sources.ts";
 import type { Module } from "./types.ts";
-
-/** 32 hex digits from the Web Crypto random source. */
-function randomToken(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 /**
  * Starts the RTSP server when `rtsp.listen` is set (default ":8554"; "" turns it off).
@@ -42,7 +37,7 @@ export const rtspModule: Module = {
     const authOn = accounts.hasAccounts("rtsp");
     // With auth on, the server's own readers (ffmpeg:<stream> sources) log in with an account of
     // their own: a random password made at start, never written anywhere.
-    const internal = authOn ? { username: "strom-internal", password: randomToken() } : undefined;
+    const internal = authOn ? { username: "strom-internal", password: randomHex(16) } : undefined;
     if (internal) {
       accounts.addInternal(internal.username, internal.password);
       // Masked like the configured passwords wherever a command line reaches a log or an API answer.

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { bytesToHex } from "../../core/bytes.ts";
 import type { Codec } from "../../core/codec.ts";
 import { fmtpParam } from "../../core/codec.ts";
 
@@ -32,19 +33,8 @@ export function hexToBytes(hex: string): Uint8Array {
   return out;
 }
 
-/**
- * Encodes bytes as lower-case hex, for fmtp `config=`.
- *
- * @example
- * ```ts
- * bytesToHex(new Uint8Array([0x12, 0x10])); // "1210"
- * ```
- */
-export function bytesToHex(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += b.toString(16).padStart(2, "0");
-  return s;
-}
+/** Encodes bytes as lower-case hex, for fmtp `config=` (the shared helper, re-exported here). */
+export { bytesToHex };
 
 /**
  * RFC 3640 section 4.1 parameters that shape the AU header section. Unset lengths are 0 (absent).

@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { randomHex } from "../../core/bytes.ts";
 import type { Codec } from "../../core/codec.ts";
 import { type ConnectionInfo, nextConnectionId, type Producer } from "../../core/connection.ts";
 import { redactUrl } from "../../core/errors.ts";
@@ -35,14 +36,6 @@ export interface RtspOutputTarget {
   userinfo?: string;
   /** Host the process connects to. Default `127.0.0.1`. */
   host?: string;
-}
-
-/** 32 hex digits from the Web Crypto random source. */
-function randomPath(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  let s = "";
-  for (const b of bytes) s += b.toString(16).padStart(2, "0");
-  return s;
 }
 
 /**
@@ -101,7 +94,7 @@ export class RtspOutput {
 
   /** Reserves a fresh random path on the target's RTSP server. */
   static reserve(target: RtspOutputTarget): RtspOutput {
-    const name = randomPath();
+    const name = randomHex(16);
     const waiter = new PublishWaiter(name);
     const remove = target.hub.addHidden(waiter);
     const host = target.host ?? "127.0.0.1";

@@ -13,6 +13,7 @@
  */
 import { md5Hex } from "./md5.ts";
 import { safeEqual } from "../../core/safe_equal.ts";
+import { randomHex } from "../../core/bytes.ts";
 
 /** One parsed `WWW-Authenticate` / `Authorization` value: scheme and parameters (names lower-cased). */
 export interface AuthChallenge {
@@ -100,13 +101,6 @@ function fromBase64(text: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function randomHex(bytes: number): string {
-  const b = crypto.getRandomValues(new Uint8Array(bytes));
-  let s = "";
-  for (const x of b) s += x.toString(16).padStart(2, "0");
-  return s;
 }
 
 /** Inputs of {@link digestResponse}. */

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { bytesToHex } from "../../core/bytes.ts";
 
 // Per-round shift amounts (RFC 1321 section 3.4).
 const S = new Uint8Array([
@@ -79,7 +80,6 @@ const K = new Uint32Array(64);
 for (let i = 0; i < 64; i++) K[i] = Math.floor(Math.abs(Math.sin(i + 1)) * 0x100000000) >>> 0;
 
 const encoder = new TextEncoder();
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 /**
  * MD5 digest of bytes or a UTF-8 string, as 16 bytes.
@@ -152,8 +152,5 @@ export function md5(input: Uint8Array | string): Uint8Array {
  * ```
  */
 export function md5Hex(input: Uint8Array | string): string {
-  const d = md5(input);
-  let s = "";
-  for (let i = 0; i < 16; i++) s += HEX[d[i]];
-  return s;
+  return bytesToHex(md5(input));
 }

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { randomHex } from "../../core/bytes.ts";
 import { CodecMismatchError, SourceError, StreamNotFoundError } from "../../core/errors.ts";
 import type { Logger } from "../../core/log.ts";
 import { parseMediaQuery } from "../../core/media.ts";
@@ -64,13 +65,6 @@ const encoder = new TextEncoder();
 /** Bytes a client may send while one of its requests is being answered. */
 const MAX_PENDING_BYTES = 8 * 1024 * 1024;
 
-function randomSessionId(): string {
-  const b = crypto.getRandomValues(new Uint8Array(8));
-  let s = "";
-  for (const x of b) s += x.toString(16).padStart(2, "0");
-  return s.toUpperCase();
-}
-
 interface Reply {
   status: number;
   headers?: Record<string, string>;
@@ -92,7 +86,7 @@ interface Reply {
  * ```
  */
 export class RtspServerSession {
-  readonly id = randomSessionId();
+  readonly id = randomHex(8).toUpperCase();
   readonly conn: TcpConn;
   /** Requests handled. */
   requests = 0;
