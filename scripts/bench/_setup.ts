@@ -6,18 +6,19 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, renameSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Child, ROOT, runtimeCommand, sleep } from "./_children.ts";
+import { DENO_V8_FLAGS } from "../build/deno_flags.mjs";
 
 const BENCH = join(ROOT, "scripts", "bench");
 
 /**
  * What the documented Deno command adds to `deno run` for strom (README, user guide): the young
- * generation capped at start, which on Deno only a start flag can do (docs/performance.md).
+ * generation capped at start, which on Deno only a start flag can do (scripts/build/deno_flags.mjs).
  */
-export const DENO_STROM_V8_FLAGS = "--v8-flags=--max-semi-space-size=4";
+export const DENO_STROM_V8_FLAGS = `--v8-flags=${DENO_V8_FLAGS}`;
 
 /**
  * The camera clip, encoded once into the temp folder (so encoding never competes with the servers
@@ -77,14 +78,11 @@ export async function startCamera(
   return { camera, ffmpeg, url };
 }
 
-/** A free loopback TCP port (bound, then released). */
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
+/**
+ * A free loopback TCP port, from below the kernel's ephemeral range: the tests' own picker, so a
+ * bench's listener cannot lose its port to an outgoing connection's local port in between.
+ */
+export { freePort } from "../../tests/_support/net.ts";
 
 /** Resolves once something accepts TCP connections on the port (or rejects after `ms`). */
 export async function waitForPort(port: number, ms: number, child: Child): Promise<void> {

@@ -31,12 +31,11 @@
  */
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Child, ROOT, type Runtime, runtimeCommand, sleep } from "./_children.ts";
 import { rssBytes } from "./_proc_stats.ts";
-import { cameraClip, DENO_STROM_V8_FLAGS } from "./_setup.ts";
+import { cameraClip, DENO_STROM_V8_FLAGS, freePort } from "./_setup.ts";
 import { playRtsp } from "./_rtsp_wire.ts";
 
 function arg(name: string, fallback?: string): string | undefined {
@@ -79,17 +78,6 @@ async function startCamera(clip: string): Promise<{ stop(): Promise<void>; url: 
 
 // ---------------------------------------------------------------------------------------------
 // The server under test.
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = net.createServer();
-    s.once("error", rej);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => res(port));
-    });
-  });
-}
 
 let bundlePath: string | undefined;
 /**

@@ -20,11 +20,11 @@
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Child, ROOT, sleep } from "./_children.ts";
 import { cpuSeconds, processTree, rssBytes } from "./_proc_stats.ts";
+import { freePort } from "./_setup.ts";
 
 function arg(name: string, fallback?: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -37,17 +37,6 @@ const holdS = Number(arg("hold", "20"));
 const label = arg("label") ??
   execFileSync("git", ["-C", tree, "rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
 const log = (msg: string) => console.error(`[mjpeg_shared] ${msg}`);
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = net.createServer();
-    s.once("error", rej);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => res(port));
-    });
-  });
-}
 
 async function startServer(): Promise<{ base: string; pid: number; stop(): Promise<void> }> {
   const api = await freePort();

@@ -27,6 +27,7 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { Child, killAll, ROOT, sleep } from "./_children.ts";
 import { cpuBetween, cpuSample, rssBytes } from "./_proc_stats.ts";
+import { freePort } from "./_setup.ts";
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -85,14 +86,6 @@ async function until(what: string, check: () => boolean, ms: number): Promise<vo
   }
 }
 
-function freePort(): number {
-  // Ports in a range nothing else here uses; checked against the socket table.
-  for (;;) {
-    const port = 20000 + Math.floor(Math.random() * 20000);
-    if (!listening(port)) return port;
-  }
-}
-
 function bundle(file: string): string {
   const out = join(work, `${basename(file, ".ts")}.mjs`);
   execFileSync(join(ROOT, "node_modules", ".bin", "esbuild"), [
@@ -114,7 +107,7 @@ async function startServer(name: string): Promise<{ child: Child; port: number; 
     return { child, port: Number(ev.port), cleanup: () => {} };
   }
   const dir = mkdtempSync(join(work, "nginx-"));
-  const port = freePort();
+  const port = await freePort();
   writeFileSync(join(dir, "nginx.conf"), [
     `load_module ${RTMP_MODULE};`, "daemon off;", "master_process off;",
     `pid ${join(dir, "nginx.pid")};`, `error_log ${join(dir, "error.log")} warn;`,

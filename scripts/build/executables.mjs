@@ -30,6 +30,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { DENO_V8_FLAGS } from "./deno_flags.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const binDir = (name) => join(root, "node_modules", ".bin", name);
@@ -98,14 +99,9 @@ function buildBun(target, outFile) {
   return { ok: true };
 }
 
-/** V8 flags baked into the Deno executable (see buildDeno). */
-const DENO_V8_FLAGS = "--max-semi-space-size=4";
-
 function buildDeno(target, standalone, outFile) {
   // Compile from a folder of its own, without deno.json: nothing but the bundle gets embedded.
-  // V8 reads the young generation's size only at start, and Deno's V8 grows it to 2 x 32 MB under
-  // a packet load: 4 MB semi-spaces took 65-80 MB off RSS at 50 WebRTC viewers at the same CPU
-  // (docs/performance.md). strom caps it from inside on Node; on Deno only this flag can.
+  // The V8 flags are baked in (deno_flags.mjs says why).
   const args = [
     "compile",
     "-A",
@@ -160,19 +156,6 @@ function waitForOutput(child, pattern, timeoutMs) {
   });
 }
 
-/** A free TCP port on loopback for the RTSP listener (the CLI logs the HTTP port, not RTSP's). */
-async function freePort() {
-  const { createServer } = await import("node:net");
-  return await new Promise((resolvePromise, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolvePromise(port));
-    });
-  });
-}
-
 /** --version, then a server on loopback: the web UI, the stream list, and the demo over RTSP. */
 async function smoke(file) {
   const { version } = JSON.parse(
@@ -185,11 +168,16 @@ async function smoke(file) {
     throw new Error(`--version printed "${v.stdout.trim()}", expected ${version}${hint}`);
   }
 
-  const rtspPort = await freePort();
-  const config = JSON.stringify({ rtsp: { listen: `127.0.0.1:${rtspPort}` }, streams: { demo: "demo:" } });
+  // Both listeners on port 0 (the kernel picks), read back from the log: no port picked here can be
+  // taken by another process before the server binds it.
+  const config = JSON.stringify({ rtsp: { listen: "127.0.0.1:0" }, streams: { demo: "demo:" } });
   const child = spawnServer(file, ["serve", "--listen", "127.0.0.1:0", "-c", config]);
   try {
-    const [, url] = await waitForOutput(child, /listening on (http:\/\/127\.0\.0\.1:\d+)/, 20_000);
+    const [, rtspPort, url] = await waitForOutput(
+      child,
+      /^(?=[\s\S]*rtsp server listening[^\n]*port=(\d+))(?=[\s\S]*listening on (http:\/\/127\.0\.0\.1:\d+))/,
+      20_000,
+    );
     const page = await fetch(`${url}/`, { signal: AbortSignal.timeout(5000) });
     const html = await page.text();
     if (page.status !== 200 || !html.includes("<html")) throw new Error(`GET / answered ${page.status}`);

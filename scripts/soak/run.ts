@@ -36,6 +36,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { processTree, rssBytes } from "../bench/_proc_stats.ts";
+import { freePort } from "../../tests/_support/net.ts";
 
 const ROOT = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..", "..");
 const { values: opts } = parseArgs({
@@ -52,17 +53,6 @@ const USER = "soak";
 const PASS = "soak-pass";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => res(port));
-    });
-    s.on("error", rej);
-  });
-}
 
 function serverCommand(config: string): [string, string[]] {
   const main = join(ROOT, "cli/main.ts");
