@@ -234,24 +234,27 @@ describe("RtspViewerConsumer shared frame buffer", () => {
       v.startSending();
       return v;
     });
-    for (let i = 0; i < 3; i++) {
-      receiver.push({
-        timestamp: i * 3600,
-        keyframe: true,
-        data: new Uint8Array(1),
-        packets: packets(2, i * 2, i * 3600, 1),
-      });
-      await flush();
+    try {
+      for (let i = 0; i < 3; i++) {
+        receiver.push({
+          timestamp: i * 3600,
+          keyframe: true,
+          data: new Uint8Array(1),
+          packets: packets(2, i * 2, i * 3600, 1),
+        });
+        await flush();
+      }
+      const kept = parseAll(keeping.chunks);
+      expect(kept.length).toBeGreaterThan(0);
+      for (const p of kept) expect(p.ssrc).toBe(viewers[0].tracks[0].ssrc);
+      for (let k = 0; k < others.length; k++) {
+        const got = parseAll(others[k].chunks);
+        expect(got.length).toBe(6);
+        for (const p of got) expect(p.ssrc).toBe(viewers[k + 1].tracks[0].ssrc);
+      }
+    } finally {
+      for (const v of viewers) v.stop(); // also when an assertion failed: a playing viewer keeps its timer
     }
-    const kept = parseAll(keeping.chunks);
-    expect(kept.length).toBeGreaterThan(0);
-    for (const p of kept) expect(p.ssrc).toBe(viewers[0].tracks[0].ssrc);
-    for (let k = 0; k < others.length; k++) {
-      const got = parseAll(others[k].chunks);
-      expect(got.length).toBe(6);
-      for (const p of got) expect(p.ssrc).toBe(viewers[k + 1].tracks[0].ssrc);
-    }
-    for (const v of viewers) v.stop();
   });
 
   it("serializes a source frame once for all viewers; each still gets its own channel, SSRC, sequence and timeline", async () => {

@@ -16,9 +16,13 @@
  *
  * A source frame's packets are serialized once for every viewer: the first viewer that writes a
  * frame forwarded from the source (`frame.packets`, the same array for every viewer) lays out its
- * interleaved bytes in a template; each viewer then copies the template in one `set()` and patches
- * only what is its own in each header (channel, payload type, sequence number, timestamp, SSRC).
- * The fan-out is synchronous, so one template (the last frame) serves all viewers of a frame.
+ * interleaved bytes in a template; each viewer then patches, in the template itself, only what is
+ * its own in each header (channel, payload type, sequence number, timestamp, SSRC), and writes it.
+ * Every one of those bytes is rewritten for each viewer, so what the previous viewer left there
+ * does not matter, and nothing is copied per viewer (19 KB per frame at 4 Mbit/s, 100 KB for a
+ * keyframe). Under the same rule as the frame buffer above: a socket that kept the template (its
+ * write was queued) keeps it, and the template moves to a copy. The fan-out is synchronous, so one
+ * template (the last frame) serves all viewers of a frame.
  *
  * @module
  */
@@ -40,6 +44,14 @@ let tplCount = 0;
 let tplOctets = 0;
 let tplOffsets = new Int32Array(64);
 let tplTimestamps = new Uint32Array(64);
+
+/** Moves the template into a buffer of its own, leaving the old one to the socket that holds it. */
+function detachTemplate(): void {
+  const copy = new Uint8Array(Math.max(tplView.length, 4096));
+  copy.set(tplView);
+  tplBytes = copy;
+  tplView = copy.subarray(0, tplView.length);
+}
 
 function buildTemplate(packets: readonly RtpPacket[]): void {
   const n = packets.length;
@@ -115,12 +127,10 @@ export class ViewerRtpWriter {
     this.mustWait = false;
     if (transport.type === "tcp" && shared) {
       if (tplKey !== packets) buildTemplate(packets);
-      const src = tplView;
-      const total = src.length;
-      let buf = sharedFrameBuffer;
-      if (!buf || buf.length < total) buf = new Uint8Array(Math.max(total, 4096));
-      sharedFrameBuffer = undefined;
-      buf.set(src);
+      // Patched in place: every byte a viewer owns is rewritten for each viewer, the rest is the
+      // same for all (see the module docs).
+      const buf = tplBytes;
+      const total = tplView.length;
       const channel = transport.channel & 0xff;
       const pt = t.payloadType;
       const ssrc = t.ssrc;
@@ -156,7 +166,14 @@ export class ViewerRtpWriter {
       this.bytesOut += total;
       t.packetsSent += count;
       t.payloadOctetsSent += tplOctets;
-      return this.#send(buf, total, count);
+      const accepted = this.#conn.write(tplView);
+      const queued = this.#conn.bufferedAmount !== 0;
+      // The socket kept a reference to the template: it is the socket's now, untouched from here on;
+      // the next viewer and frame get a copy.
+      if (queued) detachTemplate();
+      this.mustWait = queued && !accepted; // as in #send
+      // Not through #send: the template must never become the frame buffer the other path fills.
+      return count;
     }
     if (transport.type === "tcp") {
       let total = 0;
