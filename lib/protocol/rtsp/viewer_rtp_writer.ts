@@ -7,14 +7,15 @@
  * serialized copy, so the source's packet (shared with every other viewer) is never modified. The
  * packets of one frame go out as ONE socket write.
  *
- * One frame buffer is shared by every TCP viewer in the process: a viewer takes it, serializes its
- * frame into it and writes it; when the socket took the write whole (nothing queued), the runtime
+ * Frames that a viewer packetizes itself (`pkt_size`, frames without the source's packets) go out
+ * through one frame buffer shared by every TCP viewer in the process: a viewer takes it, serializes
+ * its frame into it and writes it; when the socket took the write whole (nothing queued), the runtime
  * holds no reference any more and the buffer goes back for the next viewer. The fan-out is
  * synchronous, so with 200 viewers of one camera this is one buffer the size of the largest frame
  * instead of 200 (a keyframe per viewer: ~170 KB x 200 = 34 MB at 1080p 4 Mbit/s). A buffer the
  * socket kept is simply left to it; the next write takes a fresh one.
  *
- * A source frame's packets are serialized once for every viewer: the first viewer that writes a
+ * A source frame's packets (the usual case) are serialized once for every viewer: the first viewer that writes a
  * frame forwarded from the source (`frame.packets`, the same array for every viewer) lays out its
  * interleaved bytes in a template; each viewer then patches, in the template itself, only what is
  * its own in each header (channel, payload type, sequence number, timestamp, SSRC), and writes it.
