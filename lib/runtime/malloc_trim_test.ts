@@ -7,7 +7,8 @@ import { SERVE_MALLOC_TRIM_MS, trimMallocPeriodically } from "./malloc_trim.ts";
 
 const saved = process.env.STROM_MALLOC_TRIM_MS;
 const onDeno = runtimeName() === "deno";
-const onGlibcLinux = process.platform === "linux" &&
+// Read only on Deno (every use is Deno's): a diagnostic report costs Node and Bun for nothing.
+const onGlibcLinux = onDeno && process.platform === "linux" &&
   // deno-lint-ignore no-explicit-any
   (process.report?.getReport() as any)?.header?.glibcVersionRuntime !== undefined;
 

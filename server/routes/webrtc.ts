@@ -143,32 +143,8 @@ export function webrtcRoutes(
       );
     }
     const stream = streamOf(ctx, c.req.query("src"), user);
-    const mediaType = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
-    let offer: string;
-    let iceServers: IceServer[] | undefined;
-    if (mediaType === "application/json") {
-      let body: { sdp?: unknown; ice_servers?: unknown };
-      try {
-        body = await c.req.json();
-      } catch (error) {
-        throw new ApiError(400, `Cannot parse the JSON body: ${(error as Error).message}`, "BadRequest");
-      }
-      if (!body || typeof body.sdp !== "string") {
-        throw new ApiError(400, 'The JSON body needs {"type": "offer", "sdp": "v=0..."}.', "BadRequest");
-      }
-      offer = body.sdp;
-      iceServers = parseIceServers(body.ice_servers);
-    } else if (mediaType === "application/x-www-form-urlencoded") {
-      const form = await c.req.parseBody();
-      const data = typeof form.data === "string" ? form.data : "";
-      try {
-        offer = new TextDecoder().decode(Uint8Array.from(atob(data), (ch) => ch.charCodeAt(0)));
-      } catch {
-        throw new ApiError(400, "The form field data= must be the SDP offer in base64.", "BadRequest");
-      }
-    } else {
-      offer = await c.req.text();
-    }
+    const mediaType = mediaTypeOf(c);
+    const { offer, iceServers } = await readOffer(c, mediaType, true);
     const options: PlayOptions = { trickle: false, peer: peerOf(ctx, c, "http") };
     if (iceServers) options.iceServers = iceServers;
     const session = await playOrReject(() => webrtc.play(stream, offer, options));
@@ -216,24 +192,8 @@ export function webrtcRoutes(
   async function whip(c: Context, user: RequestUser | undefined): Promise<Response> {
     const stream = streamOf(ctx, c.req.query("dst"), user, "publish");
     if (!ingest) throw new ApiError(501, "WebRTC ingest is not enabled on this server.", "NotImplemented");
-    const mediaType = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
-    let offer: string;
-    let iceServers: IceServer[] | undefined;
-    if (mediaType === "application/json") {
-      let body: { sdp?: unknown; ice_servers?: unknown };
-      try {
-        body = await c.req.json();
-      } catch (error) {
-        throw new ApiError(400, `Cannot parse the JSON body: ${(error as Error).message}`, "BadRequest");
-      }
-      if (!body || typeof body.sdp !== "string") {
-        throw new ApiError(400, 'The JSON body needs {"type": "offer", "sdp": "v=0..."}.', "BadRequest");
-      }
-      offer = body.sdp;
-      iceServers = parseIceServers(body.ice_servers);
-    } else {
-      offer = await c.req.text();
-    }
+    const mediaType = mediaTypeOf(c);
+    const { offer, iceServers } = await readOffer(c, mediaType, false);
     const options: PublishOptions = { trickle: false, peer: { ...peerOf(ctx, c, "whip") } };
     if (iceServers) options.iceServers = iceServers;
     let session: WebRtcIngestSession;
@@ -277,6 +237,44 @@ function wsStream(ctx: AppContext, conn: WsConnection) {
 function traceSdp(log: AppContext["log"], stream: string, offer: string, answer: string): void {
   log.trace("webrtc offer", { dump: "sdp", stream, sdp: offer });
   log.trace("webrtc answer", { dump: "sdp", stream, sdp: answer });
+}
+
+/** The request's Content-Type without parameters, lower-cased ("" when absent). */
+function mediaTypeOf(c: Context): string {
+  return (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
+}
+
+/**
+ * The SDP offer of a WHEP/WHIP POST: `{"type":"offer","sdp":...,"ice_servers":[...]}` as JSON, the
+ * base64 form field `data=` (go2rtc's form; only where `form` is true), or the body as it is.
+ */
+async function readOffer(
+  c: Context,
+  mediaType: string,
+  form: boolean,
+): Promise<{ offer: string; iceServers?: IceServer[] }> {
+  if (mediaType === "application/json") {
+    let body: { sdp?: unknown; ice_servers?: unknown };
+    try {
+      body = await c.req.json();
+    } catch (error) {
+      throw new ApiError(400, `Cannot parse the JSON body: ${(error as Error).message}`, "BadRequest");
+    }
+    if (!body || typeof body.sdp !== "string") {
+      throw new ApiError(400, 'The JSON body needs {"type": "offer", "sdp": "v=0..."}.', "BadRequest");
+    }
+    return { offer: body.sdp, iceServers: parseIceServers(body.ice_servers) };
+  }
+  if (form && mediaType === "application/x-www-form-urlencoded") {
+    const fields = await c.req.parseBody();
+    const data = typeof fields.data === "string" ? fields.data : "";
+    try {
+      return { offer: new TextDecoder().decode(Uint8Array.from(atob(data), (ch) => ch.charCodeAt(0))) };
+    } catch {
+      throw new ApiError(400, "The form field data= must be the SDP offer in base64.", "BadRequest");
+    }
+  }
+  return { offer: await c.req.text() };
 }
 
 async function addCandidate(
