@@ -8,6 +8,7 @@
  * @module
  */
 import type { Context, MiddlewareHandler } from "hono";
+import { base64ToBytes } from "../lib/core/bytes.ts";
 import type { ApiConfig } from "./config/mod.ts";
 import { type Account, may } from "./access/account.ts";
 import { AccountStore } from "./access/accounts.ts";
@@ -61,7 +62,7 @@ function parseBasic(header: string | undefined): { user: string; password: strin
   if (!m) return undefined;
   let decoded: string;
   try {
-    decoded = new TextDecoder().decode(Uint8Array.from(atob(m[1]), (ch) => ch.charCodeAt(0)));
+    decoded = new TextDecoder().decode(base64ToBytes(m[1]));
   } catch {
     return undefined;
   }

@@ -1,7 +1,8 @@
 /**
  * Byte helpers shared across strom: joining byte arrays (muxers, parsers that carry a partial chunk
  * over, tests; not for a hot path that can write into one preallocated buffer instead), big-endian
- * writes, and hex (fmtp `config=`, digests, random tokens and session ids).
+ * writes, hex (fmtp `config=`, digests, random tokens and session ids) and base64 (SDP parameter
+ * sets, HTTP and RTSP Basic credentials, go2rtc's base64 WebRTC form, the demo clip).
  *
  * @module
  */
@@ -71,4 +72,57 @@ export function bytesToHex(bytes: Uint8Array): string {
  */
 export function randomHex(byteCount: number): string {
   return bytesToHex(crypto.getRandomValues(new Uint8Array(byteCount)));
+}
+
+/**
+ * Encodes bytes as standard base64 with padding (RFC 4648 section 4), on `btoa`, so it runs in every
+ * runtime and bundle without `Buffer`.
+ *
+ * @example
+ * ```ts
+ * bytesToBase64(new Uint8Array([0x68, 0xef, 0x06])); // "aO8G"
+ * bytesToBase64(new TextEncoder().encode("user:pass")); // "dXNlcjpwYXNz"
+ * ```
+ */
+export function bytesToBase64(bytes: Uint8Array): string {
+  let s = "";
+  // fromCharCode takes its arguments on the stack: at most 32 K of them per call.
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+/** Options of {@link base64ToBytes}. */
+export interface Base64DecodeOptions {
+  /**
+   * Also accept the URL-safe alphabet (`-` and `_`, RFC 4648 section 5), which some cameras use in
+   * SDP parameter sets. Default false: the standard alphabet only.
+   */
+  lenient?: boolean;
+}
+
+/**
+ * Decodes base64 into bytes. Missing `=` padding and white space inside are accepted (the
+ * "forgiving" decoding of `atob`); anything else outside the alphabet throws a `SyntaxError` that
+ * quotes the input (its first 40 characters).
+ *
+ * @example
+ * ```ts
+ * base64ToBytes("aO8G"); // Uint8Array [0x68, 0xef, 0x06]
+ * base64ToBytes("-_8", { lenient: true }); // Uint8Array [0xfb, 0xff]
+ * ```
+ */
+export function base64ToBytes(text: string, options: Base64DecodeOptions = {}): Uint8Array {
+  const input = options.lenient ? text.replace(/-/g, "+").replace(/_/g, "/") : text;
+  let s: string;
+  try {
+    s = atob(input);
+  } catch {
+    const shown = text.length > 40 ? `${text.slice(0, 40)}...` : text;
+    throw new SyntaxError(
+      `Cannot decode base64 "${shown}": it has characters outside the base64 alphabet or a wrong length`,
+    );
+  }
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
 }

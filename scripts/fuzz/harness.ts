@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { bytesToBase64 } from "../../lib/core/bytes.ts";
 import { MAX_INPUT, mutate, randomChunks } from "./mutate.ts";
 import { Prng } from "./prng.ts";
 
@@ -118,12 +119,6 @@ async function withAllocationTracking<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-const toBase64 = (b: Uint8Array) => {
-  let s = "";
-  for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
-  return btoa(s);
-};
-
 /**
  * Fuzzes one target until the iteration or time budget is spent.
  *
@@ -180,18 +175,18 @@ export async function fuzzTarget(target: FuzzTarget, options: FuzzOptions = {}):
           const stack = error instanceof Error ? (error.stack ?? "").split("\n").slice(0, 6).join("\n") : String(error);
           const where = /\((?:file:\/\/)?[^)]*\/(lib|server|scripts)\/([^):]+):(\d+)/.exec(stack)?.slice(2).join(":") ?? "";
           record(
-            { kind: "exception", detail: `${name}: ${error instanceof Error ? error.message : String(error)}`, stack, input: toBase64(input) },
+            { kind: "exception", detail: `${name}: ${error instanceof Error ? error.message : String(error)}`, stack, input: bytesToBase64(input) },
             `exc:${name}:${where}`,
           );
         }
       }
       const took = Date.now() - t0;
       if (took > perInputMs) {
-        record({ kind: "hang", detail: `one input of ${input.length} bytes took ${took} ms`, input: toBase64(input) }, "hang");
+        record({ kind: "hang", detail: `one input of ${input.length} bytes took ${took} ms`, input: bytesToBase64(input) }, "hang");
       }
       if (largest > Math.max(target.maxAllocBytes, input.length * 4 + 65536)) {
         record(
-          { kind: "allocation", detail: `allocated ${largest} bytes at once for an input of ${input.length} bytes (limit ${target.maxAllocBytes})`, input: toBase64(input) },
+          { kind: "allocation", detail: `allocated ${largest} bytes at once for an input of ${input.length} bytes (limit ${target.maxAllocBytes})`, input: bytesToBase64(input) },
           `alloc:${Math.round(Math.log2(largest))}`,
         );
       }

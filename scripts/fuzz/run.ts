@@ -15,6 +15,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import process from "node:process";
+import { base64ToBytes } from "../../lib/core/bytes.ts";
 import { type FuzzResult, fuzzTarget } from "./harness.ts";
 import { targets } from "./targets.ts";
 
@@ -56,7 +57,7 @@ for (const target of selected) {
   }
   if (out && result.findings.length) {
     mkdirSync(out, { recursive: true });
-    result.findings.forEach((f, i) => writeFileSync(`${out}/${f.target}-${i}.bin`, Uint8Array.from(atob(f.input), (c) => c.charCodeAt(0))));
+    result.findings.forEach((f, i) => writeFileSync(`${out}/${f.target}-${i}.bin`, base64ToBytes(f.input)));
   }
 }
 if (json) console.log(JSON.stringify({ seed, results }, null, 2));

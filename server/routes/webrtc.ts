@@ -18,6 +18,7 @@
  * @module
  */
 import type { Context, Hono } from "hono";
+import { base64ToBytes, bytesToBase64 } from "../../lib/core/bytes.ts";
 import { type RequestUser, requestUser } from "../auth.ts";
 import type { AppContext } from "../context.ts";
 import { ApiError } from "../errors.ts";
@@ -157,8 +158,7 @@ export function webrtcRoutes(
       return c.json({ type: "answer", sdp: answer });
     }
     if (mediaType === "application/x-www-form-urlencoded") {
-      const b64 = btoa(String.fromCharCode(...new TextEncoder().encode(answer)));
-      return c.body(b64, 200, { "Content-Type": mediaType, Location: location });
+      return c.body(bytesToBase64(new TextEncoder().encode(answer)), 200, { "Content-Type": mediaType, Location: location });
     }
     if (mediaType === "application/sdp") {
       return c.body(answer, 201, { "Content-Type": "application/sdp", Location: location, ETag: `"${session.id}"` });
@@ -269,7 +269,7 @@ async function readOffer(
     const fields = await c.req.parseBody();
     const data = typeof fields.data === "string" ? fields.data : "";
     try {
-      return { offer: new TextDecoder().decode(Uint8Array.from(atob(data), (ch) => ch.charCodeAt(0))) };
+      return { offer: new TextDecoder().decode(base64ToBytes(data)) };
     } catch {
       throw new ApiError(400, "The form field data= must be the SDP offer in base64.", "BadRequest");
     }

@@ -8,8 +8,8 @@
  *
  * @module
  */
+import { base64ToBytes, bytesToBase64 } from "../../core/bytes.ts";
 import { fmtpParam } from "../../core/codec.ts";
-import { base64ToBytes, bytesToBase64 } from "./_base64.ts";
 import { H264NalType } from "./nal.ts";
 import { h264ProfileLevelId } from "./profile_level_id.ts";
 
@@ -26,7 +26,7 @@ export function parseSpropParameterSets(value: string): Uint8Array[] {
   const out: Uint8Array[] = [];
   for (const part of value.split(",")) {
     if (!part.trim()) continue;
-    const nal = base64ToBytes(part);
+    const nal = base64ToBytes(part, { lenient: true });
     if (nal.length) out.push(nal);
   }
   return out;

@@ -9,7 +9,7 @@
  * @module
  */
 import { fmtpParam } from "../../core/codec.ts";
-import { bytesToBase64 } from "../h264/_base64.ts";
+import { bytesToBase64 } from "../../core/bytes.ts";
 import { parseSpropParameterSets } from "../h264/fmtp.ts";
 
 /**

@@ -13,7 +13,7 @@ import { splitAnnexb } from "../../codec/annexb/annexb.ts";
 import { joinAvcc } from "../../codec/annexb/avcc.ts";
 import { buildH264Fmtp } from "../../codec/h264/fmtp.ts";
 import { H264NalType } from "../../codec/h264/nal.ts";
-import { base64ToBytes } from "./_base64.ts";
+import { base64ToBytes } from "../../core/bytes.ts";
 import {
   DEMO_AAC_BASE64,
   DEMO_AUDIO_FRAMES,

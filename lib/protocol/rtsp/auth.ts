@@ -13,7 +13,7 @@
  */
 import { md5Hex } from "./md5.ts";
 import { safeEqual } from "../../core/safe_equal.ts";
-import { randomHex } from "../../core/bytes.ts";
+import { base64ToBytes, bytesToBase64, randomHex } from "../../core/bytes.ts";
 
 /** One parsed `WWW-Authenticate` / `Authorization` value: scheme and parameters (names lower-cased). */
 export interface AuthChallenge {
@@ -86,18 +86,12 @@ function quote(v: string): string {
 }
 
 function base64(text: string): string {
-  const bytes = new TextEncoder().encode(text);
-  let bin = "";
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin);
+  return bytesToBase64(new TextEncoder().encode(text));
 }
 
 function fromBase64(text: string): string | undefined {
   try {
-    const bin = atob(text);
-    const bytes = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    return new TextDecoder().decode(bytes);
+    return new TextDecoder().decode(base64ToBytes(text));
   } catch {
     return undefined;
   }

@@ -36,6 +36,7 @@
  *
  * @module
  */
+import { bytesToBase64 } from "../../core/bytes.ts";
 import {
   ntpFromMs,
   type RtcpSenderReport,
@@ -160,10 +161,7 @@ export function wallClockMs(monotonicMs: number): number {
  * ```
  */
 export function randomCname(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(12));
-  let s = "";
-  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
-  return btoa(s);
+  return bytesToBase64(crypto.getRandomValues(new Uint8Array(12)));
 }
 
 /**
