@@ -21,6 +21,8 @@ try {
 interface ProcStat {
   ppid: number;
   ticks: number;
+  /** stime alone: time the kernel spent in the process's system calls (sending, for a relay). */
+  systemTicks: number;
 }
 
 function readStat(pid: number): ProcStat | undefined {
@@ -28,7 +30,7 @@ function readStat(pid: number): ProcStat | undefined {
     const text = readFileSync(`/proc/${pid}/stat`, "utf8");
     // The command name (field 2) may contain spaces and parentheses: split after the last ')'.
     const rest = text.slice(text.lastIndexOf(")") + 2).split(" ");
-    return { ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) };
+    return { ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]), systemTicks: Number(rest[12]) };
   } catch {
     return undefined;
   }
@@ -111,6 +113,8 @@ export class ForeignCpu {
 export interface CpuSample {
   /** utime + stime seconds (10 ms resolution; includes threads that already exited). */
   ticksSeconds: number;
+  /** stime seconds alone (10 ms resolution): the kernel's share, mostly the socket writes. */
+  systemSeconds: number;
   /** Sum of the live threads' run time from /proc/<pid>/task/<tid>/schedstat, seconds (ns resolution). */
   schedSeconds: number;
   /** The live thread ids, to know whether `schedSeconds` of two samples are comparable. */
@@ -119,7 +123,9 @@ export interface CpuSample {
 
 /** Reads a {@link CpuSample} of a process. */
 export function cpuSample(pid: number): CpuSample {
-  const ticksSeconds = cpuSeconds(pid);
+  const stat = readStat(pid);
+  const ticksSeconds = (stat?.ticks ?? 0) / ticksPerSecond;
+  const systemSeconds = (stat?.systemTicks ?? 0) / ticksPerSecond;
   let ns = 0;
   let tids: string[] = [];
   try {
@@ -130,7 +136,7 @@ export function cpuSample(pid: number): CpuSample {
   } catch {
     ns = NaN;
   }
-  return { ticksSeconds, schedSeconds: ns / 1e9, tids: tids.join(",") };
+  return { ticksSeconds, systemSeconds, schedSeconds: ns / 1e9, tids: tids.join(",") };
 }
 
 /**

@@ -24,6 +24,11 @@ export interface PhaseResult {
   cpuPerReaderSecond: number;
   /** Server CPU in % of one core. */
   cpuPercent: number;
+  /**
+   * The part of it spent in the kernel (stime: the system calls, mostly the socket writes), % of one
+   * core; the rest is the server's own user-space work. 10 ms resolution.
+   */
+  systemPercent: number;
   /** Peak RSS of the server process tree during the window, MB (10^6 bytes). */
   rssMB: number;
   /** strom serve only: its RSS 2 s after start, before any reader (and before it dials the camera). */
@@ -85,6 +90,7 @@ const HEAD = [
   "playing",
   "CPU s/reader-s",
   "CPU % core",
+  "sys % core",
   "RSS MB",
   "min % src",
   "avg % src",
@@ -112,6 +118,7 @@ function cells(rows: PhaseResult[], r: PhaseResult): string[] {
     `${r.connected}/${r.readers}`,
     sci(r.cpuPerReaderSecond),
     fmt(r.cpuPercent),
+    fmt(r.systemPercent),
     fmt(r.rssMB),
     fmt((100 * r.minKbps) / r.sourceKbps),
     fmt((100 * r.avgKbps) / r.sourceKbps),

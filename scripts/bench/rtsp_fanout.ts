@@ -461,6 +461,7 @@ async function runPhase(
       cpuSeconds: cpu,
       cpuPerReaderSecond: cpu / (n * seconds),
       cpuPercent: (100 * cpu) / seconds,
+      systemPercent: (100 * (cpu1.systemSeconds - cpu0.systemSeconds)) / seconds,
       rssMB: rss / 1e6,
       readerCpuPercent: (100 * (rcpu1 - rcpu0)) / seconds,
       foreignCpuPercent: foreignPercent,
@@ -531,7 +532,7 @@ async function main(): Promise<void> {
               if (s.idleRssMB !== undefined) r.idleRssMB = s.idleRssMB;
               results.push(r);
               log(
-                `  cpu ${r.cpuPercent.toFixed(1)} % core, rss ${r.rssMB.toFixed(1)} MB, min ${
+                `  cpu ${r.cpuPercent.toFixed(1)} % core (system ${r.systemPercent.toFixed(1)}), rss ${r.rssMB.toFixed(1)} MB, min ${
                   (100 * r.minKbps / r.sourceKbps).toFixed(1)
                 } % of source, p99 ${r.latency.p99Ms.toFixed(2)} ms`,
               );
