@@ -23,7 +23,8 @@ import { redactUrl, StreamNotFoundError, UnknownSchemeError } from "../../lib/co
 import { redactStreamKey } from "../../lib/core/redact.ts";
 import { checkPublishUrl, playToStream, publishManagerFor, PublishUrlError } from "../../lib/protocol/publish/mod.ts";
 import { hasScheme, registeredSchemes, schemeOf } from "../../lib/core/registry.ts";
-import { deleteStream, setStream } from "../config/mod.ts";
+import { deleteIn, deleteStream, setStream } from "../config/mod.ts";
+import { preloadsOf } from "../modules/preload.ts";
 import type { AppContext } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { assertNetworkSources, serverSourcePolicy, type SourcePolicy } from "../source_policy.ts";
@@ -43,6 +44,7 @@ export function validateStreamName(name: string | undefined): string {
   if (name === undefined || name === "") {
     throw new ApiError(400, 'Missing stream name: add "name=<name>" to the query, e.g. ?name=cam&src=rtsp://...');
   }
+  // deno-lint-ignore no-control-regex -- control characters are what it refuses
   if (/[\s/]/.test(name) || /[\x00-\x1f]/.test(name)) {
     throw new ApiError(400, `Invalid stream name "${name}": names must not contain whitespace or "/" (pass name=<name> when src= is a URL).`);
   }
@@ -153,6 +155,11 @@ export function streamsRoutes(app: Hono, ctx: AppContext): void {
     if (!hub.get(name)) throw new StreamNotFoundError(name);
     await writeBack(name, null);
     remember(name, null);
+    // Its preload goes with it (it would only warn at the next start).
+    if (await preloadsOf(hub)?.remove(name)) {
+      if (ctx.configFile) await ctx.configFile.update((text) => deleteIn(text, ["preload", name]));
+      if (ctx.config.preload) delete ctx.config.preload[name];
+    }
     hub.delete(name);
     // Its publishes go with it (they would only retry "stream does not exist").
     const publishes = publishManagerFor(hub);

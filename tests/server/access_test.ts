@@ -319,19 +319,25 @@ describe("accounts on every protocol", () => {
     const segment = `/api/hls/${(fmp4 ? /init\.mp4\?id=\w+/ : /segment\.ts\?id=\w+&n=\d+/).exec(media)![0]}`;
     return [playlist, segment];
   };
-  const recordStart = async (id: Id) => {
-    const status = await http(id, "POST", "/api/record?src=cam1");
-    if (status === 200) await (await admin("DELETE", "/api/record?src=cam1")).body?.cancel();
+  /** `id` starts something (POST/PUT `start`); the admin undoes it (DELETE `stop`) when it worked. */
+  const startAs = (method: string, start: string, stop: string) => async (id: Id) => {
+    const status = await http(id, method, start);
+    if (status === 200) await (await admin("DELETE", stop)).body?.cancel();
     return status;
   };
-  const recordStop = async (id: Id) => {
-    const res = await admin("POST", "/api/record?src=cam1");
+  /** The admin starts something; `id` stops it (DELETE `stop`), or the admin does when `id` may not. */
+  const stopAs = (method: string, start: string, stop: string) => async (id: Id) => {
+    const res = await admin(method, start);
     await res.body?.cancel();
     expect(res.status).toBe(200);
-    const status = await http(id, "DELETE", "/api/record?src=cam1");
-    if (status !== 200) await (await admin("DELETE", "/api/record?src=cam1")).body?.cancel();
+    const status = await http(id, "DELETE", stop);
+    if (status !== 200) await (await admin("DELETE", stop)).body?.cancel();
     return status;
   };
+  const recordStart = startAs("POST", "/api/record?src=cam1", "/api/record?src=cam1");
+  const recordStop = stopAs("POST", "/api/record?src=cam1", "/api/record?src=cam1");
+  const preloadStart = startAs("PUT", "/api/preload?src=cam1&video", "/api/preload?src=cam1");
+  const preloadStop = stopAs("PUT", "/api/preload?src=cam1&video", "/api/preload?src=cam1");
   const deleteStream = async (id: Id) => {
     await (await admin("PUT", `/api/streams?name=gone_${id}&src=demo:`)).body?.cancel();
     const status = await http(id, "DELETE", `/api/streams?src=gone_${id}`);
@@ -405,6 +411,9 @@ describe("accounts on every protocol", () => {
     ["DELETE /api/streams", ADMIN_ONLY(200), deleteStream],
     // Publishing to a closed port: the admin gets past access control to the publish error (502).
     ["POST /api/streams?src=&dst=", ADMIN_ONLY(502), (id) => http(id, "POST", `/api/streams?src=cam1&dst=${encodeURIComponent(`rtmp://127.0.0.1:${closedPort}/live/x`)}`)],
+    ["GET /api/preload", ANY_ACCOUNT, get("/api/preload")],
+    ["PUT /api/preload", ADMIN_ONLY(200), preloadStart],
+    ["DELETE /api/preload", ADMIN_ONLY(200), preloadStop],
     ["GET /api/config", ADMIN_ONLY(200), get("/api/config")],
     ["POST /api/config", ADMIN_ONLY(200), postConfig],
     ["GET /api/log", ADMIN_ONLY(200), get("/api/log")],
