@@ -1,10 +1,12 @@
 /**
- * `strom serve -c strom.yaml [-c more]`: runs the server until SIGINT/SIGTERM.
+ * `strom serve -c strom.yaml [-c more]`: runs the server until SIGINT/SIGTERM or `POST /api/exit`;
+ * `POST /api/restart` starts it again from the config files.
  *
  * @module
  */
 import { Command } from "commander";
-import { startServer } from "../server/server.ts";
+import { runServer } from "../server/server.ts";
+import { CliError } from "./errors.ts";
 import { capYoungGeneration, tuneHeapGrowing } from "../lib/runtime/v8_heap.ts";
 import { limitJscHeapGrowth } from "../lib/runtime/jsc_heap.ts";
 import { trimMallocPeriodically } from "../lib/runtime/malloc_trim.ts";
@@ -32,7 +34,8 @@ export function serveCommand(): Command {
       await limitJscHeapGrowth();
       // On Deno (glibc): free C heap pages go back to the system every second (lib/runtime/malloc_trim.ts).
       trimMallocPeriodically();
-      const server = await startServer({ configSources: opts.config, listen: opts.listen });
-      await server.closed;
+      // Until stopped for good: POST /api/restart starts it again from the config files.
+      const code = await runServer({ configSources: opts.config, listen: opts.listen });
+      if (code !== 0) throw new CliError(`stopped by POST /api/exit?code=${code}`, code);
     });
 }

@@ -19,6 +19,7 @@ import { ConnectionLimits } from "./limits/connection_limits.ts";
 import { httpLimitsMiddleware } from "./limits/http_limits.ts";
 import { configRoutes } from "./routes/config.ts";
 import { logRoutes } from "./routes/log.ts";
+import { restartRoutes } from "./routes/restart.ts";
 import { schemesRoutes } from "./routes/schemes.ts";
 import { streamsRoutes } from "./routes/streams.ts";
 import { streamsDotRoutes } from "./routes/streams_dot.ts";
@@ -102,6 +103,7 @@ export function createApp(ctx: AppContext, options: { wsHandlers?: WsHandlers } 
   configRoutes(app, ctx);
   schemesRoutes(app);
   logRoutes(app, ctx);
+  restartRoutes(app, ctx);
   const wsHandlers = options.wsHandlers ?? new Map();
   outputsRoutes(app, ctx, wsHandlers);
   hlsRoutes(app, ctx, wsHandlers);

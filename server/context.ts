@@ -17,6 +17,17 @@ import type { ConnectionLimits } from "./limits/connection_limits.ts";
 import type { UpgradeWebSocketFn } from "./serve/types.ts";
 
 /**
+ * What `POST /api/restart` and `POST /api/exit` ask of the process that runs the server: stop
+ * (gracefully, as on SIGTERM), then start again from the config files (`restart`) or exit with
+ * `code`.
+ */
+export interface StopRequest {
+  restart: boolean;
+  /** Exit code when not restarting. */
+  code: number;
+}
+
+/**
  * Everything `createApp` and the modules need.
  *
  * @example
@@ -53,4 +64,9 @@ export interface AppContext {
   lifecycle?: Lifecycle;
   /** Connection limits (`limits:`) every protocol admits clients through. Default: made by `createApp`. */
   limits?: ConnectionLimits;
+  /**
+   * Stops the server for a restart or an exit (`startServer` sets it; see {@link StopRequest}).
+   * Without it `/api/restart` and `/api/exit` answer 501.
+   */
+  requestStop?: (request: StopRequest) => void;
 }

@@ -20,7 +20,8 @@
  */
 
 // Starting and embedding the server
-export { type RunningServer, startServer, type StartServerOptions } from "./server.ts";
+export { type RunningServer, runServer, startServer, type StartServerOptions } from "./server.ts";
+export type { StopRequest } from "./context.ts";
 export {
   capYoungGeneration,
   type HeapTuning,

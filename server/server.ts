@@ -16,7 +16,7 @@ import type { Logger } from "../lib/core/log.ts";
 import { createApp } from "./app.ts";
 import { type ConfigWarning, type StromConfig } from "./config/mod.ts";
 import { ConfigFile } from "./config_file.ts";
-import type { AppContext } from "./context.ts";
+import type { AppContext, StopRequest } from "./context.ts";
 import { loadServerConfig } from "./load.ts";
 import { httpUrl, parseListen } from "./listen.ts";
 import { createServerLog } from "./log_setup.ts";
@@ -65,6 +65,8 @@ export interface RunningServer {
   close(): Promise<void>;
   /** Resolves once the server stopped (by `close()` or a signal). */
   readonly closed: Promise<void>;
+  /** Set when `POST /api/restart` or `POST /api/exit` stopped (or is stopping) the server. */
+  readonly stopRequest: StopRequest | undefined;
 }
 
 /**
@@ -115,6 +117,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     // /api/health/ready answers 503 until everything listens and once shutdown begins.
     lifecycle: { ready: false, stopping: false },
     limits: new ConnectionLimits(config.limits ?? {}, log),
+    requestStop: (request) => requestStop(request),
   };
   const lifecycle = ctx.lifecycle!;
   const limits = config.limits;
@@ -167,6 +170,18 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     void close();
   };
   let stopHandlingSignals: (() => void) | undefined;
+  let stopRequest: StopRequest | undefined;
+  // POST /api/restart and /api/exit: the answer goes out first, then the same shutdown as SIGTERM.
+  function requestStop(request: StopRequest): void {
+    if (stopRequest || closing) return;
+    stopRequest = request;
+    log.info(
+      request.restart
+        ? "restart asked through the API: stopping, then starting again"
+        : `exit asked through the API: stopping, exit code ${request.code}`,
+    );
+    setTimeout(() => void close(), STOP_ANSWER_MS);
+  }
 
   // Shutdown: stop accepting and close clients (HTTP, WebSockets with a close frame), then each
   // module in reverse start order (RTSP/RTMP sessions, recordings finish their segment, publishes),
@@ -270,5 +285,35 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     reloadTls,
     close,
     closed,
+    get stopRequest() {
+      return stopRequest;
+    },
   };
+}
+
+/** How long a restart or exit asked through the API waits so its HTTP answer reaches the client. */
+const STOP_ANSWER_MS = 100;
+
+/**
+ * Runs the server the way `strom serve` does: starts it, and when `POST /api/restart` stopped it,
+ * starts it again from the same config sources (files are read again, so a config saved with
+ * `POST /api/config` takes full effect), until it stops for good. Resolves with the exit code:
+ * `POST /api/exit?code=N` gives N, a signal or `close()` 0. `onStart` sees each started server.
+ *
+ * @example
+ * ```ts
+ * const code = await runServer({ configSources: ["strom.yaml"] });
+ * ```
+ */
+export async function runServer(
+  options: StartServerOptions = {},
+  onStart?: (server: RunningServer) => void,
+): Promise<number> {
+  for (;;) {
+    const server = await startServer(options);
+    onStart?.(server);
+    await server.closed;
+    const request = server.stopRequest;
+    if (!request?.restart) return request?.code ?? 0;
+  }
 }

@@ -1,10 +1,10 @@
 /**
- * Free loopback ports for tests.
+ * Free loopback ports for tests, and whether something listens on one.
  *
  * @module
  */
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 
 /** The lowest port {@link freePort} picks when it can stay below the kernel's ephemeral range. */
 const LOWEST = 20_000;
@@ -51,4 +51,16 @@ export async function freePort(): Promise<number> {
   const port = await tryListen(0);
   if (port === undefined) throw new Error("no free TCP port on 127.0.0.1");
   return port;
+}
+
+/** Whether something accepts TCP connections on 127.0.0.1:`port` (one attempt, closed at once). */
+export function acceptsTcp(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
 }

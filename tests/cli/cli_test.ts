@@ -132,6 +132,32 @@ describe("strom CLI", () => {
     }
   }, 40_000);
 
+  it("serve restarts on POST /api/restart and exits with the code POST /api/exit asks for", async () => {
+    const child = spawn("node", [bin, "serve", "-c", join(dir, "serve.yaml")], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    try {
+      const { url, output } = await waitForListening(child);
+      const exited = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
+      expect((await fetch(`${url}/api/restart`, { method: "POST" })).status).toBe(200);
+      // Started again from serve.yaml (api.listen is port 0 there, so on a new port): the first
+      // "listening on" line after the first shutdown's "stopped".
+      const secondUrl = () => {
+        const after = output().split("INF stopped")[1] ?? "";
+        return /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(after)?.[1];
+      };
+      const deadline = Date.now() + 15_000;
+      while (!secondUrl() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(output()).toContain("restart asked through the API");
+      expect(secondUrl()).toBeDefined();
+      const res = await fetch(`${secondUrl()}/api/exit?code=3`, { method: "POST" });
+      expect(await res.json()).toEqual({ exiting: true, code: 3 });
+      const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r("timeout"), 10_000))]);
+      expect(code).toBe(3);
+      expect(output()).toContain("stopped by POST /api/exit?code=3");
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  }, 60_000);
+
   it("cli/main.ts runs directly on Deno and Bun", async () => {
     const deno = await run(join(root, "node_modules", ".bin", "deno"), ["run", "-A", "cli/main.ts", "--help"], 30_000);
     expect(deno.code).toBe(0);
