@@ -6,7 +6,7 @@
  * Both answer 410 when the server runs without a config file (defaults or inline `-c` only).
  *
  * The streams of a replaced config take effect at once (added, changed and removed streams); other
- * sections need a restart.
+ * sections after a restart (`POST /api/restart`, server/routes/restart.ts).
  *
  * @module
  */
