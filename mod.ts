@@ -145,6 +145,13 @@ export {
   openByteStream,
 } from "./lib/protocol/http/byte_stream_producer.ts";
 export { dialTcp, registerTcpSource } from "./lib/protocol/tcp/mod.ts";
+export {
+  OnvifClient,
+  OnvifError,
+  type OnvifProfile,
+  registerOnvifSource,
+  resolveOnvifUrl,
+} from "./lib/protocol/onvif/mod.ts";
 
 // Recording (fragmented MP4 segments, retention, cuts by time)
 export {

@@ -28,6 +28,7 @@ const INPUT_NAMES: [scheme: string, name: string][] = [
   ["http", "HTTP"],
   ["webrtc", "WebRTC"],
   ["tcp", "TCP"],
+  ["onvif", "ONVIF"],
   ["ffmpeg", "ffmpeg"],
   ["exec", "exec"],
 ];

@@ -15,6 +15,7 @@ import type { StreamHub } from "../lib/core/hub.ts";
 import { registerDemoSource } from "../lib/protocol/demo/mod.ts";
 import { registerExecSource } from "../lib/protocol/exec/mod.ts";
 import { registerEchoSource } from "../lib/protocol/echo/mod.ts";
+import { registerOnvifSource } from "../lib/protocol/onvif/mod.ts";
 import { registerExprSource } from "../lib/protocol/expr/mod.ts";
 import { ffmpegTemplates, registerBackchannelTranscoders, registerFfmpegSource } from "../lib/protocol/ffmpeg/mod.ts";
 import { registerRtspSources } from "../lib/protocol/rtsp/mod.ts";
@@ -143,6 +144,7 @@ export function registerBuiltinSources(options: { log?: Logger } = {}): void {
   registerRtmpSources({ log: options.log?.child({ module: "rtmp" }) });
   registerHttpSources({ log: options.log?.child({ module: "http" }) });
   registerTcpSource({ log: options.log?.child({ module: "tcp" }) });
+  registerOnvifSource({ log: options.log?.child({ module: "onvif" }) });
   // WHEP or another strom/go2rtc's /api/ws: strom is the WebRTC client; starts no program.
   registerWebRtcSources({ log: options.log?.child({ module: "webrtc" }), ice: () => webrtcIce });
   const execLog = options.log?.child({ module: "exec" });

@@ -46,9 +46,10 @@ describe("strom CLI", () => {
     registerBuiltinSources();
     const line = r.stdout.split("\n").find((l) => l.startsWith("Camera streaming server:")) ?? "";
     const inputs = line.slice("Camera streaming server: ".length, line.indexOf(" in;")).split(", ");
-    const scheme: Record<string, string> = { RTSP: "rtsp", RTMP: "rtmp", HTTP: "http", WebRTC: "webrtc", TCP: "tcp" };
+    const scheme: Record<string, string> = { RTSP: "rtsp", RTMP: "rtmp", HTTP: "http", WebRTC: "webrtc", TCP: "tcp", ONVIF: "onvif" };
     for (const name of inputs) expect({ name, registered: hasScheme(scheme[name] ?? name) }).toEqual({ name, registered: true });
     expect(inputs).toContain("RTSP");
+    expect(inputs).toContain("ONVIF");
   }, 30_000);
 
   it("each command's help has examples", async () => {
