@@ -150,6 +150,7 @@ export {
   OnvifError,
   type OnvifProfile,
   registerOnvifSource,
+  resolveOnvifProfiles,
   resolveOnvifUrl,
 } from "./lib/protocol/onvif/mod.ts";
 

@@ -20,6 +20,7 @@ import { httpLimitsMiddleware } from "./limits/http_limits.ts";
 import { configRoutes } from "./routes/config.ts";
 import { logRoutes } from "./routes/log.ts";
 import { restartRoutes } from "./routes/restart.ts";
+import { onvifRoutes } from "./routes/onvif.ts";
 import { schemesRoutes } from "./routes/schemes.ts";
 import { streamsRoutes } from "./routes/streams.ts";
 import { streamsDotRoutes } from "./routes/streams_dot.ts";
@@ -104,6 +105,7 @@ export function createApp(ctx: AppContext, options: { wsHandlers?: WsHandlers } 
   schemesRoutes(app);
   logRoutes(app, ctx);
   restartRoutes(app, ctx);
+  onvifRoutes(app);
   const wsHandlers = options.wsHandlers ?? new Map();
   outputsRoutes(app, ctx, wsHandlers);
   hlsRoutes(app, ctx, wsHandlers);

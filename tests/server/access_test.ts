@@ -414,6 +414,8 @@ describe("accounts on every protocol", () => {
     ["GET /api/preload", ANY_ACCOUNT, get("/api/preload")],
     ["PUT /api/preload", ADMIN_ONLY(200), preloadStart],
     ["DELETE /api/preload", ADMIN_ONLY(200), preloadStop],
+    // It dials the address given with the credentials given: admins only (400: no src= given).
+    ["GET /api/onvif", ADMIN_ONLY(400), get("/api/onvif")],
     ["GET /api/config", ADMIN_ONLY(200), get("/api/config")],
     ["POST /api/config", ADMIN_ONLY(200), postConfig],
     ["GET /api/log", ADMIN_ONLY(200), get("/api/log")],

@@ -5,4 +5,4 @@
  * @module
  */
 export { ONVIF_TIMEOUT_MS, OnvifClient, OnvifError, type OnvifProfile } from "./client.ts";
-export { DEFAULT_DEVICE_PATH, registerOnvifSource, resolveOnvifUrl } from "./source.ts";
+export { DEFAULT_DEVICE_PATH, registerOnvifSource, resolveOnvifProfiles, resolveOnvifUrl } from "./source.ts";

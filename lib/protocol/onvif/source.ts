@@ -21,17 +21,8 @@ function describe(p: OnvifProfile, i: number): string {
   return `${i}: ${p.token}${p.name && p.name !== p.token ? ` "${p.name}"` : ""}${video}`;
 }
 
-/**
- * The RTSP URL an `onvif://` URL stands for now (see the module docs).
- *
- * @throws {OnvifError} when the camera does not answer, refuses the credentials, or has no such profile.
- * @example
- * ```ts
- * await resolveOnvifUrl("onvif://admin:pw@192.168.1.10:8000?subtype=1");
- * // "rtsp://admin:pw@192.168.1.10:554/Streaming/Channels/102"
- * ```
- */
-export async function resolveOnvifUrl(url: string, options: { timeoutMs?: number } = {}): Promise<string> {
+// Parses an onvif:// URL and reads the camera's profiles (at least one, or OnvifError).
+async function open(url: string, timeoutMs?: number) {
   const hash = url.indexOf("#");
   const base = hash >= 0 ? url.slice(0, hash) : url;
   const fragment = hash >= 0 ? url.slice(hash) : "";
@@ -49,8 +40,7 @@ export async function resolveOnvifUrl(url: string, options: { timeoutMs?: number
   const password = decodeURIComponent(parsed.password);
   const path = parsed.pathname && parsed.pathname !== "/" ? parsed.pathname : DEFAULT_DEVICE_PATH;
   const deviceUrl = `http://${parsed.host}${path}`;
-  const client = new OnvifClient(deviceUrl, username, password, options.timeoutMs);
-
+  const client = new OnvifClient(deviceUrl, username, password, timeoutMs);
   const profiles = await client.profiles();
   if (profiles.length === 0) {
     throw new OnvifError(
@@ -59,6 +49,43 @@ export async function resolveOnvifUrl(url: string, options: { timeoutMs?: number
       deviceUrl,
     );
   }
+  return { client, parsed, base, deviceUrl, username, password, profiles, fragment };
+}
+
+/**
+ * The media profiles of the camera an `onvif://` URL names, and that URL without its query and
+ * `#options` (`base`), to which `?subtype=<token>` picks a profile.
+ *
+ * @throws {OnvifError} when the camera does not answer or refuses the credentials.
+ * @example
+ * ```ts
+ * const { profiles, base } = await resolveOnvifProfiles("onvif://admin:pw@192.168.1.10");
+ * const sub = `${base}?subtype=${profiles[1].token}`;
+ * ```
+ */
+export async function resolveOnvifProfiles(
+  url: string,
+  options: { timeoutMs?: number } = {},
+): Promise<{ profiles: OnvifProfile[]; base: string }> {
+  const { profiles, base } = await open(url, options.timeoutMs);
+  return { profiles, base: base.replace(/\?.*$/, "") };
+}
+
+/**
+ * The RTSP URL an `onvif://` URL stands for now (see the module docs).
+ *
+ * @throws {OnvifError} when the camera does not answer, refuses the credentials, or has no such profile.
+ * @example
+ * ```ts
+ * await resolveOnvifUrl("onvif://admin:pw@192.168.1.10:8000?subtype=1");
+ * // "rtsp://admin:pw@192.168.1.10:554/Streaming/Channels/102"
+ * ```
+ */
+export async function resolveOnvifUrl(url: string, options: { timeoutMs?: number } = {}): Promise<string> {
+  const { client, parsed, deviceUrl, username, password, profiles, fragment } = await open(
+    url,
+    options.timeoutMs,
+  );
   const subtype = parsed.searchParams.get("subtype") ?? "0";
   const profile = /^\d+$/.test(subtype)
     ? profiles[Number(subtype)]
