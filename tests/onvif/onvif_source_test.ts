@@ -54,6 +54,10 @@ describe("onvif:// source", () => {
     expect(missing.message).toContain('no profile "7"');
     expect(missing.message).toContain('0: main "mainStream" H264 1280x720; 1: sub "subStream" H264 640x360');
 
+    const invalid = await error(resolveOnvifUrl("onvif://admin:topsecret@[bad"));
+    expect(invalid.message).toContain("write onvif://user:password@host");
+    expect(invalid.message).not.toContain("topsecret");
+
     const dead = await error(
       resolveOnvifUrl(`onvif://a:b@127.0.0.1:${await freePort()}`, { timeoutMs: 2000 }),
     );

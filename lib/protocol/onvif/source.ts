@@ -30,10 +30,11 @@ async function open(url: string, timeoutMs?: number) {
   try {
     parsed = new URL(base.replace(/^onvif:/i, "http:"));
   } catch {
+    const shown = base.replace(/\/\/[^@/]*@/, "//***@"); // no password in messages
     throw new OnvifError(
-      `Invalid onvif: URL "${base}": write onvif://user:password@host[:port][?subtype=N].`,
+      `Invalid onvif: URL "${shown}": write onvif://user:password@host[:port][?subtype=N].`,
       "parse",
-      base,
+      shown,
     );
   }
   const username = decodeURIComponent(parsed.username);
