@@ -165,11 +165,16 @@ export class Reader {
   }
   /** Waits until `n` more frames than `from` were decoded. */
   async grows(n: number, timeoutMs: number, from = this.frames()): Promise<number> {
-    return await until(`${n} more frames from ${from}`, timeoutMs, () => {
-      if (this.proc.exited) throw new Error(`the reader exited:\n${this.proc.output().slice(-2000)}`);
-      const now = this.frames();
-      return now >= from + n ? now : undefined;
-    });
+    try {
+      return await until(`${n} more frames from ${from}`, timeoutMs, () => {
+        if (this.proc.exited) throw new Error(`the reader exited:\n${this.proc.output().slice(-2000)}`);
+        const now = this.frames();
+        return now >= from + n ? now : undefined;
+      });
+    } catch (error) {
+      // What ffmpeg printed says whether it connected, probed or decoded anything.
+      throw new Error(`${(error as Error).message}\nffmpeg's last output:\n${this.proc.output().slice(-1500)}`);
+    }
   }
   async stop(): Promise<void> {
     await this.proc.stop("SIGKILL");
