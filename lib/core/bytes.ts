@@ -16,7 +16,7 @@
  * concatBytes([new Uint8Array([1, 2]), new Uint8Array([3])]); // Uint8Array [1, 2, 3]
  * ```
  */
-export function concatBytes(parts: readonly Uint8Array[], total?: number): Uint8Array {
+export function concatBytes(parts: readonly Uint8Array[], total?: number): Uint8Array<ArrayBuffer> {
   let n = total ?? 0;
   if (total === undefined) for (let i = 0; i < parts.length; i++) n += parts[i].length;
   const out = new Uint8Array(n);

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { elementText, envelope, findElements, NS, securityHeader } from "./soap.ts";
+import { elementText, envelope, findElements, NS, securityHeader, xmlEscape } from "./soap.ts";
 
 /** Default time for one ONVIF request. */
 export const ONVIF_TIMEOUT_MS = 5000;
@@ -100,7 +100,7 @@ export class OnvifClient {
       url,
       `<GetStreamUri xmlns="${NS.media}"><StreamSetup><Stream xmlns="${NS.schema}">RTP-Unicast</Stream>` +
         `<Transport xmlns="${NS.schema}"><Protocol>RTSP</Protocol></Transport></StreamSetup>` +
-        `<ProfileToken>${token.replace(/[<&>]/g, "")}</ProfileToken></GetStreamUri>`,
+        `<ProfileToken>${xmlEscape(token)}</ProfileToken></GetStreamUri>`,
     );
     const uri = elementText(xml, "Uri");
     if (!uri) {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { bytesToBase64 } from "../../core/bytes.ts";
+import { bytesToBase64, concatBytes } from "../../core/bytes.ts";
 
 /** Namespaces of the requests strom sends. */
 export const NS = {
@@ -15,7 +15,8 @@ export const NS = {
   schema: "http://www.onvif.org/ver10/schema",
 } as const;
 
-function xmlEscape(text: string): string {
+/** Escapes text for an XML element or a double-quoted attribute. */
+export function xmlEscape(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
@@ -32,10 +33,7 @@ export async function securityHeader(username: string, password: string, now = n
   if (!username && !password) return "";
   const nonce = crypto.getRandomValues(new Uint8Array(16));
   const created = now.toISOString().replace(/\.\d+Z$/, "Z");
-  const tail = new TextEncoder().encode(created + password);
-  const input = new Uint8Array(nonce.length + tail.length);
-  input.set(nonce);
-  input.set(tail, nonce.length);
+  const input = concatBytes([nonce, new TextEncoder().encode(created + password)]);
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-1", input));
   return `<s:Header><wsse:Security s:mustUnderstand="1" ` +
     `xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd" ` +
