@@ -11,6 +11,7 @@ import { silentLogger } from "../../lib/core/log.ts";
 import { type RunningServer, runServer } from "../../server/server.ts";
 import { hasChromium, launchBrowser } from "../_support/browser.ts";
 import { acceptsTcp, freePort } from "../_support/net.ts";
+import { waitFor } from "../outputs/_server.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "strom-config-page-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -30,8 +31,7 @@ describe.skipIf(!hasChromium)("config page in headless Chromium", () => {
     );
     const browser = await launchBrowser();
     try {
-      const deadline = Date.now() + 10_000;
-      while (servers.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await waitFor("the first start", () => servers.length === 1);
       const page = await browser.context.newPage();
       await page.goto(`http://127.0.0.1:${apiPort}/config.html`, { timeout: 15_000 });
       await page.waitForFunction(

@@ -9,17 +9,10 @@ import { silentLogger } from "../../lib/core/log.ts";
 import { makeTestApp } from "../../server/_test_support.ts";
 import { type RunningServer, runServer } from "../../server/server.ts";
 import { acceptsTcp, freePort } from "../_support/net.ts";
+import { waitFor } from "../outputs/_server.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "strom-restart-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe("POST /api/restart and /api/exit", () => {
   it("restart applies a saved config in full; exit ends strom serve with the asked code", async () => {
@@ -38,7 +31,7 @@ describe("POST /api/restart and /api/exit", () => {
     let exited: number | undefined;
     done.then((code) => exited = code, () => exited = -1);
     try {
-      await until("the first start", () => servers.length === 1);
+      await waitFor("the first start", () => servers.length === 1);
       expect(Object.keys(await (await fetch(`${api}/api/streams`)).json())).toEqual(["a"]);
       expect(await acceptsTcp(rtspPort)).toBe(false);
 
@@ -60,7 +53,7 @@ describe("POST /api/restart and /api/exit", () => {
       const res = await fetch(`${api}/api/restart`, { method: "POST" });
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ restarting: true });
-      await until("the second start", () => servers.length === 2);
+      await waitFor("the second start", () => servers.length === 2);
       expect(servers[0].stopRequest).toEqual({ restart: true, code: 0 });
       expect(Object.keys(await (await fetch(`${api}/api/streams`)).json()).sort()).toEqual(["a", "b"]);
       expect(await acceptsTcp(rtspPort)).toBe(true);
