@@ -416,6 +416,8 @@ describe("accounts on every protocol", () => {
     ["DELETE /api/preload", ADMIN_ONLY(200), preloadStop],
     // It dials the address given with the credentials given: admins only (400: no src= given).
     ["GET /api/onvif", ADMIN_ONLY(400), get("/api/onvif")],
+    // Stops the server: admins only. An invalid code makes the admin's request a 400 that stops nothing.
+    ["POST /api/exit (invalid code)", ADMIN_ONLY(400), (id) => http(id, "POST", "/api/exit?code=x")],
     ["GET /api/config", ADMIN_ONLY(200), get("/api/config")],
     ["POST /api/config", ADMIN_ONLY(200), postConfig],
     ["GET /api/log", ADMIN_ONLY(200), get("/api/log")],
