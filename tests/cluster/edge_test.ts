@@ -33,7 +33,9 @@ describe.skipIf(!hasFfmpeg)("edge (needs ffmpeg)", () => {
       `api: {listen: "127.0.0.1:${eApi}"}`,
       `rtsp: {listen: "127.0.0.1:${eRtsp}"}`,
       `webrtc: {listen: ""}`,
-      `log: {level: info, format: text}`,
+      // Debug and RTSP signalling, so a failure below can show what the edge did (reconnect attempts,
+      // the late viewer's requests).
+      `log: {level: debug, format: text, rtsp: trace}`,
       // No sources of its own: the edge reads rtsp://<origin>/cam.
       `streams: {cam: }`,
       `edge: {origin: "rtsp://127.0.0.1:${oRtsp}"}`,
@@ -94,7 +96,9 @@ describe.skipIf(!hasFfmpeg)("edge (needs ffmpeg)", () => {
       // here can only be the held one. 20 s, not 4 or 10: ffmpeg's start, RTSP set-up and first
       // decode took longer than 4 s once on a loaded 2-core CI machine (Deno), and no frame came
       // within 10 s once (Bun, 2026-12-06; it passes alone in ~1 s): still inside the hold.
-      await late.grows(1, 20_000);
+      await late.grows(1, 20_000).catch((error) => {
+        throw new Error(`${(error as Error).message}\nthe edge's last log lines:\n${edge.proc?.output().slice(-6000)}`);
+      });
       // Snapshot: the held keyframe as a JPEG.
       const jpeg = await fetch(`${edge.api}/api/frame.jpeg?src=cam`, { signal: AbortSignal.timeout(10_000) });
       expect(jpeg.status).toBe(200);
