@@ -146,12 +146,18 @@ export {
 } from "./lib/protocol/http/byte_stream_producer.ts";
 export { dialTcp, registerTcpSource } from "./lib/protocol/tcp/mod.ts";
 export {
+  answerOnvif,
+  type OnvifAnswer,
   OnvifClient,
+  type OnvifDevice,
   OnvifError,
   type OnvifProfile,
+  readUsernameToken,
   registerOnvifSource,
   resolveOnvifProfiles,
   resolveOnvifUrl,
+  type UsernameToken,
+  verifyUsernameToken,
 } from "./lib/protocol/onvif/mod.ts";
 
 // Recording (fragmented MP4 segments, retention, cuts by time)

@@ -108,6 +108,8 @@ export function authMiddleware(
       throw new ApiError(404, `Path "${fullPath}" is not in api.allow_paths.`, "NotFound");
     }
     if (!authEnabled || c.req.method === "OPTIONS") return await next();
+    // The ONVIF device logs clients in by WS-Security inside the SOAP request (routes/onvif_device.ts).
+    if (path.startsWith("/onvif/") && c.req.method === "POST") return await next();
     const ip = options.remoteAddress?.(c);
     if (!api.local_auth && isLoopback(ip)) return await next();
 
