@@ -10,6 +10,7 @@
  * @module
  */
 import { base64ToBytes, bytesToBase64, concatBytes } from "../../core/bytes.ts";
+import { safeEqual } from "../../core/safe_equal.ts";
 import { elementText, findElements, NS, xmlEscape } from "./soap.ts";
 
 /** What the device answers with: the streams the sender may see and where they are served. */
@@ -117,7 +118,7 @@ export async function verifyUsernameToken(
   password: string,
   now = new Date(),
 ): Promise<true | string> {
-  if (token.type === "text") return token.password === password ? true : "the password does not match";
+  if (token.type === "text") return safeEqual(token.password, password) ? true : "the password does not match";
   const created = Date.parse(token.created);
   if (Number.isNaN(created)) return `the token's Created "${token.created.slice(0, 40)}" is not a time`;
   const skew = created - now.getTime();
@@ -137,7 +138,7 @@ export async function verifyUsernameToken(
   }
   const input = concatBytes([nonce, new TextEncoder().encode(token.created + password)]);
   const digest = bytesToBase64(new Uint8Array(await crypto.subtle.digest("SHA-1", input)));
-  return digest === token.password ? true : "the password digest does not match";
+  return safeEqual(digest, token.password) ? true : "the password digest does not match";
 }
 
 /**
