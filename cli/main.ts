@@ -34,7 +34,7 @@ const INPUT_NAMES: [scheme: string, name: string][] = [
 ];
 
 /** What the server serves: the output routes and protocols that exist (keep in step with docs/features.md). */
-export const OUTPUT_PROTOCOLS = ["WebRTC", "RTSP", "RTMP", "MSE", "HLS", "MP4", "MPEG-TS", "FLV", "MJPEG", "JPEG"];
+export const OUTPUT_PROTOCOLS = ["WebRTC", "RTSP", "RTMP", "MSE", "HLS", "MP4", "MPEG-TS", "FLV", "MJPEG", "JPEG", "ONVIF"];
 
 /**
  * The one-line description `strom --help` prints: the source schemes that are registered (so it
