@@ -364,6 +364,12 @@ export class Receiver {
   onKeyframeRequest: (() => void) | undefined;
   /** Keyframe requests passed on to the source. */
   keyframeRequests = 0;
+  /**
+   * Set while the source is down and its state held (lib/core/source_slot.ts, `holdMs`): no frame
+   * follows the cached ones until it is back, so an output whose players only finish a frame when
+   * the next one starts (ffmpeg's H.264/H.265 parsers) ends the last one itself.
+   */
+  sourceDown = false;
   #lastKeyframeRequest = -Infinity;
   // Audio tracks: the video track of the same source (see `syncWith`) and the recent audio kept to
   // start new viewers at the moment of that track's cached keyframe.

@@ -360,6 +360,7 @@ export class SourceSlot {
     if (holdMs <= 0 || this.tracks.length === 0) return false;
     this.#endHold();
     this.#held = new HeldProducer(this.url, old.medias());
+    for (const t of this.tracks) t.receiver.sourceDown = true;
     this.#holdTimer = setTimeout(this.#holdExpired, holdMs);
     this.#options.log.info("source down; holding its last picture for new viewers while reconnecting", {
       url: redactUrl(this.url),
@@ -383,6 +384,7 @@ export class SourceSlot {
   };
 
   #endHold(): void {
+    for (const t of this.tracks) t.receiver.sourceDown = false;
     if (this.#holdTimer) clearTimeout(this.#holdTimer);
     this.#holdTimer = undefined;
     this.#held = undefined;

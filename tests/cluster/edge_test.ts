@@ -93,9 +93,11 @@ describe.skipIf(!hasFfmpeg)("edge (needs ffmpeg)", () => {
     const late = new Reader(edge.rtsp("cam"), ["-probesize", "32", "-threads", "1"]);
     try {
       // The origin stays down until this viewer has its first frame (edge.hold is 30 s), so a frame
-      // here can only be the held one. 20 s, not 4 or 10: ffmpeg's start, RTSP set-up and first
-      // decode took longer than 4 s once on a loaded 2-core CI machine (Deno), and no frame came
-      // within 10 s once (Bun, 2026-12-06; it passes alone in ~1 s): still inside the hold.
+      // here can only be the held one. 20 s, not 4: ffmpeg's start, RTSP set-up and first decode
+      // took longer than 4 s once on a loaded 2-core CI machine (Deno). On a loaded machine a new
+      // keyframe can also arrive between the GOP check above and the kill, leaving a held GOP of
+      // one frame, which ffmpeg showed only once the origin was back (its parser waits for the next
+      // frame); strom ends that frame now (tests/rtsp/held_keyframe_test.ts).
       await late.grows(1, 20_000).catch((error) => {
         throw new Error(`${(error as Error).message}\nthe edge's last log lines:\n${edge.proc?.output().slice(-6000)}`);
       });

@@ -26,7 +26,7 @@
  *
  * @module
  */
-import type { Codec } from "../../core/codec.ts";
+import { type Codec, CodecName } from "../../core/codec.ts";
 import { type ConnectionInfo, type Consumer, nextConnectionId } from "../../core/connection.ts";
 import type { Frame } from "../../core/frame.ts";
 import { type Logger, silentLogger } from "../../core/log.ts";
@@ -301,6 +301,15 @@ export class RtspViewerConsumer implements Consumer {
     }
     t.firstFrames = undefined;
     t.onTimeline = true;
+    // The GOP of a source that is down (held): nothing follows it, and ffmpeg's H.264/H.265
+    // parsers finish a frame only when the next one starts, so a player would show nothing of a
+    // GOP that is one keyframe. An access unit delimiter starts the next access unit.
+    const sender = t.sender;
+    if (sender?.receiver?.sourceDown && sender.queued === 0) {
+      const data = accessUnitDelimiter(t.codec.name);
+      const last = frames[frames.length - 1];
+      if (data && last) this.#writeFrame(t, { timestamp: last.timestamp + 1, keyframe: false, data });
+    }
   }
 
   #writeFrame(t: ViewerTrack, frame: Frame): void | Promise<void> {
@@ -421,4 +430,12 @@ export class RtspViewerConsumer implements Consumer {
       startedAt: this.#startedAt,
     };
   }
+}
+
+// An access unit delimiter NAL unit (AVCC, any picture type) for H.264 or H.265; undefined for
+// other codecs.
+function accessUnitDelimiter(codec: string): Uint8Array | undefined {
+  if (codec === CodecName.H264) return new Uint8Array([0, 0, 0, 2, 0x09, 0xf0]);
+  if (codec === CodecName.H265) return new Uint8Array([0, 0, 0, 3, 0x46, 0x01, 0x50]);
+  return undefined;
 }
