@@ -371,6 +371,8 @@ export class Receiver {
    */
   sourceDown = false;
   #lastKeyframeRequest = -Infinity;
+  // The receiver this one was replaced by (see `replace`); later senders go there.
+  #replacedBy: Receiver | undefined;
   // Audio tracks: the video track of the same source (see `syncWith`) and the recent audio kept to
   // start new viewers at the moment of that track's cached keyframe.
   #video: Receiver | undefined;
@@ -422,6 +424,9 @@ export class Receiver {
    */
   addSender(sender: Sender, options: { fromCache?: boolean } = {}): void {
     if (sender.receiver === this) return;
+    // Replaced (the source reconnected): a viewer that got this receiver before the swap and
+    // attaches only now (an RTSP viewer set up before, playing after) joins the successor.
+    if (this.#replacedBy) return this.#replacedBy.addSender(sender, options);
     sender.receiver?.removeSender(sender);
     sender.receiver = this;
     this.senders.push(sender);
@@ -493,8 +498,10 @@ export class Receiver {
   /**
    * Moves every sender to `next` (after a reconnect), so viewers keep playing from the new
    * connection without being re-created. Senders do not get `next`'s cache: they are mid-stream.
+   * This receiver is retired: a sender added to it later is added to `next` instead.
    */
   replace(next: Receiver): void {
+    if (next !== this) this.#replacedBy = next;
     const moving = this.senders.splice(0);
     for (const sender of moving) {
       sender.receiver = undefined;

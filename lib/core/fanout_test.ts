@@ -234,6 +234,23 @@ describe("Receiver and Sender", () => {
     expect(s.receiver).toBe(b);
   });
 
+  it("a sender added to a replaced receiver joins its successor, with the successor's GOP", async () => {
+    const a = new Receiver(video, H264);
+    const b = new Receiver(video, H264);
+    const c = new Receiver(video, H264);
+    a.replace(b);
+    b.push(frame(5, true));
+    b.replace(c);
+    c.push(frame(7, true));
+    const got: number[] = [];
+    const s = new Sender(video, H264, (f) => void got.push(f.timestamp));
+    a.addSender(s); // e.g. an RTSP viewer set up on `a`, playing after two reconnects
+    await tick();
+    expect(s.receiver).toBe(c);
+    expect(a.senders).toHaveLength(0);
+    expect(got).toEqual([7]);
+  });
+
   it("a throwing handler closes only its own sender", async () => {
     const r = new Receiver(video, H264);
     const errors: unknown[] = [];
