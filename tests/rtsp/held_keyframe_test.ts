@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { joinAvcc } from "../../lib/codec/annexb/avcc.ts";
+import { splitAnnexb } from "../../lib/codec/annexb/annexb.ts";
 import { H264, MemoryProducer, videoMedia, waitFor } from "../../lib/core/_testing.ts";
 import { StreamHub } from "../../lib/core/hub.ts";
 import { registerSource, unregisterSource } from "../../lib/core/registry.ts";
@@ -21,28 +23,13 @@ const SAMPLE = fileURLToPath(
 
 // The sample's first access unit (everything before the first non-IDR slice) as AVCC.
 function firstKeyframe(): Uint8Array {
-  const bytes = readFileSync(SAMPLE);
-  const starts: number[] = [];
-  for (let i = 0; i + 3 < bytes.length; i++) {
-    if (bytes[i] === 0 && bytes[i + 1] === 0 && bytes[i + 2] === 1) starts.push(i + 3);
-  }
   const nals: Uint8Array[] = [];
-  for (let k = 0; k < starts.length; k++) {
-    let end = k + 1 < starts.length ? starts[k + 1] - 3 : bytes.length;
-    while (end > starts[k] && bytes[end - 1] === 0) end--; // a 4-byte start code's leading zero
-    const nal = bytes.subarray(starts[k], end);
+  for (const nal of splitAnnexb(readFileSync(SAMPLE))) {
     if ((nal[0] & 0x1f) === 1) break; // the next frame
     nals.push(nal);
   }
   expect(nals.some((n) => (n[0] & 0x1f) === 5)).toBe(true);
-  const out = new Uint8Array(nals.reduce((n, nal) => n + 4 + nal.length, 0));
-  let at = 0;
-  for (const nal of nals) {
-    new DataView(out.buffer).setUint32(at, nal.length);
-    out.set(nal, at + 4);
-    at += 4 + nal.length;
-  }
-  return out;
+  return joinAvcc(nals);
 }
 
 describe.skipIf(!hasFfmpeg)("a held GOP of one keyframe (needs ffmpeg)", () => {
