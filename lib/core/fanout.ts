@@ -498,10 +498,15 @@ export class Receiver {
   /**
    * Moves every sender to `next` (after a reconnect), so viewers keep playing from the new
    * connection without being re-created. Senders do not get `next`'s cache: they are mid-stream.
-   * This receiver is retired: a sender added to it later is added to `next` instead.
+   * This receiver is retired: a sender added to it later is added to `next` instead, and its
+   * caches go (a viewer may keep a reference to it for its whole life, across many reconnects).
    */
   replace(next: Receiver): void {
-    if (next !== this) this.#replacedBy = next;
+    if (next !== this) {
+      this.#replacedBy = next;
+      this.gop?.clear();
+      this.#audio = undefined;
+    }
     const moving = this.senders.splice(0);
     for (const sender of moving) {
       sender.receiver = undefined;

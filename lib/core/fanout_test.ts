@@ -241,6 +241,7 @@ describe("Receiver and Sender", () => {
     a.replace(b);
     b.push(frame(5, true));
     b.replace(c);
+    expect(b.gop!.size).toBe(0); // retired: its cache goes
     c.push(frame(7, true));
     const got: number[] = [];
     const s = new Sender(video, H264, (f) => void got.push(f.timestamp));

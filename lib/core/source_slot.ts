@@ -278,7 +278,6 @@ export class SourceSlot {
     }
     const medias = producer.medias();
     const moved: SlotTrack[] = [];
-    const replaced: [Receiver, Receiver][] = [];
     for (const old of this.tracks) {
       const media = medias.find((m) =>
         m.kind === old.media.kind && m.direction === old.media.direction &&
@@ -294,13 +293,11 @@ export class SourceSlot {
       const codec = media.codecs.find((c) => codecMatch(c, old.codec))!;
       const receiver = await producer.track(media, codec);
       askKeyframesOf(producer, media, receiver);
+      // A viewer let in on the held state while this loop waits for the next track may join this
+      // old receiver after the swap: Receiver.addSender hands it to the new one.
       old.receiver.replace(receiver);
-      replaced.push([old.receiver, receiver]);
       moved.push({ media, codec, receiver });
     }
-    // A viewer let in on the held state while this loop waited for a track joined an old receiver
-    // that may already have been replaced: move it too.
-    for (const [old, next] of replaced) if (old.senders.length > 0) old.replace(next);
     this.tracks.length = 0;
     this.tracks.push(...moved);
     this.#syncTracks();
