@@ -57,6 +57,19 @@ export function isLoopback(address: string | undefined): boolean {
   return a === "::1" || /^127\./.test(a) || /^::ffff:127\./.test(a);
 }
 
+/**
+ * Whether a client at `ip` must log in when accounts exist: always with `api.local_auth`, else
+ * unless it is on this machine (go2rtc's rule).
+ *
+ * @example
+ * ```ts
+ * if (accounts.hasAccounts("http") && loginRequired(config.api, ip)) await logIn();
+ * ```
+ */
+export function loginRequired(api: Pick<ApiConfig, "local_auth"> | undefined, ip: string | undefined): boolean {
+  return !!api?.local_auth || !isLoopback(ip);
+}
+
 function parseBasic(header: string | undefined): { user: string; password: string } | undefined {
   const m = header && /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
   if (!m) return undefined;
@@ -111,7 +124,7 @@ export function authMiddleware(
     // The ONVIF device logs clients in by WS-Security inside the SOAP request (routes/onvif_device.ts).
     if (path.startsWith("/onvif/") && c.req.method === "POST") return await next();
     const ip = options.remoteAddress?.(c);
-    if (!api.local_auth && isLoopback(ip)) return await next();
+    if (!loginRequired(api, ip)) return await next();
 
     const retryAfter = failedLogins.retryAfter(ip);
     if (retryAfter > 0) {

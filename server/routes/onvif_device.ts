@@ -5,9 +5,8 @@
  *
  * Access: with accounts configured (and not a loopback client with `api.local_auth` off), every
  * request but GetSystemDateAndTime needs a WS-Security UsernameToken of an `http` account
- * (digest: the account needs a plain `password`, not a `password_hash`; text: either), checked here
- * instead of by the API's HTTP Basic middleware, because that is how ONVIF clients log in. Failed
- * logins count towards the same per-IP limit. A viewer account sees only the streams it may watch.
+ * (access/onvif_access.ts), instead of the API's HTTP Basic login, because that is how ONVIF
+ * clients log in. A viewer account sees only the streams it may watch.
  *
  * @module
  */
@@ -18,13 +17,12 @@ import {
   onvifFault,
   onvifOperation,
   PRE_AUTH_OPERATIONS,
-  readUsernameToken,
-  verifyUsernameToken,
 } from "../../lib/protocol/onvif/mod.ts";
 import type { Account } from "../access/account.ts";
 import { AccountStore } from "../access/accounts.ts";
 import { FailedLogins } from "../access/failed_logins.ts";
-import { isLoopback, mayRead } from "../auth.ts";
+import { OnvifAccess } from "../access/onvif_access.ts";
+import { loginRequired, mayRead } from "../auth.ts";
 import type { AppContext } from "../context.ts";
 import { parseListen } from "../listen.ts";
 import { VERSION } from "../version.ts";
@@ -42,7 +40,7 @@ const MAX_REQUEST_BYTES = 64 * 1024;
  */
 export function onvifDeviceRoutes(app: Hono, ctx: AppContext, basePath = ""): void {
   const accounts = ctx.accounts ?? new AccountStore(ctx.config);
-  const failedLogins = ctx.failedLogins ?? new FailedLogins();
+  const access = new OnvifAccess(accounts, ctx.failedLogins ?? new FailedLogins());
   const rtspPort = (() => {
     try {
       return parseListen(ctx.config.rtsp?.listen ?? "")?.port;
@@ -74,9 +72,9 @@ export function onvifDeviceRoutes(app: Hono, ctx: AppContext, basePath = ""): vo
     const op = onvifOperation(xml);
     let user: Account | undefined;
     const ip = ctx.remoteAddress?.(c);
-    const authOn = accounts.hasAccounts("http") && (ctx.config.api?.local_auth || !isLoopback(ip));
+    const authOn = accounts.hasAccounts("http") && loginRequired(ctx.config.api, ip);
     if (authOn && op && !PRE_AUTH_OPERATIONS.has(op)) {
-      const login = await logIn(xml, ip);
+      const login = await access.logIn(xml, ip);
       if (typeof login === "string") {
         log.debug("onvif request refused", { operation: op, remote: ip, reason: login });
         return send(onvifFault("Sender", "ter:NotAuthorized", login));
@@ -102,35 +100,4 @@ export function onvifDeviceRoutes(app: Hono, ctx: AppContext, basePath = ""): vo
     if (answer.status !== 200) log.debug("onvif request failed", { operation: op ?? "?", remote: ip });
     return send(answer);
   });
-
-  // The account a request's UsernameToken logs in as, or why it does not.
-  async function logIn(xml: string, ip: string | undefined): Promise<Account | string> {
-    const wait = failedLogins.retryAfter(ip);
-    if (wait > 0) return `Too many failed logins from ${ip ?? "this address"}; try again in ${wait} s.`;
-    const token = readUsernameToken(xml);
-    if (!token) {
-      return "This device needs a WS-Security UsernameToken: the user name and password of an api account (api.username or api.auth.users).";
-    }
-    let account: Account | undefined;
-    let reason = "the user name or password is wrong";
-    if (token.type === "text") {
-      account = await accounts.verifyPassword(token.username, token.password, "http");
-    } else {
-      const password = accounts.plaintextPassword(token.username, "http");
-      if (password === undefined) {
-        reason =
-          `there is no account "${token.username}" with a plain password (a password digest cannot be checked against a password_hash)`;
-      } else {
-        const check = await verifyUsernameToken(token, password);
-        if (check === true) account = accounts.accountNamed(token.username, "http");
-        else reason = check;
-      }
-    }
-    if (!account) {
-      failedLogins.fail(ip);
-      return `Login as "${token.username.slice(0, 64)}" failed: ${reason}.`;
-    }
-    failedLogins.succeed(ip);
-    return account;
-  }
 }

@@ -69,17 +69,19 @@ export const PRE_AUTH_OPERATIONS: ReadonlySet<string> = new Set(["GetSystemDateA
  * ```
  */
 export function onvifOperation(xml: string): string | undefined {
-  const body = findElements(xml, "Body")[0];
-  return body ? /<(?:[\w.-]+:)?([\w.-]+)/.exec(body.inner)?.[1] : undefined;
+  return operationElement(xml)?.name;
 }
 
-// The namespace of the operation element: its own xmlns, or the envelope's declaration of its prefix.
-function operationNamespace(xml: string): string | undefined {
+// The first element in the Body: its local name and namespace (its own xmlns, or the envelope's
+// declaration of its prefix).
+function operationElement(xml: string): { name: string; namespace: string | undefined } | undefined {
   const body = findElements(xml, "Body")[0];
-  const m = body && /<(?:([\w.-]+):)?[\w.-]+([^>]*)>/.exec(body.inner);
+  const m = body && /<(?:([\w.-]+):)?([\w.-]+)([^>]*)>/.exec(body.inner);
   if (!m) return undefined;
-  if (!m[1]) return /\sxmlns\s*=\s*["']([^"']*)["']/.exec(m[2])?.[1];
-  return new RegExp(`xmlns:${m[1]}\\s*=\\s*["']([^"']*)["']`).exec(xml)?.[1];
+  const namespace = m[1]
+    ? new RegExp(`xmlns:${m[1]}\\s*=\\s*["']([^"']*)["']`).exec(xml)?.[1]
+    : /\sxmlns\s*=\s*["']([^"']*)["']/.exec(m[3])?.[1];
+  return { name: m[2], namespace };
 }
 
 /**
@@ -118,7 +120,9 @@ export async function verifyUsernameToken(
   password: string,
   now = new Date(),
 ): Promise<true | string> {
-  if (token.type === "text") return safeEqual(token.password, password) ? true : "the password does not match";
+  if (token.type === "text") {
+    return safeEqual(token.password, password) ? true : "the password does not match";
+  }
   const created = Date.parse(token.created);
   if (Number.isNaN(created)) return `the token's Created "${token.created.slice(0, 40)}" is not a time`;
   const skew = created - now.getTime();
@@ -229,14 +233,15 @@ function namedProfile(xml: string, device: OnvifDevice): string | OnvifAnswer {
  * ```
  */
 export function answerOnvif(xml: string, device: OnvifDevice): OnvifAnswer {
-  const op = onvifOperation(xml);
-  if (!op) {
+  const operation = operationElement(xml);
+  if (!operation) {
     return onvifFault(
       "Sender",
       "ter:InvalidArgs",
       "The request is not a SOAP envelope with an operation in its Body.",
     );
   }
+  const op = operation.name;
   const url = xmlEscape(device.serviceUrl);
   switch (op) {
     case "GetSystemDateAndTime":
@@ -265,7 +270,7 @@ export function answerOnvif(xml: string, device: OnvifDevice): OnvifAnswer {
       );
     case "GetServiceCapabilities":
       return ok(
-        operationNamespace(xml) === NS.media
+        operation.namespace === NS.media
           ? `<trt:GetServiceCapabilitiesResponse><trt:Capabilities SnapshotUri="true" Rotation="false">` +
             `<trt:ProfileCapabilities MaximumNumberOfProfiles="${device.streams.length}"/>` +
             `<trt:StreamingCapabilities RTPMulticast="false" RTP_TCP="true" RTP_RTSP_TCP="true"/>` +
