@@ -2,12 +2,13 @@
  * strom's ONVIF access check: the server's {@link AccountStore} for requests to its ONVIF device,
  * whose clients log in with a WS-Security UsernameToken inside the SOAP request (not HTTP auth).
  * A digest needs the account's plain `password`; a text token is checked as a Basic password
- * (bcrypt accounts too). Too many wrong passwords from one IP are refused for a while, as on every
- * other protocol.
+ * (bcrypt accounts too). A digest whose Nonce the same user already sent within the clock window
+ * is a replay and refused (one {@link NonceCache} per server). Too many wrong passwords from one IP
+ * are refused for a while, as on every other protocol.
  *
  * @module
  */
-import { readUsernameToken, verifyUsernameToken } from "../../lib/protocol/onvif/mod.ts";
+import { NonceCache, readUsernameToken, verifyUsernameToken } from "../../lib/protocol/onvif/mod.ts";
 import type { Account } from "./account.ts";
 import type { AccountStore } from "./accounts.ts";
 import type { FailedLogins } from "./failed_logins.ts";
@@ -24,10 +25,12 @@ import type { FailedLogins } from "./failed_logins.ts";
 export class OnvifAccess {
   readonly #store: AccountStore;
   readonly #failed: FailedLogins;
+  readonly #nonces: NonceCache;
 
-  constructor(store: AccountStore, failed: FailedLogins) {
+  constructor(store: AccountStore, failed: FailedLogins, nonces: NonceCache = new NonceCache()) {
     this.#store = store;
     this.#failed = failed;
+    this.#nonces = nonces;
   }
 
   /** The account a request's UsernameToken logs in as, or why it does not. */
@@ -48,7 +51,9 @@ export class OnvifAccess {
         reason =
           `there is no account "${token.username}" with a plain password (a password digest cannot be checked against a password_hash)`;
       } else {
-        const check = await verifyUsernameToken(token, password);
+        // The nonce is recorded only once the digest verified: a wrong password cannot use it up.
+        let check = await verifyUsernameToken(token, password);
+        if (check === true) check = await this.#nonces.record(token);
         if (check === true) account = this.#store.accountNamed(token.username, "http");
         else reason = check;
       }

@@ -2,9 +2,10 @@
 // client (the npm `onvif` package, run with node: tests/_support/onvif_peer.cjs) connects as to a
 // camera and reads every stream's profile, RTSP and snapshot address; ffprobe plays the RTSP address
 // it got; strom's own onvif:// source pulls a stream through it; and raw SOAP requests check the
-// login (WS-Security digest and text, viewer accounts, clock window) and the faults.
+// login (WS-Security digest and text, viewer accounts, clock window, replayed tokens) and the faults.
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { fileURLToPath } from "node:url";
+import { bytesToBase64, concatBytes } from "../../lib/core/bytes.ts";
 import { silentLogger } from "../../lib/core/log.ts";
 import { resolveOnvifUrl } from "../../lib/protocol/onvif/mod.ts";
 import { elementText, envelope, securityHeader } from "../../lib/protocol/onvif/soap.ts";
@@ -17,6 +18,7 @@ const hasFfprobe = await hasTool("ffprobe");
 const PEER = fileURLToPath(new URL("../_support/onvif_peer.cjs", import.meta.url));
 const DEVICE = "http://www.onvif.org/ver10/device/wsdl";
 const MEDIA = "http://www.onvif.org/ver10/media/wsdl";
+const PROFILES = `<GetProfiles xmlns="${MEDIA}"/>`;
 
 interface PeerResult {
   error?: string;
@@ -40,6 +42,17 @@ async function start(config: Record<string, unknown>): Promise<{ server: Running
     handleSignals: false,
   });
   return { server, port: Number(new URL(server.urls[0]).port) };
+}
+
+// A WS-Security digest header with a chosen nonce and Created (securityHeader draws its own nonce).
+async function digestHeader(user: string, password: string, nonce: Uint8Array, created: string) {
+  const input = concatBytes([nonce, new TextEncoder().encode(created + password)]);
+  const digest = bytesToBase64(new Uint8Array(await crypto.subtle.digest("SHA-1", input)));
+  const nonceText = bytesToBase64(nonce);
+  return `<s:Header><Security xmlns="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd">` +
+    `<UsernameToken><Username>${user}</Username><Password Type="http://docs.oasis-open.org/wss/2004/01/` +
+    `oasis-200401-wss-username-token-profile-1.0#PasswordDigest">${digest}</Password>` +
+    `<Nonce>${nonceText}</Nonce><Created>${created}</Created></UsernameToken></Security></s:Header>`;
 }
 
 describe("strom as an ONVIF device", () => {
@@ -226,6 +239,32 @@ describe("strom as an ONVIF device", () => {
       const ok = await soap(text);
       expect(ok.status).toBe(200);
       expect(ok.text).toContain('token="back"');
+      // PasswordText sends the password itself: sending the same token again is no replay to catch.
+      expect((await soap(text)).status).toBe(200);
+    });
+
+    it("a digest token sent again (a replay) is refused with NotAuthorized and why; a wrong password does not use up a nonce", async () => {
+      const request = envelope(await securityHeader("guest", "guest"), PROFILES);
+      const first = await soap(request);
+      expect(first.status).toBe(200);
+      expect(first.text).toContain('token="front"');
+      const replay = await soap(request);
+      expect(replay.status).toBe(400);
+      expect(replay.text).toContain("ter:NotAuthorized");
+      expect(replay.reason).toContain('Login as "guest" failed: the token was replayed');
+      expect(replay.reason).toContain("the client must send a fresh Nonce and Created with every request");
+      // A fresh token from the same user still logs in.
+      expect((await profilesAs("guest", "guest")).status).toBe(200);
+
+      // A wrong password does not use up its nonce: the right password's token with it still logs in.
+      const nonce = crypto.getRandomValues(new Uint8Array(16));
+      const created = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+      const withNonce = async (password: string) =>
+        await soap(envelope(await digestHeader("admin", password, nonce, created), PROFILES));
+      const wrong = await withNonce("wrong");
+      expect(wrong.reason).toContain("the password digest does not match");
+      const right = await withNonce("adm&n pw");
+      expect(right.status).toBe(200);
     });
   });
 });

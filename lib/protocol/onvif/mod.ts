@@ -18,3 +18,4 @@ export {
   type UsernameToken,
   verifyUsernameToken,
 } from "./server.ts";
+export { NonceCache, type NonceCacheOptions } from "./nonce_cache.ts";
