@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { stromCommand } from "../_support/strom_command.ts";
 
 export const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 
@@ -104,14 +105,6 @@ export class NatsServer {
   async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
     await this.proc?.stop(signal);
   }
-}
-
-/** The command that runs `strom` on this test's runtime. */
-function stromCommand(): [string, string[]] {
-  const deno = (globalThis as { Deno?: { execPath(): string } }).Deno;
-  if (deno) return [deno.execPath(), ["run", "-A", "cli/main.ts"]];
-  if ((globalThis as { Bun?: unknown }).Bun) return [process.execPath, ["cli/main.ts"]];
-  return [process.execPath, ["cli/bin.mjs"]];
 }
 
 /** A strom process started from a YAML config. */
