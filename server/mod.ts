@@ -62,6 +62,7 @@ export {
   type LoadedConfig,
   type LogConfig,
   type MetricsConfig,
+  type OnvifConfig,
   parseBytes,
   parseDuration,
   type RecordConfig,

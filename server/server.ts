@@ -257,6 +257,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       https = await serveOn({ ...tlsListen, tls }, "api.tls_listen");
       log.info(`listening on ${httpUrl(https.addr).replace("http:", "https:")}`);
     }
+    for (const { handle } of handles) await handle.apiListening?.({ http: http?.addr, https: https?.addr });
     lifecycle.ready = true;
   } catch (error) {
     await close();

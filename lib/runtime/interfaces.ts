@@ -15,6 +15,8 @@ export interface InterfaceAddress {
   family: "IPv4" | "IPv6";
   /** A loopback interface. */
   internal: boolean;
+  /** The subnet mask (`255.255.255.0`, `ffff:ffff:ffff:ffff::`); `""` when the runtime does not tell. */
+  netmask: string;
 }
 
 /**
@@ -38,8 +40,24 @@ export function networkInterfaces(): InterfaceAddress[] {
     for (const a of addresses ?? []) {
       // Node 18.0-18.3 gave the family as a number.
       const family = String(a.family) === "6" || a.family === "IPv6" ? "IPv6" : "IPv4";
-      out.push({ name, address: a.address, family, internal: a.internal });
+      out.push({ name, address: a.address, family, internal: a.internal, netmask: a.netmask ?? "" });
     }
   }
   return out;
+}
+
+/**
+ * This host's name (`node:os` `hostname`); `"localhost"` when the runtime cannot tell.
+ *
+ * @example
+ * ```ts
+ * hostName(); // "nvr-box"
+ * ```
+ */
+export function hostName(): string {
+  try {
+    return os.hostname() || "localhost";
+  } catch {
+    return "localhost";
+  }
 }

@@ -37,6 +37,7 @@ export type {
   LogConfig,
   LogLevel,
   MetricsConfig,
+  OnvifConfig,
   RecordConfig,
   RtmpConfig,
   RtspConfig,

@@ -388,6 +388,21 @@ export const configSchema: ObjectNode = section("strom config file.", {
   rtmp: section("RTMP server: players (ffplay rtmp://host:1935/<stream>) and publishers (ffmpeg -f flv, OBS) into existing streams.", {
     listen: listen('Address of the RTMP server, e.g. ":1935"; "" (the default) disables it.', ""),
   }),
+  onvif: section(
+    "strom as an ONVIF device (`/onvif/device_service`, always on) and its WS-Discovery (strom extension).",
+    {
+      discovery: bool(
+        "Answer WS-Discovery probes (UDP 239.255.255.250:3702) so NVRs that search the LAN for ONVIF cameras " +
+          "find strom, at `http://<address on their subnet>:<api.listen port>/onvif/device_service`.",
+        false,
+      ),
+      interfaces: strings(
+        "Answer probes only on these network interfaces (names as `ip link` lists them, e.g. `eth0`); empty: " +
+          "every interface with an IPv4 address but loopback.",
+        { default: [] },
+      ),
+    },
+  ),
   webrtc: section("WebRTC (browser playback, WHEP/WHIP, two-way audio).", {
     listen: str(
       'The one port for ICE of every WebRTC peer, UDP and TCP on the same number, e.g. ":8555" (forward this ' +

@@ -52,6 +52,7 @@ describe("configSchema", () => {
       "rtsp",
       "rtmp",
       "webrtc",
+      "onvif",
       "ffmpeg",
       "exec",
       "streams",

@@ -144,6 +144,21 @@ export interface WebrtcConfig {
 }
 
 /**
+ * `onvif:` section: WS-Discovery of strom's ONVIF device.
+ *
+ * @example
+ * ```ts
+ * const onvif: OnvifConfig = { discovery: true, interfaces: ["eth0"] };
+ * ```
+ */
+export interface OnvifConfig {
+  /** Answer WS-Discovery probes (default false). */
+  discovery: boolean;
+  /** Interfaces to answer on; empty: every IPv4 interface but loopback. */
+  interfaces: string[];
+}
+
+/**
  * `ffmpeg:` section: the binary, global args, timeout, and named templates/presets (any other key,
  * e.g. `h264`, `rtsp/udp`, `output`), which override the built-in ones.
  *
@@ -362,6 +377,8 @@ export interface StromConfig {
   rtsp: RtspConfig;
   rtmp: RtmpConfig;
   webrtc: WebrtcConfig;
+  /** `onvif:` section; optional so configs built by hand need not list it. */
+  onvif?: OnvifConfig;
   ffmpeg: FfmpegConfig;
   exec: { allow_paths: string[] };
   /** Stream name -> source URLs in order; `[]` is a push-only stream. */

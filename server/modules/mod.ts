@@ -14,9 +14,10 @@ import { metricsModule } from "./metrics.ts";
 import { publishModule } from "./publish.ts";
 import { webrtcModule } from "./webrtc.ts";
 import { recordModule } from "./record.ts";
+import { onvifModule } from "./onvif.ts";
 import type { Module } from "./types.ts";
 
-export type { Module, ModuleContext, ModuleHandle } from "./types.ts";
+export type { ApiAddresses, Module, ModuleContext, ModuleHandle } from "./types.ts";
 
 /**
  * Built-in modules in start order. `app.modules` in the config restricts which of them start.
@@ -37,4 +38,5 @@ export const builtinModules: readonly Module[] = [
   publishModule,
   recordModule,
   webrtcModule,
+  onvifModule,
 ];

@@ -20,6 +20,17 @@ export interface ModuleHandle {
   close(): Promise<void>;
   /** Re-reads the TLS certificate and serves it to new connections (SIGHUP). */
   reloadTls?(): Promise<void>;
+  /**
+   * Called once the HTTP API listens, with the addresses it is bound to (the real port when
+   * `api.listen` asked for 0), for modules that announce the API's address.
+   */
+  apiListening?(api: ApiAddresses): Promise<void>;
+}
+
+/** Where the HTTP API listens; a side is absent when it is off. */
+export interface ApiAddresses {
+  http?: { hostname: string; port: number };
+  https?: { hostname: string; port: number };
 }
 
 /**

@@ -1,14 +1,22 @@
 /**
  * go2rtc's `GET /api/onvif?src=onvif://user:pass@host[:port]`: the camera's media profiles as
  * sources to add (`{sources: [{name, url, info}]}`, one `onvif://...?subtype=<token>` per profile),
- * what go2rtc's *Add* page shows. Without `src` go2rtc searches the LAN with WS-Discovery; strom
- * does not, and says so. Admins only (server/auth.ts): the server makes requests to the address
- * given, with the credentials given.
+ * what go2rtc's *Add* page shows. Without `src`, the cameras on the LAN, found with WS-Discovery
+ * (lib/protocol/onvif/discover.ts, about 3 s), as go2rtc lists them: `{sources: [{name: host,
+ * url: "onvif://user:pass@host[:port]"}]}` with placeholder credentials to replace. Admins only
+ * (server/auth.ts): the server makes requests to the address given, with the credentials given.
  *
  * @module
  */
 import type { Hono } from "hono";
-import { OnvifError, resolveOnvifProfiles } from "../../lib/protocol/onvif/mod.ts";
+import {
+  type DiscoveredDevice,
+  discoverOnvif,
+  OnvifDiscoveryError,
+  OnvifError,
+  onvifSourceUrl,
+  resolveOnvifProfiles,
+} from "../../lib/protocol/onvif/mod.ts";
 import { ApiError } from "../errors.ts";
 
 /**
@@ -16,18 +24,28 @@ import { ApiError } from "../errors.ts";
  *
  * @example
  * ```ts
- * onvifRoutes(app); // GET /api/onvif?src=onvif://admin:pw@192.168.1.10
+ * onvifRoutes(app); // GET /api/onvif?src=onvif://admin:pw@192.168.1.10, or GET /api/onvif to search the LAN
  * ```
  */
 export function onvifRoutes(app: Hono): void {
   app.get("/api/onvif", async (c) => {
     const src = c.req.query("src");
     if (!src) {
-      throw new ApiError(
-        400,
-        "strom does not search the network for ONVIF cameras (WS-Discovery); give the camera: ?src=onvif://user:password@host[:port].",
-        "BadRequest",
-      );
+      let devices: DiscoveredDevice[];
+      try {
+        devices = await discoverOnvif();
+      } catch (error) {
+        if (error instanceof OnvifDiscoveryError) throw new ApiError(500, error.message, "OnvifDiscoveryError");
+        throw error;
+      }
+      const sources = [];
+      for (const d of devices) {
+        const url = onvifSourceUrl(d);
+        if (!url) continue;
+        const info = [d.name, d.hardware && d.hardware !== d.name ? d.hardware : ""].filter(Boolean).join(" ");
+        sources.push({ name: new URL(url.replace(/^onvif:/, "http:")).host, url, ...(info ? { info } : {}) });
+      }
+      return c.json({ sources });
     }
     if (!/^onvif:\/\//i.test(src)) {
       throw new ApiError(

@@ -51,15 +51,16 @@ export class TestNetns {
   readonly hostAddress: string;
   /** The name of the namespace's end of the veth link (its interface, as `ip` inside it lists it). */
   readonly link: string;
+  /** The name of this machine's end of the veth link (the interface `hostAddress` is on). */
+  readonly hostLink: string;
   readonly #children: ChildProcess[] = [];
-  readonly #hostLink: string;
 
   private constructor(name: string, subnet: number, hostLink: string, nsLink: string) {
     this.name = name;
     this.link = nsLink;
     this.hostAddress = `198.18.${subnet}.1`;
     this.address = `198.18.${subnet}.2`;
-    this.#hostLink = hostLink;
+    this.hostLink = hostLink;
   }
 
   /** Creates the namespace, the veth pair and the addresses, and brings the links up. */
@@ -103,7 +104,7 @@ export class TestNetns {
       child.kill("SIGKILL");
       await Promise.race([child.exited, new Promise((r) => setTimeout(r, 3_000))]);
     }
-    await run("ip", ["link", "del", this.#hostLink], 5_000);
+    await run("ip", ["link", "del", this.hostLink], 5_000);
     await run("ip", ["netns", "del", this.name], 5_000);
   }
 

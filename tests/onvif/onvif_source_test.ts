@@ -89,11 +89,8 @@ describe("onvif:// source", () => {
           { name: "subStream (profile 1)", url: onvif("?subtype=sub"), info: "H264 640x360" },
         ],
       });
-      // No src: strom does no WS-Discovery, and says what to give instead.
-      let bad = await api("");
-      expect(bad.status).toBe(400);
-      expect(await bad.text()).toContain("?src=onvif://");
-      bad = await api(`?src=${encodeURIComponent(onvif("", "admin:nope"))}`);
+      // (Without src= it searches the LAN: tests/onvif/onvif_discovery_test.ts, in a network namespace.)
+      let bad = await api(`?src=${encodeURIComponent(onvif("", "admin:nope"))}`);
       expect(bad.status).toBe(502);
       expect(await bad.text()).toContain("Check the user name and password");
       bad = await api(`?src=${encodeURIComponent("rtsp://127.0.0.1/x")}`);

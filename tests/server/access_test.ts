@@ -414,8 +414,9 @@ describe("accounts on every protocol", () => {
     ["GET /api/preload", ANY_ACCOUNT, get("/api/preload")],
     ["PUT /api/preload", ADMIN_ONLY(200), preloadStart],
     ["DELETE /api/preload", ADMIN_ONLY(200), preloadStop],
-    // It dials the address given with the credentials given: admins only (400: no src= given).
-    ["GET /api/onvif", ADMIN_ONLY(400), get("/api/onvif")],
+    // It dials the address given with the credentials given, or searches the LAN: admins only
+    // (400: src= is not onvif://; without src= it would multicast on this machine's interfaces).
+    ["GET /api/onvif", ADMIN_ONLY(400), get("/api/onvif?src=rtsp%3A%2F%2F127.0.0.1%2Fx")],
     // Stops the server: admins only. An invalid code makes the admin's request a 400 that stops nothing.
     ["POST /api/exit (invalid code)", ADMIN_ONLY(400), (id) => http(id, "POST", "/api/exit?code=x")],
     ["GET /api/config", ADMIN_ONLY(200), get("/api/config")],

@@ -17,9 +17,9 @@ import { until, Viewer } from "./_peer.ts";
 const netnsOk = await canUseNetns();
 
 const HOST = [
-  { name: "lo", address: "127.0.0.1", family: "IPv4" as const, internal: true },
-  { name: "eth0", address: "192.168.1.10", family: "IPv4" as const, internal: false },
-  { name: "wg0", address: "10.8.0.2", family: "IPv4" as const, internal: false },
+  { name: "lo", address: "127.0.0.1", family: "IPv4" as const, internal: true, netmask: "255.0.0.0" },
+  { name: "eth0", address: "192.168.1.10", family: "IPv4" as const, internal: false, netmask: "255.255.255.0" },
+  { name: "wg0", address: "10.8.0.2", family: "IPv4" as const, internal: false, netmask: "255.255.255.0" },
 ];
 const GATHERED = [
   "candidate:a 1 udp 2130706431 192.168.1.10 50000 typ host",

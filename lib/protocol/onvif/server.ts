@@ -35,6 +35,25 @@ export interface OnvifDevice {
   now?: Date;
 }
 
+/**
+ * The device's fixed scopes, as GetScopes lists them and WS-Discovery announces them: Profile S
+ * streaming, a video encoder, its name and hardware.
+ *
+ * @example
+ * ```ts
+ * deviceScopes({ model: "strom", hardwareId: "strom" }); // ["onvif://www.onvif.org/Profile/Streaming", ...]
+ * ```
+ */
+export function deviceScopes(info: Pick<OnvifDevice["info"], "model" | "hardwareId">): string[] {
+  return [
+    "onvif://www.onvif.org/Profile/Streaming",
+    "onvif://www.onvif.org/type/video_encoder",
+    "onvif://www.onvif.org/type/Network_Video_Transmitter",
+    `onvif://www.onvif.org/name/${encodeURIComponent(info.model)}`,
+    `onvif://www.onvif.org/hardware/${encodeURIComponent(info.hardwareId)}`,
+  ];
+}
+
 /** An ONVIF answer: the HTTP status (200, or 400 for a SOAP fault) and the SOAP envelope. */
 export interface OnvifAnswer {
   status: 200 | 400;
@@ -296,11 +315,7 @@ export function answerOnvif(xml: string, device: OnvifDevice): OnvifAnswer {
     case "GetScopes":
       return ok(
         `<tds:GetScopesResponse>` +
-          [
-            "onvif://www.onvif.org/Profile/Streaming",
-            "onvif://www.onvif.org/type/video_encoder",
-            `onvif://www.onvif.org/name/${encodeURIComponent(device.info.model)}`,
-          ]
+          deviceScopes(device.info)
             .map((s) =>
               `<tds:Scopes><tt:ScopeDef>Fixed</tt:ScopeDef><tt:ScopeItem>${
                 xmlEscape(s)

@@ -1,0 +1,216 @@
+/**
+ * The device side of WS-Discovery: listens on 239.255.255.250:3702 on every IPv4 interface (or the
+ * ones named) and answers each ONVIF `Probe` with a unicast `ProbeMatches` naming the device's
+ * service address on the interface the prober shares a subnet with (every interface's when it
+ * shares none). NVRs that add cameras by searching the LAN (Hikvision, Synology, Blue Iris, ONVIF
+ * Device Manager) find the device this way.
+ *
+ * Bounded: a datagram larger than {@link MAX_PROBE_BYTES} is ignored, answers wait a random
+ * 0-{@link MAX_REPLY_DELAY_MS} ms (WS-Discovery's APP_MAX_DELAY, so many devices do not answer at
+ * once), at most {@link MAX_PENDING_REPLIES} wait at a time and at most
+ * {@link MAX_REPLIES_PER_SECOND} go out per second, so a flood of probes cannot make it a traffic
+ * amplifier or grow its timers.
+ *
+ * @module
+ */
+import { type Logger, silentLogger } from "../../core/log.ts";
+import { type InterfaceAddress, networkInterfaces } from "../../runtime/interfaces.ts";
+import { multicastBind, type MulticastSocket } from "../../runtime/multicast.ts";
+import type { NetAddr } from "../../runtime/net_error.ts";
+import {
+  buildProbeMatches,
+  ONVIF_DEVICE_TYPES,
+  OnvifDiscoveryError,
+  probeMatches,
+  readProbe,
+  WS_DISCOVERY_GROUP,
+  WS_DISCOVERY_PORT,
+} from "./ws_discovery.ts";
+
+/** Datagrams larger than this are not probes worth reading. */
+export const MAX_PROBE_BYTES = 16_384;
+/** The longest random wait before an answer, ms. */
+export const MAX_REPLY_DELAY_MS = 250;
+/** Answers waiting at once; probes beyond are not answered. */
+export const MAX_PENDING_REPLIES = 32;
+/** Answers sent per second at most. */
+export const MAX_REPLIES_PER_SECOND = 20;
+
+/** Options of {@link OnvifDiscoveryResponder.start}. */
+export interface DiscoveryResponderOptions {
+  /** The device's endpoint address, `urn:uuid:...`; keep it stable across restarts (NVRs key devices by it). */
+  endpoint: string;
+  /** The device's scopes, e.g. `onvif://www.onvif.org/name/strom`. */
+  scopes: readonly string[];
+  /** The service addresses to announce to a prober reached through the local address `local`. */
+  xaddrs(local: string): string[];
+  /** Interface names to answer on; default every interface with an IPv4 address but loopback. */
+  interfaces?: readonly string[];
+  /** Default {@link WS_DISCOVERY_PORT}. */
+  port?: number;
+  log?: Logger;
+}
+
+/**
+ * A running WS-Discovery responder.
+ *
+ * @example
+ * ```ts
+ * const responder = await OnvifDiscoveryResponder.start({
+ *   endpoint: "urn:uuid:5f0c6e1e-8f57-4c39-9d6a-1b7e0c2f4a10",
+ *   scopes: ["onvif://www.onvif.org/name/strom"],
+ *   xaddrs: (local) => [`http://${local}:1984/onvif/device_service`],
+ * });
+ * // ... NVRs on the LAN now find it ...
+ * responder.close();
+ * ```
+ */
+export class OnvifDiscoveryResponder {
+  /** The interfaces it listens on (name and address). */
+  readonly interfaces: readonly InterfaceAddress[];
+  readonly #socket: MulticastSocket;
+  readonly #options: DiscoveryResponderOptions;
+  readonly #log: Logger;
+  readonly #pending = new Set<ReturnType<typeof setTimeout>>();
+  readonly #decoder = new TextDecoder();
+  readonly #encoder = new TextEncoder();
+  readonly #instanceId = Math.floor(Date.now() / 1000);
+  #messageNumber = 0;
+  #second = 0;
+  #sentThisSecond = 0;
+  #closed = false;
+
+  private constructor(
+    socket: MulticastSocket,
+    interfaces: InterfaceAddress[],
+    options: DiscoveryResponderOptions,
+  ) {
+    this.#socket = socket;
+    this.interfaces = interfaces;
+    this.#options = options;
+    this.#log = options.log ?? silentLogger;
+    socket.onMessage = (data, from) => this.#onDatagram(data, from);
+  }
+
+  /**
+   * Binds the discovery port and joins the group on each interface. Rejects when the port cannot be
+   * bound, or with an {@link OnvifDiscoveryError} when no interface could join (it says which and why).
+   */
+  static async start(options: DiscoveryResponderOptions): Promise<OnvifDiscoveryResponder> {
+    const wanted = options.interfaces;
+    const log = options.log ?? silentLogger;
+    const candidates = networkInterfaces().filter((a) =>
+      a.family === "IPv4" && (wanted ? wanted.includes(a.name) : !a.internal)
+    );
+    const port = options.port ?? WS_DISCOVERY_PORT;
+    const socket = await multicastBind({ port });
+    const joined: InterfaceAddress[] = [];
+    const refused: string[] = [];
+    for (const a of candidates) {
+      const result = socket.join(WS_DISCOVERY_GROUP, a.address);
+      if (result.ok) joined.push(a);
+      else refused.push(`${a.name} (${a.address}): ${result.error}`);
+    }
+    if (refused.length > 0) log.warn("WS-Discovery: some interfaces could not join the group", { refused });
+    if (joined.length === 0) {
+      socket.close();
+      throw new OnvifDiscoveryError(
+        candidates.length === 0
+          ? `WS-Discovery has no interface to listen on: ${
+            wanted
+              ? `no IPv4 address on ${wanted.join(", ")}`
+              : "no interface with an IPv4 address besides loopback"
+          }.`
+          : `WS-Discovery could not join ${WS_DISCOVERY_GROUP} on any interface: ${refused.join("; ")}.`,
+        refused,
+      );
+    }
+    return new OnvifDiscoveryResponder(socket, joined, options);
+  }
+
+  #onDatagram(data: Uint8Array, from: NetAddr): void {
+    if (this.#closed || data.byteLength > MAX_PROBE_BYTES) return;
+    const probe = readProbe(this.#decoder.decode(data));
+    if (!probe) return;
+    if (!probeMatches(probe, ONVIF_DEVICE_TYPES, this.#options.scopes)) {
+      this.#log.debug("WS-Discovery probe for other devices", {
+        from: from.hostname,
+        types: probe.types.map((t) => t.local),
+        scopes: probe.scopes,
+      });
+      return;
+    }
+    if (this.#pending.size >= MAX_PENDING_REPLIES) return;
+    const timer = setTimeout(() => {
+      this.#pending.delete(timer);
+      this.#reply(probe.messageId, from);
+    }, Math.floor(Math.random() * MAX_REPLY_DELAY_MS));
+    this.#pending.add(timer);
+  }
+
+  #reply(relatesTo: string, to: NetAddr): void {
+    if (this.#closed) return;
+    const second = Math.floor(Date.now() / 1000);
+    if (second !== this.#second) {
+      this.#second = second;
+      this.#sentThisSecond = 0;
+    }
+    if (this.#sentThisSecond >= MAX_REPLIES_PER_SECOND) return;
+    this.#sentThisSecond++;
+    const locals = this.#localAddressesFor(to.hostname);
+    const xaddrs = locals.flatMap((a) => this.#options.xaddrs(a));
+    const xml = buildProbeMatches({
+      relatesTo,
+      match: {
+        endpoint: this.#options.endpoint,
+        types: [...ONVIF_DEVICE_TYPES],
+        scopes: [...this.#options.scopes],
+        xaddrs,
+        metadataVersion: 1,
+      },
+      instanceId: this.#instanceId,
+      messageNumber: ++this.#messageNumber,
+    });
+    this.#socket.send(this.#encoder.encode(xml), to.port, to.hostname);
+    this.#log.debug("WS-Discovery probe answered", { to: `${to.hostname}:${to.port}`, xaddrs });
+  }
+
+  // The address of the interface on the prober's subnet; every interface's when none is.
+  #localAddressesFor(peer: string): string[] {
+    const peerBits = ipv4Bits(peer);
+    if (peerBits !== undefined) {
+      for (const a of this.interfaces) {
+        const local = ipv4Bits(a.address);
+        const mask = ipv4Bits(a.netmask);
+        if (
+          local !== undefined && mask !== undefined && ((local & mask) >>> 0) === ((peerBits & mask) >>> 0)
+        ) {
+          return [a.address];
+        }
+      }
+    }
+    return this.interfaces.map((a) => a.address);
+  }
+
+  /** Stops answering and closes the socket (pending answers are dropped). Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const timer of this.#pending) clearTimeout(timer);
+    this.#pending.clear();
+    this.#socket.close();
+  }
+}
+
+// A dotted IPv4 address as an unsigned 32-bit number; undefined when it is not one.
+function ipv4Bits(text: string): number | undefined {
+  const parts = text.split(".");
+  if (parts.length !== 4) return undefined;
+  let bits = 0;
+  for (const p of parts) {
+    const n = Number(p);
+    if (!/^\d{1,3}$/.test(p) || n > 255) return undefined;
+    bits = ((bits << 8) | n) >>> 0;
+  }
+  return bits;
+}
