@@ -23,6 +23,9 @@ import { FlvDemuxer } from "../../lib/format/flv/flv_demuxer.ts";
 import { MultipartParser } from "../../lib/format/mjpeg/multipart_parser.ts";
 import { Fmp4Demuxer } from "../../lib/format/mp4/fmp4_demuxer.ts";
 import { TsDemuxer } from "../../lib/format/mpegts/ts_demuxer.ts";
+import { answerOnvif, type OnvifDevice, readUsernameToken } from "../../lib/protocol/onvif/server.ts";
+import { envelope } from "../../lib/protocol/onvif/soap.ts";
+import { buildProbe, buildProbeMatches, ONVIF_DEVICE_TYPES, readProbe, readProbeMatches } from "../../lib/protocol/onvif/ws_discovery.ts";
 import { ChunkReader } from "../../lib/protocol/rtmp/chunk_reader.ts";
 import { decodeCommand } from "../../lib/protocol/rtmp/messages.ts";
 import { RtspMessageParser } from "../../lib/protocol/rtsp/message.ts";
@@ -161,7 +164,55 @@ const FMP4 = "scripts/fuzz/corpus/ffmpeg_h264_aac.fmp4";
 const MIB = 1024 * 1024;
 
 /** Every fuzz target, in the order of the report. */
+// strom's ONVIF device as the route sets it up (two streams, RTSP on).
+const ONVIF_DEVICE: OnvifDevice = {
+  streams: ["cam", "door one"],
+  serviceUrl: "http://10.0.0.2:1984/onvif/device_service",
+  streamUri: (name) => `rtsp://10.0.0.2:8554/${encodeURIComponent(name)}`,
+  snapshotUri: (name) => `http://10.0.0.2:1984/api/frame.jpeg?src=${encodeURIComponent(name)}`,
+  info: { manufacturer: "strom", model: "strom", firmwareVersion: "1", serialNumber: "strom", hardwareId: "strom" },
+  now: new Date(0),
+};
+
+const SOAP_SEEDS = [
+  envelope("", `<GetSystemDateAndTime xmlns="http://www.onvif.org/ver10/device/wsdl"/>`),
+  envelope(
+    `<s:Header><wsse:Security xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd">` +
+      `<wsse:UsernameToken><wsse:Username>admin</wsse:Username><wsse:Password Type="x#PasswordDigest">AAAA</wsse:Password>` +
+      `<wsse:Nonce>AAAAAAAAAAAAAAAAAAAAAA==</wsse:Nonce><wsu:Created>1970-01-01T00:00:00Z</wsu:Created></wsse:UsernameToken>` +
+      `</wsse:Security></s:Header>`,
+    `<trt:GetProfiles xmlns:trt="http://www.onvif.org/ver10/media/wsdl"/>`,
+  ),
+  envelope("", `<GetStreamUri xmlns="http://www.onvif.org/ver10/media/wsdl"><ProfileToken>door one</ProfileToken></GetStreamUri>`),
+  envelope("", `<tds:GetCapabilities xmlns:tds="http://www.onvif.org/ver10/device/wsdl"><tds:Category>All</tds:Category></tds:GetCapabilities>`),
+  buildProbe("urn:uuid:1"),
+  buildProbeMatches({
+    relatesTo: "urn:uuid:1",
+    match: { endpoint: "urn:uuid:2", types: [...ONVIF_DEVICE_TYPES], scopes: ["onvif://www.onvif.org/name/x"], xaddrs: ["http://10.0.0.2/onvif/device_service"], metadataVersion: 1 },
+    instanceId: 1,
+    messageNumber: 1,
+  }),
+  // Shapes that made the earlier regular-expression scanner quadratic (seconds per 64 KiB).
+  "<s:Body " + "<Body ".repeat(40_000),
+  "<s:Envelope><s:Body>" + "<a ".repeat(80_000) + "</s:Body></s:Envelope>",
+  "<s:Body " + 'a="'.repeat(80_000) + ">x</s:Body>",
+  "<a:Action>Probe</a:Action><Probe><Types>" + "<".repeat(200_000) + "</Types></Probe>",
+].map(text);
+
 export const targets: FuzzTarget[] = [
+  {
+    name: "onvif_soap",
+    description: "ONVIF device requests (SOAP, WS-Security UsernameToken) and WS-Discovery datagrams",
+    maxAllocBytes: MIB,
+    seeds: () => SOAP_SEEDS,
+    run(input) {
+      const xml = utf8.decode(input);
+      readUsernameToken(xml);
+      answerOnvif(xml, ONVIF_DEVICE);
+      readProbe(xml);
+      readProbeMatches(xml);
+    },
+  },
   {
     name: "rtsp",
     description: "RTSP request/response/interleaved-frame parser (RtspMessageParser), split at random points",

@@ -11,7 +11,7 @@
  */
 import { base64ToBytes, bytesToBase64, concatBytes } from "../../core/bytes.ts";
 import { safeEqual } from "../../core/safe_equal.ts";
-import { elementText, findElements, NS, xmlEscape } from "./soap.ts";
+import { elementText, findElements, NS, parseAttributes, startTags, xmlEscape } from "./soap.ts";
 
 /** What the device answers with: the streams the sender may see and where they are served. */
 export interface OnvifDevice {
@@ -95,12 +95,12 @@ export function onvifOperation(xml: string): string | undefined {
 // declaration of its prefix).
 function operationElement(xml: string): { name: string; namespace: string | undefined } | undefined {
   const body = findElements(xml, "Body")[0];
-  const m = body && /<(?:([\w.-]+):)?([\w.-]+)([^>]*)>/.exec(body.inner);
-  if (!m) return undefined;
-  const namespace = m[1]
-    ? new RegExp(`xmlns:${m[1]}\\s*=\\s*["']([^"']*)["']`).exec(xml)?.[1]
-    : /\sxmlns\s*=\s*["']([^"']*)["']/.exec(m[3])?.[1];
-  return { name: m[2], namespace };
+  const tag = body && startTags(body.inner).next().value;
+  if (!tag) return undefined;
+  const namespace = tag.prefix
+    ? new RegExp(`xmlns:${tag.prefix}\\s*=\\s*["']([^"']*)["']`).exec(xml)?.[1]
+    : parseAttributes(tag.attributes).xmlns;
+  return { name: tag.local, namespace };
 }
 
 /**

@@ -61,12 +61,14 @@ export function envelope(header: string, body: string): string {
     `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope">${header}<s:Body>${body}</s:Body></s:Envelope>`;
 }
 
-/** Decodes the five XML entities and numeric character references. */
+/** Decodes the five XML entities and numeric character references (an invalid code point stays as written). */
 export function xmlUnescape(text: string): string {
-  return text.replace(/&(#x[0-9a-f]+|#\d+|amp|lt|gt|quot|apos);/gi, (_, e: string) => {
+  return text.replace(/&(#x[0-9a-f]{1,8}|#\d{1,10}|amp|lt|gt|quot|apos);/gi, (all, e: string) => {
     const lower = e.toLowerCase();
-    if (lower.startsWith("#x")) return String.fromCodePoint(parseInt(lower.slice(2), 16));
-    if (lower.startsWith("#")) return String.fromCodePoint(Number(lower.slice(1)));
+    if (lower.startsWith("#")) {
+      const code = lower.startsWith("#x") ? parseInt(lower.slice(2), 16) : Number(lower.slice(1));
+      return code <= 0x10ffff ? String.fromCodePoint(code) : all;
+    }
     return ({ amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" } as Record<string, string>)[lower];
   });
 }
@@ -77,9 +79,99 @@ export interface XmlElement {
   inner: string;
 }
 
+/** A start tag found by {@link startTags}. */
+export interface StartTag {
+  /** The namespace prefix, `""` when none. */
+  prefix: string;
+  local: string;
+  /** The text between the name and `>` (or `/>`): the attributes. */
+  attributes: string;
+  selfClosing: boolean;
+  /** Index of its `<`. */
+  start: number;
+  /** Index just after its `>`. */
+  end: number;
+}
+
+const NAME = /([\w.-]+)(?::([\w.-]+))?/y;
+const SPACE = /\s/;
+
+/**
+ * The start tags of `xml` from `from` on, in order (closing tags, comments, declarations and
+ * processing instructions are skipped). Linear in the length of `xml` whatever it holds: a request
+ * or datagram from the network cannot make the scan quadratic (`<a <a <a ...` with no `>`), which
+ * regular expressions with a lazy attribute part did.
+ *
+ * @example
+ * ```ts
+ * [...startTags("<s:Body><Op a='1'/></s:Body>")].map((t) => t.local); // ["Body", "Op"]
+ * ```
+ */
+export function* startTags(xml: string, from = 0): Generator<StartTag> {
+  let i = from;
+  let gt = -1;
+  for (;;) {
+    i = xml.indexOf("<", i);
+    if (i < 0) return;
+    if (gt < i) {
+      gt = xml.indexOf(">", i);
+      if (gt < 0) return;
+    }
+    NAME.lastIndex = i + 1;
+    const m = NAME.exec(xml);
+    const after = m ? xml[NAME.lastIndex] : undefined;
+    if (!m || !(after === ">" || after === "/" || SPACE.test(after ?? ""))) {
+      i++;
+      continue;
+    }
+    // A `<` before the `>`: this one is not a tag; the next may be.
+    const lt = xml.indexOf("<", NAME.lastIndex);
+    if (lt >= 0 && lt < gt) {
+      i = lt;
+      continue;
+    }
+    const selfClosing = xml[gt - 1] === "/" && gt - 1 >= NAME.lastIndex;
+    yield {
+      prefix: m[2] === undefined ? "" : m[1],
+      local: m[2] ?? m[1],
+      attributes: xml.slice(NAME.lastIndex, selfClosing ? gt - 1 : gt),
+      selfClosing,
+      start: i,
+      end: gt + 1,
+    };
+    i = gt + 1;
+  }
+}
+
+const ATTRIBUTE = /\s*([\w.:-]+)\s*=\s*(["'])/y;
+
+/**
+ * The attributes of a start tag's attribute text, by local name (`xmlns:x` is `x`, `xmlns` stays
+ * `xmlns`), values unescaped. Stops at the first thing that is not `name="value"`.
+ *
+ * @example
+ * ```ts
+ * parseAttributes(` token="main" s:mustUnderstand='1'`); // { token: "main", mustUnderstand: "1" }
+ * ```
+ */
+export function parseAttributes(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  let i = 0;
+  for (;;) {
+    ATTRIBUTE.lastIndex = i;
+    const m = ATTRIBUTE.exec(text);
+    if (!m) return out;
+    const close = text.indexOf(m[2], ATTRIBUTE.lastIndex);
+    if (close < 0) return out;
+    out[m[1].replace(/^[\w.-]+:/, "")] = xmlUnescape(text.slice(ATTRIBUTE.lastIndex, close));
+    i = close + 1;
+  }
+}
+
 /**
  * The elements named `local` (any namespace prefix) in `xml`, outermost first, not nested in each
- * other. Enough for ONVIF responses, whose elements of one name do not nest.
+ * other. Enough for ONVIF responses, whose elements of one name do not nest. Linear in the length of
+ * `xml` (see {@link startTags}).
  *
  * @example
  * ```ts
@@ -88,29 +180,59 @@ export interface XmlElement {
  */
 export function findElements(xml: string, local: string): XmlElement[] {
   const out: XmlElement[] = [];
-  const open = new RegExp(`<(?:[\\w.-]+:)?${local}(\\s[^>]*?)?(/?)>`, "g");
-  let m: RegExpExecArray | null;
-  while ((m = open.exec(xml)) !== null) {
-    const attributes: Record<string, string> = {};
-    for (const a of (m[1] ?? "").matchAll(/([\w.:-]+)\s*=\s*("([^"]*)"|'([^']*)')/g)) {
-      attributes[a[1].replace(/^[\w.-]+:/, "")] = xmlUnescape(a[3] ?? a[4] ?? "");
+  let from = 0;
+  scan: for (;;) {
+    for (const tag of startTags(xml, from)) {
+      if (tag.local !== local) continue;
+      const attributes = parseAttributes(tag.attributes);
+      if (tag.selfClosing) {
+        out.push({ attributes, inner: "" });
+        continue;
+      }
+      const close = closingTag(xml, local, tag.end);
+      if (!close) break scan;
+      out.push({ attributes, inner: xml.slice(tag.end, close.start) });
+      from = close.end;
+      continue scan;
     }
-    if (m[2] === "/") {
-      out.push({ attributes, inner: "" });
-      continue;
-    }
-    const close = new RegExp(`</(?:[\\w.-]+:)?${local}\\s*>`, "g");
-    close.lastIndex = open.lastIndex;
-    const c = close.exec(xml);
-    if (!c) break;
-    out.push({ attributes, inner: xml.slice(open.lastIndex, c.index) });
-    open.lastIndex = close.lastIndex;
+    break;
   }
   return out;
+}
+
+// The first `</[prefix:]local >` at or after `from`.
+function closingTag(xml: string, local: string, from: number): { start: number; end: number } | undefined {
+  let i = from;
+  for (;;) {
+    i = xml.indexOf("</", i);
+    if (i < 0) return undefined;
+    NAME.lastIndex = i + 2;
+    const m = NAME.exec(xml);
+    if (m && (m[2] ?? m[1]) === local) {
+      let j = NAME.lastIndex;
+      while (j < xml.length && SPACE.test(xml[j])) j++;
+      if (xml[j] === ">") return { start: i, end: j + 1 };
+    }
+    i += 2;
+  }
 }
 
 /** The trimmed, unescaped text of the first element named `local` in `xml`, if any. */
 export function elementText(xml: string, local: string): string | undefined {
   const e = findElements(xml, local)[0];
-  return e ? xmlUnescape(e.inner.replace(/<[^>]*>/g, "")).trim() : undefined;
+  return e ? xmlUnescape(stripTags(e.inner)).trim() : undefined;
+}
+
+// `text` without its tags (`<...>`); a `<` with no `>` after it stays, as text. Linear.
+function stripTags(text: string): string {
+  let out = "";
+  let i = 0;
+  for (;;) {
+    const lt = text.indexOf("<", i);
+    if (lt < 0) return out + text.slice(i);
+    const gt = text.indexOf(">", lt);
+    if (gt < 0) return out + text.slice(i);
+    out += text.slice(i, lt);
+    i = gt + 1;
+  }
 }
