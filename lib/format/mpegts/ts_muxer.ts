@@ -324,13 +324,14 @@ export class TsMuxer {
     return p === out.length ? out : out.subarray(0, p);
   }
 
-  /** Fills `segs` with the Annex-B access unit; false when the AVCC data is malformed. */
+  /** Fills `segs` with the Annex-B access unit; false when the AVCC data is malformed or empty. */
   #videoSegments(t: TrackState, frame: Frame, segs: Uint8Array[]): boolean {
     const h264 = t.name === "H264";
     segs.push(h264 ? AUD_H264 : AUD_H265);
     const d = frame.data;
     const firstNal = segs.length;
     let hasParams = false;
+    let delimited = false;
     let p = 0;
     while (p < d.length) {
       if (p + 4 > d.length) return false;
@@ -340,6 +341,7 @@ export class TsMuxer {
       const nal = d.subarray(p + 4, end);
       const type = h264 ? nal[0] & 0x1f : (nal[0] >> 1) & 0x3f;
       if (h264 ? type === 9 : type === 35) {
+        delimited = true;
         p = end;
         continue; // our own AUD is already first
       }
@@ -356,7 +358,9 @@ export class TsMuxer {
       for (const nal of t.params!.list()) extra.push(START_CODE, nal);
       if (extra.length) segs.splice(firstNal, 0, ...extra);
     }
-    return segs.length > firstNal;
+    // An access unit of its delimiter alone still goes out: it ends the one before for parsers that
+    // wait for the next to start (the last frame of a held source, lib/protocol/http/ts_consumer.ts).
+    return segs.length > firstNal || delimited;
   }
 
   #writePes(

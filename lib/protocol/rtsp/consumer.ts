@@ -26,7 +26,8 @@
  *
  * @module
  */
-import { type Codec, CodecName } from "../../core/codec.ts";
+import { accessUnitDelimiter } from "../../codec/annexb/access_unit_delimiter.ts";
+import type { Codec } from "../../core/codec.ts";
 import { type ConnectionInfo, type Consumer, nextConnectionId } from "../../core/connection.ts";
 import type { Frame } from "../../core/frame.ts";
 import { type Logger, silentLogger } from "../../core/log.ts";
@@ -430,12 +431,4 @@ export class RtspViewerConsumer implements Consumer {
       startedAt: this.#startedAt,
     };
   }
-}
-
-// An access unit delimiter NAL unit (AVCC, any picture type) for H.264 or H.265; undefined for
-// other codecs.
-function accessUnitDelimiter(codec: string): Uint8Array | undefined {
-  if (codec === CodecName.H264) return new Uint8Array([0, 0, 0, 2, 0x09, 0xf0]);
-  if (codec === CodecName.H265) return new Uint8Array([0, 0, 0, 3, 0x46, 0x01, 0x50]);
-  return undefined;
 }
