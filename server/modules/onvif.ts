@@ -78,9 +78,8 @@ export const onvifModule: Module = {
           log.warn("WS-Discovery could not start; NVRs can still add strom by address", { error });
         }
       },
-      // deno-lint-ignore require-await
       async close() {
-        responder?.close();
+        await responder?.close();
       },
     };
   },

@@ -14,6 +14,7 @@ import {
   buildProbe,
   discoverOnvif,
   onvifSourceUrl,
+  readAnnouncement,
   readProbeMatches,
   resolveOnvifProfiles,
   resolveOnvifUrl,
@@ -21,7 +22,7 @@ import {
   WS_DISCOVERY_PORT,
 } from "../../lib/protocol/onvif/mod.ts";
 import type { ChildProcess } from "../../lib/runtime/mod.ts";
-import { multicastBind } from "../../lib/runtime/multicast.ts";
+import { multicastBind, type MulticastSocket } from "../../lib/runtime/multicast.ts";
 import { hasChromium, launchBrowser } from "../_support/browser.ts";
 import { ffprobe } from "../_support/ffmpeg.ts";
 import { canUseNetns, TestNetns } from "../_support/netns.ts";
@@ -43,7 +44,12 @@ interface PeerDevice {
 describe.skipIf(!netnsOk)("WS-Discovery on a LAN of its own (network namespace)", () => {
   let ns: TestNetns;
   let dir: string;
+  let device: ChildProcess;
   const logs: string[] = [];
+  // Hello and Bye multicast on the link, heard on this machine's end of it (a socket bound to the
+  // group address itself, joined on the link's address: it hears the group on that link only).
+  let listener: MulticastSocket;
+  const announcements: ReturnType<typeof readAnnouncement>[] = [];
 
   // Starts `strom serve` in the namespace and waits until its API answers there.
   async function serve(name: string, yaml: string, port: number): Promise<ChildProcess> {
@@ -72,8 +78,15 @@ describe.skipIf(!netnsOk)("WS-Discovery on a LAN of its own (network namespace)"
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "strom-wsd-"));
     ns = await TestNetns.create();
+    listener = await multicastBind({ hostname: WS_DISCOVERY_GROUP, port: WS_DISCOVERY_PORT });
+    const joined = listener.join(WS_DISCOVERY_GROUP, ns.hostAddress);
+    if (!joined.ok) throw new Error(`cannot join the group on ${ns.hostAddress}: ${joined.error}`);
+    listener.onMessage = (data) => {
+      const a = readAnnouncement(new TextDecoder().decode(data));
+      if (a) announcements.push(a);
+    };
     // The device NVRs search for: discovery on, the RTSP server on, one stream.
-    await serve(
+    device = await serve(
       "device",
       `api:\n  listen: ":1984"\nrtsp:\n  listen: ":8554"\nwebrtc:\n  listen: ""\n` +
         `onvif:\n  discovery: true\nstreams:\n  cam: "demo:"\n`,
@@ -84,11 +97,19 @@ describe.skipIf(!netnsOk)("WS-Discovery on a LAN of its own (network namespace)"
   }, 90_000);
 
   afterAll(async () => {
+    listener?.close();
     await ns?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   const deviceUrl = () => `http://${ns.address}:1984/onvif/device_service`;
+
+  it("strom announced itself on the LAN with a Hello giving its address there", () => {
+    expect(announcements.map((a) => a?.action)).toEqual(["Hello"]);
+    expect(announcements[0]!.match.xaddrs).toEqual([deviceUrl()]);
+    expect(announcements[0]!.match.scopes).toContain("onvif://www.onvif.org/name/strom");
+    expect(announcements[0]!.match.endpoint).toMatch(/^urn:uuid:/);
+  });
 
   it(
     "an independent ONVIF client (npm onvif) probing from the LAN finds strom at its address there",
@@ -241,5 +262,13 @@ describe.skipIf(!netnsOk)("WS-Discovery on a LAN of its own (network namespace)"
     const match = readProbeMatches(answers[0])!.matches[0];
     expect(match.xaddrs).toEqual([deviceUrl()]);
     expect(match.types).toContainEqual({ namespace: NETWORK_WSDL, local: "NetworkVideoTransmitter" });
+  }, 15_000);
+  it("strom says Bye on the LAN when it stops", async () => {
+    const endpoint = announcements[0]!.match.endpoint;
+    device.kill("SIGTERM");
+    for (let i = 0; i < 100 && announcements.length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(announcements.map((a) => a?.action)).toEqual(["Hello", "Bye"]);
+    expect(announcements[1]!.match.endpoint).toBe(endpoint);
+    expect((await device.exited).code).toBe(0);
   }, 15_000);
 });

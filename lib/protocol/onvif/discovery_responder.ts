@@ -2,7 +2,8 @@
  * The device side of WS-Discovery: listens on 239.255.255.250:3702 on every IPv4 interface (or the
  * ones named) and answers each ONVIF `Probe` with a unicast `ProbeMatches` naming the device's
  * service address on the interface the prober shares a subnet with (every interface's when it
- * shares none). NVRs that add cameras by searching the LAN (Hikvision, Synology, Blue Iris, ONVIF
+ * shares none); multicasts a `Hello` out of each interface when it starts and a `Bye` when it
+ * stops, for clients that listen instead of probing. NVRs that add cameras by searching the LAN (Hikvision, Synology, Blue Iris, ONVIF
  * Device Manager) find the device this way.
  *
  * Bounded: a datagram larger than {@link MAX_PROBE_BYTES} is ignored, answers wait a random
@@ -18,6 +19,7 @@ import { type InterfaceAddress, networkInterfaces } from "../../runtime/interfac
 import { multicastBind, type MulticastSocket } from "../../runtime/multicast.ts";
 import type { NetAddr } from "../../runtime/net_error.ts";
 import {
+  buildAnnouncement,
   buildProbeMatches,
   ONVIF_DEVICE_TYPES,
   OnvifDiscoveryError,
@@ -25,6 +27,7 @@ import {
   readProbe,
   WS_DISCOVERY_GROUP,
   WS_DISCOVERY_PORT,
+  type ProbeMatch,
 } from "./ws_discovery.ts";
 
 /** Datagrams larger than this are not probes worth reading. */
@@ -35,6 +38,7 @@ export const MAX_REPLY_DELAY_MS = 250;
 export const MAX_PENDING_REPLIES = 32;
 /** Answers sent per second at most. */
 export const MAX_REPLIES_PER_SECOND = 20;
+const BYE_FLUSH_MS = 50;
 
 /** Options of {@link OnvifDiscoveryResponder.start}. */
 export interface DiscoveryResponderOptions {
@@ -62,13 +66,15 @@ export interface DiscoveryResponderOptions {
  *   xaddrs: (local) => [`http://${local}:1984/onvif/device_service`],
  * });
  * // ... NVRs on the LAN now find it ...
- * responder.close();
+ * await responder.close();
  * ```
  */
 export class OnvifDiscoveryResponder {
   /** The interfaces it listens on (name and address). */
   readonly interfaces: readonly InterfaceAddress[];
   readonly #socket: MulticastSocket;
+  /** One socket per interface for multicasting Hello and Bye out of it. */
+  readonly #announcers: Array<{ socket: MulticastSocket; address: string }>;
   readonly #options: DiscoveryResponderOptions;
   readonly #log: Logger;
   readonly #pending = new Set<ReturnType<typeof setTimeout>>();
@@ -83,9 +89,11 @@ export class OnvifDiscoveryResponder {
   private constructor(
     socket: MulticastSocket,
     interfaces: InterfaceAddress[],
+    announcers: Array<{ socket: MulticastSocket; address: string }>,
     options: DiscoveryResponderOptions,
   ) {
     this.#socket = socket;
+    this.#announcers = announcers;
     this.interfaces = interfaces;
     this.#options = options;
     this.#log = options.log ?? silentLogger;
@@ -125,7 +133,46 @@ export class OnvifDiscoveryResponder {
         refused,
       );
     }
-    return new OnvifDiscoveryResponder(socket, joined, options);
+    const announcers: Array<{ socket: MulticastSocket; address: string }> = [];
+    for (const a of joined) {
+      try {
+        announcers.push({
+          socket: await multicastBind({ hostname: a.address, port: 0, multicastInterface: a.address }),
+          address: a.address,
+        });
+      } catch (error) {
+        log.warn("WS-Discovery: cannot announce on an interface (probes are still answered there)", {
+          interface: a.name,
+          error,
+        });
+      }
+    }
+    const responder = new OnvifDiscoveryResponder(socket, joined, announcers, options);
+    responder.#announce("Hello");
+    return responder;
+  }
+
+  // Multicasts a Hello or Bye out of every interface, with that interface's service address.
+  #announce(action: "Hello" | "Bye"): void {
+    for (const { socket, address } of this.#announcers) {
+      const xml = buildAnnouncement({
+        action,
+        match: this.#match(this.#options.xaddrs(address)),
+        instanceId: this.#instanceId,
+        messageNumber: ++this.#messageNumber,
+      });
+      socket.send(this.#encoder.encode(xml), WS_DISCOVERY_PORT, WS_DISCOVERY_GROUP);
+    }
+  }
+
+  #match(xaddrs: string[]): ProbeMatch {
+    return {
+      endpoint: this.#options.endpoint,
+      types: [...ONVIF_DEVICE_TYPES],
+      scopes: [...this.#options.scopes],
+      xaddrs,
+      metadataVersion: 1,
+    };
   }
 
   #onDatagram(data: Uint8Array, from: NetAddr): void {
@@ -161,13 +208,7 @@ export class OnvifDiscoveryResponder {
     const xaddrs = locals.flatMap((a) => this.#options.xaddrs(a));
     const xml = buildProbeMatches({
       relatesTo,
-      match: {
-        endpoint: this.#options.endpoint,
-        types: [...ONVIF_DEVICE_TYPES],
-        scopes: [...this.#options.scopes],
-        xaddrs,
-        metadataVersion: 1,
-      },
+      match: this.#match(xaddrs),
       instanceId: this.#instanceId,
       messageNumber: ++this.#messageNumber,
     });
@@ -192,13 +233,20 @@ export class OnvifDiscoveryResponder {
     return this.interfaces.map((a) => a.address);
   }
 
-  /** Stops answering and closes the socket (pending answers are dropped). Idempotent. */
-  close(): void {
+  /**
+   * Multicasts a Bye, stops answering and closes the sockets (pending answers are dropped).
+   * Idempotent; resolves once the Bye had time to leave.
+   */
+  async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     for (const timer of this.#pending) clearTimeout(timer);
     this.#pending.clear();
     this.#socket.close();
+    this.#announce("Bye");
+    // node:dgram sends on a later tick; closing at once would cancel the Bye.
+    await new Promise((resolve) => setTimeout(resolve, BYE_FLUSH_MS));
+    for (const { socket } of this.#announcers) socket.close();
   }
 }
 

@@ -24,6 +24,8 @@ export {
 export { DISCOVERY_TIMEOUT_MS, type DiscoveredDevice, type DiscoverOptions, discoverOnvif, onvifSourceUrl } from "./discover.ts";
 export { type DiscoveryResponderOptions, OnvifDiscoveryResponder } from "./discovery_responder.ts";
 export {
+  type AnnouncementOptions,
+  buildAnnouncement,
   buildProbe,
   buildProbeMatches,
   ONVIF_DEVICE_TYPES,
@@ -32,6 +34,7 @@ export {
   type ProbeMatch,
   probeMatches,
   type QualifiedType,
+  readAnnouncement,
   readProbe,
   readProbeMatches,
   WS_DISCOVERY_GROUP,

@@ -2,7 +2,8 @@
  * WS-Discovery (the 2005/04 version ONVIF Core section 7.3 uses) messages, transport-free: the
  * multicast `Probe` a client sends to 239.255.255.250:3702 to find cameras, the unicast
  * `ProbeMatches` a device answers with (its endpoint address, types, scopes and service addresses),
- * and the matching rule a device applies to a probe's types and scopes.
+ * the `Hello` and `Bye` a device multicasts when it comes and goes, and the matching rule a device
+ * applies to a probe's types and scopes.
  *
  * @module
  */
@@ -139,6 +140,69 @@ export function buildProbeMatches(o: ProbeMatchesOptions): string {
     `<d:XAddrs>${m.xaddrs.map(xmlEscape).join(" ")}</d:XAddrs>` +
     `<d:MetadataVersion>${m.metadataVersion}</d:MetadataVersion>` +
     `</d:ProbeMatch></d:ProbeMatches></s:Body></s:Envelope>`;
+}
+
+/** Options of {@link buildAnnouncement}. */
+export interface AnnouncementOptions {
+  /** `Hello` when the device joins the network, `Bye` when it leaves. */
+  action: "Hello" | "Bye";
+  /** The device (a `Bye` carries its endpoint only). */
+  match: ProbeMatch;
+  instanceId: number;
+  messageNumber: number;
+  messageId?: string;
+}
+
+/**
+ * The `Hello` a device multicasts when it joins the network, or the `Bye` when it leaves, so
+ * clients that listen (NVRs, ONVIF Device Manager) add or drop it without probing.
+ *
+ * @example
+ * ```ts
+ * buildAnnouncement({ action: "Hello", match, instanceId: 1, messageNumber: 1 });
+ * ```
+ */
+export function buildAnnouncement(o: AnnouncementOptions): string {
+  const m = o.match;
+  const details = o.action === "Bye" ? "" : `<d:Types>${typeList(m.types)}</d:Types>` +
+    `<d:Scopes>${m.scopes.map(xmlEscape).join(" ")}</d:Scopes>` +
+    `<d:XAddrs>${m.xaddrs.map(xmlEscape).join(" ")}</d:XAddrs>` +
+    `<d:MetadataVersion>${m.metadataVersion}</d:MetadataVersion>`;
+  return `<?xml version="1.0" encoding="UTF-8"?>` +
+    `<s:Envelope xmlns:s="${NS_SOAP}" xmlns:a="${NS_ADDRESSING}" xmlns:d="${NS_DISCOVERY}"${typeNamespaces(m.types)}>` +
+    `<s:Header><a:Action s:mustUnderstand="1">${NS_DISCOVERY}/${o.action}</a:Action>` +
+    `<a:MessageID>${xmlEscape(o.messageId ?? newMessageId())}</a:MessageID>` +
+    `<a:To s:mustUnderstand="1">${DISCOVERY_TO}</a:To>` +
+    `<d:AppSequence s:mustUnderstand="true" InstanceId="${o.instanceId}" MessageNumber="${o.messageNumber}"/>` +
+    `</s:Header><s:Body><d:${o.action}>` +
+    `<a:EndpointReference><a:Address>${xmlEscape(m.endpoint)}</a:Address></a:EndpointReference>` +
+    details +
+    `</d:${o.action}></s:Body></s:Envelope>`;
+}
+
+/**
+ * Reads a `Hello` or `Bye`; `undefined` for other messages.
+ *
+ * @example
+ * ```ts
+ * readAnnouncement(datagramText); // { action: "Hello", match: { endpoint: "urn:uuid:...", xaddrs: [...], ... } }
+ * ```
+ */
+export function readAnnouncement(xml: string): { action: "Hello" | "Bye"; match: ProbeMatch } | undefined {
+  const action = discoveryAction(xml);
+  if (action !== "Hello" && action !== "Bye") return undefined;
+  const body = findElements(xml, action)[0];
+  if (!body) return undefined;
+  return {
+    action,
+    match: {
+      endpoint: elementText(body.inner, "Address") ?? "",
+      types: readTypes(xml, elementText(body.inner, "Types") ?? ""),
+      scopes: splitList(elementText(body.inner, "Scopes") ?? ""),
+      xaddrs: splitList(elementText(body.inner, "XAddrs") ?? ""),
+      metadataVersion: Number(elementText(body.inner, "MetadataVersion") ?? 0) || 0,
+    },
+  };
 }
 
 /**

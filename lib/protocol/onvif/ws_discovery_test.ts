@@ -1,6 +1,7 @@
 import { describe, expect, it } from "bun:test";
 import { onvifSourceUrl } from "./discover.ts";
 import {
+  buildAnnouncement,
   buildProbe,
   buildProbeMatches,
   discoveryAction,
@@ -9,6 +10,7 @@ import {
   ONVIF_TYPE_NS,
   type Probe,
   probeMatches,
+  readAnnouncement,
   readProbe,
   readProbeMatches,
 } from "./ws_discovery.ts";
@@ -99,6 +101,32 @@ describe("WS-Discovery messages", () => {
         metadataVersion: 3,
       }],
     });
+  });
+});
+
+describe("Hello and Bye", () => {
+  const match = {
+    endpoint: "urn:uuid:dev",
+    types: [...ONVIF_DEVICE_TYPES],
+    scopes: SCOPES,
+    xaddrs: ["http://10.0.0.2:1984/onvif/device_service"],
+    metadataVersion: 1,
+  };
+
+  it("a Hello carries the whole device, a Bye its endpoint only; neither is a probe or an answer", () => {
+    const hello = buildAnnouncement({ action: "Hello", match, instanceId: 5, messageNumber: 1 });
+    const bye = buildAnnouncement({ action: "Bye", match, instanceId: 5, messageNumber: 2 });
+    expect(readAnnouncement(hello)).toEqual({ action: "Hello", match });
+    expect(readAnnouncement(bye)).toEqual({
+      action: "Bye",
+      match: { endpoint: "urn:uuid:dev", types: [], scopes: [], xaddrs: [], metadataVersion: 0 },
+    });
+    expect(bye).not.toContain("XAddrs");
+    for (const xml of [hello, bye]) {
+      expect(readProbe(xml)).toBeUndefined();
+      expect(readProbeMatches(xml)).toBeUndefined();
+    }
+    expect(readAnnouncement(buildProbe("urn:uuid:1"))).toBeUndefined();
   });
 });
 
