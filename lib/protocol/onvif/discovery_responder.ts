@@ -23,11 +23,11 @@ import {
   buildProbeMatches,
   ONVIF_DEVICE_TYPES,
   OnvifDiscoveryError,
+  type ProbeMatch,
   probeMatches,
   readProbe,
   WS_DISCOVERY_GROUP,
   WS_DISCOVERY_PORT,
-  type ProbeMatch,
 } from "./ws_discovery.ts";
 
 /** Datagrams larger than this are not probes worth reading. */

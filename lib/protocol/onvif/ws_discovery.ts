@@ -169,7 +169,9 @@ export function buildAnnouncement(o: AnnouncementOptions): string {
     `<d:XAddrs>${m.xaddrs.map(xmlEscape).join(" ")}</d:XAddrs>` +
     `<d:MetadataVersion>${m.metadataVersion}</d:MetadataVersion>`;
   return `<?xml version="1.0" encoding="UTF-8"?>` +
-    `<s:Envelope xmlns:s="${NS_SOAP}" xmlns:a="${NS_ADDRESSING}" xmlns:d="${NS_DISCOVERY}"${typeNamespaces(m.types)}>` +
+    `<s:Envelope xmlns:s="${NS_SOAP}" xmlns:a="${NS_ADDRESSING}" xmlns:d="${NS_DISCOVERY}"${
+      typeNamespaces(m.types)
+    }>` +
     `<s:Header><a:Action s:mustUnderstand="1">${NS_DISCOVERY}/${o.action}</a:Action>` +
     `<a:MessageID>${xmlEscape(o.messageId ?? newMessageId())}</a:MessageID>` +
     `<a:To s:mustUnderstand="1">${DISCOVERY_TO}</a:To>` +
