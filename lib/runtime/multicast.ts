@@ -7,24 +7,13 @@
  *
  * @module
  */
-import * as dgram from "node:dgram";
-import { netAddr, plainHost } from "./_address.ts";
-import { formatAddress } from "./address.ts";
-import { type NetAddr, toNetError } from "./net_error.ts";
+import type * as dgram from "node:dgram";
+import { bindDgram, DgramSocket, type UdpSocket } from "./udp.ts";
 
 /** A bound multicast-capable UDP socket. */
-export interface MulticastSocket {
-  /** The bound address; `port` is the real port when 0 was asked for. */
-  readonly addr: NetAddr;
-  /** Called once per received datagram; `data` is the socket's own copy. */
-  onMessage: ((data: Uint8Array, from: NetAddr) => void) | undefined;
-  /** Sends one datagram (to a group or a unicast address). Send failures are dropped: UDP is lossy. */
-  send(data: Uint8Array, port: number, hostname: string): void;
+export interface MulticastSocket extends UdpSocket {
   /** Joins `group` on the interface with IPv4 address `iface`; false when the system refused (it says why in `error`). */
   join(group: string, iface: string): { ok: true } | { ok: false; error: string };
-  /** Closes the socket. Idempotent. */
-  close(): void;
-  [Symbol.dispose](): void;
 }
 
 /** Options of {@link multicastBind}. */
@@ -39,59 +28,27 @@ export interface MulticastBindOptions {
   ttl?: number;
 }
 
-const ignore = () => {};
-
-class DgramMulticastSocket implements MulticastSocket {
-  readonly addr: NetAddr;
-  onMessage: ((data: Uint8Array, from: NetAddr) => void) | undefined = undefined;
-  readonly #socket: dgram.Socket;
-  #closed = false;
+class DgramMulticastSocket extends DgramSocket implements MulticastSocket {
+  readonly #dgram: dgram.Socket;
 
   constructor(socket: dgram.Socket) {
-    this.#socket = socket;
-    const a = socket.address();
-    this.addr = netAddr(a.address, a.port);
-    socket.on("message", (msg: Uint8Array, rinfo: dgram.RemoteInfo) => {
-      this.onMessage?.(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength), {
-        hostname: plainHost(rinfo.address),
-        port: rinfo.port,
-      });
-    });
-    socket.on("close", () => (this.#closed = true));
-  }
-
-  send(data: Uint8Array, port: number, hostname: string): void {
-    if (this.#closed) return;
-    try {
-      this.#socket.send(data, port, hostname, ignore);
-    } catch { /* lossy */ }
+    super(socket);
+    this.#dgram = socket;
   }
 
   join(group: string, iface: string): { ok: true } | { ok: false; error: string } {
     try {
-      this.#socket.addMembership(group, iface);
+      this.#dgram.addMembership(group, iface);
       return { ok: true };
     } catch (error) {
       return { ok: false, error: error instanceof Error ? error.message : String(error) };
     }
   }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    try {
-      this.#socket.close();
-    } catch { /* already closed */ }
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
-  }
 }
 
 /**
  * Binds an IPv4 UDP socket for multicast. Rejects with a `NetError` naming the address when it
- * cannot bind.
+ * cannot bind or set the multicast options.
  *
  * @example
  * ```ts
@@ -101,36 +58,14 @@ class DgramMulticastSocket implements MulticastSocket {
  * sock.onMessage = (data, from) => console.log(data.byteLength, "bytes from", from.hostname);
  * ```
  */
-export function multicastBind(o: MulticastBindOptions): Promise<MulticastSocket> {
-  const hostname = o.hostname ?? "0.0.0.0";
-  const address = formatAddress(hostname, o.port);
-  return new Promise<MulticastSocket>((resolve, reject) => {
-    const socket = dgram.createSocket({ type: "udp4", reuseAddr: true });
-    const onError = (error: unknown) => {
-      socket.off("listening", onListening);
-      try {
-        socket.close();
-      } catch { /* never bound */ }
-      reject(toNetError(error, "bind UDP", address));
-    };
-    const onListening = () => {
-      socket.off("error", onError);
-      socket.on("error", ignore);
-      try {
-        socket.setMulticastTTL(o.ttl ?? 1);
-        if (o.multicastInterface) socket.setMulticastInterface(o.multicastInterface);
-      } catch (error) {
-        onError(error);
-        return;
-      }
-      resolve(new DgramMulticastSocket(socket));
-    };
-    socket.once("error", onError);
-    socket.once("listening", onListening);
-    try {
-      socket.bind({ address: hostname, port: o.port });
-    } catch (error) {
-      onError(error);
-    }
-  });
+export async function multicastBind(o: MulticastBindOptions): Promise<MulticastSocket> {
+  const socket = await bindDgram("udp4", o.hostname ?? "0.0.0.0", o.port, { reuseAddr: true });
+  try {
+    socket.setMulticastTTL(o.ttl ?? 1);
+    if (o.multicastInterface) socket.setMulticastInterface(o.multicastInterface);
+  } catch (error) {
+    socket.close();
+    throw error;
+  }
+  return new DgramMulticastSocket(socket);
 }

@@ -93,7 +93,8 @@ function lookupV6(hostname: string, options: unknown, callback: LookupCallback):
   else nameLookup(hostname, options, callback);
 }
 
-class DgramSocket implements UdpSocket {
+/** A `node:dgram` socket as a {@link UdpSocket} (multicast.ts extends it). */
+export class DgramSocket implements UdpSocket {
   readonly addr: NetAddr;
   onMessage: ((data: Uint8Array, from: NetAddr) => void) | undefined = undefined;
   readonly #socket: dgram.Socket;
@@ -163,8 +164,26 @@ export function udpBind(o: UdpBindOptions): Promise<UdpSocket> {
       throw toNetError(error, "bind UDP", address);
     });
   }
-  return new Promise<UdpSocket>((resolve, reject) => {
-    const socket = dgram.createSocket({ type, lookup: type === "udp6" ? lookupV6 : lookupV4 });
+  return bindDgram(type, hostname, o.port).then((socket) => new DgramSocket(socket));
+}
+
+/**
+ * Creates and binds a `node:dgram` socket (IP addresses resolved at once, see {@link lookupV4}).
+ * Rejects with a {@link NetError} naming the address when it cannot bind.
+ */
+export function bindDgram(
+  type: "udp4" | "udp6",
+  hostname: string,
+  port: number,
+  options: { reuseAddr?: boolean } = {},
+): Promise<dgram.Socket> {
+  const address = formatAddress(hostname, port);
+  return new Promise<dgram.Socket>((resolve, reject) => {
+    const socket = dgram.createSocket({
+      type,
+      lookup: type === "udp6" ? lookupV6 : lookupV4,
+      reuseAddr: options.reuseAddr,
+    });
     const onError = (error: unknown) => {
       socket.off("listening", onListening);
       try {
@@ -176,12 +195,12 @@ export function udpBind(o: UdpBindOptions): Promise<UdpSocket> {
       socket.off("error", onError);
       // Send failures and ICMP errors surface here on some platforms; UDP is lossy, so drop them.
       socket.on("error", ignore);
-      resolve(new DgramSocket(socket));
+      resolve(socket);
     };
     socket.once("error", onError);
     socket.once("listening", onListening);
     try {
-      socket.bind({ address: hostname, port: o.port });
+      socket.bind({ address: hostname, port });
     } catch (error) {
       onError(error);
     }

@@ -45,3 +45,22 @@ export async function launchBrowser(extraArgs: readonly string[] = []) {
     },
   };
 }
+
+/**
+ * Waits until the web UI's player (`<video-stream>`) on `page` has played past `seconds`: the
+ * stream it was given decodes in the browser.
+ */
+export async function waitForPlayerPlaying(
+  page: import("playwright-core").Page,
+  seconds = 0.5,
+  timeoutMs = 20_000,
+): Promise<void> {
+  await page.waitForFunction(
+    (min) => {
+      const v = document.querySelector("video-stream video") as HTMLVideoElement | null;
+      return !!v && v.currentTime > min;
+    },
+    seconds,
+    { timeout: timeoutMs, polling: 100 },
+  );
+}

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { silentLogger } from "../../lib/core/log.ts";
 import { type RunningServer, startServer } from "../../server/server.ts";
-import { hasChromium, launchBrowser } from "../_support/browser.ts";
+import { hasChromium, launchBrowser, waitForPlayerPlaying } from "../_support/browser.ts";
 import { startDemoOnvifCamera, type TestCamera } from "../_support/onvif_camera.ts";
 
 describe.skipIf(!hasChromium)("Add page with an ONVIF camera in headless Chromium", () => {
@@ -45,14 +45,7 @@ describe.skipIf(!hasChromium)("Add page with an ONVIF camera in headless Chromiu
         page.waitForURL(/stream\.html\?src=garden/, { timeout: 10_000 }),
         page.click("#form button"),
       ]);
-      await page.waitForFunction(
-        () => {
-          const v = document.querySelector("video-stream video") as HTMLVideoElement | null;
-          return !!v && v.currentTime > 0.5;
-        },
-        undefined,
-        { timeout: 20_000, polling: 100 },
-      );
+      await waitForPlayerPlaying(page);
       const info = await (await fetch(`${server.urls[0]}/api/streams?src=garden`)).json();
       // Listed with the password masked, as every source in /api/streams.
       expect(info.sources).toEqual([`onvif://admin:***@127.0.0.1:${camera.port}?subtype=sub`]);

@@ -23,7 +23,7 @@ import {
 } from "../../lib/protocol/onvif/mod.ts";
 import type { ChildProcess } from "../../lib/runtime/mod.ts";
 import { multicastBind, type MulticastSocket } from "../../lib/runtime/multicast.ts";
-import { hasChromium, launchBrowser } from "../_support/browser.ts";
+import { hasChromium, launchBrowser, waitForPlayerPlaying } from "../_support/browser.ts";
 import { ffprobe } from "../_support/ffmpeg.ts";
 import { canUseNetns, TestNetns } from "../_support/netns.ts";
 import { hasTool, runText } from "../_support/process.ts";
@@ -196,14 +196,7 @@ describe.skipIf(!netnsOk)("WS-Discovery on a LAN of its own (network namespace)"
           page.waitForURL(/stream\.html\?src=found/, { timeout: 10_000 }),
           page.click("#form button"),
         ]);
-        await page.waitForFunction(
-          () => {
-            const v = document.querySelector("video-stream video") as HTMLVideoElement | null;
-            return !!v && v.currentTime > 0.5;
-          },
-          undefined,
-          { timeout: 20_000, polling: 100 },
-        );
+        await waitForPlayerPlaying(page);
       } finally {
         await browser.close();
       }

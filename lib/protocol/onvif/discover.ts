@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { abortableSleep } from "../../core/abortable_sleep.ts";
 import { multicastBind, type MulticastSocket } from "../../runtime/multicast.ts";
 import { networkInterfaces } from "../../runtime/interfaces.ts";
 import {
@@ -130,13 +131,13 @@ export async function discoverOnvif(options: DiscoverOptions = {}): Promise<Disc
     for (const { socket } of sockets) {
       for (const probe of probes) socket.send(probe, WS_DISCOVERY_PORT, WS_DISCOVERY_GROUP);
     }
-    await wait(repeatMs, options.signal);
+    await abortableSleep(repeatMs, options.signal);
     if (!options.signal?.aborted) {
       for (const { socket } of sockets) {
         for (const probe of probes) socket.send(probe, WS_DISCOVERY_PORT, WS_DISCOVERY_GROUP);
       }
     }
-    await wait(timeoutMs - repeatMs, options.signal);
+    await abortableSleep(timeoutMs - repeatMs, options.signal);
   } finally {
     for (const { socket } of sockets) socket.close();
   }
@@ -177,17 +178,4 @@ function scopeValue(scopes: readonly string[], key: string): string | undefined 
   } catch {
     return scope.slice(prefix.length);
   }
-}
-
-function wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }
