@@ -1,6 +1,6 @@
 /**
  * The `strom` command line: `strom serve`, `strom config check`, `strom probe`, `strom snapshot`,
- * `strom record`, `strom relay`, `strom transcode`.
+ * `strom record`, `strom relay`, `strom transcode`, `strom discover`, `strom token`, `strom passwd`.
  *
  * Run with `node cli/bin.mjs`, `deno run -A cli/main.ts` or `bun cli/main.ts`.
  *
@@ -12,6 +12,7 @@ import { commandLineArgs, exitProcess, isMainModule, writeStderr } from "../lib/
 import { registerBuiltinSources } from "../server/sources.ts";
 import { VERSION } from "../server/version.ts";
 import { configCommand } from "./config_check.ts";
+import { discoverCommand } from "./discover.ts";
 import { CliError, formatCliError } from "./errors.ts";
 import { probeCommand } from "./probe.ts";
 import { recordCommand } from "./record.ts";
@@ -71,6 +72,7 @@ export function buildProgram(): Command {
   program.addCommand(recordCommand());
   program.addCommand(transcodeCommand());
   program.addCommand(snapshotCommand());
+  program.addCommand(discoverCommand());
   program.addCommand(configCommand());
   program.addCommand(tokenCommand());
   program.addCommand(passwdCommand());

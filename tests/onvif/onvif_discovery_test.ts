@@ -256,6 +256,50 @@ describe.skipIf(!netnsOk)("WS-Discovery on a LAN of its own (network namespace)"
     expect(match.xaddrs).toEqual([deviceUrl()]);
     expect(match.types).toContainEqual({ namespace: NETWORK_WSDL, local: "NetworkVideoTransmitter" });
   }, 15_000);
+  it("strom discover prints it, and with a login every profile as a source", async () => {
+    const [cmd, args] = stromCommand();
+    const plain = await runText(cmd, [...args, "discover", "-i", ns.hostLink, "--timeout", "1.5"], {
+      timeoutMs: 30_000,
+      label: "strom discover",
+    });
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toBe(`onvif://user:pass@${ns.address}:1984  (strom)\n`);
+    const json = await runText(cmd, [
+      ...args,
+      "discover",
+      "-i",
+      ns.hostLink,
+      "--timeout",
+      "1.5",
+      "-u",
+      "admin",
+      "-p",
+      "pw",
+      "--json",
+    ], {
+      timeoutMs: 30_000,
+      label: "strom discover --json",
+    });
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual([expect.objectContaining({
+      url: `onvif://admin:pw@${ns.address}:1984`,
+      name: "strom",
+      xaddrs: [deviceUrl()],
+      profiles: [{
+        url: `onvif://admin:pw@${ns.address}:1984?subtype=cam`,
+        name: "cam",
+        info: expect.stringMatching(/^H264/),
+      }],
+    })]);
+    // An interface without IPv4 (or none of that name): a one-line error and exit 1.
+    const bad = await runText(cmd, [...args, "discover", "-i", "no-such-if0"], {
+      timeoutMs: 30_000,
+      label: "strom discover -i",
+    });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("No IPv4 address on the interface(s) no-such-if0");
+  }, 60_000);
+
   it("strom says Bye on the LAN when it stops", async () => {
     const endpoint = announcements[0]!.match.endpoint;
     device.kill("SIGTERM");
