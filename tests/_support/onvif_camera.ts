@@ -20,6 +20,8 @@ export interface TestCamera {
   requests: string[];
   /** What GetStreamUri answers for a profile token (default: the RTSP server's /main or /sub). */
   uriFor: (token: string) => string;
+  /** The media service address GetCapabilities reports (default: this camera's own /onvif/media_service). */
+  mediaXAddr: (port: number) => string;
   close(): Promise<void>;
 }
 
@@ -48,6 +50,7 @@ export async function startTestCamera(rtspPort: number, user: string, password: 
   const camera: Partial<TestCamera> = {
     requests,
     uriFor: (token) => `rtsp://127.0.0.1:${rtspPort}/${token}`,
+    mediaXAddr: (port) => `http://127.0.0.1:${port}/onvif/media_service`,
   };
   const server: Server = createServer((req, res) => {
     let body = "";
@@ -72,7 +75,7 @@ export async function startTestCamera(rtspPort: number, user: string, password: 
         return send(
           200,
           answer(
-            `<tds:GetCapabilitiesResponse><tds:Capabilities><tt:Media><tt:XAddr>http://127.0.0.1:${port}/onvif/media_service` +
+            `<tds:GetCapabilitiesResponse><tds:Capabilities><tt:Media><tt:XAddr>${camera.mediaXAddr!(port)}` +
               `</tt:XAddr></tt:Media></tds:Capabilities></tds:GetCapabilitiesResponse>`,
           ),
         );

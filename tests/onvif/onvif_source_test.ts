@@ -39,6 +39,26 @@ describe("onvif:// source", () => {
     ]);
   });
 
+  it("a camera that names its media service by another address (NAT, port forward) is asked where it was reached", async () => {
+    // The camera knows itself as "localhost" on a port nothing listens on; strom reached it at
+    // 127.0.0.1:<port>: the media service's path is asked there, and the stream still resolves.
+    const elsewhere = await freePort();
+    camera.mediaXAddr = () => `http://localhost:${elsewhere}/onvif/media_service`;
+    try {
+      const before = camera.requests.length;
+      expect(await resolveOnvifUrl(onvif("?subtype=sub"), { timeoutMs: 3000 })).toBe(
+        `rtsp://admin:s3cret%26more@127.0.0.1:${rtspPort()}/sub`,
+      );
+      expect(camera.requests.slice(before)).toEqual([
+        "/onvif/device_service GetCapabilities",
+        "/onvif/media_service GetProfiles",
+        "/onvif/media_service GetStreamUri",
+      ]);
+    } finally {
+      camera.mediaXAddr = (port) => `http://127.0.0.1:${port}/onvif/media_service`;
+    }
+  });
+
   it("says what is wrong: password, profile, address, and a URI that is not RTSP", async () => {
     const error = async (p: Promise<unknown>) => {
       const e = await p.then(() => undefined, (e) => e);

@@ -57,7 +57,13 @@ export class OnvifClient {
     readonly timeoutMs = ONVIF_TIMEOUT_MS,
   ) {}
 
-  /** The media service's address (from `GetCapabilities`; the device address if it names none). */
+  /**
+   * The media service's address (from `GetCapabilities`; the device address if it names none). A
+   * camera reports the address it knows itself by, which is not the one strom reached it at behind
+   * NAT, a port forward or a second interface: when the host differs from the device address's,
+   * the service's path is used on the device address's host and port (as go2rtc does), so strom
+   * never sends its login to a host the camera names.
+   */
   async mediaUrl(): Promise<string> {
     if (this.#mediaUrl) return this.#mediaUrl;
     const xml = await this.#call(
@@ -66,7 +72,7 @@ export class OnvifClient {
       `<GetCapabilities xmlns="${NS.device}"><Category>Media</Category></GetCapabilities>`,
     );
     const media = findElements(xml, "Media")[0];
-    this.#mediaUrl = (media && elementText(media.inner, "XAddr")) || this.deviceUrl;
+    this.#mediaUrl = serviceOnDeviceHost((media && elementText(media.inner, "XAddr")) || "", this.deviceUrl);
     return this.#mediaUrl;
   }
 
@@ -147,4 +153,28 @@ export class OnvifClient {
     }
     return xml;
   }
+}
+
+/**
+ * `xaddr` as reachable: as it is when its host is the device address's, else its path (and query)
+ * on the device address's origin; the device address when `xaddr` is empty or not a URL.
+ *
+ * @example
+ * ```ts
+ * serviceOnDeviceHost("http://192.168.1.64/onvif/Media", "http://cam.example.com:8080/onvif/device_service");
+ * // "http://cam.example.com:8080/onvif/Media"
+ * ```
+ */
+export function serviceOnDeviceHost(xaddr: string, deviceUrl: string): string {
+  let service: URL;
+  let device: URL;
+  try {
+    service = new URL(xaddr);
+    device = new URL(deviceUrl);
+  } catch {
+    return deviceUrl;
+  }
+  if (service.protocol !== "http:" && service.protocol !== "https:") return deviceUrl;
+  if (service.hostname.toLowerCase() === device.hostname.toLowerCase()) return service.href;
+  return `${device.origin}${service.pathname}${service.search}`;
 }
