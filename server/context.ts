@@ -69,4 +69,9 @@ export interface AppContext {
    * Without it `/api/restart` and `/api/exit` answer 501.
    */
   requestStop?: (request: StopRequest) => void;
+  /**
+   * Loads the config sources again as a restart would, and throws (a `ConfigError` naming the file,
+   * line and key) when they would not start. `/api/restart` asks before stopping anything.
+   */
+  checkRestart?: () => Promise<void>;
 }

@@ -39,6 +39,7 @@ const STATUS_BY_NAME: Record<string, number> = {
   CodecMismatchError: 415,
   UnknownSchemeError: 400,
   ConfigError: 400,
+  PasswordHashError: 400,
   SyntaxError: 400,
   SdpError: 400,
   SourceError: 502,

@@ -118,6 +118,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     lifecycle: { ready: false, stopping: false },
     limits: new ConnectionLimits(config.limits ?? {}, log),
     requestStop: (request) => requestStop(request),
+    checkRestart: async () => {
+      const next = await loadServerConfig(options.configSources ?? []);
+      // What the start checks before listening: the accounts (a bad password_hash names its key).
+      new AccountStore(next.config);
+    },
   };
   const lifecycle = ctx.lifecycle!;
   const limits = config.limits;

@@ -1,5 +1,7 @@
 /**
- * go2rtc's `POST /api/restart` and `POST /api/exit?code=N`. Restart stops the server as SIGTERM
+ * go2rtc's `POST /api/restart` and `POST /api/exit?code=N`. Restart first loads the config files
+ * again and answers 400 naming the file, line and key when they would not start (the server runs
+ * on); otherwise it stops the server as SIGTERM
  * does (viewers are closed, recordings finish their segment) and starts it again from the config
  * files, so everything a saved config changed takes effect (go2rtc's config page saves with
  * `POST /api/config`, then restarts). Exit stops it and ends the process with `code` (default 0),
@@ -35,7 +37,10 @@ export function restartRoutes(app: Hono, ctx: AppContext): void {
     ctx.requestStop(request);
   };
 
-  app.post("/api/restart", (c) => {
+  app.post("/api/restart", async (c) => {
+    // A config file edited by hand that no longer loads would end the process at the restart,
+    // with the web UI that could fix it: refuse, naming what is wrong, and keep running.
+    await ctx.checkRestart?.();
     stop({ restart: true, code: 0 });
     return c.json({ restarting: true });
   });

@@ -50,6 +50,20 @@ describe("POST /api/restart and /api/exit", () => {
         expect(await res.text()).toContain("0 to 125");
       }
 
+      // The file edited by hand into something that would not start: the restart is refused,
+      // naming the file, line and key, and the server runs on; mended, it restarts.
+      writeFileSync(file, text.replace(/^streams:$/m, "streams:\n  bad: 42: x"));
+      const refused = await fetch(`${api}/api/restart`, { method: "POST" });
+      expect(refused.status).toBe(400);
+      expect((await refused.json()).message).toContain(`${file}:`);
+      writeFileSync(file, text.replace("api: {", 'api: { auth: { users: { v: { password_hash: "not-bcrypt" } } },'));
+      const badHash = await fetch(`${api}/api/restart`, { method: "POST" });
+      expect(badHash.status).toBe(400);
+      expect((await badHash.json()).message).toContain("password_hash");
+      expect(servers).toHaveLength(1);
+      expect((await fetch(`${api}/api/streams`)).status).toBe(200);
+      writeFileSync(file, text);
+
       const res = await fetch(`${api}/api/restart`, { method: "POST" });
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ restarting: true });
