@@ -17,6 +17,12 @@ import type { Module } from "./types.ts";
 export const ONVIF_DEVICE_MODEL = "strom";
 
 /**
+ * The endpoints this process answers WS-Discovery for, so its own search (`GET /api/onvif`) does
+ * not list it as a camera: multicast loops back to the sender's host.
+ */
+export const localOnvifEndpoints: Set<string> = new Set();
+
+/**
  * Starts WS-Discovery when `onvif.discovery` is on.
  *
  * @example
@@ -70,6 +76,7 @@ export const onvifModule: Module = {
             interfaces: config.interfaces?.length ? config.interfaces : undefined,
             log,
           });
+          localOnvifEndpoints.add(endpoint);
           log.info("answering WS-Discovery probes", {
             interfaces: responder.interfaces.map((a) => `${a.name} (${a.address})`),
             endpoint,
@@ -79,7 +86,9 @@ export const onvifModule: Module = {
         }
       },
       async close() {
-        await responder?.close();
+        if (!responder) return;
+        localOnvifEndpoints.delete(responder.endpoint);
+        await responder.close();
       },
     };
   },

@@ -18,6 +18,7 @@ import {
   resolveOnvifProfiles,
 } from "../../lib/protocol/onvif/mod.ts";
 import { ApiError } from "../errors.ts";
+import { localOnvifEndpoints } from "../modules/onvif.ts";
 
 /**
  * Registers `GET /api/onvif`.
@@ -40,6 +41,7 @@ export function onvifRoutes(app: Hono): void {
       }
       const sources = [];
       for (const d of devices) {
+        if (localOnvifEndpoints.has(d.endpoint)) continue; // this strom itself (onvif.discovery)
         const url = onvifSourceUrl(d);
         if (!url) continue;
         const info = [d.name, d.hardware && d.hardware !== d.name ? d.hardware : ""].filter(Boolean).join(" ");

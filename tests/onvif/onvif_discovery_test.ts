@@ -163,13 +163,16 @@ describe.skipIf(!netnsOk)("WS-Discovery on a LAN of its own (network namespace)"
   );
 
   it(
-    "GET /api/onvif on another strom on the LAN lists it as go2rtc does; that strom does not answer itself",
+    "GET /api/onvif on another strom on the LAN lists it as go2rtc does; neither lists itself",
     async () => {
       const res = await fetch(`http://${ns.address}:1985/api/onvif`, { signal: AbortSignal.timeout(15_000) });
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({
         sources: [{ name: `${ns.address}:1984`, url: `onvif://user:pass@${ns.address}:1984`, info: "strom" }],
       });
+      // The device's own search hears its own answer (multicast loops back) but does not list itself.
+      const self = await fetch(`http://${ns.address}:1984/api/onvif`, { signal: AbortSignal.timeout(15_000) });
+      expect(await self.json()).toEqual({ sources: [] });
     },
     20_000,
   );

@@ -3,8 +3,8 @@
  * ones named) and answers each ONVIF `Probe` with a unicast `ProbeMatches` naming the device's
  * service address on the interface the prober shares a subnet with (every interface's when it
  * shares none); multicasts a `Hello` out of each interface when it starts and a `Bye` when it
- * stops, for clients that listen instead of probing. NVRs that add cameras by searching the LAN (Hikvision, Synology, Blue Iris, ONVIF
- * Device Manager) find the device this way.
+ * stops, for clients that listen instead of probing. NVRs that add cameras by searching the LAN
+ * (Hikvision, Synology, Blue Iris, ONVIF Device Manager) find the device this way.
  *
  * Bounded: a datagram larger than {@link MAX_PROBE_BYTES} is ignored, answers wait a random
  * 0-{@link MAX_REPLY_DELAY_MS} ms (WS-Discovery's APP_MAX_DELAY, so many devices do not answer at
@@ -72,6 +72,8 @@ export interface DiscoveryResponderOptions {
 export class OnvifDiscoveryResponder {
   /** The interfaces it listens on (name and address). */
   readonly interfaces: readonly InterfaceAddress[];
+  /** The endpoint address it answers with. */
+  readonly endpoint: string;
   readonly #socket: MulticastSocket;
   /** One socket per interface for multicasting Hello and Bye out of it. */
   readonly #announcers: Array<{ socket: MulticastSocket; address: string }>;
@@ -95,6 +97,7 @@ export class OnvifDiscoveryResponder {
     this.#socket = socket;
     this.#announcers = announcers;
     this.interfaces = interfaces;
+    this.endpoint = options.endpoint;
     this.#options = options;
     this.#log = options.log ?? silentLogger;
     socket.onMessage = (data, from) => this.#onDatagram(data, from);
