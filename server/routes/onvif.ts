@@ -36,7 +36,9 @@ export function onvifRoutes(app: Hono): void {
       try {
         devices = await discoverOnvif();
       } catch (error) {
-        if (error instanceof OnvifDiscoveryError) throw new ApiError(500, error.message, "OnvifDiscoveryError");
+        if (error instanceof OnvifDiscoveryError) {
+          throw new ApiError(500, error.message, "OnvifDiscoveryError");
+        }
         throw error;
       }
       const sources = [];
@@ -44,7 +46,9 @@ export function onvifRoutes(app: Hono): void {
         if (localOnvifEndpoints.has(d.endpoint)) continue; // this strom itself (onvif.discovery)
         const url = onvifSourceUrl(d);
         if (!url) continue;
-        const info = [d.name, d.hardware && d.hardware !== d.name ? d.hardware : ""].filter(Boolean).join(" ");
+        const info = [d.name, d.hardware && d.hardware !== d.name ? d.hardware : ""].filter(Boolean).join(
+          " ",
+        );
         sources.push({ name: new URL(url.replace(/^onvif:/, "http:")).host, url, ...(info ? { info } : {}) });
       }
       return c.json({ sources });

@@ -171,7 +171,9 @@ describe.skipIf(!netnsOk)("WS-Discovery on a LAN of its own (network namespace)"
         sources: [{ name: `${ns.address}:1984`, url: `onvif://user:pass@${ns.address}:1984`, info: "strom" }],
       });
       // The device's own search hears its own answer (multicast loops back) but does not list itself.
-      const self = await fetch(`http://${ns.address}:1984/api/onvif`, { signal: AbortSignal.timeout(15_000) });
+      const self = await fetch(`http://${ns.address}:1984/api/onvif`, {
+        signal: AbortSignal.timeout(15_000),
+      });
       expect(await self.json()).toEqual({ sources: [] });
     },
     20_000,
