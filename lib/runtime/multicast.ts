@@ -8,7 +8,8 @@
  * @module
  */
 import type * as dgram from "node:dgram";
-import { bindDgram, DgramSocket, type UdpSocket } from "./udp.ts";
+import { bindDgram, DgramSocket } from "./_dgram.ts";
+import type { UdpSocket } from "./udp.ts";
 
 /** A bound multicast-capable UDP socket. */
 export interface MulticastSocket extends UdpSocket {
