@@ -23,6 +23,15 @@ const DISCOVERY_TO = "urn:schemas-xmlsoap-org:ws:2005:04:discovery";
 /**
  * WS-Discovery cannot run: no interface to probe from or listen on, or the system refused the
  * socket. `interfaces` lists what was tried (`name (address): reason`) or what exists.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await discoverOnvif({ interfaces: ["eth9"] });
+ * } catch (e) {
+ *   if (e instanceof OnvifDiscoveryError) console.error(e.message, e.interfaces);
+ * }
+ * ```
  */
 export class OnvifDiscoveryError extends Error {
   override name = "OnvifDiscoveryError";
