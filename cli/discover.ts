@@ -8,12 +8,14 @@
  */
 import { Command, Option } from "commander";
 import {
+  deviceLabels,
   type DiscoveredDevice,
   discoverOnvif,
   OnvifDiscoveryError,
   OnvifError,
-  type OnvifProfile,
   onvifSourceUrl,
+  profileSourceUrl,
+  profileVideo,
   resolveOnvifProfiles,
 } from "../lib/protocol/onvif/mod.ts";
 import { writeStdout } from "../lib/runtime/host.ts";
@@ -110,9 +112,9 @@ Examples:
           try {
             const { profiles, base } = await resolveOnvifProfiles(url);
             report.profiles = profiles.map((p) => ({
-              url: `${base}?subtype=${encodeURIComponent(p.token)}`,
+              url: profileSourceUrl(base, p),
               name: p.name || p.token,
-              info: profileInfo(p),
+              info: profileVideo(p),
             }));
           } catch (error) {
             if (!(error instanceof OnvifError)) throw error;
@@ -134,9 +136,7 @@ Examples:
         return;
       }
       for (const r of reports) {
-        const about = [r.name, r.hardware && r.hardware !== r.name ? r.hardware : ""].filter(Boolean).join(
-          ", ",
-        );
+        const about = deviceLabels(r).join(", ");
         writeStdout(`${r.url}${about ? `  (${about})` : ""}\n`);
         for (const p of r.profiles ?? []) writeStdout(`  ${p.url}  ${p.name}${p.info ? ` ${p.info}` : ""}\n`);
         if (r.error) writeStdout(`  ${r.error}\n`);
@@ -149,8 +149,4 @@ function withCredentials(placeholder: string, user: string, password: string): s
     "//user:pass@",
     `//${encodeURIComponent(user)}:${encodeURIComponent(password)}@`,
   );
-}
-
-function profileInfo(p: OnvifProfile): string {
-  return [p.encoding, p.width && p.height ? `${p.width}x${p.height}` : ""].filter(Boolean).join(" ");
 }

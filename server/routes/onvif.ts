@@ -10,11 +10,14 @@
  */
 import type { Hono } from "hono";
 import {
+  deviceLabels,
   type DiscoveredDevice,
   discoverOnvif,
   OnvifDiscoveryError,
   OnvifError,
   onvifSourceUrl,
+  profileSourceUrl,
+  profileVideo,
   resolveOnvifProfiles,
 } from "../../lib/protocol/onvif/mod.ts";
 import { ApiError } from "../errors.ts";
@@ -46,9 +49,7 @@ export function onvifRoutes(app: Hono): void {
         if (localOnvifEndpoints.has(d.endpoint)) continue; // this strom itself (onvif.discovery)
         const url = onvifSourceUrl(d);
         if (!url) continue;
-        const info = [d.name, d.hardware && d.hardware !== d.name ? d.hardware : ""].filter(Boolean).join(
-          " ",
-        );
+        const info = deviceLabels(d).join(" ");
         sources.push({ name: new URL(url.replace(/^onvif:/, "http:")).host, url, ...(info ? { info } : {}) });
       }
       return c.json({ sources });
@@ -65,8 +66,8 @@ export function onvifRoutes(app: Hono): void {
       return c.json({
         sources: profiles.map((p, i) => ({
           name: `${p.name || p.token} (profile ${i})`,
-          url: `${base}?subtype=${encodeURIComponent(p.token)}`,
-          info: [p.encoding, p.width && p.height ? `${p.width}x${p.height}` : ""].filter(Boolean).join(" "),
+          url: profileSourceUrl(base, p),
+          info: profileVideo(p),
         })),
       });
     } catch (error) {

@@ -169,6 +169,18 @@ export function onvifSourceUrl(device: Pick<DiscoveredDevice, "xaddrs">): string
   return undefined;
 }
 
+/**
+ * What a device says it is: its name scope, and its hardware scope when that differs.
+ *
+ * @example
+ * ```ts
+ * deviceLabels({ name: "Front door", hardware: "IPC-K42" }); // ["Front door", "IPC-K42"]
+ * ```
+ */
+export function deviceLabels(d: Pick<DiscoveredDevice, "name" | "hardware">): string[] {
+  return [d.name ?? "", d.hardware && d.hardware !== d.name ? d.hardware : ""].filter(Boolean);
+}
+
 function scopeValue(scopes: readonly string[], key: string): string | undefined {
   const prefix = `onvif://www.onvif.org/${key}/`;
   const scope = scopes.find((s) => s.toLowerCase().startsWith(prefix));

@@ -6,7 +6,14 @@
  * @module
  */
 export { ONVIF_TIMEOUT_MS, OnvifClient, OnvifError, type OnvifProfile } from "./client.ts";
-export { DEFAULT_DEVICE_PATH, registerOnvifSource, resolveOnvifProfiles, resolveOnvifUrl } from "./source.ts";
+export {
+  DEFAULT_DEVICE_PATH,
+  profileSourceUrl,
+  profileVideo,
+  registerOnvifSource,
+  resolveOnvifProfiles,
+  resolveOnvifUrl,
+} from "./source.ts";
 export { NonceCache, type NonceCacheOptions } from "./nonce_cache.ts";
 export {
   answerOnvif,
@@ -21,7 +28,14 @@ export {
   type UsernameToken,
   verifyUsernameToken,
 } from "./server.ts";
-export { DISCOVERY_TIMEOUT_MS, type DiscoveredDevice, type DiscoverOptions, discoverOnvif, onvifSourceUrl } from "./discover.ts";
+export {
+  deviceLabels,
+  type DiscoveredDevice,
+  discoverOnvif,
+  type DiscoverOptions,
+  DISCOVERY_TIMEOUT_MS,
+  onvifSourceUrl,
+} from "./discover.ts";
 export { type DiscoveryResponderOptions, OnvifDiscoveryResponder } from "./discovery_responder.ts";
 export {
   type AnnouncementOptions,

@@ -17,8 +17,34 @@ import { OnvifClient, OnvifError, type OnvifProfile } from "./client.ts";
 export const DEFAULT_DEVICE_PATH = "/onvif/device_service";
 
 function describe(p: OnvifProfile, i: number): string {
-  const video = p.encoding ? ` ${p.encoding}${p.width && p.height ? ` ${p.width}x${p.height}` : ""}` : "";
+  const video = p.encoding ? ` ${profileVideo(p)}` : "";
   return `${i}: ${p.token}${p.name && p.name !== p.token ? ` "${p.name}"` : ""}${video}`;
+}
+
+/**
+ * A profile's video as the API, the CLI and errors show it: encoding and size, what the camera
+ * says of them.
+ *
+ * @example
+ * ```ts
+ * profileVideo({ token: "main", name: "mainStream", encoding: "H264", width: 1280, height: 720 }); // "H264 1280x720"
+ * ```
+ */
+export function profileVideo(p: OnvifProfile): string {
+  return [p.encoding, p.width && p.height ? `${p.width}x${p.height}` : ""].filter(Boolean).join(" ");
+}
+
+/**
+ * The `onvif://` source of one profile of the camera at `base` (an `onvif://` URL without query,
+ * as {@link resolveOnvifProfiles} returns it).
+ *
+ * @example
+ * ```ts
+ * profileSourceUrl("onvif://admin:pw@10.0.0.5", { token: "sub 1", name: "" }); // "onvif://admin:pw@10.0.0.5?subtype=sub%201"
+ * ```
+ */
+export function profileSourceUrl(base: string, p: OnvifProfile): string {
+  return `${base}?subtype=${encodeURIComponent(p.token)}`;
 }
 
 // Parses an onvif:// URL and reads the camera's profiles (at least one, or OnvifError).

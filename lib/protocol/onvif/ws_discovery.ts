@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { elementText, findElements, xmlEscape } from "./soap.ts";
+import { elementText, findElements, startTags, xmlEscape } from "./soap.ts";
 
 /** The WS-Discovery multicast group (IPv4) and port. */
 export const WS_DISCOVERY_GROUP = "239.255.255.250";
@@ -99,10 +99,7 @@ export function buildProbe(
   messageId: string,
   types: readonly QualifiedType[] = [ONVIF_DEVICE_TYPES[0]],
 ): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>` +
-    `<s:Envelope xmlns:s="${NS_SOAP}" xmlns:a="${NS_ADDRESSING}" xmlns:d="${NS_DISCOVERY}"${
-      typeNamespaces(types)
-    }>` +
+  return envelopeStart(types) +
     `<s:Header><a:Action s:mustUnderstand="1">${NS_DISCOVERY}/Probe</a:Action>` +
     `<a:MessageID>${xmlEscape(messageId)}</a:MessageID>` +
     `<a:ReplyTo><a:Address>${ANONYMOUS}</a:Address></a:ReplyTo>` +
@@ -132,22 +129,15 @@ export interface ProbeMatchesOptions {
  * ```
  */
 export function buildProbeMatches(o: ProbeMatchesOptions): string {
-  const m = o.match;
-  return `<?xml version="1.0" encoding="UTF-8"?>` +
-    `<s:Envelope xmlns:s="${NS_SOAP}" xmlns:a="${NS_ADDRESSING}" xmlns:d="${NS_DISCOVERY}"${
-      typeNamespaces(m.types)
-    }>` +
+  return envelopeStart(o.match.types) +
     `<s:Header><a:MessageID>${xmlEscape(o.messageId ?? newMessageId())}</a:MessageID>` +
     `<a:RelatesTo>${xmlEscape(o.relatesTo)}</a:RelatesTo>` +
     `<a:To s:mustUnderstand="1">${ANONYMOUS}</a:To>` +
     `<a:Action s:mustUnderstand="1">${NS_DISCOVERY}/ProbeMatches</a:Action>` +
-    `<d:AppSequence s:mustUnderstand="true" InstanceId="${o.instanceId}" MessageNumber="${o.messageNumber}"/>` +
+    appSequence(o) +
     `</s:Header><s:Body><d:ProbeMatches><d:ProbeMatch>` +
-    `<a:EndpointReference><a:Address>${xmlEscape(m.endpoint)}</a:Address></a:EndpointReference>` +
-    `<d:Types>${typeList(m.types)}</d:Types>` +
-    `<d:Scopes>${m.scopes.map(xmlEscape).join(" ")}</d:Scopes>` +
-    `<d:XAddrs>${m.xaddrs.map(xmlEscape).join(" ")}</d:XAddrs>` +
-    `<d:MetadataVersion>${m.metadataVersion}</d:MetadataVersion>` +
+    endpointReference(o.match) +
+    deviceDetails(o.match) +
     `</d:ProbeMatch></d:ProbeMatches></s:Body></s:Envelope>`;
 }
 
@@ -172,22 +162,14 @@ export interface AnnouncementOptions {
  * ```
  */
 export function buildAnnouncement(o: AnnouncementOptions): string {
-  const m = o.match;
-  const details = o.action === "Bye" ? "" : `<d:Types>${typeList(m.types)}</d:Types>` +
-    `<d:Scopes>${m.scopes.map(xmlEscape).join(" ")}</d:Scopes>` +
-    `<d:XAddrs>${m.xaddrs.map(xmlEscape).join(" ")}</d:XAddrs>` +
-    `<d:MetadataVersion>${m.metadataVersion}</d:MetadataVersion>`;
-  return `<?xml version="1.0" encoding="UTF-8"?>` +
-    `<s:Envelope xmlns:s="${NS_SOAP}" xmlns:a="${NS_ADDRESSING}" xmlns:d="${NS_DISCOVERY}"${
-      typeNamespaces(m.types)
-    }>` +
+  return envelopeStart(o.match.types) +
     `<s:Header><a:Action s:mustUnderstand="1">${NS_DISCOVERY}/${o.action}</a:Action>` +
     `<a:MessageID>${xmlEscape(o.messageId ?? newMessageId())}</a:MessageID>` +
     `<a:To s:mustUnderstand="1">${DISCOVERY_TO}</a:To>` +
-    `<d:AppSequence s:mustUnderstand="true" InstanceId="${o.instanceId}" MessageNumber="${o.messageNumber}"/>` +
+    appSequence(o) +
     `</s:Header><s:Body><d:${o.action}>` +
-    `<a:EndpointReference><a:Address>${xmlEscape(m.endpoint)}</a:Address></a:EndpointReference>` +
-    details +
+    endpointReference(o.match) +
+    (o.action === "Bye" ? "" : deviceDetails(o.match)) +
     `</d:${o.action}></s:Body></s:Envelope>`;
 }
 
@@ -203,17 +185,7 @@ export function readAnnouncement(xml: string): { action: "Hello" | "Bye"; match:
   const action = discoveryAction(xml);
   if (action !== "Hello" && action !== "Bye") return undefined;
   const body = findElements(xml, action)[0];
-  if (!body) return undefined;
-  return {
-    action,
-    match: {
-      endpoint: elementText(body.inner, "Address") ?? "",
-      types: readTypes(xml, elementText(body.inner, "Types") ?? ""),
-      scopes: splitList(elementText(body.inner, "Scopes") ?? ""),
-      xaddrs: splitList(elementText(body.inner, "XAddrs") ?? ""),
-      metadataVersion: Number(elementText(body.inner, "MetadataVersion") ?? 0) || 0,
-    },
-  };
+  return body ? { action, match: readDevice(xml, body.inner) } : undefined;
 }
 
 /**
@@ -229,7 +201,7 @@ export function discoveryAction(xml: string): string | undefined {
   const action = elementText(xml, "Action");
   if (action) return action.slice(action.lastIndexOf("/") + 1);
   const body = findElements(xml, "Body")[0];
-  return body ? /<(?:[\w.-]+:)?([\w.-]+)/.exec(body.inner)?.[1] : undefined;
+  return body ? startTags(body.inner).next().value?.local : undefined;
 }
 
 /**
@@ -268,16 +240,8 @@ export function readProbeMatches(xml: string): { relatesTo: string; matches: Pro
   if (discoveryAction(xml) !== "ProbeMatches") return undefined;
   const matches: ProbeMatch[] = [];
   for (const m of findElements(xml, "ProbeMatch")) {
-    const endpoint = elementText(m.inner, "Address") ?? "";
-    const xaddrs = splitList(elementText(m.inner, "XAddrs") ?? "");
-    if (!endpoint && xaddrs.length === 0) continue;
-    matches.push({
-      endpoint,
-      types: readTypes(xml, elementText(m.inner, "Types") ?? ""),
-      scopes: splitList(elementText(m.inner, "Scopes") ?? ""),
-      xaddrs,
-      metadataVersion: Number(elementText(m.inner, "MetadataVersion") ?? 0) || 0,
-    });
+    const match = readDevice(xml, m.inner);
+    if (match.endpoint || match.xaddrs.length > 0) matches.push(match);
   }
   return { relatesTo: elementText(xml, "RelatesTo") ?? "", matches };
 }
@@ -320,6 +284,42 @@ export function probeMatches(
     if (!has) return false;
   }
   return true;
+}
+
+// The XML declaration and Envelope start, with the namespaces of `types`.
+function envelopeStart(types: readonly QualifiedType[]): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>` +
+    `<s:Envelope xmlns:s="${NS_SOAP}" xmlns:a="${NS_ADDRESSING}" xmlns:d="${NS_DISCOVERY}"${
+      typeNamespaces(types)
+    }>`;
+}
+
+function appSequence(o: { instanceId: number; messageNumber: number }): string {
+  return `<d:AppSequence s:mustUnderstand="true" InstanceId="${o.instanceId}" MessageNumber="${o.messageNumber}"/>`;
+}
+
+function endpointReference(m: ProbeMatch): string {
+  return `<a:EndpointReference><a:Address>${xmlEscape(m.endpoint)}</a:Address></a:EndpointReference>`;
+}
+
+// A device's types, scopes, service addresses and metadata version, as ProbeMatch and Hello carry them.
+function deviceDetails(m: ProbeMatch): string {
+  return `<d:Types>${typeList(m.types)}</d:Types>` +
+    `<d:Scopes>${m.scopes.map(xmlEscape).join(" ")}</d:Scopes>` +
+    `<d:XAddrs>${m.xaddrs.map(xmlEscape).join(" ")}</d:XAddrs>` +
+    `<d:MetadataVersion>${m.metadataVersion}</d:MetadataVersion>`;
+}
+
+// A device from the inner XML of a ProbeMatch, Hello or Bye (`xml`, the whole message, declares the
+// types' prefixes); missing elements read as empty.
+function readDevice(xml: string, inner: string): ProbeMatch {
+  return {
+    endpoint: elementText(inner, "Address") ?? "",
+    types: readTypes(xml, elementText(inner, "Types") ?? ""),
+    scopes: splitList(elementText(inner, "Scopes") ?? ""),
+    xaddrs: splitList(elementText(inner, "XAddrs") ?? ""),
+    metadataVersion: Number(elementText(inner, "MetadataVersion") ?? 0) || 0,
+  };
 }
 
 function splitList(text: string): string[] {
