@@ -27,6 +27,8 @@ export function renderConfigDocs(): string {
   out += "is the one the API writes back to, keeping your comments. `${VAR}` and `${VAR:default}` are replaced\n";
   out += "from the `env:` section, then `$CREDENTIALS_DIRECTORY/VAR` (systemd credentials), then the environment.\n";
   out += "Unknown keys are warnings (with file:line and a did-you-mean); wrong types are errors naming file:line:col.\n";
+  out += "A file may hold at most 100,000 YAML tokens (about 6,000 streams) and 64 levels of nesting; past\n";
+  out += "either it is refused at the place it was reached, before it is parsed further.\n";
   out += "Keys marked **Not implemented yet** are accepted (so go2rtc files load) but have no effect; setting one\n";
   out += "gives a warning at load that names it.\n\n";
   out += "**Security.** Sources that run programs (`exec:`, `echo:`, `expr:`) or pass raw arguments to ffmpeg\n";

@@ -419,6 +419,11 @@ export const targets: FuzzTarget[] = [
       text(
         "api:\n  listen: \"127.0.0.1:1984\"\n  auth:\n    users:\n      v: {password: pw, streams: [cam*], role: viewer}\nrtsp:\n  listen: :8554\nstreams:\n  cam:\n    - rtsp://admin:pw@10.0.0.5/1#backchannel=0\n    - ffmpeg:cam#video=h264\nlog:\n  level: debug\n  rtsp: trace\n  rotation: {max_size: 10MB, max_files: 3}\nrecord:\n  streams: [cam]\n  segment: 60s\nenv:\n  A: b\n",
       ),
+      // Shapes that crashed the process (nesting into the stack limit) or took seconds (a map's
+      // keys each compared with all earlier ones) before server/config/yaml_parse.ts.
+      text("[".repeat(200_000)),
+      text("- ".repeat(100_000)),
+      text("streams:\n" + Array.from({ length: 18_000 }, (_, i) => ` c${i}:\n`).join("")),
     ],
     run(input) {
       return loadConfigText(latin1(input), runtimeIo, "fuzz.yaml").then(() => {}, (error) => {

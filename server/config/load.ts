@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { Pair, parseDocument, Scalar, YAMLMap } from "yaml";
+import { Pair, Scalar, YAMLMap } from "yaml";
 import type { Document, Node as YamlNode } from "yaml";
 import { DEFAULT_CONFIG_YAML } from "./default.ts";
 import { ConfigError, configWarning } from "./errors.ts";
@@ -27,6 +27,7 @@ import { createVariableResolver, substituteVariables } from "./substitute.ts";
 import type { StromConfig } from "./types.ts";
 import { validateDocument } from "./validate.ts";
 import type { Position } from "./validate.ts";
+import { parseYaml } from "./yaml_parse.ts";
 
 /**
  * File and environment access the loader needs (wired to `lib/runtime` by the server; tests inject
@@ -213,7 +214,7 @@ function isNotFound(e: unknown): boolean {
   return err?.code === "ENOENT" || err?.name === "NotFound" || err?.code === "NotFound";
 }
 
-const PARSE_OPTIONS = { prettyErrors: false, merge: true, uniqueKeys: true } as const;
+const PARSE_OPTIONS = { merge: true } as const;
 
 /** The `env:` section as written (before substitution), best effort: malformed text yields nothing here. */
 function rawEnvSection(p: Prepared): Record<string, string> {
@@ -222,7 +223,7 @@ function rawEnvSection(p: Prepared): Record<string, string> {
     if (p.keys?.length === 2 && p.keys[0] === "env") out[p.keys[1]] = p.text;
     return out;
   }
-  const doc = parseDocument(p.text, PARSE_OPTIONS);
+  const doc = parseYaml(p.text, PARSE_OPTIONS);
   if (doc.errors.length) return out;
   let env: unknown;
   try {
@@ -255,10 +256,10 @@ function parseAndValidate(
     return pos.line === 1 ? { line: 1, column: pos.column + shift } : pos;
   };
 
-  let doc = parseDocument(p.text, PARSE_OPTIONS);
+  let doc = parseYaml(p.text, PARSE_OPTIONS);
   if (doc.errors.length && p.kind === "dotted") {
     // `streams.cam=rtsp://x #y: z` is meant literally; go on with the raw string.
-    doc = parseDocument("", PARSE_OPTIONS);
+    doc = parseYaml("", PARSE_OPTIONS);
     doc.contents = new Scalar(p.text) as unknown as typeof doc.contents;
   }
   if (doc.errors.length) {

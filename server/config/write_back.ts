@@ -19,13 +19,13 @@ import {
   isScalar,
   isSeq,
   Pair,
-  parseDocument,
   Scalar,
   visit,
   YAMLMap,
 } from "yaml";
 import type { Node as YamlNode, ToStringOptions } from "yaml";
 import { ConfigError } from "./errors.ts";
+import { parseYaml } from "./yaml_parse.ts";
 
 /** A key path into the YAML document: map keys, or indexes into lists. */
 export type YamlPath = readonly (string | number)[];
@@ -127,16 +127,16 @@ function edit(
     candidate = undefined;
   }
   if (candidate !== undefined) {
-    const check = parseDocument(candidate, PARSE_OPTIONS);
+    const check = parseYaml(candidate, PARSE_OPTIONS);
     if (check.errors.length === 0 && JSON.stringify(check.toJS()) === expected) result = candidate;
   }
   return crlf ? result.replace(/\n/g, "\r\n") : result;
 }
 
-const PARSE_OPTIONS = { prettyErrors: false, merge: true } as const;
+const PARSE_OPTIONS = { merge: true } as const;
 
 function parse(text: string): Document {
-  const doc = parseDocument(text, PARSE_OPTIONS);
+  const doc = parseYaml(text, PARSE_OPTIONS);
   if (doc.errors.length) {
     const e = doc.errors[0];
     const before = text.slice(0, e.pos[0]);
@@ -429,7 +429,7 @@ function detectStyle(text: string): Style {
   if (/^( *)[^\s#-][^\n]*:[ \t]*(?:#[^\n]*)?\n\1- /m.test(text)) style.indentSeq = false;
   let doc: Document | undefined;
   try {
-    doc = parseDocument(text, PARSE_OPTIONS);
+    doc = parseYaml(text, PARSE_OPTIONS);
   } catch {
     return style;
   }

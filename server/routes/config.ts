@@ -18,8 +18,12 @@ import { runtimeIo } from "../load.ts";
 import { assertNetworkConfigChange, serverSourcePolicy } from "../source_policy.ts";
 import { checkStreamSchemes } from "../sources.ts";
 
-/** Largest config body accepted (a config is text typed by people; this only stops accidents). */
-export const MAX_CONFIG_BYTES = 1024 * 1024;
+/**
+ * Largest config body accepted: about 4,000 streams. A config is text typed by people; the YAML
+ * loader also refuses more than 100,000 tokens or 64 levels of nesting (server/config/yaml_parse.ts),
+ * so no body holds the event loop for more than about half a second.
+ */
+export const MAX_CONFIG_BYTES = 512 * 1024;
 
 /**
  * Registers `GET` and `POST /api/config`.

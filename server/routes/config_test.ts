@@ -28,6 +28,29 @@ describe("/api/config with a config file", () => {
     expect(readFileSync(t.path!, "utf8")).toBe(YAML);
   });
 
+  it("POST of deeply nested or huge YAML answers 400 naming the limit, and the server goes on", async () => {
+    // Before: 256 KiB of "[" (or "{", "- ") ran the YAML composer into the stack limit, where V8
+    // ended the whole process, and 256 KiB of short stream names took 8 s of the event loop.
+    let names = "streams:\n";
+    for (let i = 0; names.length < 200_000; i++) names += ` c${i}:\n`;
+    for (
+      const [body, reason] of [
+        ["[".repeat(262_144), "nested more than 64 levels"],
+        ["- ".repeat(20_000), "nested more than 64 levels"],
+        [names, "More than 100000 YAML tokens"],
+      ]
+    ) {
+      const res = await t.app.request("/api/config", { method: "POST", body });
+      expect(res.status).toBe(400);
+      const json = await res.json();
+      expect(json.error).toBe("ConfigError");
+      expect(json.message).toMatch(/:\d+:\d+: cannot parse YAML: /);
+      expect(json.message).toContain(reason);
+    }
+    expect(readFileSync(t.path!, "utf8")).toBe(YAML);
+    expect((await t.app.request("/api/config")).status).toBe(200);
+  });
+
   it("POST with a wrong type answers 400 naming the line", async () => {
     const res = await t.app.request("/api/config", { method: "POST", body: "api:\n  listen: [1, 2]\n" });
     expect(res.status).toBe(400);
