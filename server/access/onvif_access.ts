@@ -2,8 +2,8 @@
  * strom's ONVIF access check: the server's {@link AccountStore} for requests to its ONVIF device,
  * whose clients log in with a WS-Security UsernameToken inside the SOAP request (not HTTP auth).
  * A digest needs the account's plain `password`; a text token is checked as a Basic password
- * (bcrypt accounts too). A digest whose Nonce the same user already sent within the clock window
- * is a replay and refused (one {@link NonceCache} per server). Too many wrong passwords from one IP
+ * (bcrypt accounts too). A digest whose Nonce was already used within the clock window, under any
+ * account, is a replay and refused (one {@link NonceCache} per server). Too many wrong passwords from one IP
  * are refused for a while, as on every other protocol.
  *
  * @module

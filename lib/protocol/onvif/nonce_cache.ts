@@ -21,8 +21,9 @@ export interface NonceCacheOptions {
 }
 
 /**
- * The (user, nonce) pairs of digest tokens that already logged in. Record a token only after its
- * digest verified, so a wrong password cannot claim a nonce before the real user sends it.
+ * The nonces of digest tokens that already logged in, whatever the account (a token verifies under
+ * any account with the same password). Record a token only after its digest verified, so a wrong
+ * password cannot claim a nonce before the real user sends it.
  *
  * @example
  * ```ts
@@ -52,8 +53,8 @@ export class NonceCache {
   }
 
   /**
-   * Records a verified digest token's nonce: true when its user has not sent it within the
-   * window, else the reason (a replay). Text tokens carry the password itself and are not recorded.
+   * Records a verified digest token's nonce: true when no account has used it within the window,
+   * else the reason (a replay). Text tokens carry the password itself and are not recorded.
    */
   async record(token: UsernameToken): Promise<true | string> {
     if (token.type === "text") return true;
@@ -91,10 +92,13 @@ export class NonceCache {
 
 const UTF8 = new TextEncoder();
 
-// A fixed-size key for a token's user and nonce: SHA-256 of both, so an accepted token with a huge
-// Nonce cannot make an entry large. The nonce counts as its bytes, since the digest is made over
-// them (base64 spelled with white space or other padding bits is the same nonce). A token without a
-// Nonce is known by its Created.
+// A fixed-size key for a token: SHA-256 of its nonce, so an accepted token with a huge Nonce cannot
+// make an entry large. The user is not part of it: the digest covers the nonce, Created and password
+// but not the user name, so a captured token is just as valid under another account with the same
+// password, and must be refused there too. The nonce counts as its bytes, since the digest is made
+// over them (base64 spelled with white space or other padding bits is the same nonce). A token
+// without a Nonce is known by its Created and digest: two accounts logging in in the same second
+// then differ unless they share the password, when the token is theirs to replay anyway.
 async function keyOf(token: UsernameToken): Promise<string> {
   let nonce: Uint8Array;
   try {
@@ -102,9 +106,8 @@ async function keyOf(token: UsernameToken): Promise<string> {
   } catch {
     nonce = UTF8.encode(token.nonce);
   }
-  const input = concatBytes([
-    UTF8.encode(`${token.username.length}:${token.username}`),
-    nonce.length ? concatBytes([UTF8.encode("n"), nonce]) : UTF8.encode(`c${token.created}`),
-  ]);
+  const input = nonce.length
+    ? concatBytes([UTF8.encode("n"), nonce])
+    : UTF8.encode(`c${token.created.length}:${token.created}${token.password}`);
   return bytesToBase64(new Uint8Array(await crypto.subtle.digest("SHA-256", input)));
 }

@@ -15,15 +15,30 @@ function cache(maxEntries?: number): { nonces: NonceCache; clock: { now: number 
 }
 
 describe("NonceCache", () => {
-  it("refuses a nonce its user already sent, with the reason and the fix; other nonces and users pass", async () => {
+  it("refuses a nonce already used, with the reason and the fix; other nonces pass", async () => {
     const { nonces } = cache();
     expect(await nonces.record(digest("AAECAwQFBgcICQoLDA0ODw=="))).toBe(true);
     const replay = await nonces.record(digest("AAECAwQFBgcICQoLDA0ODw=="));
     expect(replay).toContain("the token was replayed (its Nonce was already used in the last 300 s)");
     expect(replay).toContain("the client must send a fresh Nonce and Created with every request");
     expect(await nonces.record(digest("EBESExQVFhcYGRobHB0eHw=="))).toBe(true);
-    expect(await nonces.record(digest("AAECAwQFBgcICQoLDA0ODw==", undefined, "guest"))).toBe(true);
-    expect(nonces.size).toBe(3);
+    expect(nonces.size).toBe(2);
+  });
+
+  it("refuses a token replayed under another account (the digest does not cover the user name)", async () => {
+    const { nonces } = cache();
+    expect(await nonces.record(digest("AAECAwQFBgcICQoLDA0ODw==", undefined, "admin"))).toBe(true);
+    expect(await nonces.record(digest("AAECAwQFBgcICQoLDA0ODw==", undefined, "guest"))).toContain(
+      "the token was replayed",
+    );
+    // Without a Nonce: the same Created and digest under another name is the same token...
+    expect(await nonces.record(digest("", "2026-12-06T10:00:05Z", "admin"))).toBe(true);
+    expect(await nonces.record(digest("", "2026-12-06T10:00:05Z", "guest"))).toContain(
+      "the token was replayed",
+    );
+    // ...while another account's own token of the same second (another password) passes.
+    const other: UsernameToken = { ...digest("", "2026-12-06T10:00:05Z", "guest"), password: "other-digest" };
+    expect(await nonces.record(other)).toBe(true);
   });
 
   it("knows a nonce by its bytes (white space, padding bits) and a nonce-less token by its Created", async () => {
