@@ -4,6 +4,7 @@
  * come back to the baseline taken before the churn.
  *
  *   node --import tsx scripts/soak/run.ts --minutes N [--runtime node|deno|bun] [--workers 2]
+ *     [--settle 45] [--webrtc-listen shared|per-session]
  *
  * The server runs `cli/main.ts serve` on the chosen runtime with the built-in `demo:` camera as
  * stream `cam`, push-only streams `push` (RTSP) and `push_rtmp`, RTSP and RTMP listeners and one viewer account
@@ -45,6 +46,9 @@ const { values: opts } = parseArgs({
     runtime: { type: "string", default: "node" },
     workers: { type: "string", default: "2" },
     settle: { type: "string", default: "45" },
+    // "shared": one ICE port for every WebRTC session, as `strom serve` runs by default (:8555);
+    // "per-session": `webrtc.listen: ""`, a UDP socket per session.
+    "webrtc-listen": { type: "string", default: "shared" },
   },
 });
 const minutes = Number(opts.minutes);
@@ -121,7 +125,7 @@ async function snapshot(pid: number, base: string, auth: string): Promise<Snapsh
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "strom-soak-"));
-  const [api, rtsp, rtmp] = [await freePort(), await freePort(), await freePort()];
+  const [api, rtsp, rtmp, ice] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const config = join(dir, "strom.yaml");
   writeFileSync(config, [
     `api:`,
@@ -130,7 +134,7 @@ async function main(): Promise<void> {
     `  auth: {max_failed_logins: 0, users: {${USER}: {password: ${PASS}, role: admin}}}`,
     `rtsp: {listen: "127.0.0.1:${rtsp}"}`,
     `rtmp: {listen: "127.0.0.1:${rtmp}"}`,
-    `webrtc: {listen: ""}`,
+    opts["webrtc-listen"] === "per-session" ? `webrtc: {listen: ""}` : `webrtc: {listen: "127.0.0.1:${ice}"}`,
     `metrics: {enabled: true}`,
     `limits: {connection_timeout: 5s}`,
     `log: {level: warn}`,
