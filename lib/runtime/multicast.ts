@@ -15,6 +15,8 @@ import type { UdpSocket } from "./udp.ts";
 export interface MulticastSocket extends UdpSocket {
   /** Joins `group` on the interface with IPv4 address `iface`; false when the system refused (it says why in `error`). */
   join(group: string, iface: string): { ok: true } | { ok: false; error: string };
+  /** Leaves `group` on the interface with IPv4 address `iface`; best effort (an interface that is gone left it already). */
+  leave(group: string, iface: string): void;
 }
 
 /** Options of {@link multicastBind}. */
@@ -43,6 +45,14 @@ class DgramMulticastSocket extends DgramSocket implements MulticastSocket {
       return { ok: true };
     } catch (error) {
       return { ok: false, error: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  leave(group: string, iface: string): void {
+    try {
+      this.#dgram.dropMembership(group, iface);
+    } catch {
+      // Gone with its interface or address.
     }
   }
 }

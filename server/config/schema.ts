@@ -401,6 +401,12 @@ export const configSchema: ObjectNode = section("strom config file.", {
           "every interface with an IPv4 address but loopback.",
         { default: [] },
       ),
+      rescan: duration(
+        "How often the interfaces are looked at again while discovery runs: one that appears or gets a new " +
+          "address later (DHCP, a VPN, a container network) is answered on and sent a Hello, one that is gone is " +
+          "dropped. 0 looks only at start.",
+        30,
+      ),
     },
   ),
   webrtc: section("WebRTC (browser playback, WHEP/WHIP, two-way audio).", {

@@ -156,6 +156,8 @@ export interface OnvifConfig {
   discovery: boolean;
   /** Interfaces to answer on; empty: every IPv4 interface but loopback. */
   interfaces: string[];
+  /** Seconds between looks at the interfaces for new and gone ones (default 30; 0: only at start). */
+  rescan: number;
 }
 
 /**

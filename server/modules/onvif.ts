@@ -74,6 +74,7 @@ export const onvifModule: Module = {
               }${basePath}/onvif/device_service`,
             ],
             interfaces: config.interfaces?.length ? config.interfaces : undefined,
+            rescanMs: (config.rescan ?? 30) * 1000,
             log,
           });
           localOnvifEndpoints.add(endpoint);

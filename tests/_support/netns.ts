@@ -23,7 +23,9 @@ export async function canUseNetns(): Promise<boolean> {
 }
 
 function randomSuffix(): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(3)), (b) => b.toString(16).padStart(2, "0")).join("");
+  return Array.from(crypto.getRandomValues(new Uint8Array(3)), (b) => b.toString(16).padStart(2, "0")).join(
+    "",
+  );
 }
 
 async function ip(args: string[]): Promise<void> {
@@ -54,8 +56,12 @@ export class TestNetns {
   /** The name of this machine's end of the veth link (the interface `hostAddress` is on). */
   readonly hostLink: string;
   readonly #children: ChildProcess[] = [];
+  readonly #subnet: number;
+  readonly #extraHostLinks: string[] = [];
+  #extraLinks = 0;
 
   private constructor(name: string, subnet: number, hostLink: string, nsLink: string) {
+    this.#subnet = subnet;
     this.name = name;
     this.link = nsLink;
     this.hostAddress = `198.18.${subnet}.1`;
@@ -87,6 +93,44 @@ export class TestNetns {
     return ns;
   }
 
+  /**
+   * Adds another veth link between this machine and the namespace, on a /30 of 198.19.0.0/16 (the
+   * other half of the benchmarking range), as a LAN interface that appears while a server runs.
+   * `remove()` deletes it again; `close()` does too.
+   */
+  async addLink(): Promise<
+    { hostLink: string; hostAddress: string; link: string; address: string; remove(): Promise<void> }
+  > {
+    const n = this.#extraLinks++;
+    if (n >= 60) throw new Error("TestNetns.addLink: at most 60 extra links");
+    const suffix = randomSuffix();
+    const hostLink = `sxh${suffix}`;
+    const link = `sxn${suffix}`;
+    const hostAddress = `198.19.${this.#subnet}.${4 * n + 1}`;
+    const address = `198.19.${this.#subnet}.${4 * n + 2}`;
+    await ip(["link", "add", hostLink, "type", "veth", "peer", "name", link]);
+    try {
+      await ip(["link", "set", link, "netns", this.name]);
+      await ip(["addr", "add", `${hostAddress}/30`, "dev", hostLink]);
+      await ip(["link", "set", hostLink, "up"]);
+      await ip(["netns", "exec", this.name, "ip", "addr", "add", `${address}/30`, "dev", link]);
+      await ip(["netns", "exec", this.name, "ip", "link", "set", link, "up"]);
+    } catch (error) {
+      await run("ip", ["link", "del", hostLink], 5_000);
+      throw error;
+    }
+    this.#extraHostLinks.push(hostLink);
+    return {
+      hostLink,
+      hostAddress,
+      link,
+      address,
+      remove: async () => {
+        await run("ip", ["link", "del", hostLink], 5_000);
+      },
+    };
+  }
+
   /** Starts a command inside the namespace (stdout and stderr piped; killed by `close()`). */
   spawn(command: string, args: string[], env?: Record<string, string>): ChildProcess {
     const child = spawn("ip", ["netns", "exec", this.name, command, ...args], {
@@ -105,6 +149,7 @@ export class TestNetns {
       await Promise.race([child.exited, new Promise((r) => setTimeout(r, 3_000))]);
     }
     await run("ip", ["link", "del", this.hostLink], 5_000);
+    for (const link of this.#extraHostLinks.splice(0)) await run("ip", ["link", "del", link], 5_000);
     await run("ip", ["netns", "del", this.name], 5_000);
   }
 

@@ -89,7 +89,7 @@ describe.skipIf(!netnsOk)("WS-Discovery on a LAN of its own (network namespace)"
     device = await serve(
       "device",
       `api:\n  listen: ":1984"\nrtsp:\n  listen: ":8554"\nwebrtc:\n  listen: ""\n` +
-        `onvif:\n  discovery: true\nstreams:\n  cam: "demo:"\n`,
+        `onvif:\n  discovery: true\n  rescan: 1s\nstreams:\n  cam: "demo:"\n`,
       1984,
     );
     // A second strom on the same LAN, discovery left off (the default): it searches, never answers.
@@ -304,6 +304,37 @@ describe.skipIf(!netnsOk)("WS-Discovery on a LAN of its own (network namespace)"
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("No IPv4 address on the interface(s) no-such-if0");
   }, 60_000);
+
+  it(
+    "an interface that appears later is answered on within the rescan period; one that goes is dropped",
+    async () => {
+      const extra = await ns.addLink();
+      try {
+        // `onvif.rescan: 1s`: the new link is joined within about a second of its address.
+        let found: Awaited<ReturnType<typeof discoverOnvif>> = [];
+        for (let i = 0; i < 10 && found.length === 0; i++) {
+          found = await discoverOnvif({ interfaces: [extra.hostLink], timeoutMs: 800 });
+        }
+        expect(found).toHaveLength(1);
+        expect(found[0]).toMatchObject({
+          xaddrs: [`http://${extra.address}:1984/onvif/device_service`],
+          from: extra.address,
+          interface: extra.hostLink,
+        });
+        expect(logs.join("")).toContain("answering probes on a new interface");
+      } finally {
+        await extra.remove();
+      }
+      for (let i = 0; i < 50 && !logs.join("").includes("interface gone"); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(logs.join("")).toContain("interface gone, no longer answering there");
+      // The original link is answered as before, with its own address only.
+      const still = await discoverOnvif({ interfaces: [ns.hostLink], timeoutMs: 800 });
+      expect(still.map((d) => d.xaddrs)).toEqual([[deviceUrl()]]);
+    },
+    30_000,
+  );
 
   it("strom says Bye on the LAN when it stops", async () => {
     const endpoint = announcements[0]!.match.endpoint;

@@ -52,8 +52,17 @@ export interface DiscoveryResponderOptions {
   interfaces?: readonly string[];
   /** Default {@link WS_DISCOVERY_PORT}. */
   port?: number;
+  /**
+   * How often the interfaces are looked at again, ms (default {@link DEFAULT_RESCAN_MS}; 0: never).
+   * An interface that appears or gets a new address later (DHCP, a VPN, a container network) is
+   * joined and announced with a Hello; one that is gone is dropped.
+   */
+  rescanMs?: number;
   log?: Logger;
 }
+
+/** How often a responder looks at the interfaces again by default, ms. */
+export const DEFAULT_RESCAN_MS = 30_000;
 
 /**
  * A running WS-Discovery responder.
@@ -70,14 +79,18 @@ export interface DiscoveryResponderOptions {
  * ```
  */
 export class OnvifDiscoveryResponder {
-  /** The interfaces it listens on (name and address). */
-  readonly interfaces: readonly InterfaceAddress[];
+  /** The interfaces it listens on now (name and address). */
+  get interfaces(): readonly InterfaceAddress[] {
+    return this.#interfaces;
+  }
   /** The endpoint address it answers with. */
   readonly endpoint: string;
   readonly #socket: MulticastSocket;
   /** One socket per interface for multicasting Hello and Bye out of it. */
-  readonly #announcers: Array<{ socket: MulticastSocket; address: string }>;
+  readonly #announcers: Announcer[];
   readonly #options: DiscoveryResponderOptions;
+  #interfaces: InterfaceAddress[];
+  #rescanTimer: ReturnType<typeof setInterval> | undefined;
   readonly #log: Logger;
   readonly #pending = new Set<ReturnType<typeof setTimeout>>();
   readonly #decoder = new TextDecoder();
@@ -87,16 +100,17 @@ export class OnvifDiscoveryResponder {
   #second = 0;
   #sentThisSecond = 0;
   #closed = false;
+  #rescanning = false;
 
   private constructor(
     socket: MulticastSocket,
     interfaces: InterfaceAddress[],
-    announcers: Array<{ socket: MulticastSocket; address: string }>,
+    announcers: Announcer[],
     options: DiscoveryResponderOptions,
   ) {
     this.#socket = socket;
     this.#announcers = announcers;
-    this.interfaces = interfaces;
+    this.#interfaces = interfaces;
     this.endpoint = options.endpoint;
     this.#options = options;
     this.#log = options.log ?? silentLogger;
@@ -110,9 +124,7 @@ export class OnvifDiscoveryResponder {
   static async start(options: DiscoveryResponderOptions): Promise<OnvifDiscoveryResponder> {
     const wanted = options.interfaces;
     const log = options.log ?? silentLogger;
-    const candidates = networkInterfaces().filter((a) =>
-      a.family === "IPv4" && (wanted ? wanted.includes(a.name) : !a.internal)
-    );
+    const candidates = interfaceCandidates(wanted);
     const port = options.port ?? WS_DISCOVERY_PORT;
     const socket = await multicastBind({ port });
     const joined: InterfaceAddress[] = [];
@@ -136,36 +148,90 @@ export class OnvifDiscoveryResponder {
         refused,
       );
     }
-    const announcers: Array<{ socket: MulticastSocket; address: string }> = [];
+    const announcers: Announcer[] = [];
     for (const a of joined) {
-      try {
-        announcers.push({
-          socket: await multicastBind({ hostname: a.address, port: 0, multicastInterface: a.address }),
-          address: a.address,
-        });
-      } catch (error) {
-        log.warn("WS-Discovery: cannot announce on an interface (probes are still answered there)", {
-          interface: a.name,
-          error,
-        });
-      }
+      const announcer = await bindAnnouncer(a, log);
+      if (announcer) announcers.push(announcer);
     }
     const responder = new OnvifDiscoveryResponder(socket, joined, announcers, options);
     responder.#announce("Hello");
+    const every = options.rescanMs ?? DEFAULT_RESCAN_MS;
+    if (every > 0) {
+      responder.#rescanTimer = setInterval(() => void responder.rescan(), every);
+      // A responder nobody closed must not keep the process alive.
+      (responder.#rescanTimer as { unref?: () => void }).unref?.();
+    }
     return responder;
+  }
+
+  /**
+   * Looks at the interfaces again now (it also does every `rescanMs`): joins the group on each new
+   * interface or address and sends a Hello out of it; drops the ones that are gone.
+   */
+  async rescan(): Promise<void> {
+    if (this.#closed || this.#rescanning) return;
+    this.#rescanning = true;
+    try {
+      const now = interfaceCandidates(this.#options.interfaces);
+      const key = (a: InterfaceAddress) => `${a.name} ${a.address}`;
+      const present = new Set(now.map(key));
+      const gone = this.#interfaces.filter((a) => !present.has(key(a)));
+      for (const a of gone) {
+        this.#interfaces = this.#interfaces.filter((b) => b !== a);
+        const announcer = this.#announcers.findIndex((b) => b.address === a.address);
+        if (announcer >= 0) this.#announcers.splice(announcer, 1)[0].socket.close();
+        // The membership went with the address; leaving it is best effort.
+        this.#socket.leave(WS_DISCOVERY_GROUP, a.address);
+        this.#log.info("WS-Discovery: interface gone, no longer answering there", {
+          interface: a.name,
+          address: a.address,
+        });
+      }
+      const known = new Set(this.#interfaces.map(key));
+      for (const a of now) {
+        if (known.has(key(a)) || this.#closed) continue;
+        const result = this.#socket.join(WS_DISCOVERY_GROUP, a.address);
+        if (!result.ok) {
+          this.#log.warn("WS-Discovery: a new interface could not join the group", {
+            interface: a.name,
+            address: a.address,
+            error: result.error,
+          });
+          continue;
+        }
+        this.#interfaces.push(a);
+        const announcer = await bindAnnouncer(a, this.#log);
+        if (this.#closed) {
+          announcer?.socket.close();
+          return;
+        }
+        if (announcer) {
+          this.#announcers.push(announcer);
+          this.#announceOn(announcer, "Hello");
+        }
+        this.#log.info("WS-Discovery: answering probes on a new interface", {
+          interface: a.name,
+          address: a.address,
+        });
+      }
+    } finally {
+      this.#rescanning = false;
+    }
   }
 
   // Multicasts a Hello or Bye out of every interface, with that interface's service address.
   #announce(action: "Hello" | "Bye"): void {
-    for (const { socket, address } of this.#announcers) {
-      const xml = buildAnnouncement({
-        action,
-        match: this.#match(this.#options.xaddrs(address)),
-        instanceId: this.#instanceId,
-        messageNumber: ++this.#messageNumber,
-      });
-      socket.send(this.#encoder.encode(xml), WS_DISCOVERY_PORT, WS_DISCOVERY_GROUP);
-    }
+    for (const announcer of this.#announcers) this.#announceOn(announcer, action);
+  }
+
+  #announceOn({ socket, address }: Announcer, action: "Hello" | "Bye"): void {
+    const xml = buildAnnouncement({
+      action,
+      match: this.#match(this.#options.xaddrs(address)),
+      instanceId: this.#instanceId,
+      messageNumber: ++this.#messageNumber,
+    });
+    socket.send(this.#encoder.encode(xml), WS_DISCOVERY_PORT, WS_DISCOVERY_GROUP);
   }
 
   #match(xaddrs: string[]): ProbeMatch {
@@ -223,7 +289,7 @@ export class OnvifDiscoveryResponder {
   #localAddressesFor(peer: string): string[] {
     const peerBits = ipv4Bits(peer);
     if (peerBits !== undefined) {
-      for (const a of this.interfaces) {
+      for (const a of this.#interfaces) {
         const local = ipv4Bits(a.address);
         const mask = ipv4Bits(a.netmask);
         if (
@@ -233,7 +299,7 @@ export class OnvifDiscoveryResponder {
         }
       }
     }
-    return this.interfaces.map((a) => a.address);
+    return this.#interfaces.map((a) => a.address);
   }
 
   /**
@@ -243,6 +309,7 @@ export class OnvifDiscoveryResponder {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#rescanTimer);
     for (const timer of this.#pending) clearTimeout(timer);
     this.#pending.clear();
     this.#socket.close();
@@ -250,6 +317,32 @@ export class OnvifDiscoveryResponder {
     // node:dgram sends on a later tick; closing at once would cancel the Bye.
     await new Promise((resolve) => setTimeout(resolve, BYE_FLUSH_MS));
     for (const { socket } of this.#announcers) socket.close();
+  }
+}
+
+type Announcer = { socket: MulticastSocket; address: string };
+
+// The IPv4 interfaces to answer on: the ones named, or every one but loopback.
+function interfaceCandidates(wanted: readonly string[] | undefined): InterfaceAddress[] {
+  return networkInterfaces().filter((a) =>
+    a.family === "IPv4" && (wanted ? wanted.includes(a.name) : !a.internal)
+  );
+}
+
+// A socket that sends out of one interface, for its Hello and Bye; undefined (with a warning) when
+// the system refuses it: probes are still answered there.
+async function bindAnnouncer(a: InterfaceAddress, log: Logger): Promise<Announcer | undefined> {
+  try {
+    return {
+      socket: await multicastBind({ hostname: a.address, port: 0, multicastInterface: a.address }),
+      address: a.address,
+    };
+  } catch (error) {
+    log.warn("WS-Discovery: cannot announce on an interface (probes are still answered there)", {
+      interface: a.name,
+      error,
+    });
+    return undefined;
   }
 }
 
