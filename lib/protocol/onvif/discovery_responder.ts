@@ -101,6 +101,8 @@ export class OnvifDiscoveryResponder {
   #sentThisSecond = 0;
   #closed = false;
   #rescanning = false;
+  /** Interfaces (name and address) that could not join, warned about once. */
+  readonly #refused = new Set<string>();
 
   private constructor(
     socket: MulticastSocket,
@@ -154,6 +156,8 @@ export class OnvifDiscoveryResponder {
       if (announcer) announcers.push(announcer);
     }
     const responder = new OnvifDiscoveryResponder(socket, joined, announcers, options);
+    // Warned about above: a rescan tries them again without saying so a second time.
+    for (const a of candidates) if (!joined.includes(a)) responder.#refused.add(interfaceKey(a));
     responder.#announce("Hello");
     const every = options.rescanMs ?? DEFAULT_RESCAN_MS;
     if (every > 0) {
@@ -173,9 +177,9 @@ export class OnvifDiscoveryResponder {
     this.#rescanning = true;
     try {
       const now = interfaceCandidates(this.#options.interfaces);
-      const key = (a: InterfaceAddress) => `${a.name} ${a.address}`;
-      const present = new Set(now.map(key));
-      const gone = this.#interfaces.filter((a) => !present.has(key(a)));
+      const present = new Set(now.map(interfaceKey));
+      for (const k of this.#refused) if (!present.has(k)) this.#refused.delete(k);
+      const gone = this.#interfaces.filter((a) => !present.has(interfaceKey(a)));
       for (const a of gone) {
         this.#interfaces = this.#interfaces.filter((b) => b !== a);
         const announcer = this.#announcers.findIndex((b) => b.address === a.address);
@@ -187,18 +191,22 @@ export class OnvifDiscoveryResponder {
           address: a.address,
         });
       }
-      const known = new Set(this.#interfaces.map(key));
+      const known = new Set(this.#interfaces.map(interfaceKey));
       for (const a of now) {
-        if (known.has(key(a)) || this.#closed) continue;
+        if (known.has(interfaceKey(a)) || this.#closed) continue;
         const result = this.#socket.join(WS_DISCOVERY_GROUP, a.address);
         if (!result.ok) {
-          this.#log.warn("WS-Discovery: a new interface could not join the group", {
-            interface: a.name,
-            address: a.address,
-            error: result.error,
-          });
+          // Tried again at every rescan; said once per interface and address.
+          const details = { interface: a.name, address: a.address, error: result.error };
+          if (this.#refused.has(interfaceKey(a))) {
+            this.#log.debug("WS-Discovery: an interface still cannot join the group", details);
+          } else {
+            this.#refused.add(interfaceKey(a));
+            this.#log.warn("WS-Discovery: an interface could not join the group", details);
+          }
           continue;
         }
+        this.#refused.delete(interfaceKey(a));
         this.#interfaces.push(a);
         const announcer = await bindAnnouncer(a, this.#log);
         if (this.#closed) {
@@ -321,6 +329,8 @@ export class OnvifDiscoveryResponder {
 }
 
 type Announcer = { socket: MulticastSocket; address: string };
+
+const interfaceKey = (a: InterfaceAddress) => `${a.name} ${a.address}`;
 
 // The IPv4 interfaces to answer on: the ones named, or every one but loopback.
 function interfaceCandidates(wanted: readonly string[] | undefined): InterfaceAddress[] {
