@@ -2,8 +2,8 @@
  * The ONVIF module: with `onvif.discovery: true`, answers WS-Discovery probes so NVRs searching
  * the LAN find strom's ONVIF device (`/onvif/device_service`, served by routes/onvif_device.ts
  * whatever this says). It starts once the HTTP API listens, to announce its real port. Discovery
- * is an extra: when it cannot start (no interface, the system refuses the group), the server runs
- * on and the log says why.
+ * is an extra: when it cannot start (the system refuses the group on every interface), the server
+ * runs on and the log says why; with no interface up yet it starts and waits for one (`onvif.rescan`).
  *
  * @module
  */

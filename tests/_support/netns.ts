@@ -96,16 +96,17 @@ export class TestNetns {
   /**
    * Adds another veth link between this machine and the namespace, on a /30 of 198.19.0.0/16 (the
    * other half of the benchmarking range), as a LAN interface that appears while a server runs.
-   * `remove()` deletes it again; `close()` does too.
+   * `remove()` deletes it again; `close()` does too. `name`: the namespace end's interface name
+   * (at most 15 characters), e.g. one a server there was told to use before it existed.
    */
-  async addLink(): Promise<
+  async addLink(name?: string): Promise<
     { hostLink: string; hostAddress: string; link: string; address: string; remove(): Promise<void> }
   > {
     const n = this.#extraLinks++;
     if (n >= 60) throw new Error("TestNetns.addLink: at most 60 extra links");
     const suffix = randomSuffix();
     const hostLink = `sxh${suffix}`;
-    const link = `sxn${suffix}`;
+    const link = name ?? `sxn${suffix}`;
     const hostAddress = `198.19.${this.#subnet}.${4 * n + 1}`;
     const address = `198.19.${this.#subnet}.${4 * n + 2}`;
     await ip(["link", "add", hostLink, "type", "veth", "peer", "name", link]);

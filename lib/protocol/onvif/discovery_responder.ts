@@ -121,7 +121,9 @@ export class OnvifDiscoveryResponder {
 
   /**
    * Binds the discovery port and joins the group on each interface. Rejects when the port cannot be
-   * bound, or with an {@link OnvifDiscoveryError} when no interface could join (it says which and why).
+   * bound, or with an {@link OnvifDiscoveryError} when no interface could join (it says which and
+   * why). With rescans on and no interface up at all, it starts anyway (warning) and answers on the
+   * first interface that comes up.
    */
   static async start(options: DiscoveryResponderOptions): Promise<OnvifDiscoveryResponder> {
     const wanted = options.interfaces;
@@ -137,7 +139,19 @@ export class OnvifDiscoveryResponder {
       else refused.push(`${a.name} (${a.address}): ${result.error}`);
     }
     if (refused.length > 0) log.warn("WS-Discovery: some interfaces could not join the group", { refused });
-    if (joined.length === 0) {
+    const rescanMs = options.rescanMs ?? DEFAULT_RESCAN_MS;
+    // Nothing up yet (a host whose network comes up after strom): with rescans, wait for it.
+    const waiting = candidates.length === 0 && rescanMs > 0;
+    if (waiting) {
+      log.warn(
+        `WS-Discovery: ${
+          wanted
+            ? `no IPv4 address on ${wanted.join(", ")}`
+            : "no interface with an IPv4 address besides loopback"
+        } yet; probes are answered once one comes up (looked for every ${rescanMs / 1000} s)`,
+      );
+    }
+    if (joined.length === 0 && !waiting) {
       socket.close();
       throw new OnvifDiscoveryError(
         candidates.length === 0
@@ -159,9 +173,8 @@ export class OnvifDiscoveryResponder {
     // Warned about above: a rescan tries them again without saying so a second time.
     for (const a of candidates) if (!joined.includes(a)) responder.#refused.add(interfaceKey(a));
     responder.#announce("Hello");
-    const every = options.rescanMs ?? DEFAULT_RESCAN_MS;
-    if (every > 0) {
-      responder.#rescanTimer = setInterval(() => void responder.rescan(), every);
+    if (rescanMs > 0) {
+      responder.#rescanTimer = setInterval(() => void responder.rescan(), rescanMs);
       // A responder nobody closed must not keep the process alive.
       (responder.#rescanTimer as { unref?: () => void }).unref?.();
     }
@@ -279,9 +292,12 @@ export class OnvifDiscoveryResponder {
       this.#second = second;
       this.#sentThisSecond = 0;
     }
+    const locals = this.#localAddressesFor(to.hostname);
+    // No interface joined yet: the probe came in through another socket's membership (Linux hands
+    // a group's datagrams to every socket bound to the port), and there is no address to give.
+    if (locals.length === 0) return;
     if (this.#sentThisSecond >= MAX_REPLIES_PER_SECOND) return;
     this.#sentThisSecond++;
-    const locals = this.#localAddressesFor(to.hostname);
     const xaddrs = locals.flatMap((a) => this.#options.xaddrs(a));
     const xml = buildProbeMatches({
       relatesTo,
