@@ -74,7 +74,8 @@ export const onvifModule: Module = {
               }${basePath}/onvif/device_service`,
             ],
             interfaces: config.interfaces?.length ? config.interfaces : undefined,
-            rescanMs: (config.rescan ?? 30) * 1000,
+            // Unset (a config built without the schema's defaults): the responder's own default.
+            rescanMs: config.rescan === undefined ? undefined : config.rescan * 1000,
             log,
           });
           localOnvifEndpoints.add(endpoint);

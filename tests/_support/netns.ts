@@ -23,9 +23,7 @@ export async function canUseNetns(): Promise<boolean> {
 }
 
 function randomSuffix(): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(3)), (b) => b.toString(16).padStart(2, "0")).join(
-    "",
-  );
+  return Array.from(crypto.getRandomValues(new Uint8Array(3)), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 async function ip(args: string[]): Promise<void> {
@@ -57,8 +55,8 @@ export class TestNetns {
   readonly hostLink: string;
   readonly #children: ChildProcess[] = [];
   readonly #subnet: number;
+  /** Host ends of the links `addLink` made (removed ones too: deleting them again is harmless). */
   readonly #extraHostLinks: string[] = [];
-  #extraLinks = 0;
 
   private constructor(name: string, subnet: number, hostLink: string, nsLink: string) {
     this.#subnet = subnet;
@@ -79,12 +77,7 @@ export class TestNetns {
     const ns = new TestNetns(name, subnet, hostLink, nsLink);
     await ip(["netns", "add", name]);
     try {
-      await ip(["link", "add", hostLink, "type", "veth", "peer", "name", nsLink]);
-      await ip(["link", "set", nsLink, "netns", name]);
-      await ip(["addr", "add", `${ns.hostAddress}/30`, "dev", hostLink]);
-      await ip(["link", "set", hostLink, "up"]);
-      await ip(["netns", "exec", name, "ip", "addr", "add", `${ns.address}/30`, "dev", nsLink]);
-      await ip(["netns", "exec", name, "ip", "link", "set", nsLink, "up"]);
+      await ns.#wire(hostLink, ns.hostAddress, nsLink, ns.address);
       await ip(["netns", "exec", name, "ip", "link", "set", "lo", "up"]);
     } catch (error) {
       await ns.close();
@@ -102,20 +95,15 @@ export class TestNetns {
   async addLink(name?: string): Promise<
     { hostLink: string; hostAddress: string; link: string; address: string; remove(): Promise<void> }
   > {
-    const n = this.#extraLinks++;
+    const n = this.#extraHostLinks.length;
     if (n >= 60) throw new Error("TestNetns.addLink: at most 60 extra links");
     const suffix = randomSuffix();
     const hostLink = `sxh${suffix}`;
     const link = name ?? `sxn${suffix}`;
     const hostAddress = `198.19.${this.#subnet}.${4 * n + 1}`;
     const address = `198.19.${this.#subnet}.${4 * n + 2}`;
-    await ip(["link", "add", hostLink, "type", "veth", "peer", "name", link]);
     try {
-      await ip(["link", "set", link, "netns", this.name]);
-      await ip(["addr", "add", `${hostAddress}/30`, "dev", hostLink]);
-      await ip(["link", "set", hostLink, "up"]);
-      await ip(["netns", "exec", this.name, "ip", "addr", "add", `${address}/30`, "dev", link]);
-      await ip(["netns", "exec", this.name, "ip", "link", "set", link, "up"]);
+      await this.#wire(hostLink, hostAddress, link, address);
     } catch (error) {
       await run("ip", ["link", "del", hostLink], 5_000);
       throw error;
@@ -130,6 +118,17 @@ export class TestNetns {
         await run("ip", ["link", "del", hostLink], 5_000);
       },
     };
+  }
+
+  // A veth pair from this machine (`hostLink`, `hostAddress`) into the namespace (`nsLink`,
+  // `address`), each end on the same /30 and up.
+  async #wire(hostLink: string, hostAddress: string, nsLink: string, address: string): Promise<void> {
+    await ip(["link", "add", hostLink, "type", "veth", "peer", "name", nsLink]);
+    await ip(["link", "set", nsLink, "netns", this.name]);
+    await ip(["addr", "add", `${hostAddress}/30`, "dev", hostLink]);
+    await ip(["link", "set", hostLink, "up"]);
+    await ip(["netns", "exec", this.name, "ip", "addr", "add", `${address}/30`, "dev", nsLink]);
+    await ip(["netns", "exec", this.name, "ip", "link", "set", nsLink, "up"]);
   }
 
   /** Starts a command inside the namespace (stdout and stderr piped; killed by `close()`). */

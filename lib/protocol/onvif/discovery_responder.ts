@@ -193,8 +193,8 @@ export class OnvifDiscoveryResponder {
       const present = new Set(now.map(interfaceKey));
       for (const k of this.#refused) if (!present.has(k)) this.#refused.delete(k);
       const gone = this.#interfaces.filter((a) => !present.has(interfaceKey(a)));
+      this.#interfaces = this.#interfaces.filter((a) => present.has(interfaceKey(a)));
       for (const a of gone) {
-        this.#interfaces = this.#interfaces.filter((b) => b !== a);
         const announcer = this.#announcers.findIndex((b) => b.address === a.address);
         if (announcer >= 0) this.#announcers.splice(announcer, 1)[0].socket.close();
         // The membership went with the address; leaving it is best effort.
