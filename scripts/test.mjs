@@ -75,20 +75,42 @@ function count(xml) {
   const re = /<testcase\b((?:[^>"]|"[^"]*")*?)(\/>|>([\s\S]*?)<\/testcase>)/g;
   for (const m of text.matchAll(re)) {
     const name = /\bname="([^"]*)"/.exec(m[1])?.[1] ?? "";
-    cases.push({ name, body: m[3] ?? "" });
+    // Where the runner says it (Bun: file and describe name; Node and Deno name runner internals).
+    const where = [/\bfile="([^"]*_test\.ts)"/, /\bclassname="([^"]*)"/]
+      .map((re) => re.exec(m[1])?.[1] ?? "")
+      .filter((w) => w && w !== "test" && !w.startsWith("ext:") && !w.includes("_compat/"));
+    cases.push({ name, where: where.join(": "), body: m[3] ?? "" });
   }
   // Deno reports a describe() block as a test case of its own, with its steps named "parent > child";
   // count only leaves, so a test counts once on every runtime.
   const names = cases.map((c) => c.name);
   let passed = 0, failed = 0, skipped = 0;
+  const failures = [];
   for (const c of cases) {
     if (rtIsDeno(xml) && names.some((n) => n.startsWith(`${c.name} &gt; `))) continue;
-    if (/<(failure|error)\b/.test(c.body)) failed++;
+    if (/<(failure|error)\b/.test(c.body)) {
+      failed++;
+      failures.push({ name: unescapeXml(c.name), where: unescapeXml(c.where), why: firstLines(c.body) });
+    }
     // Bun lists each hook of a skipped describe as a skipped "(unnamed)" case: not a test.
     else if (/<skipped\b/.test(c.body)) skipped += c.name === "(unnamed)" ? 0 : 1;
     else passed++;
   }
-  return { passed, failed, skipped };
+  return { passed, failed, skipped, failures };
+}
+
+function unescapeXml(s) {
+  return s.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&apos;/g, "'")
+    .replace(/&#(\d+);/g, (_, n) => String.fromCodePoint(Number(n))).replace(/&amp;/g, "&");
+}
+
+/** The first few lines of a <failure>/<error>'s message and text, for the closing summary. */
+function firstLines(body) {
+  const msg = /\bmessage="([^"]*)"/.exec(body)?.[1] ?? "";
+  const text = /<(?:failure|error)\b[^>]*>([\s\S]*?)<\/(?:failure|error)>/.exec(body)?.[1] ?? "";
+  // Node puts the message in the attribute with its line breaks dropped, and again in the text.
+  const raw = unescapeXml(text.replace(/<!\[CDATA\[|\]\]>/g, "").trim() || msg);
+  return raw.split("\n").map((l) => l.trimEnd()).filter(Boolean).slice(0, 8).join("\n      ");
 }
 
 let total = { passed: 0, failed: 0, skipped: 0 };
@@ -157,6 +179,7 @@ function runSuite(rt, cmd, args) {
 }
 
 const ran = {};
+const failedTests = [];
 for (const rt of runtimes) {
   if (!commands[rt]) {
     console.error(`unknown runtime "${rt}" in STROM_TEST_RUNTIMES (use node, deno, bun)`);
@@ -183,6 +206,7 @@ for (const rt of runtimes) {
     c.failed = 1;
   }
   console.log(`=== ${rt}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped in ${secs}s ===`);
+  for (const f of c.failures) failedTests.push({ rt, ...f });
   ran[rt] = c.passed + c.failed + c.skipped;
   total.passed += c.passed;
   total.failed += c.failed;
@@ -192,6 +216,14 @@ const most = Math.max(0, ...Object.values(ran));
 const fullest = Object.keys(ran).find((rt) => ran[rt] === most);
 for (const [rt, n] of Object.entries(ran)) {
   if (n < most * MIN_SHARE) problems.push(`${rt}: ran ${n} tests, ${fullest} ran ${most}`);
+}
+// The failed tests again at the very end, so the tail of a long CI log says what failed.
+if (failedTests.length) {
+  console.log("");
+  for (const f of failedTests) {
+    console.log(`=== ${f.rt} failed: ${f.where ? `${f.where}: ` : ""}${f.name} ===`);
+    if (f.why) console.log(`      ${f.why}`);
+  }
 }
 if (problems.length) {
   console.log("");
