@@ -160,7 +160,9 @@ async function loadPrepared(
 ): Promise<LoadedConfig> {
   // env: sections of all sources (later wins) feed ${VAR} lookups in every source.
   const env: Record<string, string> = {};
-  for (const p of prepared) Object.assign(env, rawEnvSection(p));
+  // The first parse of each source, kept for the real one when substitution leaves its text as it was.
+  const parsed = new Map<Prepared, Document>();
+  for (const p of prepared) Object.assign(env, rawEnvSection(p, parsed));
   const resolve = createVariableResolver({ env, getEnv: io.getEnv, readTextFile: io.readTextFile });
 
   const secrets = new Set<string>();
@@ -170,7 +172,9 @@ async function loadPrepared(
     warnings.push(...substituted.warnings);
     for (const s of substituted.secrets) secrets.add(s);
     const ctxSecrets: string[] = [];
-    const partial = parseAndValidate({ ...p, text: substituted.text }, warnings, ctxSecrets);
+    const partial = substituted.text === p.text
+      ? parseAndValidate(p, warnings, ctxSecrets, parsed.get(p))
+      : parseAndValidate({ ...p, text: substituted.text }, warnings, ctxSecrets);
     for (const s of ctxSecrets) secrets.add(s);
     merged = mergeConfigValues(merged, partial);
   }
@@ -216,14 +220,20 @@ function isNotFound(e: unknown): boolean {
 
 const PARSE_OPTIONS = { merge: true } as const;
 
-/** The `env:` section as written (before substitution), best effort: malformed text yields nothing here. */
-function rawEnvSection(p: Prepared): Record<string, string> {
+/**
+ * The `env:` section as written (before substitution), best effort: malformed text yields nothing
+ * here. A text that cannot hold an `env` key (no "env" in it, and no backslash that could escape one)
+ * is not parsed; one that is parsed leaves its document in `parsed`.
+ */
+function rawEnvSection(p: Prepared, parsed: Map<Prepared, Document>): Record<string, string> {
   const out: Record<string, string> = {};
   if (p.kind === "dotted") {
     if (p.keys?.length === 2 && p.keys[0] === "env") out[p.keys[1]] = p.text;
     return out;
   }
+  if (!/env|\\/i.test(p.text)) return out;
   const doc = parseYaml(p.text, PARSE_OPTIONS);
+  parsed.set(p, doc);
   if (doc.errors.length) return out;
   let env: unknown;
   try {
@@ -245,6 +255,7 @@ function parseAndValidate(
   p: Prepared,
   warnings: ConfigWarning[],
   secrets: string[],
+  parsed?: Document,
 ): Record<string, unknown> {
   const lines = lineStarts(p.text);
   const shift = p.valueColumn ?? 0;
@@ -256,7 +267,7 @@ function parseAndValidate(
     return pos.line === 1 ? { line: 1, column: pos.column + shift } : pos;
   };
 
-  let doc = parseYaml(p.text, PARSE_OPTIONS);
+  let doc = parsed ?? parseYaml(p.text, PARSE_OPTIONS);
   if (doc.errors.length && p.kind === "dotted") {
     // `streams.cam=rtsp://x #y: z` is meant literally; go on with the raw string.
     doc = parseYaml("", PARSE_OPTIONS);

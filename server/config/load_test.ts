@@ -578,4 +578,24 @@ describe("loadConfig env substitution", () => {
     );
     expect(config.rtsp.pkt_size).toBe(1400);
   });
+
+  it("finds an env: key however it is written (flow map, escaped), and the same errors with or without one", async () => {
+    const flow = await loadConfig(
+      ["a.yaml", "b.yaml"],
+      memoryIo({ "a.yaml": 'streams: {cam: "rtsp://${A}@x/1"}\n', "b.yaml": "{ env: {A: one} }\n" }),
+    );
+    expect(flow.config.streams.cam).toEqual(["rtsp://one@x/1"]);
+    // `\x65nv` is "env": a file without the word in it can still set variables.
+    const escaped = await loadConfig(
+      ["a.yaml", "b.yaml"],
+      memoryIo({ "a.yaml": 'streams: {door: "rtsp://${B}@y/1"}\n', "b.yaml": '"\\x65nv": {B: two}\n' }),
+    );
+    expect(escaped.config.streams.door).toEqual(["rtsp://two@y/1"]);
+    // The parse kept from the env: lookup gives the same error as a fresh one.
+    const unclosed = "Flow sequence in block collection must be sufficiently indented and end with a ]";
+    for (const [text, line] of [["env: {A: 1}\nstreams: [\n", 3], ["streams: [\n", 2]] as const) {
+      const e = await loadError(["c.yaml"], memoryIo({ "c.yaml": text }));
+      expect(e.message).toBe(`c.yaml:${line}:1: cannot parse YAML: ${unclosed}`);
+    }
+  });
 });
