@@ -129,49 +129,33 @@ export class OnvifDiscoveryResponder {
     const wanted = options.interfaces;
     const log = options.log ?? silentLogger;
     const candidates = interfaceCandidates(wanted);
-    const port = options.port ?? WS_DISCOVERY_PORT;
-    const socket = await multicastBind({ port });
-    const joined: InterfaceAddress[] = [];
-    const refused: string[] = [];
-    for (const a of candidates) {
-      const result = socket.join(WS_DISCOVERY_GROUP, a.address);
-      if (result.ok) joined.push(a);
-      else refused.push(`${a.name} (${a.address}): ${result.error}`);
-    }
+    const socket = await multicastBind({ port: options.port ?? WS_DISCOVERY_PORT });
+    const responder = new OnvifDiscoveryResponder(socket, [], [], options);
+    const refused = await responder.#join(candidates, false);
     if (refused.length > 0) log.warn("WS-Discovery: some interfaces could not join the group", { refused });
     const rescanMs = options.rescanMs ?? DEFAULT_RESCAN_MS;
     // Nothing up yet (a host whose network comes up after strom): with rescans, wait for it.
     const waiting = candidates.length === 0 && rescanMs > 0;
+    const none = wanted
+      ? `no IPv4 address on ${wanted.join(", ")}`
+      : "no interface with an IPv4 address besides loopback";
     if (waiting) {
       log.warn(
-        `WS-Discovery: ${
-          wanted
-            ? `no IPv4 address on ${wanted.join(", ")}`
-            : "no interface with an IPv4 address besides loopback"
-        } yet; probes are answered once one comes up (looked for every ${rescanMs / 1000} s)`,
+        `WS-Discovery: ${none} yet; probes are answered once one comes up (looked for every ${
+          rescanMs / 1000
+        } s)`,
       );
     }
-    if (joined.length === 0 && !waiting) {
+    if (responder.#interfaces.length === 0 && !waiting) {
+      // Nothing joined, so no announcer was bound and nothing announced.
       socket.close();
       throw new OnvifDiscoveryError(
         candidates.length === 0
-          ? `WS-Discovery has no interface to listen on: ${
-            wanted
-              ? `no IPv4 address on ${wanted.join(", ")}`
-              : "no interface with an IPv4 address besides loopback"
-          }.`
+          ? `WS-Discovery has no interface to listen on: ${none}.`
           : `WS-Discovery could not join ${WS_DISCOVERY_GROUP} on any interface: ${refused.join("; ")}.`,
         refused,
       );
     }
-    const announcers: Announcer[] = [];
-    for (const a of joined) {
-      const announcer = await bindAnnouncer(a, log);
-      if (announcer) announcers.push(announcer);
-    }
-    const responder = new OnvifDiscoveryResponder(socket, joined, announcers, options);
-    // Warned about above: a rescan tries them again without saying so a second time.
-    for (const a of candidates) if (!joined.includes(a)) responder.#refused.add(interfaceKey(a));
     responder.#announce("Hello");
     if (rescanMs > 0) {
       responder.#rescanTimer = setInterval(() => void responder.rescan(), rescanMs);
@@ -205,39 +189,56 @@ export class OnvifDiscoveryResponder {
         });
       }
       const known = new Set(this.#interfaces.map(interfaceKey));
-      for (const a of now) {
-        if (known.has(interfaceKey(a)) || this.#closed) continue;
-        const result = this.#socket.join(WS_DISCOVERY_GROUP, a.address);
-        if (!result.ok) {
-          // Tried again at every rescan; said once per interface and address.
+      await this.#join(now.filter((a) => !known.has(interfaceKey(a))), true);
+    } finally {
+      this.#rescanning = false;
+    }
+  }
+
+  /**
+   * Joins the group on each interface of `list` and binds its announcer. At start the caller
+   * reports refusals together (returned) and says one Hello for all; at a rescan each new interface
+   * gets its Hello and a log line, and a refusal is warned about once per interface and address
+   * (debug after: it is tried again at every rescan).
+   */
+  async #join(list: readonly InterfaceAddress[], rescan: boolean): Promise<string[]> {
+    const refused: string[] = [];
+    for (const a of list) {
+      if (this.#closed) break;
+      const key = interfaceKey(a);
+      const result = this.#socket.join(WS_DISCOVERY_GROUP, a.address);
+      if (!result.ok) {
+        refused.push(`${a.name} (${a.address}): ${result.error}`);
+        if (rescan) {
           const details = { interface: a.name, address: a.address, error: result.error };
-          if (this.#refused.has(interfaceKey(a))) {
+          if (this.#refused.has(key)) {
             this.#log.debug("WS-Discovery: an interface still cannot join the group", details);
           } else {
-            this.#refused.add(interfaceKey(a));
             this.#log.warn("WS-Discovery: an interface could not join the group", details);
           }
-          continue;
         }
-        this.#refused.delete(interfaceKey(a));
-        this.#interfaces.push(a);
-        const announcer = await bindAnnouncer(a, this.#log);
-        if (this.#closed) {
-          announcer?.socket.close();
-          return;
-        }
-        if (announcer) {
-          this.#announcers.push(announcer);
-          this.#announceOn(announcer, "Hello");
-        }
+        this.#refused.add(key);
+        continue;
+      }
+      this.#refused.delete(key);
+      this.#interfaces.push(a);
+      const announcer = await bindAnnouncer(a, this.#log);
+      if (this.#closed) {
+        announcer?.socket.close();
+        break;
+      }
+      if (announcer) {
+        this.#announcers.push(announcer);
+        if (rescan) this.#announceOn(announcer, "Hello");
+      }
+      if (rescan) {
         this.#log.info("WS-Discovery: answering probes on a new interface", {
           interface: a.name,
           address: a.address,
         });
       }
-    } finally {
-      this.#rescanning = false;
     }
+    return refused;
   }
 
   // Multicasts a Hello or Bye out of every interface, with that interface's service address.
@@ -293,8 +294,8 @@ export class OnvifDiscoveryResponder {
       this.#sentThisSecond = 0;
     }
     const locals = this.#localAddressesFor(to.hostname);
-    // No interface joined yet: the probe came in through another socket's membership (Linux hands
-    // a group's datagrams to every socket bound to the port), and there is no address to give.
+    // The probe came in on an interface not served (or none is joined yet) through another socket's
+    // membership: no address to give.
     if (locals.length === 0) return;
     if (this.#sentThisSecond >= MAX_REPLIES_PER_SECOND) return;
     this.#sentThisSecond++;
@@ -309,21 +310,22 @@ export class OnvifDiscoveryResponder {
     this.#log.debug("WS-Discovery probe answered", { to: `${to.hostname}:${to.port}`, xaddrs });
   }
 
-  // The address of the interface on the prober's subnet; every interface's when none is.
+  /**
+   * The address of the joined interface on the prober's subnet. A prober on the subnet of another
+   * interface of this host (one left out by `interfaces`, or not joined yet) gets none: its probe
+   * came in there only because some other socket joined the group on it (Linux hands a group's
+   * datagrams to every socket bound to the port, `IP_MULTICAST_ALL`), and that interface is not
+   * served. A prober on no local subnet (routed multicast) gets every joined interface's address.
+   */
   #localAddressesFor(peer: string): string[] {
     const peerBits = ipv4Bits(peer);
-    if (peerBits !== undefined) {
-      for (const a of this.#interfaces) {
-        const local = ipv4Bits(a.address);
-        const mask = ipv4Bits(a.netmask);
-        if (
-          local !== undefined && mask !== undefined && ((local & mask) >>> 0) === ((peerBits & mask) >>> 0)
-        ) {
-          return [a.address];
-        }
-      }
-    }
-    return this.#interfaces.map((a) => a.address);
+    if (peerBits === undefined) return this.#interfaces.map((a) => a.address);
+    const joined = this.#interfaces.find((a) => onSubnet(a, peerBits));
+    if (joined) return [joined.address];
+    const other = networkInterfaces().some((a) =>
+      a.family === "IPv4" && !a.internal && onSubnet(a, peerBits)
+    );
+    return other ? [] : this.#interfaces.map((a) => a.address);
   }
 
   /**
@@ -370,6 +372,13 @@ async function bindAnnouncer(a: InterfaceAddress, log: Logger): Promise<Announce
     });
     return undefined;
   }
+}
+
+// Whether the IPv4 address `peerBits` is on interface `a`'s subnet.
+function onSubnet(a: InterfaceAddress, peerBits: number): boolean {
+  const local = ipv4Bits(a.address);
+  const mask = ipv4Bits(a.netmask);
+  return local !== undefined && mask !== undefined && ((local & mask) >>> 0) === ((peerBits & mask) >>> 0);
 }
 
 // A dotted IPv4 address as an unsigned 32-bit number; undefined when it is not one.
