@@ -107,7 +107,8 @@ function unescapeXml(s) {
 /** The first few lines of a <failure>/<error>'s message and text, for the closing summary. */
 function firstLines(body) {
   const msg = /\bmessage="([^"]*)"/.exec(body)?.[1] ?? "";
-  const text = /<(?:failure|error)\b[^>]*>([\s\S]*?)<\/(?:failure|error)>/.exec(body)?.[1] ?? "";
+  // Attribute values may hold an unescaped ">" (Node's "&lt;anonymous>"): skip quoted strings.
+  const text = /<(?:failure|error)\b(?:[^>"]|"[^"]*")*>([\s\S]*?)<\/(?:failure|error)>/.exec(body)?.[1] ?? "";
   // Node puts the message in the attribute with its line breaks dropped, and again in the text.
   const raw = unescapeXml(text.replace(/<!\[CDATA\[|\]\]>/g, "").trim() || msg);
   return raw.split("\n").map((l) => l.trimEnd()).filter(Boolean).slice(0, 8).join("\n      ");
