@@ -172,9 +172,13 @@ async function loadPrepared(
     warnings.push(...substituted.warnings);
     for (const s of substituted.secrets) secrets.add(s);
     const ctxSecrets: string[] = [];
-    const partial = substituted.text === p.text
-      ? parseAndValidate(p, warnings, ctxSecrets, parsed.get(p))
-      : parseAndValidate({ ...p, text: substituted.text }, warnings, ctxSecrets);
+    const unchanged = substituted.text === p.text;
+    const partial = parseAndValidate(
+      { ...p, text: substituted.text },
+      warnings,
+      ctxSecrets,
+      unchanged ? parsed.get(p) : undefined,
+    );
     for (const s of ctxSecrets) secrets.add(s);
     merged = mergeConfigValues(merged, partial);
   }

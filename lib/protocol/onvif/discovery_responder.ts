@@ -87,9 +87,9 @@ export class OnvifDiscoveryResponder {
   readonly endpoint: string;
   readonly #socket: MulticastSocket;
   /** One socket per interface for multicasting Hello and Bye out of it. */
-  readonly #announcers: Announcer[];
+  readonly #announcers: Announcer[] = [];
   readonly #options: DiscoveryResponderOptions;
-  #interfaces: InterfaceAddress[];
+  #interfaces: InterfaceAddress[] = [];
   #rescanTimer: ReturnType<typeof setInterval> | undefined;
   readonly #log: Logger;
   readonly #pending = new Set<ReturnType<typeof setTimeout>>();
@@ -104,15 +104,9 @@ export class OnvifDiscoveryResponder {
   /** Interfaces (name and address) that could not join, warned about once. */
   readonly #refused = new Set<string>();
 
-  private constructor(
-    socket: MulticastSocket,
-    interfaces: InterfaceAddress[],
-    announcers: Announcer[],
-    options: DiscoveryResponderOptions,
-  ) {
+  // Joins nothing yet: `start` and `rescan` add interfaces through `#join`.
+  private constructor(socket: MulticastSocket, options: DiscoveryResponderOptions) {
     this.#socket = socket;
-    this.#announcers = announcers;
-    this.#interfaces = interfaces;
     this.endpoint = options.endpoint;
     this.#options = options;
     this.#log = options.log ?? silentLogger;
@@ -130,7 +124,7 @@ export class OnvifDiscoveryResponder {
     const log = options.log ?? silentLogger;
     const candidates = interfaceCandidates(wanted);
     const socket = await multicastBind({ port: options.port ?? WS_DISCOVERY_PORT });
-    const responder = new OnvifDiscoveryResponder(socket, [], [], options);
+    const responder = new OnvifDiscoveryResponder(socket, options);
     const refused = await responder.#join(candidates, false);
     if (refused.length > 0) log.warn("WS-Discovery: some interfaces could not join the group", { refused });
     const rescanMs = options.rescanMs ?? DEFAULT_RESCAN_MS;
@@ -322,9 +316,7 @@ export class OnvifDiscoveryResponder {
     if (peerBits === undefined) return this.#interfaces.map((a) => a.address);
     const joined = this.#interfaces.find((a) => onSubnet(a, peerBits));
     if (joined) return [joined.address];
-    const other = networkInterfaces().some((a) =>
-      a.family === "IPv4" && !a.internal && onSubnet(a, peerBits)
-    );
+    const other = interfaceCandidates(undefined).some((a) => onSubnet(a, peerBits));
     return other ? [] : this.#interfaces.map((a) => a.address);
   }
 
