@@ -69,6 +69,7 @@ export {
 export { PreloadConsumer } from "./lib/protocol/preload/mod.ts";
 export { StreamHub, type StreamHubOptions } from "./lib/core/hub.ts";
 export {
+  type DisabledEvent,
   type NotReadyEvent,
   type PublishEvent,
   type ReaderEvent,
@@ -83,6 +84,7 @@ export {
   CodecMismatchError,
   redactUrl,
   SourceError,
+  StreamDisabledError,
   StreamNotFoundError,
   UnknownSchemeError,
 } from "./lib/core/errors.ts";

@@ -54,6 +54,31 @@ export class StreamNotFoundError extends Error {
 }
 
 /**
+ * The stream is disabled (privacy mode, `PUT /api/disabled` or the config's `disabled:`): it takes
+ * no viewers and no publishers until it is enabled again.
+ *
+ * @example
+ * ```ts
+ * try { await stream.addConsumer(viewer); } catch (e) { if (e instanceof StreamDisabledError) console.log(e.reason); }
+ * ```
+ */
+export class StreamDisabledError extends Error {
+  override name = "StreamDisabledError";
+  readonly stream: string;
+  /** Why it was disabled, as given when it was (may be empty). */
+  readonly reason: string;
+  constructor(stream: string, reason = "") {
+    const enable = `DELETE /api/disabled?src=${encodeURIComponent(stream)}`;
+    super(
+      `Stream "${stream}" is disabled${reason ? ` (${reason})` : ""}; ` +
+        `enable it with ${enable} or remove it from "disabled:" in the config.`,
+    );
+    this.stream = stream;
+    this.reason = reason;
+  }
+}
+
+/**
  * A source URL whose scheme no factory is registered for.
  *
  * @example

@@ -47,6 +47,13 @@ export interface SourceErrorEvent extends EventBase {
   error: string;
 }
 
+/** The stream was disabled (its viewers, publishers and sources stopped) or enabled again. */
+export interface DisabledEvent extends EventBase {
+  type: "disabled" | "enabled";
+  /** With `disabled`: the reason given, or empty. */
+  reason?: string;
+}
+
 /** A recording finished a segment file. */
 export interface SegmentCompleteEvent extends EventBase {
   type: "segment_complete";
@@ -64,7 +71,8 @@ export type StreamEvent =
   | ReaderEvent
   | PublishEvent
   | SourceErrorEvent
-  | SegmentCompleteEvent;
+  | SegmentCompleteEvent
+  | DisabledEvent;
 
 /**
  * Names of the event types, in the order the docs list them.
@@ -83,6 +91,8 @@ export const STREAM_EVENT_TYPES: readonly StreamEvent["type"][] = [
   "unpublish",
   "segment_complete",
   "source_error",
+  "disabled",
+  "enabled",
 ];
 
 /**

@@ -9,7 +9,13 @@ import { abortableSleep } from "./abortable_sleep.ts";
 import { type Codec, codecMatch, CodecName, codecToString } from "./codec.ts";
 import type { ConnectionInfo, Consumer, Producer } from "./connection.ts";
 import type { StreamEvents } from "./events.ts";
-import { CodecMismatchError, redactUrl, SourceError, UnknownSchemeError } from "./errors.ts";
+import {
+  CodecMismatchError,
+  redactUrl,
+  SourceError,
+  StreamDisabledError,
+  UnknownSchemeError,
+} from "./errors.ts";
 import { type Logger, silentLogger } from "./log.ts";
 import { matchMedia, type Media } from "./media.ts";
 import {
@@ -75,6 +81,10 @@ export class Stream {
    * remove them.
    */
   readonly detached: Set<{ info(): ConnectionInfo }> = new Set();
+  #disabled: { reason: string; since: number } | undefined;
+  #closed = false;
+  // Settled by enable(): long-lived consumers (retry) wait on it while the stream is disabled.
+  #enabled: { promise: Promise<void>; resolve: () => void } | undefined;
 
   constructor(name: string, sources: string[] = [], options: StreamOptions = {}) {
     this.name = name;
@@ -87,7 +97,8 @@ export class Stream {
       dialTimeoutMs: options.dialTimeoutMs ?? 15000,
       holdMs: options.holdMs ?? 0,
       onRunning: (slot) => this.#updateReady(slot),
-      onTalkerLost: (slot, consumer, link, reason, cause) => this.#talkerLost(slot, consumer, link, reason, cause),
+      onTalkerLost: (slot, consumer, link, reason, cause) =>
+        this.#talkerLost(slot, consumer, link, reason, cause),
       onError: (slot, error) => {
         if (this.#events?.listened) {
           this.#events.emit({
@@ -166,6 +177,16 @@ export class Stream {
       try {
         return await this.#addConsumerOnce(consumer);
       } catch (error) {
+        if (error instanceof StreamDisabledError && !signal?.aborted && !this.#closed) {
+          // Privacy mode: wait for enable() (or the abort), then dial afresh.
+          this.#log.debug("stream disabled; waiting until it is enabled", {
+            consumer: consumer.info().format,
+          });
+          await this.#untilEnabled(signal);
+          if (signal?.aborted) throw error;
+          attempt = -1;
+          continue;
+        }
         if (!(error instanceof SourceError) || signal?.aborted) throw error;
         const delay = delays[Math.min(attempt, delays.length - 1)] ?? 1000;
         this.#log.debug("no source reachable yet; retrying", {
@@ -180,6 +201,7 @@ export class Stream {
   }
 
   async #addConsumerOnce(consumer: Consumer): Promise<void> {
+    this.#refuseIfDisabled();
     this.#cancelIdle();
     this.#pending++;
     const used = new Set<SourceSlot>();
@@ -205,7 +227,10 @@ export class Stream {
             failed.add(slot);
             dialErrors.push(error as Error);
             // The viewer gets the reason too; the log is where whoever runs the server sees it.
-            this.#log.warn("source could not be dialed", { url: redactUrl(slot.url), error: (error as Error).message });
+            this.#log.warn("source could not be dialed", {
+              url: redactUrl(slot.url),
+              error: (error as Error).message,
+            });
             continue;
           }
           for (const prodMedia of producer.medias()) {
@@ -263,6 +288,8 @@ export class Stream {
         );
         throw talkError ?? new CodecMismatchError(this.name, wanted.flatMap(describe), offered);
       }
+      // Disabled while this viewer was being attached: it does not start.
+      this.#refuseIfDisabled();
       this.#consumers.push(consumer);
       this.#consumerSlots.set(consumer, used);
       for (const slot of used) slot.start();
@@ -298,6 +325,7 @@ export class Stream {
    * configured sources while connected. Viewers of an earlier publisher that left are moved onto it.
    */
   async addPublisher(producer: Producer): Promise<void> {
+    this.#refuseIfDisabled();
     const slot = new SourceSlot(`publisher:${producer.info().id}`, this.#slotOptions, producer);
     // Viewers still attached to a departed publisher's receivers continue on the new one.
     const orphans = this.#publishers.filter((p) => p.state === "stopped" && p.inUse);
@@ -331,8 +359,77 @@ export class Stream {
     this.#updateReady(slot);
   }
 
+  /** When and why the stream was disabled ({@link disable}); undefined while it is enabled. */
+  get disabled(): { reason: string; since: number } | undefined {
+    return this.#disabled ? { ...this.#disabled } : undefined;
+  }
+
+  /**
+   * Disables the stream (privacy mode): its viewers and publishers are disconnected, its sources
+   * stop, and until {@link enable} new viewers and publishers are refused with a
+   * {@link StreamDisabledError}. Consumers attached with `retry` (preload, recorders) are stopped
+   * too; their owners attach new ones on the `disabled` event, which wait in `addConsumer` until
+   * the stream is enabled. Disabling a disabled stream only
+   * updates the reason.
+   *
+   * @example
+   * ```ts
+   * await stream.disable("privacy: someone is home");
+   * stream.disabled; // { reason: "privacy: someone is home", since: 1765000000000 }
+   * stream.enable();
+   * ```
+   */
+  async disable(reason = ""): Promise<void> {
+    const was = this.#disabled;
+    this.#disabled = { reason, since: was?.since ?? Date.now() };
+    if (was) return;
+    this.#enabled = withResolvers();
+    this.#log.info("stream disabled", reason ? { reason } : {});
+    await this.#stopAll();
+    // After the teardown: owners of long-lived consumers attach new ones, which wait for enable().
+    this.#events?.emit({ type: "disabled", stream: this.name, time: Date.now(), reason });
+  }
+
+  /**
+   * Enables a disabled stream: viewers and publishers are accepted again, and long-lived
+   * consumers waiting in {@link addConsumer} with `retry` attach. A no-op when it is enabled.
+   */
+  enable(): void {
+    if (!this.#disabled) return;
+    this.#disabled = undefined;
+    const enabled = this.#enabled;
+    this.#enabled = undefined;
+    enabled?.resolve();
+    this.#log.info("stream enabled");
+    this.#events?.emit({ type: "enabled", stream: this.name, time: Date.now() });
+  }
+
+  #refuseIfDisabled(): void {
+    if (this.#disabled) throw new StreamDisabledError(this.name, this.#disabled.reason);
+  }
+
+  #untilEnabled(signal: AbortSignal | undefined): Promise<void> {
+    const enabled = this.#enabled?.promise;
+    if (!enabled) return Promise.resolve();
+    if (!signal) return enabled;
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      signal.addEventListener("abort", done, { once: true });
+      enabled.then(done);
+    });
+  }
+
   /** Stops every source and consumer (stream deleted or server shutting down). */
   async close(): Promise<void> {
+    this.#closed = true;
+    this.#enabled?.resolve();
+    await this.#stopAll();
+  }
+
+  async #stopAll(): Promise<void> {
     this.#cancelIdle();
     const consumers = this.#consumers.splice(0);
     for (const c of consumers) this.#emitConnection("unread", c);
@@ -353,8 +450,15 @@ export class Stream {
     this.#ready = running;
     if (!this.#events?.listened) return;
     if (running) {
-      const source = changed?.producer ? changed : [...this.#publishers, ...this.#slots].find((s) => s.producer);
-      this.#events.emit({ type: "ready", stream: this.name, time: Date.now(), source: redactUrl(source?.url ?? "") });
+      const source = changed?.producer
+        ? changed
+        : [...this.#publishers, ...this.#slots].find((s) => s.producer);
+      this.#events.emit({
+        type: "ready",
+        stream: this.name,
+        time: Date.now(),
+        source: redactUrl(source?.url ?? ""),
+      });
     } else {
       this.#events.emit({ type: "not_ready", stream: this.name, time: Date.now() });
     }
@@ -373,6 +477,7 @@ export class Stream {
 
   /** The latest cached keyframe of the first video track that has one (for instant snapshots). */
   cachedKeyframe(): { codec: Codec; frame: import("./frame.ts").Frame } | undefined {
+    if (this.#disabled) return undefined; // privacy mode: not even the last picture
     for (const slot of [...this.#publishers, ...this.#slots]) {
       for (const t of slot.tracks) {
         const frame = t.receiver.gop?.keyframe();
@@ -403,6 +508,9 @@ export class Stream {
     });
     return {
       name: this.name,
+      ...(this.#disabled
+        ? { disabled: { reason: this.#disabled.reason, since: new Date(this.#disabled.since).toISOString() } }
+        : {}),
       sources: this.sources.map(redactUrl),
       producers: [...this.#publishers, ...this.#slots].map(slotInfo),
       consumers: [...this.#consumers.map((c) => c.info()), ...[...this.detached].map((d) => d.info())],
@@ -454,7 +562,10 @@ export class Stream {
 
   // The first listed source that offers `media`'s kind and direction with a matching codec, and
   // its receiver for it; sources that cannot be reached are skipped.
-  async #replacementFor(media: Media, codec: Codec): Promise<{ slot: SourceSlot; receiver: Receiver } | undefined> {
+  async #replacementFor(
+    media: Media,
+    codec: Codec,
+  ): Promise<{ slot: SourceSlot; receiver: Receiver } | undefined> {
     for (const slot of this.#slots) {
       let producer: Producer;
       try {
@@ -489,16 +600,28 @@ export class Stream {
   // After a reconnect a talker's backchannel was not there any more (see SourceSlot.talkers): the
   // consumer is told (`backchannelLost`), and one that only talks is closed, so its client sees the
   // session end instead of talking into nothing.
-  #talkerLost(slot: SourceSlot, consumer: Consumer, link: BackchannelLink, reason: string, cause: unknown): void {
+  #talkerLost(
+    slot: SourceSlot,
+    consumer: Consumer,
+    link: BackchannelLink,
+    reason: string,
+    cause: unknown,
+  ): void {
     const links = this.#links.get(consumer);
     if (links) {
       const i = links.indexOf(link);
       if (i >= 0) links.splice(i, 1);
       if (links.length === 0) this.#links.delete(consumer);
     }
-    const error = new BackchannelLostError(this.name, redactUrl(slot.url), codecToString(link.codec), reason, {
-      cause,
-    });
+    const error = new BackchannelLostError(
+      this.name,
+      redactUrl(slot.url),
+      codecToString(link.codec),
+      reason,
+      {
+        cause,
+      },
+    );
     try {
       consumer.backchannelLost?.(error);
     } catch { /* the consumer's own affair */ }
@@ -549,6 +672,8 @@ export interface AddConsumerOptions {
 /** `/api/streams` JSON of one stream. */
 export interface StreamInfo {
   name: string;
+  /** Present while the stream is disabled: the reason given and when (RFC 3339). */
+  disabled?: { reason: string; since: string };
   sources: string[];
   producers: unknown[];
   consumers: unknown[];
@@ -556,4 +681,11 @@ export interface StreamInfo {
 
 function describe(media: Media): string[] {
   return media.codecs.map((c) => `${media.kind}:${codecToString(c)}`);
+}
+
+// Promise.withResolvers is Node 22+ only.
+function withResolvers(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
 }

@@ -11,7 +11,8 @@ import {
   videoMedia,
   waitFor,
 } from "./_testing.ts";
-import { CodecMismatchError, SourceError, UnknownSchemeError } from "./errors.ts";
+import { CodecMismatchError, SourceError, StreamDisabledError, UnknownSchemeError } from "./errors.ts";
+import type { StreamEvent } from "./events.ts";
 import { StreamHub } from "./hub.ts";
 import { registerSource, unregisterSource } from "./registry.ts";
 import { Stream } from "./stream.ts";
@@ -424,5 +425,100 @@ describe("holding a dropped source's last GOP (holdMs, edge mode)", () => {
     await tick();
     expect(s.info().producers[0]).toMatchObject({ state: "idle", tracks: [] });
     await expect(s.addConsumer(viewerAV())).rejects.toThrow(/still down/);
+  });
+});
+
+describe("Stream.disable (privacy mode)", () => {
+  it("disconnects viewers and publishers, stops sources, refuses new ones, hides the cached picture", async () => {
+    const cam = new MemoryProducer([videoMedia("recvonly", H264)]);
+    const src = scheme(() => cam);
+    const events: StreamEvent[] = [];
+    const hub = new StreamHub({ graceMs: 20, reconnectDelaysMs: [10] });
+    hub.events.on((e) => events.push(e));
+    const s = hub.set("door", [src.url]);
+    streams.push(s);
+    const viewer = viewerAV();
+    await s.addConsumer(viewer);
+    await waitFor(() => cam.started === 1);
+    cam.push("video", frame(0, true));
+    await waitFor(() => s.cachedKeyframe() !== undefined);
+    const pub = new MemoryProducer([videoMedia("recvonly", H264)]);
+    await s.addPublisher(pub);
+
+    await s.disable("someone is home");
+    expect(viewer.stopped).toBe(1);
+    expect(cam.stopped).toBeGreaterThanOrEqual(1);
+    expect(pub.stopped).toBe(1);
+    expect(s.consumers()).toEqual([]);
+    expect(s.producers()).toEqual([]);
+    expect(s.cachedKeyframe()).toBeUndefined();
+    expect(s.disabled?.reason).toBe("someone is home");
+    expect((s.info() as { disabled?: { reason: string } }).disabled?.reason).toBe("someone is home");
+    expect(events.map((e) => e.type)).toContain("disabled");
+
+    const late = viewerAV();
+    const error = await s.addConsumer(late).catch((e) => e);
+    expect(error).toBeInstanceOf(StreamDisabledError);
+    expect(error.message).toContain('Stream "door" is disabled (someone is home)');
+    expect(error.message).toContain("DELETE /api/disabled?src=door");
+    expect(late.stopped).toBe(0); // refused before any track was attached
+    await expect(s.addPublisher(new MemoryProducer([videoMedia("recvonly", H264)]))).rejects.toBeInstanceOf(
+      StreamDisabledError,
+    );
+    expect(src.dials()).toBe(1); // nothing dialed while disabled
+
+    s.enable();
+    expect(s.disabled).toBeUndefined();
+    expect(events.map((e) => e.type)).toContain("enabled");
+    const again = viewerAV();
+    await s.addConsumer(again);
+    expect(src.dials()).toBe(2);
+  });
+
+  it("keeps long-lived consumers (retry) waiting while disabled and attaches them once enabled", async () => {
+    const cam = new MemoryProducer([videoMedia("recvonly", H264)]);
+    const src = scheme(() => cam);
+    const s = stream([src.url]);
+    await s.disable();
+    const keeper = viewerAV();
+    let attached = false;
+    const abort = new AbortController();
+    const done = s.addConsumer(keeper, { retry: { signal: abort.signal } }).then(() => (attached = true));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(attached).toBe(false);
+    expect(src.dials()).toBe(0);
+    s.enable();
+    await done;
+    expect(attached).toBe(true);
+    expect(s.consumers()).toEqual([keeper]);
+
+    // Aborting a waiting consumer ends its wait with the refusal.
+    await s.disable("again");
+    const other = viewerAV();
+    const abort2 = new AbortController();
+    const waiting = s.addConsumer(other, { retry: { signal: abort2.signal } }).catch((e) => e);
+    await tick();
+    abort2.abort();
+    expect(await waiting).toBeInstanceOf(StreamDisabledError);
+    abort.abort();
+  });
+
+  it("a viewer being attached when the stream is disabled does not start", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const cam = new MemoryProducer([videoMedia("recvonly", H264)]);
+    const src = scheme(async () => {
+      await gate;
+      return cam;
+    });
+    const s = stream([src.url]);
+    const viewer = viewerAV();
+    const adding = s.addConsumer(viewer).catch((e) => e);
+    await tick();
+    await s.disable("now");
+    release();
+    expect(await adding).toBeInstanceOf(StreamDisabledError);
+    expect(s.consumers()).toEqual([]);
+    expect(viewer.stopped).toBe(1);
   });
 });
