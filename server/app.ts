@@ -15,6 +15,7 @@ import { errorToResponse, maskSecrets } from "./errors.ts";
 import { redactSecrets } from "../lib/core/redact.ts";
 import { apiInfoRoutes } from "./routes/api_info.ts";
 import { healthProbeRoutes, healthRoutes } from "./routes/health.ts";
+import { disabledRoutes } from "./routes/disabled.ts";
 import { ConnectionLimits } from "./limits/connection_limits.ts";
 import { httpLimitsMiddleware } from "./limits/http_limits.ts";
 import { configRoutes } from "./routes/config.ts";
@@ -100,6 +101,7 @@ export function createApp(ctx: AppContext, options: { wsHandlers?: WsHandlers } 
 
   apiInfoRoutes(app, ctx);
   healthRoutes(app, ctx);
+  disabledRoutes(app, ctx);
   streamsRoutes(app, ctx);
   streamsDotRoutes(app, ctx);
   configRoutes(app, ctx);

@@ -36,6 +36,7 @@ export interface ErrorBody {
 /** Error classes that callers fix by changing their request, by `name` (works across module copies). */
 const STATUS_BY_NAME: Record<string, number> = {
   StreamNotFoundError: 404,
+  StreamDisabledError: 503,
   CodecMismatchError: 415,
   UnknownSchemeError: 400,
   ConfigError: 400,

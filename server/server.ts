@@ -10,6 +10,7 @@ import { formatAddress } from "../lib/runtime/address.ts";
 import { onReload, onTermination } from "../lib/runtime/host.ts";
 import { isNoIpv6 } from "../lib/runtime/tcp.ts";
 import { toNetError } from "../lib/runtime/net_error.ts";
+import { applyDisabled } from "./routes/disabled.ts";
 import { AccountStore } from "./access/accounts.ts";
 import { FailedLogins } from "./access/failed_logins.ts";
 import type { Logger } from "../lib/core/log.ts";
@@ -235,6 +236,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     // Streams exist before modules start (preload attaches to them); nothing dials until a consumer
     // comes. Schemes are checked once modules have registered theirs.
     for (const [name, sources] of Object.entries(config.streams ?? {})) hub.set(name, sources);
+    // Disabled streams are disabled before any module (preload, record, publish) could dial them.
+    await applyDisabled(hub, config.disabled ?? {}, log);
     const enabled = config.app?.modules ?? [];
     for (const module of options.modules ?? builtinModules) {
       if (enabled.length > 0 && !enabled.includes(module.name)) continue;

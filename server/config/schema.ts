@@ -190,6 +190,8 @@ export const HOOK_EVENTS: readonly (readonly [string, string])[] = [
   ["unpublish", "a publisher leaves"],
   ["segment_complete", "a recording finishes a segment file"],
   ["source_error", "a source cannot be dialed, fails, or fails to reconnect"],
+  ["disabled", "a stream is disabled (privacy mode: `disabled:`, PUT /api/disabled)"],
+  ["enabled", "a disabled stream is enabled again"],
 ];
 
 const hookList = (what: string): ListNode => ({
@@ -526,6 +528,15 @@ export const configSchema: ObjectNode = section("strom config file.", {
     }),
     default: {},
     description: "Streams kept running without viewers (instant start, warm GOP cache).",
+  },
+  disabled: {
+    kind: "map",
+    keyName: "<stream>",
+    values: str('Why it is disabled, shown in /api/streams and /api/disabled (may be empty).', { ifNull: "" }),
+    default: {},
+    description:
+      "Streams turned off (privacy mode): no viewers, no publishers, no snapshots, sources stopped, preload and " +
+      "recording paused until enabled again; PUT and DELETE /api/disabled?src= change it and write it back here.",
   },
   log: section(
     "Logging.",

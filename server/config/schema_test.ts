@@ -58,6 +58,7 @@ describe("configSchema", () => {
       "streams",
       "publish",
       "preload",
+      "disabled",
       "log",
       "debug",
       "hls",

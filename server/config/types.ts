@@ -325,6 +325,8 @@ export interface HooksConfig {
   on_unpublish?: HookConfig[];
   on_segment_complete?: HookConfig[];
   on_source_error?: HookConfig[];
+  on_disabled?: HookConfig[];
+  on_enabled?: HookConfig[];
 }
 
 /**
@@ -389,6 +391,8 @@ export interface StromConfig {
   publish: Record<string, string[]>;
   /** Stream name -> media query it is kept running with, e.g. `"video&audio"`. */
   preload: Record<string, string>;
+  /** Stream name -> why it is disabled (privacy mode); optional so configs built by hand need not list it. */
+  disabled?: Record<string, string>;
   log: LogConfig;
   /** `debug:` section; optional so configs built by hand need not list it. */
   debug?: { dump_sdp: boolean };

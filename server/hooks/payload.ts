@@ -8,7 +8,7 @@ import type { StreamEvent } from "../../lib/core/events.ts";
 
 /** The JSON body of a webhook request. */
 export interface HookPayload {
-  /** `ready`, `not_ready`, `read`, `unread`, `publish`, `unpublish`, `segment_complete`, `source_error`. */
+  /** `ready`, `not_ready`, `read`, `unread`, `publish`, `unpublish`, `segment_complete`, `source_error`, `disabled`, `enabled`. */
   event: StreamEvent["type"];
   stream: string;
   /** RFC 3339. */
@@ -21,6 +21,8 @@ export interface HookPayload {
   connection?: { id: number; format: string; protocol?: string; remote_addr?: string; user_agent?: string };
   /** `segment_complete`. */
   segment?: { path: string; start: string; duration: number };
+  /** `disabled`: the reason given (may be empty). */
+  reason?: string;
 }
 
 /**
@@ -56,6 +58,9 @@ export function hookPayload(event: StreamEvent): HookPayload {
     case "segment_complete":
       out.segment = { path: event.path, start: new Date(event.start).toISOString(), duration: event.duration };
       break;
+    case "disabled":
+      out.reason = event.reason ?? "";
+      break;
   }
   return out;
 }
@@ -72,6 +77,7 @@ export function hookPayload(event: StreamEvent): HookPayload {
  * | `STROM_ERROR` | source_error | what failed |
  * | `STROM_CONN_ID`, `STROM_CONN_FORMAT`, `STROM_CONN_PROTOCOL`, `STROM_REMOTE_ADDR`, `STROM_USER_AGENT` | read, unread, publish, unpublish | the viewer or publisher |
  * | `STROM_SEGMENT_PATH`, `STROM_SEGMENT_START`, `STROM_SEGMENT_DURATION` | segment_complete | the file, its start (RFC 3339), seconds |
+ * | `STROM_REASON` | disabled | the reason given, may be empty |
  *
  * @example
  * ```ts
@@ -95,6 +101,7 @@ export function hookEnv(event: StreamEvent): Record<string, string> {
     if (p.connection.remote_addr) env.STROM_REMOTE_ADDR = p.connection.remote_addr;
     if (p.connection.user_agent) env.STROM_USER_AGENT = p.connection.user_agent;
   }
+  if (p.reason !== undefined) env.STROM_REASON = p.reason;
   if (p.segment) {
     env.STROM_SEGMENT_PATH = p.segment.path;
     env.STROM_SEGMENT_START = p.segment.start;

@@ -57,6 +57,8 @@ const EVENT_KEYS: Record<string, StreamEvent["type"]> = {
   on_unpublish: "unpublish",
   on_segment_complete: "segment_complete",
   on_source_error: "source_error",
+  on_disabled: "disabled",
+  on_enabled: "enabled",
 };
 
 /** How much of a failed command's stderr goes into the log line. */

@@ -14,9 +14,14 @@ const base: HooksConfig = { timeout: 10, max_running: 1, max_queued: 1 };
 describe("HookRunner", () => {
   it("runs at most max_running, queues max_queued, drops the rest with one warning, and close kills what runs", async () => {
     const { records, log } = logger();
-    const runner = new HookRunner({ ...base, on_ready: [{ command: "sleep 30", headers: {}, streams: [] }] }, log);
+    const runner = new HookRunner(
+      { ...base, on_ready: [{ command: "sleep 30", headers: {}, streams: [] }] },
+      log,
+    );
     const t0 = Date.now();
-    for (let i = 0; i < 5; i++) runner.handle({ type: "ready", stream: "cam", time: Date.now(), source: "demo:" });
+    for (let i = 0; i < 5; i++) {
+      runner.handle({ type: "ready", stream: "cam", time: Date.now(), source: "demo:" });
+    }
     // handle() never runs a hook itself: they start from a timer.
     expect(Date.now() - t0).toBeLessThan(500);
     expect(runner.stats).toMatchObject({ started: 0, queued: 2, dropped: 3 });
@@ -79,7 +84,14 @@ describe("HookRunner", () => {
 describe("hook payloads", () => {
   it("describe an event the same way as JSON and as STROM_* variables", () => {
     const time = Date.parse("2026-01-02T03:04:05.000Z");
-    const seg = { type: "segment_complete" as const, stream: "cam", time, path: "/r/cam/a.mp4", start: time - 60_000, duration: 60.02 };
+    const seg = {
+      type: "segment_complete" as const,
+      stream: "cam",
+      time,
+      path: "/r/cam/a.mp4",
+      start: time - 60_000,
+      duration: 60.02,
+    };
     expect(hookPayload(seg)).toEqual({
       event: "segment_complete",
       stream: "cam",
@@ -95,7 +107,13 @@ describe("hook payloads", () => {
       STROM_SEGMENT_START: "2026-01-02T03:03:05.000Z",
       STROM_SEGMENT_DURATION: "60.02",
     });
-    const err = { type: "source_error" as const, stream: "cam", time, source: "rtsp://a:***@cam/1", error: "refused" };
+    const err = {
+      type: "source_error" as const,
+      stream: "cam",
+      time,
+      source: "rtsp://a:***@cam/1",
+      error: "refused",
+    };
     expect(hookEnv(err)).toMatchObject({ STROM_SOURCE: "rtsp://a:***@cam/1", STROM_ERROR: "refused" });
     const pub = {
       type: "publish" as const,
@@ -103,7 +121,29 @@ describe("hook payloads", () => {
       time,
       connection: { id: 3, format: "rtmp", protocol: "rtmp", remoteAddr: "10.0.0.9:5000" },
     };
-    expect(hookPayload(pub).connection).toEqual({ id: 3, format: "rtmp", protocol: "rtmp", remote_addr: "10.0.0.9:5000" });
-    expect(hookEnv(pub)).toMatchObject({ STROM_CONN_ID: "3", STROM_CONN_FORMAT: "rtmp", STROM_REMOTE_ADDR: "10.0.0.9:5000" });
+    expect(hookPayload(pub).connection).toEqual({
+      id: 3,
+      format: "rtmp",
+      protocol: "rtmp",
+      remote_addr: "10.0.0.9:5000",
+    });
+    expect(hookEnv(pub)).toMatchObject({
+      STROM_CONN_ID: "3",
+      STROM_CONN_FORMAT: "rtmp",
+      STROM_REMOTE_ADDR: "10.0.0.9:5000",
+    });
+    const off = { type: "disabled" as const, stream: "cam", time, reason: "someone is home" };
+    expect(hookPayload(off)).toEqual({
+      event: "disabled",
+      stream: "cam",
+      time: "2026-01-02T03:04:05.000Z",
+      reason: "someone is home",
+    });
+    expect(hookEnv(off)).toMatchObject({ STROM_EVENT: "disabled", STROM_REASON: "someone is home" });
+    expect(hookPayload({ type: "enabled", stream: "cam", time })).toEqual({
+      event: "enabled",
+      stream: "cam",
+      time: "2026-01-02T03:04:05.000Z",
+    });
   });
 });

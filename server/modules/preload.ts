@@ -59,9 +59,17 @@ export class Preloads {
   readonly #log: Logger;
   readonly #entries = new Map<string, Entry>();
 
+  readonly #off: () => void;
+
   constructor(hub: StreamHub, log: Logger) {
     this.#hub = hub;
     this.#log = log;
+    // A disabled stream stopped the preload's consumer: a new one waits until it is enabled.
+    this.#off = hub.events.on((event) => {
+      if (event.type !== "disabled") return;
+      const entry = this.#entries.get(event.stream);
+      if (entry) void this.add(event.stream, entry.query);
+    });
   }
 
   /** `{stream: query}` of every preloaded stream (an empty query is stored as go2rtc's `video&audio`). */
@@ -96,6 +104,7 @@ export class Preloads {
     const old = this.#entries.get(name);
     this.#entries.set(name, entry);
     const { signal } = entry.abort;
+    if (stream.disabled) this.#log.info("preload waits: the stream is disabled", { stream: name });
     stream.addConsumer(entry.consumer, { retry: { signal } }).then(
       () => this.#log.info("preloading", { stream: name }),
       (error) => {
@@ -123,6 +132,7 @@ export class Preloads {
 
   /** Stops every preload. */
   async close(): Promise<void> {
+    this.#off();
     for (const name of [...this.#entries.keys()]) await this.remove(name);
   }
 }

@@ -105,10 +105,32 @@ export class RecordManager {
   #timer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
 
+  readonly #off: () => void;
+
   constructor(options: RecordManagerOptions) {
     this.#o = options;
     this.#log = options.log;
     this.rules = new RecordRules(options.config);
+    // A disabled stream stopped the recorder: close its file, then wait (state "waiting") until the
+    // stream is enabled and record into a new file.
+    this.#off = options.hub.events.on((event) => {
+      if (event.type !== "disabled") return;
+      const rec = this.#recordings.get(event.stream);
+      if (rec?.recorder) void this.#pause(rec);
+    });
+  }
+
+  async #pause(rec: Recording): Promise<void> {
+    const recorder = rec.recorder;
+    if (!recorder) return;
+    rec.recorder = undefined;
+    rec.state = "waiting";
+    recorder.stop();
+    await recorder.flushed().catch((error) =>
+      this.#log.warn("closing the last segment failed", { stream: rec.stream, error: (error as Error).message })
+    );
+    this.#log.info("recording paused: the stream is disabled", { stream: rec.stream });
+    if (this.#recordings.get(rec.stream) === rec && !rec.abort.signal.aborted) void this.#run(rec);
   }
 
   /** The folder of a stream's segments. */
@@ -308,6 +330,7 @@ export class RecordManager {
   /** Stops every recording (their last segments are closed). */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#off();
     clearInterval(this.#timer);
     await Promise.all([...this.#recordings.values()].map((r) => this.#stop(r)));
     await Promise.all([...this.#retaining]);

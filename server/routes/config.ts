@@ -17,6 +17,7 @@ import { ApiError } from "../errors.ts";
 import { runtimeIo } from "../load.ts";
 import { assertNetworkConfigChange, serverSourcePolicy } from "../source_policy.ts";
 import { checkStreamSchemes } from "../sources.ts";
+import { applyDisabled } from "./disabled.ts";
 
 /**
  * Largest config body accepted: about 4,000 streams. A config is text typed by people; the YAML
@@ -73,6 +74,9 @@ export function configRoutes(app: Hono, ctx: AppContext): void {
     const schemeWarnings = checkStreamSchemes(newStreams);
     await file.replace(text);
     applyStreams(ctx, newStreams);
+    // Privacy mode follows the new text at once too (it starts nothing: see routes/disabled.ts).
+    await applyDisabled(ctx.hub, loaded.config.disabled ?? {}, ctx.log);
+    ctx.config.disabled = { ...(loaded.config.disabled ?? {}) };
     const warnings = [...loaded.warnings.map((w) => w.message), ...schemeWarnings];
     ctx.log.info("config replaced through the API", { path: file.path, warnings: warnings.length });
     return c.json({ ok: true, path: file.path, warnings });

@@ -26,7 +26,8 @@ export interface Lifecycle {
 }
 
 /** The state of one stream in `/api/health`. */
-export type StreamHealthState = "online" | "idle" | "down";
+/** `disabled`: turned off on purpose (privacy mode), not counted as down. */
+export type StreamHealthState = "online" | "idle" | "down" | "disabled";
 
 /** One stream in `/api/health`. */
 export interface StreamHealth {
@@ -53,7 +54,13 @@ export function streamHealth(stream: Stream, expected: string[]): StreamHealth {
   const why = [...expected];
   // A publisher that left while viewers still wait for it (the slot stays, stopped).
   if (producers.some((p) => p.url.startsWith("publisher:") && p.state === "stopped")) why.push("publisher");
-  const state: StreamHealthState = online ? "online" : why.length > 0 ? "down" : "idle";
+  const state: StreamHealthState = info.disabled
+    ? "disabled"
+    : online
+    ? "online"
+    : why.length > 0
+    ? "down"
+    : "idle";
   const error = state === "down" ? producers.find((p) => p.error)?.error : undefined;
   return {
     state,

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Context } from "hono";
-import { StreamNotFoundError } from "../../lib/core/errors.ts";
+import { StreamDisabledError, StreamNotFoundError } from "../../lib/core/errors.ts";
 import type { Stream } from "../../lib/core/stream.ts";
 import type { ChunkSink } from "../../lib/protocol/http/chunk_sink.ts";
 import type { OutputPeer } from "../../lib/protocol/http/output_consumer.ts";
@@ -34,6 +34,7 @@ export function streamAllowed(patterns: readonly string[], name: string): boolea
  * @throws {ApiError} 400 without `src=`, 403 when the user may not watch it (or, with `action`
  *   `publish`, publish into it).
  * @throws {StreamNotFoundError} (404) for an unknown name.
+ * @throws {StreamDisabledError} (503) with `action` `publish`, while the stream is disabled.
  * @example
  * ```ts
  * const stream = streamOf(ctx, conn.query.get("src"), conn.user);
@@ -57,6 +58,9 @@ export function streamOf(
       "Forbidden",
     );
   }
+  // A disabled stream takes no publisher; refused here, before a WebRTC or HTTP ingest starts.
+  const disabled = action === "publish" ? stream.disabled : undefined;
+  if (disabled) throw new StreamDisabledError(stream.name, disabled.reason);
   return stream;
 }
 

@@ -160,6 +160,11 @@ export function streamsRoutes(app: Hono, ctx: AppContext): void {
       if (ctx.configFile) await ctx.configFile.update((text) => deleteIn(text, ["preload", name]));
       if (ctx.config.preload) delete ctx.config.preload[name];
     }
+    // And so does its disabled: entry (a stream added later under the name starts enabled).
+    if (ctx.config.disabled && name in ctx.config.disabled) {
+      if (ctx.configFile) await ctx.configFile.update((text) => deleteIn(text, ["disabled", name]));
+      delete ctx.config.disabled[name];
+    }
     hub.delete(name);
     // Its publishes go with it (they would only retry "stream does not exist").
     const publishes = publishManagerFor(hub);

@@ -19,6 +19,7 @@
  */
 import type { Context, Hono } from "hono";
 import { base64ToBytes, bytesToBase64 } from "../../lib/core/bytes.ts";
+import { StreamDisabledError } from "../../lib/core/errors.ts";
 import { type RequestUser, requestUser } from "../auth.ts";
 import type { AppContext } from "../context.ts";
 import { ApiError } from "../errors.ts";
@@ -173,8 +174,12 @@ export function webrtcRoutes(
     const user = requestUser(c);
     const publishing = session ? undefined : ingest?.get(id);
     if (publishing) {
-      // Ending a publish needs the same right as starting it.
-      streamOf(ctx, publishing.stream.name, user, "publish");
+      // Ending a publish needs the same right as starting it (a disabled stream still lets it end).
+      try {
+        streamOf(ctx, publishing.stream.name, user, "publish");
+      } catch (error) {
+        if (!(error instanceof StreamDisabledError)) throw error;
+      }
       publishing.close("deleted");
       return c.body(null, 200);
     }

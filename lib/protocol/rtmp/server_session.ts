@@ -14,7 +14,7 @@
  * @module
  */
 import type { ConnectionGate } from "../../core/connection_gate.ts";
-import { CodecMismatchError, SourceError } from "../../core/errors.ts";
+import { CodecMismatchError, SourceError, StreamDisabledError } from "../../core/errors.ts";
 import type { StreamHub } from "../../core/hub.ts";
 import type { Logger } from "../../core/log.ts";
 import type { Stream } from "../../core/stream.ts";
@@ -261,6 +261,18 @@ export class RtmpServerSession {
       return;
     }
     if (!(await this.#allowed("publish", stream, name, streamId))) return;
+    const disabled = stream.disabled;
+    if (disabled) {
+      this.#log.info("rtmp publish refused", { stream: stream.name, reason: "stream disabled" });
+      this.#status(
+        streamId,
+        "error",
+        "NetStream.Publish.Rejected",
+        new StreamDisabledError(stream.name, disabled.reason).message,
+      );
+      this.close(true);
+      return;
+    }
     this.#stream = stream;
     const ingest = new FlvIngest();
     this.#ingest = ingest;
@@ -335,7 +347,9 @@ export class RtmpServerSession {
     } catch (error) {
       this.#consumer = undefined;
       consumer.stop();
-      if (!(error instanceof CodecMismatchError || error instanceof SourceError)) throw error;
+      if (
+        !(error instanceof CodecMismatchError || error instanceof SourceError || error instanceof StreamDisabledError)
+      ) throw error;
       this.#status(streamId, "error", "NetStream.Play.Failed", error.message);
       this.close(true);
       return;

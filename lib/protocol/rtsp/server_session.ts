@@ -10,7 +10,7 @@
  * @module
  */
 import { randomHex } from "../../core/bytes.ts";
-import { CodecMismatchError, SourceError, StreamNotFoundError } from "../../core/errors.ts";
+import { CodecMismatchError, SourceError, StreamDisabledError, StreamNotFoundError } from "../../core/errors.ts";
 import type { Logger } from "../../core/log.ts";
 import { parseMediaQuery } from "../../core/media.ts";
 import type { StreamHub } from "../../core/hub.ts";
@@ -362,7 +362,9 @@ export class RtspServerSession {
     } catch (error) {
       consumer.stop();
       if (error instanceof CodecMismatchError) return { status: 415, body: error.message + "\r\n" };
-      if (error instanceof SourceError) return { status: 503, body: error.message + "\r\n" };
+      if (error instanceof SourceError || error instanceof StreamDisabledError) {
+        return { status: 503, body: error.message + "\r\n" };
+      }
       throw error;
     }
     if (this.#released) {
@@ -389,6 +391,8 @@ export class RtspServerSession {
     const { name } = requestPath(req.uri);
     const stream = this.#ctx.hub.get(name);
     if (!stream) return { status: 404, body: new StreamNotFoundError(name).message + "\r\n" };
+    const disabled = stream.disabled;
+    if (disabled) return { status: 503, body: new StreamDisabledError(name, disabled.reason).message + "\r\n" };
     let medias;
     try {
       medias = parseCameraSdp(bodyText(req)).medias;
