@@ -408,6 +408,20 @@ export class Stream {
     if (this.#disabled) throw new StreamDisabledError(this.name, this.#disabled.reason);
   }
 
+  /**
+   * Resolves when the stream is enabled (at once when it is), or when `signal` aborts: for owners
+   * of long-lived consumers that retry on their own (push publishing), so a disabled stream is
+   * waited out instead of retried with backoff.
+   *
+   * @example
+   * ```ts
+   * if (stream.disabled) await stream.whenEnabled(abort.signal);
+   * ```
+   */
+  whenEnabled(signal?: AbortSignal): Promise<void> {
+    return this.#untilEnabled(signal);
+  }
+
   #untilEnabled(signal: AbortSignal | undefined): Promise<void> {
     const enabled = this.#enabled?.promise;
     if (!enabled) return Promise.resolve();

@@ -19,7 +19,7 @@
  * @module
  */
 import type { Hono } from "hono";
-import { redactUrl, StreamNotFoundError, UnknownSchemeError } from "../../lib/core/errors.ts";
+import { redactUrl, StreamDisabledError, StreamNotFoundError, UnknownSchemeError } from "../../lib/core/errors.ts";
 import { redactStreamKey } from "../../lib/core/redact.ts";
 import { checkPublishUrl, playToStream, publishManagerFor, PublishUrlError } from "../../lib/protocol/publish/mod.ts";
 import { hasScheme, registeredSchemes, schemeOf } from "../../lib/core/registry.ts";
@@ -194,7 +194,10 @@ export function streamsRoutes(app: Hono, ctx: AppContext): void {
       ctx.log.info("playing to a stream", { stream: dst, src: redactUrl(src) });
       return c.json(playing.talker.info());
     }
-    if (!hub.get(src)) throw new StreamNotFoundError(src);
+    const source = hub.get(src);
+    if (!source) throw new StreamNotFoundError(src);
+    const off = source.disabled;
+    if (off) throw new StreamDisabledError(src, off.reason);
     try {
       checkPublishUrl(dst);
     } catch (error) {

@@ -104,6 +104,35 @@ describe.skipIf(!hasFfmpeg)("publish: (needs ffmpeg and ffprobe)", () => {
     }, 10_000);
   }, 45_000);
 
+  it("pauses a push while its stream is disabled (privacy mode) and resumes it once enabled", async () => {
+    const rtspPort = await freePort();
+    const b = await serve({ rtsp: { listen: `127.0.0.1:${rtspPort}` }, streams: { incoming: null } });
+    const dst = `rtsp://127.0.0.1:${rtspPort}/incoming`;
+    const a = await serve({ streams: { demo: "demo:" }, publish: { demo: dst } });
+    const bHasPublisher = async () => {
+      const info = await fetch(`${b.urls[0]}/api/streams?src=incoming`).then((r) => r.json());
+      return info.producers.some((p: { connection?: unknown }) => p.connection);
+    };
+    const state = async () => (await publishEntries(a, "demo"))[0]?.state;
+    await waitUntil("strom to publish", async () => (await state()) === "publishing", 15_000);
+    await waitUntil("strom B to get the publisher", bHasPublisher, 10_000);
+
+    expect((await fetch(`${a.urls[0]}/api/disabled?src=demo`, { method: "PUT" })).status).toBe(200);
+    await waitUntil("the publisher to leave strom B", async () => !(await bHasPublisher()), 10_000);
+    await waitUntil("the push to wait", async () => (await state()) === "waiting", 5000);
+    expect(String((await publishEntries(a, "demo"))[0].error)).toContain('Stream "demo" is disabled');
+    // A new push of a disabled stream is refused at once.
+    const other = encodeURIComponent(`rtsp://127.0.0.1:${rtspPort}/other`);
+    const refused = await fetch(`${a.urls[0]}/api/streams?src=demo&dst=${other}`, { method: "POST" });
+    expect(refused.status).toBe(503);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await bHasPublisher()).toBe(false);
+
+    expect((await fetch(`${a.urls[0]}/api/disabled?src=demo`, { method: "DELETE" })).status).toBe(200);
+    await waitUntil("the push to resume", async () => (await state()) === "publishing", 10_000);
+    await waitUntil("strom B to get the publisher back", bHasPublisher, 10_000);
+  }, 60_000);
+
   it("retries a destination that is down with backoff, shows the error, and publishes once it is up", async () => {
     const port = await freePort();
     const server = await serve({

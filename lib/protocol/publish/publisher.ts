@@ -13,6 +13,7 @@
  */
 import { abortableSleep } from "../../core/abortable_sleep.ts";
 import { type ConnectionInfo, type Consumer, nextConnectionId } from "../../core/connection.ts";
+import { StreamDisabledError } from "../../core/errors.ts";
 import { redactStreamKey } from "../../core/redact.ts";
 import { type Logger, silentLogger } from "../../core/log.ts";
 import type { Stream } from "../../core/stream.ts";
@@ -148,7 +149,12 @@ export class StreamPublisher {
    * @param resolve the stream to publish, looked up on each attempt (it may be replaced or come later).
    * @throws {PublishUrlError} for a destination strom cannot publish to.
    */
-  constructor(resolve: () => Stream | undefined, streamName: string, url: string, options: StreamPublisherOptions = {}) {
+  constructor(
+    resolve: () => Stream | undefined,
+    streamName: string,
+    url: string,
+    options: StreamPublisherOptions = {},
+  ) {
     checkPublishUrl(url);
     this.#resolve = resolve;
     this.streamName = streamName;
@@ -194,7 +200,9 @@ export class StreamPublisher {
       state: this.state,
       ...(this.error ? { error: this.error } : {}),
       attempts: this.attempts,
-      ...(this.state === "waiting" && this.#retryAt ? { retryAt: new Date(this.#retryAt).toISOString() } : {}),
+      ...(this.state === "waiting" && this.#retryAt
+        ? { retryAt: new Date(this.#retryAt).toISOString() }
+        : {}),
       ...(this.#options.origin ? { origin: this.#options.origin } : {}),
     };
   }
@@ -216,7 +224,9 @@ export class StreamPublisher {
 
   async #run(): Promise<void> {
     const signal = this.#abort.signal;
-    const delays = this.#options.retryDelaysMs?.length ? this.#options.retryDelaysMs : DEFAULT_PUBLISH_RETRY_MS;
+    const delays = this.#options.retryDelaysMs?.length
+      ? this.#options.retryDelaysMs
+      : DEFAULT_PUBLISH_RETRY_MS;
     let failures = 0;
     while (!signal.aborted) {
       this.attempts++;
@@ -227,6 +237,20 @@ export class StreamPublisher {
         throw new Error("the destination closed the connection");
       } catch (error) {
         if (signal.aborted) break;
+        const stream = this.#stream;
+        const disabled = stream?.disabled;
+        if (stream && disabled) {
+          // Privacy mode ended the publish, or refused it: no destination failed; wait until the
+          // stream is enabled, then go on.
+          const refusal = new StreamDisabledError(stream.name, disabled.reason);
+          this.error = refusal.message;
+          this.#firstAttempt?.reject(refusal);
+          this.#firstAttempt = undefined;
+          this.#setState("waiting");
+          this.#log.info("publish paused: the stream is disabled");
+          await stream.whenEnabled(signal);
+          continue;
+        }
         this.error = redactStreamKey((error as Error)?.message ?? String(error));
         if (this.#firstAttempt) {
           this.#firstAttempt.reject(error);
@@ -238,7 +262,11 @@ export class StreamPublisher {
       failures++;
       this.#retryAt = Date.now() + delay;
       this.#setState("waiting");
-      this.#log.warn("publish failed; retrying", { error: this.error, delay_ms: delay, attempt: this.attempts });
+      this.#log.warn("publish failed; retrying", {
+        error: this.error,
+        delay_ms: delay,
+        attempt: this.attempts,
+      });
       await abortableSleep(delay, signal);
     }
     this.#setState("stopped");
@@ -278,7 +306,11 @@ export class StreamPublisher {
     const scheme = schemeOf(this.url);
     const timeoutMs = this.#options.timeoutMs ?? 10_000;
     if (scheme === "rtmp" || scheme === "rtmps") {
-      const pub = await RtmpPublish.start(stream, this.url, { signal: this.#abort.signal, log: this.#log, timeoutMs });
+      const pub = await RtmpPublish.start(stream, this.url, {
+        signal: this.#abort.signal,
+        log: this.#log,
+        timeoutMs,
+      });
       return { consumer: pub.consumer, stop: () => pub.stop(), done: pub.done };
     }
     const pusher = new RtspPusher(this.url, { log: this.#log, timeoutMs, userAgent: "strom publish" });
