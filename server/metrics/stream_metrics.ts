@@ -95,6 +95,10 @@ export function writeStreamMetrics(
     "Frames dropped for slow viewers of a source track, summed over the viewers attached now.",
   );
   const senders = writer.gauge("strom_track_senders", "Viewer tracks fed by a source track.");
+  const disabled = writer.gauge(
+    "strom_stream_disabled",
+    "1 while a stream is disabled (privacy mode: disabled:, PUT /api/disabled), else 0.",
+  );
 
   for (const s of streams) {
     const info = s.info();
@@ -103,6 +107,7 @@ export function writeStreamMetrics(
     if (!visible(info.name)) continue;
     const stream = redact(info.name);
     streamConsumers.set({ stream }, info.consumers.length);
+    disabled.set({ stream }, info.disabled ? 1 : 0);
 
     const states = new Map<string, number>(SLOT_STATES.map((st) => [st, 0]));
     for (const p of info.producers as ProducerInfo[]) {

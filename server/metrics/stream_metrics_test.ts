@@ -100,7 +100,14 @@ describe("writeStreamMetrics", () => {
     expect(value(f, "strom_source_up", { stream: "cam", url })).toBe(1);
     // The new connection's receiver counts from zero (a counter reset for Prometheus).
     expect(value(f, "strom_track_frames_total", track)).toBe(0);
+    expect(value(f, "strom_stream_disabled", { stream: "cam" })).toBe(0);
     await hub.get("cam")!.removeConsumer(viewer);
+
+    // Privacy mode shows as a 1, and goes back to 0.
+    await hub.get("idle")!.disable("holiday");
+    expect(value(scrape(hub), "strom_stream_disabled", { stream: "idle" })).toBe(1);
+    hub.get("idle")!.enable();
+    expect(value(scrape(hub), "strom_stream_disabled", { stream: "idle" })).toBe(0);
   });
 
   it("redacts credentials and configured secrets in stream and url labels", () => {
