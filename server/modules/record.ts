@@ -112,11 +112,12 @@ export class RecordManager {
     this.#log = options.log;
     this.rules = new RecordRules(options.config);
     // A disabled stream stopped the recorder: close its file, then wait (state "waiting") until the
-    // stream is enabled and record into a new file.
+    // stream is enabled and record into a new file. A recorder still waiting for its source is
+    // left alone: its own addConsumer (retry) waits for the stream to be enabled.
     this.#off = options.hub.events.on((event) => {
       if (event.type !== "disabled") return;
       const rec = this.#recordings.get(event.stream);
-      if (rec?.recorder) void this.#pause(rec);
+      if (rec?.recorder && rec.state === "recording") void this.#pause(rec);
     });
   }
 

@@ -7,7 +7,10 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { StreamHub } from "../../lib/core/hub.ts";
 import { silentLogger } from "../../lib/core/log.ts";
+import { registerDemoSource } from "../../lib/protocol/demo/mod.ts";
+import { RtspServer } from "../../lib/protocol/rtsp/mod.ts";
 import { builtinModules } from "../../server/modules/mod.ts";
 import { createRecordModule } from "../../server/modules/record.ts";
 import { startServer } from "../../server/server.ts";
@@ -248,4 +251,48 @@ describe.skipIf(!hasFf)("disabled streams (privacy mode)", () => {
     },
     90_000,
   );
+
+  it("a recording still waiting for its camera is not doubled by a disable and enable", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "strom-disabled-rec-"));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const cameraPort = await freePort();
+    const server = await startServer({
+      configSources: [JSON.stringify({
+        api: { listen: "127.0.0.1:0" },
+        rtsp: { listen: "" },
+        streams: { cam: `rtsp://127.0.0.1:${cameraPort}/cam` },
+        record: { dir, segment: "1s", streams: ["cam"] },
+      })],
+      log: silentLogger,
+      handleSignals: false,
+      modules: [createRecordModule({ checkMs: 500, sync: false })],
+    });
+    cleanup.push(() => server.close());
+    const base = server.urls[0];
+    const record = async () =>
+      ((await (await fetch(`${base}/api/record`)).json()) as { stream: string; state: string }[])[0];
+    await until(
+      async () => (await record())?.state === "waiting",
+      5000,
+      "the recording to wait for its camera",
+    );
+    expect((await fetch(`${base}/api/disabled?src=cam`, { method: "PUT" })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await fetch(`${base}/api/disabled?src=cam`, { method: "DELETE" })).status).toBe(200);
+
+    // The camera comes up: one recorder attaches, not two.
+    registerDemoSource();
+    const hub = new StreamHub();
+    hub.set("cam", ["demo:"]);
+    const camera = new RtspServer({ hub, listen: { hostname: "127.0.0.1", port: cameraPort } });
+    await camera.listen();
+    cleanup.push(async () => {
+      await camera.close();
+      await hub.close();
+    });
+    await until(async () => (await record())?.state === "recording", 15_000, "the recording to start");
+    await new Promise((r) => setTimeout(r, 1500));
+    const info = await (await fetch(`${base}/api/streams?src=cam`)).json();
+    expect(info.consumers.length).toBe(1);
+  }, 40_000);
 });
