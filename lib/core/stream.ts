@@ -182,7 +182,7 @@ export class Stream {
           this.#log.debug("stream disabled; waiting until it is enabled", {
             consumer: consumer.info().format,
           });
-          await this.#untilEnabled(signal);
+          await this.whenEnabled(signal);
           if (signal?.aborted) throw error;
           attempt = -1;
           continue;
@@ -404,8 +404,23 @@ export class Stream {
     this.#events?.emit({ type: "enabled", stream: this.name, time: Date.now() });
   }
 
+  /**
+   * The refusal a viewer or publisher gets while the stream is disabled; undefined while it is
+   * enabled. Protocols that answer with a status instead of throwing use its message.
+   *
+   * @example
+   * ```ts
+   * const refused = stream.disabledError();
+   * if (refused) return { status: 503, body: refused.message };
+   * ```
+   */
+  disabledError(): StreamDisabledError | undefined {
+    return this.#disabled ? new StreamDisabledError(this.name, this.#disabled.reason) : undefined;
+  }
+
   #refuseIfDisabled(): void {
-    if (this.#disabled) throw new StreamDisabledError(this.name, this.#disabled.reason);
+    const refused = this.disabledError();
+    if (refused) throw refused;
   }
 
   /**
@@ -419,10 +434,6 @@ export class Stream {
    * ```
    */
   whenEnabled(signal?: AbortSignal): Promise<void> {
-    return this.#untilEnabled(signal);
-  }
-
-  #untilEnabled(signal: AbortSignal | undefined): Promise<void> {
     const enabled = this.#enabled?.promise;
     if (!enabled) return Promise.resolve();
     if (!signal) return enabled;

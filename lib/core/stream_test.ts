@@ -467,8 +467,10 @@ describe("Stream.disable (privacy mode)", () => {
     );
     expect(src.dials()).toBe(1); // nothing dialed while disabled
 
+    expect(s.disabledError()?.message).toBe(error.message);
     s.enable();
     expect(s.disabled).toBeUndefined();
+    expect(s.disabledError()).toBeUndefined();
     expect(events.map((e) => e.type)).toContain("enabled");
     const again = viewerAV();
     await s.addConsumer(again);

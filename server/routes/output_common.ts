@@ -6,7 +6,7 @@
  * @module
  */
 import type { Context } from "hono";
-import { StreamDisabledError, StreamNotFoundError } from "../../lib/core/errors.ts";
+import { StreamNotFoundError } from "../../lib/core/errors.ts";
 import type { Stream } from "../../lib/core/stream.ts";
 import type { ChunkSink } from "../../lib/protocol/http/chunk_sink.ts";
 import type { OutputPeer } from "../../lib/protocol/http/output_consumer.ts";
@@ -59,8 +59,8 @@ export function streamOf(
     );
   }
   // A disabled stream takes no publisher; refused here, before a WebRTC or HTTP ingest starts.
-  const disabled = action === "publish" ? stream.disabled : undefined;
-  if (disabled) throw new StreamDisabledError(stream.name, disabled.reason);
+  const refused = action === "publish" ? stream.disabledError() : undefined;
+  if (refused) throw refused;
   return stream;
 }
 

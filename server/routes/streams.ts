@@ -19,7 +19,7 @@
  * @module
  */
 import type { Hono } from "hono";
-import { redactUrl, StreamDisabledError, StreamNotFoundError, UnknownSchemeError } from "../../lib/core/errors.ts";
+import { redactUrl, StreamNotFoundError, UnknownSchemeError } from "../../lib/core/errors.ts";
 import { redactStreamKey } from "../../lib/core/redact.ts";
 import { checkPublishUrl, playToStream, publishManagerFor, PublishUrlError } from "../../lib/protocol/publish/mod.ts";
 import { hasScheme, registeredSchemes, schemeOf } from "../../lib/core/registry.ts";
@@ -196,8 +196,8 @@ export function streamsRoutes(app: Hono, ctx: AppContext): void {
     }
     const source = hub.get(src);
     if (!source) throw new StreamNotFoundError(src);
-    const off = source.disabled;
-    if (off) throw new StreamDisabledError(src, off.reason);
+    const refused = source.disabledError();
+    if (refused) throw refused;
     try {
       checkPublishUrl(dst);
     } catch (error) {

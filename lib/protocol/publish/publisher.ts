@@ -13,7 +13,6 @@
  */
 import { abortableSleep } from "../../core/abortable_sleep.ts";
 import { type ConnectionInfo, type Consumer, nextConnectionId } from "../../core/connection.ts";
-import { StreamDisabledError } from "../../core/errors.ts";
 import { redactStreamKey } from "../../core/redact.ts";
 import { type Logger, silentLogger } from "../../core/log.ts";
 import type { Stream } from "../../core/stream.ts";
@@ -238,11 +237,10 @@ export class StreamPublisher {
       } catch (error) {
         if (signal.aborted) break;
         const stream = this.#stream;
-        const disabled = stream?.disabled;
-        if (stream && disabled) {
+        const refusal = stream?.disabledError();
+        if (stream && refusal) {
           // Privacy mode ended the publish, or refused it: no destination failed; wait until the
           // stream is enabled, then go on.
-          const refusal = new StreamDisabledError(stream.name, disabled.reason);
           this.error = refusal.message;
           this.#firstAttempt?.reject(refusal);
           this.#firstAttempt = undefined;

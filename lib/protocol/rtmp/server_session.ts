@@ -261,15 +261,10 @@ export class RtmpServerSession {
       return;
     }
     if (!(await this.#allowed("publish", stream, name, streamId))) return;
-    const disabled = stream.disabled;
-    if (disabled) {
+    const refused = stream.disabledError();
+    if (refused) {
       this.#log.info("rtmp publish refused", { stream: stream.name, reason: "stream disabled" });
-      this.#status(
-        streamId,
-        "error",
-        "NetStream.Publish.Rejected",
-        new StreamDisabledError(stream.name, disabled.reason).message,
-      );
+      this.#status(streamId, "error", "NetStream.Publish.Rejected", refused.message);
       this.close(true);
       return;
     }

@@ -391,8 +391,8 @@ export class RtspServerSession {
     const { name } = requestPath(req.uri);
     const stream = this.#ctx.hub.get(name);
     if (!stream) return { status: 404, body: new StreamNotFoundError(name).message + "\r\n" };
-    const disabled = stream.disabled;
-    if (disabled) return { status: 503, body: new StreamDisabledError(name, disabled.reason).message + "\r\n" };
+    const refused = stream.disabledError();
+    if (refused) return { status: 503, body: refused.message + "\r\n" };
     let medias;
     try {
       medias = parseCameraSdp(bodyText(req)).medias;
