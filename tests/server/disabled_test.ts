@@ -7,27 +7,18 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { StreamHub } from "../../lib/core/hub.ts";
 import { silentLogger } from "../../lib/core/log.ts";
-import { registerDemoSource } from "../../lib/protocol/demo/mod.ts";
-import { RtspServer } from "../../lib/protocol/rtsp/mod.ts";
 import { builtinModules } from "../../server/modules/mod.ts";
 import { createRecordModule } from "../../server/modules/record.ts";
 import { startServer } from "../../server/server.ts";
 import { ffmpeg, ffprobe, hasEncoder } from "../_support/ffmpeg.ts";
+import { startDemoCamera } from "../_support/demo_camera.ts";
 import { freePort } from "../_support/net.ts";
 import { hasTool } from "../_support/process.ts";
+import { waitFor } from "../outputs/_server.ts";
 
 const hasFf = (await hasTool("ffmpeg")) && (await hasTool("ffprobe"));
 const hasX264 = hasFf && (await hasEncoder("libx264"));
-
-async function until(check: () => Promise<boolean> | boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe.skipIf(!hasFf)("disabled streams (privacy mode)", () => {
   const cleanup: (() => Promise<void> | void)[] = [];
@@ -93,8 +84,8 @@ describe.skipIf(!hasFf)("disabled streams (privacy mode)", () => {
       expect(await (await api("/api/disabled")).json()).toMatchObject({ yard: { reason: "holiday" } });
 
       // door runs: preloaded, recorded, and watched by an RTSP player.
-      await until(async () => (await formats("door")).includes("preload"), 10_000, "the preload");
-      await until(() => segments() >= 2, 15_000, "recorded segments");
+      await waitFor("the preload", async () => (await formats("door")).includes("preload"), 10_000);
+      await waitFor("recorded segments", () => segments() >= 2, 15_000);
       const player = spawn("ffmpeg", [
         "-v",
         "error",
@@ -112,7 +103,7 @@ describe.skipIf(!hasFf)("disabled streams (privacy mode)", () => {
       });
       const playerExit = new Promise<number | null>((r) => player.on("exit", (code) => r(code)));
       cleanup.push(() => void player.kill("SIGKILL"));
-      await until(async () => (await formats("door")).includes("rtsp"), 10_000, "the RTSP player");
+      await waitFor("the RTSP player", async () => (await formats("door")).includes("rtsp"), 10_000);
 
       // Disable: the player is cut off, the preload and the recorder leave, the file says so.
       let res = await api("/api/disabled?src=door&reason=someone%20is%20home", "PUT");
@@ -154,7 +145,7 @@ describe.skipIf(!hasFf)("disabled streams (privacy mode)", () => {
         ((await (await api("/api/record")).json()) as { stream: string; state: string }[]).find((r) =>
           r.stream === "door"
         );
-      await until(async () => (await recording())?.state === "waiting", 5000, "the recording to pause");
+      await waitFor("the recording to pause", async () => (await recording())?.state === "waiting", 5000);
       const paused = segments();
       await new Promise((r) => setTimeout(r, 2500));
       expect(segments()).toBeLessThanOrEqual(paused + 1); // at most the segment closed by the pause
@@ -165,16 +156,16 @@ describe.skipIf(!hasFf)("disabled streams (privacy mode)", () => {
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ enabled: "door" });
       expect(readFileSync(file, "utf8")).not.toContain("someone is home");
-      await until(async () => (await formats("door")).includes("preload"), 10_000, "the preload to resume");
+      await waitFor("the preload to resume", async () => (await formats("door")).includes("preload"), 10_000);
       const resumed = segments();
-      await until(() => segments() >= resumed + 2, 15_000, "recording to resume");
+      await waitFor("recording to resume", () => segments() >= resumed + 2, 15_000);
       expect((await recording())?.state).toBe("recording");
       // The hooks saw both switches, with the reason (not yard: it was disabled from the start).
       const hooksLog = join(dir, "hooks.log");
-      await until(
+      await waitFor(
+        "the hooks",
         () => existsSync(hooksLog) && readFileSync(hooksLog, "utf8").includes("enabled door"),
         5000,
-        "the hooks",
       );
       expect(readFileSync(hooksLog, "utf8")).toContain("disabled door someone is home\n");
       expect(readFileSync(hooksLog, "utf8")).not.toContain("yard");
@@ -271,26 +262,18 @@ describe.skipIf(!hasFf)("disabled streams (privacy mode)", () => {
     const base = server.urls[0];
     const record = async () =>
       ((await (await fetch(`${base}/api/record`)).json()) as { stream: string; state: string }[])[0];
-    await until(
+    await waitFor(
+      "the recording to wait for its camera",
       async () => (await record())?.state === "waiting",
       5000,
-      "the recording to wait for its camera",
     );
     expect((await fetch(`${base}/api/disabled?src=cam`, { method: "PUT" })).status).toBe(200);
     await new Promise((r) => setTimeout(r, 300));
     expect((await fetch(`${base}/api/disabled?src=cam`, { method: "DELETE" })).status).toBe(200);
 
     // The camera comes up: one recorder attaches, not two.
-    registerDemoSource();
-    const hub = new StreamHub();
-    hub.set("cam", ["demo:"]);
-    const camera = new RtspServer({ hub, listen: { hostname: "127.0.0.1", port: cameraPort } });
-    await camera.listen();
-    cleanup.push(async () => {
-      await camera.close();
-      await hub.close();
-    });
-    await until(async () => (await record())?.state === "recording", 15_000, "the recording to start");
+    cleanup.push(await startDemoCamera(cameraPort));
+    await waitFor("the recording to start", async () => (await record())?.state === "recording", 15_000);
     await new Promise((r) => setTimeout(r, 1500));
     const info = await (await fetch(`${base}/api/streams?src=cam`)).json();
     expect(info.consumers.length).toBe(1);

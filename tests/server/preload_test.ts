@@ -3,11 +3,10 @@ import { afterAll, describe, expect, it } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { StreamHub } from "../../lib/core/hub.ts";
 import { silentLogger } from "../../lib/core/log.ts";
 import { registerDemoSource } from "../../lib/protocol/demo/mod.ts";
-import { RtspServer } from "../../lib/protocol/rtsp/mod.ts";
 import { type RunningServer, startServer } from "../../server/server.ts";
+import { startDemoCamera } from "../_support/demo_camera.ts";
 import { freePort } from "../_support/net.ts";
 
 describe("preload", () => {
@@ -35,15 +34,7 @@ describe("preload", () => {
     expect((await info()).consumers).toHaveLength(0); // camera still down: nothing attached yet
 
     // The "camera" comes up: another RTSP server with the demo stream.
-    registerDemoSource();
-    const hub = new StreamHub();
-    hub.set("cam", ["demo:"]);
-    const camera = new RtspServer({ hub, listen: { hostname: "127.0.0.1", port: cameraPort } });
-    await camera.listen();
-    cleanup.push(async () => {
-      await camera.close();
-      await hub.close();
-    });
+    cleanup.push(await startDemoCamera(cameraPort));
 
     const deadline = Date.now() + 10_000;
     let stream = await info();
