@@ -126,10 +126,7 @@ export class RecordManager {
     if (!recorder) return;
     rec.recorder = undefined;
     rec.state = "waiting";
-    recorder.stop();
-    await recorder.flushed().catch((error) =>
-      this.#log.warn("closing the last segment failed", { stream: rec.stream, error: (error as Error).message })
-    );
+    await this.#closeLast(rec, recorder);
     this.#log.info("recording paused: the stream is disabled", { stream: rec.stream });
     if (this.#recordings.get(rec.stream) === rec && !rec.abort.signal.aborted) void this.#run(rec);
   }
@@ -321,11 +318,16 @@ export class RecordManager {
     const recorder = rec.recorder;
     if (!recorder) return;
     await this.#o.hub.get(rec.stream)?.removeConsumer(recorder).catch(() => {});
+    await this.#closeLast(rec, recorder);
+    this.#log.info("recording stopped", { stream: rec.stream });
+  }
+
+  // Stops a recorder and waits until its last segment is closed (a failure is logged).
+  async #closeLast(rec: Recording, recorder: StreamRecorder): Promise<void> {
     recorder.stop();
     await recorder.flushed().catch((error) =>
       this.#log.warn("closing the last segment failed", { stream: rec.stream, error: (error as Error).message })
     );
-    this.#log.info("recording stopped", { stream: rec.stream });
   }
 
   /** Stops every recording (their last segments are closed). */
