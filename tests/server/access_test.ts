@@ -338,6 +338,8 @@ describe("accounts on every protocol", () => {
   const recordStop = stopAs("POST", "/api/record?src=cam1", "/api/record?src=cam1");
   const preloadStart = startAs("PUT", "/api/preload?src=cam1&video", "/api/preload?src=cam1");
   const preloadStop = stopAs("PUT", "/api/preload?src=cam1&video", "/api/preload?src=cam1");
+  const disableStart = startAs("PUT", "/api/disabled?src=cam1&reason=x", "/api/disabled?src=cam1");
+  const disableStop = stopAs("PUT", "/api/disabled?src=cam1&reason=x", "/api/disabled?src=cam1");
   const deleteStream = async (id: Id) => {
     await (await admin("PUT", `/api/streams?name=gone_${id}&src=demo:`)).body?.cancel();
     const status = await http(id, "DELETE", `/api/streams?src=gone_${id}`);
@@ -414,6 +416,9 @@ describe("accounts on every protocol", () => {
     ["GET /api/preload", ANY_ACCOUNT, get("/api/preload")],
     ["PUT /api/preload", ADMIN_ONLY(200), preloadStart],
     ["DELETE /api/preload", ADMIN_ONLY(200), preloadStop],
+    ["GET /api/disabled", ANY_ACCOUNT, get("/api/disabled")],
+    ["PUT /api/disabled", ADMIN_ONLY(200), disableStart],
+    ["DELETE /api/disabled", ADMIN_ONLY(200), disableStop],
     // It dials the address given with the credentials given, or searches the LAN: admins only
     // (400: src= is not onvif://; without src= it would multicast on this machine's interfaces).
     ["GET /api/onvif", ADMIN_ONLY(400), get("/api/onvif?src=rtsp%3A%2F%2F127.0.0.1%2Fx")],
