@@ -116,8 +116,11 @@ export { DemoProducer, registerDemoSource } from "./lib/protocol/demo/mod.ts";
 export {
   buildFfmpegArgs,
   FfmpegAutoAudioProducer,
+  HardwareProber,
+  listDevices,
   registerBackchannelTranscoders,
   registerFfmpegSource,
+  runProbe,
 } from "./lib/protocol/ffmpeg/mod.ts";
 export {
   dialExec,

@@ -197,3 +197,17 @@ export function cpuSeconds(): number {
   const { user, system } = process.cpuUsage(); // microseconds
   return (user + system) / 1e6;
 }
+
+/**
+ * The operating system and CPU architecture strom runs on, as Node names them (`linux`, `darwin`,
+ * `win32`, `freebsd`; `x64`, `arm64`, `arm`): what decides which hardware encoders and capture
+ * devices ffmpeg may have.
+ *
+ * @example
+ * ```ts
+ * const { platform, arch } = hostSystem(); // { platform: "linux", arch: "x64" }
+ * ```
+ */
+export function hostSystem(): { platform: string; arch: string } {
+  return { platform: process.platform, arch: process.arch };
+}

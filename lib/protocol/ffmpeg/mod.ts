@@ -27,6 +27,23 @@ export {
   type HardwareProbe,
   makeHardware,
 } from "./hardware.ts";
+export {
+  autoProbeOrder,
+  HardwareProber,
+  type HardwareProbeResult,
+  type HardwareProberOptions,
+  hardwareProbes,
+  type HardwareProbeSpec,
+  parseEncoderList,
+} from "./hardware_probe.ts";
+export {
+  type DeviceCatalog,
+  type DeviceSource,
+  listDevices,
+  type ListDevicesOptions,
+  parseV4l2Formats,
+} from "./devices.ts";
+export { lastMessage, type ProbeRun, type ProbeRunner, runProbe, type RunProbeOptions } from "./run_probe.ts";
 export { type FfmpegVersion, parseFfmpegVersion } from "./version.ts";
 export { registerFfmpegSource } from "./register.ts";
 export { AUTO_AUDIO_CODECS, autoAudioPreset, autoAudioUrl, FfmpegAutoAudioProducer } from "./auto_audio.ts";

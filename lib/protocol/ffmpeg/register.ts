@@ -18,7 +18,9 @@ import { FfmpegAutoAudioProducer } from "./auto_audio.ts";
  * file, so `exec.allow_paths` does not apply to it; who may add which `ffmpeg:` options is the
  * server's source policy. Options may be a function, read on each dial, so `hasStream` and config
  * reloads take effect. `#audio=auto` offers the audio codecs go2rtc offers and runs ffmpeg once the
- * consumer (a camera's backchannel, a viewer) picked one. Nothing is registered at import time.
+ * consumer (a camera's backchannel, a viewer) picked one. `settings.prepare`, when given, is awaited
+ * before the command is built and may add options that need a probe first (the engine of a bare
+ * `#hardware`, the capture device an index names). Nothing is registered at import time.
  *
  * @example
  * ```ts
@@ -27,17 +29,22 @@ import { FfmpegAutoAudioProducer } from "./auto_audio.ts";
  */
 export function registerFfmpegSource(
   options: FfmpegArgsOptions | (() => FfmpegArgsOptions) = {},
-  settings: { log?: Logger; rtspOutput?: () => RtspOutputTarget | undefined } = {},
+  settings: {
+    log?: Logger;
+    rtspOutput?: () => RtspOutputTarget | undefined;
+    prepare?: (url: string) => Promise<Partial<FfmpegArgsOptions>>;
+  } = {},
 ): void {
-  registerSource("ffmpeg", (url, context) => {
-    const current = typeof options === "function" ? options() : options;
+  registerSource("ffmpeg", async (url, context) => {
+    const base = typeof options === "function" ? options() : options;
+    const current = settings.prepare ? { ...base, ...await settings.prepare(url) } : base;
     const rtspOutput = settings.rtspOutput?.();
     const dial = (u: string) => {
       const cmd = buildFfmpegArgs(u, current);
       return dialExec("exec:" + cmd.commandLine, { log: settings.log, signal: context.signal, rtspOutput });
     };
     const cmd = buildFfmpegArgs(url, current);
-    if (cmd.autoAudio) return Promise.resolve(FfmpegAutoAudioProducer.create(url, dial, settings.log));
-    return dial(url);
+    if (cmd.autoAudio) return FfmpegAutoAudioProducer.create(url, dial, settings.log);
+    return await dial(url);
   });
 }
