@@ -22,6 +22,7 @@ import { configRoutes } from "./routes/config.ts";
 import { logRoutes } from "./routes/log.ts";
 import { restartRoutes } from "./routes/restart.ts";
 import { onvifRoutes } from "./routes/onvif.ts";
+import { ffmpegRoutes } from "./routes/ffmpeg.ts";
 import { onvifDeviceRoutes } from "./routes/onvif_device.ts";
 import { schemesRoutes } from "./routes/schemes.ts";
 import { streamsRoutes } from "./routes/streams.ts";
@@ -109,6 +110,7 @@ export function createApp(ctx: AppContext, options: { wsHandlers?: WsHandlers } 
   logRoutes(app, ctx);
   restartRoutes(app, ctx);
   onvifRoutes(app);
+  ffmpegRoutes(app, ctx);
   onvifDeviceRoutes(app, ctx, basePath);
   const wsHandlers = options.wsHandlers ?? new Map();
   outputsRoutes(app, ctx, wsHandlers);

@@ -86,7 +86,7 @@ function parseBasic(header: string | undefined): { user: string; password: strin
 
 /** Methods a `viewer` may use on the management endpoints below. */
 const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
-const ADMIN_ONLY_PATHS = ["/api/config", "/api/log", "/api/onvif"];
+const ADMIN_ONLY_PATHS = ["/api/config", "/api/log", "/api/onvif", "/api/ffmpeg"];
 const MANAGEMENT_PATHS = ["/api/streams", "/api/config", "/api/log", "/api/restart", "/api/exit", "/api/preload", "/api/record", "/api/disabled"];
 
 /**

@@ -18,6 +18,7 @@ import { registerEchoSource } from "../lib/protocol/echo/mod.ts";
 import { registerOnvifSource } from "../lib/protocol/onvif/mod.ts";
 import { registerExprSource } from "../lib/protocol/expr/mod.ts";
 import { ffmpegTemplates, registerBackchannelTranscoders, registerFfmpegSource } from "../lib/protocol/ffmpeg/mod.ts";
+import { prepareFfmpegSource } from "./ffmpeg_probes.ts";
 import { registerRtspSources } from "../lib/protocol/rtsp/mod.ts";
 import { registerRtmpSources } from "../lib/protocol/rtmp/mod.ts";
 import { registerHttpSources } from "../lib/protocol/http/producer.ts";
@@ -138,7 +139,7 @@ export function registerBuiltinSources(options: { log?: Logger } = {}): void {
   registerRtspSources();
   // Two-way audio: talkers whose codec the camera does not take (Opus, AAC) go through ffmpeg.
   registerBackchannelTranscoders({
-    bin: () => String(ffmpegTemplates(ffmpegSettings.config).bin ?? "ffmpeg"),
+    bin: ffmpegBin,
     log: options.log?.child({ module: "backchannel" }),
   });
   registerRtmpSources({ log: options.log?.child({ module: "rtmp" }) });
@@ -166,7 +167,25 @@ export function registerBuiltinSources(options: { log?: Logger } = {}): void {
         ? "rtsp"
         : "mpegts",
     };
-  }, { log: execLog, rtspOutput: rtspOutputTarget });
+  }, {
+    log: execLog,
+    rtspOutput: rtspOutputTarget,
+    // A bare #hardware gets the engine that works here, device?video=<index> the device it counts
+    // (both found by running the configured ffmpeg with fixed arguments, once).
+    prepare: (url) => prepareFfmpegSource(url, ffmpegBin(), options.log?.child({ module: "ffmpeg" })),
+  });
+}
+
+/**
+ * The ffmpeg binary `ffmpeg:` sources run (`ffmpeg.bin`, else `ffmpeg` on PATH).
+ *
+ * @example
+ * ```ts
+ * await hardwareProber(ffmpegBin()).probeAll();
+ * ```
+ */
+export function ffmpegBin(): string {
+  return String(ffmpegTemplates(ffmpegSettings.config).bin ?? "ffmpeg");
 }
 
 /**

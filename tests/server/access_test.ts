@@ -215,6 +215,8 @@ describe("accounts on every protocol", () => {
         local_auth: true,
         username: "admin",
         password: "admin-pw",
+        // So that /api/ffmpeg/* (which run ffmpeg) answer the admin: what is checked here is who may.
+        allow_exec_sources: true,
         ...tls,
         auth: {
           token_secret: SECRET,
@@ -422,6 +424,9 @@ describe("accounts on every protocol", () => {
     // It dials the address given with the credentials given, or searches the LAN: admins only
     // (400: src= is not onvif://; without src= it would multicast on this machine's interfaces).
     ["GET /api/onvif", ADMIN_ONLY(400), get("/api/onvif?src=rtsp%3A%2F%2F127.0.0.1%2Fx")],
+    // They run ffmpeg on the server: admins only (and only with api.allow_exec_sources, on here).
+    ["GET /api/ffmpeg/hardware", ADMIN_ONLY(200), get("/api/ffmpeg/hardware"), !hasFfmpeg],
+    ["GET /api/ffmpeg/devices", ADMIN_ONLY(200), get("/api/ffmpeg/devices"), !hasFfmpeg],
     // Stops the server: admins only. An invalid code makes the admin's request a 400 that stops nothing.
     ["POST /api/exit (invalid code)", ADMIN_ONLY(400), (id) => http(id, "POST", "/api/exit?code=x")],
     ["GET /api/config", ADMIN_ONLY(200), get("/api/config")],
