@@ -7,6 +7,7 @@
  * @module
  */
 import { spawn, SpawnError } from "../../runtime/process.ts";
+import { readAll } from "../jpeg/_process_io.ts";
 
 /** What one run of ffmpeg gave. */
 export interface ProbeRun {
@@ -29,26 +30,10 @@ export interface RunProbeOptions {
   maxBytes?: number;
 }
 
+// A stream's text, at most `maxBytes` of it (the rest is read and dropped, so the child never
+// blocks on a full pipe).
 async function collect(stream: ReadableStream<Uint8Array> | undefined, maxBytes: number): Promise<string> {
-  if (!stream) return "";
-  const decoder = new TextDecoder();
-  let text = "";
-  let kept = 0;
-  const reader = stream.getReader();
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      // Keep reading past the limit (the child would block on a full pipe), but keep no more.
-      if (kept >= maxBytes) continue;
-      const part = value.length > maxBytes - kept ? value.subarray(0, maxBytes - kept) : value;
-      kept += part.length;
-      text += decoder.decode(part, { stream: true });
-    }
-  } catch {
-    // The pipe closed under us (the child was killed): what arrived is what there is.
-  }
-  return text + decoder.decode();
+  return stream ? new TextDecoder().decode(await readAll(stream, maxBytes)) : "";
 }
 
 /**
