@@ -5,7 +5,9 @@
  * a copy of flight 4, as when the server retransmitted flight 4 while the client's flight 5 was on
  * its way. Unpatched, werift then builds a second flight 5 with a new key pair after the handshake,
  * and its keys no longer match the server's: seen with Chromium on Deno, where the browser got no
- * video. Both ends must export the same SRTP keys and exchange application data.
+ * video. Both ends must export the same SRTP keys and exchange application data. The same harness
+ * feeds each end records no DTLS 1.2 peer sends (unknown content types, an alert in the clear after
+ * the handshake), which werift closed the transport on (lib/protocol/webrtc/dtls_server_patch.ts).
  */
 import { describe, expect, test } from "bun:test";
 import type * as Werift from "werift";
@@ -119,7 +121,7 @@ async function handshake(werift: typeof Werift, repeatFlight4: boolean, repeatCl
     server.close();
     throw new Error("the DTLS handshake did not complete within 5 s");
   }
-  return { client, server };
+  return { client, server, clientLink, serverLink };
 }
 
 interface DtlsEnd {
@@ -127,6 +129,7 @@ interface DtlsEnd {
   close(): void;
   send(buf: Uint8Array): Promise<void>;
   onConnect: { once(fn: () => void): void };
+  onClose: { subscribe(fn: () => void): void };
   onData: { subscribe(fn: (buf: Uint8Array) => void): void };
   dtls: { flight: number };
   extractSessionKeys(
@@ -170,6 +173,31 @@ describe("werift DTLS with repeated handshake flights", () => {
     try {
       await new Promise((r) => setTimeout(r, 300));
       await expectSameKeysAndData(client, server, "after the late ClientHello");
+    } finally {
+      client.close();
+      server.close();
+    }
+  }, 20_000);
+
+  test("records no DTLS 1.2 peer sends close neither end: unknown content types, a clear alert", async () => {
+    const werift = await loadWerift();
+    const { client, server, clientLink, serverLink } = await handshake(werift, false);
+    let closed = 0;
+    client.onClose.subscribe(() => void closed++);
+    server.onClose.subscribe(() => void closed++);
+    const record = (type: number, epoch: number, body: number[]) =>
+      Buffer.from([type, 0xfe, 0xfd, 0, epoch, 0, 0, 0, 0, 0, 9, 0, body.length, ...body]);
+    try {
+      for (const link of [clientLink, serverLink]) {
+        link.onData?.(record(24, 1, [1, 2, 3])); // werift: "alert", and closes
+        link.onData?.(record(63, 0, []));
+        link.onData?.(record(21, 0, [1, 0])); // close_notify, unencrypted after the handshake
+        // A valid record followed by an invalid one in the same datagram: the datagram goes.
+        link.onData?.(Buffer.concat([record(23, 1, [0]), record(40, 1, [0])]));
+      }
+      await new Promise((r) => setTimeout(r, 100));
+      expect(closed).toBe(0);
+      await expectSameKeysAndData(client, server, "after the invalid records");
     } finally {
       client.close();
       server.close();

@@ -13,6 +13,13 @@
  * werift answers it by sending flight 4 again, as RFC 6347 4.2.4 asks. strom is the DTLS server for
  * every browser offer (`a=setup:passive`, see peer.ts).
  *
+ * The same filter, for client and server alike, drops records werift must not act on from anyone
+ * (RFC 6347 4.1.2.7: invalid records are silently discarded): a record of a content type other than
+ * the four of DTLS 1.2 (20-23), which werift treats as an alert and closes the transport on, and once
+ * connected an alert in the clear (epoch 0), which after the handshake can only be forged. Either
+ * one, from the peer or from anyone who can send from its address, used to leave the session open
+ * with its SRTP stopped: the viewer's picture froze while strom went on counting it.
+ *
  * Relies on werift 0.24's `DtlsSocket` (its constructor calls the prototype's `setupExtensions`
  * before it sets `transport.socket.onData`) and `DtlsServer`; when they differ nothing is changed.
  *
@@ -23,7 +30,10 @@ import type * as Werift from "werift";
 /** DTLS record header bytes; a handshake header adds 12 (RFC 6347 4.1, 4.2.2). */
 const RECORD_HEADER = 13;
 const HANDSHAKE_HEADER = 12;
+const CONTENT_CHANGE_CIPHER_SPEC = 20;
+const CONTENT_ALERT = 21;
 const CONTENT_HANDSHAKE = 22;
+const CONTENT_APPLICATION_DATA = 23;
 const CLIENT_HELLO = 1;
 /** In a ClientHello body: client_version (2) and random (32) come before session_id. */
 const SESSION_ID_AT = 34;
@@ -39,7 +49,8 @@ const PATCHED = Symbol.for("strom.dtlsServerClientHelloGuard");
 
 /**
  * Patches werift's `DtlsServer` (once per loaded module) so a repeated ClientHello cannot reset a
- * handshake in progress or renegotiate a finished one. Returns whether the patch is in place.
+ * handshake in progress or renegotiate a finished one, and every DTLS end (server and client) so
+ * invalid records cannot close it (see the module docs). Returns whether the patch is in place.
  *
  * @example
  * ```ts
@@ -56,12 +67,15 @@ export function patchDtlsServer(werift: typeof Werift): boolean {
   base.setupExtensions = function setupExtensionsWithGuard(this: WeriftDtlsServer): void {
     setupExtensions.call(this);
     const socket = this.transport?.socket;
-    if (!(this instanceof (Server as unknown as new () => object)) || !socket) return;
+    if (!socket) return;
+    const server = this instanceof (Server as unknown as new () => object);
     // The constructor sets socket.onData to werift's datagram handler next: take it, and hand
     // werift's transport a filter in front of it.
     let handler: ((data: Uint8Array) => void) | undefined;
     const guarded = (data: Uint8Array) => {
-      if (!isUnwantedClientHello(this, data)) handler?.(data);
+      if (hasInvalidRecord(this, data)) return;
+      if (server && isUnwantedClientHello(this, data)) return;
+      handler?.(data);
     };
     Object.defineProperty(socket, "onData", {
       configurable: true,
@@ -72,6 +86,25 @@ export function patchDtlsServer(werift: typeof Werift): boolean {
   };
   base[PATCHED] = true;
   return true;
+}
+
+/**
+ * Whether `data` carries a record no DTLS 1.2 peer sends: a content type outside 20-23, or, once
+ * `end` is connected, an alert in the clear (epoch 0). Exported for tests.
+ *
+ * @example
+ * ```ts
+ * hasInvalidRecord({ connected: true }, new Uint8Array([21, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2, 1, 0])); // true
+ * ```
+ */
+export function hasInvalidRecord(end: { connected: boolean }, data: Uint8Array): boolean {
+  for (let o = 0; o + RECORD_HEADER <= data.length;) {
+    const type = data[o];
+    if (type < CONTENT_CHANGE_CIPHER_SPEC || type > CONTENT_APPLICATION_DATA) return true;
+    if (type === CONTENT_ALERT && end.connected && data[o + 3] === 0 && data[o + 4] === 0) return true;
+    o += RECORD_HEADER + ((data[o + 11] << 8) | data[o + 12]);
+  }
+  return false;
 }
 
 /**

@@ -26,7 +26,7 @@ export function loadWerift(): Promise<typeof Werift> {
   if (loaded) return Promise.resolve(loaded);
   loading ??= import("werift").then((m) => {
     patchDtlsClient(m); // a retransmitted flight 4 must not re-key the DTLS client (see the file)
-    patchDtlsServer(m); // nor a late ClientHello the server
+    patchDtlsServer(m); // nor a late ClientHello the server, nor an invalid record either end
     return (loaded = m);
   });
   return loading;
