@@ -28,7 +28,8 @@ export interface DeviceCatalog {
 }
 
 /**
- * Sources from ffmpeg's v4l2 format list of `node`, one per format (at its first size): compressed
+ * Sources from ffmpeg's v4l2 format list of `node`, one per format (at its first size, when the
+ * device lists sizes rather than a stepwise range): compressed
  * formats (MJPEG, H.264) are copied, raw ones are encoded to H.264 with `#hardware`, as go2rtc's.
  *
  * @example
@@ -44,9 +45,11 @@ export function parseV4l2Formats(output: string, node: string): DeviceSource[] {
     const m = /(Raw|Compressed)\s*:\s+(\S+)\s+:\s+(.+?)\s+:\s+(.+?)\s*$/.exec(line);
     if (!m) continue;
     const [, kind, format, label, sizes] = m;
+    if (!/^[\w-]+$/.test(format)) continue;
+    // Discrete sizes: the first; a stepwise range (`{32-4096, 2}x{32-2304, 2}`): the device's own.
     const size = sizes.split(/\s+/)[0];
-    if (!/^\d+x\d+$/.test(size) || !/^[\w-]+$/.test(format)) continue;
-    let url = `ffmpeg:device?video=${node}&input_format=${format}&video_size=${size}`;
+    let url = `ffmpeg:device?video=${node}&input_format=${format}`;
+    if (/^\d+x\d+$/.test(size)) url += `&video_size=${size}`;
     if (kind === "Raw") url += "#video=h264#hardware";
     sources.push({ name: `${label} | ${sizes}`, info: node, url });
   }

@@ -29,6 +29,14 @@ describe("capture devices", () => {
       },
     ]);
     expect(parseV4l2Formats("/dev/video1: Inappropriate ioctl for device\n", "/dev/video1")).toEqual([]);
+    // A device with a stepwise size range (v4l2loopback, HDMI grabbers): no size in the URL.
+    const stepwise =
+      "[video4linux2,v4l2 @ 0x1] Raw       :     yuv420p :     Planar YUV 4:2:0 : {32-4096, 2}x{32-2304, 2}";
+    expect(parseV4l2Formats(stepwise, "/dev/video2")).toEqual([{
+      name: "Planar YUV 4:2:0 | {32-4096, 2}x{32-2304, 2}",
+      info: "/dev/video2",
+      url: "ffmpeg:device?video=/dev/video2&input_format=yuv420p#video=h264#hardware",
+    }]);
   });
 
   it("counts devices for device?video=<index>, skipping nodes with no formats", async () => {
