@@ -73,9 +73,7 @@ export function patchDtlsServer(werift: typeof Werift): boolean {
     // werift's transport a filter in front of it.
     let handler: ((data: Uint8Array) => void) | undefined;
     const guarded = (data: Uint8Array) => {
-      if (hasInvalidRecord(this, data)) return;
-      if (server && isUnwantedClientHello(this, data)) return;
-      handler?.(data);
+      if (!isUnwantedDatagram(this, server, data)) handler?.(data);
     };
     Object.defineProperty(socket, "onData", {
       configurable: true,
@@ -89,36 +87,32 @@ export function patchDtlsServer(werift: typeof Werift): boolean {
 }
 
 /**
- * Whether `data` carries a record no DTLS 1.2 peer sends: a content type outside 20-23, or, once
- * `end` is connected, an alert in the clear (epoch 0). Exported for tests.
+ * Whether `end` must not act on `data`, one datagram of DTLS records: when a record is of a content
+ * type no DTLS 1.2 peer sends (outside 20-23), is an alert in the clear (epoch 0) once connected, or,
+ * for a server (`server`), is a ClientHello it must not answer in its current state: any once
+ * connected, one without a cookie once flight 4 is out. Exported for tests.
  *
  * @example
  * ```ts
- * hasInvalidRecord({ connected: true }, new Uint8Array([21, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2, 1, 0])); // true
+ * const closeNotify = new Uint8Array([21, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2, 1, 0]);
+ * isUnwantedDatagram({ connected: true, dtls: { flight: 6 } }, false, closeNotify); // true
  * ```
  */
-export function hasInvalidRecord(end: { connected: boolean }, data: Uint8Array): boolean {
+export function isUnwantedDatagram(
+  end: Pick<WeriftDtlsServer, "connected" | "dtls">,
+  server: boolean,
+  data: Uint8Array,
+): boolean {
+  const guardHello = server && (end.connected || end.dtls.flight >= 4);
   for (let o = 0; o + RECORD_HEADER <= data.length;) {
     const type = data[o];
     if (type < CONTENT_CHANGE_CIPHER_SPEC || type > CONTENT_APPLICATION_DATA) return true;
-    if (type === CONTENT_ALERT && end.connected && data[o + 3] === 0 && data[o + 4] === 0) return true;
-    o += RECORD_HEADER + ((data[o + 11] << 8) | data[o + 12]);
-  }
-  return false;
-}
-
-/**
- * Whether `data` carries a ClientHello that the server, in its current state, must not act on: any
- * once connected, one without a cookie once flight 4 is out. Exported for tests.
- */
-export function isUnwantedClientHello(server: WeriftDtlsServer, data: Uint8Array): boolean {
-  if (!server.connected && server.dtls.flight < 4) return false;
-  for (let o = 0; o + RECORD_HEADER <= data.length;) {
     const length = (data[o + 11] << 8) | data[o + 12];
     const epoch = (data[o + 3] << 8) | data[o + 4];
     const body = o + RECORD_HEADER;
-    if (data[o] === CONTENT_HANDSHAKE && epoch === 0 && data[body] === CLIENT_HELLO) {
-      if (server.connected) return true;
+    if (epoch === 0 && type === CONTENT_ALERT && end.connected) return true;
+    if (epoch === 0 && guardHello && type === CONTENT_HANDSHAKE && data[body] === CLIENT_HELLO) {
+      if (end.connected) return true;
       const fragmentOffset = (data[body + 6] << 16) | (data[body + 7] << 8) | data[body + 8];
       const hello = body + HANDSHAKE_HEADER;
       const sessionIdLength = data[hello + SESSION_ID_AT];
