@@ -102,6 +102,8 @@ export class ClusterNode {
   readonly #nodes = new Map<string, SeenNode>();
   readonly #owners = new Map<string, { node: string; revision: number }>();
   readonly #unownedTicks = new Map<string, { best: string | undefined; ticks: number }>();
+  /** How many of this node's announcements in a row have listed each configured stream. */
+  readonly #announcedCount = new Map<string, number>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
   #resync = false;
@@ -160,6 +162,9 @@ export class ClusterNode {
       this.#nodesKv = await this.#link.bucket(`${c.bucket}_nodes`, { ttlMs: this.#ttlMs });
       this.#ownersKv = await this.#link.bucket(`${c.bucket}_owners`, {});
       await this.#announce();
+      // The first look comes a whole heartbeat after this announcement, which nodes started
+      // together have all made: the streams it lists may be claimed on that first look.
+      for (const name of this.#announcedCount.keys()) this.#announcedCount.set(name, NEW_STREAM_ANNOUNCEMENTS - 1);
     } catch (error) {
       await this.#link.close();
       this.#link = undefined;
@@ -210,6 +215,9 @@ export class ClusterNode {
   async #announce(): Promise<void> {
     const info = this.#announcement();
     const revision = await this.#nodesKv!.put(kvKey(this.name), JSON.stringify(info));
+    const listed = new Set(info.configured);
+    for (const name of this.#announcedCount.keys()) if (!listed.has(name)) this.#announcedCount.delete(name);
+    for (const name of info.configured) this.#announcedCount.set(name, (this.#announcedCount.get(name) ?? 0) + 1);
     this.#nodes.set(this.name, { info, revision, seenAt: Date.now() });
   }
 
@@ -311,6 +319,12 @@ export class ClusterNode {
         this.#unownedTicks.delete(stream);
         continue;
       }
+      // A stream that never had an owner (newly configured) is claimed only once this node has
+      // announced it for two heartbeats, so every node given the same camera at about the same time
+      // has announced it too, even with a slow tick. Otherwise the first node to notice a batch of
+      // new cameras would take them all, on a view where it alone has them. A stream with an owner
+      // record (handed back, or its owner lapsed) is taken at once.
+      if (!current && (this.#announcedCount.get(stream) ?? 0) < NEW_STREAM_ANNOUNCEMENTS) continue;
       const best = chooseOwner(stream, live);
       const last = this.#unownedTicks.get(stream);
       const waited = last && last.best === best ? last.ticks + 1 : 1;
@@ -450,6 +464,9 @@ export class ClusterNode {
     await this.#link?.close();
   }
 }
+
+/** Announcements listing a never-owned stream (this tick's included) before this node claims it. */
+const NEW_STREAM_ANNOUNCEMENTS = 3;
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);

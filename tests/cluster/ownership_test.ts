@@ -136,4 +136,63 @@ describe.skipIf(!hasNats)("cluster ownership (needs nats-server)", () => {
       await Promise.all(hubs.map((h) => h.close()));
     }
   }, 40_000);
+
+  test("cameras added to a running cluster are spread by weight, though one node announced them a heartbeat before the others", async () => {
+    const streams: Record<string, string[]> = {};
+    for (let i = 0; i < 6; i++) streams[`new${i}`] = [`rtsp://127.0.0.1:9/new${i}`];
+    const enabled = new Set<string>();
+    const hubs: StreamHub[] = [];
+    const members = [["a", 1], ["b", 1], ["c", 3]].map(([name, weight]) => {
+      const hub = new StreamHub();
+      for (const [s, src] of Object.entries(streams)) hub.set(s, src);
+      hubs.push(hub);
+      return new ClusterNode({
+        hub,
+        config: {
+          node: name as string,
+          nats: [nats.url],
+          username: "",
+          password: "",
+          token: "",
+          advertise: { api: `http://${name}:1984`, rtsp: `rtsp://${name}:8554` },
+          weight: weight as number,
+          heartbeat: 0.25,
+          node_ttl: 2,
+          bucket: "added",
+        },
+        streams: () => (enabled.has(name as string) ? streams : {}),
+        defaults: { api: "", rtsp: "" },
+        log: silentLogger,
+      });
+    });
+    const link = await connectNats({ servers: [nats.url] });
+    try {
+      await Promise.all(members.map((m) => m.start()));
+      await until("all nodes to see each other", 10_000, () => members.every((m) => m.info().nodes.length === 3));
+      for (const m of members) m.holdStreams();
+      // The weight-1 node "a" gets the cameras first (its config reloaded a moment before the
+      // others'): once its announcement lists them, b and c get them too.
+      enabled.add("a");
+      const nodesKv = await link.bucket("added_nodes", { ttlMs: 2000 });
+      await until("a to announce the new cameras", 5000, async () => {
+        const a = await nodesKv.get("a");
+        return a && (JSON.parse(a.value).configured as string[]).length === 6 ? true : undefined;
+      }, 20);
+      enabled.add("b").add("c");
+      const owners = await until("every new camera owned, all nodes agreeing", 15_000, () => {
+        const views = members.map((m) => m.info().streams);
+        const first = JSON.stringify(views[0]);
+        return Object.keys(views[0]).length === 6 && views.every((v) => JSON.stringify(v) === first) ? views[0] : undefined;
+      });
+      const count = (n: string) => Object.values(owners).filter((o) => o === n).length;
+      // Without the wait a node makes before claiming a never-owned stream, "a" took all six.
+      expect(count("a")).toBeLessThan(6);
+      expect(count("c")).toBeGreaterThan(count("a"));
+      expect(count("c")).toBeGreaterThan(count("b"));
+    } finally {
+      await link.close();
+      await Promise.all(members.map((m) => m.close()));
+      await Promise.all(hubs.map((h) => h.close()));
+    }
+  }, 40_000);
 });
