@@ -56,6 +56,8 @@ export class SpawnError extends Error {
 export interface ExitStatus {
   code: number | null;
   signal: string | null;
+  /** Set when the child was killed because it outlived {@link SpawnOptions.timeoutMs}. */
+  timedOut?: true;
 }
 
 /** Signals {@link ChildProcess.kill} sends. */
@@ -92,6 +94,11 @@ export interface SpawnOptions {
   stdout?: "pipe" | "ignore" | "inherit";
   /** Default `"inherit"` (the child's log lines go to our stderr). */
   stderr?: "pipe" | "ignore" | "inherit";
+  /**
+   * A child still running this many milliseconds after the start gets SIGKILL, and
+   * {@link ChildProcess.exited} reports `timedOut: true`. Default: no limit.
+   */
+  timeoutMs?: number;
 }
 
 const KILL_GRACE_MS = 2_000;
@@ -136,8 +143,10 @@ class Child implements ChildProcess {
   readonly exited: Promise<ExitStatus>;
   #hasExited = false;
   #killTimer: ReturnType<typeof setNodeTimeout> | undefined;
+  #deadline: ReturnType<typeof setNodeTimeout> | undefined;
+  #timedOut = false;
 
-  constructor(child: cp.ChildProcess, command: string) {
+  constructor(child: cp.ChildProcess, command: string, timeoutMs: number | undefined) {
     this.pid = child.pid as number;
     const mapError = (error: unknown) => error;
     const label = basename(command);
@@ -162,10 +171,18 @@ class Child implements ChildProcess {
         this.#hasExited = true;
         live.delete(child);
         if (this.#killTimer) clearTimeout(this.#killTimer);
-        resolve({ code, signal });
+        if (this.#deadline) clearTimeout(this.#deadline);
+        resolve(this.#timedOut ? { code, signal, timedOut: true } : { code, signal });
       });
     });
     live.add(child);
+    if (timeoutMs !== undefined) {
+      this.#deadline = setNodeTimeout(() => {
+        this.#timedOut = true;
+        this.#signal("SIGKILL");
+      }, timeoutMs);
+      this.#deadline.unref();
+    }
   }
 
   kill(signal: KillSignal = "SIGTERM"): void {
@@ -228,7 +245,7 @@ export function spawn(command: string, args: string[], o: SpawnOptions = {}): Ch
     exitHookInstalled = true;
     process.on("exit", killAllOnExit);
   }
-  return new Child(child, command);
+  return new Child(child, command, o.timeoutMs);
 }
 
 /**

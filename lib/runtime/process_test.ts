@@ -45,6 +45,13 @@ describe("process", () => {
     expect(await within(child.exited, 2000, "exit")).toEqual({ code: 0, signal: null });
   });
 
+  it("kills a child that outlives timeoutMs and says so in exited; one that finishes in time is left alone", async () => {
+    const slow = spawn("/bin/sh", ["-c", "sleep 30"], { stdout: "ignore", timeoutMs: 200 });
+    expect(await within(slow.exited, 3000, "timed-out exit")).toEqual({ code: null, signal: "SIGKILL", timedOut: true });
+    const quick = spawn("/bin/sh", ["-c", "exit 0"], { stdout: "ignore", timeoutMs: 5000 });
+    expect(await within(quick.exited, 3000, "quick exit")).toEqual({ code: 0, signal: null });
+  });
+
   it.skipIf(!ffmpeg)("runs ffmpeg -version", async () => {
     const child = spawn(ffmpeg!, ["-hide_banner", "-version"], { stderr: "pipe" });
     const [out] = await Promise.all([readAll(child.stdout!), readAll(child.stderr!)]);

@@ -74,12 +74,8 @@ export async function run(
     stdin: input ? "pipe" : "ignore",
     stdout: "pipe",
     stderr: "pipe",
+    timeoutMs,
   });
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    child.kill("SIGKILL");
-  }, timeoutMs);
   try {
     const out = readAll(child.stdout);
     const err = readAll(child.stderr);
@@ -91,9 +87,8 @@ export async function run(
       } catch { /* the tool may exit before reading everything */ }
     }
     const [stdout, stderr, status] = await Promise.all([out, err, child.exited]);
-    return { code: status.code, signal: status.signal, stdout, stderr: new TextDecoder().decode(stderr), timedOut };
+    return { code: status.code, signal: status.signal, stdout, stderr: new TextDecoder().decode(stderr), timedOut: !!status.timedOut };
   } finally {
-    clearTimeout(timer);
     child.kill("SIGKILL");
   }
 }

@@ -59,9 +59,8 @@ describe.skipIf(!hasNats)("cluster ownership (needs nats-server)", () => {
     }
   }, 30_000);
 
-  test("nodes started together give every stream exactly one owner, more of them to the heavier node", async () => {
-    const streams: Record<string, string[]> = {};
-    for (let i = 0; i < 8; i++) streams[`cam${i}`] = [`rtsp://127.0.0.1:9/cam${i}`];
+  /** Nodes a and b of weight 1 and c of weight 3, each with `streams` in its hub, configured while `on(node)`. */
+  function weightedTrio(bucket: string, streams: Record<string, string[]>, on: (node: string) => boolean) {
     const config = (node: string, weight: number): ClusterConfig => ({
       node,
       nats: [nats.url],
@@ -72,25 +71,31 @@ describe.skipIf(!hasNats)("cluster ownership (needs nats-server)", () => {
       weight,
       heartbeat: 0.25,
       node_ttl: 2,
-      bucket: "placement",
+      bucket,
     });
-    // Streams are switched on once all nodes see each other, so placement works on a full view
-    // (a node alone at start owns everything it has, which is the intended behaviour but not this test).
-    let enabled = false;
-    const configured = () => (enabled ? streams : {});
     const hubs: StreamHub[] = [];
-    const members = [["a", 1], ["b", 1], ["c", 3]].map(([name, weight]) => {
+    const members = ([["a", 1], ["b", 1], ["c", 3]] as const).map(([name, weight]) => {
       const hub = new StreamHub();
       for (const [s, src] of Object.entries(streams)) hub.set(s, src);
       hubs.push(hub);
       return new ClusterNode({
         hub,
-        config: config(name as string, weight as number),
-        streams: configured,
+        config: config(name, weight),
+        streams: () => (on(name) ? streams : {}),
         defaults: { api: "", rtsp: "" },
         log: silentLogger,
       });
     });
+    return { members, hubs };
+  }
+
+  test("nodes started together give every stream exactly one owner, more of them to the heavier node", async () => {
+    const streams: Record<string, string[]> = {};
+    for (let i = 0; i < 8; i++) streams[`cam${i}`] = [`rtsp://127.0.0.1:9/cam${i}`];
+    // Streams are switched on once all nodes see each other, so placement works on a full view
+    // (a node alone at start owns everything it has, which is the intended behaviour but not this test).
+    let enabled = false;
+    const { members, hubs } = weightedTrio("placement", streams, () => enabled);
     try {
       await Promise.all(members.map((m) => m.start()));
       await until("all nodes to see each other", 10_000, () => members.every((m) => m.info().nodes.length === 3));
@@ -141,30 +146,7 @@ describe.skipIf(!hasNats)("cluster ownership (needs nats-server)", () => {
     const streams: Record<string, string[]> = {};
     for (let i = 0; i < 6; i++) streams[`new${i}`] = [`rtsp://127.0.0.1:9/new${i}`];
     const enabled = new Set<string>();
-    const hubs: StreamHub[] = [];
-    const members = [["a", 1], ["b", 1], ["c", 3]].map(([name, weight]) => {
-      const hub = new StreamHub();
-      for (const [s, src] of Object.entries(streams)) hub.set(s, src);
-      hubs.push(hub);
-      return new ClusterNode({
-        hub,
-        config: {
-          node: name as string,
-          nats: [nats.url],
-          username: "",
-          password: "",
-          token: "",
-          advertise: { api: `http://${name}:1984`, rtsp: `rtsp://${name}:8554` },
-          weight: weight as number,
-          heartbeat: 0.25,
-          node_ttl: 2,
-          bucket: "added",
-        },
-        streams: () => (enabled.has(name as string) ? streams : {}),
-        defaults: { api: "", rtsp: "" },
-        log: silentLogger,
-      });
-    });
+    const { members, hubs } = weightedTrio("added", streams, (node) => enabled.has(node));
     const link = await connectNats({ servers: [nats.url] });
     try {
       await Promise.all(members.map((m) => m.start()));

@@ -18,18 +18,13 @@ async function run(
   command: string,
   args: string[],
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(command, args, { stdout: "pipe", stderr: "pipe" });
-  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-  try {
-    const [stdout, stderr, status] = await Promise.all([
-      new Response(child.stdout).text(),
-      new Response(child.stderr).text(),
-      child.exited,
-    ]);
-    return { code: status.code, stdout, stderr };
-  } finally {
-    clearTimeout(timer);
-  }
+  const child = spawn(command, args, { stdout: "pipe", stderr: "pipe", timeoutMs: 10_000 });
+  const [stdout, stderr, status] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
+  return { code: status.code, stdout, stderr };
 }
 
 /** Collects frames of one media until `count` arrived or `timeoutMs` passed. */

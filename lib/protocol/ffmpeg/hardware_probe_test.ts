@@ -33,6 +33,14 @@ describe("hardware probes", () => {
     );
   });
 
+  it("a probe that hangs is killed after timeoutMs and reported as such; one that cannot start says why", async () => {
+    const hung = await runProbe("/bin/sh", ["-c", "echo started; exec sleep 30"], { timeoutMs: 300 });
+    expect(hung).toEqual({ ok: false, output: "started\n", reason: "did not finish within 300 ms" });
+    const missing = await runProbe("strom-no-such-ffmpeg", ["-version"]);
+    expect(missing.ok).toBe(false);
+    expect(missing.reason).toContain("strom-no-such-ffmpeg");
+  });
+
   it("reads the encoder names of ffmpeg -encoders", () => {
     const names = parseEncoderList(
       "Encoders:\n V..... = Video\n ------\n V....D libx264              libx264 H.264\n" +

@@ -54,33 +54,24 @@ export async function runProbe(
   const maxBytes = options.maxBytes ?? 256 * 1024;
   let child;
   try {
-    child = spawn(bin, [...args], { stdout: "pipe", stderr: "pipe" });
+    child = spawn(bin, [...args], { stdout: "pipe", stderr: "pipe", timeoutMs });
   } catch (error) {
     const reason = error instanceof SpawnError ? error.message : String(error);
     return { ok: false, output: "", reason };
   }
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    child.kill("SIGKILL");
-  }, timeoutMs);
-  try {
-    const [out, err, status] = await Promise.all([
-      collect(child.stdout, maxBytes),
-      collect(child.stderr, maxBytes),
-      child.exited,
-    ]);
-    const output = out + err;
-    if (timedOut) return { ok: false, output, reason: `did not finish within ${timeoutMs} ms` };
-    if (status.code === 0) return { ok: true, output };
-    return {
-      ok: false,
-      output,
-      reason: status.code !== null ? `exit code ${status.code}` : `killed by ${status.signal}`,
-    };
-  } finally {
-    clearTimeout(timer);
-  }
+  const [out, err, status] = await Promise.all([
+    collect(child.stdout, maxBytes),
+    collect(child.stderr, maxBytes),
+    child.exited,
+  ]);
+  const output = out + err;
+  if (status.timedOut) return { ok: false, output, reason: `did not finish within ${timeoutMs} ms` };
+  if (status.code === 0) return { ok: true, output };
+  return {
+    ok: false,
+    output,
+    reason: status.code !== null ? `exit code ${status.code}` : `killed by ${status.signal}`,
+  };
 }
 
 /**

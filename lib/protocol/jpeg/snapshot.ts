@@ -45,9 +45,10 @@ export async function encodeJpeg(codec: Codec, frame: Frame, options: EncodeJpeg
     throw new JpegEncodeError("UnsupportedCodec", `Cannot make a JPEG from ${codec.name}: only H264, H265 and JPEG video can be snapshotted`);
   }
   const bin = options.ffmpegBin || "ffmpeg";
+  const timeoutMs = options.timeoutMs ?? 10_000;
   let child;
   try {
-    child = spawn(bin, jpegFfmpegArgs(input, options, { frames: 1 }), { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    child = spawn(bin, jpegFfmpegArgs(input, options, { frames: 1 }), { stdin: "pipe", stdout: "pipe", stderr: "pipe", timeoutMs });
   } catch (error) {
     if (error instanceof SpawnError && error.code === "NotFound") {
       throw new JpegEncodeError(
@@ -59,12 +60,6 @@ export async function encodeJpeg(codec: Codec, frame: Frame, options: EncodeJpeg
     throw new JpegEncodeError("EncodeFailed", `Cannot start ffmpeg ("${bin}"): ${(error as Error).message}`, { cause: error });
   }
   const stderr = new StderrTail(child.stderr);
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    child.kill("SIGKILL");
-  }, timeoutMs);
   try {
     const output = readAll(child.stdout!, MAX_JPEG);
     const writer = child.stdin!.getWriter();
@@ -74,7 +69,7 @@ export async function encodeJpeg(codec: Codec, frame: Frame, options: EncodeJpeg
     } catch { /* ffmpeg exited early; its stderr says why */ }
     const [jpeg, status] = await Promise.all([output, child.exited]);
     await stderr.done;
-    if (timedOut) throw new JpegEncodeError("Timeout", `ffmpeg took longer than ${timeoutMs} ms to encode a JPEG snapshot`);
+    if (status.timedOut) throw new JpegEncodeError("Timeout", `ffmpeg took longer than ${timeoutMs} ms to encode a JPEG snapshot`);
     if (jpeg.length < 4 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8) {
       throw new JpegEncodeError(
         "EncodeFailed",
@@ -84,7 +79,6 @@ export async function encodeJpeg(codec: Codec, frame: Frame, options: EncodeJpeg
     }
     return jpeg;
   } finally {
-    clearTimeout(timer);
     child.kill("SIGKILL");
   }
 }

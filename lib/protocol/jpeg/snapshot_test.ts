@@ -35,6 +35,14 @@ describe("encodeJpeg (real ffmpeg)", () => {
     expect(vp8.code).toBe("UnsupportedCodec");
   });
 
+  it("gives up on an ffmpeg that takes longer than timeoutMs, saying so", async () => {
+    // No ffmpeg starts, decodes and encodes in 1 ms.
+    const error = await encodeJpeg(codec, key, { timeoutMs: 1 }).catch((e) => e);
+    expect(error).toBeInstanceOf(JpegEncodeError);
+    expect(error.code).toBe("Timeout");
+    expect(error.message).toContain("longer than 1 ms");
+  }, 20_000);
+
   it("reports ffmpeg's complaint when the data is not decodable", async () => {
     const junk = { timestamp: 0, keyframe: true, data: new Uint8Array([0, 0, 0, 3, 0x65, 1, 2]) };
     const error = await encodeJpeg({ name: "H264", clockRate: 90000 }, junk).catch((e) => e);
