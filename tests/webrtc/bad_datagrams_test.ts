@@ -1,8 +1,8 @@
 /**
  * Garbage on a live WebRTC session's own path: a werift viewer that plays strom's demo stream sends,
- * from its nominated pair, malformed STUN, DTLS records of every content type (known and unknown),
- * RTP/RTCP-looking noise and a close_notify alert in the clear (what anyone able to send from the
- * viewer's address could forge). The viewer keeps getting video, a second viewer is not disturbed,
+ * from its nominated pair, malformed STUN, DTLS records of every content type (known and unknown)
+ * and truncated ones, RTP/RTCP-looking noise and a close_notify alert in the clear (what anyone able
+ * to send from the viewer's address could forge). The viewer keeps getting video, a second viewer is not disturbed,
  * and the server answers. Before strom dropped invalid DTLS records (dtls_server_patch.ts), a record
  * of an unknown content type made werift close the DTLS transport while the session stayed listed:
  * the viewer's picture froze for as long as it stayed.
@@ -92,9 +92,11 @@ for (const shared of [true, false]) {
           case 1: // a DTLS record of an unknown content type (24-63)
             await send(record(24 + (i % 40), i & 1, random(i % 64)));
             break;
-          case 2: // a DTLS record of a known type with a garbage body, epoch 0 or 1
-            await send(record(20 + (i % 4), (i >> 2) & 1, random(i % 64)));
+          case 2: { // a DTLS record of a known type with a garbage body, epoch 0 or 1; every third truncated
+            const r = record(20 + (i % 4), (i >> 2) & 1, random(i % 64));
+            await send(i % 3 === 0 ? r.subarray(0, 1 + (i % 16)) : r);
             break;
+          }
           case 3: // RTP or RTCP-looking
             b[0] = 0x80 | (i & 0x3f);
             if (b.length > 1) b[1] = (i & 8) ? 192 + (i % 16) : i & 0x7f;

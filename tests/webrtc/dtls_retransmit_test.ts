@@ -194,6 +194,11 @@ describe("werift DTLS with repeated handshake flights", () => {
         link.onData?.(record(21, 0, [1, 0])); // close_notify, unencrypted after the handshake
         // A valid record followed by an invalid one in the same datagram: the datagram goes.
         link.onData?.(Buffer.concat([record(23, 1, [0]), record(40, 1, [0])]));
+        // Truncated: shorter than a record header, a header whose length runs past the datagram,
+        // a whole record with a few stray bytes after it (werift reads past the end on these).
+        link.onData?.(Buffer.from([23, 0xfe, 0xfd, 0, 1]));
+        link.onData?.(record(23, 1, [1, 2, 3]).subarray(0, 14));
+        link.onData?.(Buffer.concat([record(22, 1, [0]), Buffer.from([22, 0xfe])]));
       }
       await new Promise((r) => setTimeout(r, 100));
       expect(closed).toBe(0);

@@ -87,10 +87,10 @@ export function patchDtlsServer(werift: typeof Werift): boolean {
 }
 
 /**
- * Whether `end` must not act on `data`, one datagram of DTLS records: when a record is of a content
- * type no DTLS 1.2 peer sends (outside 20-23), is an alert in the clear (epoch 0) once connected, or,
- * for a server (`server`), is a ClientHello it must not answer in its current state: any once
- * connected, one without a cookie once flight 4 is out. Exported for tests.
+ * Whether `end` must not act on `data`, one datagram of DTLS records: when a record is truncated, is
+ * of a content type no DTLS 1.2 peer sends (outside 20-23), is an alert in the clear (epoch 0) once
+ * connected, or, for a server (`server`), is a ClientHello it must not answer in its current state:
+ * any once connected, one without a cookie once flight 4 is out. Exported for tests.
  *
  * @example
  * ```ts
@@ -104,12 +104,15 @@ export function isUnwantedDatagram(
   data: Uint8Array,
 ): boolean {
   const guardHello = server && (end.connected || end.dtls.flight >= 4);
-  for (let o = 0; o + RECORD_HEADER <= data.length;) {
+  for (let o = 0; o < data.length;) {
+    // A truncated record (werift would read past the end and throw) is invalid too.
+    if (o + RECORD_HEADER > data.length) return true;
     const type = data[o];
     if (type < CONTENT_CHANGE_CIPHER_SPEC || type > CONTENT_APPLICATION_DATA) return true;
     const length = (data[o + 11] << 8) | data[o + 12];
     const epoch = (data[o + 3] << 8) | data[o + 4];
     const body = o + RECORD_HEADER;
+    if (body + length > data.length) return true;
     if (epoch === 0 && type === CONTENT_ALERT && end.connected) return true;
     if (epoch === 0 && guardHello && type === CONTENT_HANDSHAKE && data[body] === CLIENT_HELLO) {
       if (end.connected) return true;
