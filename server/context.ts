@@ -12,6 +12,7 @@ import type { FailedLogins } from "./access/failed_logins.ts";
 import type { ConfigIo, StromConfig } from "./config/mod.ts";
 import type { ConfigFile } from "./config_file.ts";
 import type { LogBuffer } from "./log_buffer.ts";
+import type { AlertBoard } from "./monitoring/alerts.ts";
 import type { Lifecycle } from "./routes/health.ts";
 import type { ConnectionLimits } from "./limits/connection_limits.ts";
 import type { UpgradeWebSocketFn } from "./serve/types.ts";
@@ -74,4 +75,6 @@ export interface AppContext {
    * line and key) when they would not start. `/api/restart` asks before stopping anything.
    */
   checkRestart?: () => Promise<void>;
+  /** The running `monitoring.alerts`, for `/api/health` and the metrics; the monitoring module fills it. */
+  alerts?: AlertBoard;
 }

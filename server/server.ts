@@ -28,6 +28,7 @@ import { loadTlsFiles } from "./tls.ts";
 import { ConnectionLimits } from "./limits/connection_limits.ts";
 import { checkStreamSchemes, configureExecSources, configureFfmpegSources, registerBuiltinSources } from "./sources.ts";
 import { VERSION } from "./version.ts";
+import { AlertBoard } from "./monitoring/alerts.ts";
 
 /** Options of {@link startServer}. */
 export interface StartServerOptions {
@@ -119,6 +120,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     lifecycle: { ready: false, stopping: false },
     limits: new ConnectionLimits(config.limits ?? {}, log),
     requestStop: (request) => requestStop(request),
+    alerts: new AlertBoard(),
     checkRestart: async () => {
       const next = await loadServerConfig(options.configSources ?? []);
       // What the start checks before listening: the accounts (a bad password_hash names its key).

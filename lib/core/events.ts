@@ -64,6 +64,23 @@ export interface SegmentCompleteEvent extends EventBase {
   duration: number;
 }
 
+/**
+ * A server alert (`monitoring.alerts`) fired or cleared. Not about one stream: `stream` is empty.
+ */
+export interface AlertEvent extends EventBase {
+  type: "alert";
+  /** `firing` when the condition has held for its duration, `resolved` when it no longer holds. */
+  state: "firing" | "resolved";
+  /** The alert's name. */
+  alert: string;
+  /** The condition as written. */
+  condition: string;
+  /** The measured value (percent, bytes or a count). */
+  value: number;
+  /** What strom does about it: `notify`, `restart`, `exit`. */
+  action: string;
+}
+
 /** Any event on a {@link StreamEvents} bus. */
 export type StreamEvent =
   | ReadyEvent
@@ -72,7 +89,8 @@ export type StreamEvent =
   | PublishEvent
   | SourceErrorEvent
   | SegmentCompleteEvent
-  | DisabledEvent;
+  | DisabledEvent
+  | AlertEvent;
 
 /**
  * Names of the event types, in the order the docs list them.
@@ -93,6 +111,7 @@ export const STREAM_EVENT_TYPES: readonly StreamEvent["type"][] = [
   "source_error",
   "disabled",
   "enabled",
+  "alert",
 ];
 
 /**

@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { alertConditionProblem } from "../monitoring/condition.ts";
 
 /** Keys every schema node has. */
 interface NodeBase {
@@ -42,14 +43,17 @@ interface NodeBase {
  * - `coerce`: accept a number or boolean and keep its source text (`password: 0123` -> `"0123"`);
  *   off by default so `listen: 1984` fails instead of silently meaning something else.
  * - `format`: a known shape checked after the type (`address`: `":1984"`, `"127.0.0.1:1984"`, or `""`;
- *   `webrtc-address` also allows a `/tcp` or `/udp` suffix; `url-path`: `""` or starts with `/`).
+ *   `webrtc-address` also allows a `/tcp` or `/udp` suffix; `url-path`: `""` or starts with `/`;
+ *   `port-or-address`: also a bare port, `9090`).
  * - `secret`: the value is collected into `secrets` for masking in logs and API output.
  * - `ifNull`: the value an explicitly empty key gets (otherwise empty means "not set").
  */
 export interface StringNode extends NodeBase {
   kind: "string";
   coerce?: boolean;
-  format?: "address" | "webrtc-address" | "url-path";
+  format?: "address" | "webrtc-address" | "url-path" | "port-or-address";
+  /** Checks a non-empty value beyond its type: returns what is wrong, or undefined when it is fine. */
+  check?: (value: string) => string | undefined;
   secret?: boolean;
   ifNull?: string;
 }
@@ -192,6 +196,7 @@ export const HOOK_EVENTS: readonly (readonly [string, string])[] = [
   ["source_error", "a source cannot be dialed, fails, or fails to reconnect"],
   ["disabled", "a stream is disabled (privacy mode: `disabled:`, PUT /api/disabled)"],
   ["enabled", "a disabled stream is enabled again"],
+  ["alert", "a `monitoring.alerts` entry fires or clears (no stream: `STROM_STREAM` is empty)"],
 ];
 
 const hookList = (what: string): ListNode => ({
@@ -595,6 +600,48 @@ export const configSchema: ObjectNode = section("strom config file.", {
     enabled: bool("Serve metrics in Prometheus text format on the API listener.", false),
     path: str("Path of the metrics endpoint.", { default: "/metrics", format: "url-path" }),
   }),
+  monitoring: section(
+    "Monitoring as in the go2rtc seed article (strom extension): Prometheus metrics and a health check on their own " +
+      "port, and alerts on CPU, memory, streams and connections that notify (log, `hooks.on_alert`), restart or exit.",
+    {
+      enabled: bool("Turns monitoring on: metrics (as `metrics.enabled`), the health check, `metrics_port` and `alerts`.", false),
+      metrics_port: str(
+        "A listener of its own for the metrics (`metrics.path`) and the health check, e.g. 9090 or \"127.0.0.1:9090\"; " +
+          "same accounts and `allow_paths` as the API. Empty: both on the API listener only.",
+        { default: "", example: "9090", format: "port-or-address", coerce: true },
+      ),
+      health_check: str(
+        "Path of the health check (the `/api/health` answer: 200 ok or degraded, 503 while stopping) on the API listener " +
+          "and on `metrics_port`.",
+        { default: "/health", format: "url-path" },
+      ),
+      interval: duration("How often alerts are checked (CPU is averaged over it).", 5),
+      alerts: {
+        kind: "list",
+        description: "Alerts: a condition that must hold for `duration` before the action runs once; it runs again only " +
+          "after the condition cleared. `strom_alert_firing{alert}` in the metrics and `alerts` in `/api/health` show them.",
+        default: [],
+        items: section("One alert.", {
+          name: str("Name in logs, hooks and metrics.", { required: true }),
+          condition: str(
+            "`<measure> <op> <number>[unit] [per <window>]`: measures `cpu_percent` (% of one core), `memory` " +
+              "(resident, bytes: 512MB), `memory_growth` (with `per 1h`), `streams_down`, `connections`; ops > >= < <=. " +
+              'E.g. "cpu_percent > 80", "memory_growth > 100MB per 1h".',
+            { required: true, check: alertConditionProblem },
+          ),
+          duration: duration("How long the condition must hold before the action (0: at the first check).", 0),
+          action: {
+            kind: "enum",
+            values: ["notify", "restart", "exit"],
+            default: "notify",
+            description: "notify: a warning in the log and `hooks.on_alert`; restart: also restarts the server in-process " +
+              "(as POST /api/restart; not in its first minute); exit: also stops the process with exit code 75 for a " +
+              "supervisor to start it again (systemd `Restart=on-failure`, Docker `restart:`).",
+          },
+        }),
+      },
+    },
+  ),
   limits: section("Connection limits and timeouts for HTTP (with WebSockets), RTSP and RTMP clients (strom extension).", {
     max_connections: int(
       "Most concurrent client connections across HTTP, RTSP and RTMP; more are refused (HTTP 503, RTSP 503). 0 = unlimited.",

@@ -63,6 +63,7 @@ describe("configSchema", () => {
       "debug",
       "hls",
       "metrics",
+      "monitoring",
       "limits",
       "record",
       "hooks",

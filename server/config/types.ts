@@ -327,6 +327,36 @@ export interface HooksConfig {
   on_source_error?: HookConfig[];
   on_disabled?: HookConfig[];
   on_enabled?: HookConfig[];
+  on_alert?: HookConfig[];
+}
+
+/** One `monitoring.alerts` entry. */
+export interface AlertConfig {
+  name: string;
+  /** `<measure> <op> <number>[unit] [per <window>]`, see server/monitoring/condition.ts. */
+  condition: string;
+  /** Seconds the condition must hold. */
+  duration: number;
+  action: "notify" | "restart" | "exit";
+}
+
+/**
+ * `monitoring:` section (the seed article's): metrics and health on their own port, alerts.
+ *
+ * @example
+ * ```ts
+ * const monitoring: MonitoringConfig = { enabled: true, metrics_port: "9090", health_check: "/health", interval: 5,
+ *   alerts: [{ name: "high_cpu", condition: "cpu_percent > 80", duration: 300, action: "restart" }] };
+ * ```
+ */
+export interface MonitoringConfig {
+  enabled: boolean;
+  /** A port (`"9090"`) or an address (`":9090"`); empty for none. */
+  metrics_port: string;
+  health_check: string;
+  /** Seconds between alert checks. */
+  interval: number;
+  alerts: AlertConfig[];
 }
 
 /**
@@ -406,6 +436,8 @@ export interface StromConfig {
   cluster?: ClusterConfig;
   /** `edge:` section; optional so configs built by hand need not list it. */
   edge?: EdgeConfig;
+  /** `monitoring:` section; optional so configs built by hand need not list it. */
+  monitoring?: MonitoringConfig;
   /** Variables from `env:`, usable as `${NAME}` anywhere in the config files. */
   env: Record<string, string>;
 }

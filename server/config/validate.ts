@@ -14,6 +14,10 @@ import { ConfigError, configWarning } from "./errors.ts";
 import type { ConfigWarning } from "./errors.ts";
 import { GO2RTC_ONLY_SECTIONS } from "./schema.ts";
 import type { ListNode, ObjectNode, SchemaNode, StringNode } from "./schema.ts";
+import { parseBytes, parseDuration } from "./units.ts";
+
+// The value parsers live in units.ts (the alert conditions use them too); kept importable from here.
+export { parseBytes, parseDuration };
 
 /** A 1-based line and column. */
 export interface Position {
@@ -179,7 +183,7 @@ function checkString(
     // Keep what the user wrote: `password: 0123` is "0123", not "123".
     s = typeof node.source === "string" && node.source !== "" ? node.source : String(v);
   } else fail(schema, node, path, at, ctx);
-  const problem = schema.format ? checkFormat(schema.format, s) : undefined;
+  const problem = schema.format ? checkFormat(schema.format, s) : s !== "" && schema.check ? schema.check(s) : undefined;
   if (problem) throw error(ctx, at, path, `"${path}" must be ${problem}, got "${s}"`);
   if (schema.secret && s !== "") ctx.secrets.push(s);
   return s;
@@ -510,69 +514,16 @@ function checkFormat(format: NonNullable<StringNode["format"]>, s: string): stri
         : 'an address like ":8555", ":8555/tcp" or "" (random UDP ports)';
     case "url-path":
       return s.startsWith("/") ? undefined : 'a path starting with "/"';
+    case "port-or-address":
+      return /^\d{1,5}$/.test(s) || ADDRESS.test(s)
+        ? undefined
+        : 'a port like 9090, or an address like ":9090" or "127.0.0.1:9090" (or "" for none)';
   }
 }
 
 // host is a name, IPv4, or [IPv6]; the port is required.
 const ADDRESS = /^(?:\[[0-9A-Fa-f:.%\w-]+\]|[\w.-]*):\d{1,5}$/;
 const ADDRESS_PROTO = /^(?:\[[0-9A-Fa-f:.%\w-]+\]|[\w.-]*):\d{1,5}(?:\/(?:tcp|udp))?$/;
-
-// --- value parsers ------------------------------------------------------------------------------
-
-const DURATION_UNITS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
-
-/**
- * Parses `"30"`, `"30s"`, `"500ms"`, `"1h30m"`, `"7d"` into seconds; `undefined` when malformed.
- *
- * @example
- * ```ts
- * parseDuration("1m30s"); // 90
- * ```
- */
-export function parseDuration(text: string): number | undefined {
-  const s = text.trim();
-  if (/^\d+(?:\.\d+)?$/.test(s)) return Number(s);
-  const re = /(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)/gy;
-  let total = 0;
-  let end = 0;
-  for (const m of s.matchAll(re)) {
-    total += Number(m[1]) * DURATION_UNITS[m[2]];
-    end = m.index + m[0].length;
-  }
-  return end === s.length && end > 0 ? total : undefined;
-}
-
-const BYTE_UNITS: Record<string, number> = {
-  "": 1,
-  b: 1,
-  k: 1e3,
-  kb: 1e3,
-  kib: 1024,
-  m: 1e6,
-  mb: 1e6,
-  mib: 1024 ** 2,
-  g: 1e9,
-  gb: 1e9,
-  gib: 1024 ** 3,
-  t: 1e12,
-  tb: 1e12,
-  tib: 1024 ** 4,
-};
-
-/**
- * Parses `"512"`, `"16MB"`, `"1.5GiB"` into bytes; `undefined` when malformed.
- *
- * @example
- * ```ts
- * parseBytes("2KiB"); // 2048
- * ```
- */
-export function parseBytes(text: string): number | undefined {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
-  if (!m) return undefined;
-  const unit = BYTE_UNITS[m[2].toLowerCase()];
-  return unit === undefined ? undefined : Number(m[1]) * unit;
-}
 
 /**
  * The candidate closest to `word` by edit distance, if it is close enough to be a likely typo.

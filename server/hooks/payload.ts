@@ -8,7 +8,7 @@ import type { StreamEvent } from "../../lib/core/events.ts";
 
 /** The JSON body of a webhook request. */
 export interface HookPayload {
-  /** `ready`, `not_ready`, `read`, `unread`, `publish`, `unpublish`, `segment_complete`, `source_error`, `disabled`, `enabled`. */
+  /** `ready`, `not_ready`, `read`, `unread`, `publish`, `unpublish`, `segment_complete`, `source_error`, `disabled`, `enabled`, `alert`. */
   event: StreamEvent["type"];
   stream: string;
   /** RFC 3339. */
@@ -23,6 +23,8 @@ export interface HookPayload {
   segment?: { path: string; start: string; duration: number };
   /** `disabled`: the reason given (may be empty). */
   reason?: string;
+  /** `alert`: which alert, whether it fired or cleared, its condition, the measured value, the action. */
+  alert?: { name: string; state: "firing" | "resolved"; condition: string; value: number; action: string };
 }
 
 /**
@@ -61,6 +63,9 @@ export function hookPayload(event: StreamEvent): HookPayload {
     case "disabled":
       out.reason = event.reason ?? "";
       break;
+    case "alert":
+      out.alert = { name: event.alert, state: event.state, condition: event.condition, value: event.value, action: event.action };
+      break;
   }
   return out;
 }
@@ -78,6 +83,7 @@ export function hookPayload(event: StreamEvent): HookPayload {
  * | `STROM_CONN_ID`, `STROM_CONN_FORMAT`, `STROM_CONN_PROTOCOL`, `STROM_REMOTE_ADDR`, `STROM_USER_AGENT` | read, unread, publish, unpublish | the viewer or publisher |
  * | `STROM_SEGMENT_PATH`, `STROM_SEGMENT_START`, `STROM_SEGMENT_DURATION` | segment_complete | the file, its start (RFC 3339), seconds |
  * | `STROM_REASON` | disabled | the reason given, may be empty |
+ * | `STROM_ALERT`, `STROM_ALERT_STATE`, `STROM_ALERT_CONDITION`, `STROM_ALERT_VALUE`, `STROM_ALERT_ACTION` | alert | name, `firing` or `resolved`, condition, measured value, action |
  *
  * @example
  * ```ts
@@ -102,6 +108,13 @@ export function hookEnv(event: StreamEvent): Record<string, string> {
     if (p.connection.user_agent) env.STROM_USER_AGENT = p.connection.user_agent;
   }
   if (p.reason !== undefined) env.STROM_REASON = p.reason;
+  if (p.alert) {
+    env.STROM_ALERT = p.alert.name;
+    env.STROM_ALERT_STATE = p.alert.state;
+    env.STROM_ALERT_CONDITION = p.alert.condition;
+    env.STROM_ALERT_VALUE = String(p.alert.value);
+    env.STROM_ALERT_ACTION = p.alert.action;
+  }
   if (p.segment) {
     env.STROM_SEGMENT_PATH = p.segment.path;
     env.STROM_SEGMENT_START = p.segment.start;

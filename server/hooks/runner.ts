@@ -59,6 +59,7 @@ const EVENT_KEYS: Record<string, StreamEvent["type"]> = {
   on_source_error: "source_error",
   on_disabled: "disabled",
   on_enabled: "enabled",
+  on_alert: "alert",
 };
 
 /** How much of a failed command's stderr goes into the log line. */

@@ -25,6 +25,8 @@ export interface MetricsCollectorOptions {
   limits?: { writeMetrics(writer: ExpositionWriter): void };
   /** Config secret values masked in label values. */
   secrets?: readonly string[];
+  /** `monitoring.alerts` states (`strom_alert_firing`, `strom_alert_value`); left out when it gives none. */
+  alerts?: () => readonly { name: string; firing: boolean; value?: number }[];
   /** The clock, ms since the epoch. Default `Date.now`. */
   now?: () => number;
 }
@@ -72,6 +74,15 @@ export class MetricsCollector {
       ));
     }
     o.limits?.writeMetrics(writer);
+    const alerts = o.alerts?.() ?? [];
+    if (alerts.length > 0) {
+      const firing = writer.gauge("strom_alert_firing", "1 while a monitoring.alerts entry is firing, else 0.");
+      const value = writer.gauge("strom_alert_value", "The last value an alert's condition measured (percent, bytes or a count).");
+      for (const a of alerts) {
+        firing.set({ alert: a.name }, a.firing ? 1 : 0);
+        if (a.value !== undefined) value.set({ alert: a.name }, a.value);
+      }
+    }
     writeStreamMetrics(writer, o.hub, this.#redact, visible);
     return writer.text();
   }

@@ -1,7 +1,8 @@
 /**
- * The metrics module: when `metrics.enabled`, serves Prometheus text format on the API listener at
- * `metrics.path` (default `/metrics`, under `api.base_path`) and counts HTTP requests. The endpoint
- * sits behind the same access control as the API (`api.allow_paths`, Basic auth).
+ * The metrics module: when `metrics.enabled` (or `monitoring.enabled`), serves Prometheus text
+ * format on the API listener at `metrics.path` (default `/metrics`, under `api.base_path`) and counts
+ * HTTP requests. The endpoint sits behind the same access control as the API (`api.allow_paths`,
+ * Basic auth).
  *
  * @module
  */
@@ -32,7 +33,8 @@ export function createMetricsModule(options: { stats?: ProcessStats; now?: () =>
     name: "metrics",
     // deno-lint-ignore require-await
     async init(ctx, app) {
-      if (!ctx.config.metrics?.enabled) return;
+      // monitoring.enabled (the seed article's section) turns the metrics on too.
+      if (!ctx.config.metrics?.enabled && !ctx.config.monitoring?.enabled) return;
       const path = ctx.config.metrics.path || DEFAULT_METRICS_PATH;
       const http = new HttpRequestMetrics();
       http.instrument(app);
@@ -46,6 +48,7 @@ export function createMetricsModule(options: { stats?: ProcessStats; now?: () =>
         limits: ctx.limits,
         secrets: ctx.secrets,
         now: options.now,
+        alerts: ctx.alerts ? () => ctx.alerts!.statuses() : undefined,
       });
       app.get(path, (c) => {
         // An account limited to some streams sees only those streams' series (their names and

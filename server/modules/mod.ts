@@ -11,6 +11,7 @@ import { preloadModule } from "./preload.ts";
 import { rtspModule } from "./rtsp.ts";
 import { rtmpModule } from "./rtmp.ts";
 import { metricsModule } from "./metrics.ts";
+import { monitoringModule } from "./monitoring.ts";
 import { publishModule } from "./publish.ts";
 import { webrtcModule } from "./webrtc.ts";
 import { recordModule } from "./record.ts";
@@ -35,6 +36,7 @@ export const builtinModules: readonly Module[] = [
   clusterModule,
   preloadModule,
   metricsModule,
+  monitoringModule,
   publishModule,
   recordModule,
   webrtcModule,

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 import type { Stream } from "../../lib/core/stream.ts";
 import { mayRead, requestUser } from "../auth.ts";
 import type { AppContext } from "../context.ts";
@@ -99,34 +99,61 @@ export function healthProbeRoutes(app: Hono, lifecycle: Lifecycle | undefined): 
  * ```
  */
 export function healthRoutes(app: Hono, ctx: AppContext): void {
+  app.get("/api/health", healthHandler(ctx));
+}
+
+/**
+ * The `/api/health` handler, also served at `monitoring.health_check`.
+ *
+ * @example
+ * ```ts
+ * app.get("/health", healthHandler(ctx));
+ * ```
+ */
+export function healthHandler(ctx: AppContext): (c: Context) => Response {
   const startedAt = ctx.startedAt ?? Date.now();
-  app.get("/api/health", (c) => {
-    const preload = new Set(Object.keys(ctx.config.preload ?? {}));
-    const publish = new Set(Object.keys((ctx.config as { publish?: Record<string, unknown> }).publish ?? {}));
-    const states: Record<string, StreamHealth> = {};
-    let down = 0;
-    for (const name of ctx.hub.names()) {
-      const stream = ctx.hub.get(name);
-      if (!stream) continue;
-      const expected: string[] = [];
-      if (preload.has(name)) expected.push("preload");
-      if (publish.has(name)) expected.push("publish");
-      const health = streamHealth(stream, expected);
-      if (health.state === "down") down++;
-      states[name] = health;
-    }
+  return (c) => {
+    const { states, down } = streamStates(ctx);
     const stopping = ctx.lifecycle?.stopping ?? false;
     const status = stopping ? "stopping" : down > 0 ? "degraded" : "ok";
     // The status and counts are the server's; a viewer account sees only its own streams by name
     // (as in /api/streams).
     const user = requestUser(c);
     const visible = Object.fromEntries(Object.entries(states).filter(([name]) => mayRead(user, name)));
+    const alerts = ctx.alerts?.statuses() ?? [];
     return c.json({
       status,
       uptime_s: Math.round((Date.now() - startedAt) / 1000),
       streams: Object.keys(states).length,
       streams_down: down,
       stream_states: visible,
+      ...(alerts.length > 0 ? { alerts } : {}),
     }, stopping ? 503 : 200);
-  });
+  };
+}
+
+/**
+ * Every stream's health, and how many are down (streams that should run and do not).
+ *
+ * @example
+ * ```ts
+ * streamStates(ctx).down; // 0
+ * ```
+ */
+export function streamStates(ctx: Pick<AppContext, "hub" | "config">): { states: Record<string, StreamHealth>; down: number } {
+  const preload = new Set(Object.keys(ctx.config.preload ?? {}));
+  const publish = new Set(Object.keys((ctx.config as { publish?: Record<string, unknown> }).publish ?? {}));
+  const states: Record<string, StreamHealth> = {};
+  let down = 0;
+  for (const name of ctx.hub.names()) {
+    const stream = ctx.hub.get(name);
+    if (!stream) continue;
+    const expected: string[] = [];
+    if (preload.has(name)) expected.push("preload");
+    if (publish.has(name)) expected.push("publish");
+    const health = streamHealth(stream, expected);
+    if (health.state === "down") down++;
+    states[name] = health;
+  }
+  return { states, down };
 }
