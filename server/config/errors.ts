@@ -46,6 +46,7 @@ export type ConfigWarningCode =
   | "not-implemented"
   | "unresolved-variable"
   | "missing-file"
+  | "list-form"
   | "yaml";
 
 /**

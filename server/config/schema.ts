@@ -101,6 +101,11 @@ export interface ObjectNode extends NodeBase {
   keys: Record<string, SchemaNode>;
   extra?: SchemaNode;
   extraName?: string;
+  /**
+   * Accepts a list of strings in place of the section (another product's form of it): returns the
+   * section's value and what to warn about, each note a complete sentence.
+   */
+  fromList?: (items: string[]) => { value: Record<string, unknown>; notes: string[] };
 }
 
 /** A map from user-chosen names (`keyName` in the docs, e.g. `<stream>`) to `values`. */
@@ -183,6 +188,34 @@ const section = (
   keys,
   ...o,
 });
+
+/** The go2rtc seed article's metric names and the strom families that carry them. */
+const SEED_METRICS: Record<string, string | undefined> = {
+  stream_count: "strom_streams",
+  connection_count: "strom_connections_open, strom_stream_consumers",
+  bandwidth_in: "strom_track_bytes_total",
+  bandwidth_out: undefined,
+  cpu_usage: "strom_process_cpu_seconds_total",
+  memory_usage: "strom_process_resident_memory_bytes",
+};
+
+/** `metrics:` written as the seed article's list of names: turns the metrics on, says where each name is. */
+function seedMetricsList(items: string[]): { value: Record<string, unknown>; notes: string[] } {
+  const found: string[] = [];
+  const notes: string[] = [];
+  for (const name of items) {
+    if (!Object.hasOwn(SEED_METRICS, name)) {
+      notes.push(`"${name}" is not a metric strom knows; its families are listed in docs/metrics.md.`);
+    } else if (SEED_METRICS[name] === undefined) {
+      notes.push(`"${name}" is not measured yet: strom counts bytes received per track, not bytes sent to viewers.`);
+    } else found.push(`${name} is ${SEED_METRICS[name]}`);
+  }
+  notes.unshift(
+    `"metrics" as a list turns the metrics on (metrics: {enabled: true}); strom serves all its families` +
+      (found.length > 0 ? `: ${found.join("; ")}.` : "."),
+  );
+  return { value: { enabled: true }, notes };
+}
 
 /** Hook events (`hooks.on_<event>`) and when they fire. */
 export const HOOK_EVENTS: readonly (readonly [string, string])[] = [
@@ -596,10 +629,15 @@ export const configSchema: ObjectNode = section("strom config file.", {
       16_000_000,
     ),
   }),
-  metrics: section("Prometheus metrics (strom extension).", {
-    enabled: bool("Serve metrics in Prometheus text format on the API listener.", false),
-    path: str("Path of the metrics endpoint.", { default: "/metrics", format: "url-path" }),
-  }),
+  metrics: section(
+    "Prometheus metrics (strom extension). The go2rtc seed article's list of names (`metrics: [stream_count, " +
+      "connection_count, ...]`) is taken as `enabled: true`, with a warning naming the families that carry them.",
+    {
+      enabled: bool("Serve metrics in Prometheus text format on the API listener.", false),
+      path: str("Path of the metrics endpoint.", { default: "/metrics", format: "url-path" }),
+    },
+    { fromList: seedMetricsList },
+  ),
   monitoring: section(
     "Monitoring as in the go2rtc seed article (strom extension): Prometheus metrics and a health check on their own " +
       "port, and alerts on CPU, memory, streams and connections that notify (log, `hooks.on_alert`), restart or exit.",

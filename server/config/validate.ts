@@ -152,6 +152,7 @@ function check(schema: SchemaNode, raw: unknown, path: string, at: Position, ctx
     case "list":
       return checkList(schema, node, path, at, ctx);
     case "object":
+      if (isSeq(node) && schema.fromList) return fromList(schema.fromList, node, path, at, ctx);
       if (!isMap(node)) fail(schema, node, path, at, ctx);
       return checkObject(schema, node, path, at, ctx);
     case "map": {
@@ -218,6 +219,19 @@ function checkList(
     out.push(check(schema.items, resolved, itemPath, itemAt, ctx));
   });
   return out;
+}
+
+function fromList(
+  convert: NonNullable<ObjectNode["fromList"]>,
+  node: YamlNode,
+  path: string,
+  at: Position,
+  ctx: ValidationContext,
+): Record<string, unknown> {
+  const items = checkList({ kind: "list", description: "", items: { kind: "string", description: "" } }, node, path, at, ctx);
+  const { value, notes } = convert(items as string[]);
+  for (const note of notes) ctx.warnings.push(configWarning("list-form", ctx.file, at.line, path, note));
+  return value;
 }
 
 function checkObject(

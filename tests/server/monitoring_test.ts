@@ -132,4 +132,19 @@ describe("monitoring section", () => {
       alerts: [{ duration: 300 }, { action: "notify" }],
     });
   });
+  it("takes the seed article's metrics: list as metrics turned on, saying where each name is and which are not measured", async () => {
+    const loaded = await loadConfigText(
+      "metrics:\n  - stream_count\n  - bandwidth_out\n  - cpu_usage\n  - fps\n",
+      runtimeIo,
+      "strom.yaml",
+    );
+    expect(loaded.config.metrics).toEqual({ enabled: true, path: "/metrics" });
+    const notes = loaded.warnings.filter((w) => w.code === "list-form").map((w) => w.message);
+    expect(notes).toEqual([
+      'strom.yaml:1: "metrics" as a list turns the metrics on (metrics: {enabled: true}); strom serves all its families: ' +
+      "stream_count is strom_streams; cpu_usage is strom_process_cpu_seconds_total.",
+      'strom.yaml:1: "bandwidth_out" is not measured yet: strom counts bytes received per track, not bytes sent to viewers.',
+      'strom.yaml:1: "fps" is not a metric strom knows; its families are listed in docs/metrics.md.',
+    ]);
+  });
 });
