@@ -20,6 +20,25 @@ export interface ServerLog {
 }
 
 /**
+ * The log file `output` names: `file` (strom.log), `file:<path>`, or a path as the go2rtc seed article
+ * writes it (`/var/log/go2rtc/go2rtc.log`: absolute, with a folder, or ending in `.log`); undefined
+ * for `stdout`, `stderr`, `""` and anything else.
+ *
+ * @example
+ * ```ts
+ * logFilePath("file:/var/log/strom.log"); // "/var/log/strom.log"
+ * logFilePath("/var/log/go2rtc/go2rtc.log"); // "/var/log/go2rtc/go2rtc.log"
+ * logFilePath("stdout"); // undefined
+ * ```
+ */
+export function logFilePath(output: string): string | undefined {
+  if (output === "file") return "strom.log";
+  if (output.startsWith("file:")) return output.slice("file:".length) || "strom.log";
+  if (/[/\\]/.test(output) || /\.log$/i.test(output)) return output;
+  return undefined;
+}
+
+/**
  * Creates the logger described by `config` (level, `json`/`text` format, output).
  *
  * @example
@@ -49,17 +68,24 @@ export function createServerLog(
   const output = config.output ?? "stderr";
   let file: LogFile | undefined;
   let console: ((line: string) => void) | undefined;
+  const path = logFilePath(output);
   if (output === "stdout") console = (line) => writeStdout(line + "\n");
-  else if (output === "stderr" || output === "" || output === undefined) console = (line) => writeStderr(line + "\n");
-  else if (output.startsWith("file")) {
-    const path = output.slice("file".length).replace(/^:/, "") || "strom.log";
+  else if (output === "stderr") console = (line) => writeStderr(line + "\n");
+  else if (output === "") {
+    // Memory only (go2rtc's meaning): GET /api/log and the web UI still have the lines.
+  } else if (path !== undefined) {
     const rotation = config.rotation;
     file = openLogFile(
       path,
       (error) => writeStderr(`Cannot write log file "${path}": ${error.message}\n`),
       rotation ? { maxBytes: rotation.max_size, maxFiles: rotation.max_files, compress: rotation.compress } : undefined,
     );
-  } else console = (line) => writeStderr(line + "\n");
+  } else {
+    console = (line) => writeStderr(line + "\n");
+    writeStderr(
+      `log.output "${output}" is not stdout, stderr, file, file:<path>, a file path or "" (memory only); logging to stderr\n`,
+    );
+  }
 
   const log = createLogger({
     level: level === "disabled" || isLogLevel(level) ? level : "info",

@@ -13,11 +13,13 @@ import {
   createWriteStream,
   existsSync,
   fstatSync,
+  mkdirSync,
   openSync,
   renameSync,
   rmSync,
   writeSync,
 } from "node:fs";
+import { dirname } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 
@@ -70,6 +72,8 @@ export function openLogFile(path: string, onError: (error: Error) => void, rotat
   let size = 0;
   const open = () => {
     try {
+      // The folder too (`/var/log/strom/strom.log` on a fresh machine), as a service's log dir.
+      mkdirSync(dirname(path), { recursive: true });
       fd = openSync(path, "a");
       size = fstatSync(fd).size;
     } catch (error) {

@@ -3,7 +3,10 @@
  *
  * - `api.username`/`api.password`: an admin for the HTTP API, WebSocket and WHEP/WHIP (go2rtc's API
  *   account).
- * - `rtsp.username`/`rtsp.password`: an admin for RTSP and RTMP (go2rtc's RTSP account).
+ * - `api.auth.username` with `password` or a bcrypt `password_hash` (the go2rtc seed article's form):
+ *   the same kind of admin.
+ * - `rtsp.username`/`rtsp.password`: an admin for RTSP and RTMP (go2rtc's RTSP account); the seed
+ *   article's `rtsp.auth.users` list (unless `rtsp.auth.enabled: false`): more such admins.
  * - `api.auth.users`: accounts with a role, the streams they may watch and the streams they may
  *   publish into, on every protocol. `password` is plain text; `password_hash` is bcrypt
  *   (`$2a$`/`$2b$`/`$2y$`).
@@ -31,11 +34,18 @@ export interface AccountsConfig {
     username?: string;
     password?: string;
     auth?: {
+      username?: string;
+      password?: string;
+      password_hash?: string;
       token_secret?: string;
       users?: Record<string, { password?: string; password_hash?: string; role?: string; streams?: string[]; publish?: string[] }>;
     };
   };
-  rtsp?: { username?: string; password?: string };
+  rtsp?: {
+    username?: string;
+    password?: string;
+    auth?: { enabled?: boolean; users?: { username: string; password?: string; password_hash?: string }[] };
+  };
 }
 
 interface PasswordAccount {
@@ -62,12 +72,15 @@ export const MIN_TOKEN_SECRET = 32;
 export class PasswordHashError extends Error {
   override name = "PasswordHashError";
   readonly user: string;
-  constructor(user: string) {
+  /** The config key holding the hash. */
+  readonly key: string;
+  constructor(user: string, key = `api.auth.users.${user}.password_hash`) {
     super(
-      `api.auth.users.${user}.password_hash is not a bcrypt hash ($2a$, $2b$ or $2y$ followed by cost and 53 characters). ` +
+      `${key} is not a bcrypt hash ($2a$, $2b$ or $2y$ followed by cost and 53 characters). ` +
         `Make one with: strom passwd`,
     );
     this.user = user;
+    this.key = key;
   }
 }
 
@@ -97,6 +110,10 @@ export class AccountStore {
         scopes: ["http"],
       });
     }
+    const seed = api.auth;
+    if (seed?.username) {
+      this.#addAdmin(seed.username, seed.password ?? "", seed.password_hash, ["http"], "api.auth.password_hash");
+    }
     const rtsp = config.rtsp ?? {};
     if (rtsp.username || rtsp.password) {
       const name = rtsp.username ?? "";
@@ -104,6 +121,11 @@ export class AccountStore {
         account: { name, role: "admin", streams: [], publish: [] },
         password: rtsp.password ?? "",
         scopes: ["rtsp"],
+      });
+    }
+    if (rtsp.auth?.enabled !== false) {
+      (rtsp.auth?.users ?? []).forEach((u, i) => {
+        this.#addAdmin(u.username, u.password ?? "", u.password_hash, ["rtsp"], `rtsp.auth.users[${i}].password_hash`);
       });
     }
     for (const [name, user] of Object.entries(api.auth?.users ?? {})) {
@@ -127,6 +149,17 @@ export class AccountStore {
       }
       this.#secret = new TextEncoder().encode(secret);
     }
+  }
+
+  /** An admin account with a plain password, or a bcrypt hash (checked instead) when given. */
+  #addAdmin(name: string, password: string, hash: string | undefined, scopes: readonly AuthScope[], hashKey: string): void {
+    if (hash && !BCRYPT.test(hash)) throw new PasswordHashError(name, hashKey);
+    this.#add(name, {
+      account: { name, role: "admin", streams: [], publish: [] },
+      password: hash ? undefined : password,
+      hash: hash || undefined,
+      scopes,
+    });
   }
 
   #add(name: string, entry: PasswordAccount): void {

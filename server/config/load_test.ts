@@ -65,6 +65,7 @@ describe("loadConfig defaults", () => {
       listen: ":8554",
       username: "",
       password: "",
+      auth: { enabled: true, users: [] },
       default_query: "video&audio",
       pkt_size: 0,
       udp: false,

@@ -36,6 +36,11 @@ interface NodeBase {
    * setting it gives a load-time warning with this text, and the docs say the same.
    */
   notImplemented?: string;
+  /**
+   * Another product's place for a key strom keeps elsewhere (dotted path from the same section):
+   * the value is checked as this node and stored there, unless the config also sets it there.
+   */
+  movedTo?: string;
 }
 
 /**
@@ -383,6 +388,17 @@ export const configSchema: ObjectNode = section("strom config file.", {
       false,
     ),
     auth: section("Several accounts with roles and per-stream access (strom extension).", {
+      username: str(
+        "The go2rtc seed article's single API account: an admin for the HTTP API (as `api.username`), " +
+          "with `password` or a bcrypt `password_hash`.",
+        { default: "", coerce: true },
+      ),
+      password: str("Plain password of `api.auth.username`.", { default: "", coerce: true, secret: true }),
+      password_hash: str(
+        "bcrypt hash of `api.auth.username`'s password (`$2a$`/`$2b$`/`$2y$`, made by `strom passwd`), checked " +
+          "instead of `password`.",
+        { default: "", secret: true },
+      ),
       token_secret: str(
         "Secret (at least 32 characters, e.g. `${STROM_TOKEN_SECRET}`) that signs bearer tokens (JWT, HS256); " +
           "`strom token` makes them. Tokens are accepted as `Authorization: Bearer`, `?token=`, or as the " +
@@ -407,6 +423,19 @@ export const configSchema: ObjectNode = section("strom config file.", {
     listen: listen('Address of the RTSP server; "" disables it.', ":8554"),
     username: str("RTSP username; empty means no auth.", { default: "", coerce: true }),
     password: str("RTSP password.", { default: "", coerce: true, secret: true }),
+    auth: section("The go2rtc seed article's RTSP accounts: admins for RTSP and RTMP, as `rtsp.username`.", {
+      enabled: bool("Whether the accounts below apply; false ignores them.", true),
+      users: {
+        kind: "list",
+        description: "RTSP accounts.",
+        default: [],
+        items: section("One RTSP account.", {
+          username: str("Username.", { required: true, coerce: true }),
+          password: str("Plain password (RTSP Digest needs one).", { coerce: true, secret: true }),
+          password_hash: str("bcrypt hash checked instead of `password` (Basic auth only).", { secret: true }),
+        }),
+      },
+    }),
     default_query: str(
       'Media query used when a client gives none, e.g. "video&audio", "mp4", "video=all&audio=all".',
       {
@@ -588,7 +617,8 @@ export const configSchema: ObjectNode = section("strom config file.", {
         description: "Line format; auto is color on a terminal, text otherwise.",
       },
       output: str(
-        'Where logs go: "stdout", "stderr", "file" (strom.log), "file:<path>", or "" for memory only.',
+        'Where logs go: "stdout", "stderr", "file" (strom.log), "file:<path>" or a file path ' +
+          '("/var/log/strom.log", as the go2rtc seed article writes it), or "" for memory only (GET /api/log).',
         {
           default: "stdout",
         },
@@ -797,6 +827,13 @@ export const configSchema: ObjectNode = section("strom config file.", {
       30,
     ),
   }),
+  max_connections: int("The go2rtc seed article's place for `limits.max_connections` (which wins when both are set).", {
+    movedTo: "limits.max_connections",
+  }),
+  connection_timeout: {
+    ...duration("The go2rtc seed article's place for `limits.connection_timeout` (which wins when both are set)."),
+    movedTo: "limits.connection_timeout",
+  },
   env: {
     kind: "map",
     keyName: "<NAME>",
@@ -806,6 +843,45 @@ export const configSchema: ObjectNode = section("strom config file.", {
       "Variables for ${NAME} substitution; looked up before $CREDENTIALS_DIRECTORY and the environment.",
   },
 });
+
+/**
+ * Keys of the go2rtc seed article's config examples that strom has no key for, with what to use
+ * instead: they are warned about with this hint rather than as a bare unknown key.
+ */
+export const SEED_KEY_HINTS: Readonly<Record<string, string>> = (() => {
+  const cluster = "strom's nodes find each other through NATS: set cluster.nats, cluster.node and cluster.weight " +
+    "(user guide: Several nodes); streams go to the node with the fewest connections per weight";
+  const edge = "strom's edge pulls every stream from edge.origin (the central server's RTSP URL, or a node name) " +
+    "and keeps the last picture for edge.hold while it is down";
+  const webrtc = "strom passes WebRTC video through without re-encoding, so there is no jitter buffer or bitrate " +
+    "to set; lost packets are resent (NACK) and keyframes sent on request (PLI) on their own";
+  return {
+    "rtsp.timeout": "a half-sent RTSP request is closed after limits.connection_timeout; a camera's own timeout " +
+      "is #timeout=<seconds> on its URL",
+    "rtsp.buffer_size": "strom sizes its RTSP buffers itself; a reader that falls behind skips to the next " +
+      "keyframe and limits.write_timeout drops one that stalls",
+    "debug.enabled": "debug output is chosen by kind: debug.dump_sdp, and log.level: debug (or per module, " +
+      "e.g. log.rtsp: debug)",
+    "debug.dump_rtp": "RTP is not logged packet by packet; capture it with tcpdump or Wireshark",
+    "debug.trace_connections": "/api/streams lists each stream's connections, and hooks.on_read/on_unread and " +
+      "on_publish/on_unpublish report each one as it comes and goes",
+    "cluster.enabled": cluster,
+    "cluster.nodes": cluster,
+    "cluster.load_balancer": cluster,
+    "cluster.session_sticky": cluster,
+    "cluster.session_timeout": cluster,
+    "edge.enabled": edge,
+    "edge.central_server": edge,
+    "edge.cache": edge,
+    "edge.offline_mode": edge,
+    "edge.buffer_duration": edge,
+    "edge.routing": edge,
+    "edge.bandwidth": edge,
+    "webrtc.jitter_buffer": webrtc,
+    "webrtc.packet_loss": webrtc,
+    "webrtc.bandwidth": webrtc,
+  };
+})();
 
 /**
  * Top-level sections of go2rtc that strom does not implement: they get a clearer warning than an

@@ -60,7 +60,15 @@ export interface ApiConfig {
   local_auth: boolean;
   /** Let the API add sources that run programs or pass raw ffmpeg arguments (config file only). */
   allow_exec_sources: boolean;
-  auth: { token_secret: string; max_failed_logins: number; users: Record<string, UserConfig> };
+  auth: {
+    /** The seed article's single API account (an admin on HTTP, as `api.username`); empty for none. */
+    username?: string;
+    password?: string;
+    password_hash?: string;
+    token_secret: string;
+    max_failed_logins: number;
+    users: Record<string, UserConfig>;
+  };
 }
 
 /**
@@ -75,6 +83,8 @@ export interface RtspConfig {
   listen: string;
   username: string;
   password: string;
+  /** The seed article's RTSP accounts (admins on RTSP and RTMP, as `username`); optional for configs built by hand. */
+  auth?: { enabled: boolean; users: { username: string; password?: string; password_hash?: string }[] };
   default_query: string;
   pkt_size: number;
   udp: boolean;

@@ -12,7 +12,7 @@ import { isAlias, isMap, isPair, isScalar, isSeq } from "yaml";
 import type { Document, Node as YamlNode, YAMLMap } from "yaml";
 import { ConfigError, configWarning } from "./errors.ts";
 import type { ConfigWarning } from "./errors.ts";
-import { GO2RTC_ONLY_SECTIONS } from "./schema.ts";
+import { GO2RTC_ONLY_SECTIONS, SEED_KEY_HINTS } from "./schema.ts";
 import type { ListNode, ObjectNode, SchemaNode, StringNode } from "./schema.ts";
 import { parseBytes, parseDuration } from "./units.ts";
 
@@ -242,6 +242,7 @@ function checkObject(
   ctx: ValidationContext,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  const moved: [string, unknown][] = [];
   for (const e of entries(node, path, at, ctx)) {
     const childPath = join(path, e.key);
     const keyAt = ctx.position(e.keyNode.range?.[0]) ?? at;
@@ -251,6 +252,10 @@ function checkObject(
       continue;
     }
     const v = check(child, e.value, childPath, keyAt, ctx);
+    if (child.movedTo) {
+      if (v !== undefined) moved.push([child.movedTo, v]);
+      continue;
+    }
     if (v !== undefined) setOwn(out, e.key, v);
     if (child.notImplemented && isSet(v)) {
       ctx.warnings.push(configWarning(
@@ -262,6 +267,17 @@ function checkObject(
       ));
     }
   }
+  // Moved keys land in their section unless it sets them itself (the section's own key wins).
+  for (const [to, v] of moved) {
+    const parts = to.split(".");
+    let target = out;
+    for (const part of parts.slice(0, -1)) {
+      if (!isRecord(target[part])) setOwn(target, part, {});
+      target = target[part] as Record<string, unknown>;
+    }
+    const last = parts[parts.length - 1];
+    if (target[last] === undefined) setOwn(target, last, v);
+  }
   for (const [key, child] of Object.entries(schema.keys)) {
     if (child.required && out[key] === undefined) {
       const where = ctx.position(node.range?.[0]) ?? at;
@@ -269,6 +285,10 @@ function checkObject(
     }
   }
   return out;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 /** The `{url: ...}` form of a stream. */
@@ -329,6 +349,16 @@ function warnUnknown(
       at.line,
       path,
       `section "${key}" is a go2rtc feature strom does not have; ignored`,
+    ));
+    return;
+  }
+  if (Object.hasOwn(SEED_KEY_HINTS, path)) {
+    ctx.warnings.push(configWarning(
+      "unknown-key",
+      ctx.file,
+      at.line,
+      path,
+      `"${path}" (from the go2rtc seed article) is not a strom key and has no effect: ${SEED_KEY_HINTS[path]}`,
     ));
     return;
   }

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { waitFor } from "../../lib/core/_testing.ts";
-import { createServerLog } from "../../server/log_setup.ts";
+import { createServerLog, logFilePath } from "../../server/log_setup.ts";
 import { startServer } from "../../server/server.ts";
 import { freePort } from "../_support/net.ts";
 import { Viewer } from "../webrtc/_peer.ts";
@@ -141,6 +141,26 @@ describe("log format and levels", () => {
     log.child({ module: "rtmp" }).info("rtmp shown");
     await close();
     expect(lines(path).map((l) => l.split(" ").slice(2).join(" "))).toEqual(["rtmp shown module=rtmp"]);
+  });
+
+  it("output as a bare path (the go2rtc seed article's form) is a file, rotated like file:<path>; \"\" keeps lines in memory only", async () => {
+    const path = join(dir, "seed", "strom.log");
+    const { log, close } = createServerLog({
+      level: "info",
+      output: path,
+      rotation: { max_size: 200, max_files: 2, compress: false },
+    }, []);
+    for (let i = 0; i < 10; i++) log.info(`seed entry ${i} ${"x".repeat(40)}`);
+    await close();
+    expect(lines(path).length).toBeGreaterThan(0);
+    expect(existsSync(`${path}.1`)).toBe(true);
+    expect(logFilePath("/var/log/go2rtc/go2rtc.log")).toBe("/var/log/go2rtc/go2rtc.log");
+    expect(logFilePath("strom.log")).toBe("strom.log");
+    expect([logFilePath("stdout"), logFilePath("stderr"), logFilePath("")]).toEqual([undefined, undefined, undefined]);
+    const memory = createServerLog({ level: "info", output: "" }, []);
+    memory.log.info("kept for /api/log");
+    expect(memory.buffer.text()).toContain("kept for /api/log");
+    await memory.close();
   });
 });
 

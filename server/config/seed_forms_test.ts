@@ -1,0 +1,36 @@
+// Config keys as the go2rtc seed article writes them: top-level max_connections/connection_timeout
+// go to limits:, and keys strom has no place for are warned about with what to use instead.
+import { describe, expect, it } from "bun:test";
+import { runtimeIo } from "../load.ts";
+import { loadConfigText } from "./load.ts";
+
+describe("the seed article's config forms", () => {
+  it("top-level max_connections and connection_timeout are limits.max_connections and limits.connection_timeout", async () => {
+    const top = await loadConfigText("max_connections: 50\nconnection_timeout: 45s\n", runtimeIo, "s.yaml");
+    expect(top.config.limits).toMatchObject({ max_connections: 50, connection_timeout: 45 });
+    expect(Object.keys(top.config)).not.toContain("max_connections");
+    expect(top.warnings).toEqual([]);
+    // limits: wins wherever it is written.
+    for (const text of ["limits:\n  max_connections: 7\nmax_connections: 50\n", "max_connections: 50\nlimits:\n  max_connections: 7\n  idle_timeout: 5\n"]) {
+      const both = await loadConfigText(text, runtimeIo, "s.yaml");
+      expect(both.config.limits.max_connections).toBe(7);
+    }
+    const bad = await loadConfigText("max_connections: lots\n", runtimeIo, "s.yaml").then(() => undefined, (e) => e as Error);
+    expect(bad?.message).toContain('"max_connections" must be');
+  });
+
+  it("keys strom has no place for say what to use instead", async () => {
+    const loaded = await loadConfigText(
+      "cluster:\n  nodes: []\nedge:\n  central_server: https://central:1984\nwebrtc:\n  jitter_buffer: 0\ndebug:\n  dump_rtp: true\n",
+      runtimeIo,
+      "s.yaml",
+    );
+    const messages = loaded.warnings.map((w) => w.message);
+    expect(messages).toEqual([
+      expect.stringMatching(/^s\.yaml:2: "cluster\.nodes" \(from the go2rtc seed article\) is not a strom key and has no effect: .*cluster\.nats/),
+      expect.stringMatching(/^s\.yaml:4: "edge\.central_server" .*edge\.origin/),
+      expect.stringMatching(/^s\.yaml:6: "webrtc\.jitter_buffer" .*without re-encoding/),
+      expect.stringMatching(/^s\.yaml:8: "debug\.dump_rtp" .*tcpdump/),
+    ]);
+  });
+});
