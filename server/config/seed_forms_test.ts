@@ -33,4 +33,18 @@ describe("the seed article's config forms", () => {
       expect.stringMatching(/^s\.yaml:8: "debug\.dump_rtp" .*tcpdump/),
     ]);
   });
+  it("a pool of sources inside a stream's list gives its URLs as sources; a strategy is said to have no effect", async () => {
+    const loaded = await loadConfigText(
+      "streams:\n  pool:\n    - rtsp://a/1\n    - name: camera_pool\n      urls:\n        - rtsp://b/1\n        - rtsp://c/1\n" +
+        "      strategy: round-robin\n",
+      runtimeIo,
+      "s.yaml",
+    );
+    expect(loaded.config.streams.pool).toEqual(["rtsp://a/1", "rtsp://b/1", "rtsp://c/1"]);
+    expect(loaded.warnings.map((w) => w.message)).toEqual([
+      expect.stringMatching(/^s\.yaml:4: "streams\.pool\[1\]\.strategy: round-robin" has no effect: .*first that has it/),
+    ]);
+    const empty = await loadConfigText("streams:\n  pool:\n    - name: x\n", runtimeIo, "s.yaml").then(() => undefined, (e) => e as Error);
+    expect(empty?.message).toContain('"streams.pool[0]" needs "urls"');
+  });
 });

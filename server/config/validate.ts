@@ -314,16 +314,46 @@ function checkSources(node: YamlNode, path: string, at: Position, ctx: Validatio
     throw error(ctx, at, path, `"${path}" must be ${reason}, got ${describeNode(node)}`);
   }
   if (isSeq(node)) {
-    return node.items.map((item, i) => {
+    return node.items.flatMap((item, i) => {
       const v = deref(item, ctx);
       const itemPath = `${path}[${i}]`;
-      if (isScalar(v) && typeof v.value === "string") return v.value;
+      if (isScalar(v) && typeof v.value === "string") return [v.value];
       const itemAt = ctx.position((item as YamlNode | null)?.range?.[0]) ?? at;
+      if (isMap(v)) return sourcePool(v, itemPath, itemAt, ctx);
       throw error(ctx, itemAt, itemPath, `"${itemPath}" must be a source URL string, got ${describeNode(v)}`);
     });
   }
   if (isMap(node)) return checkObject(STREAM_OBJECT, node, path, at, ctx).url as string[];
   throw error(ctx, at, path, `"${path}" must be ${reason}, got ${describeNode(node)}`);
+}
+
+/** The go2rtc seed article's pool of sources inside a stream's list: `{name, urls: [...], strategy}`. */
+const SOURCE_POOL: ObjectNode = {
+  kind: "object",
+  description: "A pool of sources in a stream's list.",
+  keys: {
+    urls: { kind: "list", items: { kind: "string", description: "A source URL." }, acceptSingle: true, description: "source URLs" },
+    url: { kind: "list", items: { kind: "string", description: "A source URL." }, acceptSingle: true, description: "source URLs" },
+    name: { kind: "string", description: "a label", coerce: true },
+    strategy: { kind: "string", description: "how to choose among the URLs" },
+  },
+};
+
+function sourcePool(node: YAMLMap, path: string, at: Position, ctx: ValidationContext): string[] {
+  const pool = checkObject(SOURCE_POOL, node, path, at, ctx) as { urls?: string[]; url?: string[]; strategy?: string };
+  const urls = [...(pool.urls ?? []), ...(pool.url ?? [])];
+  if (urls.length === 0) throw error(ctx, at, path, `"${path}" needs "urls": the source URLs of the pool`);
+  if (pool.strategy !== undefined) {
+    ctx.warnings.push(configWarning(
+      "not-implemented",
+      ctx.file,
+      at.line,
+      `${path}.strategy`,
+      `"${path}.strategy: ${pool.strategy}" has no effect: the pool's URLs are the stream's sources, tried in order, ` +
+        "and each of video and audio comes from the first that has it (go2rtc's rule); list the usual one first",
+    ));
+  }
+  return urls;
 }
 
 /** Whether a loaded value says something (not empty, not an empty list or map). */
