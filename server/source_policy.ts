@@ -4,10 +4,10 @@
  *
  * A source "runs a program" when its scheme is `exec:`, `echo:` or `expr:`, or when it is an
  * `ffmpeg:` source whose text would reach ffmpeg's command line verbatim instead of through a
- * template: `#raw=`, `#input=` and `#drawtext=` that do not name a template, `#video=`/`#audio=`
- * values that are neither `copy` nor a template, malformed numeric options (`#width=1,movie=...`
- * would splice a filter into the graph), and inputs that are local files, devices or lavfi graphs
- * rather than a network URL or another stream. The API and every later protocol refuse such a
+ * template: `#raw=`, `#input=`, `#drawtext=` and `#filter_complex=` that do not name a template,
+ * `#video=`/`#audio=` values that are neither `copy` nor a template, malformed numeric options
+ * (`#width=1,movie=...` would splice a filter into the graph), and inputs that are local files,
+ * devices or lavfi graphs rather than a network URL or another stream (each input of a mosaic). The API and every later protocol refuse such a
  * source with 403 unless `api.allow_exec_sources: true` is in the config file; the config file itself
  * may hold them (it is written by whoever runs the server).
  *
@@ -118,13 +118,16 @@ export function sourceRisk(url: string, policy: SourcePolicy): string | undefine
   const input = hash >= 0 ? body.slice(0, hash) : body;
   const params = parseHashParams(hash >= 0 ? body.slice(hash + 1) : "");
 
-  const inputScheme = input.indexOf("://") > 0 ? input.slice(0, input.indexOf("://")).toLowerCase() : "";
-  if (inputScheme) {
-    if (!NETWORK_INPUTS.has(inputScheme)) {
-      return `ffmpeg input "${inputScheme}://" is not a network URL (allowed: ${[...NETWORK_INPUTS].join(", ")})`;
+  // A mosaic (`ffmpeg:cam1,cam2`) reads each of its inputs: every one must be a stream or network URL.
+  for (const part of input.includes(",") ? input.split(",") : [input]) {
+    const inputScheme = part.indexOf("://") > 0 ? part.slice(0, part.indexOf("://")).toLowerCase() : "";
+    if (inputScheme) {
+      if (!NETWORK_INPUTS.has(inputScheme)) {
+        return `ffmpeg input "${inputScheme}://" is not a network URL (allowed: ${[...NETWORK_INPUTS].join(", ")})`;
+      }
+    } else if (!policy.hasStream(part)) {
+      return `ffmpeg input "${part}" is a local file, device or generated input, not a stream or network URL`;
     }
-  } else if (!policy.hasStream(input)) {
-    return `ffmpeg input "${input}" is a local file, device or generated input, not a stream or network URL`;
   }
 
   const isTemplate = (value: string) => Object.hasOwn(policy.templates, value) && value !== "";
@@ -135,6 +138,7 @@ export function sourceRisk(url: string, policy: SourcePolicy): string | undefine
         case "raw":
         case "input":
         case "drawtext":
+        case "filter_complex":
           if (!isTemplate(value)) return bad("is passed to ffmpeg verbatim (only a template name is allowed)");
           break;
         case "video":

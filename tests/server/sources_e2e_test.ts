@@ -1,10 +1,13 @@
-// The whole server as a user runs it: the built-in demo, an RTSP relay of it and an ffmpeg transcode
-// of it, each read back over RTSP by ffprobe (a real player).
+// The whole server as a user runs it: the built-in demo, an RTSP relay of it, an ffmpeg transcode
+// of it and mosaics of it (the seed article's quad_view), each read back over RTSP by ffprobe (a real
+// player).
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { silentLogger } from "../../lib/core/log.ts";
 import { type RunningServer, startServer } from "../../server/server.ts";
 import { ffprobe, hasEncoder } from "../_support/ffmpeg.ts";
 import { freePort } from "../_support/net.ts";
+
+const hasOpus = await hasEncoder("libopus");
 
 describe("server sources end to end", () => {
   let server: RunningServer;
@@ -20,6 +23,8 @@ describe("server sources end to end", () => {
         demo: "demo:",
         relay: `${rtsp}/demo`,
         transcoded: "ffmpeg:demo#video=h264#audio=opus",
+        quad: "ffmpeg:demo,relay",
+        grid: "ffmpeg:demo,relay,demo#width=320#height=180",
       },
     };
     server = await startServer({ configSources: [JSON.stringify(config)], log: silentLogger, handleSignals: false });
@@ -44,12 +49,15 @@ describe("server sources end to end", () => {
     expect(info.sources).toEqual([`${rtsp}/demo`]);
   }, 30_000);
 
-  it("transcodes through an ffmpeg: source that reads another stream by name", async () => {
-    if (!(await hasEncoder("libopus"))) {
-      console.log("skipped: this ffmpeg has no libopus encoder");
-      return;
-    }
+  it.skipIf(!hasOpus)("transcodes through an ffmpeg: source that reads another stream by name (needs libopus)", async () => {
     const probe = await ffprobe(`${rtsp}/transcoded`, ["-rtsp_transport", "tcp"], 40_000);
     expect(probe.streams.map((s) => s.codec_name).sort()).toEqual(["h264", "opus"]);
   }, 45_000);
+
+  it("tiles several streams into one picture: side by side, and a 2x2 grid of the given tile size", async () => {
+    const quad = await ffprobe(`${rtsp}/quad`, ["-rtsp_transport", "tcp"], 40_000);
+    expect(quad.streams.map((s) => [s.codec_name, s.width, s.height])).toEqual([["h264", 1280, 360]]);
+    const grid = await ffprobe(`${rtsp}/grid`, ["-rtsp_transport", "tcp"], 40_000);
+    expect(grid.streams.map((s) => [s.codec_name, s.width, s.height])).toEqual([["h264", 640, 360]]);
+  }, 90_000);
 });

@@ -109,6 +109,8 @@ interface Parts {
   video: number;
   audio: number;
   burst: boolean;
+  /** `-filter_complex` graph (a mosaic of several inputs); `filters` are appended to it. */
+  complex?: string;
 }
 
 // Everything after the binary.
@@ -117,6 +119,10 @@ function toArgsLine(p: Parts): string {
   if (p.global) s += p.global + " ";
   if (p.burst && p.input.startsWith("-re ")) s += "-readrate_initial_burst 0.001 ";
   s += p.input;
+  if (p.complex !== undefined) {
+    const graph = p.filters.length ? `${p.complex},${p.filters.join(",")}` : p.complex;
+    s += ` -filter_complex "${graph}"`;
+  }
   // Several #video or #audio params: one output stream each, mapped from the first input stream.
   const multi = p.video > 1 || p.audio > 1;
   let iv = 0;
@@ -130,8 +136,34 @@ function toArgsLine(p: Parts): string {
     }
     s += " " + codec;
   }
-  if (p.filters.length) s += ` -vf "${p.filters.join(",")}"`;
+  if (p.filters.length && p.complex === undefined) s += ` -vf "${p.filters.join(",")}"`;
   return s + " " + p.output;
+}
+
+/**
+ * A `-filter_complex` graph that tiles `n` video inputs into a grid of `width` x `height` tiles,
+ * as square as it gets (2: side by side, 3-4: 2x2, 5-6: 3x2, ...); each input is scaled to fit its
+ * tile, keeping its aspect ratio, and padded with black. Empty tiles stay black.
+ *
+ * @example
+ * ```ts
+ * mosaicGrid(2, 640, 360);
+ * // "[0:v]scale=640:360:force_original_aspect_ratio=decrease,pad=640:360:-1:-1,setsar=1[t0];...;[t0][t1]xstack=inputs=2:layout=0_0|640_0:fill=black"
+ * ```
+ */
+export function mosaicGrid(n: number, width: number, height: number): string {
+  const w = Number.isFinite(width) && width > 0 ? Math.round(width) : 640;
+  const h = Number.isFinite(height) && height > 0 ? Math.round(height) : 360;
+  const cols = Math.ceil(Math.sqrt(n));
+  const chains: string[] = [];
+  const layout: string[] = [];
+  let labels = "";
+  for (let i = 0; i < n; i++) {
+    chains.push(`[${i}:v]scale=${w}:${h}:force_original_aspect_ratio=decrease,pad=${w}:${h}:-1:-1,setsar=1[t${i}]`);
+    labels += `[t${i}]`;
+    layout.push(`${(i % cols) * w}_${Math.floor(i / cols) * h}`);
+  }
+  return `${chains.join(";")};${labels}xstack=inputs=${n}:layout=${layout.join("|")}:fill=black`;
 }
 
 // ffmpeg >= 6.1, from an ffmpeg version ("6.1.1", "n7.0") or a libavformat one ("60.16.100").
@@ -197,10 +229,40 @@ export function buildFfmpegArgs(url: string, options: FfmpegArgsOptions = {}): F
     return tpl.replace("{input}", input);
   };
 
-  // Input: 1. a URL, 2. one of our streams, 3. device/virtual/tts, 4. a file.
+  // Stream `name` as ffmpeg reads it from our RTSP server.
+  const streamInput = (name: string, types: string): string => {
+    const userinfo = options.rtspUserinfo ? options.rtspUserinfo + "@" : "";
+    let url = `rtsp://${userinfo}127.0.0.1:${options.rtspPort ?? 8554}/${name}?${types}`;
+    // Tells our RTSP server which source this reader stands for, so the stream never feeds ffmpeg
+    // from this very ffmpeg source (loop protection).
+    url += "&source=" + encodeURIComponent("ffmpeg:" + source);
+    for (const extra of all("query")) if (extra) url += "&" + extra;
+    return inputTemplate("rtsp", url);
+  };
+  const mosaicParts = s.includes(",") ? s.split(",") : [];
+  const mosaic = mosaicParts.length > 1 &&
+    mosaicParts.every((part) => /^(rtsps?|https?|rtmps?):\/\//.test(part) || options.hasStream?.(part) === true);
+
+  // Input: 0. a mosaic of several, 1. a URL, 2. one of our streams, 3. device/virtual/tts, 4. a file.
   const scheme = s.indexOf("://");
   const query = s.indexOf("?");
-  if (scheme > 0) {
+  if (mosaic) {
+    // The go2rtc seed article's "quad_view": ffmpeg:front_door,living_room,backyard,garage, tiled
+    // into one picture (video only, so it is encoded: #video=h264 unless another is given).
+    p.input = mosaicParts.map((part) => {
+      if (!part.includes("://")) return streamInput(part, "video");
+      if (part.startsWith("rtsp")) return "-allowed_media_types video " + inputTemplate("rtsp", part);
+      return inputTemplate("http", part);
+    }).join(" ");
+    const custom = first("filter_complex");
+    p.complex = custom !== undefined
+      ? configTemplate(custom)
+      : mosaicGrid(mosaicParts.length, Number(first("width") ?? 640), Number(first("height") ?? 360));
+    if (p.video === 0) {
+      p.codecs.push(configTemplate("h264"));
+      p.video = 1;
+    }
+  } else if (scheme > 0) {
     switch (s.slice(0, scheme)) {
       case "http":
       case "https":
@@ -220,17 +282,7 @@ export function buildFfmpegArgs(url: string, options: FfmpegArgsOptions = {}): F
         p.input = "-i " + s;
     }
   } else if (s && options.hasStream?.(s)) {
-    const name = s;
-    const userinfo = options.rtspUserinfo ? options.rtspUserinfo + "@" : "";
-    s = `rtsp://${userinfo}127.0.0.1:${options.rtspPort ?? 8554}/${name}`;
-    if (p.video > 0 && p.audio === 0) s += "?video";
-    else if (p.audio > 0 && p.video === 0) s += "?audio";
-    else s += "?video&audio";
-    // Tells our RTSP server which source this reader stands for, so the stream never feeds ffmpeg
-    // from this very ffmpeg source (loop protection).
-    s += "&source=" + encodeURIComponent("ffmpeg:" + source);
-    for (const extra of all("query")) if (extra) s += "&" + extra;
-    p.input = inputTemplate("rtsp", s);
+    p.input = streamInput(s, p.video > 0 && p.audio === 0 ? "video" : p.audio > 0 && p.video === 0 ? "audio" : "video&audio");
   } else if (query > 0 && ["device", "virtual", "tts"].includes(s.slice(0, query))) {
     const rest = s.slice(query + 1);
     switch (s.slice(0, query)) {
@@ -260,7 +312,8 @@ export function buildFfmpegArgs(url: string, options: FfmpegArgsOptions = {}): F
   // 2. Video filters: scale, rotate, drawtext.
   const width = first("width");
   const height = first("height");
-  if (width !== undefined || height !== undefined) p.filters.push(`scale=${width ?? "-1"}:${height ?? "-1"}`);
+  // (A mosaic's #width/#height are the size of each tile.)
+  if (!mosaic && (width !== undefined || height !== undefined)) p.filters.push(`scale=${width ?? "-1"}:${height ?? "-1"}`);
   switch (first("rotate")) {
     case "90":
       p.filters.push("transpose=1"); // 90 degrees clockwise

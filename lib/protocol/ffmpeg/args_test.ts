@@ -1,5 +1,5 @@
 import { describe, expect, it } from "bun:test";
-import { buildFfmpegArgs, FfmpegArgsError, type FfmpegArgsOptions } from "./args.ts";
+import { buildFfmpegArgs, FfmpegArgsError, type FfmpegArgsOptions, mosaicGrid } from "./args.ts";
 import { ffmpegTemplates } from "./templates.ts";
 import { parseFfmpegVersion } from "./version.ts";
 
@@ -497,5 +497,38 @@ describe("parseFfmpegVersion", () => {
       "libavformat    59. 27.100 / 59. 27.100\n";
     expect(parseFfmpegVersion(text)).toEqual({ ffmpeg: "5.1.9-0+deb12u1", libavformat: "59.27.100" });
     expect(parseFfmpegVersion("bash: ffmpeg: command not found")).toBeUndefined();
+  });
+});
+
+describe("buildFfmpegArgs: mosaic of several streams (the seed article's quad_view)", () => {
+  const hasStream = (name: string) => ["a", "b", "c"].includes(name);
+  const streamIn = (name: string, source: string) =>
+    `${RTSP_IN} -i rtsp://127.0.0.1:8554/${name}?video&source=${encodeURIComponent("ffmpeg:" + source)}`;
+
+  it("tiles streams into a grid, encodes H.264 and drops audio", () => {
+    expect(line("ffmpeg:a,b", { hasStream })).toBe(
+      `ffmpeg -hide_banner ${streamIn("a", "a,b")} ${streamIn("b", "a,b")} -filter_complex "${mosaicGrid(2, 640, 360)}" ` +
+        `${H264} -an ${OUT}`,
+    );
+    expect(mosaicGrid(2, 640, 360)).toBe(
+      "[0:v]scale=640:360:force_original_aspect_ratio=decrease,pad=640:360:-1:-1,setsar=1[t0];" +
+        "[1:v]scale=640:360:force_original_aspect_ratio=decrease,pad=640:360:-1:-1,setsar=1[t1];" +
+        "[t0][t1]xstack=inputs=2:layout=0_0|640_0:fill=black",
+    );
+    // 3-4 tiles: 2x2; #width/#height are the tile's size.
+    expect(mosaicGrid(4, 320, 180).endsWith("xstack=inputs=4:layout=0_0|320_0|0_180|320_180:fill=black")).toBe(true);
+    expect(mosaicGrid(5, 320, 180).endsWith("layout=0_0|320_0|640_0|0_180|320_180:fill=black")).toBe(true);
+    expect(line("ffmpeg:a,b,c#width=320#height=180", { hasStream })).toContain(mosaicGrid(3, 320, 180));
+  });
+
+  it("takes a graph of its own (#filter_complex), network URLs, and puts drawtext after the tiles", () => {
+    const cmd = line("ffmpeg:a,rtsp://cam/1#filter_complex=hstack=inputs=2#drawtext=fontsize=20#video=h265", { hasStream });
+    expect(cmd).toContain(`-allowed_media_types video ${RTSP_IN} -i rtsp://cam/1 -filter_complex "hstack=inputs=2,drawtext=fontsize=20:`);
+    expect(cmd).toContain(H265);
+    expect(cmd).not.toContain("-vf");
+  });
+
+  it("a comma in a name that is not a list of streams stays one input", () => {
+    expect(line("ffmpeg:a,nope", { hasStream })).toBe("ffmpeg -hide_banner -re -i a,nope -c copy " + OUT);
   });
 });
