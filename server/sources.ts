@@ -8,12 +8,12 @@
  *
  * @module
  */
-import { UnknownSchemeError } from "../lib/core/errors.ts";
+import { redactUrl, UnknownSchemeError } from "../lib/core/errors.ts";
 import { hasScheme, registeredSchemes, schemeOf } from "../lib/core/registry.ts";
 import type { Logger } from "../lib/core/log.ts";
 import type { StreamHub } from "../lib/core/hub.ts";
 import { registerDemoSource } from "../lib/protocol/demo/mod.ts";
-import { registerExecSource } from "../lib/protocol/exec/mod.ts";
+import { parseHashParams, registerExecSource } from "../lib/protocol/exec/mod.ts";
 import { registerEchoSource } from "../lib/protocol/echo/mod.ts";
 import { registerOnvifSource } from "../lib/protocol/onvif/mod.ts";
 import { registerExprSource } from "../lib/protocol/expr/mod.ts";
@@ -204,10 +204,56 @@ export function checkStreamSchemes(streams: Record<string, readonly string[]>): 
   for (const [name, sources] of Object.entries(streams)) {
     for (const src of sources) {
       const scheme = schemeOf(src);
-      if (scheme && hasScheme(scheme)) continue;
+      if (scheme && hasScheme(scheme)) {
+        warnings.push(...unknownOptions(name, scheme, src));
+        continue;
+      }
       const error = new UnknownSchemeError(scheme || "(none)", src, registeredSchemes());
       warnings.push(`streams.${name}: ${error.message} The stream loads, but cannot play from this source.`);
     }
   }
   return warnings;
+}
+
+const RTSP_OPTIONS = ["transport", "timeout", "backchannel", "media"];
+/** The `#` options each scheme reads; it ignores others, so naming one gets a warning. */
+const SOURCE_OPTIONS: Record<string, readonly string[]> = {
+  rtsp: RTSP_OPTIONS,
+  rtsps: RTSP_OPTIONS,
+  rtspx: RTSP_OPTIONS,
+  ffmpeg: [
+    "video",
+    "audio",
+    "width",
+    "height",
+    "rotate",
+    "drawtext",
+    "bitrate",
+    "hardware",
+    "raw",
+    "input",
+    "async",
+    "timeout",
+    "query",
+    "filter_complex",
+  ],
+};
+
+function unknownOptions(stream: string, scheme: string, src: string): string[] {
+  const known = SOURCE_OPTIONS[scheme];
+  const hash = src.indexOf("#");
+  if (!known || hash < 0) return [];
+  const out: string[] = [];
+  for (const key of parseHashParams(src.slice(hash + 1)).keys()) {
+    if (known.includes(key)) continue;
+    let why = `${scheme}: sources read only ${known.map((k) => `#${k}`).join(", ")}`;
+    if (scheme === "ffmpeg" && key === "backchannel") {
+      why = "ffmpeg: sources have no backchannel; put #backchannel=0 on the camera's rtsp:// source";
+    } else if (scheme === "ffmpeg") {
+      why += '; encoder settings (-preset, -tune, -x264-params) go in a template, e.g. ffmpeg: {h264/fast: ' +
+        '"-c:v libx264 -preset ultrafast -tune zerolatency"} with #video=h264/fast';
+    }
+    out.push(`streams.${stream}: option #${key} of "${redactUrl(src)}" has no effect: ${why}.`);
+  }
+  return out;
 }

@@ -2,6 +2,7 @@
 // go to limits:, and keys strom has no place for are warned about with what to use instead.
 import { describe, expect, it } from "bun:test";
 import { runtimeIo } from "../load.ts";
+import { checkStreamSchemes, registerBuiltinSources } from "../sources.ts";
 import { loadConfigText } from "./load.ts";
 
 describe("the seed article's config forms", () => {
@@ -46,5 +47,23 @@ describe("the seed article's config forms", () => {
     ]);
     const empty = await loadConfigText("streams:\n  pool:\n    - name: x\n", runtimeIo, "s.yaml").then(() => undefined, (e) => e as Error);
     expect(empty?.message).toContain('"streams.pool[0]" needs "urls"');
+  });
+  it("source options a scheme does not read are named, with what to do instead", () => {
+    registerBuiltinSources();
+    const warnings = checkStreamSchemes({
+      low_latency: [
+        "rtsp://user:secret@camera/1#transport=udp#tcp_mode=passive#timeout=5",
+        "ffmpeg:low_latency#video=h264#preset=ultrafast#hardware",
+      ],
+      living_room: ["ffmpeg:living_room#backchannel=0"],
+      fine: ["rtsp://cam/2#backchannel=0#media=video", "ffmpeg:fine#video=h264#width=640#filter_complex=x", "demo:"],
+    });
+    expect(warnings).toEqual([
+      'streams.low_latency: option #tcp_mode of "rtsp://user:***@camera/1#transport=udp#tcp_mode=passive#timeout=5" has no ' +
+      "effect: rtsp: sources read only #transport, #timeout, #backchannel, #media.",
+      expect.stringMatching(/^streams\.low_latency: option #preset of .* go in a template, e\.g\. ffmpeg: \{h264\/fast: /),
+      "streams.living_room: option #backchannel of \"ffmpeg:living_room#backchannel=0\" has no effect: ffmpeg: sources have " +
+      "no backchannel; put #backchannel=0 on the camera's rtsp:// source.",
+    ]);
   });
 });
