@@ -66,6 +66,7 @@ export class Stream {
   readonly #consumerSlots = new Map<Consumer, Set<SourceSlot>>();
   // Talkers' audio attached to sources' backchannels: closed when the talker leaves.
   readonly #links = new Map<Consumer, BackchannelLink[]>();
+  #bytesSentByGone = 0;
   readonly #graceMs: number;
   readonly #slotOptions: SlotOptions;
   readonly #log: Logger;
@@ -152,6 +153,18 @@ export class Stream {
   /** Consumers attached now. */
   consumers(): Consumer[] {
     return [...this.#consumers];
+  }
+
+  /**
+   * Bytes sent to consumers that have left (their `info().bytesOut` when they stopped); with the
+   * attached consumers' own counts this is everything the stream has sent.
+   */
+  get bytesSentByGone(): number {
+    return this.#bytesSentByGone;
+  }
+
+  #countGone(consumer: Consumer): void {
+    this.#bytesSentByGone += consumer.info().bytesOut ?? 0;
   }
 
   /** Producers connected now (publishers first). */
@@ -316,6 +329,7 @@ export class Stream {
     try {
       await consumer.stop();
     } finally {
+      if (i >= 0) this.#countGone(consumer);
       this.#scheduleIdle();
     }
   }
@@ -461,6 +475,7 @@ export class Stream {
     this.#consumerSlots.clear();
     for (const c of [...this.#links.keys()]) this.#closeLinks(c);
     await Promise.allSettled(consumers.map((c) => c.stop()));
+    for (const c of consumers) this.#countGone(c);
     await Promise.allSettled(this.#slots.map((s) => s.stop()));
     await Promise.allSettled(this.#publishers.map((s) => s.producer?.stop()));
     this.#publishers.length = 0;

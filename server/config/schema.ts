@@ -195,11 +195,11 @@ const section = (
 });
 
 /** The go2rtc seed article's metric names and the strom families that carry them. */
-const SEED_METRICS: Record<string, string | undefined> = {
+const SEED_METRICS: Record<string, string> = {
   stream_count: "strom_streams",
   connection_count: "strom_connections_open, strom_stream_consumers",
   bandwidth_in: "strom_track_bytes_total",
-  bandwidth_out: undefined,
+  bandwidth_out: "strom_stream_bytes_sent_total",
   cpu_usage: "strom_process_cpu_seconds_total",
   memory_usage: "strom_process_resident_memory_bytes",
 };
@@ -211,8 +211,6 @@ function seedMetricsList(items: string[]): { value: Record<string, unknown>; not
   for (const name of items) {
     if (!Object.hasOwn(SEED_METRICS, name)) {
       notes.push(`"${name}" is not a metric strom knows; its families are listed in docs/metrics.md.`);
-    } else if (SEED_METRICS[name] === undefined) {
-      notes.push(`"${name}" is not measured yet: strom counts bytes received per track, not bytes sent to viewers.`);
     } else found.push(`${name} is ${SEED_METRICS[name]}`);
   }
   notes.unshift(

@@ -36,6 +36,7 @@ interface ProducerInfo {
 /** The part of a consumer entry of `Stream.info()` read here. */
 interface ConsumerInfo {
   format?: string;
+  bytesOut?: number;
 }
 
 /**
@@ -95,6 +96,10 @@ export function writeStreamMetrics(
     "Frames dropped for slow viewers of a source track, summed over the viewers attached now.",
   );
   const senders = writer.gauge("strom_track_senders", "Viewer tracks fed by a source track.");
+  const sent = writer.counter(
+    "strom_stream_bytes_sent_total",
+    "Bytes sent to a stream's consumers (viewers, recorders, pushes), those that left included.",
+  );
   const disabled = writer.gauge(
     "strom_stream_disabled",
     "1 while a stream is disabled (privacy mode: disabled:, PUT /api/disabled), else 0.",
@@ -107,6 +112,9 @@ export function writeStreamMetrics(
     if (!visible(info.name)) continue;
     const stream = redact(info.name);
     streamConsumers.set({ stream }, info.consumers.length);
+    let bytesOut = s.bytesSentByGone;
+    for (const c of info.consumers as ConsumerInfo[]) bytesOut += c.bytesOut ?? 0;
+    sent.set({ stream }, bytesOut);
     disabled.set({ stream }, info.disabled ? 1 : 0);
 
     const states = new Map<string, number>(SLOT_STATES.map((st) => [st, 0]));

@@ -62,6 +62,7 @@ describe("GET /metrics with the demo stream", () => {
       strom_http_requests_total: "counter",
       strom_streams: "gauge",
       strom_stream_consumers: "gauge",
+      strom_stream_bytes_sent_total: "counter",
       strom_consumers: "gauge",
       strom_stream_producers: "gauge",
       strom_source_up: "gauge",
@@ -129,6 +130,27 @@ describe("GET /metrics with the demo stream", () => {
       await reader.cancel();
     }
     await waitFor(() => t.hub.get("demo")!.consumers().length === 1, 3000);
+  });
+
+  it("counts the bytes sent to a stream's viewers, and keeps them once the viewer left", async () => {
+    expect(sample(await scrape(t.app), "strom_stream_bytes_sent_total", { stream: "spare" })).toBe(0);
+    const res = await t.app.request("/api/stream.ts?src=spare");
+    const reader = res.body!.getReader();
+    let received = 0;
+    try {
+      const deadline = Date.now() + 5000;
+      while (received < 10_000 && Date.now() < deadline) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        received += value.byteLength;
+      }
+      expect(received).toBeGreaterThanOrEqual(10_000);
+      expect(sample(await scrape(t.app), "strom_stream_bytes_sent_total", { stream: "spare" })).toBeGreaterThanOrEqual(received);
+    } finally {
+      await reader.cancel();
+    }
+    await waitFor(() => t.hub.get("spare")!.consumers().length === 0, 3000);
+    expect(sample(await scrape(t.app), "strom_stream_bytes_sent_total", { stream: "spare" })).toBeGreaterThanOrEqual(received);
   });
 
   it("counts HTTP requests by route pattern and status", async () => {

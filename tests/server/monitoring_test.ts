@@ -132,7 +132,7 @@ describe("monitoring section", () => {
       alerts: [{ duration: 300 }, { action: "notify" }],
     });
   });
-  it("takes the seed article's metrics: list as metrics turned on, saying where each name is and which are not measured", async () => {
+  it("takes the seed article's metrics: list as metrics turned on, saying where each name is", async () => {
     const loaded = await loadConfigText(
       "metrics:\n  - stream_count\n  - bandwidth_out\n  - cpu_usage\n  - fps\n",
       runtimeIo,
@@ -142,8 +142,7 @@ describe("monitoring section", () => {
     const notes = loaded.warnings.filter((w) => w.code === "list-form").map((w) => w.message);
     expect(notes).toEqual([
       'strom.yaml:1: "metrics" as a list turns the metrics on (metrics: {enabled: true}); strom serves all its families: ' +
-      "stream_count is strom_streams; cpu_usage is strom_process_cpu_seconds_total.",
-      'strom.yaml:1: "bandwidth_out" is not measured yet: strom counts bytes received per track, not bytes sent to viewers.',
+      "stream_count is strom_streams; bandwidth_out is strom_stream_bytes_sent_total; cpu_usage is strom_process_cpu_seconds_total.",
       'strom.yaml:1: "fps" is not a metric strom knows; its families are listed in docs/metrics.md.',
     ]);
   });
