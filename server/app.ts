@@ -27,6 +27,7 @@ import { onvifDeviceRoutes } from "./routes/onvif_device.ts";
 import { schemesRoutes } from "./routes/schemes.ts";
 import { streamsRoutes } from "./routes/streams.ts";
 import { streamsDotRoutes } from "./routes/streams_dot.ts";
+import { statsRoutes } from "./routes/stats.ts";
 import { type WsHandlers, wsRoutes } from "./routes/ws.ts";
 import { outputsRoutes } from "./routes/outputs.ts";
 import { hlsRoutes } from "./routes/hls.ts";
@@ -105,6 +106,7 @@ export function createApp(ctx: AppContext, options: { wsHandlers?: WsHandlers } 
   disabledRoutes(app, ctx);
   streamsRoutes(app, ctx);
   streamsDotRoutes(app, ctx);
+  statsRoutes(app, ctx);
   configRoutes(app, ctx);
   schemesRoutes(app);
   logRoutes(app, ctx);

@@ -410,6 +410,9 @@ describe("accounts on every protocol", () => {
     ["GET /api/streams?src=", READ, get("/api/streams?src=cam1")],
     ["GET /api/streams", ANY_ACCOUNT, get("/api/streams")],
     ["GET /api/streams.dot?src=", READ, get("/api/streams.dot?src=cam1")],
+    ["GET /api/connections", ANY_ACCOUNT, get("/api/connections")],
+    ["GET /api/connections.dot", ANY_ACCOUNT, get("/api/connections.dot")],
+    ["GET /api/stats", ANY_ACCOUNT, get("/api/stats")],
     ["PUT /api/streams", ADMIN_ONLY(201), (id) => http(id, "PUT", `/api/streams?name=added_${id}&src=demo:`)],
     ["PATCH /api/streams", ADMIN_ONLY(200), (id) => http(id, "PATCH", "/api/streams?name=scratch&src=demo:")],
     ["DELETE /api/streams", ADMIN_ONLY(200), deleteStream],
@@ -487,7 +490,7 @@ describe("accounts on every protocol", () => {
     await res.body?.cancel();
   }, 30_000);
 
-  it("a viewer's list of streams (and /api/health's and /metrics') holds only the streams it may watch", async () => {
+  it("a viewer's list of streams (and /api/health's, /metrics' and /api/connections') holds only the streams it may watch", async () => {
     const list = await (await request("viewer", "GET", "/api/streams")).json();
     expect(Object.keys(list)).toEqual(["cam1"]);
     const all = await (await admin("GET", "/api/streams")).json();
@@ -508,6 +511,12 @@ describe("accounts on every protocol", () => {
     expect(metrics).not.toContain('stream="scratch"');
     const adminMetrics = await (await admin("GET", "/metrics")).text();
     expect(adminMetrics).toContain('strom_stream_consumers{stream="cam2"}');
+    // /api/connections and /api/connections.dot (the seed article's): the viewer's streams only.
+    const connections = (await (await request("viewer", "GET", "/api/connections")).json()).connections as { stream: string }[];
+    expect([...new Set(connections.map((c) => c.stream))]).toEqual(["cam1"]);
+    const adminConnections = (await (await admin("GET", "/api/connections")).json()).connections as { stream: string }[];
+    expect(adminConnections.map((c) => c.stream)).toContain("cam2");
+    expect(await (await request("viewer", "GET", "/api/connections.dot")).text()).not.toContain('"stream cam2"');
   });
 
   it.skipIf(!hasFfprobe)("ffprobe logs in with Digest as the viewer and plays cam1; cam2 is refused", async () => {
