@@ -73,13 +73,15 @@ export function statsRoutes(app: Hono, ctx: AppContext, stats = { cpuSeconds, re
   });
 
   const startedAt = ctx.startedAt ?? Date.now();
-  let last = { t: startedAt, cpu: 0 };
+  // The first figure is the CPU since these routes were set up (the process has used CPU before the
+  // server started: loading, other work of an embedding app).
+  let last = { t: Date.now(), cpu: stats.cpuSeconds() };
   let lastPercent = 0;
   app.get("/api/stats", (c) => {
     const now = Date.now();
     const cpu = stats.cpuSeconds();
-    // Percent of one core since the previous call (since the start for the first); calls closer
-    // than 200 ms apart repeat the last figure instead of dividing by almost nothing.
+    // Percent of one core since the previous call (since the routes were set up for the first);
+    // calls closer than 200 ms apart repeat the last figure instead of dividing by almost nothing.
     if (now - last.t >= 200) {
       lastPercent = Math.round(((cpu - last.cpu) * 1000 / (now - last.t)) * 1000) / 10;
       last = { t: now, cpu };
