@@ -156,11 +156,14 @@ export class Stream {
   }
 
   /**
-   * Bytes sent to consumers that have left (their `info().bytesOut` when they stopped); with the
-   * attached consumers' own counts this is everything the stream has sent.
+   * Bytes sent to every consumer the stream has had: those that left (their `info().bytesOut` when
+   * they stopped) plus `current`, the attached ones' infos (default: from {@link info}; pass them when
+   * already at hand).
    */
-  get bytesSentByGone(): number {
-    return this.#bytesSentByGone;
+  bytesSent(current: readonly { bytesOut?: number }[] = this.info().consumers as ConnectionInfo[]): number {
+    let sent = this.#bytesSentByGone;
+    for (const c of current) sent += c.bytesOut ?? 0;
+    return sent;
   }
 
   #countGone(consumer: Consumer): void {

@@ -112,9 +112,7 @@ export function writeStreamMetrics(
     if (!visible(info.name)) continue;
     const stream = redact(info.name);
     streamConsumers.set({ stream }, info.consumers.length);
-    let bytesOut = s.bytesSentByGone;
-    for (const c of info.consumers as ConsumerInfo[]) bytesOut += c.bytesOut ?? 0;
-    sent.set({ stream }, bytesOut);
+    sent.set({ stream }, s.bytesSent(info.consumers as ConsumerInfo[]));
     disabled.set({ stream }, info.disabled ? 1 : 0);
 
     const states = new Map<string, number>(SLOT_STATES.map((st) => [st, 0]));

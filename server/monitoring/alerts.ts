@@ -21,6 +21,19 @@ export interface AlertReading {
   connections: number;
 }
 
+/**
+ * CPU use as percent of one core (as `top`: two busy cores are 200), to a tenth: `cpuSeconds` used
+ * over `ms` of wall time.
+ *
+ * @example
+ * ```ts
+ * cpuPercent(4.5, 5000); // 90
+ * ```
+ */
+export function cpuPercent(cpuSeconds: number, ms: number): number {
+  return Math.round((cpuSeconds * 1000 / ms) * 1000) / 10;
+}
+
 /** An alert's state as `/api/health` and the metrics show it. */
 export interface AlertStatus {
   name: string;
@@ -101,9 +114,9 @@ export class AlertEngine {
   check(): void {
     const now = this.#now();
     const r = this.#o.read();
-    let cpuPercent: number | undefined;
+    let cpu: number | undefined;
     if (this.#lastCpu && now > this.#lastCpu.t) {
-      cpuPercent = ((r.cpuSeconds - this.#lastCpu.seconds) * 1000 / (now - this.#lastCpu.t)) * 100;
+      cpu = cpuPercent(r.cpuSeconds - this.#lastCpu.seconds, now - this.#lastCpu.t);
     }
     this.#lastCpu = { t: now, seconds: r.cpuSeconds };
     if (this.#keepMs > 0) {
@@ -114,7 +127,7 @@ export class AlertEngine {
       }
     }
     for (const a of this.#alerts) {
-      const value = this.#measure(a.condition, r, cpuPercent, now);
+      const value = this.#measure(a.condition, r, cpu, now);
       a.value = value;
       if (value !== undefined && holds(a.condition, value)) {
         a.pendingSince ??= now;
@@ -135,12 +148,12 @@ export class AlertEngine {
   #measure(
     c: AlertCondition,
     r: AlertReading,
-    cpuPercent: number | undefined,
+    cpu: number | undefined,
     now: number,
   ): number | undefined {
     switch (c.measure) {
       case "cpu_percent":
-        return cpuPercent === undefined ? undefined : Math.round(cpuPercent * 10) / 10;
+        return cpu;
       case "memory":
         return r.rssBytes;
       case "memory_growth": {

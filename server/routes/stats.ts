@@ -4,7 +4,7 @@
  *
  * - `GET /api/connections`: every connection, flat: each stream's sources (producers) with their
  *   state, and its consumers (viewers, recorders, pushes), as `/api/streams` describes them.
- * - `GET /api/connections.dot`: the same graph as `/api/streams.dot`.
+ * - `GET /api/connections.dot`: the same graph as `/api/streams.dot` (registered there).
  * - `GET /api/stats`: the server's numbers at a glance: uptime, CPU (total seconds, and percent of
  *   one core since the previous `/api/stats`), resident memory, streams, connections, bytes
  *   received from the sources connected now (they restart at 0 when a source reconnects) and bytes
@@ -20,8 +20,8 @@ import type { ConnectionInfo } from "../../lib/core/connection.ts";
 import { cpuSeconds, residentMemoryBytes } from "../../lib/runtime/host.ts";
 import { mayRead, requestUser } from "../auth.ts";
 import type { AppContext } from "../context.ts";
+import { cpuPercent } from "../monitoring/alerts.ts";
 import { streamStates } from "./health.ts";
-import { streamsToDot } from "./streams_dot.ts";
 
 /** One entry of `GET /api/connections`. */
 export interface ConnectionEntry extends Partial<ConnectionInfo> {
@@ -42,7 +42,7 @@ interface ProducerInfo {
 }
 
 /**
- * Registers `GET /api/connections`, `GET /api/connections.dot` and `GET /api/stats`.
+ * Registers `GET /api/connections` and `GET /api/stats`.
  *
  * @example
  * ```ts
@@ -66,12 +66,6 @@ export function statsRoutes(app: Hono, ctx: AppContext, stats = { cpuSeconds, re
     return c.json({ connections });
   });
 
-  app.get("/api/connections.dot", (c) => {
-    const user = requestUser(c);
-    const streams = ctx.hub.streams().filter((s) => mayRead(user, s.name));
-    return c.body(streamsToDot(streams), 200, { "Content-Type": "text/vnd.graphviz; charset=utf-8" });
-  });
-
   const startedAt = ctx.startedAt ?? Date.now();
   // The first figure is the CPU since these routes were set up (the process has used CPU before the
   // server started: loading, other work of an embedding app).
@@ -83,7 +77,7 @@ export function statsRoutes(app: Hono, ctx: AppContext, stats = { cpuSeconds, re
     // Percent of one core since the previous call (since the routes were set up for the first);
     // calls closer than 200 ms apart repeat the last figure instead of dividing by almost nothing.
     if (now - last.t >= 200) {
-      lastPercent = Math.round(((cpu - last.cpu) * 1000 / (now - last.t)) * 1000) / 10;
+      lastPercent = cpuPercent(cpu - last.cpu, now - last.t);
       last = { t: now, cpu };
     }
     let producers = 0;
@@ -95,8 +89,7 @@ export function statsRoutes(app: Hono, ctx: AppContext, stats = { cpuSeconds, re
       producers += (info.producers as ProducerInfo[]).filter((p) => p.connection).length;
       consumers += info.consumers.length;
       for (const p of info.producers as ProducerInfo[]) for (const t of p.tracks ?? []) bytesIn += t.bytes;
-      bytesOut += stream.bytesSentByGone;
-      for (const consumer of info.consumers as ConnectionInfo[]) bytesOut += consumer.bytesOut ?? 0;
+      bytesOut += stream.bytesSent(info.consumers as ConnectionInfo[]);
     }
     const { states, down } = streamStates(ctx);
     return c.json({

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 import { StreamNotFoundError } from "../../lib/core/errors.ts";
 import type { Stream, StreamInfo } from "../../lib/core/stream.ts";
 import type { AppContext } from "../context.ts";
@@ -97,7 +97,8 @@ export function streamsToDot(streams: Stream[]): string {
 }
 
 /**
- * Registers `GET /api/streams.dot`.
+ * Registers `GET /api/streams.dot`, and the same graph as `GET /api/connections.dot` (the go2rtc
+ * seed article's name for it).
  *
  * @example
  * ```ts
@@ -105,7 +106,7 @@ export function streamsToDot(streams: Stream[]): string {
  * ```
  */
 export function streamsDotRoutes(app: Hono, ctx: AppContext): void {
-  app.get("/api/streams.dot", (c) => {
+  const handler = (c: Context) => {
     const src = c.req.query("src");
     const user = requestUser(c);
     // A viewer sees only the streams it may watch; naming another one is refused.
@@ -118,7 +119,9 @@ export function streamsDotRoutes(app: Hono, ctx: AppContext): void {
       if (streams.length === 0) throw new StreamNotFoundError(src);
     }
     return c.body(streamsToDot(streams), 200, { "Content-Type": "text/vnd.graphviz; charset=utf-8" });
-  });
+  };
+  app.get("/api/streams.dot", handler);
+  app.get("/api/connections.dot", handler);
 }
 
 function quote(text: string): string {
