@@ -32,6 +32,7 @@ import { type WsHandlers, wsRoutes } from "./routes/ws.ts";
 import { outputsRoutes } from "./routes/outputs.ts";
 import { hlsRoutes } from "./routes/hls.ts";
 import { ingestRoutes } from "./routes/ingest.ts";
+import { viewerRedirectMiddleware } from "./routes/viewer_redirect.ts";
 import { webRoutes } from "./routes/web.ts";
 
 export type { AppContext } from "./context.ts";
@@ -100,6 +101,8 @@ export function createApp(ctx: AppContext, options: { wsHandlers?: WsHandlers } 
 
   const secrets = (ctx.secrets ?? []).filter((v) => v.length >= 3);
   if (secrets.length > 0) app.use("*", maskSecretsMiddleware(secrets));
+  // cluster.load_balancer: a new HTTP viewer may be sent to another node (ctx.viewerRedirect).
+  app.use("*", viewerRedirectMiddleware(ctx, basePath));
 
   apiInfoRoutes(app, ctx);
   healthRoutes(app, ctx);

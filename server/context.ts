@@ -77,4 +77,13 @@ export interface AppContext {
   checkRestart?: () => Promise<void>;
   /** The running `monitoring.alerts`, for `/api/health` and the metrics; the monitoring module fills it. */
   alerts?: AlertBoard;
+  /**
+   * `cluster.load_balancer`: where a new viewer of `stream` from `client` (an IP) should go, as the
+   * base URL of another node's HTTP API (`http`) or RTSP server (`rtsp`); undefined serves it here.
+   * server.ts makes the object and the cluster module fills it (modules get a copy of the context).
+   */
+  viewerRedirect?: {
+    http?: (stream: string, client: string | undefined) => string | undefined;
+    rtsp?: (stream: string, client: string | undefined) => string | undefined;
+  };
 }

@@ -121,6 +121,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     limits: new ConnectionLimits(config.limits ?? {}, log),
     requestStop: (request) => requestStop(request),
     alerts: new AlertBoard(),
+    viewerRedirect: {},
     checkRestart: async () => {
       const next = await loadServerConfig(options.configSources ?? []);
       // What the start checks before listening: the accounts (a bad password_hash names its key).

@@ -28,6 +28,7 @@ import type { ClusterConfig } from "../config/types.ts";
 import { kvKey, nameOfKey } from "./keys.ts";
 import { type ClusterKv, connectNats, KvConflictError, type NatsLink } from "./nats.ts";
 import { chooseOwner, type PlacementNode } from "./placement.ts";
+import { pointStreams, rtspBase } from "./point.ts";
 import { relayUrl } from "./relay_url.ts";
 
 /** A node's announcement as stored in `<bucket>_nodes`. */
@@ -51,10 +52,14 @@ export interface NodeAnnouncement {
 /** `GET /api/cluster` JSON. */
 export interface ClusterInfo {
   node: string;
+  /** How members find each other: NATS JetStream, or the `cluster.nodes` list checked over HTTP. */
+  mode: "nats" | "nodes";
   nats: { connected: boolean };
   nodes: Array<{ name: string; api: string; rtsp: string; weight: number; load: number; streams: string[]; edge?: boolean; self?: boolean }>;
   /** Stream name -> owning node. */
   streams: Record<string, string>;
+  /** `cluster.nodes` only: listed nodes that are not up now, and why. */
+  down?: Array<{ name: string; api: string; state: "unknown" | "down"; failed_checks: number; error?: string }>;
 }
 
 /** Options of {@link ClusterNode}. */
@@ -196,7 +201,8 @@ export class ClusterNode {
     return out;
   }
 
-  #announcement(): NodeAnnouncement {
+  /** This node as it announces itself (also `GET /api/cluster/node`). */
+  announcement(): NodeAnnouncement {
     let load = 0;
     for (const s of this.#o.hub.streams()) load += s.consumers().length;
     const owned = [...this.#owners].filter(([, o]) => o.node === this.name).map(([name]) => name);
@@ -213,7 +219,7 @@ export class ClusterNode {
   }
 
   async #announce(): Promise<void> {
-    const info = this.#announcement();
+    const info = this.announcement();
     const revision = await this.#nodesKv!.put(kvKey(this.name), JSON.stringify(info));
     const listed = new Set(info.configured);
     for (const name of this.#announcedCount.keys()) if (!listed.has(name)) this.#announcedCount.delete(name);
@@ -379,32 +385,22 @@ export class ClusterNode {
   }
 
   // Another node's RTSP base URL from its announcement. Anyone who can write to the bucket could
-  // announce anything, so only rtsp:// and rtsps:// are used: a KV value must never become a source
-  // that runs a program (exec:, ffmpeg:, ...), see server/source_policy.ts.
+  // announce anything, so only rtsp:// and rtsps:// are used (see rtspBase).
   #peerRtsp(node: string): string | undefined {
     const rtsp = this.#nodes.get(node)?.info.rtsp;
-    if (typeof rtsp !== "string" || !/^rtsps?:\/\/[^\s]+$/i.test(rtsp)) {
-      if (rtsp !== undefined && !this.#badAddress.has(node)) {
-        this.#badAddress.add(node);
-        this.#log.warn("ignoring a node's RTSP address that is not rtsp:// or rtsps://", { node });
-      }
-      return undefined;
+    const base = rtspBase(rtsp);
+    if (!base && rtsp !== undefined && !this.#badAddress.has(node)) {
+      this.#badAddress.add(node);
+      this.#log.warn("ignoring a node's RTSP address that is not rtsp:// or rtsps://", { node });
     }
-    return rtsp;
+    return base;
   }
 
   /** Points every clustered stream at its camera or at its owner. */
   #point(): void {
     if (this.#closed) return;
     const entries = this.#o.edgeOrigin ? Object.entries(this.#o.streams()) : Object.entries(this.#configured());
-    for (const [name, sources] of entries) {
-      const stream = this.#o.hub.get(name);
-      if (!stream) continue;
-      const want = this.#desired(name, sources);
-      if (!want || sameList(stream.sources, want)) continue;
-      this.#log.info("stream source now", { stream: name, sources: want.map(redactUrl) });
-      stream.sources = want;
-    }
+    pointStreams(this.#o.hub, entries, (name, sources) => this.#desired(name, sources), this.#log);
   }
 
   /**
@@ -442,7 +438,7 @@ export class ClusterNode {
     nodes.sort((a, b) => a.name.localeCompare(b.name));
     const streams: Record<string, string> = {};
     for (const [name, o] of this.#owners) streams[name] = o.node;
-    return { node: this.name, nats: { connected: this.#link?.connected ?? false }, nodes, streams };
+    return { node: this.name, mode: "nats", nats: { connected: this.#link?.connected ?? false }, nodes, streams };
   }
 
   /**
@@ -468,6 +464,3 @@ export class ClusterNode {
 /** Announcements listing a never-owned stream (this tick's included) before this node claims it. */
 const NEW_STREAM_ANNOUNCEMENTS = 3;
 
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
-}

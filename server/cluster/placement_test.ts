@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { chooseOwner } from "./placement.ts";
+import { chooseOwner, rendezvousOwner } from "./placement.ts";
 import { kvKey, nameOfKey } from "./keys.ts";
 
 describe("chooseOwner", () => {
@@ -32,5 +32,35 @@ describe("kvKey", () => {
     expect(kvKey("a=b")).toBe("a=3Db");
     expect(kvKey("kamera ü")).toMatch(/^[A-Za-z0-9_=-]+$/);
     for (const name of ["a.b c", "a=b", "kamera ü", "x/y", "plain"]) expect(nameOfKey(kvKey(name))).toBe(name);
+  });
+});
+
+describe("rendezvousOwner", () => {
+  const names = Array.from({ length: 3000 }, (_, i) => `cam${i}`);
+  const count = (nodes: { name: string; weight: number }[]) => {
+    const n = new Map<string, number>();
+    for (const s of names) n.set(rendezvousOwner(s, nodes)!, (n.get(rendezvousOwner(s, nodes)!) ?? 0) + 1);
+    return n;
+  };
+
+  test("the same answer whatever the order of the list; weights share streams out in proportion", () => {
+    const nodes = [{ name: "node-1", weight: 1 }, { name: "node-2", weight: 1 }, { name: "node-3", weight: 2 }];
+    for (const s of names.slice(0, 200)) expect(rendezvousOwner(s, [...nodes].reverse())).toBe(rendezvousOwner(s, nodes)!);
+    const n = count(nodes);
+    // Expected 750, 750, 1500 of 3000.
+    expect(n.get("node-3")!).toBeGreaterThan(1350);
+    expect(n.get("node-3")!).toBeLessThan(1650);
+    expect(n.get("node-1")!).toBeGreaterThan(620);
+    expect(n.get("node-2")!).toBeGreaterThan(620);
+  });
+
+  test("a node leaving moves only its own streams; no nodes, no owner", () => {
+    const all = [{ name: "a", weight: 1 }, { name: "b", weight: 1 }, { name: "c", weight: 1 }];
+    const without = all.filter((n) => n.name !== "b");
+    for (const s of names.slice(0, 500)) {
+      const before = rendezvousOwner(s, all);
+      if (before !== "b") expect(rendezvousOwner(s, without)).toBe(before!);
+    }
+    expect(rendezvousOwner("cam", [])).toBeUndefined();
   });
 });

@@ -783,14 +783,58 @@ export const configSchema: ObjectNode = section("strom config file.", {
       ),
     },
   ),
-  cluster: section("Several strom nodes sharing cameras through NATS JetStream (strom extension); off without `nats`.", {
-    node: str("This node's name, unique in the cluster (required with `nats`).", { default: "", example: "node-1" }),
+  cluster: section(
+    "Several strom nodes sharing cameras: each camera is pulled by one node and every node serves every stream. " +
+      "Members either find each other through NATS JetStream (`nats`) or are listed in `nodes` and check each " +
+      "other's health over HTTP (the go2rtc seed article's form). Off without either.",
+    {
+    enabled: bool("`false` turns clustering off while keeping the rest of the section. Default: on when `nats` or `nodes` is set."),
+    node: str(
+      "This node's name, unique in the cluster (required with `nats`). With `nodes`, the entry that is this node; " +
+        "empty: the entry whose `address` has this node's `api.listen` port and one of its addresses.",
+      { default: "", example: "node-1" },
+    ),
+    nodes: {
+      kind: "list",
+      description: "Every node of a cluster without NATS, the same list on each (the go2rtc seed article's form). Each " +
+        "node polls the others' `load_balancer.health_check` every `check_interval`; one that fails `failover_threshold` " +
+        "checks in a row is down and its cameras move to the others.",
+      default: [],
+      items: section("One node.", {
+        name: str("The node's name, unique in the list.", { required: true }),
+        address: str('Where its HTTP API answers: "10.0.0.2:1984" or "http(s)://10.0.0.2:1984".', { required: true }),
+        weight: int("Relative capacity: weight 2 is given twice the cameras and viewers of weight 1.", { default: 1, min: 1 }),
+      }),
+    },
+    load_balancer: section("How a cluster listed in `nodes` checks its members and balances viewers.", {
+      algorithm: {
+        kind: "enum",
+        values: ["least-connections", "round-robin", "none"],
+        default: "none",
+        description: "Sends each new HTTP viewer (stream.mp4, .m3u8, .ts, .flv, .mjpeg, .aac, frame.jpeg/.mp4) and RTSP " +
+          "viewer to a node chosen this way, with a redirect (HTTP 307, RTSP 302) when it is another node: " +
+          "`least-connections` the node with the fewest viewers per unit of weight, `round-robin` each node in turn " +
+          "(weight 2 twice as often). `none` serves every viewer where it arrives. WebRTC and /api/ws are never redirected.",
+      },
+      health_check: str("Path polled on every other node; any 2xx answer is healthy.", { default: "/api/health", format: "url-path" }),
+      check_interval: duration("How often each node is checked.", 10),
+      failover_threshold: int("Failed checks in a row after which a node is down.", { default: 3, min: 1 }),
+    }),
+    session_sticky: bool(
+      "With a `load_balancer.algorithm`: a client (by IP address) goes on to the node it was first sent to while that " +
+        "node is up, until `session_timeout` after its last request.",
+      false,
+    ),
+    session_timeout: duration("How long a sticky client is remembered after its last request.", 3600),
     nats: strings('NATS server URL(s) with JetStream enabled, e.g. "nats://10.0.0.1:4222"; empty turns clustering off.', {
       default: [],
       acceptSingle: true,
     }),
-    username: str("NATS username.", { default: "", coerce: true }),
-    password: str("NATS password.", { default: "", coerce: true, secret: true }),
+    username: str(
+      "NATS username. With `nodes`: the account this node uses on the other nodes' API (health checks) and RTSP (relays).",
+      { default: "", coerce: true },
+    ),
+    password: str("The password of `username`.", { default: "", coerce: true, secret: true }),
     token: str("NATS token (instead of username/password).", { default: "", secret: true }),
     advertise: section("How other nodes reach this one.", {
       api: str('Base URL of this node\'s HTTP API, e.g. "http://10.0.0.2:1984". Default: 127.0.0.1 and the api.listen port.', {
@@ -811,7 +855,8 @@ export const configSchema: ObjectNode = section("strom config file.", {
     bucket: str("Prefix of the JetStream KV buckets (`<bucket>_nodes`, `<bucket>_owners`); one per cluster.", {
       default: "strom",
     }),
-  }),
+    },
+  ),
   edge: section("Edge mode (strom extension): pull every stream from a central strom instead of its own sources.", {
     origin: str(
       'The origin\'s RTSP base URL ("rtsp://central:8554", with user:pass@ when it needs auth) or, in a cluster, ' +
@@ -847,8 +892,6 @@ export const configSchema: ObjectNode = section("strom config file.", {
  * instead: they are warned about with this hint rather than as a bare unknown key.
  */
 export const SEED_KEY_HINTS: Readonly<Record<string, string>> = (() => {
-  const cluster = "strom's nodes find each other through NATS: set cluster.nats, cluster.node and cluster.weight " +
-    "(user guide: Several nodes); streams go to the node with the fewest connections per weight";
   const edge = "strom's edge pulls every stream from edge.origin (the central server's RTSP URL, or a node name) " +
     "and keeps the last picture for edge.hold while it is down";
   const webrtc = "strom passes WebRTC video through without re-encoding, so there is no jitter buffer or bitrate " +
@@ -863,11 +906,6 @@ export const SEED_KEY_HINTS: Readonly<Record<string, string>> = (() => {
     "debug.dump_rtp": "RTP is not logged packet by packet; capture it with tcpdump or Wireshark",
     "debug.trace_connections": "/api/streams lists each stream's connections, and hooks.on_read/on_unread and " +
       "on_publish/on_unpublish report each one as it comes and goes",
-    "cluster.enabled": cluster,
-    "cluster.nodes": cluster,
-    "cluster.load_balancer": cluster,
-    "cluster.session_sticky": cluster,
-    "cluster.session_timeout": cluster,
     "edge.enabled": edge,
     "edge.central_server": edge,
     "edge.cache": edge,

@@ -22,17 +22,56 @@ describe("the seed article's config forms", () => {
 
   it("keys strom has no place for say what to use instead", async () => {
     const loaded = await loadConfigText(
-      "cluster:\n  nodes: []\nedge:\n  central_server: https://central:1984\nwebrtc:\n  jitter_buffer: 0\ndebug:\n  dump_rtp: true\n",
+      "edge:\n  central_server: https://central:1984\nwebrtc:\n  jitter_buffer: 0\ndebug:\n  dump_rtp: true\n",
       runtimeIo,
       "s.yaml",
     );
     const messages = loaded.warnings.map((w) => w.message);
     expect(messages).toEqual([
-      expect.stringMatching(/^s\.yaml:2: "cluster\.nodes" \(from the go2rtc seed article\) is not a strom key and has no effect: .*cluster\.nats/),
-      expect.stringMatching(/^s\.yaml:4: "edge\.central_server" .*edge\.origin/),
-      expect.stringMatching(/^s\.yaml:6: "webrtc\.jitter_buffer" .*without re-encoding/),
-      expect.stringMatching(/^s\.yaml:8: "debug\.dump_rtp" .*tcpdump/),
+      expect.stringMatching(/^s\.yaml:2: "edge\.central_server" \(from the go2rtc seed article\) is not a strom key and has no effect: .*edge\.origin/),
+      expect.stringMatching(/^s\.yaml:4: "webrtc\.jitter_buffer" .*without re-encoding/),
+      expect.stringMatching(/^s\.yaml:6: "debug\.dump_rtp" .*tcpdump/),
     ]);
+  });
+  it("the seed article's cluster block loads as written, with no warning", async () => {
+    const loaded = await loadConfigText(
+      [
+        "cluster:",
+        "  enabled: true",
+        "  nodes:",
+        "    - name: node-1",
+        "      address: 192.168.1.101:1984",
+        "      weight: 1",
+        "    - name: node-2",
+        "      address: 192.168.1.102:1984",
+        "      weight: 1",
+        "    - name: node-3",
+        "      address: 192.168.1.103:1984",
+        "      weight: 2",
+        "  load_balancer:",
+        "    algorithm: least-connections",
+        "    health_check: /api/health",
+        "    check_interval: 10s",
+        "    failover_threshold: 3",
+        "  session_sticky: true",
+        "  session_timeout: 1h",
+        "",
+      ].join("\n"),
+      runtimeIo,
+      "s.yaml",
+    );
+    expect(loaded.warnings).toEqual([]);
+    expect(loaded.config.cluster).toMatchObject({
+      enabled: true,
+      nodes: [
+        { name: "node-1", address: "192.168.1.101:1984", weight: 1 },
+        { name: "node-2", address: "192.168.1.102:1984", weight: 1 },
+        { name: "node-3", address: "192.168.1.103:1984", weight: 2 },
+      ],
+      load_balancer: { algorithm: "least-connections", health_check: "/api/health", check_interval: 10, failover_threshold: 3 },
+      session_sticky: true,
+      session_timeout: 3600,
+    });
   });
   it("a pool of sources inside a stream's list gives its URLs as sources; a strategy is said to have no effect", async () => {
     const loaded = await loadConfigText(

@@ -370,7 +370,23 @@ export interface MonitoringConfig {
 }
 
 /**
- * `cluster:` section: membership and stream ownership through NATS JetStream KV.
+ * One entry of `cluster.nodes`.
+ *
+ * @example
+ * ```ts
+ * const entry: ClusterNodeEntry = { name: "node-3", address: "192.168.1.103:1984", weight: 2 };
+ * ```
+ */
+export interface ClusterNodeEntry {
+  name: string;
+  /** `host:port` or `http(s)://host:port` of its HTTP API. */
+  address: string;
+  weight: number;
+}
+
+/**
+ * `cluster:` section: membership and stream ownership through NATS JetStream KV, or among listed
+ * `nodes` that check each other over HTTP.
  *
  * @example
  * ```ts
@@ -378,7 +394,21 @@ export interface MonitoringConfig {
  * ```
  */
 export interface ClusterConfig {
+  /** Unset: on when `nats` or `nodes` is set. */
+  enabled?: boolean;
   node: string;
+  /** A cluster without NATS: every node, the same list on each. */
+  nodes: ClusterNodeEntry[];
+  load_balancer: {
+    algorithm: "least-connections" | "round-robin" | "none";
+    health_check: string;
+    /** Seconds. */
+    check_interval: number;
+    failover_threshold: number;
+  };
+  session_sticky: boolean;
+  /** Seconds. */
+  session_timeout: number;
   nats: string[];
   username: string;
   password: string;

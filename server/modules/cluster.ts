@@ -1,6 +1,7 @@
 /**
- * The cluster module: with `cluster.nats` set, joins the NATS-backed cluster (server/cluster/) so
- * each camera is pulled by one node and every node serves every stream; with `edge.origin` set,
+ * The cluster module: with `cluster.nats` set, joins the NATS-backed cluster (server/cluster/), and
+ * with `cluster.nodes` the cluster of listed nodes that check each other over HTTP, so each camera is
+ * pulled by one node and every node serves every stream; with `edge.origin` set,
  * pulls every stream from the origin. Serves `GET /api/cluster`. Without either, it changes nothing
  * and the NATS client is never loaded.
  *
@@ -10,7 +11,10 @@
  * @module
  */
 import { abortableSleep } from "../../lib/core/abortable_sleep.ts";
-import type { ClusterNode } from "../cluster/node.ts";
+import { ViewerBalancer } from "../cluster/balancer.ts";
+import type { ClusterNode, NodeAnnouncement } from "../cluster/node.ts";
+import { findSelf, type ListedNode, listedNodes, NodeListError } from "../cluster/node_list.ts";
+import type { StaticClusterNode } from "../cluster/static_node.ts";
 import { relayUrl } from "../cluster/relay_url.ts";
 import { parseListen } from "../listen.ts";
 import { clusterRoutes } from "../routes/cluster.ts";
@@ -45,13 +49,75 @@ function baseUrl(scheme: string, listen: string): string {
 export const clusterModule: Module = {
   name: "cluster",
   async init(ctx, app) {
-    let node: ClusterNode | undefined;
-    clusterRoutes(app, () => node?.info());
+    let node: ClusterNode | StaticClusterNode | undefined;
+    let self: ((host: string) => NodeAnnouncement) | undefined;
+    clusterRoutes(app, () => node?.info(), (host) => self?.(host));
     const cluster = ctx.config.cluster;
     const origin = ctx.config.edge?.origin?.trim() || undefined;
-    const clustered = !!cluster && cluster.nats.length > 0;
-    if (!clustered && !origin) return;
+    const on = cluster?.enabled !== false;
+    const listed = on && !!cluster && cluster.nodes.length > 0;
+    const clustered = on && !!cluster && cluster.nats.length > 0;
+    if (listed && clustered) {
+      throw new ClusterConfigError("cluster.nodes", "and cluster.nats are two ways to form a cluster; keep one of them.");
+    }
+    if (cluster?.enabled === true && !listed && !clustered) {
+      throw new ClusterConfigError("cluster.enabled", "is true but neither cluster.nodes nor cluster.nats says who the other nodes are.");
+    }
+    if (!clustered && !listed && !origin) return;
     const log = ctx.log.child({ module: "cluster" });
+
+    if (listed) {
+      let nodes: ListedNode[];
+      let me: ListedNode;
+      try {
+        nodes = listedNodes(cluster.nodes);
+        me = findSelf(nodes, cluster.node, ctx.config.api.listen ?? "");
+      } catch (error) {
+        if (error instanceof NodeListError) throw new ClusterConfigError(error.key, error.message.slice(error.key.length + 2));
+        throw error;
+      }
+      if (origin && !origin.includes("://") && !nodes.some((n) => n.name === origin)) {
+        throw new ClusterConfigError("edge.origin", `"${origin}" is not in cluster.nodes; name a listed node or give the origin's RTSP URL.`);
+      }
+      const { StaticClusterNode } = await import("../cluster/static_node.ts");
+      const member = new StaticClusterNode({
+        hub: ctx.hub,
+        config: cluster,
+        nodes,
+        self: me,
+        streams: () => ctx.config.streams ?? {},
+        rtspPort: parseListen(ctx.config.rtsp.listen ?? "")?.port ?? 0,
+        edgeOrigin: origin,
+        log,
+      });
+      node = member;
+      self = (host) => member.announcement(host);
+      const balancer = new ViewerBalancer({
+        algorithm: cluster.load_balancer.algorithm,
+        sticky: cluster.session_sticky,
+        stickySeconds: cluster.session_timeout,
+      });
+      if (balancer.enabled) {
+        // A node chosen that is not this one gets the viewer with a redirect; sticky clients are
+        // remembered per node, not per protocol.
+        const target = (stream: string, client: string | undefined) => {
+          const chosen = balancer.pick(member.viewerTargets(stream), client);
+          return chosen && !chosen.self ? chosen : undefined;
+        };
+        if (ctx.viewerRedirect) {
+          ctx.viewerRedirect.http = (stream, client) => target(stream, client)?.api;
+          ctx.viewerRedirect.rtsp = (stream, client) => target(stream, client)?.rtsp || undefined;
+        }
+      }
+      member.holdStreams();
+      await member.start();
+      return {
+        async close() {
+          if (ctx.viewerRedirect) ctx.viewerRedirect.http = ctx.viewerRedirect.rtsp = undefined;
+          await member.close();
+        },
+      };
+    }
 
     if (!clustered) {
       // Edge without NATS: the origin is a URL; every stream is read from it and reconnects with
@@ -78,6 +144,7 @@ export const clusterModule: Module = {
       log,
     });
     node = member;
+    self = () => member.announcement();
     member.holdStreams();
     const abort = new AbortController();
     // Join in the background (NATS may come up later); wait a bounded time for the first decision so

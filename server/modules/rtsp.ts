@@ -47,6 +47,8 @@ export const rtspModule: Module = {
     // limits: (connections, per-IP, per-stream viewers, timeouts), shared with HTTP and RTMP.
     const limitOptions = {
       gate: ctx.limits,
+      // cluster.load_balancer (the cluster module, which starts later, fills ctx.viewerRedirect).
+      redirect: (stream: string, client: string) => ctx.viewerRedirect?.rtsp?.(stream, client),
       headerTimeoutMs: (ctx.config.limits?.connection_timeout ?? 30) * 1000,
       writeTimeoutMs: (ctx.config.limits?.write_timeout ?? 0) * 1000,
     };

@@ -7,10 +7,12 @@
  */
 import type { Hono } from "hono";
 import { mayRead, requestUser } from "../auth.ts";
-import type { ClusterInfo } from "../cluster/node.ts";
+import type { ClusterInfo, NodeAnnouncement } from "../cluster/node.ts";
 
 /**
- * Registers `GET /api/cluster`; `info` returns undefined when clustering is off.
+ * Registers `GET /api/cluster` and `GET /api/cluster/node`; `info` and `self` return undefined when
+ * clustering is off. `/api/cluster/node` is this node as other nodes of a `cluster.nodes` cluster
+ * check it: name, RTSP address (without credentials), load, the streams it has and those it pulls.
  *
  * @example
  * ```ts
@@ -18,7 +20,25 @@ import type { ClusterInfo } from "../cluster/node.ts";
  * // GET /api/cluster -> {"node":"node-1","nodes":[{"name":"node-1","load":2,"streams":["cam"],...}],"streams":{"cam":"node-1"}}
  * ```
  */
-export function clusterRoutes(app: Hono, info: () => ClusterInfo | undefined): void {
+export function clusterRoutes(
+  app: Hono,
+  info: () => ClusterInfo | undefined,
+  self: (host: string) => NodeAnnouncement | undefined = () => undefined,
+): void {
+  app.get("/api/cluster/node", (c) => {
+    // The host the asking node reached this one at (from the Host header), without brackets.
+    const host = new URL(c.req.url).hostname.replace(/^\[|\]$/g, "");
+    const me = self(host);
+    if (!me) return c.json({ error: "clustering is off on this node (no cluster.nats or cluster.nodes)" }, 404);
+    const user = requestUser(c);
+    const mine = (name: string) => mayRead(user, name);
+    return c.json({
+      ...me,
+      rtsp: me.rtsp.replace(/\/\/[^@/]*@/, "//"),
+      streams: me.streams.filter(mine),
+      configured: me.configured.filter(mine),
+    });
+  });
   app.get("/api/cluster", (c) => {
     const now = info();
     if (!now) return c.json({ node: "", nats: { connected: false }, nodes: [], streams: {} });

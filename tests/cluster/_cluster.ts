@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../_support/net.ts";
 import { stromCommand } from "../_support/strom_command.ts";
 
 export const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
@@ -139,6 +140,48 @@ export class StromProc {
   async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
     await this.proc?.stop(signal);
   }
+}
+
+/** A strom serving the `demo:` clip as `cam` over RTSP on free loopback ports: the cluster's camera. */
+export async function demoCamera(dir: string, name = "camera"): Promise<StromProc> {
+  const [api, rtsp] = [await freePort(), await freePort()];
+  return new StromProc(name, dir, [
+    `api: {listen: "127.0.0.1:${api}"}`,
+    `rtsp: {listen: "127.0.0.1:${rtsp}"}`,
+    `webrtc: {listen: ""}`,
+    `streams: {cam: "demo:"}`,
+    ``,
+  ].join("\n"), api, rtsp);
+}
+
+/** Waits until every node sees `count` live nodes and all name the same owner of `cam`; returns it. */
+export function agreedOwner(nodes: readonly StromProc[], count: number, timeoutMs: number): Promise<string> {
+  return until(`all nodes to see ${count} up and agree on one owner`, timeoutMs, async () => {
+    const views = await Promise.all(nodes.map((n) => n.json<{ nodes: unknown[]; streams: Record<string, string> }>("/api/cluster")));
+    const owners = new Set(views.map((v) => v.streams.cam));
+    return views.every((v) => v.nodes.length === count) && owners.size === 1 && !owners.has(undefined as never)
+      ? [...owners][0]
+      : undefined;
+  });
+}
+
+/** The most upstream connections the camera had for `cam` while `work` ran (sampled every 150 ms). */
+export async function maxUpstreamDuring(camera: StromProc, work: Promise<unknown>): Promise<number> {
+  let max = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      max = Math.max(max, await camera.consumers("cam").catch(() => 0));
+      await sleep(150);
+    }
+  })();
+  try {
+    await work;
+  } finally {
+    sampling = false;
+    await sampler;
+  }
+  return max;
 }
 
 /** An ffmpeg RTSP reader decoding video; counts decoded frames from its progress output. */

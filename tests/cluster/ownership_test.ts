@@ -72,6 +72,10 @@ describe.skipIf(!hasNats)("cluster ownership (needs nats-server)", () => {
       heartbeat: 0.25,
       node_ttl: 2,
       bucket,
+      nodes: [],
+      load_balancer: { algorithm: "none", health_check: "/api/health", check_interval: 10, failover_threshold: 3 },
+      session_sticky: false,
+      session_timeout: 3600,
     });
     const hubs: StreamHub[] = [];
     const members = ([["a", 1], ["b", 1], ["c", 3]] as const).map(([name, weight]) => {

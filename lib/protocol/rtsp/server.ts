@@ -56,6 +56,12 @@ export interface RtspServerOptions {
   headerTimeoutMs?: number;
   /** Close a connection whose peer takes no bytes for this long while data waits for it. Default: never. */
   writeTimeoutMs?: number;
+  /**
+   * Sends a viewer elsewhere (a cluster's load balancer): the RTSP base URL of the server that should
+   * serve `stream` to a client at `remoteAddress`, or undefined to serve it here. DESCRIBE then
+   * answers 302 with that server's URL for the stream, marked so it is not sent on again.
+   */
+  redirect?: (stream: string, remoteAddress: string) => string | undefined;
 }
 
 /**
@@ -134,6 +140,7 @@ export class RtspServer {
       maxBufferedBytes: this.#options.maxBufferedBytes ?? 4 * 1024 * 1024,
       packetSize: parsePacketSize(this.#options.packetSize, "RtspServer option packetSize"),
       gate: this.#options.gate,
+      redirect: this.#options.redirect,
       headerTimeoutMs: this.#options.headerTimeoutMs ?? 30_000,
       onRelease: (session: RtspServerSession) => {
         this.sessions.delete(session);

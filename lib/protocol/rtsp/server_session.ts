@@ -53,6 +53,8 @@ export interface SessionContext {
   packetSize: number | undefined;
   /** Called once when the session is released. */
   onRelease: (session: RtspServerSession) => void;
+  /** See `RtspServerOptions.redirect`. */
+  redirect?: (stream: string, remoteAddress: string) => string | undefined;
   /** Admits viewers (per-stream limit); none: no limit. */
   gate?: ConnectionGate;
   /** A request started (or the connection opened) must be complete within this long while not streaming. */
@@ -61,6 +63,9 @@ export interface SessionContext {
 
 const PUBLIC =
   "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, ANNOUNCE, RECORD, GET_PARAMETER, SET_PARAMETER";
+
+/** The query key a cluster's redirect adds, so the node it sends a viewer to serves it. */
+const CLUSTER_HOP = "cluster_hop";
 const encoder = new TextEncoder();
 /** Bytes a client may send while one of its requests is being answered. */
 const MAX_PENDING_BYTES = 8 * 1024 * 1024;
@@ -320,6 +325,14 @@ export class RtspServerSession {
     const { name, query } = requestPath(req.uri);
     const stream = this.#ctx.hub.get(name);
     if (!stream) return { status: 404, body: new StreamNotFoundError(name).message + "\r\n" };
+    // A cluster's load balancer may send a new viewer to another node (RFC 2326 section 11.3.3); a
+    // request it already sent is marked with cluster_hop and served where it arrives.
+    const elsewhere = this.#consumer || query.has(CLUSTER_HOP) ? undefined : this.#ctx.redirect?.(name, this.conn.remoteAddr.hostname);
+    if (elsewhere) {
+      const q = new URLSearchParams(query);
+      q.set(CLUSTER_HOP, "1");
+      return { status: 302, headers: { Location: `${elsewhere.replace(/\/+$/, "")}/${encodeURIComponent(name)}?${q}` } };
+    }
     const refused = this.#consumer ? undefined : this.#ctx.gate?.admitViewer("rtsp", name, stream.consumers().length);
     if (refused) return { status: 453, body: `${refused.message}\r\n` };
     if (this.#consumer) {

@@ -1,0 +1,54 @@
+/**
+ * What both kinds of cluster (NATS and `cluster.nodes`) do with a decision: point each stream at its
+ * camera or at the owner's RTSP, and accept only rtsp:// and rtsps:// as another node's address.
+ *
+ * @module
+ */
+import type { StreamHub } from "../../lib/core/hub.ts";
+import type { Logger } from "../../lib/core/log.ts";
+import { redactUrl } from "../../lib/core/errors.ts";
+
+/**
+ * Sets each stream's sources to what `desired` says (undefined: leave it). Changing a stream's
+ * sources moves its viewers to the new source without closing them, which is how failover keeps
+ * viewers playing.
+ *
+ * @example
+ * ```ts
+ * pointStreams(hub, Object.entries(config.streams), (name, sources) => owner(name) === me ? sources : undefined, log);
+ * ```
+ */
+export function pointStreams(
+  hub: StreamHub,
+  entries: Iterable<[string, string[]]>,
+  desired: (stream: string, sources: string[]) => string[] | undefined,
+  log: Logger,
+): void {
+  for (const [name, sources] of entries) {
+    const stream = hub.get(name);
+    if (!stream) continue;
+    const want = desired(name, sources);
+    if (!want || sameList(stream.sources, want)) continue;
+    log.info("stream source now", { stream: name, sources: want.map(redactUrl) });
+    stream.sources = want;
+  }
+}
+
+/**
+ * `url` when it is an rtsp:// or rtsps:// base URL, else undefined. Another node's address comes from
+ * the network (a KV value, an HTTP answer): it must never become a source that runs a program
+ * (exec:, ffmpeg:, ...), see server/source_policy.ts.
+ *
+ * @example
+ * ```ts
+ * rtspBase("rtsp://10.0.0.2:8554"); // "rtsp://10.0.0.2:8554"
+ * rtspBase("exec:rm -rf /");        // undefined
+ * ```
+ */
+export function rtspBase(url: unknown): string | undefined {
+  return typeof url === "string" && /^rtsps?:\/\/[^\s]+$/i.test(url) ? url : undefined;
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
