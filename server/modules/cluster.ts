@@ -133,6 +133,11 @@ export const clusterModule: Module = {
       return;
     }
     if (!cluster.node) throw new ClusterConfigError("cluster.node", "is required with cluster.nats; give each node a unique name.");
+    if (cluster.load_balancer.algorithm !== "none") {
+      log.warn("cluster.load_balancer.algorithm balances viewers only in a cluster.nodes cluster; on NATS every node serves its own viewers", {
+        algorithm: cluster.load_balancer.algorithm,
+      });
+    }
 
     const { ClusterNode } = await import("../cluster/node.ts");
     const member = new ClusterNode({
