@@ -326,8 +326,11 @@ export class RtspServerSession {
     const stream = this.#ctx.hub.get(name);
     if (!stream) return { status: 404, body: new StreamNotFoundError(name).message + "\r\n" };
     // A cluster's load balancer may send a new viewer to another node (RFC 2326 section 11.3.3); a
-    // request it already sent is marked with cluster_hop and served where it arrives.
-    const elsewhere = this.#consumer || query.has(CLUSTER_HOP) ? undefined : this.#ctx.redirect?.(name, this.conn.remoteAddr.hostname);
+    // request it already sent is marked with cluster_hop and served where it arrives, and so is the
+    // server's own ffmpeg reading a stream for an ffmpeg: source (marked with source=).
+    const elsewhere = this.#consumer || query.has(CLUSTER_HOP) || query.has("source")
+      ? undefined
+      : this.#ctx.redirect?.(name, this.conn.remoteAddr.hostname);
     if (elsewhere) {
       const q = new URLSearchParams(query);
       q.set(CLUSTER_HOP, "1");

@@ -1,0 +1,60 @@
+// RtspServerOptions.redirect (a cluster's load balancer): DESCRIBE answers 302 with the other
+// server's URL for the stream, the query kept and marked; a marked request, and the server's own
+// ffmpeg reader (source=), are served where they arrive.
+import { describe, expect, it } from "bun:test";
+import { connect } from "node:net";
+import { StreamHub } from "../../lib/core/hub.ts";
+import { RtspServer } from "../../lib/protocol/rtsp/mod.ts";
+
+/** One request on a fresh connection; the reply's head once it has arrived (bounded to 2 s). */
+function request(port: number, text: string): Promise<string> {
+  return new Promise((resolve) => {
+    const sock = connect(port, "127.0.0.1");
+    let reply = "";
+    const done = () => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(reply);
+    };
+    const timer = setTimeout(done, 2000);
+    sock.on("data", (d) => {
+      reply += new TextDecoder().decode(d);
+      if (reply.includes("\r\n\r\n")) done();
+    });
+    sock.on("error", done);
+    sock.write(text);
+  });
+}
+
+describe("RTSP redirect", () => {
+  it("302 to the chosen server on DESCRIBE, with the viewer's address; marked and internal readers stay", async () => {
+    const hub = new StreamHub({ graceMs: 50 });
+    hub.set("cam", []);
+    const asked: string[] = [];
+    const server = new RtspServer({
+      hub,
+      listen: { hostname: "127.0.0.1", port: 0 },
+      redirect: (stream, client) => (asked.push(`${stream} ${client}`), "rtsp://10.0.0.3:8554/"),
+    });
+    await server.listen();
+    const port = server.addr.port;
+    const describe = (path: string) => request(port, `DESCRIBE rtsp://127.0.0.1:${port}/${path} RTSP/1.0\r\nCSeq: 2\r\n\r\n`);
+    try {
+      const moved = await describe("cam?video&audio");
+      expect(moved.startsWith("RTSP/1.0 302 Moved Temporarily\r\n")).toBe(true);
+      expect(moved).toContain("Location: rtsp://10.0.0.3:8554/cam?video=&audio=&cluster_hop=1\r\n");
+      expect(moved).toContain("CSeq: 2");
+      expect(asked).toEqual(["cam 127.0.0.1"]);
+      // Marked as balanced, or the server's own ffmpeg: not sent on (the stream has no source: 5xx/4xx here).
+      for (const path of ["cam?cluster_hop=1", "cam?video&source=ffmpeg%3Acam"]) {
+        expect(await describe(path)).not.toContain(" 302 ");
+      }
+      expect(asked.length).toBe(1);
+      // A stream that does not exist is 404, not a redirect.
+      expect((await describe("nope")).startsWith("RTSP/1.0 404")).toBe(true);
+    } finally {
+      await server.close();
+      await hub.close();
+    }
+  });
+});
