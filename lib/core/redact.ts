@@ -78,3 +78,17 @@ export function redactSecrets(text: string, secrets: readonly string[] = []): st
   }
   return redactUrl(out);
 }
+
+/**
+ * `url` without its user name and password (`scheme://user:pass@host` -> `scheme://host`): for a
+ * URL handed to someone who must log in with their own account, or named where the user does not
+ * matter (RTSP request URIs in logs and errors).
+ *
+ * @example
+ * ```ts
+ * withoutUserinfo("rtsp://relay:s3cret@10.0.0.2:8554/cam"); // "rtsp://10.0.0.2:8554/cam"
+ * ```
+ */
+export function withoutUserinfo(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, "//");
+}

@@ -28,7 +28,7 @@ import type { ClusterConfig } from "../config/types.ts";
 import { kvKey, nameOfKey } from "./keys.ts";
 import { type ClusterKv, connectNats, KvConflictError, type NatsLink } from "./nats.ts";
 import { chooseOwner, type PlacementNode } from "./placement.ts";
-import { pointStreams, rtspBase } from "./point.ts";
+import { hubLoad, peerRtspBase, pointStreams } from "./point.ts";
 import { relayUrl } from "./relay_url.ts";
 
 /** A node's announcement as stored in `<bucket>_nodes`. */
@@ -203,8 +203,7 @@ export class ClusterNode {
 
   /** This node as it announces itself (also `GET /api/cluster/node`). */
   announcement(): NodeAnnouncement {
-    let load = 0;
-    for (const s of this.#o.hub.streams()) load += s.consumers().length;
+    const load = hubLoad(this.#o.hub);
     const owned = [...this.#owners].filter(([, o]) => o.node === this.name).map(([name]) => name);
     return {
       name: this.name,
@@ -387,13 +386,7 @@ export class ClusterNode {
   // Another node's RTSP base URL from its announcement. Anyone who can write to the bucket could
   // announce anything, so only rtsp:// and rtsps:// are used (see rtspBase).
   #peerRtsp(node: string): string | undefined {
-    const rtsp = this.#nodes.get(node)?.info.rtsp;
-    const base = rtspBase(rtsp);
-    if (!base && rtsp !== undefined && !this.#badAddress.has(node)) {
-      this.#badAddress.add(node);
-      this.#log.warn("ignoring a node's RTSP address that is not rtsp:// or rtsps://", { node });
-    }
-    return base;
+    return peerRtspBase(node, this.#nodes.get(node)?.info.rtsp, this.#badAddress, this.#log);
   }
 
   /** Points every clustered stream at its camera or at its owner. */

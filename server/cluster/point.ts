@@ -49,6 +49,39 @@ export function rtspBase(url: unknown): string | undefined {
   return typeof url === "string" && /^rtsps?:\/\/[^\s]+$/i.test(url) ? url : undefined;
 }
 
+/**
+ * {@link rtspBase} of what `node` said its RTSP address is, warning once per node (in `warned`) when
+ * it is something else.
+ *
+ * @example
+ * ```ts
+ * const warned = new Set<string>();
+ * peerRtspBase("node-2", announcement.rtsp, warned, log); // "rtsp://10.0.0.2:8554", or undefined and one warning
+ * ```
+ */
+export function peerRtspBase(node: string, said: unknown, warned: Set<string>, log: Logger): string | undefined {
+  const base = rtspBase(said);
+  if (!base && said !== undefined && !warned.has(node)) {
+    warned.add(node);
+    log.warn("ignoring a node's RTSP address that is not rtsp:// or rtsps://", { node });
+  }
+  return base;
+}
+
+/**
+ * A node's load as the cluster counts it: the viewers and relays of all its streams now.
+ *
+ * @example
+ * ```ts
+ * hubLoad(hub); // 3: two viewers and one other node's relay
+ * ```
+ */
+export function hubLoad(hub: StreamHub): number {
+  let load = 0;
+  for (const s of hub.streams()) load += s.consumers().length;
+  return load;
+}
+
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }

@@ -21,12 +21,13 @@
  */
 import type { StreamHub } from "../../lib/core/hub.ts";
 import type { Logger } from "../../lib/core/log.ts";
+import { redactUrl, withoutUserinfo } from "../../lib/core/redact.ts";
 import type { ClusterConfig } from "../config/types.ts";
 import type { BalancerNode } from "./balancer.ts";
 import type { ClusterInfo, NodeAnnouncement } from "./node.ts";
 import type { ListedNode } from "./node_list.ts";
 import { rendezvousOwner, rendezvousScore } from "./placement.ts";
-import { pointStreams, rtspBase } from "./point.ts";
+import { hubLoad, peerRtspBase, pointStreams, rtspBase } from "./point.ts";
 import { relayUrl } from "./relay_url.ts";
 
 /** Options of {@link StaticClusterNode}. */
@@ -138,24 +139,24 @@ export class StaticClusterNode {
    * one at: the RTSP address is built from it unless `advertise.rtsp` says otherwise.
    */
   announcement(host: string): NodeAnnouncement {
-    let load = 0;
-    for (const s of this.#o.hub.streams()) load += s.consumers().length;
-    const advertised = this.#o.config.advertise.rtsp;
-    const rtsp = advertised
-      ? advertised.replace(/\/\/[^@/]*@/, "//")
-      : this.#o.rtspPort > 0
-      ? `rtsp://${host.includes(":") && !host.startsWith("[") ? `[${host}]` : host}:${this.#o.rtspPort}`
-      : "";
     return {
       name: this.name,
       api: this.#o.self.api,
-      rtsp,
+      rtsp: this.#rtspAt(host),
       weight: this.#o.self.weight,
-      load,
+      load: hubLoad(this.#o.hub),
       streams: [...this.#owned],
       configured: Object.keys(this.#configured()),
       ...(this.#o.edgeOrigin ? { edge: true } : {}),
     };
+  }
+
+  /** This node's RTSP base URL for a client that reached it at `host` (`advertise.rtsp` wins), no credentials. */
+  #rtspAt(host: string): string {
+    const advertised = this.#o.config.advertise.rtsp;
+    if (advertised) return withoutUserinfo(advertised);
+    if (this.#o.rtspPort <= 0) return "";
+    return `rtsp://${host.includes(":") && !host.startsWith("[") ? `[${host}]` : host}:${this.#o.rtspPort}`;
   }
 
   async #check(): Promise<void> {
@@ -280,15 +281,8 @@ export class StaticClusterNode {
 
   /** A peer's RTSP base URL, with this node's cluster account added for the relay. */
   #peerRtsp(node: string): string | undefined {
-    const said = this.#peers.get(node)?.info?.rtsp;
-    const base = rtspBase(said);
-    if (!base) {
-      if (said !== undefined && !this.#badAddress.has(node)) {
-        this.#badAddress.add(node);
-        this.#log.warn("ignoring a node's RTSP address that is not rtsp:// or rtsps://", { node });
-      }
-      return undefined;
-    }
+    const base = peerRtspBase(node, this.#peers.get(node)?.info?.rtsp, this.#badAddress, this.#log);
+    if (!base) return undefined;
     const { username, password } = this.#o.config;
     if (!username || /^rtsps?:\/\/[^/]*@/i.test(base)) return base;
     return base.replace(/^(rtsps?:\/\/)/i, `$1${encodeURIComponent(username)}:${encodeURIComponent(password)}@`);
@@ -307,13 +301,13 @@ export class StaticClusterNode {
   viewerTargets(stream: string): Array<BalancerNode & { api: string; rtsp: string }> {
     const out: Array<BalancerNode & { api: string; rtsp: string }> = [];
     if (this.#o.hub.get(stream)) {
-      const me = this.announcement(this.#o.self.host);
-      out.push({ name: this.name, weight: me.weight, load: me.load, self: true, api: this.#o.self.api, rtsp: me.rtsp });
+      const self = this.#o.self;
+      out.push({ name: this.name, weight: self.weight, load: hubLoad(this.#o.hub), self: true, api: self.api, rtsp: this.#rtspAt(self.host) });
     }
     for (const peer of this.#peers.values()) {
       const info = peer.info;
       if (peer.state !== "up" || !info || info.edge || !info.configured.includes(stream)) continue;
-      const rtsp = rtspBase(info.rtsp)?.replace(/\/\/[^@/]*@/, "//") ?? "";
+      const rtsp = withoutUserinfo(rtspBase(info.rtsp) ?? "");
       out.push({ name: peer.entry.name, weight: peer.entry.weight, load: info.load, api: peer.entry.api, rtsp });
     }
     return out;
@@ -336,7 +330,7 @@ export class StaticClusterNode {
       nodes.push({
         name: i.name,
         api: i.name === this.name ? this.#o.self.api : this.#peers.get(i.name)!.entry.api,
-        rtsp: rtsp.replace(/\/\/[^@/]*@/, "//***@"),
+        rtsp: redactUrl(rtsp),
         weight: i.weight,
         load: i.load,
         streams: [...this.#owners].filter(([, o]) => o === i.name).map(([s]) => s),

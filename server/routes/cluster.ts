@@ -6,6 +6,7 @@
  * @module
  */
 import type { Hono } from "hono";
+import { withoutUserinfo } from "../../lib/core/redact.ts";
 import { mayRead, requestUser } from "../auth.ts";
 import type { ClusterInfo, NodeAnnouncement } from "../cluster/node.ts";
 
@@ -34,7 +35,7 @@ export function clusterRoutes(
     const mine = (name: string) => mayRead(user, name);
     return c.json({
       ...me,
-      rtsp: me.rtsp.replace(/\/\/[^@/]*@/, "//"),
+      rtsp: withoutUserinfo(me.rtsp),
       streams: me.streams.filter(mine),
       configured: me.configured.filter(mine),
     });

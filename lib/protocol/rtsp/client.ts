@@ -14,6 +14,7 @@
  */
 import { type Logger, silentLogger } from "../../core/log.ts";
 import type { SdpMedia, SessionDescription } from "../../core/media.ts";
+import { withoutUserinfo } from "../../core/redact.ts";
 import { NetError, type TcpConn, tcpConnect, type UdpSocket } from "../../runtime/mod.ts";
 import { formatAddress } from "../../runtime/address.ts";
 import { type RtpPacket, tryParseRtp } from "../../rtp/packet.ts";
@@ -369,9 +370,9 @@ export class RtspClient {
       const challenges = res.headers.getAll("WWW-Authenticate");
       if (this.#auth.challenge(challenges)) res = await this.#send(method, uri, init);
     }
-    this.log.trace("rtsp response", { method, uri: redact(uri), status: res.status });
+    this.log.trace("rtsp response", { method, uri: withoutUserinfo(uri), status: res.status });
     if (res.status < 200 || res.status >= 300) {
-      throw new RtspError(method, redact(uri), res.status, res.reason, HINTS[res.status]);
+      throw new RtspError(method, withoutUserinfo(uri), res.status, res.reason, HINTS[res.status]);
     }
     return res;
   }
@@ -401,7 +402,7 @@ export class RtspClient {
           new NetError(
             "TimedOut",
             `RTSP ${method} ${
-              redact(uri)
+              withoutUserinfo(uri)
             }: no response within ${this.#timeout} ms; raise #timeout=N (seconds)`,
             { address: this.remoteAddr },
           ),
@@ -723,8 +724,4 @@ export class RtspClient {
     else this.#conn?.close();
     this.#closedResolve(error);
   }
-}
-
-function redact(uri: string): string {
-  return uri.replace(/\/\/[^@/]*@/, "//");
 }

@@ -15,6 +15,7 @@ import type { Logger } from "../../core/log.ts";
 import { parseMediaQuery } from "../../core/media.ts";
 import type { StreamHub } from "../../core/hub.ts";
 import type { Stream } from "../../core/stream.ts";
+import { withoutUserinfo } from "../../core/redact.ts";
 import type { TcpConn, UdpSocket } from "../../runtime/mod.ts";
 import { formatAddress } from "../../runtime/address.ts";
 import { type RtpPacket, tryParseRtp } from "../../rtp/packet.ts";
@@ -366,7 +367,7 @@ export class RtspServerSession {
     const consumer = new RtspViewerConsumer({
       conn: this.conn,
       medias,
-      url: req.uri.replace(/\/\/[^@/]*@/, "//"),
+      url: withoutUserinfo(req.uri),
       userAgent: req.headers.get("User-Agent"),
       log: this.#log,
       maxBufferedBytes: this.#ctx.maxBufferedBytes,
@@ -417,7 +418,7 @@ export class RtspServerSession {
     }
     const publisher = new RtspPublisher({
       medias,
-      url: req.uri.replace(/\/\/[^@/]*@/, "//"),
+      url: withoutUserinfo(req.uri),
       remoteAddr: this.#remote,
       userAgent: req.headers.get("User-Agent"),
       close: () => this.conn.close(),
