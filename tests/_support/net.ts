@@ -64,3 +64,32 @@ export function acceptsTcp(port: number): Promise<boolean> {
     socket.once("error", () => resolve(false));
   });
 }
+
+/**
+ * Sends raw bytes on a fresh TCP connection to 127.0.0.1:`port` and gives what came back, once the
+ * server closed the connection, or (with `untilHead`) once a reply head ended with an empty line, or
+ * after `timeoutMs`; never rejects.
+ */
+export function rawExchange(
+  port: number,
+  bytes: string | Uint8Array,
+  options: { untilHead?: boolean; timeoutMs?: number } = {},
+): Promise<string> {
+  return new Promise((resolve) => {
+    const sock = connect(port, "127.0.0.1");
+    let reply = "";
+    const done = () => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(reply);
+    };
+    const timer = setTimeout(done, options.timeoutMs ?? 1000);
+    sock.on("data", (d) => {
+      reply += new TextDecoder().decode(d);
+      if (options.untilHead && reply.includes("\r\n\r\n")) done();
+    });
+    sock.on("close", done);
+    sock.on("error", done);
+    sock.write(bytes);
+  });
+}

@@ -154,6 +154,17 @@ export async function demoCamera(dir: string, name = "camera"): Promise<StromPro
   ].join("\n"), api, rtsp);
 }
 
+/** The first lines of a cluster node's YAML: its loopback listeners and one stream `cam` from `cameraRtsp`. */
+export function nodeYamlLines(api: number, rtsp: number, cameraRtsp: string): string[] {
+  return [
+    `api: {listen: "127.0.0.1:${api}"}`,
+    `rtsp: {listen: "127.0.0.1:${rtsp}"}`,
+    `webrtc: {listen: ""}`,
+    `log: {level: info, format: text}`,
+    `streams: {cam: "${cameraRtsp}"}`,
+  ];
+}
+
 /** Waits until every node sees `count` live nodes and all name the same owner of `cam`; returns it. */
 export function agreedOwner(nodes: readonly StromProc[], count: number, timeoutMs: number): Promise<string> {
   return until(`all nodes to see ${count} up and agree on one owner`, timeoutMs, async () => {

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { freePort } from "../_support/net.ts";
 import { hasTool } from "../_support/process.ts";
-import { NatsServer, Reader, sleep, StromProc, tempDir, until } from "./_cluster.ts";
+import { agreedOwner, demoCamera, maxUpstreamDuring, NatsServer, nodeYamlLines, Reader, sleep, StromProc, tempDir, until } from "./_cluster.ts";
 
 const hasPeers = (await hasTool("nats-server")) && (await hasTool("ffmpeg"));
 const skipReason = "needs nats-server (scripts/install_test_deps.sh) and ffmpeg";
@@ -28,13 +28,9 @@ describe.skipIf(!hasPeers)(`cluster of three nodes (${skipReason})`, () => {
   const readers: Reader[] = [];
   const readerOf = new Map<string, Reader>();
 
-  async function nodeYaml(name: string, api: number, rtsp: number, cameraRtsp: string): Promise<string> {
+  function nodeYaml(name: string, api: number, rtsp: number, cameraRtsp: string): string {
     return [
-      `api: {listen: "127.0.0.1:${api}"}`,
-      `rtsp: {listen: "127.0.0.1:${rtsp}"}`,
-      `webrtc: {listen: ""}`,
-      `log: {level: info, format: text}`,
-      `streams: {cam: "${cameraRtsp}"}`,
+      ...nodeYamlLines(api, rtsp, cameraRtsp),
       `cluster:`,
       `  node: ${name}`,
       `  nats: ${nats.url}`,
@@ -51,20 +47,12 @@ describe.skipIf(!hasPeers)(`cluster of three nodes (${skipReason})`, () => {
   beforeAll(async () => {
     nats = new NatsServer(await freePort(), `${dir.path}/js`);
     await nats.start();
-    const camApi = await freePort();
-    const camRtsp = await freePort();
-    camera = new StromProc("camera", dir.path, [
-      `api: {listen: "127.0.0.1:${camApi}"}`,
-      `rtsp: {listen: "127.0.0.1:${camRtsp}"}`,
-      `webrtc: {listen: ""}`,
-      `streams: {cam: "demo:"}`,
-      ``,
-    ].join("\n"), camApi, camRtsp);
+    camera = await demoCamera(dir.path);
     const starts = [camera.start()];
     for (const name of ["n1", "n2", "n3"]) {
       const api = await freePort();
       const rtsp = await freePort();
-      const node = new StromProc(name, dir.path, await nodeYaml(name, api, rtsp, camera.rtsp("cam")), api, rtsp);
+      const node = new StromProc(name, dir.path, nodeYaml(name, api, rtsp, camera.rtsp("cam")), api, rtsp);
       nodes.set(name, node);
       starts.push(node.start());
     }
@@ -81,11 +69,7 @@ describe.skipIf(!hasPeers)(`cluster of three nodes (${skipReason})`, () => {
 
   test("every node sees the three nodes and one owner of the stream; the camera is pulled once while all three play it", async () => {
     const all = [...nodes.values()];
-    const owners = await until("all nodes to agree on one owner of three", 20_000, async () => {
-      const views = await Promise.all(all.map(cluster));
-      const o = new Set(views.map((v) => v.streams.cam));
-      return views.every((v) => v.nodes.length === 3) && o.size === 1 && !o.has(undefined as never) ? [...o] : undefined;
-    });
+    const owners = [await agreedOwner(all, 3, 20_000)];
     expect(nodes.has(owners[0])).toBe(true);
     const view = await cluster(all[0]);
     expect(view.nodes.map((n) => n.name)).toEqual(["n1", "n2", "n3"]);
@@ -97,21 +81,7 @@ describe.skipIf(!hasPeers)(`cluster of three nodes (${skipReason})`, () => {
       readers.push(reader);
       readerOf.set(node.name, reader);
     }
-    let maxUpstream = 0;
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        maxUpstream = Math.max(maxUpstream, await camera.consumers("cam").catch(() => 0));
-        await sleep(150);
-      }
-    })();
-    try {
-      await Promise.all(readers.map((r) => r.grows(40, 30_000)));
-    } finally {
-      sampling = false;
-      await sampler;
-    }
-    expect(maxUpstream).toBe(1);
+    expect(await maxUpstreamDuring(camera, Promise.all(readers.map((r) => r.grows(40, 30_000))))).toBe(1);
     expect(await camera.consumers("cam")).toBe(1);
     // One upstream per node and stream, shared by its viewers: a second viewer on a non-owner adds
     // no connection at the owner (its own viewer plus one relay from each other node).

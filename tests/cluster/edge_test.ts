@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { freePort } from "../_support/net.ts";
 import { hasTool } from "../_support/process.ts";
 import { codecsOf, probeBytes, readSome } from "../outputs/_server.ts";
-import { Reader, sleep, StromProc, tempDir, until } from "./_cluster.ts";
+import { demoCamera, Reader, sleep, StromProc, tempDir, until } from "./_cluster.ts";
 
 const hasFfmpeg = await hasTool("ffmpeg");
 
@@ -21,14 +21,8 @@ describe.skipIf(!hasFfmpeg)("edge (needs ffmpeg)", () => {
   let reader: Reader | undefined;
 
   beforeAll(async () => {
-    const [oApi, oRtsp, eApi, eRtsp] = [await freePort(), await freePort(), await freePort(), await freePort()];
-    origin = new StromProc("origin", dir.path, [
-      `api: {listen: "127.0.0.1:${oApi}"}`,
-      `rtsp: {listen: "127.0.0.1:${oRtsp}"}`,
-      `webrtc: {listen: ""}`,
-      `streams: {cam: "demo:"}`,
-      ``,
-    ].join("\n"), oApi, oRtsp);
+    const [eApi, eRtsp] = [await freePort(), await freePort()];
+    origin = await demoCamera(dir.path, "origin");
     edge = new StromProc("edge", dir.path, [
       `api: {listen: "127.0.0.1:${eApi}"}`,
       `rtsp: {listen: "127.0.0.1:${eRtsp}"}`,
@@ -38,7 +32,7 @@ describe.skipIf(!hasFfmpeg)("edge (needs ffmpeg)", () => {
       `log: {level: debug, format: text, rtsp: trace}`,
       // No sources of its own: the edge reads rtsp://<origin>/cam.
       `streams: {cam: }`,
-      `edge: {origin: "rtsp://127.0.0.1:${oRtsp}"}`,
+      `edge: {origin: "rtsp://127.0.0.1:${origin.rtspPort}"}`,
       ``,
     ].join("\n"), eApi, eRtsp);
     await Promise.all([origin.start(), edge.start()]);

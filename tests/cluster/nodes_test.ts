@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { freePort } from "../_support/net.ts";
 import { hasTool } from "../_support/process.ts";
-import { agreedOwner, demoCamera, maxUpstreamDuring, Reader, sleep, StromProc, tempDir, until } from "./_cluster.ts";
+import { agreedOwner, demoCamera, maxUpstreamDuring, nodeYamlLines, Reader, sleep, StromProc, tempDir, until } from "./_cluster.ts";
 
 const hasFfmpeg = await hasTool("ffmpeg");
 
@@ -50,11 +50,7 @@ describe.skipIf(!hasFfmpeg)("cluster of listed nodes, no NATS (needs ffmpeg)", (
     const starts = [camera.start()];
     for (const [name, [api, rtsp]] of ports) {
       const node = new StromProc(name, dir.path, [
-        `api: {listen: "127.0.0.1:${api}"}`,
-        `rtsp: {listen: "127.0.0.1:${rtsp}"}`,
-        `webrtc: {listen: ""}`,
-        `log: {level: info, format: text}`,
-        `streams: {cam: "${camera.rtsp("cam")}"}`,
+        ...nodeYamlLines(api, rtsp, camera.rtsp("cam")),
         ...block,
         ``,
       ].join("\n"), api, rtsp);
@@ -158,10 +154,7 @@ describe.skipIf(!hasFfmpeg)("load_balancer.algorithm: least-connections with ses
     const starts = [camera.start()];
     ports.forEach(([api, rtsp], i) => {
       const node = new StromProc(`lb${i + 1}`, dir.path, [
-        `api: {listen: "127.0.0.1:${api}"}`,
-        `rtsp: {listen: "127.0.0.1:${rtsp}"}`,
-        `webrtc: {listen: ""}`,
-        `streams: {cam: "${camera.rtsp("cam")}"}`,
+        ...nodeYamlLines(api, rtsp, camera.rtsp("cam")),
         ...block,
         ``,
       ].join("\n"), api, rtsp);

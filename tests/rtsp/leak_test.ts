@@ -2,31 +2,12 @@
 // Counts come from tests/_support/resources.ts (Node and Deno; Bun reports nothing, so the
 // test is skipped there).
 import { describe, expect, it } from "bun:test";
-import { connect } from "node:net";
 import { StreamHub } from "../../lib/core/hub.ts";
 import { registerDemoSource } from "../../lib/protocol/demo/mod.ts";
 import { RtspServer } from "../../lib/protocol/rtsp/mod.ts";
 import { ffprobe } from "../_support/ffmpeg.ts";
+import { rawExchange } from "../_support/net.ts";
 import { resources, resourcesMeasurable as measurable } from "../_support/resources.ts";
-
-
-/** Sends raw bytes on a fresh connection and waits until the server closes it or 1 s passes. */
-function rawClient(port: number, bytes: string | Uint8Array): Promise<string> {
-  return new Promise((resolve) => {
-    const sock = connect(port, "127.0.0.1");
-    let reply = "";
-    const done = () => {
-      clearTimeout(timer);
-      sock.destroy();
-      resolve(reply);
-    };
-    const timer = setTimeout(done, 1000);
-    sock.on("data", (d) => (reply += new TextDecoder().decode(d)));
-    sock.on("close", done);
-    sock.on("error", done);
-    sock.write(bytes);
-  });
-}
 
 describe("RTSP server resources", () => {
   it.skipIf(!measurable)("releases every socket and timer after readers, bad input and close", async () => {
@@ -43,12 +24,12 @@ describe("RTSP server resources", () => {
         ffprobe(`${url}/demo`, ["-rtsp_transport", "tcp"]),
         ffprobe(`${url}/demo`, ["-rtsp_transport", "udp"]),
       ]);
-      const notFound = await rawClient(server.addr.port, `DESCRIBE ${url}/nope RTSP/1.0\r\nCSeq: 1\r\n\r\n`);
+      const notFound = await rawExchange(server.addr.port, `DESCRIBE ${url}/nope RTSP/1.0\r\nCSeq: 1\r\n\r\n`);
       expect(notFound).toContain("404");
-      const garbage = await rawClient(server.addr.port, "\x00\x01garbage\r\n\r\nGET / HTTP/1.1\r\n\r\n");
+      const garbage = await rawExchange(server.addr.port, "\x00\x01garbage\r\n\r\nGET / HTTP/1.1\r\n\r\n");
       expect(garbage).toMatch(/RTSP\/1.0 4\d\d|^$/);
       // A truncated interleaved frame, then the client vanishes.
-      await rawClient(server.addr.port, new Uint8Array([0x24, 0, 0x10, 0x00, 1, 2, 3]));
+      await rawExchange(server.addr.port, new Uint8Array([0x24, 0, 0x10, 0x00, 1, 2, 3]));
     } finally {
       await server.close();
       await hub.close();

@@ -2,29 +2,9 @@
 // server's URL for the stream, the query kept and marked; a marked request, and the server's own
 // ffmpeg reader (source=), are served where they arrive.
 import { describe, expect, it } from "bun:test";
-import { connect } from "node:net";
 import { StreamHub } from "../../lib/core/hub.ts";
 import { RtspServer } from "../../lib/protocol/rtsp/mod.ts";
-
-/** One request on a fresh connection; the reply's head once it has arrived (bounded to 2 s). */
-function request(port: number, text: string): Promise<string> {
-  return new Promise((resolve) => {
-    const sock = connect(port, "127.0.0.1");
-    let reply = "";
-    const done = () => {
-      clearTimeout(timer);
-      sock.destroy();
-      resolve(reply);
-    };
-    const timer = setTimeout(done, 2000);
-    sock.on("data", (d) => {
-      reply += new TextDecoder().decode(d);
-      if (reply.includes("\r\n\r\n")) done();
-    });
-    sock.on("error", done);
-    sock.write(text);
-  });
-}
+import { rawExchange } from "../_support/net.ts";
 
 describe("RTSP redirect", () => {
   it("302 to the chosen server on DESCRIBE, with the viewer's address; marked and internal readers stay", async () => {
@@ -38,7 +18,8 @@ describe("RTSP redirect", () => {
     });
     await server.listen();
     const port = server.addr.port;
-    const describe = (path: string) => request(port, `DESCRIBE rtsp://127.0.0.1:${port}/${path} RTSP/1.0\r\nCSeq: 2\r\n\r\n`);
+    const describe = (path: string) =>
+      rawExchange(port, `DESCRIBE rtsp://127.0.0.1:${port}/${path} RTSP/1.0\r\nCSeq: 2\r\n\r\n`, { untilHead: true, timeoutMs: 2000 });
     try {
       const moved = await describe("cam?video&audio");
       expect(moved.startsWith("RTSP/1.0 302 Moved Temporarily\r\n")).toBe(true);
