@@ -17,6 +17,7 @@ import type { Logger } from "../lib/core/log.ts";
 import { createApp } from "./app.ts";
 import { type ConfigWarning, type StromConfig } from "./config/mod.ts";
 import { ConfigFile } from "./config_file.ts";
+import { edgeSettings } from "./edge/settings.ts";
 import type { AppContext, StopRequest } from "./context.ts";
 import { loadServerConfig } from "./load.ts";
 import { httpUrl, parseListen } from "./listen.ts";
@@ -93,9 +94,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   for (const w of loaded.warnings) log.warn(w.message);
 
   registerBuiltinSources({ log });
-  // An edge (edge.origin) holds a dropped origin's last picture for new viewers for edge.hold.
-  const holdMs = config.edge?.origin?.trim() ? (config.edge.hold ?? 30) * 1000 : 0;
-  const hub = new StreamHub({ log: log.child({ module: "streams" }), holdMs });
+  // An edge holds a dropped central's last picture for new viewers for edge.hold, and with
+  // edge.cache keeps streams pulled for its ttl after their last viewer.
+  const edge = edgeSettings(config);
+  const hub = new StreamHub({ log: log.child({ module: "streams" }), holdMs: edge?.holdMs ?? 0, graceMs: edge?.graceMs });
   configureFfmpegSources(config.ffmpeg as Record<string, unknown>, (name) => hub.get(name) !== undefined);
   configureExecSources(config.exec?.allow_paths ?? []);
   const adapter = await loadServeAdapter();

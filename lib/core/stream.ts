@@ -530,6 +530,37 @@ export class Stream {
     return undefined;
   }
 
+  /**
+   * Bytes of pictures the stream's sources hold in their GOP caches now (the memory a stream kept
+   * pulled without viewers costs beyond its connection).
+   *
+   * @example
+   * ```ts
+   * if (stream.consumers().length === 0 && stream.cachedBytes() > 64 << 20) stream.stopUnused();
+   * ```
+   */
+  cachedBytes(): number {
+    let bytes = 0;
+    for (const slot of [...this.#publishers, ...this.#slots]) {
+      for (const t of slot.tracks) bytes += t.receiver.gop?.bytes ?? 0;
+    }
+    return bytes;
+  }
+
+  /**
+   * Stops now the sources no viewer uses, as the grace period after the last viewer does when it
+   * ends; sources a viewer still uses keep running.
+   *
+   * @example
+   * ```ts
+   * stream.stopUnused(); // an edge over its cache bound drops the stream idle the longest
+   * ```
+   */
+  stopUnused(): void {
+    this.#cancelIdle();
+    this.#stopIdle();
+  }
+
   /** JSON for `/api/streams` (secrets redacted). */
   info(): StreamInfo {
     const slotInfo = (slot: SourceSlot) => ({

@@ -857,12 +857,59 @@ export const configSchema: ObjectNode = section("strom config file.", {
     }),
     },
   ),
-  edge: section("Edge mode (strom extension): pull every stream from a central strom instead of its own sources.", {
+  edge: section("Edge mode: pull every stream from a central strom (or go2rtc) instead of its own sources.", {
+    enabled: bool("`false` turns edge mode off while keeping the rest of the section. Default: on when `origin` or `central_server` is set."),
     origin: str(
       'The origin\'s RTSP base URL ("rtsp://central:8554", with user:pass@ when it needs auth) or, in a cluster, ' +
-        "a node name. Every stream under `streams:` is pulled from `<origin>/<stream>`; empty turns edge mode off.",
+        "a node name. Every stream under `streams:` is pulled from `<origin>/<stream>`; empty turns edge mode off " +
+        "unless `central_server` is set.",
       { default: "" },
     ),
+    central_server: strings(
+      'The central server\'s HTTP API, as the go2rtc seed article has it ("https://user:pass@central:1984"; strom or ' +
+        "go2rtc), or a list of them (see `routing`). The edge asks its `GET /api` for its RTSP port and pulls each " +
+        "stream from there (rtsps:// when this URL is https and the central has `rtsp.tls_listen`; MPEG-TS over this " +
+        "URL when it has no RTSP listener). When `streams:` lists none, the edge serves every stream of the central's " +
+        "`GET /api/streams`, re-read every `refresh`. With `origin` set too, media comes from `origin` and only the " +
+        "stream list from here.",
+      { acceptSingle: true },
+    ),
+    routing: section("Which of several `central_server`s the edge uses. It stays with one while it answers.", {
+      strategy: {
+        kind: "enum",
+        values: ["nearest", "first"],
+        default: "nearest",
+        description: "At start: `nearest` the central that answers `GET /api` fastest, `first` the first listed that answers.",
+      },
+      fallback: {
+        kind: "enum",
+        values: ["round-robin", "nearest"],
+        default: "round-robin",
+        description: "When the central in use stops answering (checked at once when one of its streams fails, and every " +
+          "`refresh`): `round-robin` the next listed after it that answers, wrapping around; `nearest` the fastest of " +
+          "the others. Viewers stay attached and go on with the new central's frames.",
+      },
+    }),
+    refresh: duration("How often the edge reads the central server's stream list and RTSP port again (`central_server`).", 30),
+    cache: section("Keeping streams pulled after their last viewer, so a returning viewer starts at once without " +
+      "the edge dialing the central again (the go2rtc seed article's edge cache).", {
+      enabled: bool("Keep each stream pulled for `ttl` after its last viewer leaves (otherwise 5 s).", false),
+      size: bytes(
+        'Bytes of cached pictures (each stream\'s last GOP) that streams kept without viewers may hold together, e.g. "1GB"; ' +
+          "past it, the stream idle the longest stops first. 0: no bound.",
+        256_000_000,
+      ),
+      ttl: duration("How long a stream stays pulled after its last viewer left.", 300),
+    }),
+    offline_mode: bool(
+      "While the central is unreachable, new viewers get the last picture and stay attached for up to `hold` " +
+        "(the seed article's `buffer_duration`); `false` refuses them at once (503), as `hold: 0` does.",
+      true,
+    ),
+    buffer_duration: {
+      ...duration("The go2rtc seed article's place for `edge.hold` (which wins when both are set)."),
+      movedTo: "edge.hold",
+    },
     hold: duration(
       "While the origin is down, new viewers of a stream the edge was serving get its last picture (the cached GOP) " +
         "at once and stay attached for the live frames when the origin is back, for up to this long after the drop; " +
@@ -892,8 +939,8 @@ export const configSchema: ObjectNode = section("strom config file.", {
  * instead: they are warned about with this hint rather than as a bare unknown key.
  */
 export const SEED_KEY_HINTS: Readonly<Record<string, string>> = (() => {
-  const edge = "strom's edge pulls every stream from edge.origin (the central server's RTSP URL, or a node name) " +
-    "and keeps the last picture for edge.hold while it is down";
+  const edgeBandwidth = "the edge relays each stream as the central sends it, without re-encoding; to keep a WAN link " +
+    "under a bitrate, define a smaller stream at the central (e.g. ffmpeg:cam#video=h264#width=854) and pull that one";
   const webrtc = "strom passes WebRTC video through without re-encoding, so there is no jitter buffer or bitrate " +
     "to set; lost packets are resent (NACK) and keyframes sent on request (PLI) on their own";
   return {
@@ -906,13 +953,7 @@ export const SEED_KEY_HINTS: Readonly<Record<string, string>> = (() => {
     "debug.dump_rtp": "RTP is not logged packet by packet; capture it with tcpdump or Wireshark",
     "debug.trace_connections": "/api/streams lists each stream's connections, and hooks.on_read/on_unread and " +
       "on_publish/on_unpublish report each one as it comes and goes",
-    "edge.enabled": edge,
-    "edge.central_server": edge,
-    "edge.cache": edge,
-    "edge.offline_mode": edge,
-    "edge.buffer_duration": edge,
-    "edge.routing": edge,
-    "edge.bandwidth": edge,
+    "edge.bandwidth": edgeBandwidth,
     "webrtc.jitter_buffer": webrtc,
     "webrtc.packet_loss": webrtc,
     "webrtc.bandwidth": webrtc,

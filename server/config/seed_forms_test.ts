@@ -22,16 +22,53 @@ describe("the seed article's config forms", () => {
 
   it("keys strom has no place for say what to use instead", async () => {
     const loaded = await loadConfigText(
-      "edge:\n  central_server: https://central:1984\nwebrtc:\n  jitter_buffer: 0\ndebug:\n  dump_rtp: true\n",
+      "edge:\n  bandwidth:\n    max_bitrate: 2M\nwebrtc:\n  jitter_buffer: 0\ndebug:\n  dump_rtp: true\n",
       runtimeIo,
       "s.yaml",
     );
     const messages = loaded.warnings.map((w) => w.message);
     expect(messages).toEqual([
-      expect.stringMatching(/^s\.yaml:2: "edge\.central_server" \(from the go2rtc seed article\) is not a strom key and has no effect: .*edge\.origin/),
-      expect.stringMatching(/^s\.yaml:4: "webrtc\.jitter_buffer" .*without re-encoding/),
-      expect.stringMatching(/^s\.yaml:6: "debug\.dump_rtp" .*tcpdump/),
+      expect.stringMatching(/^s\.yaml:2: "edge\.bandwidth" \(from the go2rtc seed article\) is not a strom key and has no effect: .*smaller stream at the central/),
+      expect.stringMatching(/^s\.yaml:5: "webrtc\.jitter_buffer" .*without re-encoding/),
+      expect.stringMatching(/^s\.yaml:7: "debug\.dump_rtp" .*tcpdump/),
     ]);
+  });
+  it("the seed article's edge block loads as written; only bandwidth is said to have no effect", async () => {
+    const loaded = await loadConfigText(
+      [
+        "edge:",
+        "  enabled: true",
+        "  central_server: https://central.example.com:1984",
+        "  cache:",
+        "    enabled: true",
+        "    size: 1GB",
+        "    ttl: 5m",
+        "  offline_mode: true",
+        "  buffer_duration: 30s",
+        "  routing:",
+        "    strategy: nearest",
+        "    fallback: round-robin",
+        "  bandwidth:",
+        "    adaptive: true",
+        "    max_bitrate: 2M",
+        "    quality_levels: [240p, 480p, 720p]",
+        "",
+      ].join("\n"),
+      runtimeIo,
+      "s.yaml",
+    );
+    expect(loaded.warnings.map((w) => w.message)).toEqual([expect.stringMatching(/^s\.yaml:13: "edge\.bandwidth" /)]);
+    expect(loaded.config.edge).toMatchObject({
+      enabled: true,
+      central_server: ["https://central.example.com:1984"],
+      cache: { enabled: true, size: 1_000_000_000, ttl: 300 },
+      offline_mode: true,
+      hold: 30,
+      routing: { strategy: "nearest", fallback: "round-robin" },
+    });
+    // edge.hold wins over the article's buffer_duration when both are set.
+    const both = await loadConfigText("edge:\n  hold: 10s\n  buffer_duration: 30s\n", runtimeIo, "s.yaml");
+    expect(both.config.edge?.hold).toBe(10);
   });
   it("the seed article's cluster block loads as written, with no warning", async () => {
     const loaded = await loadConfigText(

@@ -431,9 +431,38 @@ export interface ClusterConfig {
  * ```
  */
 export interface EdgeConfig {
+  /** `false` turns edge mode off; unset: on when `origin` or `central_server` is set. */
+  enabled?: boolean;
   origin: string;
+  /** The central servers' HTTP API URLs (strom or go2rtc); empty when unset. */
+  central_server?: string[];
+  /** Which of several central servers is used. */
+  routing?: EdgeRoutingConfig;
+  /** Seconds between reads of the central's stream list and RTSP port (default 30). */
+  refresh?: number;
+  /** Keeping streams pulled after their last viewer. */
+  cache?: EdgeCacheConfig;
+  /** `false`: no held picture while the central is down (as `hold: 0`). Default true. */
+  offline_mode?: boolean;
   /** Seconds a dropped origin's last GOP keeps being served to new viewers (default 30; 0: none). */
   hold?: number;
+}
+
+/** `edge.routing`: the choice among several central servers. */
+export interface EdgeRoutingConfig {
+  /** At start: the fastest to answer, or the first listed that answers. */
+  strategy: "nearest" | "first";
+  /** When the one in use stops answering: the next listed (wrapping), or the fastest of the others. */
+  fallback: "round-robin" | "nearest";
+}
+
+/** `edge.cache`: how long, and within how many bytes, streams stay pulled without viewers. */
+export interface EdgeCacheConfig {
+  enabled: boolean;
+  /** Bytes of cached GOPs that streams without viewers may hold together; 0: no bound. */
+  size: number;
+  /** Seconds a stream stays pulled after its last viewer. */
+  ttl: number;
 }
 
 /**

@@ -15,7 +15,11 @@ import { ViewerBalancer } from "../cluster/balancer.ts";
 import type { ClusterNode, NodeAnnouncement } from "../cluster/node.ts";
 import { findSelf, type ListedNode, listedNodes, NodeListError } from "../cluster/node_list.ts";
 import type { StaticClusterNode } from "../cluster/static_node.ts";
-import { relayUrl } from "../cluster/relay_url.ts";
+import { withoutUserinfo } from "../../lib/core/redact.ts";
+import { CacheBound } from "../edge/cache_bound.ts";
+import { CentralUrlError } from "../edge/central.ts";
+import { EdgeRunner } from "../edge/edge.ts";
+import { edgeSettings } from "../edge/settings.ts";
 import { parseListen } from "../listen.ts";
 import { clusterRoutes } from "../routes/cluster.ts";
 import type { Module } from "./types.ts";
@@ -53,7 +57,8 @@ export const clusterModule: Module = {
     let self: ((host: string) => NodeAnnouncement) | undefined;
     clusterRoutes(app, () => node?.info(), (host) => self?.(host));
     const cluster = ctx.config.cluster;
-    const origin = ctx.config.edge?.origin?.trim() || undefined;
+    const edge = edgeSettings(ctx.config);
+    const origin = edge?.origin;
     const on = cluster?.enabled !== false;
     const listed = on && !!cluster && cluster.nodes.length > 0;
     const clustered = on && !!cluster && cluster.nats.length > 0;
@@ -63,8 +68,25 @@ export const clusterModule: Module = {
     if (cluster?.enabled === true && !listed && !clustered) {
       throw new ClusterConfigError("cluster.enabled", "is true but neither cluster.nodes nor cluster.nats says who the other nodes are.");
     }
-    if (!clustered && !listed && !origin) return;
+    if (ctx.config.edge?.enabled === true && !edge) {
+      throw new ClusterConfigError("edge.enabled", "is true but neither edge.central_server nor edge.origin says where the streams come from.");
+    }
+    if ((listed || clustered) && edge?.centrals.length) {
+      throw new ClusterConfigError(
+        "edge.central_server",
+        "is for an edge outside a cluster; in a cluster give edge.origin a node name or the origin's RTSP URL.",
+      );
+    }
+    if (!clustered && !listed && !edge) return;
     const log = ctx.log.child({ module: "cluster" });
+    // edge.cache: streams stay pulled for its ttl after their last viewer (the hub's grace period,
+    // set in server.ts); their cached pictures together stay within its size.
+    let stopCacheBound = () => {};
+    if (edge?.graceMs !== undefined && edge.cacheBytes > 0) {
+      const bound = new CacheBound(ctx.hub, edge.cacheBytes, log);
+      const timer = setInterval(() => bound.sweep(), 1000);
+      stopCacheBound = () => clearInterval(timer);
+    }
 
     if (listed) {
       let nodes: ListedNode[];
@@ -113,6 +135,7 @@ export const clusterModule: Module = {
       await member.start();
       return {
         async close() {
+          stopCacheBound();
           if (ctx.viewerRedirect) ctx.viewerRedirect.http = ctx.viewerRedirect.rtsp = undefined;
           await member.close();
         },
@@ -120,17 +143,26 @@ export const clusterModule: Module = {
     }
 
     if (!clustered) {
-      // Edge without NATS: the origin is a URL; every stream is read from it and reconnects with
-      // the stream's backoff when the origin drops (viewers stay attached meanwhile).
-      if (!origin!.includes("://")) {
-        throw new ClusterConfigError("edge.origin", `"${origin}" is a node name, which needs cluster.nats; give the origin's RTSP URL instead (rtsp://host:8554).`);
+      // Edge outside a cluster: every stream is read from the origin URL or the central server, and
+      // reconnects with the stream's backoff when it drops (viewers stay attached meanwhile).
+      if (origin && !origin.includes("://")) {
+        throw new ClusterConfigError("edge.origin", `"${origin}" is a node name, which needs a cluster; give the origin's RTSP URL instead (rtsp://host:8554).`);
       }
-      for (const name of Object.keys(ctx.config.streams ?? {})) {
-        const stream = ctx.hub.get(name);
-        if (stream) stream.sources = [relayUrl(origin!, name)];
+      let runner: EdgeRunner;
+      try {
+        runner = new EdgeRunner({ hub: ctx.hub, settings: edge!, configured: () => Object.keys(ctx.config.streams ?? {}), log });
+      } catch (error) {
+        if (error instanceof CentralUrlError) throw new ClusterConfigError("edge.central_server", error.message.slice("edge.central_server: ".length));
+        throw error;
       }
-      log.info("edge mode: streams are pulled from the origin", { origin: origin!.replace(/\/\/[^@/]*@/, "//***@") });
-      return;
+      if (origin) log.info("edge mode: streams are pulled from the origin", { origin: withoutUserinfo(origin) });
+      await runner.start();
+      return {
+        async close() {
+          stopCacheBound();
+          await runner.close();
+        },
+      };
     }
     if (!cluster.node) throw new ClusterConfigError("cluster.node", "is required with cluster.nats; give each node a unique name.");
     if (cluster.load_balancer.algorithm !== "none") {
@@ -174,6 +206,7 @@ export const clusterModule: Module = {
     waited.abort();
     return {
       async close() {
+        stopCacheBound();
         abort.abort();
         await member.close();
       },

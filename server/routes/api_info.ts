@@ -16,7 +16,7 @@ import type { AppContext } from "../context.ts";
  */
 export function apiInfoRoutes(app: Hono, ctx: AppContext): void {
   app.get("/api", (c) => {
-    const config = ctx.config as { rtsp?: { listen?: string; default_query?: string } };
+    const config = ctx.config as { rtsp?: { listen?: string; tls_listen?: string; default_query?: string } };
     return c.json({
       version: ctx.version,
       config_path: ctx.configFile?.path ?? "",
@@ -24,6 +24,8 @@ export function apiInfoRoutes(app: Hono, ctx: AppContext): void {
       rtsp: {
         listen: config.rtsp?.listen ?? "",
         default_query: config.rtsp?.default_query ?? "video&audio",
+        // strom extension: an edge whose central_server is https pulls over RTSPS from this port.
+        ...(config.rtsp?.tls_listen ? { tls_listen: config.rtsp.tls_listen } : {}),
       },
     });
   });

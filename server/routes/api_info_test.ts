@@ -17,6 +17,18 @@ describe("GET /api and /api/health", () => {
     expect(body.host).toBe("cam.local:1984");
     expect(body.rtsp.listen).toBe(":8554");
     expect(body.rtsp.default_query).toBe("video&audio");
+    // No RTSPS listener: no tls_listen, as go2rtc's answer.
+    expect(Object.keys(body.rtsp).sort()).toEqual(["default_query", "listen"]);
+  });
+
+  it("GET /api reports rtsp.tls_listen when RTSPS is on (an https edge pulls from it)", async () => {
+    const tls = await makeTestApp({ yaml: 'rtsp:\n  listen: ":8554"\n  tls_listen: ":8322"\n' });
+    try {
+      const body = await (await tls.app.request("/api")).json();
+      expect(body.rtsp).toEqual({ listen: ":8554", default_query: "video&audio", tls_listen: ":8322" });
+    } finally {
+      await tls.close();
+    }
   });
 
   it("GET /api/health answers ok with uptime and stream count", async () => {
