@@ -28,7 +28,9 @@ import type { ClusterConfig } from "../config/types.ts";
 import { kvKey, nameOfKey } from "./keys.ts";
 import { type ClusterKv, connectNats, KvConflictError, type NatsLink } from "./nats.ts";
 import { chooseOwner, type PlacementNode } from "./placement.ts";
-import { hubLoad, peerRtspBase, pointStreams } from "./point.ts";
+import { withoutUserinfo } from "../../lib/core/redact.ts";
+import type { BalancerNode } from "./balancer.ts";
+import { hubLoad, isLoopbackUrl, peerRtspBase, pointStreams, viewerApiBase } from "./point.ts";
 import { relayUrl } from "./relay_url.ts";
 
 /** A node's announcement as stored in `<bucket>_nodes`. */
@@ -217,6 +219,44 @@ export class ClusterNode {
     };
   }
 
+  /**
+   * The nodes that can serve `stream` to a new viewer now, for `cluster.load_balancer`: this node
+   * when it has the stream, and every live non-edge node that has sources for it, with the load it
+   * announced. Another node's API address comes from its announcement and is used only when it is
+   * an http(s) URL without credentials, and a loopback one only when this node's is loopback too
+   * (nodes on one machine), so a viewer is never sent to an address it cannot reach.
+   *
+   * @example
+   * ```ts
+   * const chosen = balancer.pick(node.viewerTargets("front_door"), clientIp);
+   * if (chosen && !chosen.self) redirectTo(chosen.api);
+   * ```
+   */
+  viewerTargets(stream: string): Array<BalancerNode & { api: string; rtsp: string }> {
+    const out: Array<BalancerNode & { api: string; rtsp: string }> = [];
+    const selfApi = this.#o.config.advertise.api || this.#o.defaults.api;
+    if (this.#o.hub.get(stream)) {
+      out.push({
+        name: this.name,
+        weight: this.#o.config.weight,
+        load: hubLoad(this.#o.hub),
+        self: true,
+        api: selfApi,
+        rtsp: withoutUserinfo(this.rtspUrl),
+      });
+    }
+    const selfLoopback = isLoopbackUrl(selfApi);
+    for (const [name, seen] of this.#nodes) {
+      const info = seen.info;
+      if (name === this.name || !this.#alive(name) || info.edge || !(info.configured ?? []).includes(stream)) continue;
+      const api = viewerApiBase(info.api);
+      if (!api || (isLoopbackUrl(api) && !selfLoopback)) continue;
+      const rtsp = withoutUserinfo(this.#peerRtsp(name) ?? "");
+      out.push({ name, weight: info.weight, load: info.load, api, rtsp });
+    }
+    return out;
+  }
+
   async #announce(): Promise<void> {
     const info = this.announcement();
     const revision = await this.#nodesKv!.put(kvKey(this.name), JSON.stringify(info));
@@ -368,13 +408,15 @@ export class ClusterNode {
   #desired(stream: string, sources: string[]): string[] | undefined {
     if (this.#o.edgeOrigin) {
       const base = this.#edgeBase();
-      return base ? [relayUrl(base, stream)] : undefined;
+      const byName = !this.#o.edgeOrigin.includes("://");
+      return base ? [`${relayUrl(base, stream)}${byName ? "?cluster_hop=1" : ""}`] : undefined;
     }
     const owner = this.#owners.get(stream);
     if (!owner) return this.#ready ? undefined : [];
     if (owner.node === this.name) return sources;
     const rtsp = this.#peerRtsp(owner.node);
-    return rtsp ? [relayUrl(rtsp, stream)] : undefined;
+    // Marked as balanced already: the owner's load balancer must not send a relay back here.
+    return rtsp ? [`${relayUrl(rtsp, stream)}?cluster_hop=1`] : undefined;
   }
 
   #edgeBase(): string | undefined {

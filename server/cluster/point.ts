@@ -85,3 +85,35 @@ export function hubLoad(hub: StreamHub): number {
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
+
+/**
+ * A node's announced API base URL as a redirect target: an http(s) URL without credentials, query
+ * or whitespace, without its trailing slash; undefined for anything else.
+ *
+ * @example
+ * ```ts
+ * viewerApiBase("http://10.0.0.2:1984/"); // "http://10.0.0.2:1984"
+ * viewerApiBase("http://u:p@10.0.0.2");   // undefined
+ * ```
+ */
+export function viewerApiBase(url: unknown): string | undefined {
+  if (typeof url !== "string" || !/^https?:\/\/[^\s/@?#]+(\/[^\s?#@]*)?$/i.test(url)) return undefined;
+  return url.replace(/\/+$/, "");
+}
+
+/**
+ * Whether a URL's host is a loopback address or `localhost`.
+ *
+ * @example
+ * ```ts
+ * isLoopbackUrl("http://127.0.0.1:1984"); // true
+ * ```
+ */
+export function isLoopbackUrl(url: string): boolean {
+  try {
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, "").toLowerCase();
+    return host === "localhost" || host === "::1" || /^127\./.test(host);
+  } catch {
+    return false;
+  }
+}

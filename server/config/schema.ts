@@ -806,7 +806,7 @@ export const configSchema: ObjectNode = section("strom config file.", {
         weight: int("Relative capacity: weight 2 is given twice the cameras and viewers of weight 1.", { default: 1, min: 1 }),
       }),
     },
-    load_balancer: section("How a cluster listed in `nodes` checks its members and balances viewers.", {
+    load_balancer: section("How a cluster listed in `nodes` checks its members, and how any cluster balances viewers.", {
       algorithm: {
         kind: "enum",
         values: ["least-connections", "round-robin", "none"],
@@ -814,7 +814,8 @@ export const configSchema: ObjectNode = section("strom config file.", {
         description: "Sends each new HTTP viewer (stream.mp4, .m3u8, .ts, .flv, .mjpeg, .aac, frame.jpeg/.mp4) and RTSP " +
           "viewer to a node chosen this way, with a redirect (HTTP 307, RTSP 302) when it is another node: " +
           "`least-connections` the node with the fewest viewers per unit of weight, `round-robin` each node in turn " +
-          "(weight 2 twice as often). `none` serves every viewer where it arrives. WebRTC and /api/ws are never redirected.",
+          "(weight 2 twice as often). `none` serves every viewer where it arrives. WebRTC and /api/ws are never redirected, " +
+          "nor is another strom reading over RTSP (an edge or relay). On NATS the load is what each node announces.",
       },
       health_check: str("Path polled on every other node; any 2xx answer is healthy.", { default: "/api/health", format: "url-path" }),
       check_interval: duration("How often each node is checked.", 10),

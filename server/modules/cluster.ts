@@ -11,7 +11,8 @@
  * @module
  */
 import { abortableSleep } from "../../lib/core/abortable_sleep.ts";
-import { ViewerBalancer } from "../cluster/balancer.ts";
+import { type BalancerNode, ViewerBalancer } from "../cluster/balancer.ts";
+import type { ClusterConfig } from "../config/types.ts";
 import type { ClusterNode, NodeAnnouncement } from "../cluster/node.ts";
 import { findSelf, type ListedNode, listedNodes, NodeListError } from "../cluster/node_list.ts";
 import type { StaticClusterNode } from "../cluster/static_node.ts";
@@ -22,7 +23,7 @@ import { EdgeRunner } from "../edge/edge.ts";
 import { edgeSettings } from "../edge/settings.ts";
 import { parseListen } from "../listen.ts";
 import { clusterRoutes } from "../routes/cluster.ts";
-import type { Module } from "./types.ts";
+import type { Module, ModuleContext } from "./types.ts";
 
 /** Thrown at start for a cluster/edge config that cannot work. */
 export class ClusterConfigError extends Error {
@@ -37,6 +38,33 @@ function baseUrl(scheme: string, listen: string): string {
   if (!addr) return "";
   const host = !addr.hostname || addr.hostname === "::" || addr.hostname === "0.0.0.0" ? "127.0.0.1" : addr.hostname;
   return `${scheme}://${host.includes(":") ? `[${host}]` : host}:${addr.port}`;
+}
+
+/**
+ * `cluster.load_balancer`: new viewers whose chosen node is another one get a redirect there (HTTP
+ * 307, RTSP 302); sticky clients are remembered per node, not per protocol. Returns what undoes it.
+ */
+function balanceViewers(
+  ctx: ModuleContext,
+  cluster: ClusterConfig,
+  member: { viewerTargets(stream: string): Array<BalancerNode & { api: string; rtsp: string }> },
+): () => void {
+  const balancer = new ViewerBalancer({
+    algorithm: cluster.load_balancer.algorithm,
+    sticky: cluster.session_sticky,
+    stickySeconds: cluster.session_timeout,
+  });
+  if (!balancer.enabled || !ctx.viewerRedirect) return () => {};
+  const target = (stream: string, client: string | undefined) => {
+    const chosen = balancer.pick(member.viewerTargets(stream), client);
+    return chosen && !chosen.self ? chosen : undefined;
+  };
+  const redirect = ctx.viewerRedirect;
+  redirect.http = (stream, client) => target(stream, client)?.api;
+  redirect.rtsp = (stream, client) => target(stream, client)?.rtsp || undefined;
+  return () => {
+    redirect.http = redirect.rtsp = undefined;
+  };
 }
 
 /**
@@ -114,29 +142,13 @@ export const clusterModule: Module = {
       });
       node = member;
       self = (host) => member.announcement(host);
-      const balancer = new ViewerBalancer({
-        algorithm: cluster.load_balancer.algorithm,
-        sticky: cluster.session_sticky,
-        stickySeconds: cluster.session_timeout,
-      });
-      if (balancer.enabled) {
-        // A node chosen that is not this one gets the viewer with a redirect; sticky clients are
-        // remembered per node, not per protocol.
-        const target = (stream: string, client: string | undefined) => {
-          const chosen = balancer.pick(member.viewerTargets(stream), client);
-          return chosen && !chosen.self ? chosen : undefined;
-        };
-        if (ctx.viewerRedirect) {
-          ctx.viewerRedirect.http = (stream, client) => target(stream, client)?.api;
-          ctx.viewerRedirect.rtsp = (stream, client) => target(stream, client)?.rtsp || undefined;
-        }
-      }
+      const stopBalancing = balanceViewers(ctx, cluster, member);
       member.holdStreams();
       await member.start();
       return {
         async close() {
           stopCacheBound();
-          if (ctx.viewerRedirect) ctx.viewerRedirect.http = ctx.viewerRedirect.rtsp = undefined;
+          stopBalancing();
           await member.close();
         },
       };
@@ -165,11 +177,6 @@ export const clusterModule: Module = {
       };
     }
     if (!cluster.node) throw new ClusterConfigError("cluster.node", "is required with cluster.nats; give each node a unique name.");
-    if (cluster.load_balancer.algorithm !== "none") {
-      log.warn("cluster.load_balancer.algorithm balances viewers only in a cluster.nodes cluster; on NATS every node serves its own viewers", {
-        algorithm: cluster.load_balancer.algorithm,
-      });
-    }
 
     const { ClusterNode } = await import("../cluster/node.ts");
     const member = new ClusterNode({
@@ -182,6 +189,7 @@ export const clusterModule: Module = {
     });
     node = member;
     self = () => member.announcement();
+    const stopBalancing = balanceViewers(ctx, cluster, member);
     member.holdStreams();
     const abort = new AbortController();
     // Join in the background (NATS may come up later); wait a bounded time for the first decision so
@@ -207,6 +215,7 @@ export const clusterModule: Module = {
     return {
       async close() {
         stopCacheBound();
+        stopBalancing();
         abort.abort();
         await member.close();
       },

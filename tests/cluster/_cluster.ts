@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { expect } from "bun:test";
 import { freePort } from "../_support/net.ts";
 import { stromCommand } from "../_support/strom_command.ts";
 
@@ -225,5 +226,47 @@ export class Reader {
   }
   async stop(): Promise<void> {
     await this.proc.stop("SIGKILL");
+  }
+}
+
+/**
+ * With `load_balancer: least-connections` and `session_sticky` on two nodes: once `owner` carries a
+ * viewer and `other` none, new viewers of `cam` at `owner` are sent to `other` (HTTP 307 with the
+ * query kept and `cluster_hop=1`, followed by fetch; RTSP 302 followed by ffmpeg), the sticky client
+ * keeps going there, and a request marked `cluster_hop` is served where it arrives.
+ */
+export async function expectLeastConnectionsRedirects(owner: StromProc, other: StromProc): Promise<void> {
+  // A viewer on the owner (marked as already balanced, so it stays there): the owner carries 1, the other 0.
+  const relay = new Reader(owner.rtsp("cam") + "?cluster_hop=1");
+  try {
+    await relay.grows(10, 30_000);
+    expect(await owner.consumers("cam")).toBe(1);
+
+    // HTTP: 307 to the other node, query kept and marked.
+    const first = await fetch(`${owner.api}/api/stream.mp4?src=cam&duration=1`, { redirect: "manual", signal: AbortSignal.timeout(5000) });
+    expect(first.status).toBe(307);
+    expect(first.headers.get("location")).toBe(`${other.api}/api/stream.mp4?src=cam&duration=1&cluster_hop=1`);
+    await first.body?.cancel();
+    // Followed, it plays there.
+    const followed = await fetch(`${owner.api}/api/frame.mp4?src=cam`, { signal: AbortSignal.timeout(20_000) });
+    expect(followed.status).toBe(200);
+    expect(followed.url.startsWith(other.api)).toBe(true);
+    expect((await followed.arrayBuffer()).byteLength).toBeGreaterThan(1000);
+
+    // RTSP: ffmpeg follows the 302 and decodes from the other node.
+    const before = await other.consumers("cam");
+    const viewer = new Reader(owner.rtsp("cam"));
+    try {
+      await viewer.grows(20, 30_000);
+      expect(await other.consumers("cam")).toBe(before + 1);
+    } finally {
+      await viewer.stop();
+    }
+    // A request already sent once is served where it arrives.
+    const hop = await fetch(`${owner.api}/api/frame.mp4?src=cam&cluster_hop=1`, { redirect: "manual", signal: AbortSignal.timeout(20_000) });
+    expect(hop.status).toBe(200);
+    await hop.arrayBuffer();
+  } finally {
+    await relay.stop();
   }
 }

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { freePort } from "../_support/net.ts";
 import { hasTool } from "../_support/process.ts";
-import { agreedOwner, demoCamera, maxUpstreamDuring, NatsServer, nodeYamlLines, Reader, sleep, StromProc, tempDir, until } from "./_cluster.ts";
+import { agreedOwner, demoCamera, expectLeastConnectionsRedirects, maxUpstreamDuring, NatsServer, nodeYamlLines, Reader, sleep, StromProc, tempDir, until } from "./_cluster.ts";
 
 const hasPeers = (await hasTool("nats-server")) && (await hasTool("ffmpeg"));
 const skipReason = "needs nats-server (scripts/install_test_deps.sh) and ffmpeg";
@@ -198,4 +198,49 @@ describe.skipIf(!hasPeers)(`cluster of three nodes (${skipReason})`, () => {
     await Promise.all(live.map((r, i) => r.grows(20, 15_000, after[i])));
     expect(await camera.consumers("cam")).toBe(1);
   }, 90_000);
+});
+
+describe.skipIf(!hasPeers)(`load_balancer on a NATS cluster (${skipReason})`, () => {
+  const dir = tempDir();
+  let nats: NatsServer;
+  let camera: StromProc;
+  const nodes: StromProc[] = [];
+
+  beforeAll(async () => {
+    nats = new NatsServer(await freePort(), `${dir.path}/js`);
+    await nats.start();
+    camera = await demoCamera(dir.path);
+    const starts = [camera.start()];
+    for (const name of ["b1", "b2"]) {
+      const [api, rtsp] = [await freePort(), await freePort()];
+      const node = new StromProc(name, dir.path, [
+        ...nodeYamlLines(api, rtsp, camera.rtsp("cam")),
+        `cluster:`,
+        `  node: ${name}`,
+        `  nats: ${nats.url}`,
+        `  heartbeat: 0.5s`,
+        `  node_ttl: 2s`,
+        `  load_balancer: {algorithm: least-connections}`,
+        `  session_sticky: true`,
+        ``,
+      ].join("\n"), api, rtsp);
+      nodes.push(node);
+      starts.push(node.start());
+    }
+    await Promise.all(starts);
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.allSettled(nodes.map((n) => n.stop("SIGKILL")));
+    await camera?.stop("SIGKILL");
+    await nats?.stop("SIGKILL");
+    dir.cleanup();
+  }, 30_000);
+
+  test("nodes balance viewers by the load they announce: a loaded node sends new ones to the other (HTTP 307, RTSP 302)", async () => {
+    const ownerName = await agreedOwner(nodes, 2, 30_000);
+    const owner = nodes.find((n) => n.name === ownerName)!;
+    const other = nodes.find((n) => n !== owner)!;
+    await expectLeastConnectionsRedirects(owner, other);
+  }, 120_000);
 });

@@ -116,12 +116,13 @@ describe.skipIf(!hasNats)("cluster ownership (needs nats-server)", () => {
       expect(count("a") + count("b") + count("c")).toBe(8);
       expect(count("c")).toBeGreaterThan(count("a"));
       expect(count("c")).toBeGreaterThan(count("b"));
-      // Each node points its streams at the camera (owned) or at the owner's RTSP URL (relay).
+      // Each node points its streams at the camera (owned) or at the owner's RTSP URL (relay, marked so the
+      // owner's load balancer serves it there).
       await until("sources pointed", 5000, () =>
         members.every((m, i) =>
           Object.entries(owners).every(([s, o]) =>
             JSON.stringify(hubs[i].get(s)!.sources) ===
-              JSON.stringify(o === m.name ? streams[s] : [`rtsp://${o}:8554/${s}`])
+              JSON.stringify(o === m.name ? streams[s] : [`rtsp://${o}:8554/${s}?cluster_hop=1`])
           )
         ));
 

@@ -1,6 +1,6 @@
 // RtspServerOptions.redirect (a cluster's load balancer): DESCRIBE answers 302 with the other
-// server's URL for the stream, the query kept and marked; a marked request, and the server's own
-// ffmpeg reader (source=), are served where they arrive.
+// server's URL for the stream, the query kept and marked; a marked request, the server's own
+// ffmpeg reader (source=) and another strom are served where they arrive.
 import { describe, expect, it } from "bun:test";
 import { StreamHub } from "../../lib/core/hub.ts";
 import { RtspServer } from "../../lib/protocol/rtsp/mod.ts";
@@ -18,8 +18,8 @@ describe("RTSP redirect", () => {
     });
     await server.listen();
     const port = server.addr.port;
-    const describe = (path: string) =>
-      rawExchange(port, `DESCRIBE rtsp://127.0.0.1:${port}/${path} RTSP/1.0\r\nCSeq: 2\r\n\r\n`, { untilHead: true, timeoutMs: 2000 });
+    const describe = (path: string, extra = "") =>
+      rawExchange(port, `DESCRIBE rtsp://127.0.0.1:${port}/${path} RTSP/1.0\r\nCSeq: 2\r\n${extra}\r\n`, { untilHead: true, timeoutMs: 2000 });
     try {
       const moved = await describe("cam?video&audio");
       expect(moved.startsWith("RTSP/1.0 302 Moved Temporarily\r\n")).toBe(true);
@@ -30,7 +30,11 @@ describe("RTSP redirect", () => {
       for (const path of ["cam?cluster_hop=1", "cam?video&source=ffmpeg%3Acam"]) {
         expect(await describe(path)).not.toContain(" 302 ");
       }
+      // Another strom (an edge or relay; its client does not follow redirects): not sent on either.
+      expect(await describe("cam", "User-Agent: strom\r\n")).not.toContain(" 302 ");
       expect(asked.length).toBe(1);
+      // ffmpeg is.
+      expect(await describe("cam", "User-Agent: Lavf61.7.100\r\n")).toContain(" 302 ");
       // A stream that does not exist is 404, not a redirect.
       expect((await describe("nope")).startsWith("RTSP/1.0 404")).toBe(true);
     } finally {

@@ -328,8 +328,11 @@ export class RtspServerSession {
     if (!stream) return { status: 404, body: new StreamNotFoundError(name).message + "\r\n" };
     // A cluster's load balancer may send a new viewer to another node (RFC 2326 section 11.3.3); a
     // request it already sent is marked with cluster_hop and served where it arrives, and so is the
-    // server's own ffmpeg reading a stream for an ffmpeg: source (marked with source=).
-    const elsewhere = this.#consumer || query.has(CLUSTER_HOP) || query.has("source")
+    // server's own ffmpeg reading a stream for an ffmpeg: source (marked with source=), and another
+    // strom (an edge, a relay: one connection for all its viewers, and its client does not follow
+    // redirects).
+    const elsewhere = this.#consumer || query.has(CLUSTER_HOP) || query.has("source") ||
+        /^strom\b/i.test(req.headers.get("User-Agent") ?? "")
       ? undefined
       : this.#ctx.redirect?.(name, this.conn.remoteAddr.hostname);
     if (elsewhere) {
