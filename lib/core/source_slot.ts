@@ -81,6 +81,9 @@ export class SourceSlot {
   /** Reconnect attempts over the slot's whole life (never reset), for `strom_source_reconnects_total`. */
   reconnects = 0;
   readonly tracks: SlotTrack[] = [];
+  // Payload bytes of the tracks of earlier connections (forgotten at a stop, an idle reset or a
+  // reconnect), so bytesReceived never goes down.
+  #receivedBefore = 0;
   /**
    * Talkers attached to the producer's backchannel, with their consumer (the stream adds and
    * removes them): re-attached to the new connection after a reconnect (their audio meanwhile goes
@@ -298,7 +301,7 @@ export class SourceSlot {
       old.receiver.replace(receiver);
       moved.push({ media, codec, receiver });
     }
-    this.tracks.length = 0;
+    this.#forgetTracks();
     this.tracks.push(...moved);
     this.#syncTracks();
     // Viewers let in from here on (while talkers are re-attached) take the new connection's tracks.
@@ -387,9 +390,21 @@ export class SourceSlot {
     this.#held = undefined;
   }
 
+  /** Payload bytes received over the slot's whole life, its current connection's included. */
+  get bytesReceived(): number {
+    let bytes = this.#receivedBefore;
+    for (const t of this.tracks) bytes += t.receiver.bytes;
+    return bytes;
+  }
+
+  #forgetTracks(): void {
+    for (const t of this.tracks) this.#receivedBefore += t.receiver.bytes;
+    this.tracks.length = 0;
+  }
+
   #resetIdle(): void {
     this.#endHold();
-    this.tracks.length = 0;
+    this.#forgetTracks();
     this.state = "idle";
     this.retries = 0;
   }
@@ -405,7 +420,7 @@ export class SourceSlot {
     const wasRunning = this.state === "running";
     this.producer = undefined;
     this.#dialing = undefined;
-    this.tracks.length = 0;
+    this.#forgetTracks();
     this.talkers.clear();
     this.state = "stopped";
     if (wasRunning) this.#options.onRunning?.(this, false);

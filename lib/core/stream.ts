@@ -67,6 +67,7 @@ export class Stream {
   // Talkers' audio attached to sources' backchannels: closed when the talker leaves.
   readonly #links = new Map<Consumer, BackchannelLink[]>();
   #bytesSentByGone = 0;
+  #bytesReceivedByGone = 0;
   readonly #graceMs: number;
   readonly #slotOptions: SlotOptions;
   readonly #log: Logger;
@@ -164,6 +165,22 @@ export class Stream {
     let sent = this.#bytesSentByGone;
     for (const c of current) sent += c.bytesOut ?? 0;
     return sent;
+  }
+
+  /**
+   * Payload bytes the stream's sources and publishers have received over its life: those removed
+   * or gone included, and each source's earlier connections, so the figure never goes down.
+   *
+   * @example
+   * ```ts
+   * const total = hub.streams().reduce((n, s) => n + s.bytesReceived(), 0);
+   * ```
+   */
+  bytesReceived(): number {
+    let bytes = this.#bytesReceivedByGone;
+    for (const slot of this.#publishers) bytes += slot.bytesReceived;
+    for (const slot of this.#slots) bytes += slot.bytesReceived;
+    return bytes;
   }
 
   #countGone(consumer: Consumer): void {
@@ -357,6 +374,7 @@ export class Stream {
         track.receiver.replace(receiver);
       }
       this.#publishers.splice(this.#publishers.indexOf(old), 1);
+      this.#bytesReceivedByGone += old.bytesReceived;
     }
     this.#publishers.unshift(slot);
     this.#log.info("publisher connected", { publisher: producer.info().format });
@@ -370,7 +388,10 @@ export class Stream {
     if (!slot) return;
     slot.producer = undefined;
     slot.state = "stopped";
-    if (!slot.inUse) this.#publishers.splice(this.#publishers.indexOf(slot), 1);
+    if (!slot.inUse) {
+      this.#publishers.splice(this.#publishers.indexOf(slot), 1);
+      this.#bytesReceivedByGone += slot.bytesReceived;
+    }
     this.#log.info("publisher disconnected");
     this.#emitConnection("unpublish", producer);
     this.#updateReady(slot);
@@ -631,6 +652,7 @@ export class Stream {
     }
     for (const targets of movedTo.values()) for (const target of targets) target.start();
     await Promise.allSettled(removed.map((slot) => slot.stop()));
+    for (const slot of removed) this.#bytesReceivedByGone += slot.bytesReceived;
     this.#scheduleIdle();
   }
 

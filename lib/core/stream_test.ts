@@ -175,6 +175,34 @@ describe("Stream", () => {
     expect(conns[0].stopped).toBeGreaterThan(0);
   });
 
+  it("bytesReceived never goes down: reconnects, idle stops and removed sources keep their bytes", async () => {
+    const conns: MemoryProducer[] = [];
+    const src = scheme(() => {
+      const p = new MemoryProducer([videoMedia("recvonly", H264)]);
+      conns.push(p);
+      return p;
+    });
+    const other = scheme(() => new MemoryProducer([videoMedia("recvonly", H264)]));
+    const s = stream([src.url], 20);
+    const viewer = viewerAV();
+    await s.addConsumer(viewer);
+    conns[0].push("video", frame(0, true, 1000));
+    expect(s.bytesReceived()).toBe(1000);
+    // The connection drops; the new one starts its tracks from zero, the stream's total does not.
+    conns[0].end(new Error("connection reset"));
+    await waitFor(() => conns.length === 2 && conns[1].started === 1, 2000);
+    conns[1].push("video", frame(3000, true, 500));
+    expect(s.bytesReceived()).toBe(1500);
+    // The viewer leaves and the source stops after the grace period.
+    await s.removeConsumer(viewer);
+    await waitFor(() => conns[1].stopped > 0, 2000);
+    expect(s.bytesReceived()).toBe(1500);
+    // The source is replaced by another one.
+    s.sources = [other.url];
+    await s.retired;
+    expect(s.bytesReceived()).toBe(1500);
+  });
+
   it("a viewer arriving while the source reconnects does not stop the reconnects", async () => {
     const conns: MemoryProducer[] = [];
     let down = true;

@@ -88,7 +88,7 @@ export function statsRoutes(app: Hono, ctx: AppContext, stats = { cpuSeconds, re
       const info = stream.info();
       producers += (info.producers as ProducerInfo[]).filter((p) => p.connection).length;
       consumers += info.consumers.length;
-      for (const p of info.producers as ProducerInfo[]) for (const t of p.tracks ?? []) bytesIn += t.bytes;
+      bytesIn += stream.bytesReceived();
       bytesOut += stream.bytesSent(info.consumers as ConnectionInfo[]);
     }
     const { states, down } = streamStates(ctx);
