@@ -67,6 +67,8 @@ export class RtspError extends Error {
   readonly status: number;
   readonly method: string;
   readonly url: string;
+  /** The `Location` of a redirect (3xx), to follow. */
+  location?: string;
   constructor(method: string, url: string, status: number, reason: string, hint = "") {
     super(`RTSP ${method} ${url} failed: ${status} ${reason}${hint ? `. ${hint}` : ""}`);
     this.status = status;
@@ -372,7 +374,9 @@ export class RtspClient {
     }
     this.log.trace("rtsp response", { method, uri: withoutUserinfo(uri), status: res.status });
     if (res.status < 200 || res.status >= 300) {
-      throw new RtspError(method, withoutUserinfo(uri), res.status, res.reason, HINTS[res.status]);
+      const error = new RtspError(method, withoutUserinfo(uri), res.status, res.reason, HINTS[res.status]);
+      if (res.status >= 300 && res.status < 400) error.location = res.headers.get("Location") ?? undefined;
+      throw error;
     }
     return res;
   }
@@ -437,7 +441,7 @@ export class RtspClient {
         res = await this.request("DESCRIBE", this.url.href, { headers });
         break;
       } catch (error) {
-        if (backchannel && error instanceof RtspError && error.status !== 401 && error.status !== 404) {
+        if (backchannel && error instanceof RtspError && error.status !== 401 && error.status !== 404 && !error.location) {
           this.log.debug("backchannel refused, describing without it", { status: error.status });
           backchannel = false;
           continue;

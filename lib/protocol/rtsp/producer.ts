@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { MAX_RTSP_REDIRECTS, redirectTarget, RTSP_REDIRECTS } from "./redirect.ts";
 import type { Codec } from "../../core/codec.ts";
 import {
   type ConnectionInfo,
@@ -100,9 +101,12 @@ export class RtspClientProducer implements Producer {
   #lock: Promise<unknown> = Promise.resolve();
   #stopping: Promise<void> | undefined;
   #startedAt = new Date().toISOString();
+  // The URL that answered, after redirects (the source's own URL otherwise).
+  #dialed: string;
 
   private constructor(url: string, client: RtspClient, options: RtspClientOptions) {
     this.url = url;
+    this.#dialed = url;
     this.#client = client;
     this.#options = options;
     this.#log = options.log ?? silentLogger;
@@ -123,20 +127,46 @@ export class RtspClientProducer implements Producer {
     const mediaFilter = parseRtspUrl(url).options.get("media")?.toLowerCase();
     let client: RtspClient;
     let described;
+    let dialed = url;
     try {
-      ({ client, described } = await RtspClientProducer.#open(url, clientOptions));
+      ({ client, described, url: dialed } = await RtspClientProducer.#follow(url, clientOptions));
     } catch (error) {
       if (!clientOptions.backchannel || error instanceof RtspError || options.signal?.aborted) throw error;
       // Some cameras drop the connection on the ONVIF Require header: try once more without it.
       clientOptions.backchannel = false;
-      ({ client, described } = await RtspClientProducer.#open(url, clientOptions));
+      ({ client, described, url: dialed } = await RtspClientProducer.#follow(url, clientOptions));
     }
     // The dial signal (stream stopped, dial timeout) only governs dialing.
     client.releaseSignal();
     const producer = new RtspClientProducer(url, client, { ...clientOptions, signal: undefined });
+    producer.#dialed = dialed;
     producer.#describe(described.sdp.medias, described.backchannel, mediaFilter);
     producer.#attach(client);
     return producer;
+  }
+
+  // #open, following up to MAX_RTSP_REDIRECTS redirects; returns the URL that answered too.
+  static async #follow(url: string, options: RtspClientOptions) {
+    let target = url;
+    for (let hop = 0;; hop++) {
+      try {
+        return { ...(await RtspClientProducer.#open(target, options)), url: target };
+      } catch (error) {
+        if (!(error instanceof RtspError) || !error.location || !RTSP_REDIRECTS.has(error.status)) throw error;
+        if (hop >= MAX_RTSP_REDIRECTS) {
+          throw new RtspError(
+            error.method,
+            error.url,
+            error.status,
+            "redirected again",
+            `strom follows ${MAX_RTSP_REDIRECTS} redirects at most; give the final URL (the last Location was ${redactUrl(error.location)})`,
+          );
+        }
+        const next = redirectTarget(target, error.location);
+        options.log?.info("rtsp: source redirected", { from: redactUrl(target), to: redactUrl(next), status: error.status });
+        target = next;
+      }
+    }
   }
 
   static async #open(url: string, options: RtspClientOptions) {
@@ -368,8 +398,8 @@ export class RtspClientProducer implements Producer {
   async #restart(): Promise<void> {
     if (this.#state !== "playing") return;
     const old = this.#client;
-    const client = new RtspClient(this.url, this.#options);
-    this.#log.info("rtsp: reconnecting to add a track", { url: redactUrl(this.url) });
+    const client = new RtspClient(this.#dialed, this.#options);
+    this.#log.info("rtsp: reconnecting to add a track", { url: redactUrl(this.#dialed) });
     try {
       await client.connect();
       await client.optionsRequest().catch((e) => {

@@ -329,8 +329,8 @@ export class RtspServerSession {
     // A cluster's load balancer may send a new viewer to another node (RFC 2326 section 11.3.3); a
     // request it already sent is marked with cluster_hop and served where it arrives, and so is the
     // server's own ffmpeg reading a stream for an ffmpeg: source (marked with source=), and another
-    // strom (an edge, a relay: one connection for all its viewers, and its client does not follow
-    // redirects).
+    // strom (an edge, a relay: one connection that serves all its viewers, so sending it elsewhere
+    // balances nothing).
     const elsewhere = this.#consumer || query.has(CLUSTER_HOP) || query.has("source") ||
         /^strom\b/i.test(req.headers.get("User-Agent") ?? "")
       ? undefined
