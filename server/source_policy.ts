@@ -18,7 +18,7 @@
  */
 import { schemeOf } from "../lib/core/registry.ts";
 import { parseHashParams } from "../lib/protocol/exec/params.ts";
-import { ffmpegTemplates } from "../lib/protocol/ffmpeg/mod.ts";
+import { ffmpegTemplates, tourSeconds } from "../lib/protocol/ffmpeg/mod.ts";
 
 /** The config key that lets the API add program-running sources (off by default). */
 export const ALLOW_EXEC_KEY = "api.allow_exec_sources";
@@ -165,6 +165,9 @@ export function sourceRisk(url: string, policy: SourcePolicy): string | undefine
           break;
         case "query":
           if (!QUERY.test(value)) return bad('must be a query such as "video=h264"');
+          break;
+        case "tour":
+          if (tourSeconds(value) === undefined) return bad("must be a duration such as 10 or 1m");
           break;
       }
     }

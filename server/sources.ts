@@ -236,6 +236,7 @@ const SOURCE_OPTIONS: Record<string, readonly string[]> = {
     "timeout",
     "query",
     "filter_complex",
+    "tour",
   ],
 };
 

@@ -51,6 +51,7 @@ function dangerousSources(tag: string): { what: string; src: string; yamlOnly?: 
     { what: "ffmpeg lavfi input", src: "ffmpeg:virtual?video=testsrc#video=h264" },
     { what: "ffmpeg mosaic with a local file among its inputs", src: "ffmpeg:demo,/etc/passwd" },
     { what: "ffmpeg mosaic with its own #filter_complex= graph", src: "ffmpeg:demo,demo#filter_complex=movie=/etc/passwd" },
+    { what: "ffmpeg tour with a #tour= that is not a duration", src: "ffmpeg:demo,demo#tour=1,movie=/etc/passwd" },
     { what: "ffmpeg arguments split by spaces", src: `ffmpeg:rtsp://127.0.0.1:9/x -frames:v 1 ${m}-sp.png`, yamlOnly: true },
   ];
 }
@@ -149,6 +150,7 @@ describe("API routes refuse program-running sources (in-process, client 198.18.0
       "ffmpeg:demo#video=h264#width=640#height=-1#rotate=90#bitrate=2M#hardware",
       "ffmpeg:http://10.0.0.5/a.mjpeg#video=copy#audio=copy#timeout=10",
       "ffmpeg:demo,rtsp://10.0.0.5/stream1#width=320#height=180",
+      "ffmpeg:demo,rtsp://10.0.0.5/stream1#tour=10s",
     ];
     for (const src of safe) {
       const res = await t.app.request(`/api/streams?name=safe&src=${encodeURIComponent(src)}`, { method: "PUT" });

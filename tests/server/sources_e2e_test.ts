@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { silentLogger } from "../../lib/core/log.ts";
 import { type RunningServer, startServer } from "../../server/server.ts";
-import { ffprobe, hasEncoder } from "../_support/ffmpeg.ts";
+import { ffmpeg, ffprobe, hasEncoder } from "../_support/ffmpeg.ts";
 import { freePort } from "../_support/net.ts";
 
 const hasOpus = await hasEncoder("libopus");
@@ -25,6 +25,9 @@ describe("server sources end to end", () => {
         transcoded: "ffmpeg:demo#video=h264#audio=opus",
         quad: "ffmpeg:demo,relay",
         grid: "ffmpeg:demo,relay,demo#width=320#height=180",
+        red: "ffmpeg:virtual?video=color&color=red&size=320x240&rate=10#video=h264",
+        blue: "ffmpeg:virtual?video=color&color=blue&size=320x240&rate=10#video=h264",
+        tour: "ffmpeg:red,blue#tour=1#width=320#height=240",
       },
     };
     server = await startServer({ configSources: [JSON.stringify(config)], log: silentLogger, handleSignals: false });
@@ -53,6 +56,29 @@ describe("server sources end to end", () => {
     const probe = await ffprobe(`${rtsp}/transcoded`, ["-rtsp_transport", "tcp"], 40_000);
     expect(probe.streams.map((s) => s.codec_name).sort()).toEqual(["h264", "opus"]);
   }, 45_000);
+
+  it("a camera tour shows each stream in turn for #tour seconds, over and over (the seed article's rotation)", async () => {
+    // 5 s of the tour at 10 fps, each frame shrunk to one RGB pixel: red or blue.
+    const out = await ffmpeg([
+      "-rtsp_transport", "tcp", "-i", `${rtsp}/tour`, "-t", "5", "-vf", "scale=1:1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-",
+    ], 40_000);
+    expect(out.stderr).toBe("");
+    let seen = "";
+    for (let i = 0; i + 2 < out.stdout.length; i += 3) {
+      const [r, , b] = out.stdout.subarray(i, i + 3);
+      seen += r > 150 && b < 100 ? "R" : b > 150 && r < 100 ? "B" : "?";
+    }
+    // Runs of one colour, switching at least three times in 5 s, each full turn about 1 s (10 frames).
+    const runs = seen.match(/R+|B+|\?+/g) ?? [];
+    expect(runs.filter((r) => r[0] === "?")).toEqual([]);
+    expect(runs.length).toBeGreaterThanOrEqual(4);
+    for (const run of runs.slice(1, -1)) {
+      expect(run.length).toBeGreaterThanOrEqual(8);
+      expect(run.length).toBeLessThanOrEqual(12);
+    }
+    const probe = await ffprobe(`${rtsp}/tour`, ["-rtsp_transport", "tcp"], 40_000);
+    expect(probe.streams.map((s) => [s.codec_name, s.width, s.height])).toEqual([["h264", 320, 240]]);
+  }, 60_000);
 
   it("tiles several streams into one picture: side by side, and a 2x2 grid of the given tile size", async () => {
     const quad = await ffprobe(`${rtsp}/quad`, ["-rtsp_transport", "tcp"], 40_000);

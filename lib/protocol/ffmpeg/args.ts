@@ -166,6 +166,44 @@ export function mosaicGrid(n: number, width: number, height: number): string {
   return `${chains.join(";")};${labels}xstack=inputs=${n}:layout=${layout.join("|")}:fill=black`;
 }
 
+/**
+ * A `-filter_complex` graph that shows `n` video inputs one after the other, each for `seconds`,
+ * over and over (a camera tour, the go2rtc seed article's "surveillance" rotation): each input is
+ * scaled to fit `width` x `height` (aspect kept, padded with black) and laid over the first while
+ * its turn lasts, timed on the first input's clock.
+ *
+ * @example
+ * ```ts
+ * tourGraph(2, 10, 1280, 720);
+ * // "[0:v]scale=...[t0];[1:v]scale=...[t1];[t0][t1]overlay=enable='gte(mod(t,20),10)*lt(mod(t,20),20)'"
+ * ```
+ */
+export function tourGraph(n: number, seconds: number, width: number, height: number): string {
+  const w = Number.isFinite(width) && width > 0 ? Math.round(width) : 1280;
+  const h = Number.isFinite(height) && height > 0 ? Math.round(height) : 720;
+  const turn = Number.isFinite(seconds) && seconds > 0 ? seconds : 10;
+  const period = turn * n;
+  const chains: string[] = [];
+  for (let i = 0; i < n; i++) {
+    chains.push(`[${i}:v]scale=${w}:${h}:force_original_aspect_ratio=decrease,pad=${w}:${h}:-1:-1,setsar=1[t${i}]`);
+  }
+  let below = "t0";
+  for (let i = 1; i < n; i++) {
+    const out = i < n - 1 ? `[o${i}]` : "";
+    chains.push(`[${below}][t${i}]overlay=enable='gte(mod(t,${period}),${i * turn})*lt(mod(t,${period}),${(i + 1) * turn})'${out}`);
+    below = `o${i}`;
+  }
+  return chains.join(";");
+}
+
+/** `#tour=` as seconds: `10`, `10s`, `1.5s`, `2m`; undefined for anything else. */
+export function tourSeconds(value: string | undefined): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(s|m)?\s*$/i.exec(value ?? "");
+  if (!m) return undefined;
+  const n = Number(m[1]) * (m[2]?.toLowerCase() === "m" ? 60 : 1);
+  return n > 0 ? n : undefined;
+}
+
 // ffmpeg >= 6.1, from an ffmpeg version ("6.1.1", "n7.0") or a libavformat one ("60.16.100").
 function burstSupported(version: string | undefined): boolean {
   if (!version) return false;
@@ -199,7 +237,7 @@ export function buildFfmpegArgs(url: string, options: FfmpegArgsOptions = {}): F
 
   const source = url.startsWith("ffmpeg:") ? url.slice(7) : url;
   const hash = source.indexOf("#");
-  let s = hash >= 0 ? source.slice(0, hash) : source;
+  const s = hash >= 0 ? source.slice(0, hash) : source;
   const q = parseHashParams(hash >= 0 ? source.slice(hash + 1) : "");
   const all = (key: string): string[] => q.get(key) ?? [];
   const first = (key: string): string | undefined => q.get(key)?.[0];
@@ -255,9 +293,19 @@ export function buildFfmpegArgs(url: string, options: FfmpegArgsOptions = {}): F
       return inputTemplate("http", part);
     }).join(" ");
     const custom = first("filter_complex");
-    p.complex = custom !== undefined
-      ? configTemplate(custom)
-      : mosaicGrid(mosaicParts.length, Number(first("width") ?? 640), Number(first("height") ?? 360));
+    const tour = first("tour");
+    if (tour !== undefined && custom === undefined) {
+      // A camera tour: each input in turn, full size.
+      const seconds = tourSeconds(tour);
+      if (seconds === undefined) {
+        throw new FfmpegArgsError(url, `#tour=${tour} is not a duration; give each camera's turn in seconds, e.g. #tour=10 or #tour=1m`);
+      }
+      p.complex = tourGraph(mosaicParts.length, seconds, Number(first("width") ?? 1280), Number(first("height") ?? 720));
+    } else {
+      p.complex = custom !== undefined
+        ? configTemplate(custom)
+        : mosaicGrid(mosaicParts.length, Number(first("width") ?? 640), Number(first("height") ?? 360));
+    }
     if (p.video === 0) {
       p.codecs.push(configTemplate("h264"));
       p.video = 1;

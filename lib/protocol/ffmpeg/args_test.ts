@@ -1,5 +1,5 @@
 import { describe, expect, it } from "bun:test";
-import { buildFfmpegArgs, FfmpegArgsError, type FfmpegArgsOptions, mosaicGrid } from "./args.ts";
+import { buildFfmpegArgs, FfmpegArgsError, type FfmpegArgsOptions, mosaicGrid, tourGraph, tourSeconds } from "./args.ts";
 import { ffmpegTemplates } from "./templates.ts";
 import { parseFfmpegVersion } from "./version.ts";
 
@@ -526,6 +526,21 @@ describe("buildFfmpegArgs: mosaic of several streams (the seed article's quad_vi
     expect(cmd).toContain(`-allowed_media_types video ${RTSP_IN} -i rtsp://cam/1 -filter_complex "hstack=inputs=2,drawtext=fontsize=20:`);
     expect(cmd).toContain(H265);
     expect(cmd).not.toContain("-vf");
+  });
+
+  it("#tour shows the streams one after the other, full size, each for its turn", () => {
+    expect(tourGraph(3, 10, 1280, 720)).toBe(
+      "[0:v]scale=1280:720:force_original_aspect_ratio=decrease,pad=1280:720:-1:-1,setsar=1[t0];" +
+        "[1:v]scale=1280:720:force_original_aspect_ratio=decrease,pad=1280:720:-1:-1,setsar=1[t1];" +
+        "[2:v]scale=1280:720:force_original_aspect_ratio=decrease,pad=1280:720:-1:-1,setsar=1[t2];" +
+        "[t0][t1]overlay=enable='gte(mod(t,30),10)*lt(mod(t,30),20)'[o1];" +
+        "[o1][t2]overlay=enable='gte(mod(t,30),20)*lt(mod(t,30),30)'",
+    );
+    expect(line("ffmpeg:a,b#tour=1m", { hasStream })).toContain(`-filter_complex "${tourGraph(2, 60, 1280, 720)}"`);
+    expect(line("ffmpeg:a,b#tour=5s#width=320#height=240", { hasStream })).toContain(tourGraph(2, 5, 320, 240));
+    expect(line("ffmpeg:a,b#tour=5", { hasStream })).toContain(H264);
+    expect([tourSeconds("10"), tourSeconds("1.5s"), tourSeconds("2m"), tourSeconds("0"), tourSeconds("5;rm")]).toEqual([10, 1.5, 120, undefined, undefined]);
+    expect(() => line("ffmpeg:a,b#tour=often", { hasStream })).toThrow(/#tour=often is not a duration; give each camera's turn in seconds/);
   });
 
   it("a comma in a name that is not a list of streams stays one input", () => {

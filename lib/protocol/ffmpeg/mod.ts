@@ -17,6 +17,8 @@ export {
   type FfmpegArgsOptions,
   type FfmpegCommand,
   type FfmpegOutput,
+  tourGraph,
+  tourSeconds,
 } from "./args.ts";
 export { FFMPEG_DEFAULTS, ffmpegTemplates } from "./templates.ts";
 export { deviceInput, type DeviceList, type DevicePlatform, ttsInput, virtualInput } from "./inputs.ts";
