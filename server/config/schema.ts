@@ -91,6 +91,8 @@ export interface DurationNode extends NodeBase {
 /** Bytes as a number, or `<n><unit>`: `B`, `KB`/`MB`/`GB`/`TB` (powers of 1000), `KiB`/`MiB`/`GiB`/`TiB` (1024). Loaded as bytes. */
 export interface BytesNode extends NodeBase {
   kind: "bytes";
+  /** A bit rate in bits per second written with the same units ("4M"), not a size. */
+  bitrate?: boolean;
 }
 
 /** A YAML sequence; `acceptSingle` also takes one bare item as a one-item list. */
@@ -167,6 +169,13 @@ const duration = (description: string, def?: number | string): DurationNode => (
   description,
   default: def,
   example: "30s",
+});
+/** A bit rate: bits per second as a number or `<n>k`/`<n>M`/`<n>G` (powers of 1000); shown as "bit rate". */
+const bitrate = (description: string): BytesNode => ({
+  kind: "bytes",
+  bitrate: true,
+  description,
+  example: "4M",
 });
 const bytes = (description: string, def?: number): BytesNode => ({
   kind: "bytes",
@@ -528,6 +537,16 @@ export const configSchema: ObjectNode = section("strom config file.", {
         example: "[50000, 50100]",
       },
     }),
+    bandwidth: section(
+      "How fast WebRTC publishers (WHIP, a browser's camera over /api/ws?dst=) send video: written into the answer " +
+        "as b=AS/b=TIAS and Chrome's x-google bit rates (the go2rtc seed article's keys). Viewers get the camera's " +
+        "video as it was encoded, so these do not apply to them.",
+      {
+        min: bitrate("The least a publisher's encoder aims for, e.g. \"500k\" (Chrome)."),
+        max: bitrate("The most a publisher may send, e.g. \"4M\" (b=AS and b=TIAS, which browsers honour; tested in Chromium)."),
+        start: bitrate("The rate a publisher starts at before its bandwidth estimate, e.g. \"1M\" (Chrome)."),
+      },
+    ),
     max_peers: int("WebRTC sessions at most at once (strom's own); further offers are refused.", {
       default: 100,
       min: 1,
@@ -957,7 +976,6 @@ export const SEED_KEY_HINTS: Readonly<Record<string, string>> = (() => {
     "edge.bandwidth": edgeBandwidth,
     "webrtc.jitter_buffer": webrtc,
     "webrtc.packet_loss": webrtc,
-    "webrtc.bandwidth": webrtc,
   };
 })();
 
@@ -1053,6 +1071,8 @@ export function typeName(node: SchemaNode): string {
       return `map of ${node.keyName} to ${typeName(node.values)}`;
     case "sources":
       return "source URL(s)";
+    case "bytes":
+      return node.bitrate ? "bit rate" : "bytes";
     default:
       return node.kind;
   }

@@ -147,6 +147,8 @@ export interface WebrtcConfig {
   candidates: string[];
   ice_servers: IceServerConfig[];
   filters: WebrtcFilters;
+  /** Bit rates (bits per second) publishers are told to send within. */
+  bandwidth?: { min?: number; max?: number; start?: number };
   /** Concurrent WebRTC sessions at most (strom's own key). */
   max_peers?: number;
   /** AAC-only streams reach WebRTC viewers as Opus through one shared ffmpeg per stream (default true). */

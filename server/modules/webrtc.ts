@@ -134,7 +134,19 @@ export const webrtcModule: Module = {
     });
     const server = new WebRtcServer({ ice: policy, maxPeers: config.max_peers ?? 100, audioFallback: opus, log });
     // Publishing (WHIP, /api/ws?dst=) has its own sessions and limit, with the same ICE policy.
-    const ingest = new WebRtcIngest({ ice: policy, maxPeers: config.max_peers ?? 100, log });
+    const bw = { ...config.bandwidth };
+    for (const key of ["min", "start"] as const) {
+      if (bw.max && bw[key] && bw[key]! > bw.max) {
+        log.warn(`webrtc.bandwidth.${key} is above webrtc.bandwidth.max; publishers are told ${key} = max`, { [key]: bw[key], max: bw.max });
+        bw[key] = bw.max;
+      }
+    }
+    const ingest = new WebRtcIngest({
+      ice: policy,
+      maxPeers: config.max_peers ?? 100,
+      sendBitrate: { minBps: bw.min, maxBps: bw.max, startBps: bw.start },
+      log,
+    });
     webrtcRoutes(app, ctx, ctx.wsHandlers, server, ingest);
     // webrtc: sources dial out with the same policy (and loopback, to reach a server on this host).
     // (webrtc: sources are the offering side and use their own sockets, not the shared port.)

@@ -21,6 +21,7 @@ import { type PeerCloseReason, PeerSession } from "./peer.ts";
 import { loadWerift } from "./werift.ts";
 import { chooseIngestTracks, type IngestTrack, WebRtcIngestCodecError, WebRtcProducer } from "./producer.ts";
 import { parseCandidate, restrictOffer } from "./sdp.ts";
+import { type SendBitrate, withSendBitrate } from "./send_bitrate.ts";
 
 /** Options of a {@link WebRtcIngest}. */
 export interface WebRtcIngestOptions {
@@ -33,6 +34,8 @@ export interface WebRtcIngestOptions {
   silenceTimeoutMs?: number;
   /** PLI period until the first keyframe. Default 1000 ms. */
   pliIntervalMs?: number;
+  /** Bit rates written into each answer's video sections (see send_bitrate.ts). */
+  sendBitrate?: SendBitrate;
   log?: Logger;
 }
 
@@ -197,6 +200,7 @@ export class WebRtcIngest {
       });
       producer.attach(peer.transceivers());
       if (options.trickle === false) session.answer = await peer.completeAnswer();
+      if (this.#options.sendBitrate) session.answer = withSendBitrate(session.answer, this.#options.sendBitrate);
       if (peer.state === "closed") throw new Error(`The WebRTC session ended while answering (${peer.closeReason})`);
       return session;
     } catch (error) {
