@@ -230,6 +230,33 @@ export class Reader {
 }
 
 /**
+ * Starts `camera` and one strom node per name, each with its loopback listeners, stream `cam` read
+ * from the camera, and the YAML lines `tail` gives it (`apis`: every node's API port, in order).
+ */
+export async function startNodes(
+  dir: string,
+  camera: StromProc,
+  names: readonly string[],
+  tail: (name: string, apis: readonly number[]) => string[],
+): Promise<StromProc[]> {
+  const ports: [number, number][] = [];
+  for (const _ of names) ports.push([await freePort(), await freePort()]);
+  const apis = ports.map(([api]) => api);
+  const nodes = names.map((name, i) =>
+    new StromProc(name, dir, [...nodeYamlLines(ports[i][0], ports[i][1], camera.rtsp("cam")), ...tail(name, apis), ``].join("\n"), ports[i][0], ports[i][1])
+  );
+  await Promise.all([camera.start(), ...nodes.map((n) => n.start())]);
+  return nodes;
+}
+
+/** Of two nodes, the one that pulls `cam` once they agree, and the other. */
+export async function ownerAndOther(nodes: readonly StromProc[]): Promise<{ owner: StromProc; other: StromProc }> {
+  const ownerName = await agreedOwner(nodes, 2, 30_000);
+  const owner = nodes.find((n) => n.name === ownerName)!;
+  return { owner, other: nodes.find((n) => n !== owner)! };
+}
+
+/**
  * With `load_balancer: least-connections` and `session_sticky` on two nodes: once `owner` carries a
  * viewer and `other` none, new viewers of `cam` at `owner` are sent to `other` (HTTP 307 with the
  * query kept and `cluster_hop=1`, followed by fetch; RTSP 302 followed by ffmpeg), the sticky client

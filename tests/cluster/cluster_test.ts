@@ -9,7 +9,21 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { freePort } from "../_support/net.ts";
 import { hasTool } from "../_support/process.ts";
-import { agreedOwner, demoCamera, expectLeastConnectionsRedirects, maxUpstreamDuring, NatsServer, nodeYamlLines, Reader, sleep, StromProc, tempDir, until } from "./_cluster.ts";
+import {
+  agreedOwner,
+  demoCamera,
+  expectLeastConnectionsRedirects,
+  maxUpstreamDuring,
+  NatsServer,
+  nodeYamlLines,
+  ownerAndOther,
+  Reader,
+  sleep,
+  startNodes,
+  StromProc,
+  tempDir,
+  until,
+} from "./_cluster.ts";
 
 const hasPeers = (await hasTool("nats-server")) && (await hasTool("ffmpeg"));
 const skipReason = "needs nats-server (scripts/install_test_deps.sh) and ffmpeg";
@@ -204,30 +218,21 @@ describe.skipIf(!hasPeers)(`load_balancer on a NATS cluster (${skipReason})`, ()
   const dir = tempDir();
   let nats: NatsServer;
   let camera: StromProc;
-  const nodes: StromProc[] = [];
+  let nodes: StromProc[] = [];
 
   beforeAll(async () => {
     nats = new NatsServer(await freePort(), `${dir.path}/js`);
     await nats.start();
     camera = await demoCamera(dir.path);
-    const starts = [camera.start()];
-    for (const name of ["b1", "b2"]) {
-      const [api, rtsp] = [await freePort(), await freePort()];
-      const node = new StromProc(name, dir.path, [
-        ...nodeYamlLines(api, rtsp, camera.rtsp("cam")),
-        `cluster:`,
-        `  node: ${name}`,
-        `  nats: ${nats.url}`,
-        `  heartbeat: 0.5s`,
-        `  node_ttl: 2s`,
-        `  load_balancer: {algorithm: least-connections}`,
-        `  session_sticky: true`,
-        ``,
-      ].join("\n"), api, rtsp);
-      nodes.push(node);
-      starts.push(node.start());
-    }
-    await Promise.all(starts);
+    nodes = await startNodes(dir.path, camera, ["b1", "b2"], (name) => [
+      `cluster:`,
+      `  node: ${name}`,
+      `  nats: ${nats.url}`,
+      `  heartbeat: 0.5s`,
+      `  node_ttl: 2s`,
+      `  load_balancer: {algorithm: least-connections}`,
+      `  session_sticky: true`,
+    ]);
   }, 120_000);
 
   afterAll(async () => {
@@ -238,9 +243,7 @@ describe.skipIf(!hasPeers)(`load_balancer on a NATS cluster (${skipReason})`, ()
   }, 30_000);
 
   test("nodes balance viewers by the load they announce: a loaded node sends new ones to the other (HTTP 307, RTSP 302)", async () => {
-    const ownerName = await agreedOwner(nodes, 2, 30_000);
-    const owner = nodes.find((n) => n.name === ownerName)!;
-    const other = nodes.find((n) => n !== owner)!;
+    const { owner, other } = await ownerAndOther(nodes);
     await expectLeastConnectionsRedirects(owner, other);
   }, 120_000);
 });

@@ -10,7 +10,20 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { freePort } from "../_support/net.ts";
 import { hasTool } from "../_support/process.ts";
-import { agreedOwner, demoCamera, expectLeastConnectionsRedirects, maxUpstreamDuring, nodeYamlLines, Reader, sleep, StromProc, tempDir, until } from "./_cluster.ts";
+import {
+  agreedOwner,
+  demoCamera,
+  expectLeastConnectionsRedirects,
+  maxUpstreamDuring,
+  nodeYamlLines,
+  ownerAndOther,
+  Reader,
+  sleep,
+  startNodes,
+  StromProc,
+  tempDir,
+  until,
+} from "./_cluster.ts";
 
 const hasFfmpeg = await hasTool("ffmpeg");
 
@@ -138,30 +151,18 @@ describe.skipIf(!hasFfmpeg)("cluster of listed nodes, no NATS (needs ffmpeg)", (
 describe.skipIf(!hasFfmpeg)("load_balancer.algorithm: least-connections with session_sticky (needs ffmpeg)", () => {
   const dir = tempDir();
   let camera: StromProc;
-  const nodes: StromProc[] = [];
+  let nodes: StromProc[] = [];
 
   beforeAll(async () => {
     camera = await demoCamera(dir.path);
-    const ports = [[await freePort(), await freePort()], [await freePort(), await freePort()]];
-    const block = [
+    nodes = await startNodes(dir.path, camera, ["lb1", "lb2"], (_, apis) => [
       `cluster:`,
       `  nodes:`,
-      ...ports.map(([api], i) => `    - {name: lb${i + 1}, address: "127.0.0.1:${api}"}`),
+      ...apis.map((api, i) => `    - {name: lb${i + 1}, address: "127.0.0.1:${api}"}`),
       `  load_balancer: {algorithm: least-connections, check_interval: 0.5s, failover_threshold: 3}`,
       `  session_sticky: true`,
       `  session_timeout: 1h`,
-    ];
-    const starts = [camera.start()];
-    ports.forEach(([api, rtsp], i) => {
-      const node = new StromProc(`lb${i + 1}`, dir.path, [
-        ...nodeYamlLines(api, rtsp, camera.rtsp("cam")),
-        ...block,
-        ``,
-      ].join("\n"), api, rtsp);
-      nodes.push(node);
-      starts.push(node.start());
-    });
-    await Promise.all(starts);
+    ]);
   }, 120_000);
 
   afterAll(async () => {
@@ -171,9 +172,7 @@ describe.skipIf(!hasFfmpeg)("load_balancer.algorithm: least-connections with ses
   }, 30_000);
 
   test("a node with more viewers sends new ones to the other node (HTTP 307, RTSP 302); a sticky client keeps going there", async () => {
-    const ownerName = await agreedOwner(nodes, 2, 30_000);
-    const owner = nodes.find((n) => n.name === ownerName)!;
-    const other = nodes.find((n) => n !== owner)!;
+    const { owner, other } = await ownerAndOther(nodes);
     await expectLeastConnectionsRedirects(owner, other);
     const view = await owner.json<ClusterJson>("/api/cluster");
     expect(view.mode).toBe("nodes");
