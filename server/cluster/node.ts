@@ -251,7 +251,9 @@ export class ClusterNode {
       if (name === this.name || !this.#alive(name) || info.edge || !(info.configured ?? []).includes(stream)) continue;
       const api = viewerApiBase(info.api);
       if (!api || (isLoopbackUrl(api) && !selfLoopback)) continue;
-      const rtsp = withoutUserinfo(this.#peerRtsp(name) ?? "");
+      const announced = withoutUserinfo(this.#peerRtsp(name) ?? "");
+      // An RTSP address a viewer cannot reach: its RTSP viewers are served here instead.
+      const rtsp = announced && isLoopbackUrl(announced) && !selfLoopback ? "" : announced;
       out.push({ name, weight: info.weight, load: info.load, api, rtsp });
     }
     return out;

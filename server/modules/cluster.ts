@@ -108,13 +108,14 @@ export const clusterModule: Module = {
     if (!clustered && !listed && !edge) return;
     const log = ctx.log.child({ module: "cluster" });
     // edge.cache: streams stay pulled for its ttl after their last viewer (the hub's grace period,
-    // set in server.ts); their cached pictures together stay within its size.
-    let stopCacheBound = () => {};
-    if (edge?.graceMs !== undefined && edge.cacheBytes > 0) {
+    // set in server.ts); their cached pictures together stay within its size. Started once the
+    // config is known to work, so a failed start leaves no timer.
+    const boundCache = (): () => void => {
+      if (edge?.graceMs === undefined || edge.cacheBytes <= 0) return () => {};
       const bound = new CacheBound(ctx.hub, edge.cacheBytes, log);
       const timer = setInterval(() => bound.sweep(), 1000);
-      stopCacheBound = () => clearInterval(timer);
-    }
+      return () => clearInterval(timer);
+    };
 
     if (listed) {
       let nodes: ListedNode[];
@@ -145,6 +146,7 @@ export const clusterModule: Module = {
       const stopBalancing = balanceViewers(ctx, cluster, member);
       member.holdStreams();
       await member.start();
+      const stopCacheBound = boundCache();
       return {
         async close() {
           stopCacheBound();
@@ -169,6 +171,7 @@ export const clusterModule: Module = {
       }
       if (origin) log.info("edge mode: streams are pulled from the origin", { origin: withoutUserinfo(origin) });
       await runner.start();
+      const stopCacheBound = boundCache();
       return {
         async close() {
           stopCacheBound();
@@ -212,6 +215,7 @@ export const clusterModule: Module = {
     const waited = new AbortController();
     await Promise.race([joined, abortableSleep(10_000, waited.signal).catch(() => {})]);
     waited.abort();
+    const stopCacheBound = boundCache();
     return {
       async close() {
         stopCacheBound();
