@@ -62,21 +62,17 @@ export class CentralServer {
   readonly #timeoutMs: number;
 
   constructor(url: string, options: { fetch?: typeof fetch; timeoutMs?: number } = {}) {
+    const shown = url.replace(/\/\/[^@/]*@/, "//***@"); // no password in messages
     let parsed: URL;
     try {
       parsed = new URL(url);
     } catch {
-      throw new CentralUrlError(url.replace(/\/\/[^@/]*@/, "//***@"), "is not a URL");
+      throw new CentralUrlError(shown, "is not a URL");
     }
     if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-      throw new CentralUrlError(
-        url.replace(/\/\/[^@/]*@/, "//***@"),
-        `has scheme ${parsed.protocol.slice(0, -1)}, not http or https (an RTSP URL goes in edge.origin)`,
-      );
+      throw new CentralUrlError(shown, `has scheme ${parsed.protocol.slice(0, -1)}, not http or https (an RTSP URL goes in edge.origin)`);
     }
-    if (parsed.search || parsed.hash) {
-      throw new CentralUrlError(url.replace(/\/\/[^@/]*@/, "//***@"), "has a query or fragment");
-    }
+    if (parsed.search || parsed.hash) throw new CentralUrlError(shown, "has a query or fragment");
     this.#url = parsed;
     if (parsed.username || parsed.password) {
       const user = decodeURIComponent(parsed.username);
@@ -138,9 +134,7 @@ export class CentralServer {
   }
 
   #rtsp(scheme: "rtsp" | "rtsps", port: number): CentralMedia {
-    const host = this.#url.hostname.includes(":") && !this.#url.hostname.startsWith("[")
-      ? `[${this.#url.hostname}]`
-      : this.#url.hostname;
+    const host = this.#url.hostname; // an IPv6 address comes bracketed
     const base = `${scheme}://${host}:${port}`;
     const withAuth = `${scheme}://${this.#userinfo()}${host}:${port}`;
     return { kind: scheme, url: (stream) => `${withAuth}/${encodeURIComponent(stream)}`, display: base };

@@ -28,25 +28,10 @@ export interface EdgeRunnerOptions {
   /** The stream names under `streams:` in the config (read at each round). */
   configured: () => string[];
   log: Logger;
-  /** Delays between tries while the central does not answer. Default 1, 2, 5, then 10 s. */
-  retryMs?: readonly number[];
-  /** For tests. */
-  fetch?: typeof fetch;
 }
 
-/** `/api/edge`-style state, for logs and tests. */
-export interface EdgeState {
-  /** The central server in use (its API URL, no credentials). */
-  central?: string;
-  /** How media is pulled, once known. */
-  via?: CentralMedia["kind"];
-  /** Where from (no credentials). */
-  from?: string;
-  /** Streams added from the central's list. */
-  discovered: string[];
-  /** The last failure to reach the central, while it lasts. */
-  error?: string;
-}
+/** Delays between tries while the central does not answer: 1, 2, 5, then every 10 s. */
+const RETRY_MS = [1000, 2000, 5000, 10_000];
 
 /**
  * Runs an edge's rounds until closed. `settings.origin`, when set, is an RTSP URL (a node name
@@ -77,7 +62,7 @@ export class EdgeRunner {
 
   constructor(options: EdgeRunnerOptions) {
     this.#o = options;
-    this.#centrals = options.settings.centrals.map((url) => new CentralServer(url, { fetch: options.fetch }));
+    this.#centrals = options.settings.centrals.map((url) => new CentralServer(url));
     // A stream of the central in use failing (its RTSP dropped, a dial refused) checks the central at
     // once rather than at the next refresh, so a dead central is left within seconds.
     if (this.#centrals.length > 1 && !options.settings.origin) {
@@ -97,16 +82,6 @@ export class EdgeRunner {
     clearTimeout(timer);
   }
 
-  /** What the edge knows now. */
-  state(): EdgeState {
-    return {
-      ...(this.#current !== undefined ? { central: this.#centrals[this.#current].api } : {}),
-      ...(this.#media ? { via: this.#media.kind, from: this.#media.display } : {}),
-      discovered: [...this.#discovered],
-      ...(this.#error ? { error: this.#error } : {}),
-    };
-  }
-
   /** Stops the rounds; discovered streams stay until the hub closes. */
   async close(): Promise<void> {
     this.#unlisten?.();
@@ -115,7 +90,6 @@ export class EdgeRunner {
   }
 
   async #run(firstDone: () => void): Promise<void> {
-    const retry = this.#o.retryMs ?? [1000, 2000, 5000, 10_000];
     let failures = 0;
     while (!this.#abort.signal.aborted) {
       let ok: boolean;
@@ -143,7 +117,7 @@ export class EdgeRunner {
       firstDone();
       // Only a central's stream list or RTSP port can change; an origin URL with configured streams is set once.
       if (ok && this.#centrals.length === 0) return;
-      const wait = ok ? this.#o.settings.refreshMs : retry[Math.min(failures - 1, retry.length - 1)];
+      const wait = ok ? this.#o.settings.refreshMs : RETRY_MS[Math.min(failures - 1, RETRY_MS.length - 1)];
       await this.#sleep(wait, 1000);
     }
   }

@@ -152,18 +152,30 @@ function toArgsLine(p: Parts): string {
  * ```
  */
 export function mosaicGrid(n: number, width: number, height: number): string {
-  const w = Number.isFinite(width) && width > 0 ? Math.round(width) : 640;
-  const h = Number.isFinite(height) && height > 0 ? Math.round(height) : 360;
+  const w = pixels(width, 640);
+  const h = pixels(height, 360);
   const cols = Math.ceil(Math.sqrt(n));
-  const chains: string[] = [];
   const layout: string[] = [];
   let labels = "";
   for (let i = 0; i < n; i++) {
-    chains.push(`[${i}:v]scale=${w}:${h}:force_original_aspect_ratio=decrease,pad=${w}:${h}:-1:-1,setsar=1[t${i}]`);
     labels += `[t${i}]`;
     layout.push(`${(i % cols) * w}_${Math.floor(i / cols) * h}`);
   }
-  return `${chains.join(";")};${labels}xstack=inputs=${n}:layout=${layout.join("|")}:fill=black`;
+  return `${fitted(n, w, h).join(";")};${labels}xstack=inputs=${n}:layout=${layout.join("|")}:fill=black`;
+}
+
+// A picture size from #width/#height, or `fallback` when it is not a positive number.
+function pixels(value: number, fallback: number): number {
+  return Number.isFinite(value) && value > 0 ? Math.round(value) : fallback;
+}
+
+// Each of `n` inputs scaled to fit w x h (aspect kept, padded black), labelled [t0], [t1], ...
+function fitted(n: number, w: number, h: number): string[] {
+  const chains: string[] = [];
+  for (let i = 0; i < n; i++) {
+    chains.push(`[${i}:v]scale=${w}:${h}:force_original_aspect_ratio=decrease,pad=${w}:${h}:-1:-1,setsar=1[t${i}]`);
+  }
+  return chains;
 }
 
 /**
@@ -179,14 +191,11 @@ export function mosaicGrid(n: number, width: number, height: number): string {
  * ```
  */
 export function tourGraph(n: number, seconds: number, width: number, height: number): string {
-  const w = Number.isFinite(width) && width > 0 ? Math.round(width) : 1280;
-  const h = Number.isFinite(height) && height > 0 ? Math.round(height) : 720;
+  const w = pixels(width, 1280);
+  const h = pixels(height, 720);
   const turn = Number.isFinite(seconds) && seconds > 0 ? seconds : 10;
   const period = turn * n;
-  const chains: string[] = [];
-  for (let i = 0; i < n; i++) {
-    chains.push(`[${i}:v]scale=${w}:${h}:force_original_aspect_ratio=decrease,pad=${w}:${h}:-1:-1,setsar=1[t${i}]`);
-  }
+  const chains = fitted(n, w, h);
   let below = "t0";
   for (let i = 1; i < n; i++) {
     const out = i < n - 1 ? `[o${i}]` : "";

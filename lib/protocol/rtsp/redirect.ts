@@ -42,24 +42,16 @@ export function redirectTarget(current: string, location: string): string {
     if (!to) {
       throw new RtspUrlError(location, "the redirect's Location is not an rtsp:// URL or an absolute path");
     }
+    // Host, port (with the scheme's default) and credentials as the RTSP client reads them.
+    const was = parseRtspUrl(current);
+    const goes = parseRtspUrl(loc);
     const fromAt = from[2].lastIndexOf("@");
-    const fromUser = fromAt >= 0 ? from[2].slice(0, fromAt + 1) : "";
-    const fromHost = from[2].slice(fromAt + 1);
-    const downgrade = from[1].toLowerCase() !== "rtsp" && to[1].toLowerCase() === "rtsp";
-    const sameServer = sameHostPort(from[1], fromHost, to[1], to[2]);
-    next = !to[2].includes("@") && fromUser && sameServer && !downgrade
-      ? `${to[1]}://${fromUser}${to[2]}${to[3]}`
+    const sameServer = was.hostname.toLowerCase() === goes.hostname.toLowerCase() && was.port === goes.port;
+    const downgrade = was.tls && !goes.tls;
+    next = fromAt >= 0 && !goes.username && !goes.password && sameServer && !downgrade
+      ? `${to[1]}://${from[2].slice(0, fromAt + 1)}${to[2]}${to[3]}`
       : loc;
   }
   parseRtspUrl(next); // throws for a host or port that cannot be used
   return next + options;
-}
-
-function sameHostPort(fromScheme: string, fromHost: string, toScheme: string, toHost: string): boolean {
-  const port = (scheme: string, host: string) => {
-    const m = /:(\d+)$/.exec(host.replace(/^\[[^\]]*\]/, ""));
-    return m ? Number(m[1]) : scheme.toLowerCase() === "rtsp" ? 554 : 322;
-  };
-  const name = (host: string) => host.replace(/:(\d+)$/, "").toLowerCase();
-  return name(fromHost) === name(toHost) && port(fromScheme, fromHost) === port(toScheme, toHost);
 }

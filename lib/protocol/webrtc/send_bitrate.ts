@@ -58,25 +58,19 @@ export function withSendBitrate(sdp: string, rate: SendBitrate): string {
       if (m) codecOf.set(m[1], m[2].toLowerCase());
     }
     const media = (section[0].split(" ").slice(3)).filter((pt) => !HELPERS.has(codecOf.get(pt) ?? ""));
-    const withFmtp = new Set<string>();
-    const edited: string[] = [];
+    const withFmtp = new Set(section.map((l) => /^a=fmtp:(\d+)/.exec(l)?.[1]).filter((pt) => pt !== undefined));
+    const body: string[] = [];
     for (const l of section) {
       const fmtp = /^a=fmtp:(\d+) ?(.*)$/.exec(l);
       if (fmtp && media.includes(fmtp[1])) {
-        withFmtp.add(fmtp[1]);
-        edited.push(`a=fmtp:${fmtp[1]} ${fmtp[2] ? `${fmtp[2]};` : ""}${google}`);
+        body.push(`a=fmtp:${fmtp[1]} ${fmtp[2] ? `${fmtp[2]};` : ""}${google}`);
         continue;
       }
-      edited.push(l);
+      body.push(l);
+      // A payload type without fmtp (VP8) gets one right after its rtpmap.
       const rtpmap = /^a=rtpmap:(\d+) /.exec(l);
-      // A payload type without fmtp (VP8) gets one right after its rtpmap; checked once all are seen.
-      if (rtpmap && media.includes(rtpmap[1])) edited.push(`\u0000${rtpmap[1]}`);
+      if (rtpmap && media.includes(rtpmap[1]) && !withFmtp.has(rtpmap[1])) body.push(`a=fmtp:${rtpmap[1]} ${google}`);
     }
-    const body = edited.flatMap((l) => {
-      if (!l.startsWith("\u0000")) return [l];
-      const pt = l.slice(1);
-      return withFmtp.has(pt) ? [] : [`a=fmtp:${pt} ${google}`];
-    });
     if (max !== undefined) {
       // b= lines go after i= and c= (RFC 8866 order: m, i, c, b, k, a).
       let at = 1;
