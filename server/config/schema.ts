@@ -547,6 +547,12 @@ export const configSchema: ObjectNode = section("strom config file.", {
         start: bitrate("The rate a publisher starts at before its bandwidth estimate, e.g. \"1M\" (Chrome)."),
       },
     ),
+    jitter_buffer: duration(
+      "How long viewers' browsers hold video before showing it (the go2rtc seed article's key), sent as the " +
+        "playout-delay RTP header extension to browsers that offer it (Chrome, Edge): 0 shows each frame as soon " +
+        "as it is decoded (the least latency, no smoothing); a value such as \"200ms\" holds every frame that " +
+        "long (a steadier picture over Wi-Fi or mobile networks). At most 40.95s. Not set: the browser decides.",
+    ),
     max_peers: int("WebRTC sessions at most at once (strom's own); further offers are refused.", {
       default: 100,
       min: 1,
@@ -961,8 +967,9 @@ export const configSchema: ObjectNode = section("strom config file.", {
 export const SEED_KEY_HINTS: Readonly<Record<string, string>> = (() => {
   const edgeBandwidth = "the edge relays each stream as the central sends it, without re-encoding; to keep a WAN link " +
     "under a bitrate, define a smaller stream at the central (e.g. ffmpeg:cam#video=h264#width=854) and pull that one";
-  const webrtc = "strom passes WebRTC video through without re-encoding, so there is no jitter buffer or bitrate " +
-    "to set; lost packets are resent (NACK) and keyframes sent on request (PLI) on their own";
+  const webrtc = "strom passes WebRTC video through without re-encoding and resends lost packets (NACK) and " +
+    "keyframes on request (PLI) on its own; for viewers on lossy networks, webrtc.jitter_buffer (e.g. 200ms) " +
+    "gives their browsers time to get lost packets again before the frame is due";
   return {
     "rtsp.timeout": "a half-sent RTSP request is closed after limits.connection_timeout; a camera's own timeout " +
       "is #timeout=<seconds> on its URL",
@@ -974,7 +981,6 @@ export const SEED_KEY_HINTS: Readonly<Record<string, string>> = (() => {
     "debug.trace_connections": "/api/streams lists each stream's connections, and hooks.on_read/on_unread and " +
       "on_publish/on_unpublish report each one as it comes and goes",
     "edge.bandwidth": edgeBandwidth,
-    "webrtc.jitter_buffer": webrtc,
     "webrtc.packet_loss": webrtc,
   };
 })();

@@ -22,16 +22,25 @@ describe("the seed article's config forms", () => {
 
   it("keys strom has no place for say what to use instead", async () => {
     const loaded = await loadConfigText(
-      "edge:\n  bandwidth:\n    max_bitrate: 2M\nwebrtc:\n  jitter_buffer: 0\ndebug:\n  dump_rtp: true\n",
+      "edge:\n  bandwidth:\n    max_bitrate: 2M\nwebrtc:\n  packet_loss: 15%\n  jitter_buffer: 0\ndebug:\n  dump_rtp: true\n",
       runtimeIo,
       "s.yaml",
     );
     const messages = loaded.warnings.map((w) => w.message);
     expect(messages).toEqual([
       expect.stringMatching(/^s\.yaml:2: "edge\.bandwidth" \(from the go2rtc seed article\) is not a strom key and has no effect: .*smaller stream at the central/),
-      expect.stringMatching(/^s\.yaml:5: "webrtc\.jitter_buffer" .*without re-encoding/),
-      expect.stringMatching(/^s\.yaml:7: "debug\.dump_rtp" .*tcpdump/),
+      expect.stringMatching(/^s\.yaml:5: "webrtc\.packet_loss" .*without re-encoding.*webrtc\.jitter_buffer/),
+      expect.stringMatching(/^s\.yaml:8: "debug\.dump_rtp" .*tcpdump/),
     ]);
+    // The article's jitter_buffer is a key now (the playout delay sent to browsers).
+    expect(loaded.config.webrtc?.jitter_buffer).toBe(0);
+  });
+  it("webrtc.jitter_buffer takes durations and numbers of seconds", async () => {
+    const loaded = await loadConfigText("webrtc:\n  jitter_buffer: 250ms\n", runtimeIo, "s.yaml");
+    expect(loaded.config.webrtc?.jitter_buffer).toBe(0.25);
+    expect(loaded.warnings).toEqual([]);
+    const bad = await loadConfigText("webrtc:\n  jitter_buffer: soon\n", runtimeIo, "s.yaml").then(() => undefined, (e) => e as Error);
+    expect(bad?.message).toContain('"webrtc.jitter_buffer" must be a duration');
   });
   it("the seed article's edge block loads as written; only bandwidth is said to have no effect", async () => {
     const loaded = await loadConfigText(

@@ -149,6 +149,8 @@ export interface WebrtcConfig {
   filters: WebrtcFilters;
   /** Bit rates (bits per second) publishers are told to send within. */
   bandwidth?: { min?: number; max?: number; start?: number };
+  /** Seconds viewers' browsers hold video before showing it (playout-delay extension; 0: at once). */
+  jitter_buffer?: number;
   /** Concurrent WebRTC sessions at most (strom's own key). */
   max_peers?: number;
   /** AAC-only streams reach WebRTC viewers as Opus through one shared ffmpeg per stream (default true). */

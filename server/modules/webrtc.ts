@@ -20,6 +20,7 @@
  */
 import { type IcePolicy, WebRtcServer } from "../../lib/protocol/webrtc/mod.ts";
 import { IceUdpMux } from "../../lib/protocol/webrtc/ice_mux.ts";
+import { type PlayoutDelay, playoutDelayOf } from "../../lib/protocol/webrtc/playout_delay.ts";
 import { OpusFeeds } from "../../lib/protocol/ffmpeg/opus_feed.ts";
 import { type InterfaceAddress, networkInterfaces } from "../../lib/runtime/interfaces.ts";
 import type { WebrtcConfig } from "../config/types.ts";
@@ -132,7 +133,13 @@ export const webrtcModule: Module = {
       ffmpegBin: () => (typeof ctx.config.ffmpeg?.bin === "string" && ctx.config.ffmpeg.bin) || "ffmpeg",
       log: ctx.log.child({ module: "webrtc" }),
     });
-    const server = new WebRtcServer({ ice: policy, maxPeers: config.max_peers ?? 100, audioFallback: opus, log });
+    const server = new WebRtcServer({
+      ice: policy,
+      maxPeers: config.max_peers ?? 100,
+      audioFallback: opus,
+      playoutDelay: jitterBuffer(config, log),
+      log,
+    });
     // Publishing (WHIP, /api/ws?dst=) has its own sessions and limit, with the same ICE policy.
     const bw = { ...config.bandwidth };
     for (const key of ["min", "start"] as const) {
@@ -162,6 +169,24 @@ export const webrtcModule: Module = {
     };
   },
 };
+
+/**
+ * The playout delay for `webrtc.jitter_buffer`, or undefined when it is not set or too long for the
+ * extension (warned: a bare number is seconds, and "200" meant as milliseconds would hold video
+ * for minutes).
+ */
+function jitterBuffer(
+  config: Partial<WebrtcConfig>,
+  log: { warn(msg: string, fields?: Record<string, unknown>): void },
+): PlayoutDelay | undefined {
+  if (config.jitter_buffer === undefined) return undefined;
+  try {
+    return playoutDelayOf(config.jitter_buffer);
+  } catch (error) {
+    log.warn(`webrtc.jitter_buffer has no effect: ${(error as Error).message}`);
+    return undefined;
+  }
+}
 
 /**
  * The shared ICE UDP port for `webrtc.listen`, or undefined when each peer gets its own port:

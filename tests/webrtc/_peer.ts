@@ -4,7 +4,12 @@
  *
  * @module
  */
-import { RTCPeerConnection, RTCRtpCodecParameters, type RTCRtpTransceiver } from "werift";
+import {
+  RTCPeerConnection,
+  RTCRtpCodecParameters,
+  RTCRtpHeaderExtensionParameters,
+  type RTCRtpTransceiver,
+} from "werift";
 
 /** Options of {@link createViewer}. */
 export interface ViewerOptions {
@@ -14,6 +19,8 @@ export interface ViewerOptions {
   audio?: RTCRtpCodecParameters[] | false;
   /** The local IPv4 address to gather on (default 127.0.0.1): a LAN test host's address. */
   bindAddress?: string;
+  /** RTP header extensions offered in the video section, by id (default none). */
+  videoExtensions?: { id: number; uri: string }[];
 }
 
 const FEEDBACK = [{ type: "nack" }, { type: "nack", parameter: "pli" }, { type: "ccm", parameter: "fir" }];
@@ -45,6 +52,8 @@ export class Viewer {
   readonly packets = { video: 0, audio: 0 };
   /** Video packets received, in order: payload type, first payload byte, marker. */
   readonly videoLog: { pt: number; nal: number; marker: boolean; at: number; seq: number; ts: number }[] = [];
+  /** The header extensions of each video packet received, as werift parsed them. */
+  readonly videoExtensions: { id: number; payload: Uint8Array }[][] = [];
   videoSsrc = 0;
 
   constructor(options: ViewerOptions = {}) {
@@ -63,6 +72,9 @@ export class Viewer {
           new RTCRtpCodecParameters({ mimeType: "audio/PCMA", clockRate: 8000, channels: 1, payloadType: 8 }),
         ],
       },
+      headerExtensions: {
+        video: (options.videoExtensions ?? []).map((e) => new RTCRtpHeaderExtensionParameters(e)),
+      },
     });
     this.video = this.pc.addTransceiver("video", { direction: "recvonly" });
     if (options.audio !== false) this.audio = this.pc.addTransceiver("audio", { direction: "recvonly" });
@@ -78,6 +90,7 @@ export class Viewer {
           seq: rtp.header.sequenceNumber,
           ts: rtp.header.timestamp,
         });
+        this.videoExtensions.push(rtp.header.extensions.map((e) => ({ id: e.id, payload: Uint8Array.from(e.payload) })));
       });
     });
     this.audio?.onTrack.subscribe((track) => track.onReceiveRtp.subscribe(() => void this.packets.audio++));

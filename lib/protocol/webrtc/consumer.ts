@@ -42,6 +42,7 @@ import { DirectRtpSender } from "./direct_rtp.ts";
 import { describeOffered, type OfferedMedia, offeredMedias, offeredMicrophones, pickPeerCodec } from "./codecs.ts";
 import { WebRtcOfferError } from "./errors.ts";
 import { hasInBandSps, parameterSetPrefix, withPrefix } from "./parameter_sets.ts";
+import { type PlayoutDelay, playoutDelayExtension, playoutDelayIds, withPlayoutDelay } from "./playout_delay.ts";
 import { restrictOffer } from "./sdp.ts";
 import { PcmRateConverter, pcmPeerCodec, withPcmAtAnyRate } from "./pcm_rate.ts";
 import { shareablePackets, sharedPackets } from "./shared_packets.ts";
@@ -56,6 +57,11 @@ export interface WebRtcConsumerOptions {
   queueFrames?: number;
   /** Shown in `/api/streams`. */
   peer?: { protocol?: string; remoteAddr?: string; userAgent?: string };
+  /**
+   * How long the peer holds video before showing it, sent as the playout-delay header extension
+   * when its offer has it (`webrtc.jitter_buffer`, see playout_delay.ts). Default: not sent.
+   */
+  playoutDelay?: PlayoutDelay;
   log?: Logger;
 }
 
@@ -265,6 +271,8 @@ export class WebRtcConsumer implements Consumer {
   readonly #log: Logger;
   readonly #mtu: number;
   readonly #startedAt = new Date().toISOString();
+  /** The offer's playout-delay extension id by mid, when a delay is to be sent. */
+  readonly #playoutIds: Map<string, number>;
   #wanted: Media[] | undefined;
   #stopped = false;
   #sending = false;
@@ -287,6 +295,7 @@ export class WebRtcConsumer implements Consumer {
     this.sdp = parseOffer(options.offer);
     this.sections = offeredMedias(this.sdp);
     this.micSections = offeredMicrophones(this.sdp);
+    this.#playoutIds = options.playoutDelay ? playoutDelayIds(this.sdp) : new Map();
     if (this.sections.length === 0 && this.micSections.length === 0) {
       throw new WebRtcOfferError(
         "it has no audio or video section the peer wants to receive (add a recvonly transceiver) " +
@@ -411,6 +420,17 @@ export class WebRtcConsumer implements Consumer {
   }
 
   /**
+   * `answer` (werift's, which negotiates no header extensions) with the playout-delay extension
+   * added to the video sections strom sends on and whose offer has it; as it is without
+   * `playoutDelay`.
+   */
+  withAnswerExtensions(answer: string): string {
+    if (this.#playoutIds.size === 0) return answer;
+    const ids = new Map([...this.#playoutIds].filter(([mid]) => this.tracks.some((t) => t.mid === mid)));
+    return withPlayoutDelay(answer, ids);
+  }
+
+  /**
    * Sets a transceiver's direction before the answer: `sendonly` for our tracks, `recvonly` for a
    * microphone attached to a backchannel, `sendrecv` for both, `inactive` otherwise.
    */
@@ -432,6 +452,11 @@ export class WebRtcConsumer implements Consumer {
       if (!t) continue;
       track.rtp = t.sender;
       track.direct = DirectRtpSender.for(t.sender);
+      const playoutId = this.#playoutIds.get(track.mid);
+      if (playoutId !== undefined && this.#options.playoutDelay) {
+        if (track.direct) track.direct.headerExtension = playoutDelayExtension(playoutId, this.#options.playoutDelay);
+        else this.#log.debug("webrtc playout delay not sent: werift sends this track", { mid: track.mid });
+      }
       // werift stamps every packet with its sender's codec, the answer's first one; in a section
       // that also carries the microphone, that is the microphone's: ours goes out as ours.
       const own = t.codecs.find((c) => c.payloadType === track.peerCodec.payloadType);

@@ -21,6 +21,10 @@
  * and a NACK from the peer (werift's `onGenericNack`, after its own history, empty on this path,
  * found nothing) resends them, protected again under their own sequence numbers.
  *
+ * Header extensions strom negotiates itself, outside werift (the playout delay of
+ * `webrtc.jitter_buffer`, playout_delay.ts), are written by this sender after the 12-byte header
+ * (`headerExtension`), in every packet and every resend.
+ *
  * @module
  */
 import type { RTCRtpSender } from "werift";
@@ -84,6 +88,12 @@ export class DirectRtpSender {
   readonly #second = new Uint8Array(DIRECT_RTP_HISTORY);
   #rtcpStarted = false;
   #unsubscribe: (() => void) | undefined;
+  /**
+   * Header extension bytes written after the 12-byte header of every packet (RFC 8285, the 0xBEDE
+   * word included; a multiple of 4 bytes), e.g. the playout delay (playout_delay.ts). Negotiated
+   * outside werift, which knows nothing of it.
+   */
+  headerExtension: Uint8Array | undefined;
   /** Packets sent again for a NACK. */
   retransmitted = 0;
 
@@ -127,7 +137,7 @@ export class DirectRtpSender {
     s.timestamp = ts;
     s.rtpTimestamp = ts;
     s.octetCount += payload.length;
-    s.headerBytesSent += RTP_HEADER;
+    s.headerBytesSent += RTP_HEADER + (this.headerExtension?.length ?? 0);
     s.packetCount = (s.packetCount + 1) >>> 0;
     this.#write(payload, second, seq, ts);
     if (!this.#rtcpStarted) {
@@ -161,21 +171,24 @@ export class DirectRtpSender {
 
   #write(payload: Uint8Array, second: number, seq: number, ts: number): void {
     const ssrc = this.#sender.ssrc;
+    const extension = this.headerExtension;
+    const header = extension === undefined ? RTP_HEADER : RTP_HEADER + extension.length;
     // SRTP_HMAC_HEADROOM scratch bytes first, where the protector hashes the key's inner pad.
-    const size = SRTP_HMAC_HEADROOM + RTP_HEADER + payload.length + SRTP_AUTH_TAG_LENGTH;
+    const size = SRTP_HMAC_HEADROOM + header + payload.length + SRTP_AUTH_TAG_LENGTH;
     let buffer = scratch;
     scratch = undefined;
     if (buffer === undefined || buffer.length < size) buffer = allocUnfilled(size < SCRATCH_SIZE ? SCRATCH_SIZE : size);
     const o = SRTP_HMAC_HEADROOM;
-    buffer[o] = 0x80; // version 2, no padding, extension or CSRC
+    buffer[o] = extension === undefined ? 0x80 : 0x90; // version 2, no padding or CSRC; X when extended
     buffer[o + 1] = second;
     buffer[o + 2] = seq >>> 8;
     buffer[o + 3] = seq & 0xff;
     writeU32BE(buffer, o + 4, ts);
     writeU32BE(buffer, o + 8, ssrc);
-    buffer.set(payload, o + RTP_HEADER);
+    if (extension !== undefined) buffer.set(extension, o + RTP_HEADER);
+    buffer.set(payload, o + header);
     try {
-      const length = this.#fast.protector.protect(buffer, RTP_HEADER, payload.length, ssrc, seq, o);
+      const length = this.#fast.protector.protect(buffer, header, payload.length, ssrc, seq, o);
       // Sent at once (the usual case): the next packet, of any viewer, is written into the same bytes.
       if (this.#fast.send(buffer.subarray(o, o + length))) scratch = buffer;
     } catch {

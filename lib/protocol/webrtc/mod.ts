@@ -22,6 +22,7 @@ export {
 } from "./consumer.ts";
 export { WebRtcCodecError, WebRtcOfferError, WebRtcPeerLimitError } from "./errors.ts";
 export { announceCandidates, candidateHost, type IcePolicy, type IceServer, weriftIceConfig } from "./ice_policy.ts";
+export { type PlayoutDelay, playoutDelayOf } from "./playout_delay.ts";
 export { type PeerCloseReason, PeerSession, type PeerSessionOptions, type PeerState } from "./peer.ts";
 export {
   formatCandidate,

@@ -14,6 +14,7 @@ import { type WebRtcAudioLease, WebRtcConsumer } from "./consumer.ts";
 import { WebRtcCodecError, WebRtcPeerLimitError } from "./errors.ts";
 import type { IcePolicy, IceServer } from "./ice_policy.ts";
 import { type PeerCloseReason, PeerSession } from "./peer.ts";
+import type { PlayoutDelay } from "./playout_delay.ts";
 import { parseCandidate } from "./sdp.ts";
 import { loadWerift } from "./werift.ts";
 
@@ -32,6 +33,11 @@ export interface WebRtcServerOptions {
    * Without it such a peer's audio section is answered inactive.
    */
   audioFallback?: WebRtcAudioFallback;
+  /**
+   * How long viewers' browsers hold video before showing it (`webrtc.jitter_buffer`), sent as the
+   * playout-delay header extension to peers that offer it. Default: not sent (the browser decides).
+   */
+  playoutDelay?: PlayoutDelay;
   log?: Logger;
 }
 
@@ -154,7 +160,12 @@ export class WebRtcServer {
     let peer: PeerSession | undefined;
     let added = false;
     try {
-      consumer = new WebRtcConsumer({ offer, peer: options.peer, log: this.#log });
+      consumer = new WebRtcConsumer({
+        offer,
+        peer: options.peer,
+        playoutDelay: this.#options.playoutDelay,
+        log: this.#log,
+      });
       let mismatch: CodecMismatchError | undefined;
       try {
         await stream.addConsumer(consumer);
@@ -205,6 +216,7 @@ export class WebRtcServer {
       consumer = undefined; // owned by the session now
       session.answer = await peer.answer(viewer.restrictedOffer(), (t) => viewer.prepare(t));
       if (options.trickle === false) session.answer = await peer.completeAnswer();
+      session.answer = viewer.withAnswerExtensions(session.answer);
       if (peer.state === "closed") throw new Error(`The WebRTC session ended while answering (${peer.closeReason})`);
       return session;
     } catch (error) {
