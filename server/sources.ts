@@ -51,6 +51,18 @@ export function setRtspHub(hub: StreamHub | undefined): void {
   ffmpegSettings.rtspHub = hub;
 }
 
+/**
+ * Whether strom's RTSP server runs, so `ffmpeg:<stream name>` sources can read streams from it.
+ *
+ * @example
+ * ```ts
+ * if (!rtspServerRunning()) log.warn("hls.variants needs rtsp.listen");
+ * ```
+ */
+export function rtspServerRunning(): boolean {
+  return ffmpegSettings.rtspHub !== undefined;
+}
+
 // Where `{output}` points: strom's RTSP server (with its internal account when auth is on).
 function rtspOutputTarget() {
   const hub = ffmpegSettings.rtspHub;

@@ -25,6 +25,8 @@ export class StreamHub {
   readonly #streams = new Map<string, Stream>();
   // Private streams: found by name (get), never listed (names, streams) nor closed with the hub.
   readonly #hidden = new Map<string, Stream>();
+  /** Unlisted streams the hub made itself ({@link derived}), closed with it. */
+  readonly #derived = new Map<string, Stream>();
   readonly #options: StreamHubOptions;
   readonly log: Logger;
   /**
@@ -62,6 +64,26 @@ export class StreamHub {
     return () => {
       if (this.#hidden.get(stream.name) === stream) this.#hidden.delete(stream.name);
     };
+  }
+
+  /**
+   * An unlisted stream the server makes from `sources` (an HLS variant: a scaled copy of a listed
+   * stream), created on the first call with the hub's options and returned as it is on later ones.
+   * Reachable through {@link get} like {@link addHidden}'s, never listed, closed with the hub.
+   *
+   * @example
+   * ```ts
+   * const low = hub.derived("cam~480p", ["ffmpeg:cam#video=h264#width=-2#height=480"]);
+   * ```
+   */
+  derived(name: string, sources: string[]): Stream {
+    let stream = this.#derived.get(name);
+    if (!stream) {
+      stream = new Stream(name, sources, this.#options);
+      this.#derived.set(name, stream);
+      this.#hidden.set(name, stream);
+    }
+    return stream;
   }
 
   /**
@@ -112,8 +134,10 @@ export class StreamHub {
 
   /** Closes every stream. */
   async close(): Promise<void> {
-    const streams = [...this.#streams.values()];
+    const streams = [...this.#streams.values(), ...this.#derived.values()];
     this.#streams.clear();
+    for (const name of this.#derived.keys()) this.#hidden.delete(name);
+    this.#derived.clear();
     await Promise.allSettled(streams.map((s) => s.close()));
   }
 }

@@ -681,6 +681,22 @@ export const configSchema: ObjectNode = section("strom config file.", {
       "Most bytes of segments kept in memory per stream and container (all its HLS sessions share them).",
       16_000_000,
     ),
+    variants: {
+      kind: "list",
+      items: str("A picture height: 480p or 480.", { coerce: true }),
+      acceptSingle: true,
+      description: "Adaptive bitrate (strom's own): lower-resolution versions listed next to the camera's own in " +
+        "stream.m3u8's multivariant playlist, so a player on a slow link switches down instead of stalling, " +
+        "e.g. [480p, 240p]. Only heights below the camera's are listed. Each is made by one ffmpeg per stream and " +
+        "level (libx264, audio copied), started when a player first asks for it and stopped after its last " +
+        "player left. Needs rtsp.listen (ffmpeg reads the stream from it); streams whose names hold other " +
+        "characters than letters, digits and _.~- get none.",
+      example: "[480p, 240p]",
+    },
+    max_bitrate: bitrate(
+      "The most a made version's video may use, e.g. \"2M\" (default by height: 240p 400k, 360p 800k, " +
+        "480p 1.2M, 720p 3M, 1080p 6M). The camera's own version is passed through as it is.",
+    ),
   }),
   metrics: section(
     "Prometheus metrics (strom extension). The go2rtc seed article's list of names (`metrics: [stream_count, " +
@@ -936,6 +952,22 @@ export const configSchema: ObjectNode = section("strom config file.", {
       ...duration("The go2rtc seed article's place for `edge.hold` (which wins when both are set)."),
       movedTo: "edge.hold",
     },
+    bandwidth: section(
+      "The go2rtc seed article's adaptive bitrate for the edge's viewers: with `adaptive: true`, HLS players get " +
+        "`quality_levels` as lower-resolution versions next to the central's own (as hls.variants, which wins " +
+        "when set; made at the edge by ffmpeg, only while played), each held to `max_bitrate`.",
+      {
+        adaptive: bool("Offer quality_levels to HLS players (hls.variants).", false),
+        max_bitrate: bitrate("The most a made version's video may use (as hls.max_bitrate, which wins when set)."),
+        quality_levels: {
+          kind: "list",
+          items: str("A picture height: 480p or 480.", { coerce: true }),
+          acceptSingle: true,
+          description: "The versions to offer, e.g. [240p, 480p, 720p]; heights at or above the stream's own are left out.",
+          example: "[240p, 480p, 720p]",
+        },
+      },
+    ),
     hold: duration(
       "While the origin is down, new viewers of a stream the edge was serving get its last picture (the cached GOP) " +
         "at once and stay attached for the live frames when the origin is back, for up to this long after the drop; " +
@@ -965,8 +997,6 @@ export const configSchema: ObjectNode = section("strom config file.", {
  * instead: they are warned about with this hint rather than as a bare unknown key.
  */
 export const SEED_KEY_HINTS: Readonly<Record<string, string>> = (() => {
-  const edgeBandwidth = "the edge relays each stream as the central sends it, without re-encoding; to keep a WAN link " +
-    "under a bitrate, define a smaller stream at the central (e.g. ffmpeg:cam#video=h264#width=854) and pull that one";
   const webrtc = "strom passes WebRTC video through without re-encoding and resends lost packets (NACK) and " +
     "keyframes on request (PLI) on its own; for viewers on lossy networks, webrtc.jitter_buffer (e.g. 200ms) " +
     "gives their browsers time to get lost packets again before the frame is due";
@@ -980,7 +1010,6 @@ export const SEED_KEY_HINTS: Readonly<Record<string, string>> = (() => {
     "debug.dump_rtp": "RTP is not logged packet by packet; capture it with tcpdump or Wireshark",
     "debug.trace_connections": "/api/streams lists each stream's connections, and hooks.on_read/on_unread and " +
       "on_publish/on_unpublish report each one as it comes and goes",
-    "edge.bandwidth": edgeBandwidth,
     "webrtc.packet_loss": webrtc,
   };
 })();

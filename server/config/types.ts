@@ -235,6 +235,10 @@ export interface HlsConfig {
   session_timeout: number;
   /** Bytes. */
   max_session_bytes: number;
+  /** Lower-resolution versions offered for adaptive bitrate: `480p`, `240p`... */
+  variants?: string[];
+  /** Bits per second a made version's video may use at most. */
+  max_bitrate?: number;
 }
 
 /**
@@ -450,6 +454,8 @@ export interface EdgeConfig {
   offline_mode?: boolean;
   /** Seconds a dropped origin's last GOP keeps being served to new viewers (default 30; 0: none). */
   hold?: number;
+  /** The go2rtc seed article's adaptive bitrate for the edge's HLS viewers (see `hls.variants`). */
+  bandwidth?: { adaptive?: boolean; max_bitrate?: number; quality_levels?: string[] };
 }
 
 /** `edge.routing`: the choice among several central servers. */

@@ -22,6 +22,8 @@ import { parseMseCodecs } from "../../lib/protocol/mse/codecs.ts";
 import { mayRead, requestUser } from "../auth.ts";
 import type { AppContext } from "../context.ts";
 import { ApiError } from "../errors.ts";
+import { abrPlaylist } from "../../lib/protocol/hls/variants.ts";
+import { abrSettings, HlsAbr } from "./hls_abr.ts";
 import { peerOf, requestStream, streamOf } from "./output_common.ts";
 import type { WsHandlers } from "./ws.ts";
 
@@ -29,6 +31,8 @@ const PLAYLIST_TYPE = "application/vnd.apple.mpegurl";
 const NO_CACHE = "no-cache, no-store";
 // How long a playlist or segment request may wait for the segment being written.
 const WAIT_MS = 10_000;
+// A variant's first playlist also waits for its ffmpeg to start and make three segments.
+const VARIANT_WAIT_MS = 20_000;
 
 /**
  * Registers the HLS endpoints and the `hls` WebSocket message; returns the session store (close it
@@ -86,13 +90,61 @@ export function hlsRoutes(app: Hono, ctx: AppContext, wsHandlers: WsHandlers): H
     return token ? `&token=${encodeURIComponent(token)}` : "";
   };
 
+  // Adaptive bitrate: lower-resolution versions listed next to the stream's own (hls.variants).
+  const settings = abrSettings(ctx.config, ctx.log.child({ module: "hls" }));
+  const abr = settings ? new HlsAbr(ctx, settings, open) : undefined;
+
   app.get("/api/stream.m3u8", async (c) => {
     const q = new URL(c.req.url).searchParams;
     const stream = requestStream(ctx, c);
     const fmp4 = q.has("mp4") || q.has("video") || q.has("audio");
     const medias = fmp4 ? mp4Medias(q) : outputMedias(q, TS_CODECS, { video: TS_CODECS.video, audio: ["MPEG4-GENERIC"] });
-    const session = await open(stream, { format: fmp4 ? "fmp4" : "mpegts", medias, peer: peerOf(ctx, c) });
-    const text = multivariantPlaylist(`hls/playlist.m3u8?id=${session.sessionId}${tokenQuery(c)}`, session.codecs());
+    const request = { format: fmp4 ? "fmp4" : "mpegts", medias, peer: peerOf(ctx, c) } as const;
+    const session = await open(stream, request);
+    const uri = `hls/playlist.m3u8?id=${session.sessionId}${tokenQuery(c)}`;
+    const plan = abr ? await abr.plan(session, stream, request) : undefined;
+    const text = plan?.variants.length
+      ? abrPlaylist(
+        { uri, bandwidth: plan.bandwidth ?? 2_000_000, codecs: session.codecs(), width: plan.width, height: plan.height },
+        plan.variants.map((v) => ({
+          uri: `hls/variant.m3u8?id=${session.sessionId}&v=${v.name}${tokenQuery(c)}`,
+          bandwidth: v.bitrate,
+          width: v.width,
+          height: v.height,
+        })),
+      )
+      : multivariantPlaylist(uri, session.codecs());
+    return c.body(text, 200, { "Content-Type": PLAYLIST_TYPE, "Cache-Control": NO_CACHE });
+  });
+
+  // One level of the adaptive playlist: its own session (segments under its own id), opened on the
+  // first request. Every request also keeps the playlist's own session alive, which the player
+  // stops asking for while it plays a variant.
+  app.get("/api/hls/variant.m3u8", async (c) => {
+    const master = sessionOf(c);
+    const level = c.req.query("v") ?? "";
+    const session = abr ? await abr.session(master, level, (s) => store.get(s.sessionId) === s) : undefined;
+    if (!session) {
+      const listed = abr?.levels(master) ?? [];
+      throw new ApiError(
+        404,
+        `HLS session "${master.sessionId}" has no variant "${level}"` +
+          (listed.length ? ` (its playlist lists ${listed.join(", ")})` : " (hls.variants gives this stream none)"),
+        "NotFound",
+      );
+    }
+    streamOfSession.set(session, streamOfSession.get(master)!);
+    master.touch();
+    const text = await session.playlist(VARIANT_WAIT_MS, tokenQuery(c));
+    session.touch();
+    if (text === undefined) {
+      throw new ApiError(
+        504,
+        `HLS variant "${level}" of session "${master.sessionId}": no segment within ${VARIANT_WAIT_MS / 1000} s; ` +
+          "is ffmpeg there (ffmpeg.bin) and the stream sending video?",
+        "Timeout",
+      );
+    }
     return c.body(text, 200, { "Content-Type": PLAYLIST_TYPE, "Cache-Control": NO_CACHE });
   });
 
