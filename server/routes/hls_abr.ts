@@ -36,8 +36,8 @@ interface Plan {
   stream: Stream;
   variants: HlsVariant[];
   request: HlsSessionRequest;
-  /** Variant sessions opened for this playlist, by level name. */
-  open: Map<string, HlsSession>;
+  /** Variant sessions opened (or opening) for this playlist, by level name. */
+  open: Map<string, Promise<HlsSession>>;
 }
 
 /** The levels and cap from the config, checked once. */
@@ -132,6 +132,8 @@ export class HlsAbr {
       }
       return { variants: [] };
     }
+    // Audio only (or video the container does not take): nothing to scale, no keyframe to wait for.
+    if (!(master.feed.info().medias ?? []).some((m) => m.startsWith("video"))) return { variants: [] };
     const size = await pictureSize(stream, SIZE_WAIT_MS);
     if (!size) {
       this.#log.debug("no HLS variants: no picture size within 5 s", { stream: stream.name });
@@ -169,19 +171,30 @@ export class HlsAbr {
     const plan = this.#plans.get(master);
     const variant = plan?.variants.find((v) => v.name === name);
     if (!plan || !variant) return undefined;
+    // One session per playlist and level, also when a player asks twice at once.
     const existing = plan.open.get(name);
-    if (existing && alive(existing)) return existing;
+    if (existing) {
+      const session = await existing.catch(() => undefined);
+      if (session && alive(session)) return session;
+      if (plan.open.get(name) !== existing) return await this.session(master, name, alive);
+    }
     const derived = this.#ctx.hub.derived(`${plan.stream.name}~${variant.name}`, [
       variantSource(plan.stream.name, variant),
     ]);
-    const session = await this.#open(derived, plan.request);
-    plan.open.set(name, session);
-    this.#log.debug("hls variant opened", {
-      stream: plan.stream.name,
-      variant: name,
-      session: session.sessionId,
-    });
-    return session;
+    const opening = this.#open(derived, plan.request);
+    plan.open.set(name, opening);
+    try {
+      const session = await opening;
+      this.#log.debug("hls variant opened", {
+        stream: plan.stream.name,
+        variant: name,
+        session: session.sessionId,
+      });
+      return session;
+    } catch (error) {
+      if (plan.open.get(name) === opening) plan.open.delete(name);
+      throw error;
+    }
   }
 }
 

@@ -64,3 +64,28 @@ export async function waitForPlayerPlaying(
     { timeout: timeoutMs, polling: 100 },
   );
 }
+
+/**
+ * The luma variance of the picture `selector`'s video shows now, drawn into a 64x36 canvas in the
+ * page: near 0 for a blank (black, grey) picture, in the hundreds or more for real video.
+ */
+export async function videoLumaVariance(page: import("playwright-core").Page, selector = "video"): Promise<number> {
+  return await page.evaluate((sel) => {
+    const video = document.querySelector(sel) as HTMLVideoElement;
+    const canvas = document.createElement("canvas");
+    canvas.width = 64;
+    canvas.height = 36;
+    const g = canvas.getContext("2d")!;
+    g.drawImage(video, 0, 0, canvas.width, canvas.height);
+    const px = g.getImageData(0, 0, canvas.width, canvas.height).data;
+    let sum = 0;
+    let sumSq = 0;
+    for (let i = 0; i < px.length; i += 4) {
+      const y = 0.299 * px[i] + 0.587 * px[i + 1] + 0.114 * px[i + 2];
+      sum += y;
+      sumSq += y * y;
+    }
+    const n = px.length / 4;
+    return sumSq / n - (sum / n) * (sum / n);
+  }, selector);
+}

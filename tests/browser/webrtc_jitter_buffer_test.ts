@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { silentLogger } from "../../lib/core/log.ts";
 import { webrtcModule } from "../../server/modules/webrtc.ts";
 import { startServer } from "../../server/server.ts";
-import { hasChromium, launchBrowser } from "../_support/browser.ts";
+import { hasChromium, launchBrowser, videoLumaVariance } from "../_support/browser.ts";
 
 interface Played {
   answer: string;
@@ -48,7 +48,7 @@ describe.skipIf(!hasChromium)("webrtc.jitter_buffer in headless Chromium", () =>
     const page = await browser!.context.newPage();
     try {
       await page.goto(`${base}/`, { timeout: 15_000 });
-      return await page.evaluate(async () => {
+      const played = await page.evaluate(async () => {
         const pc = new RTCPeerConnection();
         pc.addTransceiver("video", { direction: "recvonly" });
         const video = document.createElement("video");
@@ -63,7 +63,9 @@ describe.skipIf(!hasChromium)("webrtc.jitter_buffer in headless Chromium", () =>
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, 3000);
           pc.onicegatheringstatechange = () => {
-            if (pc.iceGatheringState === "complete") clearTimeout(timer), resolve();
+            if (pc.iceGatheringState !== "complete") return;
+            clearTimeout(timer);
+            resolve();
           };
         });
         const res = await fetch("api/webrtc?src=demo", {
@@ -86,28 +88,12 @@ describe.skipIf(!hasChromium)("webrtc.jitter_buffer in headless Chromium", () =>
           delay = s.jitterBufferDelay ?? 0;
           emitted = s.jitterBufferEmittedCount ?? 0;
         });
-        const canvas = document.createElement("canvas");
-        canvas.width = 64;
-        canvas.height = 36;
-        const g = canvas.getContext("2d")!;
-        g.drawImage(video, 0, 0, canvas.width, canvas.height);
-        const px = g.getImageData(0, 0, canvas.width, canvas.height).data;
-        let sum = 0;
-        let sumSq = 0;
-        for (let i = 0; i < px.length; i += 4) {
-          const y = 0.299 * px[i] + 0.587 * px[i + 1] + 0.114 * px[i + 2];
-          sum += y;
-          sumSq += y * y;
-        }
-        const n = px.length / 4;
-        pc.close();
-        return {
-          answer,
-          framesDecoded,
-          meanDelay: emitted ? delay / emitted : -1,
-          variance: sumSq / n - (sum / n) * (sum / n),
-        };
+        (window as unknown as { pc: RTCPeerConnection }).pc = pc;
+        return { answer, framesDecoded, meanDelay: emitted ? delay / emitted : -1 };
       });
+      const variance = await videoLumaVariance(page);
+      await page.evaluate(() => (window as unknown as { pc: RTCPeerConnection }).pc.close());
+      return { ...played, variance };
     } finally {
       await page.close();
     }

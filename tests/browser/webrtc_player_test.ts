@@ -11,7 +11,7 @@ import { silentLogger } from "../../lib/core/log.ts";
 import type { StreamHub } from "../../lib/core/hub.ts";
 import { webrtcModule } from "../../server/modules/webrtc.ts";
 import { startServer } from "../../server/server.ts";
-import { hasChromium, launchBrowser } from "../_support/browser.ts";
+import { hasChromium, launchBrowser, videoLumaVariance } from "../_support/browser.ts";
 
 /** A server with the demo stream and the WebRTC module on loopback, and a headless Chromium. */
 function serverAndBrowser() {
@@ -55,9 +55,9 @@ async function waitFor(what: string, check: () => boolean, timeoutMs: number): P
   }
 }
 
-/** In the page: frames decoded by the video receiver, and the luma variance of a small frame grab. */
+/** Frames decoded by the page's video receiver, and the luma variance of its video element. */
 async function videoState(page: Page, pcExpr: string) {
-  return await page.evaluate(async (expr) => {
+  const state = await page.evaluate(async (expr) => {
     const pc = (0, eval)(expr) as RTCPeerConnection;
     const video = document.querySelector("video") as HTMLVideoElement;
     let framesDecoded = 0;
@@ -67,29 +67,9 @@ async function videoState(page: Page, pcExpr: string) {
       if (s.type === "inbound-rtp" && s.kind === "video") framesDecoded = s.framesDecoded ?? 0;
       if (s.type === "codec" && String(s.mimeType).startsWith("video/")) codec = s.mimeType;
     });
-    const canvas = document.createElement("canvas");
-    canvas.width = 64;
-    canvas.height = 36;
-    const g = canvas.getContext("2d")!;
-    g.drawImage(video, 0, 0, canvas.width, canvas.height);
-    const px = g.getImageData(0, 0, canvas.width, canvas.height).data;
-    let sum = 0;
-    let sumSq = 0;
-    for (let i = 0; i < px.length; i += 4) {
-      const y = 0.299 * px[i] + 0.587 * px[i + 1] + 0.114 * px[i + 2];
-      sum += y;
-      sumSq += y * y;
-    }
-    const n = px.length / 4;
-    const mean = sum / n;
-    return {
-      framesDecoded,
-      codec,
-      width: video.videoWidth,
-      height: video.videoHeight,
-      variance: sumSq / n - mean * mean,
-    };
+    return { framesDecoded, codec, width: video.videoWidth, height: video.videoHeight };
   }, pcExpr);
+  return { ...state, variance: await videoLumaVariance(page) };
 }
 
 describe.skipIf(!hasChromium)("WebRTC in headless Chromium", () => {

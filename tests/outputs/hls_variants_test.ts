@@ -77,11 +77,16 @@ describe("adaptive-bitrate HLS (hls.variants)", () => {
     expect(info.sources).toEqual(["ffmpeg:demo#video=h264#width=-2#height=240#bitrate=300k#audio=copy"]);
   }, 90_000);
 
-  it("an unknown level is a 404 naming the listed ones; an unplain stream name gets no levels", async () => {
+  it("an unknown level is a 404 naming the listed ones; one session per level; an unplain name gets no levels", async () => {
     const list = entries(await fetch(`${base}/api/stream.m3u8?src=demo`).then((r) => r.text()));
     const bad = await fetch(`${base}/api/${list[1].uri.replace("v=240p", "v=1080p")}`);
     expect(bad.status).toBe(404);
     expect(await bad.text()).toContain("lists 240p, 180p");
+    // Two requests for a level at once share one session (one id in both playlists' segment URIs).
+    const both = await Promise.all([1, 2].map(() => fetch(`${base}/api/${list[1].uri}`).then((r) => r.text())));
+    const ids = both.map((text) => /segment\.ts\?id=([^&\s]+)/.exec(text)?.[1]);
+    expect(ids[0]).toBeDefined();
+    expect(ids[1]).toBe(ids[0]);
     const odd = await fetch(`${base}/api/stream.m3u8?src=${encodeURIComponent("odd name")}`).then((r) =>
       r.text()
     );
