@@ -4,6 +4,10 @@
  * (MPEG-TS, the default) or `init.mp4?id=` + `segment.m4s?id=&n=` (fMP4, with `mp4` or any
  * `video=`/`audio=` filter). Also `{"type":"hls","value":<codecs>}` on `/api/ws` (fMP4).
  *
+ * With `hls.variants` the playlist also lists lower-resolution levels as `hls/variant.m3u8?id=&v=`
+ * (adaptive bitrate, hls_abr.ts); the `/api/ws` form lists only the stream's own version, as go2rtc's
+ * player rewrites the first URI of the playlist it gets there and no other.
+ *
  * Each session has its own id (go2rtc's players use it in every URL) but reads a feed shared by all
  * sessions of the same stream, container and codec filter: the stream is muxed and segmented once,
  * so memory grows with streams, not viewers. Sessions are bounded by `hls.max_sessions` and die
