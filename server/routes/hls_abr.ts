@@ -13,7 +13,9 @@
  * @module
  */
 import type { Logger } from "../../lib/core/log.ts";
+import type { Media } from "../../lib/core/media.ts";
 import type { Stream } from "../../lib/core/stream.ts";
+import { grabKeyframe } from "../../lib/protocol/http/keyframe.ts";
 import type { HlsSession } from "../../lib/protocol/hls/session.ts";
 import type { HlsSessionRequest } from "../../lib/protocol/hls/session_store.ts";
 import {
@@ -58,12 +60,9 @@ export interface AbrSettings {
 export function abrSettings(config: AppContext["config"], log: Logger): AbrSettings | undefined {
   const bandwidth = config.edge?.bandwidth;
   const fromEdge = bandwidth?.adaptive === true;
-  const key = config.hls?.variants?.length ? "hls.variants" : "edge.bandwidth.quality_levels";
-  const raw = config.hls?.variants?.length
-    ? config.hls.variants
-    : fromEdge
-    ? bandwidth?.quality_levels ?? []
-    : [];
+  const own = config.hls?.variants ?? [];
+  const key = own.length ? "hls.variants" : "edge.bandwidth.quality_levels";
+  const raw = own.length ? own : fromEdge ? bandwidth?.quality_levels ?? [] : [];
   const levels: number[] = [];
   for (const value of raw) {
     try {
@@ -119,7 +118,9 @@ export class HlsAbr {
     { width?: number; height?: number; bandwidth?: number; variants: (HlsVariant & { width?: number })[] }
   > {
     if (!variantSafeName(stream.name) || !this.#ctx.hub.names().includes(stream.name)) {
-      this.#log.debug("no HLS variants: the stream's name is not plain", { stream: stream.name });
+      this.#log.debug("no HLS variants: the stream is not a listed one with a plain name", {
+        stream: stream.name,
+      });
       return { variants: [] };
     }
     if (!rtspServerRunning()) {
@@ -198,22 +199,28 @@ export class HlsAbr {
   }
 }
 
-/** The stream's picture size from its cached keyframe's parameter sets, waiting up to `waitMs`. */
+/** H.264 and H.265: the codecs whose parameter sets give the picture size. */
+const SIZED_VIDEO: Media[] = [{
+  kind: "video",
+  direction: "sendonly",
+  codecs: [{ name: "H264", clockRate: 0 }, { name: "H265", clockRate: 0 }],
+}];
+
+/**
+ * The stream's picture size from a keyframe's parameter sets (the cached one, else the next within
+ * `waitMs`); undefined for other codecs (MJPEG) or when none comes.
+ */
 async function pictureSize(
   stream: Stream,
   waitMs: number,
 ): Promise<{ width: number; height: number } | undefined> {
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    const cached = stream.cachedKeyframe();
-    if (cached) {
-      const name = cached.codec.name.toUpperCase();
-      if (name !== "H264" && name !== "H265") return undefined; // (MJPEG: no parameter sets to read)
-      const ps = new VideoParameterSets(cached.codec);
-      ps.observe(cached.frame.data);
-      if (ps.width && ps.height) return { width: ps.width, height: ps.height };
-    }
-    if (Date.now() >= deadline) return undefined;
-    await new Promise((r) => setTimeout(r, 50));
+  let keyframe;
+  try {
+    keyframe = await grabKeyframe(stream, SIZED_VIDEO, { timeoutMs: waitMs });
+  } catch {
+    return undefined; // no H.264/H.265 video, or no keyframe in time
   }
+  const ps = new VideoParameterSets(keyframe.codec);
+  ps.observe(keyframe.frame.data);
+  return ps.width && ps.height ? { width: ps.width, height: ps.height } : undefined;
 }
