@@ -79,7 +79,14 @@ export function createApp(ctx: AppContext, options: { wsHandlers?: WsHandlers } 
 
   // Orchestrator probes answer before auth and allow_paths: they tell only "up" or "not ready".
   healthProbeRoutes(app, ctx.lifecycle);
-  if (ctx.config.api?.origin === "*") app.use("*", cors({ origin: "*", allowMethods: ["GET", "HEAD", "PUT", "PATCH", "POST", "DELETE", "OPTIONS"] }));
+  if (ctx.config.api?.origin === "*") {
+    app.use("*", cors({
+      origin: "*",
+      allowMethods: ["GET", "HEAD", "PUT", "PATCH", "POST", "DELETE", "OPTIONS"],
+      // A WHEP/WHIP client on another origin reads the session's Location (to DELETE it) and ETag.
+      exposeHeaders: ["Location", "ETag"],
+    }));
+  }
   // Connection limits before auth: an over-limit client costs no password check.
   ctx.limits ??= new ConnectionLimits(ctx.config.limits ?? {}, ctx.log);
   app.use("*", httpLimitsMiddleware({

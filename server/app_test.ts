@@ -124,6 +124,8 @@ describe("api.allow_paths, api.base_path, api.origin", () => {
     try {
       const res = await t.app.request("/api/health", { headers: { origin: "http://example.com" } });
       expect(res.headers.get("access-control-allow-origin")).toBe("*");
+      // A WHEP/WHIP page on another origin may read the session's Location (to DELETE it).
+      expect(res.headers.get("access-control-expose-headers")).toBe("Location,ETag");
       const pre = await t.app.request("/api/streams", {
         method: "OPTIONS",
         headers: { origin: "http://example.com", "access-control-request-method": "PUT" },

@@ -80,10 +80,14 @@ export interface AppContext {
   /**
    * `cluster.load_balancer`: where a new viewer of `stream` from `client` (an IP) should go, as the
    * base URL of another node's HTTP API (`http`) or RTSP server (`rtsp`); undefined serves it here.
-   * server.ts makes the object and the cluster module fills it (modules get a copy of the context).
+   * `webrtc` is the node for a WebRTC viewer signalled over `/api/ws` (a WebSocket cannot be
+   * redirected, so this node asks that one for the session), with the `Authorization` header to use
+   * there (`cluster.username`/`password`). server.ts makes the object and the cluster module fills it
+   * (modules get a copy of the context).
    */
   viewerRedirect?: {
     http?: (stream: string, client: string | undefined) => string | undefined;
     rtsp?: (stream: string, client: string | undefined) => string | undefined;
+    webrtc?: (stream: string, client: string | undefined) => { api: string; authorization?: string } | undefined;
   };
 }

@@ -852,10 +852,11 @@ export const configSchema: ObjectNode = section("strom config file.", {
         kind: "enum",
         values: ["least-connections", "round-robin", "none"],
         default: "none",
-        description: "Sends each new HTTP viewer (stream.mp4, .m3u8, .ts, .flv, .mjpeg, .aac, frame.jpeg/.mp4) and RTSP " +
-          "viewer to a node chosen this way, with a redirect (HTTP 307, RTSP 302) when it is another node: " +
+        description: "Sends each new HTTP viewer (stream.mp4, .m3u8, .ts, .flv, .mjpeg, .aac, frame.jpeg/.mp4), WHEP " +
+          "and RTSP viewer to a node chosen this way, with a redirect (HTTP 307, RTSP 302) when it is another node; a " +
+          "WebRTC offer over /api/ws gets that node's session through this one: " +
           "`least-connections` the node with the fewest viewers per unit of weight, `round-robin` each node in turn " +
-          "(weight 2 twice as often). `none` serves every viewer where it arrives. WebRTC and /api/ws are never redirected, " +
+          "(weight 2 twice as often). `none` serves every viewer where it arrives. MSE over /api/ws is never moved, " +
           "nor is another strom reading over RTSP (an edge or relay). On NATS the load is what each node announces.",
       },
       health_check: str("Path polled on every other node; any 2xx answer is healthy.", { default: "/api/health", format: "url-path" }),
@@ -873,7 +874,8 @@ export const configSchema: ObjectNode = section("strom config file.", {
       acceptSingle: true,
     }),
     username: str(
-      "NATS username. With `nodes`: the account this node uses on the other nodes' API (health checks) and RTSP (relays).",
+      "NATS username. With `nodes`: the account this node uses on the other nodes' API (health checks, WebRTC " +
+        "viewers balanced there over /api/ws) and RTSP (relays).",
       { default: "", coerce: true },
     ),
     password: str("The password of `username`.", { default: "", coerce: true, secret: true }),

@@ -42,12 +42,15 @@ function baseUrl(scheme: string, listen: string): string {
 
 /**
  * `cluster.load_balancer`: new viewers whose chosen node is another one get a redirect there (HTTP
- * 307, RTSP 302); sticky clients are remembered per node, not per protocol. Returns what undoes it.
+ * 307, RTSP 302, WHEP 307); a WebRTC viewer signalled over `/api/ws` gets its session from that
+ * node through this one, with `authorization` (the cluster account) there. Sticky clients are
+ * remembered per node, not per protocol. Returns what undoes it.
  */
 function balanceViewers(
   ctx: ModuleContext,
   cluster: ClusterConfig,
   member: { viewerTargets(stream: string): Array<BalancerNode & { api: string; rtsp: string }> },
+  authorization?: string,
 ): () => void {
   const balancer = new ViewerBalancer({
     algorithm: cluster.load_balancer.algorithm,
@@ -62,8 +65,12 @@ function balanceViewers(
   const redirect = ctx.viewerRedirect;
   redirect.http = (stream, client) => target(stream, client)?.api;
   redirect.rtsp = (stream, client) => target(stream, client)?.rtsp || undefined;
+  redirect.webrtc = (stream, client) => {
+    const api = target(stream, client)?.api;
+    return api ? { api, authorization } : undefined;
+  };
   return () => {
-    redirect.http = redirect.rtsp = undefined;
+    redirect.http = redirect.rtsp = redirect.webrtc = undefined;
   };
 }
 
@@ -143,7 +150,9 @@ export const clusterModule: Module = {
       });
       node = member;
       self = (host) => member.announcement(host);
-      const stopBalancing = balanceViewers(ctx, cluster, member);
+      // Listed nodes reach each other's API with the cluster account (NATS's credentials are NATS's).
+      const account = cluster.username ? `Basic ${btoa(`${cluster.username}:${cluster.password}`)}` : undefined;
+      const stopBalancing = balanceViewers(ctx, cluster, member, account);
       member.holdStreams();
       await member.start();
       const stopCacheBound = boundCache();

@@ -28,11 +28,12 @@ import { WebRtcCodecError, WebRtcOfferError, WebRtcPeerLimitError } from "../../
 import { WebRtcIngestCodecError } from "../../lib/protocol/webrtc/producer.ts";
 import type { PublishOptions, WebRtcIngest, WebRtcIngestSession } from "../../lib/protocol/webrtc/whip.ts";
 import { peerOf, streamOf } from "./output_common.ts";
+import { playRemote, type RemoteWebRtcSession } from "./webrtc_remote.ts";
 import type { WsConnection, WsHandlers, WsMessage } from "./ws.ts";
 
 /** Per-WebSocket signalling state: the session, and candidates that came before it. */
 interface WsState {
-  session?: WebRtcSession | WebRtcIngestSession;
+  session?: WebRtcSession | WebRtcIngestSession | RemoteWebRtcSession;
   early: string[];
   closed: boolean;
 }
@@ -103,7 +104,8 @@ export function webrtcRoutes(
       onBackchannelLost: (error) => conn.send({ type: "error", value: error.message }),
     };
     if (iceServers) options.iceServers = iceServers;
-    const session = publishing ? await ingest!.publish(stream, sdp, options) : await webrtc.play(stream, sdp, options);
+    const session = (publishing ? undefined : await remotePlay(conn, stream.name, sdp, iceServers)) ??
+      (publishing ? await ingest!.publish(stream, sdp, options) : await webrtc.play(stream, sdp, options));
     traceSdp(log, stream.name, sdp, session.answer);
     if (state.closed) {
       session.close("socket closed");
@@ -113,6 +115,24 @@ export function webrtcRoutes(
     if (v2) conn.send({ type: "webrtc", value: { type: "answer", sdp: session.answer } });
     else conn.send({ type: "webrtc/answer", value: session.answer });
     for (const c of state.early.splice(0)) await addCandidate(session, c, log);
+  };
+  /**
+   * `cluster.load_balancer`: the session from the node the balancer picks, when that is another
+   * one (its answer's candidates take the media there); undefined serves the viewer here, also when
+   * that node does not take the offer (logged).
+   */
+  const remotePlay = async (conn: WsConnection, stream: string, sdp: string, iceServers: IceServer[] | undefined) => {
+    if (conn.query.has("cluster_hop")) return undefined;
+    const target = ctx.viewerRedirect?.webrtc?.(stream, conn.remoteAddr);
+    if (!target) return undefined;
+    try {
+      const remote = await playRemote(target, stream, sdp, iceServers, log);
+      log.debug("ws webrtc viewer served by another node", { stream, node: target.api, session: remote.location });
+      return remote;
+    } catch (error) {
+      log.warn("another node did not take a ws webrtc viewer; serving it here", { stream, error: String((error as Error)?.message ?? error) });
+      return undefined;
+    }
   };
   wsHandlers.set("webrtc/offer", offerHandler);
   wsHandlers.set("webrtc", offerHandler);
@@ -152,8 +172,11 @@ export function webrtcRoutes(
     const session = await playOrReject(() => webrtc.play(stream, offer, options));
     const answer = session.answer;
     traceSdp(log, stream.name, offer, answer);
-    // Every form gets the session's Location (go2rtc gives it to WHIP only), so DELETE can end it.
-    const location = `webrtc?id=${session.id}`;
+    // Every form gets the session's Location (go2rtc gives it to WHIP only), so DELETE can end it;
+    // absolute for a viewer another node sent here, whose client may resolve it against that node.
+    const location = c.req.query("cluster_hop") !== undefined
+      ? new URL(`webrtc?id=${session.id}`, c.req.url).href
+      : `webrtc?id=${session.id}`;
     if (mediaType === "application/json") {
       c.header("Location", location);
       return c.json({ type: "answer", sdp: answer });
@@ -283,7 +306,7 @@ async function readOffer(
 }
 
 async function addCandidate(
-  session: WebRtcSession | WebRtcIngestSession,
+  session: WebRtcSession | WebRtcIngestSession | RemoteWebRtcSession,
   candidate: string,
   log: AppContext["log"],
 ): Promise<void> {

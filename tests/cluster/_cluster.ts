@@ -13,6 +13,8 @@ import { fileURLToPath } from "node:url";
 import { expect } from "bun:test";
 import { freePort } from "../_support/net.ts";
 import { stromCommand } from "../_support/strom_command.ts";
+import { openWebSocket } from "../ops/_support.ts";
+import { until as untilViewer, Viewer } from "../webrtc/_peer.ts";
 
 export const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 
@@ -160,7 +162,7 @@ export function nodeYamlLines(api: number, rtsp: number, cameraRtsp: string): st
   return [
     `api: {listen: "127.0.0.1:${api}"}`,
     `rtsp: {listen: "127.0.0.1:${rtsp}"}`,
-    `webrtc: {listen: ""}`,
+    `webrtc: {listen: "127.0.0.1:0"}`,
     `log: {level: info, format: text}`,
     `streams: {cam: "${cameraRtsp}"}`,
   ];
@@ -293,7 +295,74 @@ export async function expectLeastConnectionsRedirects(owner: StromProc, other: S
     const hop = await fetch(`${owner.api}/api/frame.mp4?src=cam&cluster_hop=1`, { redirect: "manual", signal: AbortSignal.timeout(20_000) });
     expect(hop.status).toBe(200);
     await hop.arrayBuffer();
+
+    await expectWebRtcBalanced(owner, other);
   } finally {
     await relay.stop();
+  }
+}
+
+/**
+ * WebRTC viewers of `cam` at `owner` whose sticky node is `other`: a WHEP offer gets a 307 there
+ * and its session (and absolute `Location`) is on `other`; an offer over `/api/ws` at `owner` (go2rtc's
+ * player) is answered by `other`'s session through `owner`, and the media comes from `other`. Each
+ * ends there when the viewer leaves (DELETE, WebSocket closed).
+ */
+async function expectWebRtcBalanced(owner: StromProc, other: StromProc): Promise<void> {
+  const before = await other.consumers("cam");
+  const ownerBefore = await owner.consumers("cam");
+
+  // WHEP: 307 with the body kept, followed by fetch.
+  let viewer = new Viewer({ audio: false });
+  try {
+    const offer = await viewer.offer();
+    const post = (redirect: RequestRedirect) =>
+      fetch(`${owner.api}/api/webrtc?src=cam`, {
+        method: "POST",
+        headers: { "Content-Type": "application/sdp" },
+        body: offer,
+        redirect,
+        signal: AbortSignal.timeout(20_000),
+      });
+    const first = await post("manual");
+    expect(first.status).toBe(307);
+    expect(first.headers.get("location")).toBe(`${other.api}/api/webrtc?src=cam&cluster_hop=1`);
+    await first.body?.cancel();
+    const res = await post("follow");
+    expect(res.status).toBe(201);
+    expect(res.url.startsWith(other.api)).toBe(true);
+    const location = res.headers.get("location")!;
+    expect(location.startsWith(`${other.api}/api/webrtc?id=`)).toBe(true);
+    await viewer.accept(await res.text());
+    await untilViewer("WHEP video from the other node", () => viewer.packets.video > 50, 20_000);
+    expect(await other.consumers("cam")).toBe(before + 1);
+    expect((await fetch(location, { method: "DELETE", signal: AbortSignal.timeout(5000) })).status).toBe(200);
+    await until("the WHEP session gone", 5000, async () => (await other.consumers("cam")) === before);
+  } finally {
+    await viewer.close();
+  }
+
+  // /api/ws: the WebSocket stays on the owner, the session is the other node's.
+  viewer = new Viewer({ audio: false });
+  const ws = await openWebSocket(`${owner.api.replace("http", "ws")}/api/ws?src=cam`);
+  try {
+    const answer = new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("no webrtc/answer within 20 s")), 20_000);
+      ws.onmessage = (event) => {
+        const message = JSON.parse(String(event.data)) as { type: string; value: string };
+        if (message.type === "webrtc/answer") (clearTimeout(timer), resolve(message.value));
+        if (message.type === "error") (clearTimeout(timer), reject(new Error(message.value)));
+      };
+    });
+    ws.send(JSON.stringify({ type: "webrtc/offer", value: await viewer.offer() }));
+    await viewer.accept(await answer);
+    await untilViewer("video over /api/ws from the other node", () => viewer.packets.video > 50, 20_000);
+    expect(await other.consumers("cam")).toBe(before + 1);
+    expect(await owner.consumers("cam")).toBe(ownerBefore);
+    ws.close();
+    await until("the ws session gone from the other node", 5000, async () => (await other.consumers("cam")) === before);
+  } finally {
+    ws.close();
+    await viewer.close();
   }
 }

@@ -1,0 +1,126 @@
+/**
+ * `cluster.load_balancer` for WebRTC viewers over `/api/ws`: when the balancer picks another node,
+ * the node the WebSocket is on asks that node for the session (routes/webrtc_remote.ts) and the
+ * media comes from there. Two real servers in this process stand in for the nodes; a test module
+ * plays the balancer's part (the cluster tests run it with real cluster processes). werift is the
+ * viewer. What is checked here: the account used on the other node, and that a viewer whom the
+ * other node does not take (wrong account, node down) is served where it is, not dropped.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { silentLogger } from "../../lib/core/log.ts";
+import type { StreamHub } from "../../lib/core/hub.ts";
+import type { Module } from "../../server/modules/types.ts";
+import { webrtcModule } from "../../server/modules/webrtc.ts";
+import { playRemote, RemoteWebRtcError } from "../../server/routes/webrtc_remote.ts";
+import { startServer } from "../../server/server.ts";
+import { freePort } from "../_support/net.ts";
+import { openWebSocket } from "../ops/_support.ts";
+import { until, Viewer } from "./_peer.ts";
+
+const ACCOUNT = `Basic ${btoa("node:secret")}`;
+
+let target: { api: string; authorization?: string } | undefined;
+/** Plays the balancer: sends every WebRTC viewer to `target`. */
+const balancer: Module = {
+  name: "test-balancer",
+  init(ctx) {
+    ctx.viewerRedirect!.webrtc = () => target;
+    return Promise.resolve();
+  },
+};
+
+const servers: { base: string; hub: StreamHub; close(): Promise<void> }[] = [];
+
+beforeAll(async () => {
+  for (const [modules, api] of [[[webrtcModule, balancer], {}], [[webrtcModule], { username: "node", password: "secret", local_auth: true }]] as const) {
+    const s = await startServer({
+      configSources: [JSON.stringify({ api, streams: { demo: "demo:" }, webrtc: { listen: "127.0.0.1:0", audio_transcode: false } })],
+      listen: "127.0.0.1:0",
+      handleSignals: false,
+      log: silentLogger,
+      modules: [...modules],
+    });
+    servers.push({ base: s.urls[0], hub: s.hub, close: () => s.close() });
+  }
+}, 30_000);
+
+afterAll(async () => {
+  await Promise.allSettled(servers.map((s) => s.close()));
+}, 30_000);
+
+const consumers = (i: number) => servers[i].hub.get("demo")?.consumers().length ?? 0;
+
+/** Opens `/api/ws` on the first server, offers, applies the answer, waits for video; returns how to leave. */
+async function playOverWs(query = ""): Promise<{ viewer: Viewer; ws: WebSocket }> {
+  const viewer = new Viewer({ audio: false });
+  const ws = await openWebSocket(`${servers[0].base.replace("http", "ws")}/api/ws?src=demo${query}`);
+  const answer = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("no webrtc/answer within 15 s")), 15_000);
+    ws.onmessage = (event) => {
+      const message = JSON.parse(String(event.data)) as { type: string; value: string };
+      if (message.type === "webrtc/answer") (clearTimeout(timer), resolve(message.value));
+      if (message.type === "error") (clearTimeout(timer), reject(new Error(message.value)));
+    };
+  });
+  ws.send(JSON.stringify({ type: "webrtc/offer", value: await viewer.offer() }));
+  await viewer.accept(await answer);
+  await until("video over /api/ws", () => viewer.packets.video > 30, 15_000);
+  return { viewer, ws };
+}
+
+describe("WebRTC viewers over /api/ws balanced to another node", () => {
+  test("the other node's session, asked for with the cluster account; it ends there when the WebSocket closes", async () => {
+    target = { api: servers[1].base, authorization: ACCOUNT };
+    const { viewer, ws } = await playOverWs();
+    try {
+      expect(consumers(1)).toBe(1);
+      expect(consumers(0)).toBe(0);
+    } finally {
+      ws.close();
+      await viewer.close();
+    }
+    await until("the session gone from the other node", () => consumers(1) === 0, 5000);
+  }, 40_000);
+
+  test("a node that refuses the account, or does not answer, leaves the viewer to be served here", async () => {
+    const dead = await freePort();
+    for (const t of [{ api: servers[1].base }, { api: servers[1].base, authorization: `Basic ${btoa("node:wrong")}` }, { api: `http://127.0.0.1:${dead}` }]) {
+      target = t;
+      const { viewer, ws } = await playOverWs();
+      try {
+        expect(consumers(0)).toBe(1);
+        expect(consumers(1)).toBe(0);
+      } finally {
+        ws.close();
+        await viewer.close();
+      }
+      await until("the local session gone", () => consumers(0) === 0, 5000);
+    }
+  }, 60_000);
+
+  test("a viewer another node already sent here (cluster_hop) is served here", async () => {
+    target = { api: servers[1].base, authorization: ACCOUNT };
+    const { viewer, ws } = await playOverWs("&cluster_hop=1");
+    try {
+      expect(consumers(0)).toBe(1);
+      expect(consumers(1)).toBe(0);
+    } finally {
+      ws.close();
+      await viewer.close();
+    }
+    await until("the local session gone", () => consumers(0) === 0, 5000);
+  }, 40_000);
+
+  test("playRemote names the node, the status and the fix when it is refused", async () => {
+    let error: unknown;
+    try {
+      await playRemote({ api: servers[1].base }, "demo", "v=0\r\n", undefined, silentLogger);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(RemoteWebRtcError);
+    expect((error as RemoteWebRtcError).status).toBe(401);
+    expect((error as Error).message).toContain(`${servers[1].base}/api/webrtc?src=demo&cluster_hop=1`);
+    expect((error as Error).message).toContain("cluster.username and cluster.password");
+  });
+});
