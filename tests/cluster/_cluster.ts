@@ -14,7 +14,7 @@ import { expect } from "bun:test";
 import { freePort } from "../_support/net.ts";
 import { stromCommand } from "../_support/strom_command.ts";
 import { openWebSocket } from "../ops/_support.ts";
-import { until as untilViewer, Viewer } from "../webrtc/_peer.ts";
+import { answerOverWs, until as untilViewer, Viewer } from "../webrtc/_peer.ts";
 
 export const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 
@@ -346,16 +346,7 @@ async function expectWebRtcBalanced(owner: StromProc, other: StromProc): Promise
   viewer = new Viewer({ audio: false });
   const ws = await openWebSocket(`${owner.api.replace("http", "ws")}/api/ws?src=cam`);
   try {
-    const answer = new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("no webrtc/answer within 20 s")), 20_000);
-      ws.onmessage = (event) => {
-        const message = JSON.parse(String(event.data)) as { type: string; value: string };
-        if (message.type === "webrtc/answer") (clearTimeout(timer), resolve(message.value));
-        if (message.type === "error") (clearTimeout(timer), reject(new Error(message.value)));
-      };
-    });
-    ws.send(JSON.stringify({ type: "webrtc/offer", value: await viewer.offer() }));
-    await viewer.accept(await answer);
+    await viewer.accept(await answerOverWs(ws, await viewer.offer(), 20_000));
     await untilViewer("video over /api/ws from the other node", () => viewer.packets.video > 50, 20_000);
     expect(await other.consumers("cam")).toBe(before + 1);
     expect(await owner.consumers("cam")).toBe(ownerBefore);

@@ -131,3 +131,20 @@ export async function until(what: string, check: () => boolean, timeoutMs = 10_0
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/**
+ * Sends `offer` as go2rtc's player does over an open `/api/ws` WebSocket (`webrtc/offer`) and
+ * resolves with the `webrtc/answer`; rejects with the server's `error` message or after `timeoutMs`.
+ */
+export function answerOverWs(ws: WebSocket, offer: string, timeoutMs = 15_000): Promise<string> {
+  const answer = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no webrtc/answer within ${timeoutMs} ms`)), timeoutMs);
+    ws.onmessage = (event) => {
+      const message = JSON.parse(String(event.data)) as { type: string; value: string };
+      if (message.type === "webrtc/answer") (clearTimeout(timer), resolve(message.value));
+      if (message.type === "error") (clearTimeout(timer), reject(new Error(message.value)));
+    };
+  });
+  ws.send(JSON.stringify({ type: "webrtc/offer", value: offer }));
+  return answer;
+}

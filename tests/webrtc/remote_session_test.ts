@@ -15,7 +15,7 @@ import { playRemote, RemoteWebRtcError } from "../../server/routes/webrtc_remote
 import { startServer } from "../../server/server.ts";
 import { freePort } from "../_support/net.ts";
 import { openWebSocket } from "../ops/_support.ts";
-import { until, Viewer } from "./_peer.ts";
+import { answerOverWs, until, Viewer } from "./_peer.ts";
 
 const ACCOUNT = `Basic ${btoa("node:secret")}`;
 
@@ -54,61 +54,41 @@ const consumers = (i: number) => servers[i].hub.get("demo")?.consumers().length 
 async function playOverWs(query = ""): Promise<{ viewer: Viewer; ws: WebSocket }> {
   const viewer = new Viewer({ audio: false });
   const ws = await openWebSocket(`${servers[0].base.replace("http", "ws")}/api/ws?src=demo${query}`);
-  const answer = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("no webrtc/answer within 15 s")), 15_000);
-    ws.onmessage = (event) => {
-      const message = JSON.parse(String(event.data)) as { type: string; value: string };
-      if (message.type === "webrtc/answer") (clearTimeout(timer), resolve(message.value));
-      if (message.type === "error") (clearTimeout(timer), reject(new Error(message.value)));
-    };
-  });
-  ws.send(JSON.stringify({ type: "webrtc/offer", value: await viewer.offer() }));
-  await viewer.accept(await answer);
+  await viewer.accept(await answerOverWs(ws, await viewer.offer()));
   await until("video over /api/ws", () => viewer.packets.video > 30, 15_000);
   return { viewer, ws };
+}
+
+/** Plays over `/api/ws` (with `query`), checks which server holds the session, leaves, waits until it is gone. */
+async function expectServedBy(server: 0 | 1, query = ""): Promise<void> {
+  const { viewer, ws } = await playOverWs(query);
+  try {
+    expect(consumers(server)).toBe(1);
+    expect(consumers(1 - server)).toBe(0);
+  } finally {
+    ws.close();
+    await viewer.close();
+  }
+  await until(`the session gone from server ${server}`, () => consumers(server) === 0, 5000);
 }
 
 describe("WebRTC viewers over /api/ws balanced to another node", () => {
   test("the other node's session, asked for with the cluster account; it ends there when the WebSocket closes", async () => {
     target = { api: servers[1].base, authorization: ACCOUNT };
-    const { viewer, ws } = await playOverWs();
-    try {
-      expect(consumers(1)).toBe(1);
-      expect(consumers(0)).toBe(0);
-    } finally {
-      ws.close();
-      await viewer.close();
-    }
-    await until("the session gone from the other node", () => consumers(1) === 0, 5000);
+    await expectServedBy(1);
   }, 40_000);
 
   test("a node that refuses the account, or does not answer, leaves the viewer to be served here", async () => {
     const dead = await freePort();
     for (const t of [{ api: servers[1].base }, { api: servers[1].base, authorization: `Basic ${btoa("node:wrong")}` }, { api: `http://127.0.0.1:${dead}` }]) {
       target = t;
-      const { viewer, ws } = await playOverWs();
-      try {
-        expect(consumers(0)).toBe(1);
-        expect(consumers(1)).toBe(0);
-      } finally {
-        ws.close();
-        await viewer.close();
-      }
-      await until("the local session gone", () => consumers(0) === 0, 5000);
+      await expectServedBy(0);
     }
   }, 60_000);
 
   test("a viewer another node already sent here (cluster_hop) is served here", async () => {
     target = { api: servers[1].base, authorization: ACCOUNT };
-    const { viewer, ws } = await playOverWs("&cluster_hop=1");
-    try {
-      expect(consumers(0)).toBe(1);
-      expect(consumers(1)).toBe(0);
-    } finally {
-      ws.close();
-      await viewer.close();
-    }
-    await until("the local session gone", () => consumers(0) === 0, 5000);
+    await expectServedBy(0, "&cluster_hop=1");
   }, 40_000);
 
   test("playRemote names the node, the status and the fix when it is refused", async () => {
