@@ -1,0 +1,81 @@
+/**
+ * The web player (go2rtc's player: WebRTC first, offer over `/api/ws`, its candidates trickled
+ * after the offer) in headless Chromium, on a node whose balancer sends WebRTC viewers to another
+ * node: the page and its WebSocket stay on the first node, the session and the media are the other
+ * node's, and the browser plays. That node gets none of the browser's trickled candidates (they are
+ * not passed on), so it must learn the browser's address from the browser's own checks. Two real
+ * servers in this process stand in for the nodes; a test module plays the balancer's part
+ * (tests/cluster/ runs the real cluster with werift viewers).
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { silentLogger } from "../../lib/core/log.ts";
+import type { StreamHub } from "../../lib/core/hub.ts";
+import type { Module } from "../../server/modules/types.ts";
+import { webrtcModule } from "../../server/modules/webrtc.ts";
+import { startServer } from "../../server/server.ts";
+import { hasChromium, launchBrowser } from "../_support/browser.ts";
+
+describe.skipIf(!hasChromium)("the web player on a node that balances WebRTC viewers to another node", () => {
+  const servers: { base: string; hub: StreamHub; close(): Promise<void> }[] = [];
+  let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
+
+  beforeAll(async () => {
+    let other = "";
+    const balancer: Module = {
+      name: "test-balancer",
+      init(ctx) {
+        ctx.viewerRedirect!.webrtc = () => ({ api: other });
+        return Promise.resolve();
+      },
+    };
+    // The other node first, so the balancer knows where to send viewers.
+    for (const modules of [[webrtcModule], [webrtcModule, balancer]]) {
+      const s = await startServer({
+        configSources: [JSON.stringify({ streams: { demo: "demo:" }, webrtc: { listen: "127.0.0.1:0", audio_transcode: false } })],
+        listen: "127.0.0.1:0",
+        handleSignals: false,
+        log: silentLogger,
+        modules,
+      });
+      servers.push({ base: s.urls[0], hub: s.hub, close: () => s.close() });
+      other ||= s.urls[0];
+    }
+    browser = await launchBrowser();
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await Promise.allSettled(servers.map((s) => s.close()));
+  }, 30_000);
+
+  const formats = (i: number) => ((servers[i].hub.get("demo")?.info().consumers ?? []) as { format: string }[]).map((c) => c.format);
+
+  test("plays over WebRTC from the other node; the session there ends when the page closes", async () => {
+    const [other, first] = servers;
+    const page = await browser!.context.newPage();
+    try {
+      await page.goto(`${first.base}/stream.html?src=demo&mode=webrtc`, { timeout: 15_000 });
+      await page.waitForFunction(
+        () => /WEBRTC playing/.test(document.querySelector("video-stream .vs-status")?.textContent ?? ""),
+        undefined,
+        { timeout: 20_000, polling: 100 },
+      );
+      await page.waitForFunction(
+        () => {
+          const video = document.querySelector("video-stream video") as HTMLVideoElement;
+          return video.videoWidth > 0 && video.currentTime > 1;
+        },
+        undefined,
+        { timeout: 15_000, polling: 100 },
+      );
+      expect(formats(0)).toEqual(["webrtc"]); // the other node
+      expect(formats(1)).toEqual([]); // the node the page and its WebSocket are on
+      expect(other.base).not.toBe(first.base);
+    } finally {
+      await page.close();
+    }
+    const deadline = Date.now() + 10_000;
+    while (formats(0).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(formats(0)).toEqual([]);
+  }, 60_000);
+});
