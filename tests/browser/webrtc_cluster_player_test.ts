@@ -25,17 +25,20 @@ describe.skipIf(!hasChromium)("the web player on a node that balances WebRTC vie
       name: "test-balancer",
       init(ctx) {
         ctx.viewerRedirect!.webrtc = () => ({ api: other });
+        ctx.viewerRedirect!.http = () => other;
         return Promise.resolve();
       },
     };
     // The other node first, so the balancer knows where to send viewers.
-    for (const modules of [[webrtcModule], [webrtcModule, balancer]]) {
+    // The other node allows any origin (api.origin "*"): a WHEP page of the first node reaches it
+    // through the redirect.
+    for (const [modules, api] of [[[webrtcModule], { origin: "*" }], [[webrtcModule, balancer], {}]] as const) {
       const s = await startServer({
-        configSources: [JSON.stringify({ streams: { demo: "demo:" }, webrtc: { listen: "127.0.0.1:0", audio_transcode: false } })],
+        configSources: [JSON.stringify({ api, streams: { demo: "demo:" }, webrtc: { listen: "127.0.0.1:0", audio_transcode: false } })],
         listen: "127.0.0.1:0",
         handleSignals: false,
         log: silentLogger,
-        modules,
+        modules: [...modules],
       });
       servers.push({ base: s.urls[0], hub: s.hub, close: () => s.close() });
       other ||= s.urls[0];
@@ -77,5 +80,46 @@ describe.skipIf(!hasChromium)("the web player on a node that balances WebRTC vie
     const deadline = Date.now() + 10_000;
     while (formats(0).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(formats(0)).toEqual([]);
+  }, 60_000);
+
+  test("WHEP from a page of the first node: the 307 to the other origin is followed (CORS), and the page reads the session's Location there", async () => {
+    const [other, first] = servers;
+    const page = await browser!.context.newPage();
+    try {
+      await page.goto(`${first.base}/`, { timeout: 15_000 });
+      const result = await page.evaluate(async () => {
+        const pc = new RTCPeerConnection();
+        (window as unknown as { pc: RTCPeerConnection }).pc = pc;
+        pc.addTransceiver("video", { direction: "recvonly" });
+        await pc.setLocalDescription(await pc.createOffer());
+        const res = await fetch("/api/webrtc?src=demo", {
+          method: "POST",
+          headers: { "Content-Type": "application/sdp" },
+          body: pc.localDescription!.sdp,
+        });
+        const answer = await res.text();
+        if (res.status === 201) await pc.setRemoteDescription({ type: "answer", sdp: answer });
+        const deadline = Date.now() + 15_000;
+        let frames = 0;
+        while (frames <= 10 && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 100));
+          (await pc.getStats()).forEach((s) => {
+            if (s.type === "inbound-rtp" && s.kind === "video") frames = s.framesDecoded ?? 0;
+          });
+        }
+        return { status: res.status, url: res.url, location: res.headers.get("Location"), frames };
+      });
+      expect(result.status).toBe(201);
+      expect(result.url.startsWith(other.base)).toBe(true);
+      expect(result.location?.startsWith(`${other.base}/api/webrtc?id=`)).toBe(true);
+      expect(result.frames).toBeGreaterThan(10);
+      expect(formats(0)).toEqual(["webrtc"]);
+      // The page ends the session with the Location it read, across origins.
+      const deleted = await page.evaluate(async (location) => (await fetch(location, { method: "DELETE" })).status, result.location!);
+      expect(deleted).toBe(200);
+      expect(formats(0)).toEqual([]);
+    } finally {
+      await page.close();
+    }
   }, 60_000);
 });
