@@ -69,6 +69,14 @@ describe("HLS output", () => {
       expect(d).toBeGreaterThanOrEqual(0.9);
       expect(d).toBeLessThanOrEqual(2.1);
     }
+    // Each segment is dated (EXT-X-PROGRAM-DATE-TIME, before its EXTINF): recent, and one segment's
+    // date plus its duration is the next one's (the dates follow the media's timeline).
+    const dated = [...media.matchAll(/#EXT-X-PROGRAM-DATE-TIME:(\S+)\n#EXTINF:([\d.]+),/g)].map((m) => ({ at: Date.parse(m[1]), duration: Number(m[2]) }));
+    expect(dated.length).toBe(durations.length);
+    for (const [i, d] of dated.entries()) {
+      expect(Math.abs(Date.now() - d.at)).toBeLessThan(60_000);
+      if (i > 0) expect(Math.abs(d.at - (dated[i - 1].at + dated[i - 1].duration * 1000))).toBeLessThanOrEqual(2);
+    }
   }, 20_000);
 
   it("fMP4 sessions serve init.mp4 and .m4s segments that decode together", async () => {

@@ -25,6 +25,8 @@ export interface PlaylistSegment {
   sequence: number;
   /** Seconds. */
   duration: number;
+  /** ms since the epoch: written as `EXT-X-PROGRAM-DATE-TIME` (RFC 8216 section 4.3.2.6) when set. */
+  programDateTime?: number;
 }
 
 /** What {@link mediaPlaylist} needs. */
@@ -40,7 +42,8 @@ export interface MediaPlaylistOptions {
 
 /**
  * A live media playlist (no `EXT-X-ENDLIST`). `EXT-X-TARGETDURATION` is the longest segment rounded
- * up (RFC 8216 section 4.3.3.1); version 7 when an init segment is used (section 7).
+ * up (RFC 8216 section 4.3.3.1); version 7 when an init segment is used (section 7). Segments with a
+ * `programDateTime` get an `EXT-X-PROGRAM-DATE-TIME` line (ISO 8601 in UTC, milliseconds).
  *
  * @example
  * ```ts
@@ -58,6 +61,7 @@ export function mediaPlaylist(o: MediaPlaylistOptions): string {
   ];
   if (o.initUri) lines.push(`#EXT-X-MAP:URI="${o.initUri}"`);
   for (const s of o.segments) {
+    if (s.programDateTime !== undefined) lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(s.programDateTime).toISOString()}`);
     lines.push(`#EXTINF:${s.duration.toFixed(3)},`, o.segmentUri(s.sequence));
   }
   return lines.join("\n") + "\n";

@@ -25,4 +25,12 @@ describe("HLS playlists", () => {
     expect(text).toContain("#EXT-X-VERSION:7\n");
     expect(text).toContain('#EXT-X-MAP:URI="init.mp4?id=x"\n');
   });
+
+  it("a segment's programDateTime is its EXT-X-PROGRAM-DATE-TIME, in UTC with milliseconds", () => {
+    const text = mediaPlaylist({
+      segments: [{ sequence: 3, duration: 2, programDateTime: Date.UTC(2026, 11, 7, 23, 0, 1, 500) }],
+      segmentUri: (n) => `s.ts?n=${n}`,
+    });
+    expect(text).toContain("#EXT-X-PROGRAM-DATE-TIME:2026-12-07T23:00:01.500Z\n#EXTINF:2.000,\ns.ts?n=3\n");
+  });
 });

@@ -33,6 +33,11 @@ export interface HlsSegment {
   sequence: number;
   /** Seconds. */
   duration: number;
+  /**
+   * When its first frame was captured, as far as this server can tell (ms since the epoch): the
+   * playlist's `EXT-X-PROGRAM-DATE-TIME`. See {@link HlsSegmenterOptions.clock}.
+   */
+  programDateTime: number;
   data: Uint8Array;
 }
 
@@ -44,7 +49,18 @@ export interface HlsSegmenterOptions {
   maxSegments?: number;
   /** Bytes kept over all segments, the one being written included. Default 16 MB. */
   maxBytes?: number;
+  /**
+   * The wall clock (ms since the epoch; default `Date.now`). A frame's capture time is taken as the
+   * earliest `arrival - media time` seen (the frames that came with the least delay, e.g. the end
+   * of a replayed GOP cache), so segments' dates follow the media's timeline; when a frame arrives
+   * more than {@link PROGRAM_DATE_RESYNC_MS} later than that (the source paused) the dates start
+   * again from it.
+   */
+  clock?: () => number;
 }
+
+/** How far arrivals may fall behind the media's own timeline before segment dates are taken from the clock again. */
+export const PROGRAM_DATE_RESYNC_MS = 3000;
 
 /**
  * The segment list of one HLS session.
@@ -77,8 +93,12 @@ export class HlsSegmenter {
   #nextSequence = 0;
   #waiters: (() => void)[] = [];
   #closed = false;
+  readonly #clock: () => number;
+  /** Wall time (ms since the epoch) of media time 0; NaN before the first frame. */
+  #epoch = NaN;
 
   constructor(options: HlsSegmenterOptions = {}) {
+    this.#clock = options.clock ?? Date.now;
     this.targetDuration = options.targetDuration ?? 1;
     this.maxSegments = Math.max(LIVE_PLAYLIST_MIN_SEGMENTS, options.maxSegments ?? 6);
     this.maxBytes = options.maxBytes ?? 16_000_000;
@@ -105,6 +125,15 @@ export class HlsSegmenter {
    */
   frame(time: number, cutPoint: boolean): void {
     this.#now = time;
+    // An earlier capture estimate counts at once; a resync after a pause only from the segment this
+    // frame starts (the one it ends was captured before the pause).
+    const epoch = this.#clock() - time * 1000;
+    if (!(epoch >= this.#epoch)) this.#epoch = epoch;
+    this.#cut(time, cutPoint);
+    if (epoch - this.#epoch > PROGRAM_DATE_RESYNC_MS) this.#epoch = epoch;
+  }
+
+  #cut(time: number, cutPoint: boolean): void {
     if (!this.#open || this.#currentBytes === 0) return;
     const elapsed = time - this.#start;
     const force = this.#currentBytes > this.maxBytes / 3;
@@ -180,7 +209,9 @@ export class HlsSegmenter {
       p += c.byteLength;
     }
     const duration = Math.max(0.001, end - this.#start);
-    this.segments.push({ sequence: this.#nextSequence++, duration, data });
+    // #finish runs from frame(), which has set the epoch.
+    const programDateTime = Math.round(this.#epoch + this.#start * 1000);
+    this.segments.push({ sequence: this.#nextSequence++, duration, programDateTime, data });
     this.#storedBytes += data.byteLength;
     this.#chunks = [];
     this.#currentBytes = 0;

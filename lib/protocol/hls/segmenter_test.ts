@@ -1,5 +1,5 @@
 import { describe, expect, it } from "bun:test";
-import { HlsSegmenter } from "./segmenter.ts";
+import { HlsSegmenter, PROGRAM_DATE_RESYNC_MS } from "./segmenter.ts";
 
 describe("HlsSegmenter", () => {
   it("cuts at the first cut point after the target duration", () => {
@@ -50,5 +50,69 @@ describe("HlsSegmenter", () => {
     seg.close();
     expect(await pending).toBe(false);
     expect(seg.segments).toEqual([]);
+  });
+
+  describe("program dates (EXT-X-PROGRAM-DATE-TIME)", () => {
+    /** A segmenter on a clock the test moves; frames every 0.5 s, each a cut point. */
+    function clocked() {
+      let now = 1_800_000_000_000;
+      const seg = new HlsSegmenter({ targetDuration: 1, clock: () => now });
+      return {
+        seg,
+        at: (ms: number) => void (now = ms),
+        get now() {
+          return now;
+        },
+        frame(time: number, keyframe = true) {
+          seg.frame(time, keyframe);
+          seg.append(new Uint8Array(1));
+        },
+      };
+    }
+
+    it("follow the media's timeline: consecutive dates differ by the segments' durations", () => {
+      const c = clocked();
+      const start = c.now;
+      for (let i = 0; i < 10; i++) {
+        // Arrivals jitter by up to 40 ms; the dates do not.
+        c.at(start + i * 500 + (i % 3) * 20);
+        c.frame(i * 0.5);
+      }
+      const dates = c.seg.segments.map((s) => s.programDateTime);
+      expect(dates[0]).toBe(start);
+      for (let i = 1; i < dates.length; i++) {
+        expect(dates[i] - dates[i - 1]).toBe(Math.round(c.seg.segments[i - 1].duration * 1000));
+      }
+    });
+
+    it("a replayed GOP (older frames in a burst) is dated from its last frame's arrival, not its first", () => {
+      const c = clocked();
+      const now = c.now;
+      // A 2 s GOP cache (one keyframe) replayed at once, then live frames in real time from the next keyframe.
+      for (let i = 0; i < 4; i++) c.frame(i * 0.5, i === 0);
+      for (let i = 4; i < 8; i++) {
+        c.at(now + (i - 4) * 500 + 500);
+        c.frame(i * 0.5);
+      }
+      // The last cached frame (media 1.5 s) arrived at `now`: media 0 was captured 1.5 s earlier.
+      expect(c.seg.segments[0].programDateTime).toBe(now - 1500);
+    });
+
+    it("start again from the clock when the source paused longer than the resync limit", () => {
+      const c = clocked();
+      const start = c.now;
+      for (let i = 0; i < 4; i++) {
+        c.at(start + i * 500);
+        c.frame(i * 0.5);
+      }
+      // 10 s without frames; media time goes on where it was (the feed skips long gaps).
+      const resumed = start + 1500 + PROGRAM_DATE_RESYNC_MS + 7000;
+      for (let i = 4; i < 8; i++) {
+        c.at(resumed + (i - 4) * 500);
+        c.frame(i * 0.5);
+      }
+      // Segments of 1 s: [0, 1) and [1, 2) were captured before the pause, [2, 3) starts with its first frame after it.
+      expect(c.seg.segments.map((s) => s.programDateTime)).toEqual([start, start + 1000, resumed]);
+    });
   });
 });
