@@ -89,3 +89,69 @@ export async function videoLumaVariance(page: import("playwright-core").Page, se
     return sumSq / n - (sum / n) * (sum / n);
   }, selector);
 }
+
+/** What {@link whepInPage} saw. */
+export interface WhepInPage {
+  status: number;
+  /** The answer's Content-Type, Location and final URL (after redirects). */
+  type: string | null;
+  location: string | null;
+  url: string;
+  answer: string;
+  /** The page's offer, candidates included. */
+  offer: string;
+}
+
+/**
+ * Plays `url` (e.g. `api/webrtc?src=demo`, relative to the page) over WHEP from inside `page`, as
+ * a browser app would: a `recvonly` transceiver per kind, ICE gathering awaited (at most 3 s), the
+ * offer POSTed as `application/sdp`, a 201's answer applied. The peer connection is `window.whep`;
+ * its tracks play in a muted `<video>` and an `<audio>` appended to the page.
+ *
+ * @example
+ * ```ts
+ * const r = await whepInPage(page, "api/webrtc?src=demo", ["video"]);
+ * expect(r.status).toBe(201);
+ * ```
+ */
+export async function whepInPage(
+  page: import("playwright-core").Page,
+  url: string,
+  kinds: readonly ("video" | "audio")[],
+): Promise<WhepInPage> {
+  return await page.evaluate(async ([url, kinds]) => {
+    const pc = new RTCPeerConnection();
+    (window as unknown as { whep: RTCPeerConnection }).whep = pc;
+    for (const kind of kinds) pc.addTransceiver(kind, { direction: "recvonly" });
+    const video = document.createElement("video");
+    video.muted = true;
+    video.autoplay = true;
+    const audio = document.createElement("audio");
+    audio.autoplay = true;
+    document.body.append(video, audio);
+    pc.ontrack = (ev) => {
+      const el = ev.track.kind === "audio" ? audio : video;
+      el.srcObject = new MediaStream([ev.track]);
+      el.play().catch(() => {});
+    };
+    await pc.setLocalDescription(await pc.createOffer());
+    await new Promise<void>((resolve) => {
+      if (pc.iceGatheringState === "complete") return resolve();
+      const timer = setTimeout(resolve, 3000);
+      pc.onicegatheringstatechange = () => {
+        if (pc.iceGatheringState === "complete") (clearTimeout(timer), resolve());
+      };
+    });
+    const res = await fetch(url, { method: "POST", headers: { "Content-Type": "application/sdp" }, body: pc.localDescription!.sdp });
+    const answer = await res.text();
+    if (res.status === 201) await pc.setRemoteDescription({ type: "answer", sdp: answer });
+    return {
+      status: res.status,
+      type: res.headers.get("content-type"),
+      location: res.headers.get("location"),
+      url: res.url,
+      answer,
+      offer: pc.localDescription!.sdp,
+    };
+  }, [url, kinds] as const);
+}

@@ -11,6 +11,7 @@
 import { getEnv } from "../../lib/runtime/env.ts";
 import { type ChildProcess, spawn } from "../../lib/runtime/mod.ts";
 import { hasTool, run } from "./process.ts";
+import { stromCommand } from "./strom_command.ts";
 
 /** Whether this process may create network namespaces (root with `ip` on PATH, and it works). */
 export async function canUseNetns(): Promise<boolean> {
@@ -140,6 +141,23 @@ export class TestNetns {
     });
     this.#children.push(child);
     return child;
+  }
+
+  /**
+   * Starts `strom serve -c <config>` (a file or inline YAML/JSON) inside the namespace on the
+   * runtime running the test, and resolves with its API's base URL once `/api/health` answers there
+   * (at most 30 s). It is killed by `close()`.
+   */
+  async serveStrom(config: string, apiPort = 1984): Promise<string> {
+    const [cmd, args] = stromCommand();
+    void this.spawn(cmd, [...args, "serve", "-c", config]).exited;
+    const base = `http://${this.address}:${apiPort}`;
+    for (let i = 0; i < 150; i++) {
+      const up = await fetch(`${base}/api/health`, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok, () => false);
+      if (up) return base;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`strom serve in namespace ${this.name} did not answer at ${base} within 30 s`);
   }
 
   /** Kills what `spawn()` started, then deletes the namespace and the veth pair. */

@@ -10,7 +10,7 @@ import { silentLogger } from "../../lib/core/log.ts";
 import type { StreamHub } from "../../lib/core/hub.ts";
 import { webrtcModule } from "../../server/modules/webrtc.ts";
 import { startServer } from "../../server/server.ts";
-import { hasChromium, launchBrowser } from "../_support/browser.ts";
+import { hasChromium, launchBrowser, whepInPage } from "../_support/browser.ts";
 import { hasEncoder } from "../_support/ffmpeg.ts";
 
 const hasOpus = await hasEncoder("libopus").catch(() => false);
@@ -115,14 +115,14 @@ describe.skipIf(!hasChromium || !hasOpus)("Opus from an AAC stream in headless C
   it("the web player plays the demo stream with sound", async () => {
     await withPage(async (page) => {
       await page.addInitScript(() => {
-        const Native = window.RTCPeerConnection;
+        const Native = globalThis.RTCPeerConnection;
         (window as unknown as { pcs: RTCPeerConnection[] }).pcs = [];
-        window.RTCPeerConnection = function (this: unknown, ...args: ConstructorParameters<typeof Native>) {
+        globalThis.RTCPeerConnection = function (this: unknown, ...args: ConstructorParameters<typeof Native>) {
           const pc = new Native(...args);
           (window as unknown as { pcs: RTCPeerConnection[] }).pcs.push(pc);
           return pc;
         } as unknown as typeof RTCPeerConnection;
-        window.RTCPeerConnection.prototype = Native.prototype;
+        globalThis.RTCPeerConnection.prototype = Native.prototype;
       });
       await page.goto(`${server!.base}/stream.html?src=demo`, { timeout: 15_000 });
       await page.waitForFunction(
@@ -141,51 +141,13 @@ describe.skipIf(!hasChromium || !hasOpus)("Opus from an AAC stream in headless C
   it("WHEP with an audio transceiver gets sound", async () => {
     await withPage(async (page) => {
       await page.goto(`${server!.base}/`, { timeout: 15_000 });
-      const status = await page.evaluate(async () => {
-        const pc = new RTCPeerConnection();
-        (window as unknown as { whep: RTCPeerConnection }).whep = pc;
-        pc.addTransceiver("video", { direction: "recvonly" });
-        pc.addTransceiver("audio", { direction: "recvonly" });
-        const audio = document.createElement("audio");
-        audio.autoplay = true;
-        document.body.append(audio);
-        const video = document.createElement("video");
-        video.muted = true;
-        video.autoplay = true;
-        document.body.append(video);
-        pc.ontrack = (ev) => {
-          const el = ev.track.kind === "audio" ? audio : video;
-          el.srcObject = new MediaStream([ev.track]);
-          el.play().catch(() => {});
-        };
-        await pc.setLocalDescription(await pc.createOffer());
-        await new Promise<void>((resolve) => {
-          if (pc.iceGatheringState === "complete") return resolve();
-          const timer = setTimeout(resolve, 3000);
-          pc.onicegatheringstatechange = () => {
-            if (pc.iceGatheringState === "complete") {
-              clearTimeout(timer);
-              resolve();
-            }
-          };
-        });
-        const res = await fetch("api/webrtc?src=demo", {
-          method: "POST",
-          headers: { "Content-Type": "application/sdp" },
-          body: pc.localDescription!.sdp,
-        });
-        const answer = await res.text();
-        if (res.status === 201) await pc.setRemoteDescription({ type: "answer", sdp: answer });
-        (window as unknown as { location2: string | null }).location2 = res.headers.get("location");
-        return res.status;
-      });
-      expect(status).toBe(201);
+      const whep = await whepInPage(page, "api/webrtc?src=demo", ["video", "audio"]);
+      expect(whep.status).toBe(201);
       await expectSound(page, "window.whep", true);
-      const deleted = await page.evaluate(async () => {
-        const location = (window as unknown as { location2: string }).location2;
+      const deleted = await page.evaluate(async (location) => {
         const res = await fetch(new URL(location, new URL("api/webrtc", document.baseURI)), { method: "DELETE" });
         return res.status;
-      });
+      }, whep.location!);
       expect(deleted).toBe(200);
     });
     await waitFor("the viewer and the transcoder to go", () => formats(server!.hub, "demo").length === 0, 10_000);

@@ -13,7 +13,7 @@ import type { StreamHub } from "../../lib/core/hub.ts";
 import type { Module } from "../../server/modules/types.ts";
 import { webrtcModule } from "../../server/modules/webrtc.ts";
 import { startServer } from "../../server/server.ts";
-import { hasChromium, launchBrowser } from "../_support/browser.ts";
+import { hasChromium, launchBrowser, whepInPage } from "../_support/browser.ts";
 
 describe.skipIf(!hasChromium)("the web player on a node that balances WebRTC viewers to another node", () => {
   const servers: { base: string; hub: StreamHub; close(): Promise<void> }[] = [];
@@ -87,18 +87,9 @@ describe.skipIf(!hasChromium)("the web player on a node that balances WebRTC vie
     const page = await browser!.context.newPage();
     try {
       await page.goto(`${first.base}/`, { timeout: 15_000 });
-      const result = await page.evaluate(async () => {
-        const pc = new RTCPeerConnection();
-        (window as unknown as { pc: RTCPeerConnection }).pc = pc;
-        pc.addTransceiver("video", { direction: "recvonly" });
-        await pc.setLocalDescription(await pc.createOffer());
-        const res = await fetch("/api/webrtc?src=demo", {
-          method: "POST",
-          headers: { "Content-Type": "application/sdp" },
-          body: pc.localDescription!.sdp,
-        });
-        const answer = await res.text();
-        if (res.status === 201) await pc.setRemoteDescription({ type: "answer", sdp: answer });
+      const whep = await whepInPage(page, "/api/webrtc?src=demo", ["video"]);
+      const frames = await page.evaluate(async () => {
+        const pc = (window as unknown as { whep: RTCPeerConnection }).whep;
         const deadline = Date.now() + 15_000;
         let frames = 0;
         while (frames <= 10 && Date.now() < deadline) {
@@ -107,8 +98,9 @@ describe.skipIf(!hasChromium)("the web player on a node that balances WebRTC vie
             if (s.type === "inbound-rtp" && s.kind === "video") frames = s.framesDecoded ?? 0;
           });
         }
-        return { status: res.status, url: res.url, location: res.headers.get("Location"), frames };
+        return frames;
       });
+      const result = { ...whep, frames };
       expect(result.status).toBe(201);
       expect(result.url.startsWith(other.base)).toBe(true);
       expect(result.location?.startsWith(`${other.base}/api/webrtc?id=`)).toBe(true);

@@ -12,7 +12,7 @@ import type { StreamHub } from "../../lib/core/hub.ts";
 import { encodeAlaw } from "../../lib/codec/g711/companding.ts";
 import { webrtcModule } from "../../server/modules/webrtc.ts";
 import { startServer } from "../../server/server.ts";
-import { hasChromium, launchBrowser } from "../_support/browser.ts";
+import { hasChromium, launchBrowser, whepInPage } from "../_support/browser.ts";
 
 /** 20 ms of a 440 Hz tone at 16 kHz as A-law (320 bytes), continuing from sample `n`. */
 function toneFrame(n: number): Uint8Array {
@@ -72,38 +72,7 @@ describe.skipIf(!hasChromium)("PCMA at 16 kHz in headless Chromium (needs chromi
     const page = await browser!.context.newPage();
     try {
       await page.goto(`${server!.base}/`, { timeout: 15_000 });
-      const status = await page.evaluate(async () => {
-        const pc = new RTCPeerConnection();
-        (window as unknown as { whep: RTCPeerConnection }).whep = pc;
-        pc.addTransceiver("audio", { direction: "recvonly" });
-        const audio = document.createElement("audio");
-        audio.autoplay = true;
-        document.body.append(audio);
-        pc.ontrack = (ev) => {
-          audio.srcObject = new MediaStream([ev.track]);
-          audio.play().catch(() => {});
-        };
-        await pc.setLocalDescription(await pc.createOffer());
-        await new Promise<void>((resolve) => {
-          if (pc.iceGatheringState === "complete") return resolve();
-          const t = setTimeout(resolve, 3000);
-          pc.onicegatheringstatechange = () => {
-            if (pc.iceGatheringState === "complete") {
-              clearTimeout(t);
-              resolve();
-            }
-          };
-        });
-        const res = await fetch("api/webrtc?src=tone16k", {
-          method: "POST",
-          headers: { "Content-Type": "application/sdp" },
-          body: pc.localDescription!.sdp,
-        });
-        const answer = await res.text();
-        if (res.status === 201) await pc.setRemoteDescription({ type: "answer", sdp: answer });
-        return res.status;
-      });
-      expect(status).toBe(201);
+      expect((await whepInPage(page, "api/webrtc?src=tone16k", ["audio"])).status).toBe(201);
       await page.waitForFunction(
         async () => {
           const pc = (window as unknown as { whep: RTCPeerConnection }).whep;

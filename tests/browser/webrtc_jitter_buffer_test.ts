@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { silentLogger } from "../../lib/core/log.ts";
 import { webrtcModule } from "../../server/modules/webrtc.ts";
 import { startServer } from "../../server/server.ts";
-import { hasChromium, launchBrowser, videoLumaVariance } from "../_support/browser.ts";
+import { hasChromium, launchBrowser, videoLumaVariance, whepInPage } from "../_support/browser.ts";
 
 interface Played {
   answer: string;
@@ -48,33 +48,10 @@ describe.skipIf(!hasChromium)("webrtc.jitter_buffer in headless Chromium", () =>
     const page = await browser!.context.newPage();
     try {
       await page.goto(`${base}/`, { timeout: 15_000 });
+      const { answer } = await whepInPage(page, "api/webrtc?src=demo", ["video"]);
       const played = await page.evaluate(async () => {
-        const pc = new RTCPeerConnection();
-        pc.addTransceiver("video", { direction: "recvonly" });
-        const video = document.createElement("video");
-        video.muted = true;
-        video.autoplay = true;
-        document.body.append(video);
-        pc.ontrack = (ev) => {
-          video.srcObject = new MediaStream([ev.track]);
-          video.play().catch(() => {});
-        };
-        await pc.setLocalDescription(await pc.createOffer());
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, 3000);
-          pc.onicegatheringstatechange = () => {
-            if (pc.iceGatheringState !== "complete") return;
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        const res = await fetch("api/webrtc?src=demo", {
-          method: "POST",
-          headers: { "Content-Type": "application/sdp" },
-          body: pc.localDescription!.sdp,
-        });
-        const answer = await res.text();
-        await pc.setRemoteDescription({ type: "answer", sdp: answer });
+        const pc = (window as unknown as { whep: RTCPeerConnection }).whep;
+        const video = document.querySelector("video") as HTMLVideoElement;
         // Four seconds of playing: the buffer settles at its target within about a second.
         const deadline = Date.now() + 15_000;
         while (video.videoWidth === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
@@ -88,12 +65,11 @@ describe.skipIf(!hasChromium)("webrtc.jitter_buffer in headless Chromium", () =>
           delay = s.jitterBufferDelay ?? 0;
           emitted = s.jitterBufferEmittedCount ?? 0;
         });
-        (window as unknown as { pc: RTCPeerConnection }).pc = pc;
-        return { answer, framesDecoded, meanDelay: emitted ? delay / emitted : -1 };
+        return { framesDecoded, meanDelay: emitted ? delay / emitted : -1 };
       });
       const variance = await videoLumaVariance(page);
-      await page.evaluate(() => (window as unknown as { pc: RTCPeerConnection }).pc.close());
-      return { ...played, variance };
+      await page.evaluate(() => (window as unknown as { whep: RTCPeerConnection }).whep.close());
+      return { answer, ...played, variance };
     } finally {
       await page.close();
     }

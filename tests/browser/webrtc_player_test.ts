@@ -11,7 +11,7 @@ import { silentLogger } from "../../lib/core/log.ts";
 import type { StreamHub } from "../../lib/core/hub.ts";
 import { webrtcModule } from "../../server/modules/webrtc.ts";
 import { startServer } from "../../server/server.ts";
-import { hasChromium, launchBrowser, videoLumaVariance } from "../_support/browser.ts";
+import { hasChromium, launchBrowser, videoLumaVariance, whepInPage } from "../_support/browser.ts";
 
 /** A server with the demo stream and the WebRTC module on loopback, and a headless Chromium. */
 function serverAndBrowser() {
@@ -81,14 +81,14 @@ describe.skipIf(!hasChromium)("WebRTC in headless Chromium", () => {
       page.on("pageerror", (e) => errors.push(String(e)));
       // Keep a handle on the player's peer connection for getStats.
       await page.addInitScript(() => {
-        const Native = window.RTCPeerConnection;
+        const Native = globalThis.RTCPeerConnection;
         (window as unknown as { pcs: RTCPeerConnection[] }).pcs = [];
-        window.RTCPeerConnection = function (this: unknown, ...args: ConstructorParameters<typeof Native>) {
+        globalThis.RTCPeerConnection = function (this: unknown, ...args: ConstructorParameters<typeof Native>) {
           const pc = new Native(...args);
           (window as unknown as { pcs: RTCPeerConnection[] }).pcs.push(pc);
           return pc;
         } as unknown as typeof RTCPeerConnection;
-        window.RTCPeerConnection.prototype = Native.prototype;
+        globalThis.RTCPeerConnection.prototype = Native.prototype;
       });
       await page.goto(`${server().base}/stream.html?src=demo`, { timeout: 15_000 });
       await page.waitForFunction(
@@ -168,46 +168,7 @@ describe.skipIf(!hasChromium)("WebRTC in headless Chromium", () => {
   it("WHEP: 201 with Location, plays, and DELETE ends the session", async () => {
     await withPage(async (page) => {
       await page.goto(`${server().base}/`, { timeout: 15_000 });
-      const result = await page.evaluate(async () => {
-        const pc = new RTCPeerConnection();
-        (window as unknown as { whep: RTCPeerConnection }).whep = pc;
-        pc.addTransceiver("video", { direction: "recvonly" });
-        pc.addTransceiver("audio", { direction: "recvonly" });
-        const video = document.createElement("video");
-        video.muted = true;
-        video.autoplay = true;
-        document.body.append(video);
-        pc.ontrack = (ev) => {
-          if (ev.track.kind === "video") {
-            video.srcObject = new MediaStream([ev.track]);
-            video.play().catch(() => {});
-          }
-        };
-        await pc.setLocalDescription(await pc.createOffer());
-        await new Promise<void>((resolve) => {
-          if (pc.iceGatheringState === "complete") return resolve();
-          const timer = setTimeout(resolve, 3000);
-          pc.onicegatheringstatechange = () => {
-            if (pc.iceGatheringState === "complete") {
-              clearTimeout(timer);
-              resolve();
-            }
-          };
-        });
-        const res = await fetch("api/webrtc?src=demo", {
-          method: "POST",
-          headers: { "Content-Type": "application/sdp" },
-          body: pc.localDescription!.sdp,
-        });
-        const answer = await res.text();
-        if (res.status === 201) await pc.setRemoteDescription({ type: "answer", sdp: answer });
-        return {
-          status: res.status,
-          type: res.headers.get("content-type"),
-          location: res.headers.get("location"),
-          answer,
-        };
-      });
+      const result = await whepInPage(page, "api/webrtc?src=demo", ["video", "audio"]);
       expect(result.status).toBe(201);
       expect(result.type).toContain("application/sdp");
       expect(result.location).toMatch(/^webrtc\?id=[0-9a-f-]+$/);

@@ -5,7 +5,6 @@
  * other's address out of the answer and a LAN viewer still plays.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import { announceCandidates } from "../../lib/protocol/webrtc/ice_policy.ts";
 import { networkInterfaces } from "../../lib/runtime/interfaces.ts";
 import type { WebrtcConfig } from "../../server/config/types.ts";
@@ -102,7 +101,6 @@ describe.skipIf(!netnsOk)("filters.interfaces on a host with two interfaces (net
   afterAll(() => ns?.close(), 20_000);
 
   test("naming the LAN interface keeps the other's address out; the LAN viewer plays", async () => {
-    const root = new URL("../..", import.meta.url).pathname;
     const serve = (api: number, ice: number, filters: Record<string, unknown>) => {
       const config = JSON.stringify({
         api: { listen: `:${api}` },
@@ -111,19 +109,9 @@ describe.skipIf(!netnsOk)("filters.interfaces on a host with two interfaces (net
         webrtc: { listen: `:${ice}`, filters },
         streams: { demo: "demo:" },
       });
-      void ns.spawn("node", ["--import", "tsx", join(root, "cli/main.ts"), "serve", "-c", config]).exited;
-      return `http://${ns.address}:${api}`;
+      return ns.serveStrom(config, api);
     };
-    const filtered = serve(1984, 8555, { interfaces: [ns.link] });
-    const open = serve(1985, 8556, {});
-    for (const base of [filtered, open]) {
-      let up = false;
-      for (let i = 0; i < 100 && !up; i++) {
-        up = await fetch(`${base}/api/health`, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok, () => false);
-        if (!up) await new Promise((r) => setTimeout(r, 200));
-      }
-      expect(up).toBe(true);
-    }
+    const [filtered, open] = await Promise.all([serve(1984, 8555, { interfaces: [ns.link] }), serve(1985, 8556, {})]);
     const addresses = (sdp: string) =>
       [...new Set(sdp.split(/\r?\n/).filter((l) => l.startsWith("a=candidate:")).map((l) => l.split(" ")[4]))].sort();
 

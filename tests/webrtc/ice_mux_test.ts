@@ -5,7 +5,6 @@
  * datagrams are dropped.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import { silentLogger } from "../../lib/core/log.ts";
 import type { WebRtcConsumer } from "../../lib/protocol/webrtc/consumer.ts";
 import { fastSrtpOf } from "../../lib/protocol/webrtc/fast_srtp.ts";
@@ -253,7 +252,6 @@ describe.skipIf(!netnsOk)("a LAN host, no STUN server: strom serve in its own ne
   afterAll(() => ns?.close(), 20_000);
 
   test("a werift viewer on the LAN plays through <ns address>:8555 only", async () => {
-    const root = new URL("../..", import.meta.url).pathname;
     const config = JSON.stringify({
       api: { listen: ":1984" },
       rtsp: { listen: "" },
@@ -261,15 +259,7 @@ describe.skipIf(!netnsOk)("a LAN host, no STUN server: strom serve in its own ne
       webrtc: { listen: ":8555" },
       streams: { demo: "demo:" },
     });
-    const child = ns.spawn("node", ["--import", "tsx", join(root, "cli/main.ts"), "serve", "-c", config]);
-    void child.exited;
-    const base = `http://${ns.address}:1984`;
-    let up = false;
-    for (let i = 0; i < 100 && !up; i++) {
-      up = await fetch(`${base}/api/health`, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok, () => false);
-      if (!up) await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(up).toBe(true);
+    const base = await ns.serveStrom(config);
     const viewer = new Viewer({ audio: false, bindAddress: ns.hostAddress });
     try {
       const { answer } = await whep(base, viewer);

@@ -12,7 +12,7 @@ import { tcpConnect } from "../../lib/runtime/tcp.ts";
 import { udpBind } from "../../lib/runtime/udp.ts";
 import { webrtcModule } from "../../server/modules/webrtc.ts";
 import { type RunningServer, startServer } from "../../server/server.ts";
-import { hasChromium, launchBrowser } from "../_support/browser.ts";
+import { hasChromium, launchBrowser, whepInPage } from "../_support/browser.ts";
 import { freePort } from "../_support/net.ts";
 import { until } from "./_peer.ts";
 
@@ -150,33 +150,15 @@ describe.skipIf(!hasChromium)("Chromium that may not use UDP plays through the s
     const page = await browser!.context.newPage();
     try {
       await page.goto(`${s.urls[0]}/`, { timeout: 15_000 });
-      const result = await page.evaluate(async () => {
-        const pc = new RTCPeerConnection();
-        (window as unknown as { pc: RTCPeerConnection }).pc = pc;
-        pc.addTransceiver("video", { direction: "recvonly" });
-        await pc.setLocalDescription(await pc.createOffer());
-        await new Promise<void>((resolve) => {
-          if (pc.iceGatheringState === "complete") return resolve();
-          pc.onicegatheringstatechange = () => pc.iceGatheringState === "complete" && resolve();
-          setTimeout(resolve, 3000);
-        });
-        const res = await fetch("/api/webrtc?src=demo", {
-          method: "POST",
-          headers: { "Content-Type": "application/sdp" },
-          body: pc.localDescription!.sdp,
-        });
-        const answer = await res.text();
-        if (res.status !== 201) return { status: res.status, answer, offerUdp: false };
-        await pc.setRemoteDescription({ type: "answer", sdp: answer });
-        const offerUdp = / udp /i.test(pc.localDescription!.sdp.split("\n").filter((l) => l.startsWith("a=candidate")).join("\n"));
-        return { status: res.status, answer, offerUdp };
-      });
+      const whep = await whepInPage(page, "/api/webrtc?src=demo", ["video"]);
+      const offerUdp = / udp /i.test(whep.offer.split("\n").filter((l) => l.startsWith("a=candidate")).join("\n"));
+      const result = { ...whep, offerUdp };
       expect(result.status).toBe(201);
       expect(result.offerUdp).toBe(false); // the browser really has no UDP candidate
 
       const stats = () =>
         page.evaluate(async () => {
-          const pc = (window as unknown as { pc: RTCPeerConnection }).pc;
+          const pc = (window as unknown as { whep: RTCPeerConnection }).whep;
           const report = await pc.getStats();
           let frames = 0;
           let pairLocal = "";

@@ -7,10 +7,9 @@
  * (tests/webrtc/ice_tcp_test.ts tells the browser not to use UDP instead; this one takes it away.)
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { hasChromium, launchBrowser } from "../_support/browser.ts";
+import { hasChromium, launchBrowser, whepInPage } from "../_support/browser.ts";
 import { canUseNetns, TestNetns } from "../_support/netns.ts";
 import { run } from "../_support/process.ts";
-import { stromCommand } from "../_support/strom_command.ts";
 import { udpBind } from "../../lib/runtime/udp.ts";
 
 const netnsOk = await canUseNetns();
@@ -48,15 +47,7 @@ describe.skipIf(!ready)(`a network that drops UDP: Chromium plays over ICE-TCP (
       webrtc: { listen: ":8555" },
       streams: { demo: "demo:" },
     });
-    const [cmd, args] = stromCommand();
-    void ns.spawn(cmd, [...args, "serve", "-c", config]).exited;
-    base = `http://${ns.address}:1984`;
-    let up = false;
-    for (let i = 0; i < 150 && !up; i++) {
-      up = await fetch(`${base}/api/health`, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok, () => false);
-      if (!up) await new Promise((r) => setTimeout(r, 200));
-    }
-    if (!up) throw new Error(`strom serve in the namespace did not answer at ${base} within 30 s`);
+    base = await ns.serveStrom(config);
     browser = await launchBrowser();
   }, 60_000);
 
@@ -90,26 +81,9 @@ describe.skipIf(!ready)(`a network that drops UDP: Chromium plays over ICE-TCP (
     const page = await browser!.context.newPage();
     try {
       await page.goto(`${base}/`, { timeout: 15_000 });
-      const result = await page.evaluate(async () => {
-        const pc = new RTCPeerConnection();
-        (window as unknown as { pc: RTCPeerConnection }).pc = pc;
-        pc.addTransceiver("video", { direction: "recvonly" });
-        await pc.setLocalDescription(await pc.createOffer());
-        await new Promise<void>((resolve) => {
-          if (pc.iceGatheringState === "complete") return resolve();
-          pc.onicegatheringstatechange = () => pc.iceGatheringState === "complete" && resolve();
-          setTimeout(resolve, 3000);
-        });
-        const res = await fetch("/api/webrtc?src=demo", {
-          method: "POST",
-          headers: { "Content-Type": "application/sdp" },
-          body: pc.localDescription!.sdp,
-        });
-        const answer = await res.text();
-        if (res.status === 201) await pc.setRemoteDescription({ type: "answer", sdp: answer });
-        const offered = pc.localDescription!.sdp.split("\n").filter((l) => l.startsWith("a=candidate"));
-        return { status: res.status, answer, offerUdp: offered.some((l) => / udp /i.test(l)) };
-      });
+      const whep = await whepInPage(page, "/api/webrtc?src=demo", ["video"]);
+      const offered = whep.offer.split("\n").filter((l) => l.startsWith("a=candidate"));
+      const result = { ...whep, offerUdp: offered.some((l) => / udp /i.test(l)) };
       expect(result.status).toBe(201);
       expect(result.offerUdp).toBe(true); // nothing told the browser to leave UDP out
       const answered = result.answer.split(/\r?\n/).filter((l) => l.startsWith("a=candidate:"));
@@ -118,7 +92,7 @@ describe.skipIf(!ready)(`a network that drops UDP: Chromium plays over ICE-TCP (
 
       const stats = () =>
         page.evaluate(async () => {
-          const pc = (window as unknown as { pc: RTCPeerConnection }).pc;
+          const pc = (window as unknown as { whep: RTCPeerConnection }).whep;
           const report = await pc.getStats();
           let frames = 0;
           let remote = "";
