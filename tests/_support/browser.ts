@@ -155,3 +155,58 @@ export async function whepInPage(
     };
   }, [url, kinds] as const);
 }
+
+/** A `<video>` element's state, as {@link nativeHlsInPage} reads it. */
+export interface VideoElementState {
+  error: string | null;
+  currentTime: number;
+  frames: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * Plays `src` (an HLS playlist) in Chromium's own player (`<video id="v" src=...>`, muted) inside
+ * `page`, waits until it played 1.5 s and decoded 20 frames or failed (at most `timeoutMs`), and
+ * returns the element's state. `state()` reads it again later.
+ *
+ * @example
+ * ```ts
+ * const hls = await nativeHlsInPage(page, "/api/stream.m3u8?src=demo");
+ * expect(hls.first.error).toBeNull();
+ * ```
+ */
+export async function nativeHlsInPage(
+  page: import("playwright-core").Page,
+  src: string,
+  timeoutMs = 30_000,
+): Promise<{ first: VideoElementState; state: () => Promise<VideoElementState> }> {
+  await page.evaluate((src) => {
+    const v = document.createElement("video");
+    v.id = "v";
+    v.muted = true;
+    v.autoplay = true;
+    document.body.append(v);
+    v.src = src;
+  }, src);
+  await page.waitForFunction(
+    () => {
+      const v = document.getElementById("v") as HTMLVideoElement;
+      return !!v.error || (v.currentTime > 1.5 && v.getVideoPlaybackQuality().totalVideoFrames > 20);
+    },
+    undefined,
+    { timeout: timeoutMs, polling: 100 },
+  );
+  const state = () =>
+    page.evaluate(() => {
+      const v = document.getElementById("v") as HTMLVideoElement;
+      return {
+        error: v.error ? `${v.error.code} ${v.error.message}` : null,
+        currentTime: v.currentTime,
+        frames: v.getVideoPlaybackQuality().totalVideoFrames,
+        width: v.videoWidth,
+        height: v.videoHeight,
+      };
+    });
+  return { first: await state(), state };
+}

@@ -12,7 +12,7 @@
  * lib/protocol/hls/segmenter.ts LIVE_PLAYLIST_MIN_SEGMENTS and its unit test in session_test.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
-import { hasChromium, launchBrowser } from "../_support/browser.ts";
+import { hasChromium, launchBrowser, nativeHlsInPage } from "../_support/browser.ts";
 import { type OutputServer, startOutputServer } from "../outputs/_server.ts";
 
 describe.skipIf(!hasChromium)("Chromium's native HLS plays strom's live HLS", () => {
@@ -33,36 +33,8 @@ describe.skipIf(!hasChromium)("Chromium's native HLS plays strom's live HLS", ()
       await page.goto(`${server!.base}/api`, { timeout: 15_000 });
       const canPlay = await page.evaluate(() => document.createElement("video").canPlayType("application/vnd.apple.mpegurl"));
       expect(`canPlayType(HLS) = "${canPlay}"`).not.toBe('canPlayType(HLS) = ""'); // this Chromium has no native HLS
-      await page.evaluate((src) => {
-        const v = document.createElement("video");
-        v.id = "v";
-        v.muted = true;
-        v.autoplay = true;
-        document.body.append(v);
-        v.src = src;
-      }, `/api/stream.m3u8?${query}`);
       // Bounded: the first playlist waits for three 1 s segments, then Chromium buffers and plays.
-      await page.waitForFunction(
-        () => {
-          const v = document.getElementById("v") as HTMLVideoElement;
-          if (v.error) return true;
-          return v.currentTime > 1.5 && v.getVideoPlaybackQuality().totalVideoFrames > 20;
-        },
-        undefined,
-        { timeout: 30_000, polling: 100 },
-      );
-      const state = () =>
-        page.evaluate(() => {
-          const v = document.getElementById("v") as HTMLVideoElement;
-          return {
-            error: v.error ? `${v.error.code} ${v.error.message}` : null,
-            currentTime: v.currentTime,
-            frames: v.getVideoPlaybackQuality().totalVideoFrames,
-            width: v.videoWidth,
-            height: v.videoHeight,
-          };
-        });
-      const first = await state();
+      const { first, state } = await nativeHlsInPage(page, `/api/stream.m3u8?${query}`);
       expect(first.error).toBeNull();
       expect(first.width).toBe(640);
       expect(first.height).toBe(360);

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { silentLogger } from "../../lib/core/log.ts";
 import { type RunningServer, startServer } from "../../server/server.ts";
-import { hasChromium, launchBrowser } from "../_support/browser.ts";
+import { hasChromium, launchBrowser, nativeHlsInPage } from "../_support/browser.ts";
 import { freePort } from "../_support/net.ts";
 
 describe.skipIf(!hasChromium)("Chromium's native HLS plays an adaptive playlist", () => {
@@ -37,30 +37,7 @@ describe.skipIf(!hasChromium)("Chromium's native HLS plays an adaptive playlist"
     const page = await browser!.context.newPage();
     try {
       await page.goto(`${server!.urls[0]}/api`, { timeout: 15_000 });
-      await page.evaluate((src) => {
-        const v = document.createElement("video");
-        v.id = "v";
-        v.muted = true;
-        v.autoplay = true;
-        document.body.append(v);
-        v.src = src;
-      }, `/api/stream.m3u8?${query}`);
-      await page.waitForFunction(
-        () => {
-          const v = document.getElementById("v") as HTMLVideoElement;
-          return !!v.error || (v.currentTime > 1.5 && v.getVideoPlaybackQuality().totalVideoFrames > 20);
-        },
-        undefined,
-        { timeout: 45_000, polling: 100 },
-      );
-      const state = await page.evaluate(() => {
-        const v = document.getElementById("v") as HTMLVideoElement;
-        return {
-          error: v.error ? `${v.error.code} ${v.error.message}` : null,
-          frames: v.getVideoPlaybackQuality().totalVideoFrames,
-          height: v.videoHeight,
-        };
-      });
+      const { first: state } = await nativeHlsInPage(page, `/api/stream.m3u8?${query}`, 45_000);
       expect(state.error).toBeNull();
       expect(state.frames).toBeGreaterThan(20);
       expect([240, 360]).toContain(state.height);
