@@ -6,6 +6,8 @@
  * or does not exist fails the dial with its reason; viewers leaving end the upstream session.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { createLogger, silentLogger } from "../../lib/core/log.ts";
 import type { StreamHub } from "../../lib/core/hub.ts";
 import { rtspModule } from "../../server/modules/rtsp.ts";
@@ -23,8 +25,17 @@ let downstream: RunningServer;
 let rtspPort = 0;
 let up = "";
 let hub: StreamHub;
+/** A WHEP endpoint that only redirects (307) to the upstream server, as a load balancer does; what it was asked. */
+let redirector: Server;
+const redirected: string[] = [];
 
 beforeAll(async () => {
+  redirector = createServer((req, res) => {
+    redirected.push(`${req.method} ${req.url}`);
+    res.writeHead(307, { Location: `${up}${req.url}` }).end();
+  });
+  await new Promise<void>((resolve) => redirector.listen(0, "127.0.0.1", resolve));
+  const redirectorUrl = `http://127.0.0.1:${(redirector.address() as AddressInfo).port}`;
   upstream = await startServer({
     // Per-peer ICE ports upstream (listen ""), so this file covers that mode; the shared port
     // (webrtc.listen, the default) is covered by ice_mux_test.ts, signalling_test.ts and WHIP ingest.
@@ -45,6 +56,7 @@ beforeAll(async () => {
         whep: `webrtc:${up}/api/webrtc?src=demo`,
         viaws: `webrtc:${up.replace("http", "ws")}/api/ws?src=demo`,
         refused: `webrtc:${up}/api/webrtc?src=nosuchstream`,
+        redirected: `webrtc:${redirectorUrl}/api/webrtc?src=demo`,
       },
       rtsp: { listen: `127.0.0.1:${rtspPort}` },
       webrtc: { listen: "127.0.0.1:0" },
@@ -60,6 +72,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await downstream?.close();
   await upstream?.close();
+  redirector?.close();
 }, 30_000);
 
 const upstreamViewers = () => hub.get("demo")?.consumers().length ?? 0;
@@ -83,6 +96,14 @@ describe("webrtc: source from another strom", () => {
     expect(info[0].connection?.protocol).toBe("whep");
     // Nobody watches any more: the source stops (grace period), DELETE ends the upstream session.
     await until("the upstream viewer to leave", () => upstreamViewers() === 0, 20_000);
+  }, 60_000);
+
+  test.skipIf(!hasFfprobe)("WHEP through a 307 (a load balancer): the session's relative Location is taken from where the answer came from", async () => {
+    const result = await probe("redirected");
+    expect(Number(result.streams.find((s) => s.codec_type === "video")?.nb_read_frames)).toBeGreaterThan(10);
+    // The DELETE went to the upstream server that answered (not the redirector), so the session ends at once.
+    await until("the upstream viewer to leave", () => upstreamViewers() === 0, 8_000);
+    expect(redirected).toEqual(["POST /api/webrtc?src=demo"]);
   }, 60_000);
 
   test.skipIf(!hasFfprobe)("WebSocket signalling (/api/ws?src=): ffprobe decodes the pulled video", async () => {

@@ -132,7 +132,8 @@ export async function dialWebRtc(url: string, options: WebRtcClientOptions = {})
         throw new SourceError(url, `the WHEP server answered ${res.status}: ${text.slice(0, 300)}`);
       }
       const location = res.headers.get("location");
-      if (location) whepLocation = new URL(location, target).href;
+      // Relative to where the answer came from: a WHEP server may redirect the offer (307, for load balancing).
+      if (location) whepLocation = new URL(location, res.url || target).href;
       answer = (res.headers.get("content-type") ?? "").includes("json") ? String(JSON.parse(text)?.sdp ?? "") : text;
     } else {
       socket = await openWebSocket(target, options.signal);
