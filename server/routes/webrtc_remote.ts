@@ -74,7 +74,7 @@ export async function playRemote(
   }
   const text = await res.text().catch(() => "");
   if (res.status !== 200) {
-    const hint = res.status === 401 || res.status === 403 ? " (set cluster.username and cluster.password to an account on that node)" : "";
+    const hint = res.status === 401 || res.status === 403 ? " (with cluster.nodes, set cluster.username and cluster.password to an account on that node; a NATS cluster has no API account for its nodes, so with API accounts on, such viewers are served where they arrive)" : "";
     throw new RemoteWebRtcError(url, res.status, `HTTP ${res.status} ${text.slice(0, 200)}${hint}`);
   }
   const header = res.headers.get("location");
