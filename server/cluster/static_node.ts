@@ -61,6 +61,19 @@ interface Peer {
 }
 
 /**
+ * The `Authorization` header this node uses on the other listed nodes' API (health checks, WebRTC
+ * viewers balanced there): Basic with `cluster.username`/`password`, or none without a username.
+ *
+ * @example
+ * ```ts
+ * nodeAuthorization({ username: "node", password: "secret" }); // "Basic bm9kZTpzZWNyZXQ="
+ * ```
+ */
+export function nodeAuthorization(config: Pick<ClusterConfig, "username" | "password">): string | undefined {
+  return config.username ? `Basic ${btoa(`${config.username}:${config.password}`)}` : undefined;
+}
+
+/**
  * A running member of a `cluster.nodes` cluster.
  *
  * @example
@@ -170,9 +183,8 @@ export class StaticClusterNode {
 
   async #checkPeer(peer: Peer): Promise<void> {
     const lb = this.#o.config.load_balancer;
-    const headers: Record<string, string> = {};
-    const { username, password } = this.#o.config;
-    if (username) headers.authorization = `Basic ${btoa(`${username}:${password}`)}`;
+    const authorization = nodeAuthorization(this.#o.config);
+    const headers: Record<string, string> = authorization ? { authorization } : {};
     const timeoutMs = Math.max(1000, Math.min(this.#intervalMs, 5000));
     const get = async (path: string): Promise<Response> => {
       const signal = AbortSignal.any([this.#abort.signal, AbortSignal.timeout(timeoutMs)]);

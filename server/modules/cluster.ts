@@ -137,7 +137,7 @@ export const clusterModule: Module = {
       if (origin && !origin.includes("://") && !nodes.some((n) => n.name === origin)) {
         throw new ClusterConfigError("edge.origin", `"${origin}" is not in cluster.nodes; name a listed node or give the origin's RTSP URL.`);
       }
-      const { StaticClusterNode } = await import("../cluster/static_node.ts");
+      const { nodeAuthorization, StaticClusterNode } = await import("../cluster/static_node.ts");
       const member = new StaticClusterNode({
         hub: ctx.hub,
         config: cluster,
@@ -151,8 +151,7 @@ export const clusterModule: Module = {
       node = member;
       self = (host) => member.announcement(host);
       // Listed nodes reach each other's API with the cluster account (NATS's credentials are NATS's).
-      const account = cluster.username ? `Basic ${btoa(`${cluster.username}:${cluster.password}`)}` : undefined;
-      const stopBalancing = balanceViewers(ctx, cluster, member, account);
+      const stopBalancing = balanceViewers(ctx, cluster, member, nodeAuthorization(cluster));
       member.holdStreams();
       await member.start();
       const stopCacheBound = boundCache();

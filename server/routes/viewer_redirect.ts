@@ -41,8 +41,9 @@ export function viewerRedirectMiddleware(ctx: AppContext, basePath: string): Mid
     const redirect = ctx.viewerRedirect?.http;
     if (!redirect) return await next();
     const path = basePath && c.req.path.startsWith(basePath) ? c.req.path.slice(basePath.length) : c.req.path;
+    const read = (c.req.method === "GET" || c.req.method === "HEAD") && VIEWER_PATHS.has(path);
     const whep = c.req.method === "POST" && path === "/api/webrtc";
-    if (!whep && ((c.req.method !== "GET" && c.req.method !== "HEAD") || !VIEWER_PATHS.has(path))) return await next();
+    if (!read && !whep) return await next();
     const url = new URL(c.req.url);
     const src = url.searchParams.get("src");
     if (!src || url.searchParams.has("cluster_hop") || !ctx.hub.get(src) || !mayRead(requestUser(c), src)) return await next();

@@ -104,8 +104,9 @@ export function webrtcRoutes(
       onBackchannelLost: (error) => conn.send({ type: "error", value: error.message }),
     };
     if (iceServers) options.iceServers = iceServers;
-    const session = (publishing ? undefined : await remotePlay(conn, stream.name, sdp, iceServers)) ??
-      (publishing ? await ingest!.publish(stream, sdp, options) : await webrtc.play(stream, sdp, options));
+    const session = publishing
+      ? await ingest!.publish(stream, sdp, options)
+      : (await remotePlay(conn, stream.name, sdp, iceServers)) ?? (await webrtc.play(stream, sdp, options));
     traceSdp(log, stream.name, sdp, session.answer);
     if (state.closed) {
       session.close("socket closed");

@@ -61,14 +61,12 @@ export async function playRemote(
   offer: string,
   iceServers: IceServer[] | undefined,
   log: Logger,
-  fetchImpl: typeof fetch = fetch,
 ): Promise<RemoteWebRtcSession> {
   const url = `${target.api.replace(/\/+$/, "")}/api/webrtc?src=${encodeURIComponent(stream)}&cluster_hop=1`;
-  const headers: Record<string, string> = { "Content-Type": "application/json" };
-  if (target.authorization) headers.Authorization = target.authorization;
+  const auth: Record<string, string> = target.authorization ? { Authorization: target.authorization } : {};
   let res: Response;
   try {
-    res = await fetchImpl(url, { method: "POST", headers, body: JSON.stringify({ type: "offer", sdp: offer, ice_servers: iceServers }), redirect: "manual", signal: AbortSignal.timeout(OFFER_TIMEOUT_MS) });
+    res = await fetch(url, { method: "POST", headers: { ...auth, "Content-Type": "application/json" }, body: JSON.stringify({ type: "offer", sdp: offer, ice_servers: iceServers }), redirect: "manual", signal: AbortSignal.timeout(OFFER_TIMEOUT_MS) });
   } catch (error) {
     throw new RemoteWebRtcError(url, undefined, String((error as Error)?.message ?? error));
   }
@@ -96,9 +94,7 @@ export async function playRemote(
     close(reason: string) {
       if (closed) return;
       closed = true;
-      const headers: Record<string, string> = {};
-      if (target.authorization) headers.Authorization = target.authorization;
-      fetchImpl(location, { method: "DELETE", headers, redirect: "manual", signal: AbortSignal.timeout(OFFER_TIMEOUT_MS) })
+      fetch(location, { method: "DELETE", headers: auth, redirect: "manual", signal: AbortSignal.timeout(OFFER_TIMEOUT_MS) })
         .then(async (r) => {
           await r.body?.cancel();
           // 404: the session ended there already (ICE timeout, the node restarted).

@@ -8,15 +8,12 @@
  * (tests/cluster/ runs the real cluster with werift viewers).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { silentLogger } from "../../lib/core/log.ts";
-import type { StreamHub } from "../../lib/core/hub.ts";
 import type { Module } from "../../server/modules/types.ts";
-import { webrtcModule } from "../../server/modules/webrtc.ts";
-import { startServer } from "../../server/server.ts";
 import { hasChromium, launchBrowser, whepInPage } from "../_support/browser.ts";
+import { type DemoWebRtcServer, startDemoWebRtcServer } from "../webrtc/_peer.ts";
 
 describe.skipIf(!hasChromium)("the web player on a node that balances WebRTC viewers to another node", () => {
-  const servers: { base: string; hub: StreamHub; close(): Promise<void> }[] = [];
+  const servers: DemoWebRtcServer[] = [];
   let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
 
   beforeAll(async () => {
@@ -29,20 +26,11 @@ describe.skipIf(!hasChromium)("the web player on a node that balances WebRTC vie
         return Promise.resolve();
       },
     };
-    // The other node first, so the balancer knows where to send viewers.
-    // The other node allows any origin (api.origin "*"): a WHEP page of the first node reaches it
-    // through the redirect.
-    for (const [modules, api] of [[[webrtcModule], { origin: "*" }], [[webrtcModule, balancer], {}]] as const) {
-      const s = await startServer({
-        configSources: [JSON.stringify({ api, streams: { demo: "demo:" }, webrtc: { listen: "127.0.0.1:0", audio_transcode: false } })],
-        listen: "127.0.0.1:0",
-        handleSignals: false,
-        log: silentLogger,
-        modules: [...modules],
-      });
-      servers.push({ base: s.urls[0], hub: s.hub, close: () => s.close() });
-      other ||= s.urls[0];
-    }
+    // The other node first, so the balancer knows where to send viewers. It allows any origin
+    // (api.origin "*"): a WHEP page of the first node reaches it through the redirect.
+    servers.push(await startDemoWebRtcServer({ origin: "*" }));
+    other = servers[0].base;
+    servers.push(await startDemoWebRtcServer({}, [balancer]));
     browser = await launchBrowser();
   }, 60_000);
 

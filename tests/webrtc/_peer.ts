@@ -10,6 +10,11 @@ import {
   RTCRtpHeaderExtensionParameters,
   type RTCRtpTransceiver,
 } from "werift";
+import { silentLogger } from "../../lib/core/log.ts";
+import type { StreamHub } from "../../lib/core/hub.ts";
+import type { Module } from "../../server/modules/types.ts";
+import { webrtcModule } from "../../server/modules/webrtc.ts";
+import { startServer } from "../../server/server.ts";
 
 /** Options of {@link createViewer}. */
 export interface ViewerOptions {
@@ -147,4 +152,26 @@ export function answerOverWs(ws: WebSocket, offer: string, timeoutMs = 15_000): 
   });
   ws.send(JSON.stringify({ type: "webrtc/offer", value: offer }));
   return answer;
+}
+
+/** A server {@link startDemoWebRtcServer} started. */
+export interface DemoWebRtcServer {
+  base: string;
+  hub: StreamHub;
+  close(): Promise<void>;
+}
+
+/**
+ * A strom server on loopback ports with the `demo:` stream, WebRTC (no Opus transcoder) and
+ * `modules` besides, `api` as its `api:` section: a cluster node stand-in in one process.
+ */
+export async function startDemoWebRtcServer(api: Record<string, unknown>, modules: readonly Module[] = []): Promise<DemoWebRtcServer> {
+  const s = await startServer({
+    configSources: [JSON.stringify({ api, streams: { demo: "demo:" }, webrtc: { listen: "127.0.0.1:0", audio_transcode: false } })],
+    listen: "127.0.0.1:0",
+    handleSignals: false,
+    log: silentLogger,
+    modules: [webrtcModule, ...modules],
+  });
+  return { base: s.urls[0], hub: s.hub, close: () => s.close() };
 }

@@ -8,14 +8,11 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { silentLogger } from "../../lib/core/log.ts";
-import type { StreamHub } from "../../lib/core/hub.ts";
 import type { Module } from "../../server/modules/types.ts";
-import { webrtcModule } from "../../server/modules/webrtc.ts";
 import { playRemote, RemoteWebRtcError } from "../../server/routes/webrtc_remote.ts";
-import { startServer } from "../../server/server.ts";
 import { freePort } from "../_support/net.ts";
 import { openWebSocket } from "../ops/_support.ts";
-import { answerOverWs, until, Viewer } from "./_peer.ts";
+import { answerOverWs, type DemoWebRtcServer, startDemoWebRtcServer, until, Viewer } from "./_peer.ts";
 
 const ACCOUNT = `Basic ${btoa("node:secret")}`;
 
@@ -29,19 +26,11 @@ const balancer: Module = {
   },
 };
 
-const servers: { base: string; hub: StreamHub; close(): Promise<void> }[] = [];
+const servers: DemoWebRtcServer[] = [];
 
 beforeAll(async () => {
-  for (const [modules, api] of [[[webrtcModule, balancer], {}], [[webrtcModule], { username: "node", password: "secret", local_auth: true }]] as const) {
-    const s = await startServer({
-      configSources: [JSON.stringify({ api, streams: { demo: "demo:" }, webrtc: { listen: "127.0.0.1:0", audio_transcode: false } })],
-      listen: "127.0.0.1:0",
-      handleSignals: false,
-      log: silentLogger,
-      modules: [...modules],
-    });
-    servers.push({ base: s.urls[0], hub: s.hub, close: () => s.close() });
-  }
+  servers.push(await startDemoWebRtcServer({}, [balancer]));
+  servers.push(await startDemoWebRtcServer({ username: "node", password: "secret", local_auth: true }));
 }, 30_000);
 
 afterAll(async () => {
